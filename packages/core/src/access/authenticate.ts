@@ -1,0 +1,50 @@
+import type { Knex } from 'knex';
+import type { Principal } from './principal.js';
+import { hashToken } from './keys.js';
+
+interface Grant {
+  tenant_id: string;
+  id: string;
+  roles: string[];
+  party_id: string | null;
+  scoped: boolean;
+}
+
+/**
+ * Resolves a bearer token (API key or login session) to a principal, or undefined.
+ * Two indexed lookups: the token's hash, then the permissions of its roles.
+ */
+export async function authenticate(db: Knex, token: string): Promise<Principal | undefined> {
+  const hash = hashToken(token);
+  let kind: Principal['kind'] = 'api-key';
+  let grant: Grant | undefined = await db('rapport_api_keys')
+    .where({ secret_hash: hash })
+    .whereNull('revoked_at')
+    .first('tenant_id', 'id', 'roles', 'party_id', 'scoped');
+  if (grant) {
+    void db('rapport_api_keys').where({ tenant_id: grant.tenant_id, id: grant.id }).update({ last_used_at: new Date() }).catch(() => undefined);
+  } else {
+    kind = 'user';
+    grant = await db('rapport_sessions as s')
+      .join('rapport_users as u', function () {
+        this.on('u.tenant_id', 's.tenant_id').andOn('u.id', 's.user_id');
+      })
+      .where('s.token_hash', hash)
+      .where('s.expires_at', '>', new Date())
+      .whereNull('u.disabled_at')
+      .first('u.tenant_id', 'u.id', 'u.roles', 'u.party_id', 'u.scoped');
+  }
+  if (!grant) return undefined;
+  const roles: Array<{ permissions: string[] }> = grant.roles.length
+    ? await db('rapport_roles').where('tenant_id', grant.tenant_id).whereIn('name', grant.roles).select('permissions')
+    : [];
+  return {
+    kind,
+    id: grant.id,
+    tenantId: grant.tenant_id,
+    roles: grant.roles,
+    permissions: new Set(roles.flatMap((r) => r.permissions)),
+    partyId: grant.party_id,
+    scopePartyId: grant.scoped ? grant.party_id : null,
+  };
+}

@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import type { DatabaseConfig } from '../storage/database.js';
+import type { PluginDefinition } from '../plugins/definition.js';
+
+export interface RapportConfig {
+  database?: DatabaseConfig;
+  /** The plugins this system is made of; nothing else is loaded. */
+  plugins?: PluginDefinition[];
+  /** Name of the tenant (and its self party) created on first start. */
+  tenantName?: string;
+  /** When the first tenant has no API key, this token becomes its admin key (RAPPORT_BOOTSTRAP_KEY). */
+  bootstrapKey?: string;
+  logger?: Logger;
+  logLevel?: string;
+  http?: {
+    /** Largest JSON body accepted (default 1mb). */
+    bodyLimit?: string;
+    /** Cap on `limit` for every list (default 200). */
+    maxPageSize?: number;
+    /** Session lifetime for password logins, seconds (default 12 h). */
+    sessionTtlSeconds?: number;
+  };
+  dispatcher?: {
+    /** Run the outbox dispatcher and webhook deliveries in this process (default true). */
+    enabled?: boolean;
+    pollIntervalMs?: number;
+    /** Base of the exponential backoff between delivery attempts (default 1000 ms). */
+    retryBaseMs?: number;
+    maxAttempts?: number;
+    /** Timeout for one webhook request (default 10 s). */
+    requestTimeoutMs?: number;
+  };
+}

@@ -1,0 +1,172 @@
+import type { Knex } from 'knex';
+import pino, { type Logger } from 'pino';
+import type { Server } from 'node:http';
+import { defineKernelScopes, RecordScopes } from '../access/record-scopes.js';
+import { systemPrincipal, type Principal } from '../access/principal.js';
+import { HookBus } from '../hooks/hook-bus.js';
+import { runUnitOfWork, type UnitOfWork } from '../hooks/unit-of-work.js';
+import { InteractionService } from '../kernel/interactions.js';
+import { KernelRegistries } from '../kernel/kernel.js';
+import { MergeService } from '../kernel/merge.js';
+import { ObservationService } from '../kernel/observations.js';
+import { PartyService } from '../kernel/parties.js';
+import { RelationshipService } from '../kernel/relationships.js';
+import { ensureDefaultTenant } from '../kernel/tenants.js';
+import type { Tenant } from '../kernel/types.js';
+import { PluginHost } from '../plugins/host.js';
+import { resolvePlugins } from '../plugins/resolve.js';
+import { openDatabase, type Database, type DatabaseKind } from '../storage/database.js';
+import { kernelMigrations } from '../storage/kernel-migrations.js';
+import { migrateUp } from '../storage/migrations.js';
+import { CORE_VERSION } from '../version.js';
+import { declareKernel } from './kernel-declarations.js';
+import type { RapportConfig } from './config.js';
+import { createHttpApp, type HttpApp } from '../http/server.js';
+import { ensureBootstrapKey } from '../access/keys.js';
+import { Dispatcher } from '../webhooks/dispatcher.js';
+
+export interface KernelServices {
+  parties: PartyService;
+  relationships: RelationshipService;
+  interactions: InteractionService;
+  observations: ObservationService;
+  merge: MergeService;
+}
+
+/**
+ * A composed system: database, kernel, plugins, HTTP and background work. Build one with
+ * `createRapport(config)`; it is ready to serve when the promise resolves.
+ */
+export class Rapport {
+  readonly logger: Logger;
+  readonly bus: HookBus;
+  readonly registries: KernelRegistries;
+  readonly scopes: RecordScopes;
+  readonly services: KernelServices;
+  readonly plugins: PluginHost;
+  readonly version = CORE_VERSION;
+  private database!: Database;
+  private tenant!: Tenant;
+  private httpApp?: HttpApp;
+  private server?: Server;
+  readonly dispatcher: Dispatcher;
+  private readonly afterCommitListeners: Array<(events: { name: string }[]) => void> = [];
+
+  constructor(readonly config: RapportConfig) {
+    this.logger = config.logger ?? pino({ level: config.logLevel ?? process.env.LOG_LEVEL ?? 'info' });
+    this.bus = new HookBus(this.logger);
+    const ordered = resolvePlugins(config.plugins ?? [], CORE_VERSION);
+    this.plugins = new PluginHost(this, ordered, this.logger);
+    this.registries = new KernelRegistries(this.plugins.isActive);
+    this.scopes = new RecordScopes(this.plugins.isActive);
+    defineKernelScopes(this.scopes);
+    declareKernel(this.registries);
+    const deps = { registries: this.registries, scopes: this.scopes, bus: this.bus };
+    const parties = new PartyService(deps);
+    const relationships = new RelationshipService(deps, parties);
+    const interactions = new InteractionService(deps, parties, relationships);
+    this.services = {
+      parties,
+      relationships,
+      interactions,
+      observations: new ObservationService(deps, parties, relationships),
+      merge: new MergeService(parties, relationships, interactions),
+    };
+    this.dispatcher = new Dispatcher(this, config.dispatcher ?? {});
+  }
+
+  get knex(): Knex {
+    return this.database.knex;
+  }
+
+  get databaseKind(): DatabaseKind {
+    return this.database.kind;
+  }
+
+  /** The first tenant, created on first start with its self party. */
+  get defaultTenant(): Tenant {
+    return this.tenant;
+  }
+
+  /** Opens the database, migrates the kernel, declares and boots plugins. */
+  async init(): Promise<this> {
+    this.plugins.declare();
+    this.database = openDatabase(this.config.database);
+    try {
+      await migrateUp(this.knex, 'core', kernelMigrations);
+      this.tenant = await ensureDefaultTenant(this.knex, this.config.tenantName ?? 'My Company');
+      await this.plugins.boot();
+      if (this.config.bootstrapKey) await ensureBootstrapKey(this.knex, this.tenant.id, this.config.bootstrapKey, this.logger);
+      await this.plugins.startAll();
+      if (this.config.dispatcher?.enabled !== false) this.dispatcher.start();
+    } catch (error) {
+      await this.database.close().catch(() => undefined);
+      throw error;
+    }
+    return this;
+  }
+
+  /** Runs `work` as one unit of work for a tenant and principal (the system principal by default). */
+  transaction<T>(work: (uow: UnitOfWork) => Promise<T>, scope?: { tenantId?: string; principal?: Principal }): Promise<T> {
+    const tenantId = scope?.tenantId ?? scope?.principal?.tenantId ?? this.tenant.id;
+    const principal = scope?.principal ?? systemPrincipal(tenantId);
+    return runUnitOfWork(this.knex, this.bus, { tenantId, principal }, work, (events) => {
+      if (events.length) this.dispatcher.nudge();
+      for (const listener of this.afterCommitListeners) listener(events);
+    });
+  }
+
+  /** A read context for the system principal of a tenant (scripts, jobs, tests). */
+  systemContext(tenantId = this.tenant.id) {
+    return { db: this.knex, tenantId, principal: systemPrincipal(tenantId) };
+  }
+
+  /** The Koa application (built on first use, so a CLI command that never serves never builds it). */
+  get http(): HttpApp {
+    this.httpApp ??= createHttpApp(this);
+    return this.httpApp;
+  }
+
+  /** Node request handler, for supertest or an existing server. */
+  callback() {
+    return this.http.koa.callback();
+  }
+
+  async listen(port: number, host?: string): Promise<Server> {
+    const server = this.http.koa.listen(port, host);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    this.server = server;
+    return server;
+  }
+
+  /** Waits for in-process listeners of events committed so far. */
+  settled(): Promise<void> {
+    return this.bus.settled();
+  }
+
+  /**
+   * Graceful stop: refuse new connections, let requests in flight finish, drain the
+   * dispatcher's current batch and event listeners, stop plugins, close the database.
+   */
+  async close(): Promise<void> {
+    if (this.server) {
+      const server = this.server;
+      this.server = undefined;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections?.();
+      });
+    }
+    await this.dispatcher.stop();
+    await this.bus.settled();
+    await this.plugins.stopAll();
+    await this.database?.close();
+  }
+}
+
+export async function createRapport(config: RapportConfig = {}): Promise<Rapport> {
+  return new Rapport(config).init();
+}

@@ -1,0 +1,124 @@
+import { EventEmitter2 } from 'eventemitter2';
+import type { Logger } from 'pino';
+import type {
+  EventHandler,
+  EventMeta,
+  FilterContext,
+  FilterHandler,
+  FilterPayload,
+} from './types.js';
+
+interface FilterRegistration {
+  owner: string;
+  name: string;
+  priority: number;
+  seq: number;
+  handler: FilterHandler<string>;
+}
+
+interface ListenerRegistration {
+  owner: string;
+  pattern: string;
+  handler: EventHandler<string>;
+  wrapped: (payload: unknown, meta: EventMeta) => Promise<void>;
+}
+
+/**
+ * Filters run inside the write's transaction, in priority order, and may change or veto
+ * the payload. Event listeners run after commit, each isolated: a failing listener is
+ * logged under its plugin's name and affects neither the write nor the other listeners.
+ *
+ * Every registration has an owner (a plugin name or "core"), so disabling a plugin removes
+ * exactly what it registered and enabling it restores the same set.
+ */
+export class HookBus {
+  private readonly filters = new Map<string, FilterRegistration[]>();
+  private readonly listeners: ListenerRegistration[] = [];
+  private readonly inactiveOwners = new Set<string>();
+  private readonly emitter = new EventEmitter2({ wildcard: true, delimiter: '.', maxListeners: 0, ignoreErrors: true });
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private seq = 0;
+
+  constructor(private readonly logger: Logger) {}
+
+  filter<N extends string>(owner: string, name: N, handler: FilterHandler<N>, options: { priority?: number } = {}): void {
+    const list = this.filters.get(name) ?? [];
+    list.push({ owner, name, priority: options.priority ?? 100, seq: this.seq++, handler: handler as unknown as FilterHandler<string> });
+    list.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
+    this.filters.set(name, list);
+  }
+
+  on<N extends string>(owner: string, pattern: N, handler: EventHandler<N>): void {
+    const registration: ListenerRegistration = {
+      owner,
+      pattern,
+      handler: handler as unknown as EventHandler<string>,
+      wrapped: async (payload, meta) => {
+        try {
+          await handler(payload as never, meta);
+        } catch (error) {
+          this.logger.error({ err: error, plugin: owner, event: meta.name, eventId: meta.id }, `event listener of plugin "${owner}" failed on ${meta.name}`);
+        }
+      },
+    };
+    this.listeners.push(registration);
+    if (!this.inactiveOwners.has(owner)) this.emitter.on(pattern, registration.wrapped);
+  }
+
+  /** Runs the filters for `name` in order; each may return a replacement payload. */
+  async runFilters<N extends string>(name: N, payload: FilterPayload<N>, ctx: FilterContext): Promise<FilterPayload<N>> {
+    const list = this.filters.get(name);
+    if (!list) return payload;
+    let current = payload;
+    for (const registration of list) {
+      if (this.inactiveOwners.has(registration.owner)) continue;
+      try {
+        const next = await registration.handler(current, ctx);
+        if (next !== undefined) current = next as FilterPayload<N>;
+      } catch (error) {
+        if (error instanceof Error && !('plugin' in error)) Object.assign(error, { plugin: registration.owner });
+        throw error;
+      }
+    }
+    return current;
+  }
+
+  hasFilters(name: string): boolean {
+    return this.filters.has(name);
+  }
+
+  /** Delivers committed events to in-process listeners without holding up the caller. */
+  publish(events: ReadonlyArray<{ name: string; payload: unknown; meta: EventMeta }>): void {
+    if (events.length === 0 || this.listeners.length === 0) return;
+    const run = (async () => {
+      for (const event of events) {
+        await this.emitter.emitAsync(event.name, event.payload, event.meta);
+      }
+    })();
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+  }
+
+  /** Resolves when every event published so far has reached its listeners. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  deactivate(owner: string): void {
+    if (this.inactiveOwners.has(owner)) return;
+    this.inactiveOwners.add(owner);
+    for (const r of this.listeners) if (r.owner === owner) this.emitter.off(r.pattern, r.wrapped);
+  }
+
+  activate(owner: string): void {
+    if (!this.inactiveOwners.delete(owner)) return;
+    for (const r of this.listeners) if (r.owner === owner) this.emitter.on(r.pattern, r.wrapped);
+  }
+
+  /** What each owner registered, for `GET /plugins` and for start-up diagnostics. */
+  registrationsOf(owner: string): { filters: string[]; listeners: string[] } {
+    const filters: string[] = [];
+    for (const list of this.filters.values()) for (const r of list) if (r.owner === owner) filters.push(r.name);
+    return { filters, listeners: this.listeners.filter((r) => r.owner === owner).map((r) => r.pattern) };
+  }
+}

@@ -1,0 +1,90 @@
+import type { Knex } from 'knex';
+import type { Principal } from '../access/principal.js';
+import type {
+  InteractionCreateInput,
+  InteractionUpdateInput,
+  ObservationCreateInput,
+  PartyCreateInput,
+  PartyUpdateInput,
+  RelationshipCreateInput,
+  RelationshipUpdateInput,
+} from '../kernel/schemas.js';
+import type { Interaction, Observation, Party, Relationship } from '../kernel/types.js';
+
+/**
+ * Event names and payloads. Plugins add theirs by declaration merging:
+ *
+ *   declare module '@rapport/core' {
+ *     interface HookMap { 'crm.deal.won': { deal: Deal } }
+ *   }
+ *
+ * The kernel's own events are listed here; docs/hooks.md describes each.
+ */
+export interface HookMap {
+  'party.created': { party: Party };
+  'party.updated': { party: Party; previous: Party };
+  'party.archived': { party: Party };
+  'party.restored': { party: Party };
+  /** One per merged-away party; relationships, interactions and observations it moved emit their own `*.updated`. */
+  'party.merged': { party: Party; mergedId: string };
+  'relationship.created': { relationship: Relationship };
+  'relationship.updated': { relationship: Relationship; previous: Relationship };
+  'interaction.created': { interaction: Interaction };
+  'interaction.updated': { interaction: Interaction; previous: Interaction };
+  'observation.created': { observation: Observation };
+  'observation.updated': { observation: Observation; previous: Observation };
+}
+
+/**
+ * Filter names and the payload a filter receives (and may change). Extended the same way.
+ * The kernel's filters are listed here.
+ */
+export interface FilterMap {
+  'party.create': { input: PartyCreateInput };
+  'party.update': { current: Party; patch: PartyUpdateInput };
+  'party.archive': { party: Party };
+  'party.merge': { survivor: Party; merged: Party[] };
+  'relationship.create': { input: RelationshipCreateInput };
+  'relationship.update': { current: Relationship; patch: RelationshipUpdateInput };
+  'interaction.create': { input: InteractionCreateInput };
+  'interaction.update': { current: Interaction; patch: InteractionUpdateInput };
+  'observation.create': { input: ObservationCreateInput };
+}
+
+export type EventName = keyof HookMap & string;
+export type FilterName = keyof FilterMap & string;
+
+/** Payload type for a name, or unknown for names nobody declared (wildcards, foreign plugins). */
+export type EventPayload<N extends string> = N extends keyof HookMap ? HookMap[N] : unknown;
+export type FilterPayload<N extends string> = N extends keyof FilterMap ? FilterMap[N] : unknown;
+
+export interface EventMeta {
+  /** Unique per event: durable consumers de-duplicate on it. */
+  id: string;
+  name: string;
+  tenantId: string;
+  occurredAt: string;
+  /** Principal that caused the write, if any. */
+  actor?: { kind: string; id: string } | null;
+}
+
+/** What a filter sees besides its payload: the open transaction and who is writing. */
+export interface FilterContext {
+  readonly trx: Knex.Transaction;
+  readonly tenantId: string;
+  readonly principal: Principal;
+  /** Emit an event from inside the write; it leaves with the write's own events. */
+  emit<N extends string>(name: N, payload: EventPayload<N>, subject?: EventSubject): void;
+}
+
+export interface EventSubject {
+  type: string;
+  id: string;
+}
+
+export type FilterHandler<N extends string> = (
+  payload: FilterPayload<N>,
+  ctx: FilterContext,
+) => FilterPayload<N> | void | Promise<FilterPayload<N> | void>;
+
+export type EventHandler<N extends string> = (payload: EventPayload<N>, meta: EventMeta) => void | Promise<void>;

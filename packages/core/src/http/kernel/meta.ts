@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import type { Rapport } from '../../app/rapport.js';
+import { findTenant } from '../../kernel/tenants.js';
+import { NotFoundError } from '../../errors.js';
+import { activeStatusesOf, statusesOf } from '../../kernel/relationships.js';
+import type { RouteBuilder } from '../routes.js';
+
+export function metaRoutes(r: RouteBuilder, app: Rapport): void {
+  const tags = ['Meta'];
+  const { registries } = app;
+
+  r.get('/tenant', {
+    summary: 'The caller’s tenant and its self party',
+    tags,
+    permission: 'meta:read',
+    response: z.object({ id: z.uuid(), name: z.string(), selfPartyId: z.uuid() }),
+    handler: async ({ tenantId, db }) => {
+      const tenant = await findTenant(db, tenantId);
+      if (!tenant) throw new NotFoundError('Tenant', tenantId);
+      return tenant;
+    },
+  });
+
+  r.get('/meta/relationship-types', {
+    summary: 'Relationship types declared by enabled plugins',
+    tags,
+    permission: 'meta:read',
+    handler: () => ({
+      data: registries.relationshipTypes.list().map((t) => ({
+        key: t.key,
+        owner: t.owner,
+        title: t.title ?? t.key,
+        description: t.description ?? null,
+        fromRole: t.fromRole,
+        toRole: t.toRole,
+        fromKinds: t.fromKinds ?? null,
+        toKinds: t.toKinds ?? null,
+        symmetric: t.symmetric ?? false,
+        statuses: statusesOf(t),
+        activeStatuses: activeStatusesOf(t),
+        transitions: t.transitions ?? null,
+        attributes: t.attributes ? z.toJSONSchema(t.attributes, { unrepresentable: 'any' }) : null,
+      })),
+    }),
+  });
+
+  r.get('/meta/interaction-types', {
+    summary: 'Interaction types declared by the kernel and enabled plugins',
+    tags,
+    permission: 'meta:read',
+    handler: () => ({
+      data: registries.interactionTypes.list().map((t) => ({
+        key: t.key,
+        owner: t.owner,
+        title: t.title ?? t.key,
+        description: t.description ?? null,
+        participantRoles: t.participantRoles ?? null,
+        channels: t.channels ?? null,
+        attributes: t.attributes ? z.toJSONSchema(t.attributes, { unrepresentable: 'any' }) : null,
+      })),
+    }),
+  });
+
+  r.get('/meta/indicators', {
+    summary: 'Indicators (quantitative and qualitative) declared by enabled plugins',
+    tags,
+    permission: 'meta:read',
+    handler: () => ({ data: registries.indicators.list().map(({ active: _active, ...rest }) => rest) }),
+  });
+
+  r.get('/meta/party-attributes', {
+    summary: 'Party attributes declared by enabled plugins',
+    tags,
+    permission: 'meta:read',
+    handler: () => ({
+      data: registries.partyAttributes.list().map((a) => ({
+        key: a.key,
+        owner: a.owner,
+        description: a.description ?? null,
+        kinds: a.kinds ?? null,
+        schema: z.toJSONSchema(a.schema, { unrepresentable: 'any' }),
+      })),
+    }),
+  });
+
+  r.get('/meta/permissions', {
+    summary: 'Permissions declared by the kernel and enabled plugins',
+    tags,
+    permission: 'meta:read',
+    handler: () => ({ data: registries.permissions.list().map((p) => ({ key: p.key, owner: p.owner, description: p.description ?? null })) }),
+  });
+}
+
+export function pluginRoutes(r: RouteBuilder, app: Rapport): void {
+  const tags = ['Plugins'];
+  const nameParams = z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/) });
+
+  r.get('/plugins', {
+    summary: 'Configured plugins, their state and what each registered',
+    tags,
+    permission: 'plugins:read',
+    handler: () => ({ data: app.plugins.statuses() }),
+  });
+
+  r.post('/plugins/:name/enable', {
+    summary: 'Enable a plugin (runs pending migrations; installs it again after an uninstall)',
+    tags,
+    permission: 'plugins:manage',
+    params: nameParams,
+    status: 200,
+    handler: ({ params }) => app.plugins.enable(params.name),
+  });
+
+  r.post('/plugins/:name/disable', {
+    summary: 'Disable a plugin: its routes, hooks and types go away, its data stays',
+    tags,
+    permission: 'plugins:manage',
+    params: nameParams,
+    status: 200,
+    handler: ({ params }) => app.plugins.disable(params.name),
+  });
+
+  r.post('/plugins/:name/uninstall', {
+    summary: 'Uninstall a plugin; `purge: true` also drops its tables',
+    tags,
+    permission: 'plugins:manage',
+    params: nameParams,
+    body: z.strictObject({ purge: z.boolean().default(false) }),
+    status: 200,
+    handler: ({ params, body }) => app.plugins.uninstall(params.name, { purge: body.purge }),
+  });
+}

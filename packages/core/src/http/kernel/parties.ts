@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import type { Rapport } from '../../app/rapport.js';
+import { mergeSchema, partyCreateSchema, partyUpdateSchema, contactPointSchema } from '../../kernel/schemas.js';
+import { PARTY_KINDS } from '../../kernel/types.js';
+import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
+import type { RouteBuilder } from '../routes.js';
+import { interactionSchema, partySchema, relationshipSchema } from './response-schemas.js';
+
+export function partyRoutes(r: RouteBuilder, app: Rapport): void {
+  const { parties, relationships, interactions, merge } = app.services;
+  const tags = ['Parties'];
+
+  r.get('/parties', {
+    summary: 'List parties',
+    description: 'Newest first. Filter by kind, name substring (`q`), contact point (`email`, `phone`, `domain`) or archive state.',
+    tags,
+    permission: 'parties:read',
+    query: z.strictObject({
+      ...pageQuery,
+      kind: z.enum(PARTY_KINDS).optional(),
+      q: z.string().min(1).max(200).optional(),
+      email: z.string().max(320).optional(),
+      phone: z.string().max(50).optional(),
+      domain: z.string().max(253).optional(),
+      archived: booleanQuery.optional(),
+    }),
+    response: pageOf(partySchema),
+    handler: ({ query, principal, tenantId, db }) => {
+      const contact = query.email ? { kind: 'email', value: query.email } : query.phone ? { kind: 'phone', value: query.phone } : query.domain ? { kind: 'domain', value: query.domain } : undefined;
+      return parties.list({ db, tenantId, principal }, { ...query, contact });
+    },
+  });
+
+  r.post('/parties', {
+    summary: 'Create a party',
+    tags,
+    permission: 'parties:write',
+    body: partyCreateSchema,
+    response: partySchema,
+    handler: (ctx) => ctx.transaction((uow) => parties.create(uow, ctx.body)),
+  });
+
+  r.get('/parties/:id', {
+    summary: 'Get a party',
+    tags,
+    permission: 'parties:read',
+    params: idParams,
+    response: partySchema,
+    handler: ({ params, principal, tenantId, db }) => parties.get({ db, tenantId, principal }, params.id),
+  });
+
+  r.patch('/parties/:id', {
+    summary: 'Change a party',
+    description: 'Requires `If-Match` with the version read. `attributes` are merged; a null value removes a key. `contactPoints` replaces the list.',
+    tags,
+    permission: 'parties:write',
+    params: idParams,
+    body: partyUpdateSchema,
+    requireIfMatch: true,
+    response: partySchema,
+    handler: (ctx) => ctx.transaction((uow) => parties.update(uow, ctx.params.id, ctx.body, ctx.ifMatch)),
+  });
+
+  r.post('/parties/:id/archive', {
+    summary: 'Archive a party',
+    description: 'Archived parties keep their history and leave default lists. Parties are never deleted.',
+    tags,
+    permission: 'parties:write',
+    params: idParams,
+    status: 200,
+    response: partySchema,
+    handler: (ctx) => ctx.transaction((uow) => parties.archive(uow, ctx.params.id, ctx.ifMatch)),
+  });
+
+  r.post('/parties/:id/restore', {
+    summary: 'Restore an archived party',
+    tags,
+    permission: 'parties:write',
+    params: idParams,
+    status: 200,
+    response: partySchema,
+    handler: (ctx) => ctx.transaction((uow) => parties.restore(uow, ctx.params.id, ctx.ifMatch)),
+  });
+
+  r.get('/parties/:id/timeline', {
+    summary: "A party's timeline",
+    description: 'Every interaction the party took part in, newest first, keyset-paginated.',
+    tags,
+    permission: 'interactions:read',
+    params: idParams,
+    query: z.strictObject({ ...pageQuery, type: z.string().max(100).optional() }),
+    response: pageOf(interactionSchema),
+    handler: ({ params, query, principal, tenantId, db }) => interactions.partyTimeline({ db, tenantId, principal }, params.id, query),
+  });
+
+  r.get('/parties/:id/relationships', {
+    summary: "A party's relationships",
+    description: 'Relationships with the party at either end; `role` keeps those where the party plays that role (e.g. `customer`).',
+    tags,
+    permission: 'relationships:read',
+    params: idParams,
+    query: z.strictObject({
+      ...pageQuery,
+      role: z.string().max(50).optional(),
+      type: z.string().max(100).optional(),
+      status: z.string().max(50).optional(),
+      active: booleanQuery.optional(),
+    }),
+    response: pageOf(relationshipSchema),
+    handler: async ({ params, query, principal, tenantId, db }) => {
+      const ctx = { db, tenantId, principal };
+      await parties.get(ctx, params.id);
+      return relationships.list(ctx, { ...query, partyId: params.id });
+    },
+  });
+
+  r.get('/parties/:id/duplicates', {
+    summary: 'Duplicate candidates of a party',
+    description: 'Other parties sharing a normalized contact point (e-mail, phone, domain).',
+    tags,
+    permission: 'parties:read',
+    params: idParams,
+    response: z.object({ data: z.array(z.object({ party: partySchema, matches: z.array(z.object({ kind: z.string(), normalized: z.string() })) })) }),
+    handler: async ({ params, principal, tenantId, db }) => ({ data: await parties.duplicatesOf({ db, tenantId, principal }, params.id) }),
+  });
+
+  r.post('/parties/merge', {
+    summary: 'Merge duplicate parties into a survivor',
+    description: 'Moves relationships, interactions, observations and contact points in one transaction. `dryRun: true` reports what would move and writes nothing.',
+    tags,
+    permission: 'parties:write',
+    body: mergeSchema,
+    status: 200,
+    handler: (ctx) => ctx.transaction((uow) => merge.merge(uow, ctx.body)),
+  });
+
+  r.get('/duplicates', {
+    summary: 'Check a contact point for existing parties',
+    description: 'Parties that already hold this contact point, before creating a new one.',
+    tags,
+    permission: 'parties:read',
+    query: contactPointSchema.strict(),
+    response: z.object({ data: z.array(partySchema) }),
+    handler: async ({ query, principal, tenantId, db }) => {
+      const page = await parties.list({ db, tenantId, principal }, { contact: query, limit: 50 });
+      return { data: page.data };
+    },
+  });
+}

@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import type { Rapport } from '../../app/rapport.js';
+import {
+  interactionCreateSchema,
+  interactionUpdateSchema,
+  observationCreateSchema,
+  relationshipCreateSchema,
+  relationshipUpdateSchema,
+} from '../../kernel/schemas.js';
+import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
+import type { RouteBuilder } from '../routes.js';
+import { interactionSchema, observationSchema, relationshipSchema } from './response-schemas.js';
+
+export function relationshipRoutes(r: RouteBuilder, app: Rapport): void {
+  const { relationships, interactions } = app.services;
+  const tags = ['Relationships'];
+
+  r.get('/relationships', {
+    summary: 'List relationships',
+    tags,
+    permission: 'relationships:read',
+    query: z.strictObject({
+      ...pageQuery,
+      type: z.string().max(100).optional(),
+      status: z.string().max(50).optional(),
+      partyId: z.uuid().optional(),
+      role: z.string().max(50).optional(),
+      active: booleanQuery.optional(),
+    }),
+    response: pageOf(relationshipSchema),
+    handler: ({ query, principal, tenantId, db }) => relationships.list({ db, tenantId, principal }, query),
+  });
+
+  r.post('/relationships', {
+    summary: 'Create a relationship',
+    description: 'Roles come from the type: `fromPartyId` plays its `fromRole`, `toPartyId` its `toRole`. The self party may sit at either end.',
+    tags,
+    permission: 'relationships:write',
+    body: relationshipCreateSchema,
+    response: relationshipSchema,
+    handler: (ctx) => ctx.transaction((uow) => relationships.create(uow, ctx.body)),
+  });
+
+  r.get('/relationships/:id', {
+    summary: 'Get a relationship',
+    tags,
+    permission: 'relationships:read',
+    params: idParams,
+    response: relationshipSchema,
+    handler: ({ params, principal, tenantId, db }) => relationships.get({ db, tenantId, principal }, params.id),
+  });
+
+  r.patch('/relationships/:id', {
+    summary: 'Change a relationship (status, validity, attributes)',
+    tags,
+    permission: 'relationships:write',
+    params: idParams,
+    body: relationshipUpdateSchema,
+    requireIfMatch: true,
+    response: relationshipSchema,
+    handler: (ctx) => ctx.transaction((uow) => relationships.update(uow, ctx.params.id, ctx.body, ctx.ifMatch)),
+  });
+
+  r.get('/relationships/:id/timeline', {
+    summary: "A relationship's timeline",
+    tags,
+    permission: 'interactions:read',
+    params: idParams,
+    query: z.strictObject({ ...pageQuery, type: z.string().max(100).optional() }),
+    response: pageOf(interactionSchema),
+    handler: ({ params, query, principal, tenantId, db }) => interactions.relationshipTimeline({ db, tenantId, principal }, params.id, query),
+  });
+}
+
+export function interactionRoutes(r: RouteBuilder, app: Rapport): void {
+  const { interactions } = app.services;
+  const tags = ['Interactions'];
+
+  r.get('/interactions', {
+    summary: 'List interactions',
+    tags,
+    permission: 'interactions:read',
+    query: z.strictObject({ ...pageQuery, type: z.string().max(100).optional() }),
+    response: pageOf(interactionSchema),
+    handler: ({ query, principal, tenantId, db }) => interactions.list({ db, tenantId, principal }, query),
+  });
+
+  r.post('/interactions', {
+    summary: 'Record an interaction',
+    tags,
+    permission: 'interactions:write',
+    body: interactionCreateSchema,
+    response: interactionSchema,
+    handler: (ctx) => ctx.transaction((uow) => interactions.create(uow, ctx.body)),
+  });
+
+  r.get('/interactions/:id', {
+    summary: 'Get an interaction',
+    tags,
+    permission: 'interactions:read',
+    params: idParams,
+    response: interactionSchema,
+    handler: ({ params, principal, tenantId, db }) => interactions.get({ db, tenantId, principal }, params.id),
+  });
+
+  r.patch('/interactions/:id', {
+    summary: 'Change an interaction',
+    tags,
+    permission: 'interactions:write',
+    params: idParams,
+    body: interactionUpdateSchema,
+    requireIfMatch: true,
+    response: interactionSchema,
+    handler: (ctx) => ctx.transaction((uow) => interactions.update(uow, ctx.params.id, ctx.body, ctx.ifMatch)),
+  });
+}
+
+export function observationRoutes(r: RouteBuilder, app: Rapport): void {
+  const { observations } = app.services;
+  const tags = ['Indicators'];
+
+  r.get('/observations', {
+    summary: 'List observations',
+    tags,
+    permission: 'observations:read',
+    query: z.strictObject({
+      ...pageQuery,
+      indicator: z.string().max(100).optional(),
+      subjectType: z.enum(['party', 'relationship']).optional(),
+      subjectId: z.uuid().optional(),
+    }),
+    response: pageOf(observationSchema),
+    handler: ({ query, principal, tenantId, db }) => observations.list({ db, tenantId, principal }, query),
+  });
+
+  r.post('/observations', {
+    summary: 'Record an observation of an indicator',
+    description: 'Quantitative indicators take `value`; qualitative ones a `label` on their scale and/or free `text`.',
+    tags,
+    permission: 'observations:write',
+    body: observationCreateSchema,
+    response: observationSchema,
+    handler: (ctx) => ctx.transaction((uow) => observations.record(uow, ctx.body)),
+  });
+
+  r.get('/observations/:id', {
+    summary: 'Get an observation',
+    tags,
+    permission: 'observations:read',
+    params: idParams,
+    response: observationSchema,
+    handler: ({ params, principal, tenantId, db }) => observations.get({ db, tenantId, principal }, params.id),
+  });
+
+  r.get('/indicators/:key/summary', {
+    summary: 'Summary of an indicator for one subject',
+    description: 'The aggregate the indicator declares (avg, sum, min, max, last) and, for qualitative ones, the count per label.',
+    tags,
+    permission: 'observations:read',
+    params: z.strictObject({ key: z.string().min(1).max(100) }),
+    query: z.strictObject({ subjectId: z.uuid() }),
+    handler: ({ params, query, principal, tenantId, db }) => observations.summary({ db, tenantId, principal }, params.key, query.subjectId),
+  });
+}

@@ -1,0 +1,92 @@
+import type Koa from 'koa';
+import type { Knex } from 'knex';
+import type { z } from 'zod';
+import type { Principal } from '../access/principal.js';
+import type { UnitOfWork } from '../hooks/unit-of-work.js';
+import type { Rapport } from '../app/rapport.js';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** What a route handler gets: validated input, the caller, and a way to write. */
+export interface RequestContext<P = Record<string, string>, Q = Record<string, unknown>, B = unknown> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  readonly principal: Principal;
+  readonly tenantId: string;
+  /** The root connection, for reads outside a write. */
+  readonly db: Knex;
+  readonly app: Rapport;
+  /** Version from `If-Match`, when the route reads it. */
+  readonly ifMatch: number | undefined;
+  /** Runs a write as one unit of work (transaction + events + outbox + audit + idempotency record). */
+  transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T>;
+  readonly koa: Koa.Context;
+}
+
+export interface RouteSpec<P = any, Q = any, B = any> {
+  method: HttpMethod;
+  /** koa-router path relative to the router's prefix, e.g. `/deals/:id`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tags?: string[];
+  /** `resource:action` the caller needs; `null` for public routes (health, login). */
+  permission: string | null;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  /** Schema of a successful response body, for the OpenAPI document. */
+  response?: z.ZodType;
+  /** Status of a successful response; 200 by default, 201 for POST that creates. */
+  status?: number;
+  /** PATCH routes that use optimistic concurrency require `If-Match`. */
+  requireIfMatch?: boolean;
+  /** Free-form responses (CSV, HTML): the handler sets ctx.koa.body itself. */
+  raw?: boolean;
+  handler(ctx: RequestContext<P, Q, B>): Promise<unknown> | unknown;
+}
+
+export interface RegisteredRoute extends RouteSpec {
+  /** Owner: "core" or the plugin name. */
+  owner: string;
+  /** Full path including /api/v1 prefix, koa syntax. */
+  fullPath: string;
+}
+
+/** Collects route specs; the HTTP layer mounts them and the OpenAPI document describes them. */
+export class RouteBuilder {
+  readonly routes: RegisteredRoute[] = [];
+
+  constructor(
+    readonly owner: string,
+    readonly prefix: string,
+  ) {}
+
+  route<P, Q, B>(spec: RouteSpec<P, Q, B>): this {
+    const duplicate = this.routes.find((r) => r.method === spec.method && r.path === spec.path);
+    if (duplicate) throw new Error(`${this.owner}: route ${spec.method.toUpperCase()} ${spec.path} is declared twice`);
+    this.routes.push({ ...(spec as RouteSpec), owner: this.owner, fullPath: this.prefix + spec.path });
+    return this;
+  }
+
+  get<P, Q, B>(path: string, spec: Omit<RouteSpec<P, Q, B>, 'method' | 'path'>): this {
+    return this.route({ ...spec, method: 'get', path });
+  }
+
+  post<P, Q, B>(path: string, spec: Omit<RouteSpec<P, Q, B>, 'method' | 'path'>): this {
+    return this.route({ ...spec, method: 'post', path });
+  }
+
+  put<P, Q, B>(path: string, spec: Omit<RouteSpec<P, Q, B>, 'method' | 'path'>): this {
+    return this.route({ ...spec, method: 'put', path });
+  }
+
+  patch<P, Q, B>(path: string, spec: Omit<RouteSpec<P, Q, B>, 'method' | 'path'>): this {
+    return this.route({ ...spec, method: 'patch', path });
+  }
+
+  delete<P, Q, B>(path: string, spec: Omit<RouteSpec<P, Q, B>, 'method' | 'path'>): this {
+    return this.route({ ...spec, method: 'delete', path });
+  }
+}

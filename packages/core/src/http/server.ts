@@ -1,0 +1,264 @@
+import { randomUUID, createHash } from 'node:crypto';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Rapport } from '../app/rapport.js';
+import { authenticate } from '../access/authenticate.js';
+import { hasPermission, type Principal } from '../access/principal.js';
+import { ConflictError, ForbiddenError, RapportError, UnauthorizedError, ValidationError } from '../errors.js';
+import { HttpMetrics } from './metrics.js';
+import { sendProblem, toProblem, zodToValidation } from './problem.js';
+import type { RegisteredRoute, RequestContext } from './routes.js';
+import { kernelRoutes } from './kernel-routes.js';
+import { buildOpenApi } from './openapi.js';
+
+export interface HttpApp {
+  koa: Koa;
+  metrics: HttpMetrics;
+  /** Every route currently served (kernel and enabled plugins), for OpenAPI and diagnostics. */
+  routes(): RegisteredRoute[];
+}
+
+const API_PREFIX = '/api/v1/';
+
+/**
+ * The HTTP surface. Kernel routes live in one router; each plugin's routes in a router of
+ * their own, chosen by the first path segment after /api/v1 (a Map lookup), so adding
+ * plugins never lengthens the linear route scan of any request.
+ */
+export function createHttpApp(app: Rapport): HttpApp {
+  const koa = new Koa({ proxy: process.env.RAPPORT_TRUST_PROXY === '1' });
+  const metrics = new HttpMetrics();
+  const httpConfig = app.config.http ?? {};
+  const kernel = kernelRoutes(app);
+  const kernelRouter = mount(app, kernel.routes);
+  const pluginRouters = new Map<string, Router>();
+  for (const [name, builder] of app.plugins.routers) pluginRouters.set(name, mount(app, builder.routes));
+
+  const servedRoutes = (): RegisteredRoute[] => [
+    ...kernel.routes,
+    ...[...app.plugins.routers.entries()].filter(([name]) => app.plugins.isActive(name)).flatMap(([, builder]) => builder.routes),
+  ];
+
+  koa.use(async (ctx, next) => {
+    const requestId = (ctx.get('x-request-id') || randomUUID()).slice(0, 100);
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        sendProblem(ctx, toProblem(new RapportError(404, 'not-found', `No route for ${ctx.method} ${ctx.path}`), requestId));
+      }
+    } catch (error) {
+      const problem = toProblem(error, requestId);
+      if (problem.status >= 500) app.logger.error({ err: error, requestId, plugin: (error as { plugin?: string })?.plugin }, 'request failed');
+      sendProblem(ctx, problem);
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (ctx.state.routeTemplate as string | undefined) ?? 'unmatched';
+      metrics.requestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
+      if (ctx.status >= 500 || app.logger.isLevelEnabled('debug')) {
+        app.logger[ctx.status >= 500 ? 'warn' : 'debug']({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
+      }
+    }
+  });
+
+  koa.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: httpConfig.bodyLimit ?? '1mb',
+      encoding: 'utf-8',
+      onError: (error) => {
+        throw Object.assign(error, { status: (error as { status?: number }).status ?? 400, expose: true });
+      },
+    }),
+  );
+
+  koa.use(async (ctx, next) => {
+    switch (ctx.path) {
+      case '/health':
+        ctx.body = { status: 'ok' };
+        return;
+      case '/ready': {
+        try {
+          await app.knex.raw('select 1');
+          ctx.body = { status: 'ready', database: app.databaseKind };
+        } catch {
+          ctx.status = 503;
+          ctx.type = 'application/problem+json';
+          ctx.body = { type: 'https://rapport.dev/problems/not-ready', title: 'Service Unavailable', status: 503, detail: 'The database does not answer' };
+        }
+        return;
+      }
+      case '/metrics': {
+        const principal = await principalFor(app, ctx);
+        if (!hasPermission(principal, 'metrics:read')) throw new ForbiddenError('metrics:read is required');
+        ctx.type = metrics.registry.contentType;
+        ctx.body = await metrics.registry.metrics();
+        return;
+      }
+      case '/api/v1/openapi.json':
+        ctx.body = buildOpenApi(app, servedRoutes());
+        return;
+      default:
+        return next();
+    }
+  });
+
+  koa.use(async (ctx, next) => {
+    if (ctx.path.startsWith(API_PREFIX)) {
+      const segment = ctx.path.slice(API_PREFIX.length).split('/', 1)[0];
+      const pluginRouter = pluginRouters.get(segment);
+      if (pluginRouter) {
+        // A disabled plugin's routes answer as if they did not exist.
+        if (!app.plugins.isActive(segment)) return next();
+        return pluginRouter.routes()(ctx as never, next);
+      }
+    }
+    return kernelRouter.routes()(ctx as never, async () => {
+      await kernelRouter.allowedMethods({ throw: true })(ctx as never, next);
+    });
+  });
+
+  return { koa, metrics, routes: servedRoutes };
+}
+
+function mount(app: Rapport, routes: RegisteredRoute[]): Router {
+  const router = new Router();
+  for (const route of routes) {
+    router[route.method](route.fullPath, async (ctx) => {
+      ctx.state.routeTemplate = route.fullPath;
+      await handle(app, route, ctx);
+    });
+  }
+  return router;
+}
+
+async function principalFor(app: Rapport, ctx: Koa.Context): Promise<Principal> {
+  const header = ctx.get('authorization');
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new UnauthorizedError(header ? 'The Authorization header must be "Bearer <token>"' : 'Authentication is required: send "Authorization: Bearer <token>"');
+  const principal = await authenticate(app.knex, match[1]);
+  if (!principal) throw new UnauthorizedError('The token is not valid, has expired or was revoked');
+  return principal;
+}
+
+async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): Promise<void> {
+  let principal: Principal | undefined;
+  if (route.permission !== null) {
+    principal = await principalFor(app, ctx);
+    if (!hasPermission(principal, route.permission)) {
+      throw new ForbiddenError(`This requires the permission "${route.permission}"`);
+    }
+  }
+  const params = parse(route.params, ctx.params, 'params');
+  const query = parse(route.query, normalizeQuery(ctx.query), 'query');
+  const hasBody = route.body !== undefined;
+  if (hasBody && ctx.request.length && !ctx.is('application/json')) {
+    throw new RapportError(415, 'unsupported-media-type', 'Send the body as application/json');
+  }
+  const body = hasBody ? parse(route.body, (ctx.request as { body?: unknown }).body, 'body') : undefined;
+
+  let ifMatch: number | undefined;
+  const ifMatchHeader = ctx.get('if-match');
+  if (ifMatchHeader) {
+    const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(ifMatchHeader.trim());
+    if (!m) throw new ValidationError('If-Match must carry the record version, e.g. If-Match: "3"', [{ path: 'headers.if-match', message: 'not a version' }]);
+    ifMatch = Number(m[1]);
+  } else if (route.requireIfMatch) {
+    throw new RapportError(428, 'precondition-required', 'Send If-Match with the version you read (the ETag) so concurrent changes are not lost');
+  }
+
+  const status = route.status ?? (route.method === 'post' ? 201 : 200);
+  const idempotency = route.method === 'post' && principal ? idempotencyFor(ctx, principal) : undefined;
+  if (idempotency) {
+    const stored = await app.knex('rapport_idempotency_keys')
+      .where({ tenant_id: principal!.tenantId, principal_id: principal!.id, key: idempotency.key })
+      .first('request_hash', 'status_code', 'response');
+    if (stored) {
+      if (stored.request_hash !== idempotency.hash) {
+        throw new RapportError(422, 'idempotency-key-reuse', 'This Idempotency-Key was used with a different request');
+      }
+      ctx.status = stored.status_code;
+      ctx.set('Idempotent-Replayed', 'true');
+      ctx.body = stored.response;
+      setEtag(ctx, stored.response);
+      return;
+    }
+  }
+
+  const tenantId = principal?.tenantId ?? app.defaultTenant.id;
+  const requestContext: RequestContext = {
+    params: params as Record<string, string>,
+    query: query as Record<string, unknown>,
+    body,
+    principal: principal!,
+    tenantId,
+    db: app.knex,
+    app,
+    ifMatch,
+    koa: ctx,
+    transaction: (work) =>
+      app.transaction(async (uow) => {
+        const result = await work(uow);
+        if (idempotency) {
+          try {
+            await uow.trx.raw('savepoint rapport_idempotency');
+            await uow.trx('rapport_idempotency_keys').insert({
+              tenant_id: tenantId,
+              principal_id: principal!.id,
+              key: idempotency.key,
+              request_hash: idempotency.hash,
+              status_code: status,
+              response: JSON.stringify(result ?? null),
+            });
+            await uow.trx.raw('release savepoint rapport_idempotency');
+          } catch (error) {
+            if ((error as { code?: string }).code === '23505') {
+              throw new ConflictError('A request with this Idempotency-Key completed concurrently; retry to get its response');
+            }
+            throw error;
+          }
+        }
+        return result;
+      }, { tenantId, principal }),
+  };
+  const result = await route.handler(requestContext);
+  if (route.raw) return;
+  ctx.status = result === undefined ? 204 : status;
+  if (result !== undefined) {
+    ctx.body = result;
+    setEtag(ctx, result);
+  }
+}
+
+function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } } | undefined, value: unknown, where: 'params' | 'query' | 'body'): T | undefined {
+  if (!schema) return where === 'body' ? undefined : (value as T);
+  const result = schema.safeParse(value);
+  if (!result.success) throw zodToValidation(result.error, where);
+  return result.data;
+}
+
+/** Koa gives repeated query keys as arrays; single values stay strings. */
+function normalizeQuery(query: Koa.Context['query']): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+function setEtag(ctx: Koa.Context, body: unknown): void {
+  if (body && typeof body === 'object' && typeof (body as { version?: unknown }).version === 'number') {
+    ctx.set('ETag', `"${(body as { version: number }).version}"`);
+  }
+}
+
+function idempotencyFor(ctx: Koa.Context, principal: Principal): { key: string; hash: string } | undefined {
+  const key = ctx.get('idempotency-key');
+  if (!key) return undefined;
+  if (key.length > 200) throw new ValidationError('Idempotency-Key is longer than 200 characters', [{ path: 'headers.idempotency-key', message: 'too long' }]);
+  const hash = createHash('sha256')
+    .update(`${ctx.method} ${ctx.path}\n${principal.id}\n${JSON.stringify((ctx.request as { body?: unknown }).body ?? null)}`)
+    .digest('hex');
+  return { key, hash };
+}

@@ -1,0 +1,77 @@
+/**
+ * @rapport/core — the public API. Everything a system composer or a plugin author
+ * needs is exported here; anything not exported is internal and may change.
+ */
+export { CORE_VERSION } from './version.js';
+
+// Composition
+export { Rapport, createRapport, type KernelServices } from './app/rapport.js';
+export type { RapportConfig } from './app/config.js';
+export { KERNEL_PERMISSIONS } from './app/kernel-declarations.js';
+
+// Plugins
+export { definePlugin, type PluginDefinition, type PluginApi, type LifecycleContext } from './plugins/definition.js';
+export type { PluginState, PluginStatus } from './plugins/host.js';
+export { resolvePlugins } from './plugins/resolve.js';
+
+// Hooks and events
+export type {
+  HookMap,
+  FilterMap,
+  EventName,
+  FilterName,
+  EventPayload,
+  FilterPayload,
+  EventMeta,
+  EventSubject,
+  FilterContext,
+  FilterHandler,
+  EventHandler,
+} from './hooks/types.js';
+export { UnitOfWork, type PendingEvent } from './hooks/unit-of-work.js';
+
+// Kernel model
+export * from './kernel/types.js';
+export * from './kernel/schemas.js';
+export type { QueryContext } from './kernel/context.js';
+export type { PartyListQuery, DuplicateCandidate, PartyService } from './kernel/parties.js';
+export type { RelationshipListQuery, RelationshipService } from './kernel/relationships.js';
+export type { InteractionListQuery, TimelineQuery, InteractionService } from './kernel/interactions.js';
+export type { ObservationListQuery, IndicatorSummary, ObservationService } from './kernel/observations.js';
+export type { MergePlan, MergeService } from './kernel/merge.js';
+export { normalizeContactPoint } from './kernel/contact-points.js';
+export { createTenant, findTenant, listTenants } from './kernel/tenants.js';
+
+// Storage
+export { openDatabase, type Database, type DatabaseConfig, type DatabaseKind } from './storage/database.js';
+export type { Migration } from './storage/migrations.js';
+
+// HTTP
+export { RouteBuilder, type RouteSpec, type RequestContext, type HttpMethod, type RegisteredRoute } from './http/routes.js';
+export { pageQuery, idParams, pageOf, booleanQuery, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
+export { encodeCursor, decodeCursor, toPage, type Page } from './util/cursor.js';
+
+// Access
+export { hasPermission, systemPrincipal, type Principal } from './access/principal.js';
+export type { ScopeContribution } from './access/record-scopes.js';
+export { createApiKey, type ApiKeyInput, type CreatedApiKey } from './access/keys.js';
+
+// Import
+export type { Importer, ImportRecord, ImportBatchResult, RejectedRow } from './import/importer.js';
+
+// Errors
+export {
+  RapportError,
+  ValidationError,
+  NotFoundError,
+  ConflictError,
+  PreconditionFailedError,
+  UnauthorizedError,
+  ForbiddenError,
+  VetoError,
+  PluginError,
+  type ProblemDetails,
+  type ValidationIssue,
+} from './errors.js';
+
+export { newId } from './util/ids.js';

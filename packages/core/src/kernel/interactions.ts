@@ -1,0 +1,225 @@
+import type { Knex } from 'knex';
+import { NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
+import type { UnitOfWork } from '../hooks/unit-of-work.js';
+import { newId } from '../util/ids.js';
+import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { mergeAttributes, validateTypedAttributes } from './attributes.js';
+import type { QueryContext } from './context.js';
+import type { KernelDeps } from './kernel.js';
+import type { PartyService } from './parties.js';
+import type { RelationshipService } from './relationships.js';
+import { INTERACTION_COLUMNS, toInteraction, type InteractionRow } from './rows.js';
+import type { InteractionCreateInput, InteractionUpdateInput } from './schemas.js';
+import type { Interaction, InteractionTypeDefinition, Participant } from './types.js';
+
+export interface InteractionListQuery {
+  type?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface TimelineQuery {
+  type?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export class InteractionService {
+  constructor(
+    private readonly deps: KernelDeps,
+    private readonly parties: PartyService,
+    private readonly relationships: RelationshipService,
+  ) {}
+
+  visible(ctx: QueryContext, alias = 'i'): Knex.QueryBuilder {
+    const query = ctx.db(`rapport_interactions as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
+    return this.deps.scopes.apply(query, ctx, 'interactions', `${alias}.id`);
+  }
+
+  async create(uow: UnitOfWork, input: InteractionCreateInput): Promise<Interaction> {
+    const { input: data } = await uow.filter('interaction.create', { input: structuredClone(input) });
+    const [interaction] = await this.insertMany(uow, [data]);
+    uow.emit('interaction.created', { interaction }, { type: 'interaction', id: interaction.id });
+    return interaction;
+  }
+
+  /** Validates and inserts in multi-row statements; bulk import reuses it. Emits nothing. */
+  async insertMany(uow: UnitOfWork, inputs: InteractionCreateInput[]): Promise<Interaction[]> {
+    const partyIds = new Set<string>();
+    const relationshipIds = new Set<string>();
+    for (const input of inputs) {
+      for (const p of input.participants) partyIds.add(p.partyId);
+      if (input.relationshipId) relationshipIds.add(input.relationshipId);
+    }
+    const known = new Set((await this.parties.getMany(uow, [...partyIds])).map((p) => p.id));
+    const knownRelationships = new Set(
+      relationshipIds.size === 0 ? [] : (await this.relationships.visible(uow).whereIn('r.id', [...relationshipIds]).select('r.id')).map((r: { id: string }) => r.id),
+    );
+    const now = new Date();
+    const rows: Array<InteractionRow & { tenant_id: string }> = [];
+    const participantRows: Array<{ tenant_id: string; interaction_id: string; party_id: string; role: string; occurred_at: Date }> = [];
+    const out: Interaction[] = [];
+    inputs.forEach((input) => {
+      const type = this.requireType(input.type);
+      const participants = this.checkParticipants(type, input.participants, known, uow.principal.scopePartyId);
+      if (input.relationshipId && !knownRelationships.has(input.relationshipId)) {
+        throw new ValidationError(`relationshipId: relationship ${input.relationshipId} does not exist`, [{ path: 'relationshipId', message: 'unknown relationship' }]);
+      }
+      if (input.channel && type.channels && !type.channels.includes(input.channel)) {
+        throw new ValidationError(`${type.key}: channel "${input.channel}" is not one of ${type.channels.join(', ')}`, [{ path: 'channel', message: 'unknown channel' }]);
+      }
+      const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
+      const row: InteractionRow = {
+        id: newId(),
+        type: type.key,
+        occurred_at: occurredAt,
+        channel: input.channel ?? null,
+        direction: input.direction ?? 'internal',
+        subject: input.subject ?? null,
+        summary: input.summary ?? null,
+        attributes: validateTypedAttributes(`interaction type ${type.key}`, type.attributes, input.attributes),
+        relationship_id: input.relationshipId ?? null,
+        version: 1,
+        created_at: now,
+      };
+      rows.push({ ...row, tenant_id: uow.tenantId, attributes: JSON.stringify(row.attributes) as never });
+      for (const p of participants) participantRows.push({ tenant_id: uow.tenantId, interaction_id: row.id, party_id: p.partyId, role: p.role, occurred_at: occurredAt });
+      out.push(toInteraction(row, participants));
+    });
+    const size = 4000;
+    for (let i = 0; i < rows.length; i += size) await uow.trx('rapport_interactions').insert(rows.slice(i, i + size));
+    for (let i = 0; i < participantRows.length; i += size * 2) await uow.trx('rapport_interaction_participants').insert(participantRows.slice(i, i + size * 2));
+    return out;
+  }
+
+  async get(ctx: QueryContext, id: string): Promise<Interaction> {
+    const row: InteractionRow | undefined = await this.visible(ctx).where('i.id', id).first(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+    if (!row) throw new NotFoundError('Interaction', id);
+    const [interaction] = await this.withParticipants(ctx, [row]);
+    return interaction;
+  }
+
+  async list(ctx: QueryContext, query: InteractionListQuery): Promise<Page<Interaction>> {
+    const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
+    const q = this.visible(ctx).select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+    if (query.type) q.where('i.type', query.type);
+    if (after) q.whereRaw('(i.occurred_at, i.id) < (?, ?)', after);
+    const rows: InteractionRow[] = await q.orderBy([{ column: 'i.occurred_at', order: 'desc' }, { column: 'i.id', order: 'desc' }]).limit(query.limit + 1);
+    return this.page(ctx, rows, query.limit);
+  }
+
+  /**
+   * A party's timeline: every interaction it took part in, newest first. One index range
+   * on (tenant, party, occurred_at desc, id desc) whatever the depth of the page. A scoped
+   * caller sees only the interactions it took part in itself.
+   */
+  async partyTimeline(ctx: QueryContext, partyId: string, query: TimelineQuery): Promise<Page<Interaction>> {
+    await this.parties.get(ctx, partyId);
+    const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
+    const q = ctx
+      .db('rapport_interaction_participants as tp')
+      .join('rapport_interactions as i', function () {
+        this.on('i.tenant_id', 'tp.tenant_id').andOn('i.id', 'tp.interaction_id');
+      })
+      .where('tp.tenant_id', ctx.tenantId)
+      .where('tp.party_id', partyId)
+      .select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+    this.deps.scopes.apply(q, ctx, 'interactions', 'tp.interaction_id');
+    if (query.type) q.where('i.type', query.type);
+    if (after) q.whereRaw('(tp.occurred_at, tp.interaction_id) < (?, ?)', after);
+    const rows: InteractionRow[] = await q
+      .orderBy([{ column: 'tp.occurred_at', order: 'desc' }, { column: 'tp.interaction_id', order: 'desc' }])
+      .limit(query.limit + 1);
+    return this.page(ctx, rows, query.limit);
+  }
+
+  async relationshipTimeline(ctx: QueryContext, relationshipId: string, query: TimelineQuery): Promise<Page<Interaction>> {
+    await this.relationships.get(ctx, relationshipId);
+    const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
+    const q = this.visible(ctx).where('i.relationship_id', relationshipId).select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+    if (query.type) q.where('i.type', query.type);
+    if (after) q.whereRaw('(i.occurred_at, i.id) < (?, ?)', after);
+    const rows: InteractionRow[] = await q.orderBy([{ column: 'i.occurred_at', order: 'desc' }, { column: 'i.id', order: 'desc' }]).limit(query.limit + 1);
+    return this.page(ctx, rows, query.limit);
+  }
+
+  async update(uow: UnitOfWork, id: string, patch: InteractionUpdateInput, expectedVersion?: number): Promise<Interaction> {
+    const row: InteractionRow | undefined = await this.visible(uow).where('i.id', id).forUpdate().first(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+    if (!row) throw new NotFoundError('Interaction', id);
+    if (expectedVersion !== undefined && row.version !== expectedVersion) {
+      throw new PreconditionFailedError(`Interaction ${id} is at version ${row.version}, not ${expectedVersion}`, { currentVersion: row.version });
+    }
+    const [current] = await this.withParticipants(uow, [row]);
+    const { patch: change } = await uow.filter('interaction.update', { current, patch: structuredClone(patch) });
+    const type = this.requireType(current.type);
+    if (change.channel && type.channels && !type.channels.includes(change.channel)) {
+      throw new ValidationError(`${type.key}: channel "${change.channel}" is not one of ${type.channels.join(', ')}`, [{ path: 'channel', message: 'unknown channel' }]);
+    }
+    const attributes = change.attributes
+      ? validateTypedAttributes(`interaction type ${type.key}`, type.attributes, mergeAttributes(current.attributes, change.attributes))
+      : current.attributes;
+    const occurredAt = change.occurredAt ? new Date(change.occurredAt) : new Date(current.occurredAt);
+    await uow.trx('rapport_interactions')
+      .where({ tenant_id: uow.tenantId, id })
+      .update({
+        occurred_at: occurredAt,
+        channel: change.channel !== undefined ? change.channel : current.channel,
+        subject: change.subject !== undefined ? change.subject : current.subject,
+        summary: change.summary !== undefined ? change.summary : current.summary,
+        attributes: JSON.stringify(attributes),
+        version: current.version + 1,
+        updated_at: new Date(),
+      });
+    if (change.occurredAt) {
+      await uow.trx('rapport_interaction_participants').where({ tenant_id: uow.tenantId, interaction_id: id }).update({ occurred_at: occurredAt });
+    }
+    const interaction = await this.get(uow, id);
+    uow.emit('interaction.updated', { interaction, previous: current }, { type: 'interaction', id });
+    return interaction;
+  }
+
+  requireType(key: string): InteractionTypeDefinition {
+    const type = this.deps.registries.interactionTypes.usable(key);
+    if (!type) throw new ValidationError(`Unknown interaction type "${key}"`, [{ path: 'type', message: 'unknown or disabled interaction type' }]);
+    return type;
+  }
+
+  private checkParticipants(type: InteractionTypeDefinition, participants: Participant[], known: Set<string>, scopePartyId: string | null): Participant[] {
+    const seen = new Set<string>();
+    participants.forEach((p, index) => {
+      if (!known.has(p.partyId)) throw new ValidationError(`participants.${index}: party ${p.partyId} does not exist`, [{ path: `participants.${index}.partyId`, message: 'unknown party' }]);
+      if (seen.has(p.partyId)) throw new ValidationError(`participants.${index}: party ${p.partyId} is listed twice`, [{ path: `participants.${index}.partyId`, message: 'duplicate participant' }]);
+      seen.add(p.partyId);
+      if (type.participantRoles && !type.participantRoles.includes(p.role)) {
+        throw new ValidationError(`${type.key}: participant role "${p.role}" is not one of ${type.participantRoles.join(', ')}`, [{ path: `participants.${index}.role`, message: 'unknown role' }]);
+      }
+    });
+    // A scoped principal records only interactions it takes part in.
+    if (scopePartyId && !seen.has(scopePartyId)) {
+      throw new ValidationError('A scoped principal must be a participant of the interactions it records', [{ path: 'participants', message: 'caller party missing' }]);
+    }
+    return participants.map((p) => ({ partyId: p.partyId, role: p.role }));
+  }
+
+  private async page(ctx: QueryContext, rows: InteractionRow[], limit: number): Promise<Page<Interaction>> {
+    const page = toPage(rows, limit, (r) => r, (r) => [new Date(r.occurred_at).toISOString(), r.id]);
+    return { data: await this.withParticipants(ctx, page.data), nextCursor: page.nextCursor };
+  }
+
+  /** Participants of a page of interactions in one query (no N+1). */
+  async withParticipants(ctx: QueryContext, rows: InteractionRow[]): Promise<Interaction[]> {
+    if (rows.length === 0) return [];
+    const participants: Array<{ interaction_id: string; party_id: string; role: string }> = await ctx
+      .db('rapport_interaction_participants')
+      .where('tenant_id', ctx.tenantId)
+      .whereIn('interaction_id', rows.map((r) => r.id))
+      .select('interaction_id', 'party_id', 'role');
+    const byInteraction = new Map<string, Participant[]>();
+    for (const p of participants) {
+      const list = byInteraction.get(p.interaction_id) ?? [];
+      list.push({ partyId: p.party_id, role: p.role });
+      byInteraction.set(p.interaction_id, list);
+    }
+    return rows.map((row) => toInteraction(row, byInteraction.get(row.id) ?? []));
+  }
+}

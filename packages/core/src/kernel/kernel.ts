@@ -1,0 +1,33 @@
+import type { HookBus } from '../hooks/hook-bus.js';
+import type { RecordScopes } from '../access/record-scopes.js';
+import { Registry } from './registry.js';
+import type {
+  IndicatorDefinition,
+  InteractionTypeDefinition,
+  PartyAttributeDefinition,
+  PermissionDefinition,
+  RelationshipTypeDefinition,
+} from './types.js';
+
+/** The registries every kernel service consults; owned by the app, filled by plugins in setup. */
+export class KernelRegistries {
+  readonly relationshipTypes: Registry<RelationshipTypeDefinition>;
+  readonly interactionTypes: Registry<InteractionTypeDefinition>;
+  readonly indicators: Registry<IndicatorDefinition>;
+  readonly partyAttributes: Registry<PartyAttributeDefinition>;
+  readonly permissions: Registry<PermissionDefinition>;
+
+  constructor(isActive: (owner: string) => boolean) {
+    this.relationshipTypes = new Registry('relationship type', isActive);
+    this.interactionTypes = new Registry('interaction type', isActive);
+    this.indicators = new Registry('indicator', isActive);
+    this.partyAttributes = new Registry('party attribute', isActive);
+    this.permissions = new Registry('permission', isActive);
+  }
+}
+
+export interface KernelDeps {
+  readonly registries: KernelRegistries;
+  readonly scopes: RecordScopes;
+  readonly bus: HookBus;
+}

@@ -1,0 +1,143 @@
+import { ConflictError, ValidationError } from '../errors.js';
+import type { UnitOfWork } from '../hooks/unit-of-work.js';
+import type { InteractionService } from './interactions.js';
+import type { PartyService } from './parties.js';
+import type { RelationshipService } from './relationships.js';
+import { OBSERVATION_COLUMNS, RELATIONSHIP_COLUMNS, toObservation, toRelationship, type ObservationRow, type RelationshipRow } from './rows.js';
+import type { MergeInput } from './schemas.js';
+import type { Party } from './types.js';
+
+export interface MergePlan {
+  survivorId: string;
+  mergedIds: string[];
+  dryRun: boolean;
+  relationships: number;
+  interactions: number;
+  observations: number;
+  contactPoints: number;
+  /** Relationships that would join the survivor to itself; they block the merge. */
+  conflicts: Array<{ relationshipId: string; reason: string }>;
+  survivor: Party;
+}
+
+/**
+ * Folds duplicate parties into one survivor in a single transaction: their relationships,
+ * interaction participations, observations and contact points move over; the merged
+ * parties stay, archived, pointing at the survivor (history never dangles). A dry run
+ * computes the same plan and writes nothing.
+ */
+export class MergeService {
+  constructor(
+    private readonly parties: PartyService,
+    private readonly relationships: RelationshipService,
+    private readonly interactions: InteractionService,
+  ) {}
+
+  async merge(uow: UnitOfWork, input: MergeInput): Promise<MergePlan> {
+    const mergedIds = [...new Set(input.mergedIds)];
+    if (mergedIds.includes(input.survivorId)) {
+      throw new ValidationError('The survivor cannot also be merged away', [{ path: 'mergedIds', message: 'contains survivorId' }]);
+    }
+    const survivor = await this.parties.lockForWrite(uow, input.survivorId);
+    const merged: Party[] = [];
+    for (const id of mergedIds) merged.push(await this.parties.lockForWrite(uow, id));
+    if (survivor.archivedAt) throw new ConflictError(`Party ${survivor.id} is archived and cannot survive a merge`);
+    for (const p of merged) {
+      if (p.kind !== survivor.kind) throw new ValidationError(`Party ${p.id} is a ${p.kind}, the survivor a ${survivor.kind}`, [{ path: 'mergedIds', message: 'kind differs' }]);
+      if (p.mergedIntoId) throw new ConflictError(`Party ${p.id} was already merged into ${p.mergedIntoId}`);
+    }
+    const self = await uow.trx('rapport_tenants').where('id', uow.tenantId).first('self_party_id');
+    if (mergedIds.includes(self.self_party_id)) throw new ConflictError('The self party cannot be merged away');
+
+    const t = uow.tenantId;
+    const relationshipRows: RelationshipRow[] = await uow
+      .trx('rapport_relationships')
+      .where('tenant_id', t)
+      .where((w) => w.whereIn('from_party_id', mergedIds).orWhereIn('to_party_id', mergedIds))
+      .select(RELATIONSHIP_COLUMNS);
+    const everyone = new Set([survivor.id, ...mergedIds]);
+    const conflicts = relationshipRows
+      .filter((r) => everyone.has(r.from_party_id) && everyone.has(r.to_party_id))
+      .map((r) => ({ relationshipId: r.id, reason: 'would relate the survivor to itself' }));
+    const participations: Array<{ interaction_id: string; party_id: string }> = await uow
+      .trx('rapport_interaction_participants')
+      .where('tenant_id', t)
+      .whereIn('party_id', mergedIds)
+      .select('interaction_id', 'party_id');
+    const observationRows: ObservationRow[] = await uow
+      .trx('rapport_observations')
+      .where({ tenant_id: t, subject_type: 'party' })
+      .whereIn('subject_id', mergedIds)
+      .select(OBSERVATION_COLUMNS);
+    const points: Array<{ kind: string; normalized: string }> = await uow
+      .trx('rapport_contact_points')
+      .where('tenant_id', t)
+      .whereIn('party_id', mergedIds)
+      .select('kind', 'normalized');
+
+    const plan: MergePlan = {
+      survivorId: survivor.id,
+      mergedIds,
+      dryRun: input.dryRun === true,
+      relationships: relationshipRows.length,
+      interactions: new Set(participations.map((p) => p.interaction_id)).size,
+      observations: observationRows.length,
+      contactPoints: points.length,
+      conflicts,
+      survivor,
+    };
+    if (plan.dryRun) return plan;
+    if (conflicts.length) throw new ConflictError('The merge would relate the survivor to itself; end or remove those relationships first', { conflicts });
+    await uow.filter('party.merge', { survivor, merged });
+
+    const now = new Date();
+    await uow.trx('rapport_relationships').where('tenant_id', t).whereIn('from_party_id', mergedIds).update({ from_party_id: survivor.id, version: uow.trx.raw('version + 1'), updated_at: now });
+    await uow.trx('rapport_relationships').where('tenant_id', t).whereIn('to_party_id', mergedIds).update({ to_party_id: survivor.id, version: uow.trx.raw('version + 1'), updated_at: now });
+    // An interaction where both the survivor and a merged party took part keeps one participation.
+    await uow.trx.raw(
+      `delete from rapport_interaction_participants p where p.tenant_id = ? and p.party_id = any(?::uuid[])
+         and exists (select 1 from rapport_interaction_participants s where s.tenant_id = p.tenant_id and s.interaction_id = p.interaction_id and s.party_id = ?)`,
+      [t, mergedIds, survivor.id],
+    );
+    await uow.trx.raw(
+      `delete from rapport_interaction_participants p where p.tenant_id = ? and p.party_id = any(?::uuid[])
+         and p.party_id <> (select min(q.party_id::text)::uuid from rapport_interaction_participants q where q.tenant_id = p.tenant_id and q.interaction_id = p.interaction_id and q.party_id = any(?::uuid[]))`,
+      [t, mergedIds, mergedIds],
+    );
+    await uow.trx('rapport_interaction_participants').where('tenant_id', t).whereIn('party_id', mergedIds).update({ party_id: survivor.id });
+    await uow.trx('rapport_observations').where({ tenant_id: t, subject_type: 'party' }).whereIn('subject_id', mergedIds).update({ subject_id: survivor.id });
+    await uow.trx.raw(
+      `insert into rapport_contact_points (tenant_id, party_id, kind, value, normalized, position)
+       select tenant_id, ?, kind, min(value), normalized, 1000 + min(position) from rapport_contact_points
+       where tenant_id = ? and party_id = any(?::uuid[]) group by tenant_id, kind, normalized
+       on conflict do nothing`,
+      [survivor.id, t, mergedIds],
+    );
+    await uow.trx('rapport_parties')
+      .where('tenant_id', t)
+      .whereIn('id', mergedIds)
+      .update({ archived_at: now, merged_into_id: survivor.id, version: uow.trx.raw('version + 1'), updated_at: now });
+    await uow.trx('rapport_parties').where({ tenant_id: t, id: survivor.id }).update({ version: survivor.version + 1, updated_at: now });
+
+    // One event per changed record, as everywhere else.
+    const movedRelationships: RelationshipRow[] = relationshipRows.length
+      ? await uow.trx('rapport_relationships').where('tenant_id', t).whereIn('id', relationshipRows.map((r) => r.id)).select(RELATIONSHIP_COLUMNS)
+      : [];
+    const before = new Map(relationshipRows.map((r) => [r.id, toRelationship(r)]));
+    for (const row of movedRelationships) {
+      uow.emit('relationship.updated', { relationship: toRelationship(row), previous: before.get(row.id)! }, { type: 'relationship', id: row.id });
+    }
+    const interactionIds = [...new Set(participations.map((p) => p.interaction_id))];
+    for (const id of interactionIds) {
+      const interaction = await this.interactions.get(uow, id);
+      uow.emit('interaction.updated', { interaction, previous: interaction }, { type: 'interaction', id });
+    }
+    for (const row of observationRows) {
+      const previous = toObservation(row);
+      uow.emit('observation.updated', { observation: { ...previous, subjectId: survivor.id }, previous }, { type: 'observation', id: row.id });
+    }
+    const result = await this.parties.get(uow, survivor.id);
+    for (const id of mergedIds) uow.emit('party.merged', { party: result, mergedId: id }, { type: 'party', id });
+    return { ...plan, survivor: result };
+  }
+}

@@ -1,0 +1,233 @@
+import type { Knex } from 'knex';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
+import type { UnitOfWork } from '../hooks/unit-of-work.js';
+import { newId } from '../util/ids.js';
+import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { mergeAttributes, validatePartyAttributes } from './attributes.js';
+import { normalizedPoints } from './contact-points.js';
+import type { QueryContext } from './context.js';
+import type { KernelDeps } from './kernel.js';
+import { PARTY_COLUMNS, toParty, type PartyRow } from './rows.js';
+import type { PartyCreateInput, PartyUpdateInput } from './schemas.js';
+import type { ContactPoint, Party, PartyKind } from './types.js';
+
+export interface PartyListQuery {
+  kind?: PartyKind;
+  /** Case-insensitive substring of the name. */
+  q?: string;
+  /** Parties that have this contact point (normalized compare). */
+  contact?: ContactPoint;
+  archived?: boolean;
+  ids?: string[];
+  limit: number;
+  cursor?: string;
+}
+
+export interface DuplicateCandidate {
+  party: Party;
+  matches: Array<{ kind: string; normalized: string }>;
+}
+
+export class PartyService {
+  constructor(private readonly deps: KernelDeps) {}
+
+  /** Scoped base query: the tenant's parties the caller may see. */
+  visible(ctx: QueryContext, alias = 'rapport_parties'): Knex.QueryBuilder {
+    const query = ctx.db(alias === 'rapport_parties' ? 'rapport_parties' : `rapport_parties as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
+    return this.deps.scopes.apply(query, ctx, 'parties', `${alias}.id`);
+  }
+
+  async create(uow: UnitOfWork, input: PartyCreateInput): Promise<Party> {
+    const { input: filtered } = await uow.filter('party.create', { input: structuredClone(input) });
+    const [party] = await this.insertMany(uow, [filtered]);
+    uow.emit('party.created', { party }, { type: 'party', id: party.id });
+    return party;
+  }
+
+  /**
+   * Inserts validated parties in multi-row statements. Used by `create` and by bulk
+   * import, which runs filters per row itself and emits one event per party.
+   */
+  async insertMany(uow: UnitOfWork, inputs: PartyCreateInput[], now = new Date()): Promise<Party[]> {
+    const rows: PartyRow[] = [];
+    const points: Array<{ tenant_id: string; party_id: string; kind: string; value: string; normalized: string; position: number }> = [];
+    const pointsByParty = new Map<string, ContactPoint[]>();
+    for (const input of inputs) {
+      const id = newId();
+      const attributes = validatePartyAttributes(this.deps.registries.partyAttributes, input.kind, input.attributes ?? {});
+      for (const key of Object.keys(attributes)) if (attributes[key] === null) delete attributes[key];
+      const normalized = normalizedPoints(input.contactPoints ?? []);
+      normalized.forEach((p, position) => points.push({ tenant_id: uow.tenantId, party_id: id, kind: p.kind, value: p.value, normalized: p.normalized, position }));
+      pointsByParty.set(id, normalized.map(({ kind, value }) => ({ kind, value })));
+      rows.push({ id, kind: input.kind, name: input.name.trim(), attributes, archived_at: null, merged_into_id: null, version: 1, created_at: now, updated_at: now });
+    }
+    await insertChunked(uow.trx, 'rapport_parties', rows.map((r) => ({ ...r, tenant_id: uow.tenantId, attributes: JSON.stringify(r.attributes) })), 10);
+    await insertChunked(uow.trx, 'rapport_contact_points', points, 6);
+    return rows.map((row) => toParty(row, pointsByParty.get(row.id) ?? []));
+  }
+
+  async get(ctx: QueryContext, id: string): Promise<Party> {
+    const [party] = await this.getMany(ctx, [id]);
+    if (!party) throw new NotFoundError('Party', id);
+    return party;
+  }
+
+  /** Parties by id in one query plus one for their contact points; missing or invisible ids are left out. */
+  async getMany(ctx: QueryContext, ids: readonly string[]): Promise<Party[]> {
+    if (ids.length === 0) return [];
+    const rows: PartyRow[] = await this.visible(ctx).whereIn('id', [...new Set(ids)]).select(PARTY_COLUMNS);
+    return this.withContactPoints(ctx, rows);
+  }
+
+  async list(ctx: QueryContext, query: PartyListQuery): Promise<Page<Party>> {
+    const after = decodeCursor(query.cursor, ['uuid']);
+    const q = this.visible(ctx, 'p').select(PARTY_COLUMNS.map((c) => `p.${c}`));
+    if (query.kind) q.where('p.kind', query.kind);
+    if (query.archived === true) q.whereNotNull('p.archived_at');
+    else if (query.archived === false || query.archived === undefined) q.whereNull('p.archived_at');
+    if (query.q) q.whereRaw('lower(p.name) like ?', [`%${escapeLike(query.q.toLowerCase())}%`]);
+    if (query.ids) q.whereIn('p.id', query.ids);
+    if (query.contact) {
+      const [point] = normalizedPoints([query.contact]);
+      q.whereExists((sub) =>
+        sub
+          .select(ctx.db.raw('1'))
+          .from('rapport_contact_points as cp')
+          .whereRaw('cp.tenant_id = p.tenant_id and cp.party_id = p.id')
+          .where({ 'cp.kind': point.kind, 'cp.normalized': point.normalized }),
+      );
+    }
+    if (after) q.where('p.id', '<', after[0] as string);
+    const rows: PartyRow[] = await q.orderBy('p.id', 'desc').limit(query.limit + 1);
+    const page = toPage(rows, query.limit, (r) => r, (r) => [r.id]);
+    return { data: await this.withContactPoints(ctx, page.data), nextCursor: page.nextCursor };
+  }
+
+  async update(uow: UnitOfWork, id: string, patch: PartyUpdateInput, expectedVersion?: number): Promise<Party> {
+    const current = await this.lockForWrite(uow, id, expectedVersion);
+    const filtered = await uow.filter('party.update', { current, patch: structuredClone(patch) });
+    const change = filtered.patch;
+    const attributes = change.attributes
+      ? mergeAttributes(current.attributes, validatePartyAttributes(this.deps.registries.partyAttributes, current.kind, change.attributes))
+      : current.attributes;
+    const now = new Date();
+    await uow.trx('rapport_parties')
+      .where({ tenant_id: uow.tenantId, id })
+      .update({ name: change.name?.trim() ?? current.name, attributes: JSON.stringify(attributes), version: current.version + 1, updated_at: now });
+    if (change.contactPoints) await this.replaceContactPoints(uow, id, change.contactPoints);
+    const party = await this.get(uow, id);
+    uow.emit('party.updated', { party, previous: current }, { type: 'party', id });
+    return party;
+  }
+
+  async archive(uow: UnitOfWork, id: string, expectedVersion?: number): Promise<Party> {
+    const current = await this.lockForWrite(uow, id, expectedVersion);
+    if (current.archivedAt) return current;
+    await uow.filter('party.archive', { party: current });
+    const self = await uow.trx('rapport_tenants').where({ id: uow.tenantId, self_party_id: id }).first();
+    if (self) throw new ConflictError('The self party of a tenant cannot be archived');
+    await uow.trx('rapport_parties')
+      .where({ tenant_id: uow.tenantId, id })
+      .update({ archived_at: new Date(), version: current.version + 1, updated_at: new Date() });
+    const party = await this.get(uow, id);
+    uow.emit('party.archived', { party }, { type: 'party', id });
+    return party;
+  }
+
+  async restore(uow: UnitOfWork, id: string, expectedVersion?: number): Promise<Party> {
+    const current = await this.lockForWrite(uow, id, expectedVersion);
+    if (!current.archivedAt) return current;
+    if (current.mergedIntoId) throw new ConflictError(`Party ${id} was merged into ${current.mergedIntoId} and cannot be restored`);
+    await uow.trx('rapport_parties')
+      .where({ tenant_id: uow.tenantId, id })
+      .update({ archived_at: null, version: current.version + 1, updated_at: new Date() });
+    const party = await this.get(uow, id);
+    uow.emit('party.restored', { party }, { type: 'party', id });
+    return party;
+  }
+
+  /** Other parties sharing a normalized contact point with `id`: candidates to merge. */
+  async duplicatesOf(ctx: QueryContext, id: string): Promise<DuplicateCandidate[]> {
+    await this.get(ctx, id);
+    const matches: Array<{ party_id: string; kind: string; normalized: string }> = await this.deps.scopes
+      .apply(
+        ctx.db('rapport_contact_points as other')
+          .join('rapport_contact_points as mine', function () {
+            this.on('mine.tenant_id', 'other.tenant_id').andOn('mine.kind', 'other.kind').andOn('mine.normalized', 'other.normalized');
+          })
+          .where('mine.tenant_id', ctx.tenantId)
+          .where('mine.party_id', id)
+          .whereNot('other.party_id', id),
+        ctx,
+        'parties',
+        'other.party_id',
+      )
+      .select('other.party_id', 'other.kind', 'other.normalized')
+      .limit(500);
+    const parties = await this.getMany(ctx, matches.map((m) => m.party_id));
+    return parties
+      .filter((p) => !p.mergedIntoId)
+      .map((party) => ({
+        party,
+        matches: matches.filter((m) => m.party_id === party.id).map(({ kind, normalized }) => ({ kind, normalized })),
+      }));
+  }
+
+  /** Loads a visible party under a row lock and checks the caller's expected version. */
+  async lockForWrite(uow: UnitOfWork, id: string, expectedVersion?: number): Promise<Party> {
+    const row: PartyRow | undefined = await this.visible(uow).where('id', id).forUpdate().first(PARTY_COLUMNS);
+    if (!row) throw new NotFoundError('Party', id);
+    if (expectedVersion !== undefined && row.version !== expectedVersion) {
+      throw new PreconditionFailedError(`Party ${id} is at version ${row.version}, not ${expectedVersion}`, { currentVersion: row.version });
+    }
+    const [party] = await this.withContactPoints(uow, [row]);
+    return party;
+  }
+
+  /** Fails with 400 naming the field unless every id is a visible, live party. */
+  async requireLive(ctx: QueryContext, ids: readonly string[], field: string): Promise<Map<string, Party>> {
+    const found = new Map((await this.getMany(ctx, ids)).map((p) => [p.id, p]));
+    for (const id of ids) {
+      const party = found.get(id);
+      if (!party) throw new ValidationError(`${field}: party ${id} does not exist`, [{ path: field, message: 'unknown party' }]);
+      if (party.archivedAt) throw new ValidationError(`${field}: party ${id} is archived`, [{ path: field, message: 'archived party' }]);
+    }
+    return found;
+  }
+
+  private async replaceContactPoints(uow: UnitOfWork, partyId: string, points: ContactPoint[]): Promise<void> {
+    await uow.trx('rapport_contact_points').where({ tenant_id: uow.tenantId, party_id: partyId }).delete();
+    const normalized = normalizedPoints(points);
+    if (normalized.length === 0) return;
+    await uow.trx('rapport_contact_points').insert(
+      normalized.map((p, position) => ({ tenant_id: uow.tenantId, party_id: partyId, kind: p.kind, value: p.value, normalized: p.normalized, position })),
+    );
+  }
+
+  private async withContactPoints(ctx: QueryContext, rows: PartyRow[]): Promise<Party[]> {
+    if (rows.length === 0) return [];
+    const points: Array<{ party_id: string; kind: string; value: string }> = await ctx
+      .db('rapport_contact_points')
+      .where('tenant_id', ctx.tenantId)
+      .whereIn('party_id', rows.map((r) => r.id))
+      .orderBy('position')
+      .select('party_id', 'kind', 'value');
+    const byParty = new Map<string, ContactPoint[]>();
+    for (const p of points) {
+      const list = byParty.get(p.party_id) ?? [];
+      list.push({ kind: p.kind, value: p.value });
+      byParty.set(p.party_id, list);
+    }
+    return rows.map((row) => toParty(row, byParty.get(row.id) ?? []));
+  }
+}
+
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Multi-row inserts kept under PostgreSQL's 65,535 bind parameters. */
+export async function insertChunked(db: Knex, table: string, rows: object[], columns: number): Promise<void> {
+  const size = Math.max(1, Math.floor(60000 / columns));
+  for (let i = 0; i < rows.length; i += size) await db(table).insert(rows.slice(i, i + size));
+}

@@ -1,0 +1,196 @@
+import type { Knex } from 'knex';
+import { NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
+import type { UnitOfWork } from '../hooks/unit-of-work.js';
+import { newId } from '../util/ids.js';
+import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { mergeAttributes, validateTypedAttributes } from './attributes.js';
+import type { QueryContext } from './context.js';
+import type { KernelDeps } from './kernel.js';
+import type { PartyService } from './parties.js';
+import { RELATIONSHIP_COLUMNS, toRelationship, type RelationshipRow } from './rows.js';
+import type { RelationshipCreateInput, RelationshipUpdateInput } from './schemas.js';
+import type { Relationship, RelationshipTypeDefinition } from './types.js';
+
+export interface RelationshipListQuery {
+  type?: string;
+  status?: string;
+  /** Relationships with this party at either end… */
+  partyId?: string;
+  /** …playing this role (requires partyId). */
+  role?: string;
+  /** Only those live now: an active status and inside the validity window. */
+  active?: boolean;
+  limit: number;
+  cursor?: string;
+}
+
+const DEFAULT_STATUSES = ['active', 'ended'] as const;
+
+export function statusesOf(type: RelationshipTypeDefinition): readonly string[] {
+  return type.statuses && type.statuses.length > 0 ? type.statuses : DEFAULT_STATUSES;
+}
+
+export function activeStatusesOf(type: RelationshipTypeDefinition): readonly string[] {
+  return type.activeStatuses ?? [statusesOf(type)[0]];
+}
+
+export class RelationshipService {
+  constructor(
+    private readonly deps: KernelDeps,
+    private readonly parties: PartyService,
+  ) {}
+
+  visible(ctx: QueryContext, alias = 'r'): Knex.QueryBuilder {
+    const query = ctx.db(`rapport_relationships as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
+    return this.deps.scopes.apply(query, ctx, 'relationships', `${alias}.id`);
+  }
+
+  async create(uow: UnitOfWork, input: RelationshipCreateInput): Promise<Relationship> {
+    const { input: data } = await uow.filter('relationship.create', { input: structuredClone(input) });
+    const type = this.requireType(data.type);
+    if (data.fromPartyId === data.toPartyId) {
+      throw new ValidationError('A relationship needs two different parties', [{ path: 'toPartyId', message: 'same as fromPartyId' }]);
+    }
+    const ends = await this.parties.requireLive(uow, [data.fromPartyId, data.toPartyId], 'partyId');
+    checkKind(type, 'from', ends.get(data.fromPartyId)!.kind);
+    checkKind(type, 'to', ends.get(data.toPartyId)!.kind);
+    // A scoped principal may only create relationships it is itself part of.
+    const scopeParty = uow.principal.scopePartyId;
+    if (scopeParty && data.fromPartyId !== scopeParty && data.toPartyId !== scopeParty) {
+      throw new NotFoundError('Party', data.fromPartyId === scopeParty ? data.toPartyId : data.fromPartyId);
+    }
+    const statuses = statusesOf(type);
+    const status = data.status ?? statuses[0];
+    if (!statuses.includes(status)) throw invalidStatus(type, status);
+    checkValidity(data.validFrom ?? null, data.validTo ?? null);
+    const now = new Date();
+    const row: RelationshipRow = {
+      id: newId(),
+      type: type.key,
+      from_party_id: data.fromPartyId,
+      to_party_id: data.toPartyId,
+      from_role: type.fromRole,
+      to_role: type.toRole,
+      status,
+      valid_from: data.validFrom ? new Date(data.validFrom) : null,
+      valid_to: data.validTo ? new Date(data.validTo) : null,
+      attributes: validateTypedAttributes(`relationship type ${type.key}`, type.attributes, data.attributes),
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    };
+    await uow.trx('rapport_relationships').insert({ ...row, tenant_id: uow.tenantId, attributes: JSON.stringify(row.attributes) });
+    const relationship = toRelationship(row);
+    uow.emit('relationship.created', { relationship }, { type: 'relationship', id: relationship.id });
+    return relationship;
+  }
+
+  async get(ctx: QueryContext, id: string): Promise<Relationship> {
+    const row: RelationshipRow | undefined = await this.visible(ctx).where('r.id', id).first(RELATIONSHIP_COLUMNS.map((c) => `r.${c}`));
+    if (!row) throw new NotFoundError('Relationship', id);
+    return toRelationship(row);
+  }
+
+  async list(ctx: QueryContext, query: RelationshipListQuery): Promise<Page<Relationship>> {
+    const after = decodeCursor(query.cursor, ['uuid']);
+    const q = this.visible(ctx).select(RELATIONSHIP_COLUMNS.map((c) => `r.${c}`));
+    if (query.type) q.where('r.type', query.type);
+    if (query.status) q.where('r.status', query.status);
+    if (query.partyId) {
+      const partyId = query.partyId;
+      const role = query.role;
+      q.where((w) =>
+        w
+          .where((a) => {
+            a.where('r.from_party_id', partyId);
+            if (role) a.where('r.from_role', role);
+          })
+          .orWhere((b) => {
+            b.where('r.to_party_id', partyId);
+            if (role) b.where('r.to_role', role);
+          }),
+      );
+    } else if (query.role) {
+      const role = query.role;
+      q.where((w) => w.where('r.from_role', role).orWhere('r.to_role', role));
+    }
+    if (query.active) {
+      const live = this.deps.registries.relationshipTypes
+        .list({ includeInactive: true })
+        .flatMap((t) => activeStatusesOf(t).map((s) => `${t.key}\u0000${s}`));
+      q.whereIn(ctx.db.raw("r.type || chr(0) || r.status") as never, live.length ? live : ['\u0000']);
+      q.where((w) => w.whereNull('r.valid_from').orWhere('r.valid_from', '<=', ctx.db.fn.now()));
+      q.where((w) => w.whereNull('r.valid_to').orWhere('r.valid_to', '>', ctx.db.fn.now()));
+    }
+    if (after) q.where('r.id', '<', after[0] as string);
+    const rows: RelationshipRow[] = await q.orderBy('r.id', 'desc').limit(query.limit + 1);
+    return toPage(rows, query.limit, toRelationship, (r) => [r.id]);
+  }
+
+  async update(uow: UnitOfWork, id: string, patch: RelationshipUpdateInput, expectedVersion?: number): Promise<Relationship> {
+    const row: RelationshipRow | undefined = await this.visible(uow).where('r.id', id).forUpdate().first(RELATIONSHIP_COLUMNS.map((c) => `r.${c}`));
+    if (!row) throw new NotFoundError('Relationship', id);
+    if (expectedVersion !== undefined && row.version !== expectedVersion) {
+      throw new PreconditionFailedError(`Relationship ${id} is at version ${row.version}, not ${expectedVersion}`, { currentVersion: row.version });
+    }
+    const current = toRelationship(row);
+    const { patch: change } = await uow.filter('relationship.update', { current, patch: structuredClone(patch) });
+    const type = this.deps.registries.relationshipTypes.usable(current.type);
+    if (!type) {
+      throw new ValidationError(`Relationship type "${current.type}" is not available (its plugin is disabled or not installed)`, [{ path: 'type', message: 'type unavailable' }]);
+    }
+    const status = change.status ?? current.status;
+    if (status !== current.status) {
+      if (!statusesOf(type).includes(status)) throw invalidStatus(type, status);
+      const allowed = type.transitions?.[current.status];
+      if (type.transitions && !allowed?.includes(status)) {
+        throw new ValidationError(`${type.key}: cannot move from "${current.status}" to "${status}"`, [
+          { path: 'status', message: `allowed from "${current.status}": ${(allowed ?? []).join(', ') || 'none'}` },
+        ]);
+      }
+    }
+    const validFrom = change.validFrom !== undefined ? change.validFrom : current.validFrom;
+    const validTo = change.validTo !== undefined ? change.validTo : current.validTo;
+    checkValidity(validFrom, validTo);
+    const attributes = change.attributes
+      ? validateTypedAttributes(`relationship type ${type.key}`, type.attributes, mergeAttributes(current.attributes, change.attributes))
+      : current.attributes;
+    await uow.trx('rapport_relationships')
+      .where({ tenant_id: uow.tenantId, id })
+      .update({
+        status,
+        valid_from: validFrom,
+        valid_to: validTo,
+        attributes: JSON.stringify(attributes),
+        version: current.version + 1,
+        updated_at: new Date(),
+      });
+    const relationship = await this.get(uow, id);
+    uow.emit('relationship.updated', { relationship, previous: current }, { type: 'relationship', id });
+    return relationship;
+  }
+
+  requireType(key: string): RelationshipTypeDefinition {
+    const type = this.deps.registries.relationshipTypes.usable(key);
+    if (!type) throw new ValidationError(`Unknown relationship type "${key}"`, [{ path: 'type', message: 'unknown or disabled relationship type' }]);
+    return type;
+  }
+}
+
+function checkKind(type: RelationshipTypeDefinition, end: 'from' | 'to', kind: string): void {
+  const kinds = end === 'from' ? type.fromKinds : type.toKinds;
+  if (kinds && !kinds.includes(kind as never)) {
+    const role = end === 'from' ? type.fromRole : type.toRole;
+    throw new ValidationError(`${type.key}: the ${role} must be a ${kinds.join(' or ')}, not a ${kind}`, [{ path: `${end}PartyId`, message: `wrong party kind for ${role}` }]);
+  }
+}
+
+function checkValidity(from: string | null, to: string | null): void {
+  if (from && to && Date.parse(to) <= Date.parse(from)) {
+    throw new ValidationError('validTo must be after validFrom', [{ path: 'validTo', message: 'before validFrom' }]);
+  }
+}
+
+function invalidStatus(type: RelationshipTypeDefinition, status: string): ValidationError {
+  return new ValidationError(`${type.key}: unknown status "${status}"`, [{ path: 'status', message: `one of ${statusesOf(type).join(', ')}` }]);
+}

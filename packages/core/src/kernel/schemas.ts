@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { DIRECTIONS, PARTY_KINDS } from './types.js';
+
+/*
+ * Input shapes shared by the HTTP routes, the importers and plugin code. Objects are
+ * strict: an unknown field is an error, never silently dropped (no mass assignment).
+ */
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const timestamp = z.iso.datetime({ offset: true });
+const attributes = z.record(z.string().min(1).max(100), z.unknown());
+
+export const contactPointSchema = z.strictObject({
+  kind: z.enum(['email', 'phone', 'domain', 'url', 'other']),
+  value: text(320),
+});
+
+export const partyCreateSchema = z.strictObject({
+  kind: z.enum(PARTY_KINDS),
+  name: text(300),
+  contactPoints: z.array(contactPointSchema).max(50).optional(),
+  attributes: attributes.optional(),
+});
+export type PartyCreateInput = z.infer<typeof partyCreateSchema>;
+
+export const partyUpdateSchema = z.strictObject({
+  name: text(300).optional(),
+  contactPoints: z.array(contactPointSchema).max(50).optional(),
+  /** Merged into the stored attributes; a null value removes that key. */
+  attributes: attributes.optional(),
+});
+export type PartyUpdateInput = z.infer<typeof partyUpdateSchema>;
+
+export const relationshipCreateSchema = z.strictObject({
+  type: text(100),
+  fromPartyId: z.uuid(),
+  toPartyId: z.uuid(),
+  status: text(50).optional(),
+  validFrom: timestamp.nullable().optional(),
+  validTo: timestamp.nullable().optional(),
+  attributes: attributes.optional(),
+});
+export type RelationshipCreateInput = z.infer<typeof relationshipCreateSchema>;
+
+export const relationshipUpdateSchema = z.strictObject({
+  status: text(50).optional(),
+  validFrom: timestamp.nullable().optional(),
+  validTo: timestamp.nullable().optional(),
+  attributes: attributes.optional(),
+});
+export type RelationshipUpdateInput = z.infer<typeof relationshipUpdateSchema>;
+
+export const participantSchema = z.strictObject({
+  partyId: z.uuid(),
+  role: text(50),
+});
+
+export const interactionCreateSchema = z.strictObject({
+  type: text(100),
+  occurredAt: timestamp.optional(),
+  channel: text(50).nullable().optional(),
+  direction: z.enum(DIRECTIONS).optional(),
+  subject: z.string().max(500).nullable().optional(),
+  summary: z.string().max(20000).nullable().optional(),
+  attributes: attributes.optional(),
+  relationshipId: z.uuid().nullable().optional(),
+  participants: z.array(participantSchema).min(1).max(200),
+});
+export type InteractionCreateInput = z.infer<typeof interactionCreateSchema>;
+
+export const interactionUpdateSchema = z.strictObject({
+  occurredAt: timestamp.optional(),
+  channel: text(50).nullable().optional(),
+  subject: z.string().max(500).nullable().optional(),
+  summary: z.string().max(20000).nullable().optional(),
+  attributes: attributes.optional(),
+});
+export type InteractionUpdateInput = z.infer<typeof interactionUpdateSchema>;
+
+export const observationCreateSchema = z.strictObject({
+  indicator: text(100),
+  subjectId: z.uuid(),
+  value: z.number().finite().nullable().optional(),
+  label: z.string().trim().min(1).max(100).nullable().optional(),
+  text: z.string().max(20000).nullable().optional(),
+  observedAt: timestamp.optional(),
+  observerPartyId: z.uuid().nullable().optional(),
+  interactionId: z.uuid().nullable().optional(),
+  details: attributes.optional(),
+});
+export type ObservationCreateInput = z.infer<typeof observationCreateSchema>;
+
+export const mergeSchema = z.strictObject({
+  survivorId: z.uuid(),
+  mergedIds: z.array(z.uuid()).min(1).max(50),
+  dryRun: z.boolean().optional(),
+});
+export type MergeInput = z.infer<typeof mergeSchema>;

@@ -1,0 +1,302 @@
+import type { Knex } from 'knex';
+import semver from 'semver';
+import type { Logger } from 'pino';
+import { ConflictError, NotFoundError, PluginError } from '../errors.js';
+import { RouteBuilder } from '../http/routes.js';
+import { migrateDownAll, migrateUp, pendingMigrations } from '../storage/migrations.js';
+import type { Rapport } from '../app/rapport.js';
+import type { Importer } from '../import/importer.js';
+import type { LifecycleContext, PluginApi, PluginDefinition } from './definition.js';
+
+export type PluginState = 'enabled' | 'disabled' | 'uninstalled';
+
+export interface PluginStatus {
+  name: string;
+  version: string;
+  installedVersion: string | null;
+  state: PluginState;
+  description: string | null;
+  requires: PluginDefinition['requires'];
+  registrations: Record<string, string[]>;
+}
+
+/**
+ * Loads plugins in two phases and keeps their lifecycle in the `rapport_plugins` table.
+ * Phase 1 (`declare`) runs every setup — declarations only, so any plugin may extend what
+ * another declares. Phase 2 (`boot`) migrates and installs or upgrades each plugin in
+ * dependency order. A disabled plugin stays declared but inert: its routes, hooks, types
+ * and scopes are off until it is enabled again.
+ */
+export class PluginHost {
+  private readonly states = new Map<string, PluginState>();
+  private readonly versions = new Map<string, string>();
+  readonly routers = new Map<string, RouteBuilder>();
+  readonly importers = new Map<string, Importer & { owner: string }>();
+  private readonly services = new Map<string, { owner: string; service: unknown }>();
+
+  constructor(
+    private readonly app: Rapport,
+    readonly ordered: readonly PluginDefinition[],
+    private readonly logger: Logger,
+  ) {}
+
+  isActive = (owner: string): boolean => owner === 'core' || this.states.get(owner) === 'enabled';
+
+  get(name: string): PluginDefinition | undefined {
+    return this.ordered.find((p) => p.name === name);
+  }
+
+  /** Phase 1. */
+  declare(): void {
+    for (const plugin of this.ordered) {
+      // Until the table says otherwise a plugin is inert, so nothing half-booted is live.
+      this.states.set(plugin.name, 'disabled');
+      this.app.bus.deactivate(plugin.name);
+      try {
+        plugin.setup?.(this.apiFor(plugin));
+      } catch (error) {
+        if (error instanceof PluginError) throw error;
+        throw new PluginError(plugin.name, `setup failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Phase 2: brings the database in line with the configured plugins. */
+  async boot(): Promise<void> {
+    const rows = await this.rows();
+    for (const plugin of this.ordered) {
+      const row = rows.get(plugin.name);
+      if (!row) {
+        await this.install(plugin);
+        continue;
+      }
+      this.versions.set(plugin.name, row.version);
+      if (row.state !== 'enabled') {
+        this.states.set(plugin.name, row.state);
+        continue;
+      }
+      const missing = Object.keys(plugin.requires?.plugins ?? {}).filter((dep) => this.states.get(dep) !== 'enabled');
+      if (missing.length) {
+        throw new PluginError(plugin.name, `is enabled but requires ${missing.map((m) => `"${m}"`).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not enabled`);
+      }
+      await this.bringUpToDate(plugin, row.version);
+      this.activate(plugin.name);
+    }
+  }
+
+  async startAll(): Promise<void> {
+    for (const plugin of this.ordered) if (this.isActive(plugin.name)) await this.runHook(plugin, 'start', () => plugin.start?.(this.ctx(plugin)));
+  }
+
+  async stopAll(): Promise<void> {
+    for (const plugin of [...this.ordered].reverse()) {
+      if (!this.isActive(plugin.name)) continue;
+      try {
+        await plugin.stop?.(this.ctx(plugin));
+      } catch (error) {
+        this.logger.error({ err: error, plugin: plugin.name }, `plugin "${plugin.name}" failed to stop`);
+      }
+    }
+  }
+
+  async enable(name: string): Promise<PluginStatus> {
+    const plugin = this.require(name);
+    const missing = Object.keys(plugin.requires?.plugins ?? {}).filter((dep) => !this.isActive(dep));
+    if (missing.length) throw new ConflictError(`Plugin "${name}" requires ${missing.map((m) => `"${m}"`).join(', ')} to be enabled first`);
+    if (this.isActive(name)) return this.status(name);
+    const state = this.states.get(name);
+    if (state === 'uninstalled') await this.install(plugin);
+    else {
+      await this.bringUpToDate(plugin, this.versions.get(name) ?? plugin.version);
+      await this.setState(name, 'enabled');
+      this.activate(name);
+    }
+    await this.runHook(plugin, 'start', () => plugin.start?.(this.ctx(plugin)));
+    this.logger.info({ plugin: name }, `plugin "${name}" enabled`);
+    return this.status(name);
+  }
+
+  async disable(name: string): Promise<PluginStatus> {
+    const plugin = this.require(name);
+    const dependents = this.ordered.filter((p) => this.isActive(p.name) && p.requires?.plugins?.[name] !== undefined).map((p) => p.name);
+    if (dependents.length) throw new ConflictError(`Plugin "${name}" is required by ${dependents.map((d) => `"${d}"`).join(', ')}; disable ${dependents.length > 1 ? 'them' : 'it'} first`);
+    if (this.isActive(name)) {
+      await plugin.stop?.(this.ctx(plugin));
+      await this.setState(name, 'disabled');
+      this.deactivate(name);
+      this.logger.info({ plugin: name }, `plugin "${name}" disabled`);
+    }
+    return this.status(name);
+  }
+
+  /** Runs the plugin's uninstall and, only when `purge` is asked for, drops its tables. */
+  async uninstall(name: string, options: { purge: boolean }): Promise<PluginStatus> {
+    const plugin = this.require(name);
+    if (this.states.get(name) === 'uninstalled' && !options.purge) return this.status(name);
+    await this.disable(name);
+    await this.runHook(plugin, 'uninstall', () => plugin.uninstall?.(this.ctx(plugin), options));
+    if (options.purge) {
+      const undone = await migrateDownAll(this.app.knex, plugin.name, plugin.migrations ?? []);
+      this.logger.warn({ plugin: name, migrations: undone }, `plugin "${name}" purged: its tables were dropped`);
+    }
+    await this.setState(name, 'uninstalled');
+    return this.status(name);
+  }
+
+  statuses(): PluginStatus[] {
+    return this.ordered.map((p) => this.status(p.name));
+  }
+
+  status(name: string): PluginStatus {
+    const plugin = this.require(name);
+    const { registries } = this.app;
+    const bus = this.app.bus.registrationsOf(name);
+    return {
+      name,
+      version: plugin.version,
+      installedVersion: this.states.get(name) === 'uninstalled' ? null : (this.versions.get(name) ?? null),
+      state: this.states.get(name) ?? 'disabled',
+      description: plugin.description ?? null,
+      requires: plugin.requires ?? {},
+      registrations: {
+        relationshipTypes: registries.relationshipTypes.keysOf(name),
+        interactionTypes: registries.interactionTypes.keysOf(name),
+        indicators: registries.indicators.keysOf(name),
+        partyAttributes: registries.partyAttributes.keysOf(name),
+        permissions: registries.permissions.keysOf(name),
+        filters: bus.filters,
+        listeners: bus.listeners,
+        routes: (this.routers.get(name)?.routes ?? []).map((r) => `${r.method.toUpperCase()} ${r.fullPath}`),
+      },
+    };
+  }
+
+  /** A service another plugin provided, if its owner is enabled. */
+  service<T>(name: string): T | undefined {
+    const entry = this.services.get(name);
+    return entry && this.isActive(entry.owner) ? (entry.service as T) : undefined;
+  }
+
+  private async install(plugin: PluginDefinition): Promise<void> {
+    await this.migrate(plugin);
+    await this.runHook(plugin, 'install', () => plugin.install?.(this.ctx(plugin)));
+    await this.app.knex('rapport_plugins')
+      .insert({ name: plugin.name, version: plugin.version, state: 'enabled', updated_at: new Date() })
+      .onConflict('name')
+      .merge();
+    this.versions.set(plugin.name, plugin.version);
+    this.activate(plugin.name);
+    this.logger.info({ plugin: plugin.name, version: plugin.version }, `plugin "${plugin.name}" installed`);
+  }
+
+  private async bringUpToDate(plugin: PluginDefinition, recorded: string): Promise<void> {
+    if (semver.lt(plugin.version, recorded)) {
+      throw new PluginError(plugin.name, `version ${plugin.version} is older than the installed ${recorded}; downgrades are not supported`);
+    }
+    await this.migrate(plugin);
+    if (semver.gt(plugin.version, recorded)) {
+      await this.runHook(plugin, 'upgrade', () => plugin.upgrade?.(this.ctx(plugin), recorded));
+      await this.app.knex('rapport_plugins').where({ name: plugin.name }).update({ version: plugin.version, updated_at: new Date() });
+      this.versions.set(plugin.name, plugin.version);
+      this.logger.info({ plugin: plugin.name, from: recorded, to: plugin.version }, `plugin "${plugin.name}" upgraded`);
+    }
+  }
+
+  private async migrate(plugin: PluginDefinition): Promise<void> {
+    try {
+      await migrateUp(this.app.knex, plugin.name, plugin.migrations ?? []);
+    } catch (error) {
+      throw new PluginError(plugin.name, (error as Error).message);
+    }
+  }
+
+  async pending(): Promise<Array<{ plugin: string; migrations: string[] }>> {
+    const out = [];
+    for (const plugin of this.ordered) out.push({ plugin: plugin.name, migrations: await pendingMigrations(this.app.knex, plugin.name, plugin.migrations ?? []) });
+    return out;
+  }
+
+  private activate(name: string): void {
+    this.states.set(name, 'enabled');
+    this.app.bus.activate(name);
+  }
+
+  private deactivate(name: string): void {
+    this.app.bus.deactivate(name);
+  }
+
+  private async setState(name: string, state: PluginState): Promise<void> {
+    await this.app.knex('rapport_plugins').where({ name }).update({ state, updated_at: new Date() });
+    this.states.set(name, state);
+  }
+
+  private async rows(): Promise<Map<string, { version: string; state: PluginState }>> {
+    const rows: Array<{ name: string; version: string; state: PluginState }> = await this.app.knex('rapport_plugins').select('name', 'version', 'state');
+    return new Map(rows.map((r) => [r.name, r]));
+  }
+
+  private require(name: string): PluginDefinition {
+    const plugin = this.get(name);
+    if (!plugin) throw new NotFoundError('Plugin', name);
+    return plugin;
+  }
+
+  private async runHook(plugin: PluginDefinition, hook: string, run: () => unknown): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      throw new PluginError(plugin.name, `${hook} failed: ${(error as Error).message}`);
+    }
+  }
+
+  private ctx(plugin: PluginDefinition): LifecycleContext {
+    return { plugin: plugin.name, knex: this.app.knex, logger: this.logger.child({ plugin: plugin.name }), app: this.app };
+  }
+
+  private apiFor(plugin: PluginDefinition): PluginApi {
+    const owner = plugin.name;
+    const { registries, scopes, bus } = this.app;
+    return {
+      plugin: owner,
+      logger: this.logger.child({ plugin: owner }),
+      relationshipTypes: { define: (d) => registries.relationshipTypes.define(owner, d) },
+      interactionTypes: { define: (d) => registries.interactionTypes.define(owner, d) },
+      indicators: { define: (d) => registries.indicators.define(owner, d) },
+      partyAttributes: { define: (d) => registries.partyAttributes.define(owner, d) },
+      permissions: { define: (d) => registries.permissions.define(owner, d) },
+      recordScopes: {
+        define: (resource, contribute) => {
+          if (!resource.startsWith(`${owner}.`)) throw new PluginError(owner, `record scope "${resource}" must be namespaced "${owner}.…"`);
+          scopes.define(owner, resource, contribute);
+        },
+        extend: (resource, contribute) => scopes.extend(owner, resource, contribute),
+      },
+      hooks: {
+        filter: (name, handler, options) => bus.filter(owner, name, handler, options),
+        on: (pattern, handler) => bus.on(owner, pattern, handler),
+      },
+      routes: (register) => {
+        const builder = this.routers.get(owner) ?? new RouteBuilder(owner, `/api/v1/${owner}`);
+        this.routers.set(owner, builder);
+        try {
+          register(builder);
+        } catch (error) {
+          throw new PluginError(owner, (error as Error).message);
+        }
+      },
+      importers: {
+        define: (importer) => {
+          if (!importer.name.startsWith(`${owner}.`)) throw new PluginError(owner, `importer "${importer.name}" must be namespaced "${owner}.…"`);
+          if (this.importers.has(importer.name)) throw new PluginError(owner, `importer "${importer.name}" is declared twice`);
+          this.importers.set(importer.name, { ...importer, owner });
+        },
+      },
+      provide: (name, service) => {
+        const existing = this.services.get(name);
+        if (existing) throw new PluginError(owner, `service "${name}" is already provided by plugin "${existing.owner}"`);
+        this.services.set(name, { owner, service });
+      },
+      use: <T>(name: string) => () => this.service<T>(name),
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+import { DataDirLock } from './lock.js';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface DatabaseConfig {
+  /** postgres://… selects PostgreSQL; absent selects embedded PGlite. */
+  url?: string;
+  /** PGlite data directory (default ./.rapport). `memory://` keeps it in memory. */
+  dataDir?: string;
+  /** A PostgreSQL schema to work in (tests use one per file). */
+  schema?: string;
+  /** Pool size on PostgreSQL. */
+  pool?: { min?: number; max?: number };
+  /** An already-open PGlite instance (the test kit loads one from a snapshot). */
+  pglite?: unknown;
+}
+
+export interface Database {
+  readonly knex: Knex;
+  readonly kind: DatabaseKind;
+  close(): Promise<void>;
+}
+
+// Counts and bigints come back as strings from pg; the kernel only counts small sets, so numbers are safe.
+pg.types.setTypeParser(20, (value) => Number(value));
+pg.types.setTypeParser(1700, (value) => Number(value));
+
+export function openDatabase(config: DatabaseConfig = {}): Database {
+  if (config.url) return openPostgres(config);
+  return openPglite(config);
+}
+
+function openPostgres(config: DatabaseConfig): Database {
+  const knex = knexFactory({
+    client: 'pg',
+    connection: config.url,
+    pool: { min: config.pool?.min ?? 0, max: config.pool?.max ?? 10 },
+    searchPath: config.schema ? [config.schema, 'public'] : undefined,
+  });
+  return { knex, kind: 'postgres', close: () => knex.destroy() };
+}
+
+function openPglite(config: DatabaseConfig): Database {
+  const dataDir = config.dataDir ?? path.resolve('.rapport');
+  const inMemory = dataDir.startsWith('memory://') || config.pglite !== undefined;
+  const lock = inMemory ? undefined : DataDirLock.acquire(dataDir);
+  let knex: Knex;
+  try {
+    knex = knexFactory({
+      client: ClientPgLite as unknown as typeof knexFactory.Client,
+      dialect: 'postgres',
+      connection: config.pglite
+        ? () => ({ pglite: config.pglite }) as object
+        : inMemory
+          ? {}
+          : ({ filename: path.join(dataDir, 'pgdata') } as Knex.StaticConnectionConfig),
+    } as Knex.Config);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  return {
+    knex,
+    kind: 'pglite',
+    async close() {
+      try {
+        await knex.destroy();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}

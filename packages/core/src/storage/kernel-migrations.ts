@@ -1,0 +1,253 @@
+import type { Knex } from 'knex';
+import type { Migration } from './migrations.js';
+
+/*
+ * Every tenant-owned table leads its primary key and indexes with tenant_id, so the
+ * schema distributes by tenant on Citus unchanged (docs/operations.md).
+ */
+export const kernelMigrations: Migration[] = [
+  {
+    name: '0001_kernel',
+    async up(knex: Knex) {
+      await knex.schema.createTable('rapport_tenants', (t) => {
+        t.uuid('id').primary();
+        t.text('name').notNullable();
+        t.uuid('self_party_id').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      });
+
+      await knex.schema.createTable('rapport_parties', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('kind').notNullable();
+        t.text('name').notNullable();
+        t.jsonb('attributes').notNullable().defaultTo('{}');
+        t.timestamp('archived_at', { useTz: true });
+        t.uuid('merged_into_id');
+        t.integer('version').notNullable().defaultTo(1);
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'kind', 'id']);
+      });
+      await knex.raw('create index rapport_parties_name_idx on rapport_parties (tenant_id, lower(name), id)');
+
+      await knex.schema.createTable('rapport_contact_points', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('party_id').notNullable();
+        t.text('kind').notNullable();
+        t.text('value').notNullable();
+        t.text('normalized').notNullable();
+        t.integer('position').notNullable().defaultTo(0);
+        t.primary(['tenant_id', 'party_id', 'kind', 'normalized']);
+        t.index(['tenant_id', 'kind', 'normalized']);
+      });
+
+      await knex.schema.createTable('rapport_relationships', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('type').notNullable();
+        t.uuid('from_party_id').notNullable();
+        t.uuid('to_party_id').notNullable();
+        t.text('from_role').notNullable();
+        t.text('to_role').notNullable();
+        t.text('status').notNullable();
+        t.timestamp('valid_from', { useTz: true });
+        t.timestamp('valid_to', { useTz: true });
+        t.jsonb('attributes').notNullable().defaultTo('{}');
+        t.integer('version').notNullable().defaultTo(1);
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['tenant_id', 'id']);
+        // "All parties at the customer end of our active crm.customer relationships" is an index scan.
+        t.index(['tenant_id', 'from_party_id', 'type', 'status', 'to_party_id']);
+        t.index(['tenant_id', 'to_party_id', 'type', 'status', 'from_party_id']);
+        t.index(['tenant_id', 'from_party_id', 'from_role', 'id']);
+        t.index(['tenant_id', 'to_party_id', 'to_role', 'id']);
+        t.index(['tenant_id', 'type', 'id']);
+      });
+
+      await knex.schema.createTable('rapport_interactions', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('type').notNullable();
+        t.timestamp('occurred_at', { useTz: true }).notNullable();
+        t.text('channel');
+        t.text('direction').notNullable();
+        t.text('subject');
+        t.text('summary');
+        t.jsonb('attributes').notNullable().defaultTo('{}');
+        t.uuid('relationship_id');
+        t.integer('version').notNullable().defaultTo(1);
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'type', 'occurred_at', 'id']);
+      });
+      await knex.raw(
+        'create index rapport_interactions_relationship_timeline_idx on rapport_interactions (tenant_id, relationship_id, occurred_at desc, id desc) where relationship_id is not null',
+      );
+
+      // occurred_at is copied here so a party's timeline is one index range, newest first.
+      await knex.schema.createTable('rapport_interaction_participants', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('interaction_id').notNullable();
+        t.uuid('party_id').notNullable();
+        t.text('role').notNullable();
+        t.timestamp('occurred_at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'interaction_id', 'party_id']);
+      });
+      await knex.raw(
+        'create index rapport_participants_timeline_idx on rapport_interaction_participants (tenant_id, party_id, occurred_at desc, interaction_id desc)',
+      );
+
+      await knex.schema.createTable('rapport_observations', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('indicator').notNullable();
+        t.text('subject_type').notNullable();
+        t.uuid('subject_id').notNullable();
+        t.double('value');
+        t.text('label');
+        t.text('text');
+        t.timestamp('observed_at', { useTz: true }).notNullable();
+        t.uuid('observer_party_id');
+        t.uuid('interaction_id');
+        t.jsonb('details').notNullable().defaultTo('{}');
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['tenant_id', 'id']);
+      });
+      await knex.raw(
+        'create index rapport_observations_subject_idx on rapport_observations (tenant_id, subject_type, subject_id, indicator, observed_at desc, id desc)',
+      );
+      await knex.raw('create index rapport_observations_indicator_idx on rapport_observations (tenant_id, indicator, observed_at desc, id desc)');
+
+      await knex.schema.createTable('rapport_plugins', (t) => {
+        t.text('name').primary();
+        t.text('version').notNullable();
+        t.text('state').notNullable();
+        t.timestamp('installed_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      });
+
+      await knex.schema.createTable('rapport_outbox', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('name').notNullable();
+        t.jsonb('payload').notNullable();
+        t.jsonb('meta').notNullable();
+        t.timestamp('occurred_at', { useTz: true }).notNullable();
+        t.timestamp('dispatched_at', { useTz: true });
+        t.primary(['tenant_id', 'id']);
+      });
+      await knex.raw('create index rapport_outbox_pending_idx on rapport_outbox (occurred_at, id) where dispatched_at is null');
+
+      await knex.schema.createTable('rapport_audit', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('event_id').notNullable();
+        t.text('action').notNullable();
+        t.text('record_type');
+        t.uuid('record_id');
+        t.text('actor_kind').notNullable();
+        t.uuid('actor_id');
+        t.timestamp('at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'record_type', 'record_id', 'at']);
+      });
+
+      await knex.schema.createTable('rapport_roles', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.text('name').notNullable();
+        t.text('description');
+        t.jsonb('permissions').notNullable().defaultTo('[]');
+        t.boolean('builtin').notNullable().defaultTo(false);
+        t.primary(['tenant_id', 'name']);
+      });
+
+      await knex.schema.createTable('rapport_users', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('email').notNullable();
+        t.text('name');
+        t.text('password_hash').notNullable();
+        t.jsonb('roles').notNullable().defaultTo('[]');
+        t.uuid('party_id');
+        t.boolean('scoped').notNullable().defaultTo(false);
+        t.timestamp('disabled_at', { useTz: true });
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['tenant_id', 'id']);
+      });
+      // Login looks users up by email before the tenant is known.
+      await knex.raw('create unique index rapport_users_email_idx on rapport_users (lower(email))');
+
+      await knex.schema.createTable('rapport_api_keys', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('name').notNullable();
+        t.text('secret_hash').notNullable();
+        t.jsonb('roles').notNullable().defaultTo('[]');
+        t.uuid('party_id');
+        t.boolean('scoped').notNullable().defaultTo(false);
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.timestamp('last_used_at', { useTz: true });
+        t.timestamp('revoked_at', { useTz: true });
+        t.primary(['tenant_id', 'id']);
+      });
+      // A bearer token is looked up by its hash before the tenant is known.
+      await knex.raw('create unique index rapport_api_keys_secret_idx on rapport_api_keys (secret_hash)');
+
+      await knex.schema.createTable('rapport_sessions', (t) => {
+        t.text('token_hash').primary();
+        t.uuid('tenant_id').notNullable();
+        t.uuid('user_id').notNullable();
+        t.timestamp('expires_at', { useTz: true }).notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      });
+
+      await knex.schema.createTable('rapport_idempotency_keys', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.text('principal_id').notNullable();
+        t.text('key').notNullable();
+        t.text('request_hash').notNullable();
+        t.integer('status_code');
+        t.jsonb('response');
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['tenant_id', 'principal_id', 'key']);
+      });
+
+      await knex.schema.createTable('rapport_webhooks', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('url').notNullable();
+        t.jsonb('events').notNullable();
+        t.text('secret').notNullable();
+        t.text('description');
+        t.boolean('active').notNullable().defaultTo(true);
+        t.integer('version').notNullable().defaultTo(1);
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['tenant_id', 'id']);
+      });
+
+      await knex.schema.createTable('rapport_webhook_deliveries', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('webhook_id').notNullable();
+        t.uuid('event_id').notNullable();
+        t.text('event_name').notNullable();
+        t.text('status').notNullable();
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.timestamp('next_attempt_at', { useTz: true }).notNullable();
+        t.integer('last_status_code');
+        t.text('last_error');
+        t.timestamp('delivered_at', { useTz: true });
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['tenant_id', 'id']);
+        t.unique(['tenant_id', 'webhook_id', 'event_id']);
+        t.index(['tenant_id', 'webhook_id', 'created_at', 'id']);
+      });
+      await knex.raw("create index rapport_webhook_deliveries_due_idx on rapport_webhook_deliveries (next_attempt_at) where status = 'pending'");
+    },
+  },
+];

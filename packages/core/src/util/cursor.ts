@@ -1,0 +1,48 @@
+import { ValidationError } from '../errors.js';
+
+/**
+ * Keyset cursors are opaque to clients: base64url JSON of the last row's sort key.
+ * A cursor that does not decode to the expected shape is a 400, never a 500.
+ */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined, shape: readonly ('string' | 'number' | 'uuid' | 'timestamp')[]): (string | number)[] | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== shape.length) throw invalid();
+  shape.forEach((kind, i) => {
+    const value = parsed[i];
+    const ok =
+      kind === 'number'
+        ? typeof value === 'number' && Number.isFinite(value)
+        : typeof value === 'string' &&
+          (kind === 'string' ||
+            (kind === 'uuid' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) ||
+            (kind === 'timestamp' && !Number.isNaN(Date.parse(value))));
+    if (!ok) throw invalid();
+  });
+  return parsed as (string | number)[];
+}
+
+function invalid(): ValidationError {
+  return new ValidationError('The cursor is not valid; use the nextCursor of a previous page', [{ path: 'cursor', message: 'invalid cursor' }]);
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** Takes limit+1 rows, returns `limit` and a cursor when there are more. */
+export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, keyOf: (row: R) => (string | number)[]): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  return { data: kept.map(map), nextCursor: more ? encodeCursor(keyOf(kept[kept.length - 1])) : null };
+}

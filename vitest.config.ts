@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests import the packages' sources, so a change is tested without a rebuild.
+const alias = {
+  '@rapport/core': src('./packages/core/src/index.ts'),
+  '@rapport/testing': src('./packages/testing/src/index.ts'),
+};
+
+const include = ['packages/*/test/**/*.test.ts', 'plugins/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'];
+
+export default defineConfig({
+  test: {
+    globalSetup: [src('./test/global-setup.ts')],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    projects: [
+      { resolve: { alias }, test: { name: 'pglite', include, env: { RAPPORT_TEST_DB: 'pglite' } } },
+      { resolve: { alias }, test: { name: 'postgres', include, env: { RAPPORT_TEST_DB: 'postgres' } } },
+    ],
+  },
+});
