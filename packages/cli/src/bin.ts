@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+console.error('rapport: not built yet');
+process.exit(1);
