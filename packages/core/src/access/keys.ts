@@ -1,10 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { ValidationError } from '../errors.js';
 import { newId } from '../util/ids.js';
 
-const API_KEY_PREFIX = 'rpk_';
-const SESSION_PREFIX = 'rps_';
+export const API_KEY_PREFIX = 'rpk_';
+export const SESSION_PREFIX = 'rps_';
 
 /** Bearer tokens are high-entropy, so a fast hash is enough and lets us look them up by it. */
 export function hashToken(token: string): string {
@@ -44,6 +45,7 @@ export interface CreatedApiKey {
 }
 
 export async function createApiKey(db: Knex, tenantId: string, input: ApiKeyInput, token = generateApiKeyToken()): Promise<CreatedApiKey> {
+  if (input.scoped && !input.partyId) throw new ValidationError('A scoped API key needs the party it is scoped to', [{ path: 'partyId', message: 'required when scoped' }]);
   const id = newId();
   await db('rapport_api_keys').insert({
     tenant_id: tenantId,
@@ -64,6 +66,7 @@ export async function createApiKey(db: Knex, tenantId: string, input: ApiKeyInpu
  */
 export async function ensureBootstrapKey(db: Knex, tenantId: string, token: string, logger: Logger): Promise<void> {
   if (token.length < 16) throw new Error('RAPPORT_BOOTSTRAP_KEY must be at least 16 characters long');
+  if (token.startsWith(SESSION_PREFIX)) throw new Error(`RAPPORT_BOOTSTRAP_KEY must not start with "${SESSION_PREFIX}" (the prefix of login sessions)`);
   const existing = await db('rapport_api_keys').where({ tenant_id: tenantId }).first('id');
   if (existing) return;
   await createApiKey(db, tenantId, { name: 'bootstrap', roles: ['admin'] }, token);

@@ -16,8 +16,34 @@ export interface Principal {
   readonly scopePartyId: string | null;
 }
 
+/**
+ * Route permission meaning "any valid principal, no particular permission" (`/auth/me`,
+ * `/auth/logout`). Deny by default still holds: there must be a principal.
+ */
+export const AUTHENTICATED = 'authenticated';
+
+/**
+ * Permissions that reach past record scopes: managing principals (a scoped key could mint
+ * an unscoped one), the tenant-wide audit log and event stream (webhooks), plugin lifecycle,
+ * imports and metrics. A scoped principal never holds them, whatever its roles say.
+ */
+export const TENANT_WIDE_PERMISSIONS: ReadonlySet<string> = new Set([
+  'access:manage',
+  'audit:read',
+  'webhooks:read',
+  'webhooks:write',
+  'plugins:manage',
+  'imports:write',
+  'metrics:read',
+]);
+
 export function hasPermission(principal: Principal, permission: string): boolean {
-  const granted = principal.permissions;
+  if (principal.scopePartyId && TENANT_WIDE_PERMISSIONS.has(permission)) return false;
+  return grants(principal.permissions, permission);
+}
+
+/** Whether a set of granted permissions (with wildcards) covers `permission`. */
+export function grants(granted: ReadonlySet<string>, permission: string): boolean {
   if (granted.has('*') || granted.has(permission)) return true;
   // `crm.*` grants `crm.deals:read`; `parties:*` grants `parties:read`.
   const [resource, action] = permission.split(':');

@@ -1,4 +1,4 @@
-import { EventEmitter2 } from 'eventemitter2';
+import EventEmitter2 from 'eventemitter2';
 import type { Logger } from 'pino';
 import type {
   EventHandler,

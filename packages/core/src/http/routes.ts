@@ -31,7 +31,11 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   summary: string;
   description?: string;
   tags?: string[];
-  /** `resource:action` the caller needs; `null` for public routes (health, login). */
+  /**
+   * `resource:action` the caller needs; `'authenticated'` for any valid principal (e.g.
+   * `/auth/me`); `null` for public routes (login). Deny by default: there is no other way
+   * to skip authentication.
+   */
   permission: string | null;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;

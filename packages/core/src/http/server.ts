@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Rapport } from '../app/rapport.js';
 import { authenticate } from '../access/authenticate.js';
-import { hasPermission, type Principal } from '../access/principal.js';
+import { AUTHENTICATED, hasPermission, type Principal } from '../access/principal.js';
 import { ConflictError, ForbiddenError, RapportError, UnauthorizedError, ValidationError } from '../errors.js';
 import { HttpMetrics } from './metrics.js';
 import { sendProblem, toProblem, zodToValidation } from './problem.js';
@@ -58,9 +58,8 @@ export function createHttpApp(app: Rapport): HttpApp {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx.state.routeTemplate as string | undefined) ?? 'unmatched';
       metrics.requestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
-      if (ctx.status >= 500 || app.logger.isLevelEnabled('debug')) {
-        app.logger[ctx.status >= 500 ? 'warn' : 'debug']({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
-      }
+      // One structured line per request; the request id ties it to any error logged above.
+      app.logger[ctx.status >= 500 ? 'warn' : 'info']({ requestId, method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 10000) / 10 }, 'request');
     }
   });
 
@@ -148,7 +147,7 @@ async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): P
   let principal: Principal | undefined;
   if (route.permission !== null) {
     principal = await principalFor(app, ctx);
-    if (!hasPermission(principal, route.permission)) {
+    if (route.permission !== AUTHENTICATED && !hasPermission(principal, route.permission)) {
       throw new ForbiddenError(`This requires the permission "${route.permission}"`);
     }
   }

@@ -18,7 +18,7 @@ export interface RelationshipListQuery {
   partyId?: string;
   /** …playing this role (requires partyId). */
   role?: string;
-  /** Only those live now: an active status and inside the validity window. */
+  /** `true`: only those live now (an active status, inside the validity window); `false`: only the others. */
   active?: boolean;
   limit: number;
   cursor?: string;
@@ -114,13 +114,20 @@ export class RelationshipService {
       const role = query.role;
       q.where((w) => w.where('r.from_role', role).orWhere('r.to_role', role));
     }
-    if (query.active) {
+    if (query.active !== undefined) {
+      // Pairs of (type, active status) across every declared type, so records of a disabled
+      // plugin's type still answer the filter the same way.
       const live = this.deps.registries.relationshipTypes
         .list({ includeInactive: true })
-        .flatMap((t) => activeStatusesOf(t).map((s) => `${t.key}\u0000${s}`));
-      q.whereIn(ctx.db.raw("r.type || chr(0) || r.status") as never, live.length ? live : ['\u0000']);
-      q.where((w) => w.whereNull('r.valid_from').orWhere('r.valid_from', '<=', ctx.db.fn.now()));
-      q.where((w) => w.whereNull('r.valid_to').orWhere('r.valid_to', '>', ctx.db.fn.now()));
+        .flatMap((t) => activeStatusesOf(t).map((s) => [t.key, s]));
+      const isLive = (w: Knex.QueryBuilder) => {
+        if (live.length) w.whereIn(['r.type', 'r.status'], live);
+        else w.whereRaw('false');
+        w.where((v) => v.whereNull('r.valid_from').orWhere('r.valid_from', '<=', ctx.db.fn.now()));
+        w.where((v) => v.whereNull('r.valid_to').orWhere('r.valid_to', '>', ctx.db.fn.now()));
+      };
+      if (query.active) q.where(isLive);
+      else q.whereNot(isLive);
     }
     if (after) q.where('r.id', '<', after[0] as string);
     const rows: RelationshipRow[] = await q.orderBy('r.id', 'desc').limit(query.limit + 1);

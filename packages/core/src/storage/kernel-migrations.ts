@@ -250,4 +250,15 @@ export const kernelMigrations: Migration[] = [
       await knex.raw("create index rapport_webhook_deliveries_due_idx on rapport_webhook_deliveries (next_attempt_at) where status = 'pending'");
     },
   },
+  {
+    // Access: audit keys that are not UUIDs (role names), indexes for the audit feed and for
+    // ending every session of a user when it is disabled or its password changes.
+    name: '0003_access',
+    async up(knex: Knex) {
+      await knex.raw('alter table rapport_audit alter column record_id type text using record_id::text');
+      await knex.raw('create index rapport_audit_feed_idx on rapport_audit (tenant_id, at, id)');
+      await knex.raw('create index rapport_audit_actor_idx on rapport_audit (tenant_id, actor_id, at, id)');
+      await knex.raw('create index rapport_sessions_user_idx on rapport_sessions (tenant_id, user_id)');
+    },
+  },
 ];
