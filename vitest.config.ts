@@ -18,9 +18,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // `extends: true`: without it a project ignores the timeouts and pool options above.
     projects: [
-      { resolve: { alias }, test: { name: 'pglite', include, env: { RAPPORT_TEST_DB: 'pglite' } } },
-      { resolve: { alias }, test: { name: 'postgres', include, env: { RAPPORT_TEST_DB: 'postgres' } } },
+      { extends: true, resolve: { alias }, test: { name: 'pglite', include, env: { RAPPORT_TEST_DB: 'pglite' } } },
+      { extends: true, resolve: { alias }, test: { name: 'postgres', include, env: { RAPPORT_TEST_DB: 'postgres' } } },
     ],
   },
 });

@@ -112,6 +112,7 @@ function titleFor(status: number): string {
     428: 'Precondition Required',
     429: 'Too Many Requests',
     500: 'Internal Server Error',
+    501: 'Not Implemented',
     503: 'Service Unavailable',
   };
   return titles[status] ?? 'Error';

@@ -44,7 +44,8 @@ export { createTenant, findTenant, listTenants } from './kernel/tenants.js';
 
 // Storage
 export { openDatabase, type Database, type DatabaseConfig, type DatabaseKind } from './storage/database.js';
-export type { Migration } from './storage/migrations.js';
+export { pendingMigrations, type Migration } from './storage/migrations.js';
+export { kernelMigrations } from './storage/kernel-migrations.js';
 
 // HTTP
 export { RouteBuilder, type RouteSpec, type RequestContext, type HttpMethod, type RegisteredRoute } from './http/routes.js';
@@ -52,12 +53,48 @@ export { pageQuery, idParams, pageOf, booleanQuery, MAX_PAGE_SIZE, DEFAULT_PAGE_
 export { encodeCursor, decodeCursor, toPage, type Page } from './util/cursor.js';
 
 // Access
-export { hasPermission, systemPrincipal, type Principal } from './access/principal.js';
-export type { ScopeContribution } from './access/record-scopes.js';
+export { hasPermission, systemPrincipal, AUTHENTICATED, TENANT_WIDE_PERMISSIONS, type Principal } from './access/principal.js';
+export type { ScopeContribution, RecordScopes } from './access/record-scopes.js';
 export { createApiKey, type ApiKeyInput, type CreatedApiKey } from './access/keys.js';
+export { hashPassword, verifyPassword, MIN_PASSWORD_LENGTH } from './access/passwords.js';
+export { createUser, type UserCreate } from './access/users.js';
+export type { User, ApiKeyInfo, Role, AuditEntry } from './access/types.js';
+
+// Webhooks (durable event delivery)
+export {
+  signWebhookPayload,
+  verifyWebhookSignature,
+  SIGNATURE_HEADER,
+  DEFAULT_SIGNATURE_TOLERANCE_SECONDS,
+  type SignWebhookPayloadInput,
+  type VerifyWebhookSignatureInput,
+  type WebhookBody,
+} from './webhooks/signature.js';
+export { Dispatcher, DISPATCHER_DEFAULTS, type DispatcherOptions, type DispatcherStats } from './webhooks/dispatcher.js';
+export { matchesEventPattern, isEventPattern } from './webhooks/patterns.js';
+export type { WebhookEventBody } from './webhooks/delivery.js';
+export type { Webhook, WebhookWithSecret, WebhookDelivery, WebhookDeliveryAttempt, DeliveryStatus } from './webhooks/schemas.js';
 
 // Import
-export type { Importer, ImportRecord, ImportBatchResult, RejectedRow } from './import/importer.js';
+export {
+  runImport,
+  listImporters,
+  findImporter,
+  kernelImporters,
+  insertUnnest,
+  DEFAULT_BATCH_SIZE,
+  type Importer,
+  type ImporterColumn,
+  type ImporterInfo,
+  type ImportRecord,
+  type ImportBatchResult,
+  type ImportSettings,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportResult,
+  type RejectedRow,
+  type RowError,
+} from './import/index.js';
 
 // Errors
 export {

@@ -74,9 +74,11 @@ export class RecordScopes {
 /** The kernel's own rules: a scoped principal sees its party, the parties it is related to,
  *  its relationships, the interactions it took part in and observations about it or its relationships. */
 export function defineKernelScopes(scopes: RecordScopes): void {
+  // The party itself comes from its own row (a FROM-less `select ?` is dropped by knex's union).
   scopes.define('core', 'parties', ({ db, tenantId, partyId }) =>
-    db
-      .select(db.raw('?::uuid as id', [partyId]))
+    db('rapport_parties')
+      .select('id')
+      .where({ tenant_id: tenantId, id: partyId })
       .union(
         [
           db('rapport_relationships').select('to_party_id as id').where({ tenant_id: tenantId, from_party_id: partyId }),

@@ -29,5 +29,7 @@ export interface RapportConfig {
     maxAttempts?: number;
     /** Timeout for one webhook request (default 10 s). */
     requestTimeoutMs?: number;
+    /** Delete outbox rows dispatched longer ago than this, once their deliveries are done (default: keep). */
+    pruneDispatchedOlderThanMs?: number;
   };
 }

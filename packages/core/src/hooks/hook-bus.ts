@@ -1,5 +1,6 @@
 import EventEmitter2 from 'eventemitter2';
 import type { Logger } from 'pino';
+import { RapportError } from '../errors.js';
 import type {
   EventHandler,
   EventMeta,
@@ -77,6 +78,8 @@ export class HookBus {
         if (next !== undefined) current = next as FilterPayload<N>;
       } catch (error) {
         if (error instanceof Error && !('plugin' in error)) Object.assign(error, { plugin: registration.owner });
+        // A refusal the client sees (VetoError or any RapportError) names the plugin that made it.
+        if (error instanceof RapportError && error.extensions.plugin === undefined) error.extensions.plugin = registration.owner;
         throw error;
       }
     }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Principal } from '../access/principal.js';
+import type { ApiKeyInfo, Role, User } from '../access/types.js';
 import type {
   InteractionCreateInput,
   InteractionUpdateInput,
@@ -25,7 +26,7 @@ export interface HookMap {
   'party.updated': { party: Party; previous: Party };
   'party.archived': { party: Party };
   'party.restored': { party: Party };
-  /** One per merged-away party; relationships, interactions and observations it moved emit their own `*.updated`. */
+  /** One per merged-away party (`party` is the survivor, which also emits `party.updated`); relationships, interactions and observations it moved emit their own `*.updated`. */
   'party.merged': { party: Party; mergedId: string };
   'relationship.created': { relationship: Relationship };
   'relationship.updated': { relationship: Relationship; previous: Relationship };
@@ -33,6 +34,16 @@ export interface HookMap {
   'interaction.updated': { interaction: Interaction; previous: Interaction };
   'observation.created': { observation: Observation };
   'observation.updated': { observation: Observation; previous: Observation };
+  // Access (docs/access.md): never a secret, a hash or a token in a payload.
+  'access.user.created': { user: User };
+  'access.user.updated': { user: User; previous: User; passwordChanged: boolean };
+  'access.key.created': { key: ApiKeyInfo };
+  'access.key.revoked': { key: ApiKeyInfo };
+  'access.role.created': { role: Role };
+  'access.role.updated': { role: Role; previous: Role };
+  'access.role.deleted': { role: Role };
+  'access.session.started': { userId: string; expiresAt: string };
+  'access.session.ended': { userId: string };
 }
 
 /**

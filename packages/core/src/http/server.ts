@@ -11,6 +11,7 @@ import { sendProblem, toProblem, zodToValidation } from './problem.js';
 import type { RegisteredRoute, RequestContext } from './routes.js';
 import { kernelRoutes } from './kernel-routes.js';
 import { buildOpenApi } from './openapi.js';
+import { assertNoBody, assertNoNul, assertNoQuery } from './input-guards.js';
 
 export interface HttpApp {
   koa: Koa;
@@ -47,8 +48,10 @@ export function createHttpApp(app: Rapport): HttpApp {
     const started = process.hrtime.bigint();
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        sendProblem(ctx, toProblem(new RapportError(404, 'not-found', `No route for ${ctx.method} ${ctx.path}`), requestId));
+      if (ctx.body === undefined || ctx.body === null) {
+        if (ctx.status === 404) sendProblem(ctx, toProblem(new RapportError(404, 'not-found', `No route for ${ctx.method} ${ctx.path}`), requestId));
+        else if (ctx.status === 405) sendProblem(ctx, toProblem(new RapportError(405, 'method-not-allowed', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${ctx.response.get('allow')}`), requestId));
+        else if (ctx.status === 501) sendProblem(ctx, toProblem(new RapportError(501, 'not-implemented', `The method ${ctx.method} is not supported`), requestId));
       }
     } catch (error) {
       const problem = toProblem(error, requestId);
@@ -105,19 +108,26 @@ export function createHttpApp(app: Rapport): HttpApp {
     }
   });
 
+  // Each router with its 405/501 answer (status and Allow header; the first middleware writes the problem).
+  const dispatch = (router: Router) => {
+    const routes = router.routes();
+    const allowed = router.allowedMethods();
+    return (ctx: Koa.Context, next: Koa.Next) => routes(ctx as never, () => allowed(ctx as never, next));
+  };
+  const kernelDispatch = dispatch(kernelRouter);
+  const pluginDispatch = new Map([...pluginRouters].map(([name, router]) => [name, dispatch(router)]));
+
   koa.use(async (ctx, next) => {
     if (ctx.path.startsWith(API_PREFIX)) {
       const segment = ctx.path.slice(API_PREFIX.length).split('/', 1)[0];
-      const pluginRouter = pluginRouters.get(segment);
+      const pluginRouter = pluginDispatch.get(segment);
       if (pluginRouter) {
         // A disabled plugin's routes answer as if they did not exist.
         if (!app.plugins.isActive(segment)) return next();
-        return pluginRouter.routes()(ctx as never, next);
+        return pluginRouter(ctx, next);
       }
     }
-    return kernelRouter.routes()(ctx as never, async () => {
-      await kernelRouter.allowedMethods({ throw: true })(ctx as never, next);
-    });
+    return kernelDispatch(ctx, next);
   });
 
   return { koa, metrics, routes: servedRoutes };
@@ -151,13 +161,20 @@ async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): P
       throw new ForbiddenError(`This requires the permission "${route.permission}"`);
     }
   }
+  const rawQuery = normalizeQuery(ctx.query);
+  const rawBody = (ctx.request as { body?: unknown }).body;
+  assertNoNul(ctx.params, 'params');
+  assertNoNul(rawQuery, 'query');
+  assertNoNul(rawBody, 'body');
   const params = parse(route.params, ctx.params, 'params');
-  const query = parse(route.query, normalizeQuery(ctx.query), 'query');
+  const query = parse(route.query, rawQuery, 'query');
   const hasBody = route.body !== undefined;
   if (hasBody && ctx.request.length && !ctx.is('application/json')) {
     throw new RapportError(415, 'unsupported-media-type', 'Send the body as application/json');
   }
-  const body = hasBody ? parse(route.body, (ctx.request as { body?: unknown }).body, 'body') : undefined;
+  if (!hasBody && !route.raw) assertNoBody(rawBody);
+  if (!route.query && !route.raw) assertNoQuery(rawQuery);
+  const body = hasBody ? parse(route.body, rawBody, 'body') : undefined;
 
   let ifMatch: number | undefined;
   const ifMatchHeader = ctx.get('if-match');

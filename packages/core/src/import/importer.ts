@@ -7,9 +7,15 @@ export interface ImportRecord {
   record: Record<string, string>;
 }
 
+export interface RowError {
+  /** The CSV column the problem is in, when it is about one column. */
+  column?: string;
+  message: string;
+}
+
 export interface RejectedRow {
   line: number;
-  errors: Array<{ column?: string; message: string }>;
+  errors: RowError[];
 }
 
 export interface ImportBatchResult {
@@ -17,16 +23,31 @@ export interface ImportBatchResult {
   rejected: RejectedRow[];
 }
 
+/** Settings of one import run that importers may honour. */
+export interface ImportSettings {
+  /** Skip rows matching a record that already exists (each importer says what "matching" means). */
+  dedupe: boolean;
+}
+
+export interface ImporterColumn {
+  /** A column name; a trailing `*` declares a family (`attr.*` accepts `attr.industry`). */
+  name: string;
+  required?: boolean;
+  description?: string;
+}
+
 /**
  * A bulk path for one kind of record, reached by `rapport import <name> <file.csv>` and
- * the import API. `importBatch` validates every row, rejects the bad ones with reasons, and
+ * `runImport`. `importBatch` validates every row, rejects the bad ones with reasons, and
  * writes the good ones in multi-row statements inside the given unit of work (emitting one
- * event per created record). It must never insert row by row.
+ * event per created record). It must never insert row by row. If it throws, the engine
+ * splits the batch and retries the halves, so a row that breaks the batch is isolated.
  */
 export interface Importer {
   /** `parties`, `interactions`, or `<plugin>.<thing>` for a plugin's importer. */
   name: string;
   description?: string;
-  columns: ReadonlyArray<{ name: string; required?: boolean; description?: string }>;
-  importBatch(uow: UnitOfWork, rows: ImportRecord[], app: Rapport): Promise<ImportBatchResult>;
+  /** The header is checked against these before any row is read: required ones must be present, unknown ones are refused. */
+  columns: ReadonlyArray<ImporterColumn>;
+  importBatch(uow: UnitOfWork, rows: ImportRecord[], app: Rapport, settings: ImportSettings): Promise<ImportBatchResult>;
 }

@@ -3,9 +3,9 @@ import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import type { InteractionService } from './interactions.js';
 import type { PartyService } from './parties.js';
 import type { RelationshipService } from './relationships.js';
-import { OBSERVATION_COLUMNS, RELATIONSHIP_COLUMNS, toObservation, toRelationship, type ObservationRow, type RelationshipRow } from './rows.js';
+import { INTERACTION_COLUMNS, OBSERVATION_COLUMNS, RELATIONSHIP_COLUMNS, toObservation, toRelationship, type InteractionRow, type ObservationRow, type RelationshipRow } from './rows.js';
 import type { MergeInput } from './schemas.js';
-import type { Party } from './types.js';
+import type { Interaction, Party } from './types.js';
 
 export interface MergePlan {
   survivorId: string;
@@ -90,6 +90,10 @@ export class MergeService {
     if (conflicts.length) throw new ConflictError('The merge would relate the survivor to itself; end or remove those relationships first', { conflicts });
     await uow.filter('party.merge', { survivor, merged });
 
+    // The interactions as they were, for the `previous` of their events.
+    const interactionIds = [...new Set(participations.map((p) => p.interaction_id))];
+    const interactionsBefore = await this.loadInteractions(uow, interactionIds);
+
     const now = new Date();
     await uow.trx('rapport_relationships').where('tenant_id', t).whereIn('from_party_id', mergedIds).update({ from_party_id: survivor.id, version: uow.trx.raw('version + 1'), updated_at: now });
     await uow.trx('rapport_relationships').where('tenant_id', t).whereIn('to_party_id', mergedIds).update({ to_party_id: survivor.id, version: uow.trx.raw('version + 1'), updated_at: now });
@@ -105,6 +109,9 @@ export class MergeService {
       [t, mergedIds, mergedIds],
     );
     await uow.trx('rapport_interaction_participants').where('tenant_id', t).whereIn('party_id', mergedIds).update({ party_id: survivor.id });
+    if (interactionIds.length) {
+      await uow.trx('rapport_interactions').where('tenant_id', t).whereIn('id', interactionIds).update({ version: uow.trx.raw('version + 1'), updated_at: now });
+    }
     await uow.trx('rapport_observations').where({ tenant_id: t, subject_type: 'party' }).whereIn('subject_id', mergedIds).update({ subject_id: survivor.id });
     await uow.trx.raw(
       `insert into rapport_contact_points (tenant_id, party_id, kind, value, normalized, position)
@@ -113,6 +120,7 @@ export class MergeService {
        on conflict do nothing`,
       [survivor.id, t, mergedIds],
     );
+    await uow.trx('rapport_contact_points').where('tenant_id', t).whereIn('party_id', mergedIds).delete();
     await uow.trx('rapport_parties')
       .where('tenant_id', t)
       .whereIn('id', mergedIds)
@@ -123,21 +131,29 @@ export class MergeService {
     const movedRelationships: RelationshipRow[] = relationshipRows.length
       ? await uow.trx('rapport_relationships').where('tenant_id', t).whereIn('id', relationshipRows.map((r) => r.id)).select(RELATIONSHIP_COLUMNS)
       : [];
-    const before = new Map(relationshipRows.map((r) => [r.id, toRelationship(r)]));
+    const relationshipsBefore = new Map(relationshipRows.map((r) => [r.id, toRelationship(r)]));
     for (const row of movedRelationships) {
-      uow.emit('relationship.updated', { relationship: toRelationship(row), previous: before.get(row.id)! }, { type: 'relationship', id: row.id });
+      uow.emit('relationship.updated', { relationship: toRelationship(row), previous: relationshipsBefore.get(row.id)! }, { type: 'relationship', id: row.id });
     }
-    const interactionIds = [...new Set(participations.map((p) => p.interaction_id))];
-    for (const id of interactionIds) {
-      const interaction = await this.interactions.get(uow, id);
-      uow.emit('interaction.updated', { interaction, previous: interaction }, { type: 'interaction', id });
+    const before = new Map(interactionsBefore.map((i) => [i.id, i]));
+    for (const interaction of await this.loadInteractions(uow, interactionIds)) {
+      uow.emit('interaction.updated', { interaction, previous: before.get(interaction.id)! }, { type: 'interaction', id: interaction.id });
     }
     for (const row of observationRows) {
       const previous = toObservation(row);
       uow.emit('observation.updated', { observation: { ...previous, subjectId: survivor.id }, previous }, { type: 'observation', id: row.id });
     }
     const result = await this.parties.get(uow, survivor.id);
+    // The survivor changed too (version, contact points): it gets its own event.
+    uow.emit('party.updated', { party: result, previous: survivor }, { type: 'party', id: survivor.id });
     for (const id of mergedIds) uow.emit('party.merged', { party: result, mergedId: id }, { type: 'party', id });
     return { ...plan, survivor: result };
+  }
+
+  /** Interactions with their participants in two queries, whatever their number. */
+  private async loadInteractions(uow: UnitOfWork, ids: string[]): Promise<Interaction[]> {
+    if (ids.length === 0) return [];
+    const rows: InteractionRow[] = await uow.trx('rapport_interactions').where('tenant_id', uow.tenantId).whereIn('id', ids).select(INTERACTION_COLUMNS);
+    return this.interactions.withParticipants(uow, rows);
   }
 }

@@ -40,7 +40,7 @@ export class ObservationService {
     else await this.relationships.get(uow, data.subjectId).catch(() => unknownSubject(indicator, data.subjectId));
     if (data.observerPartyId) await this.parties.requireLive(uow, [data.observerPartyId], 'observerPartyId');
     if (data.interactionId) {
-      const found = await uow.trx('rapport_interactions').where({ tenant_id: uow.tenantId, id: data.interactionId }).first('id');
+      const found = await this.deps.scopes.apply(uow.trx('rapport_interactions').where({ tenant_id: uow.tenantId, id: data.interactionId }), uow, 'interactions', 'id').first('id');
       if (!found) throw new ValidationError(`interactionId: interaction ${data.interactionId} does not exist`, [{ path: 'interactionId', message: 'unknown interaction' }]);
     }
     const row: ObservationRow = {
@@ -87,28 +87,37 @@ export class ObservationService {
   async summary(ctx: QueryContext, indicatorKey: string, subjectId: string): Promise<IndicatorSummary> {
     const indicator = this.deps.registries.indicators.get(indicatorKey);
     if (!indicator) throw new NotFoundError('Indicator', indicatorKey);
-    const rows: Array<{ value: number | null; label: string | null; observed_at: Date }> = await this.visible(ctx)
-      .where({ 'o.indicator': indicatorKey, 'o.subject_id': subjectId })
-      .orderBy([{ column: 'o.observed_at', order: 'desc' }, { column: 'o.id', order: 'desc' }])
-      .limit(10000)
-      .select('o.value', 'o.label', 'o.observed_at');
-    const values = rows.map((r) => r.value).filter((v): v is number => v !== null).map(Number);
+    // The subject must be a record the caller sees in this tenant: 404, never an empty summary of anything.
+    if (indicator.subject === 'party') await this.parties.get(ctx, subjectId);
+    else await this.relationships.get(ctx, subjectId);
+    // Aggregates in SQL over every observation, on the (tenant, subject, indicator, time) index.
+    const aggregate = indicator.kind === 'quantitative' ? (indicator.aggregate ?? 'last') : 'last';
+    const series = () => this.visible(ctx).where({ 'o.subject_type': indicator.subject, 'o.subject_id': subjectId, 'o.indicator': indicatorKey });
+    const newestFirst = [{ column: 'o.observed_at', order: 'desc' as const }, { column: 'o.id', order: 'desc' as const }];
+    const totals: { count: number; avg: number | null; sum: number | null; min: number | null; max: number | null } = await series()
+      .first(
+        ctx.db.raw('count(*)::int as count'),
+        ctx.db.raw('avg(o.value)::float8 as avg'),
+        ctx.db.raw('sum(o.value)::float8 as sum'),
+        ctx.db.raw('min(o.value)::float8 as min'),
+        ctx.db.raw('max(o.value)::float8 as max'),
+      );
+    const latest: { label: string | null; observed_at: Date } | undefined = await series().orderBy(newestFirst).first('o.label', 'o.observed_at');
+    const lastValue: { value: number } | undefined = aggregate === 'last' ? await series().whereNotNull('o.value').orderBy(newestFirst).first('o.value') : undefined;
+    const labelRows: Array<{ label: string; count: number }> = await series().whereNotNull('o.label').groupBy('o.label').orderBy('o.label').select('o.label', ctx.db.raw('count(*)::int as count'));
     const labels: Record<string, number> = {};
-    for (const r of rows) if (r.label) labels[r.label] = (labels[r.label] ?? 0) + 1;
-    const aggregate = indicator.kind === 'quantitative' ? indicator.aggregate ?? 'last' : 'last';
-    const value =
-      values.length === 0
-        ? null
-        : aggregate === 'sum'
-          ? values.reduce((a, b) => a + b, 0)
-          : aggregate === 'avg'
-            ? values.reduce((a, b) => a + b, 0) / values.length
-            : aggregate === 'min'
-              ? Math.min(...values)
-              : aggregate === 'max'
-                ? Math.max(...values)
-                : values[0];
-    return { indicator: indicatorKey, subjectId, count: rows.length, aggregate, value, latestLabel: rows[0]?.label ?? null, labels, lastObservedAt: rows[0] ? new Date(rows[0].observed_at).toISOString() : null };
+    for (const row of labelRows) labels[row.label] = Number(row.count);
+    const value = aggregate === 'last' ? (lastValue ? Number(lastValue.value) : null) : totals[aggregate] === null ? null : Number(totals[aggregate]);
+    return {
+      indicator: indicatorKey,
+      subjectId,
+      count: Number(totals.count),
+      aggregate,
+      value,
+      latestLabel: latest?.label ?? null,
+      labels,
+      lastObservedAt: latest ? new Date(latest.observed_at).toISOString() : null,
+    };
   }
 
   requireIndicator(key: string): IndicatorDefinition {
@@ -135,10 +144,12 @@ function checkValue(indicator: IndicatorDefinition, data: ObservationCreateInput
   };
   if (indicator.kind === 'quantitative') {
     if (data.value === undefined || data.value === null) fail('value', 'a quantitative indicator needs a numeric value');
+    if (data.label !== undefined && data.label !== null) fail('label', 'a quantitative indicator takes a value, not a label');
     const { min, max } = indicator.scale ?? {};
     if (min !== undefined && data.value! < min) fail('value', `must be at least ${min}`);
     if (max !== undefined && data.value! > max) fail('value', `must be at most ${max}`);
   } else {
+    if (data.value !== undefined && data.value !== null) fail('value', 'a qualitative indicator takes a label or a text, not a value');
     if ((data.label === undefined || data.label === null) && !data.text) fail('label', 'a qualitative indicator needs a label or a text');
     if (data.label && indicator.scale && !indicator.scale.levels.includes(data.label)) {
       fail('label', `must be one of ${indicator.scale.levels.join(', ')} (scale ${indicator.scale.name})`);

@@ -166,8 +166,8 @@ export class RelationshipService {
       .where({ tenant_id: uow.tenantId, id })
       .update({
         status,
-        valid_from: validFrom,
-        valid_to: validTo,
+        valid_from: validFrom === null ? null : new Date(validFrom),
+        valid_to: validTo === null ? null : new Date(validTo),
         attributes: JSON.stringify(attributes),
         version: current.version + 1,
         updated_at: new Date(),

@@ -7,7 +7,8 @@ import { DIRECTIONS, PARTY_KINDS } from './types.js';
  */
 
 const text = (max: number) => z.string().trim().min(1).max(max);
-const timestamp = z.iso.datetime({ offset: true });
+// PostgreSQL has no year 0; zod's ISO check would let "0000-…" through to a database error.
+const timestamp = z.iso.datetime({ offset: true }).refine((value) => !value.startsWith('0000'), 'year 0 does not exist; the first year is 0001');
 const attributes = z.record(z.string().min(1).max(100), z.unknown());
 
 export const contactPointSchema = z.strictObject({

@@ -3,7 +3,7 @@ import semver from 'semver';
 import type { Logger } from 'pino';
 import { ConflictError, NotFoundError, PluginError } from '../errors.js';
 import { RouteBuilder } from '../http/routes.js';
-import { migrateDownAll, migrateUp, pendingMigrations } from '../storage/migrations.js';
+import { appliedMigrations, migrateDownAll, migrateUp, pendingMigrations } from '../storage/migrations.js';
 import type { Rapport } from '../app/rapport.js';
 import type { Importer } from '../import/importer.js';
 import type { LifecycleContext, PluginApi, PluginDefinition } from './definition.js';
@@ -121,7 +121,12 @@ export class PluginHost {
     const dependents = this.ordered.filter((p) => this.isActive(p.name) && p.requires?.plugins?.[name] !== undefined).map((p) => p.name);
     if (dependents.length) throw new ConflictError(`Plugin "${name}" is required by ${dependents.map((d) => `"${d}"`).join(', ')}; disable ${dependents.length > 1 ? 'them' : 'it'} first`);
     if (this.isActive(name)) {
-      await plugin.stop?.(this.ctx(plugin));
+      // A plugin that fails to stop is still disabled: its routes and hooks must go regardless.
+      try {
+        await plugin.stop?.(this.ctx(plugin));
+      } catch (error) {
+        this.logger.error({ err: error, plugin: name }, `plugin "${name}" failed to stop`);
+      }
       await this.setState(name, 'disabled');
       this.deactivate(name);
       this.logger.info({ plugin: name }, `plugin "${name}" disabled`);
@@ -133,6 +138,14 @@ export class PluginHost {
   async uninstall(name: string, options: { purge: boolean }): Promise<PluginStatus> {
     const plugin = this.require(name);
     if (this.states.get(name) === 'uninstalled' && !options.purge) return this.status(name);
+    if (options.purge) {
+      // Refuse before changing anything: a purge that stops half-way leaves tables nobody owns.
+      const byName = new Map((plugin.migrations ?? []).map((m) => [m.name, m]));
+      const irreversible = (await appliedMigrations(this.app.knex, name)).filter((m) => !byName.get(m)?.down);
+      if (irreversible.length) {
+        throw new ConflictError(`Plugin "${name}" cannot be purged: migration ${irreversible.map((m) => `"${m}"`).join(', ')} ${irreversible.length > 1 ? 'have' : 'has'} no down(); uninstall it without purge`);
+      }
+    }
     await this.disable(name);
     await this.runHook(plugin, 'uninstall', () => plugin.uninstall?.(this.ctx(plugin), options));
     if (options.purge) {

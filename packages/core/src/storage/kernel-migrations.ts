@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Migration } from './migrations.js';
+import { webhookAttemptsMigration } from '../webhooks/migrations.js';
 
 /*
  * Every tenant-owned table leads its primary key and indexes with tenant_id, so the
@@ -261,4 +262,5 @@ export const kernelMigrations: Migration[] = [
       await knex.raw('create index rapport_sessions_user_idx on rapport_sessions (tenant_id, user_id)');
     },
   },
+  webhookAttemptsMigration,
 ];

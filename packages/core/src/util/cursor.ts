@@ -25,10 +25,22 @@ export function decodeCursor(cursor: string | undefined, shape: readonly ('strin
         : typeof value === 'string' &&
           (kind === 'string' ||
             (kind === 'uuid' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) ||
-            (kind === 'timestamp' && !Number.isNaN(Date.parse(value))));
+            (kind === 'timestamp' && isCursorTimestamp(value)));
     if (!ok) throw invalid();
   });
   return parsed as (string | number)[];
+}
+
+/*
+ * Cursors carry what toISOString() wrote. Anything else is refused here rather than by
+ * PostgreSQL, which rejects strings Date.parse accepts ("1", "2024-02-31") with a 500.
+ */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function isCursorTimestamp(value: string): boolean {
+  if (!ISO_UTC.test(value) || value.startsWith('0000')) return false; // PostgreSQL has no year 0
+  const time = Date.parse(value);
+  return !Number.isNaN(time) && new Date(time).toISOString() === value;
 }
 
 function invalid(): ValidationError {

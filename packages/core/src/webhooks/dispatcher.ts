@@ -1,14 +1,345 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
 import type { Rapport } from '../app/rapport.js';
 import type { RapportConfig } from '../app/config.js';
+import type { EventMeta } from '../hooks/types.js';
+import { chunk } from '../util/chunk.js';
+import { newId } from '../util/ids.js';
+import { postWebhook, retryDelayMs, webhookBody, type AttemptOutcome } from './delivery.js';
+import { matchesAnyPattern } from './patterns.js';
 
-/** Moves committed events from the outbox to durable subscribers (webhooks). */
+export type DispatcherOptions = NonNullable<RapportConfig['dispatcher']> & {
+  /** Outbox rows fanned out per transaction (default 500). */
+  fanOutBatchSize?: number;
+  /** Webhook requests in flight at once on this node (default 20). */
+  concurrency?: number;
+};
+
+export const DISPATCHER_DEFAULTS = {
+  pollIntervalMs: 1000,
+  retryBaseMs: 1000,
+  maxAttempts: 10,
+  requestTimeoutMs: 10_000,
+  fanOutBatchSize: 500,
+  concurrency: 20,
+} as const;
+
+// How often a node prunes the outbox when pruning is configured.
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_BATCH = 5000;
+// 7 columns per delivery row: far below PostgreSQL's 65,535 parameters.
+const DELIVERY_ROWS_PER_INSERT = 1000;
+
+interface ClaimedDelivery {
+  tenant_id: string;
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  attempts: number;
+  url: string;
+  secret: string;
+  leaseToken: string;
+  event?: { name: string; payload: unknown; meta: EventMeta };
+}
+
+export interface DispatcherStats {
+  /** Outbox rows this instance fanned out. */
+  fannedOut: number;
+  /** Requests that got a 2xx. */
+  delivered: number;
+  /** Failed attempts that will be retried. */
+  retried: number;
+  /** Deliveries given up after maxAttempts. */
+  failed: number;
+}
+
+/**
+ * Moves committed events from the outbox to durable subscribers (webhooks), at least once.
+ *
+ * Two steps, each claiming rows with `FOR UPDATE SKIP LOCKED` so any number of nodes share
+ * the work on one database:
+ *  1. fan-out: undispatched outbox rows become one delivery row per matching active
+ *     subscription of the same tenant, and are marked dispatched — one short transaction;
+ *  2. delivery: due pending deliveries are leased (next_attempt_at pushed past the request
+ *     timeout, a lease token set) and committed BEFORE any HTTP call, so no transaction is
+ *     ever held across network I/O (PGlite has one connection). The outcome is recorded only
+ *     while the lease is still ours; a node that dies mid-request lets the lease expire and
+ *     another node delivers again (receivers de-duplicate on Rapport-Event-Id).
+ */
 export class Dispatcher {
+  readonly stats: DispatcherStats = { fannedOut: 0, delivered: 0, retried: 0, failed: 0 };
+  private readonly options: Required<Omit<DispatcherOptions, 'enabled' | 'pruneDispatchedOlderThanMs'>> & Pick<DispatcherOptions, 'pruneDispatchedOlderThanMs'>;
+  private readonly logger: Logger;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private nudged = false;
+  private wakeUp: (() => void) | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private lastPruneAt = 0;
+
   constructor(
     private readonly app: Rapport,
-    private readonly config: NonNullable<RapportConfig['dispatcher']>,
-  ) {}
+    options: DispatcherOptions,
+  ) {
+    const pick = <K extends keyof typeof DISPATCHER_DEFAULTS>(key: K): number => {
+      const value = options[key];
+      return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : DISPATCHER_DEFAULTS[key];
+    };
+    this.options = {
+      pollIntervalMs: pick('pollIntervalMs'),
+      retryBaseMs: pick('retryBaseMs'),
+      maxAttempts: Math.floor(pick('maxAttempts')),
+      requestTimeoutMs: pick('requestTimeoutMs'),
+      fanOutBatchSize: Math.floor(pick('fanOutBatchSize')),
+      concurrency: Math.floor(pick('concurrency')),
+      pruneDispatchedOlderThanMs: options.pruneDispatchedOlderThanMs,
+    };
+    this.logger = app.logger.child({ component: 'dispatcher' });
+  }
 
-  start(): void {}
-  nudge(): void {}
-  async stop(): Promise<void> {}
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Work is waiting (an event was committed, a delivery requeued): look now, not at the next poll. */
+  nudge(): void {
+    this.nudged = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops claiming, then waits for the requests in flight to finish and be recorded. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wakeUp?.();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+    this.loop = undefined;
+  }
+
+  /** One pass: fan out, then claim and start due deliveries. True when more work is probably waiting. */
+  async tick(): Promise<boolean> {
+    const fannedOut = await this.fanOut();
+    const free = this.options.concurrency - this.inFlight.size;
+    const claimed = free > 0 ? await this.claimDue(free) : [];
+    for (const delivery of claimed) this.track(this.deliver(delivery));
+    if (process.env.WH_TRACE) console.error(Date.now() % 100000, 'tick', this.stats, 'fanned', fannedOut, 'free', free, 'claimed', claimed.length, 'inflight', this.inFlight.size);
+    await this.maybePrune();
+    return fannedOut === this.options.fanOutBatchSize || (free > 0 && claimed.length === free);
+  }
+
+  /**
+   * Deletes outbox rows dispatched more than `olderThanMs` ago whose deliveries are all
+   * done (a pending or failed delivery still needs its event). Returns how many went.
+   */
+  async pruneOutbox(olderThanMs: number): Promise<number> {
+    const knex = this.knex;
+    let total = 0;
+    for (;;) {
+      const victims = knex('rapport_outbox as o')
+        .select('o.tenant_id', 'o.id')
+        .where('o.dispatched_at', '<', knex.raw('now() - make_interval(secs => ?)', [olderThanMs / 1000]))
+        .whereNotExists((q) => {
+          q.select(knex.raw('1'))
+            .from('rapport_webhook_deliveries as d')
+            .whereRaw('d.tenant_id = o.tenant_id and d.event_id = o.id')
+            .whereNot('d.status', 'delivered');
+        })
+        .limit(PRUNE_BATCH);
+      const deleted = Number(await knex('rapport_outbox').whereIn(['tenant_id', 'id'], victims).delete());
+      total += deleted;
+      if (deleted < PRUNE_BATCH) return total;
+    }
+  }
+
+  private get knex(): Knex {
+    return this.app.knex;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      this.nudged = false;
+      let more = false;
+      try {
+        more = await this.tick();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.logger.error({ err: error }, 'webhook dispatcher pass failed; retrying');
+      }
+      if (!this.running) break;
+      // After errors, back off (up to 30 s) instead of hammering a database that is down.
+      const pause = failures ? Math.min(this.options.pollIntervalMs * 2 ** failures, 30_000) : this.options.pollIntervalMs;
+      if (failures || (!more && !this.nudged)) await this.sleep(pause);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work
+      .catch((error) => this.logger.error({ err: error }, 'webhook delivery failed unexpectedly'))
+      .finally(() => {
+        const wasFull = this.inFlight.size >= this.options.concurrency;
+        this.inFlight.delete(tracked);
+        if (wasFull) this.wakeUp?.();
+      });
+    this.inFlight.add(tracked);
+  }
+
+  /** Step 1: outbox rows → delivery rows. Returns the number of outbox rows handled. */
+  private async fanOut(): Promise<number> {
+    const waiting = await this.knex('rapport_outbox').whereNull('dispatched_at').first(this.knex.raw('1 as one'));
+    if (!waiting) return 0;
+    const handled = await this.knex.transaction(async (trx) => {
+      const events: Array<{ tenant_id: string; id: string; name: string }> = await trx('rapport_outbox')
+        .whereNull('dispatched_at')
+        .orderBy([{ column: 'occurred_at' }, { column: 'id' }])
+        .limit(this.options.fanOutBatchSize)
+        .forUpdate()
+        .skipLocked()
+        .select('tenant_id', 'id', 'name');
+      if (events.length === 0) return 0;
+      const tenants = [...new Set(events.map((e) => e.tenant_id))];
+      const subscriptions: Array<{ tenant_id: string; id: string; events: string[] }> = await trx('rapport_webhooks')
+        .whereIn('tenant_id', tenants)
+        .where('active', true)
+        .select('tenant_id', 'id', 'events');
+      const deliveries = events.flatMap((event) =>
+        subscriptions
+          .filter((s) => s.tenant_id === event.tenant_id && matchesAnyPattern(s.events, event.name))
+          .map((s) => ({
+            tenant_id: event.tenant_id,
+            id: newId(),
+            webhook_id: s.id,
+            event_id: event.id,
+            event_name: event.name,
+            status: 'pending',
+            next_attempt_at: trx.fn.now(),
+          })),
+      );
+      for (const batch of chunk(deliveries, DELIVERY_ROWS_PER_INSERT)) {
+        await trx('rapport_webhook_deliveries').insert(batch).onConflict(['tenant_id', 'webhook_id', 'event_id']).ignore();
+      }
+      await trx('rapport_outbox')
+        .whereIn(['tenant_id', 'id'], events.map((e) => [e.tenant_id, e.id]))
+        .update({ dispatched_at: trx.fn.now() });
+      return events.length;
+    });
+    this.stats.fannedOut += handled;
+    return handled;
+  }
+
+  /** Step 2a: lease due deliveries of active subscriptions, with what is needed to send them. */
+  private async claimDue(limit: number): Promise<ClaimedDelivery[]> {
+    const due = () =>
+      this.knex('rapport_webhook_deliveries as d')
+        .join('rapport_webhooks as w', (j) => j.on('w.tenant_id', 'd.tenant_id').andOn('w.id', 'd.webhook_id'))
+        .where('d.status', 'pending')
+        .where('d.next_attempt_at', '<=', this.knex.fn.now())
+        .where('w.active', true);
+    if (!(await due().first(this.knex.raw('1 as one')))) return [];
+    return this.knex.transaction(async (trx) => {
+      const rows: Omit<ClaimedDelivery, 'leaseToken' | 'event'>[] = await due()
+        .transacting(trx)
+        .orderBy([{ column: 'd.next_attempt_at' }, { column: 'd.id' }])
+        .limit(limit)
+        .forUpdate('d')
+        .skipLocked()
+        .select('d.tenant_id', 'd.id', 'd.webhook_id', 'd.event_id', 'd.attempts', 'w.url', 'w.secret');
+      if (rows.length === 0) return [];
+      const leaseToken = newId();
+      // Long enough to cover the request and its recording; only a stalled or dead node outlives it.
+      const leaseSeconds = (this.options.requestTimeoutMs + 30_000) / 1000;
+      await trx('rapport_webhook_deliveries')
+        .whereIn(['tenant_id', 'id'], rows.map((r) => [r.tenant_id, r.id]))
+        .update({ lease_token: leaseToken, next_attempt_at: trx.raw('now() + make_interval(secs => ?)', [leaseSeconds]) });
+      const eventKeys = new Map(rows.map((r) => [`${r.tenant_id}/${r.event_id}`, [r.tenant_id, r.event_id]]));
+      const events: Array<{ tenant_id: string; id: string; name: string; payload: unknown; meta: EventMeta }> = await trx('rapport_outbox')
+        .whereIn(['tenant_id', 'id'], [...eventKeys.values()])
+        .select('tenant_id', 'id', 'name', 'payload', 'meta');
+      const byKey = new Map(events.map((e) => [`${e.tenant_id}/${e.id}`, e]));
+      return rows.map((row) => ({ ...row, leaseToken, event: byKey.get(`${row.tenant_id}/${row.event_id}`) }));
+    });
+  }
+
+  /** Step 2b: send one delivery (no transaction open) and record what happened. */
+  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+    const outcome: AttemptOutcome = delivery.event
+      ? await postWebhook({
+          url: delivery.url,
+          secret: delivery.secret,
+          eventId: delivery.event_id,
+          eventName: delivery.event.name,
+          body: webhookBody(delivery.event.meta, delivery.event.payload),
+          timeoutMs: this.options.requestTimeoutMs,
+        })
+      : { ok: false, statusCode: null, error: 'the event is no longer in the outbox', durationMs: 0, at: new Date() };
+    await this.record(delivery, outcome, !delivery.event);
+  }
+
+  private async record(delivery: ClaimedDelivery, outcome: AttemptOutcome, final: boolean): Promise<void> {
+    const attempts = delivery.attempts + 1;
+    const giveUp = !outcome.ok && (final || attempts >= this.options.maxAttempts);
+    const result = outcome.ok ? 'delivered' : giveUp ? 'failed' : 'retried';
+    const recorded = await this.knex.transaction(async (trx) => {
+      const common = { attempts, last_status_code: outcome.statusCode, last_error: outcome.error, lease_token: null };
+      const change = outcome.ok
+        ? { ...common, status: 'delivered', delivered_at: trx.fn.now() }
+        : giveUp
+          ? { ...common, status: 'failed' }
+          : { ...common, next_attempt_at: trx.raw('now() + make_interval(secs => ?)', [retryDelayMs(attempts, this.options.retryBaseMs) / 1000]) };
+      const updated = await trx('rapport_webhook_deliveries')
+        .where({ tenant_id: delivery.tenant_id, id: delivery.id, lease_token: delivery.leaseToken })
+        .update(change);
+      // Lease lost (another node took over after expiry) or the subscription was deleted.
+      if (!updated) return false;
+      await trx('rapport_webhook_attempts').insert({
+        tenant_id: delivery.tenant_id,
+        id: newId(),
+        delivery_id: delivery.id,
+        webhook_id: delivery.webhook_id,
+        status_code: outcome.statusCode,
+        error: outcome.error,
+        duration_ms: outcome.durationMs,
+        at: outcome.at,
+      });
+      return true;
+    });
+    if (!recorded) {
+      this.logger.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id }, 'webhook delivery outcome not recorded: lease lost or subscription deleted');
+      return;
+    }
+    this.stats[result]++;
+    this.app.http.metrics.webhookDeliveries.inc({ outcome: result });
+    const log = { webhookId: delivery.webhook_id, deliveryId: delivery.id, eventId: delivery.event_id, attempt: attempts, statusCode: outcome.statusCode, error: outcome.error };
+    if (result === 'failed') this.logger.warn(log, 'webhook delivery failed for good');
+    else if (result === 'retried') this.logger.info(log, 'webhook delivery attempt failed; will retry');
+    else this.logger.debug(log, 'webhook delivered');
+  }
+
+  private async maybePrune(): Promise<void> {
+    const olderThan = this.options.pruneDispatchedOlderThanMs;
+    if (!olderThan || Date.now() - this.lastPruneAt < PRUNE_EVERY_MS) return;
+    this.lastPruneAt = Date.now();
+    const pruned = await this.pruneOutbox(olderThan);
+    if (pruned) this.logger.info({ pruned }, 'pruned dispatched outbox rows');
+  }
 }

@@ -1,5 +1,103 @@
+import { z } from 'zod';
 import type { Rapport } from '../app/rapport.js';
+import { booleanQuery, idParams, pageOf, pageQuery } from '../http/pagination.js';
 import type { RouteBuilder } from '../http/routes.js';
+import { deliverySchema, DELIVERY_STATUSES, webhookCreateSchema, webhookSchema, webhookUpdateSchema, webhookWithSecretSchema } from './schemas.js';
+import { WebhookService } from './subscriptions.js';
 
 /** Webhook subscriptions and their delivery logs. */
-export function webhookRoutes(_r: RouteBuilder, _app: Rapport): void {}
+export function webhookRoutes(r: RouteBuilder, app: Rapport): void {
+  const webhooks = new WebhookService();
+  const tags = ['Webhooks'];
+
+  r.post('/webhooks', {
+    summary: 'Subscribe a URL to events',
+    description:
+      'Events whose name matches one of `events` are POSTed to `url`, signed with the returned `secret` (see docs/webhooks.md). ' +
+      'The secret is shown in this response only.',
+    tags,
+    permission: 'webhooks:write',
+    body: webhookCreateSchema,
+    response: webhookWithSecretSchema,
+    handler: (ctx) => ctx.transaction((uow) => webhooks.create(uow, ctx.body)),
+  });
+
+  r.get('/webhooks', {
+    summary: 'List webhook subscriptions',
+    description: 'Newest first. Secrets are never listed.',
+    tags,
+    permission: 'webhooks:read',
+    query: z.strictObject({ ...pageQuery, active: booleanQuery.optional() }),
+    response: pageOf(webhookSchema),
+    handler: ({ query, principal, tenantId, db }) => webhooks.list({ db, tenantId, principal }, query),
+  });
+
+  r.get('/webhooks/:id', {
+    summary: 'Get a webhook subscription',
+    tags,
+    permission: 'webhooks:read',
+    params: idParams,
+    response: webhookSchema,
+    handler: ({ params, principal, tenantId, db }) => webhooks.get({ db, tenantId, principal }, params.id),
+  });
+
+  r.patch('/webhooks/:id', {
+    summary: 'Change a webhook subscription',
+    description: 'Requires `If-Match`. Deactivating pauses deliveries; events committed while inactive are not delivered later.',
+    tags,
+    permission: 'webhooks:write',
+    params: idParams,
+    body: webhookUpdateSchema,
+    requireIfMatch: true,
+    response: webhookSchema,
+    handler: (ctx) => ctx.transaction((uow) => webhooks.update(uow, ctx.params.id, ctx.body, ctx.ifMatch)),
+  });
+
+  r.delete('/webhooks/:id', {
+    summary: 'Delete a webhook subscription and its delivery log',
+    tags,
+    permission: 'webhooks:write',
+    params: idParams,
+    handler: async (ctx) => {
+      await ctx.transaction((uow) => webhooks.remove(uow, ctx.params.id, ctx.ifMatch));
+      return undefined;
+    },
+  });
+
+  r.post('/webhooks/:id/rotate-secret', {
+    summary: 'Replace the signing secret',
+    description: 'The new secret is shown in this response only and signs every request from now on, retries included.',
+    tags,
+    permission: 'webhooks:write',
+    params: idParams,
+    status: 200,
+    response: webhookWithSecretSchema,
+    handler: (ctx) => ctx.transaction((uow) => webhooks.rotateSecret(uow, ctx.params.id, ctx.ifMatch)),
+  });
+
+  r.get('/webhooks/:id/deliveries', {
+    summary: 'Delivery log of a subscription',
+    description: 'One delivery per event, newest first, each with every attempt made (status code, error, duration).',
+    tags,
+    permission: 'webhooks:read',
+    params: idParams,
+    query: z.strictObject({ ...pageQuery, status: z.enum(DELIVERY_STATUSES).optional() }),
+    response: pageOf(deliverySchema),
+    handler: ({ params, query, principal, tenantId, db }) => webhooks.deliveries({ db, tenantId, principal }, params.id, query),
+  });
+
+  r.post('/webhooks/:id/deliveries/:deliveryId/retry', {
+    summary: 'Retry a failed delivery',
+    description: 'Puts a delivery that exhausted its attempts back in the queue with a fresh schedule.',
+    tags,
+    permission: 'webhooks:write',
+    params: z.strictObject({ id: z.uuid(), deliveryId: z.uuid() }),
+    status: 200,
+    response: deliverySchema,
+    handler: async (ctx) => {
+      const delivery = await ctx.transaction((uow) => webhooks.retryDelivery(uow, ctx.params.id, ctx.params.deliveryId));
+      app.dispatcher.nudge();
+      return delivery;
+    },
+  });
+}

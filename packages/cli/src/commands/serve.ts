@@ -1,0 +1,83 @@
+import type { AddressInfo } from 'node:net';
+import { createRapport } from '@rapport/core';
+import type { Command } from 'commander';
+import type { CommandContext } from '../context.js';
+import { toRapportConfig } from '../context.js';
+import { CliError } from '../errors.js';
+
+export function registerServe(program: Command, ctx: CommandContext, done: (code: number) => void): void {
+  program
+    .command('serve')
+    .description('Start the HTTP API with the configured plugins (and the webhook dispatcher)')
+    .option('-p, --port <port>', 'port to listen on (env PORT, default 4000)')
+    .option('-H, --host <host>', 'address to bind (env HOST, default 0.0.0.0)')
+    .action(async (options: { port?: string; host?: string }) => done(await serve(ctx, options)));
+}
+
+async function serve(ctx: CommandContext, options: { port?: string; host?: string }): Promise<number> {
+  const config = await ctx.loadConfig({ port: options.port, host: options.host });
+  const logger = ctx.logger(config, true);
+  const app = await createRapport({ ...toRapportConfig(config), logger });
+  let server;
+  try {
+    server = await app.listen(config.port, config.host);
+  } catch (error) {
+    await app.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError(`Port ${config.port} on ${config.host} is already in use; choose another with --port or PORT`);
+    if (code === 'EACCES') throw new CliError(`Not allowed to listen on port ${config.port}; use a port above 1023`);
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const database = app.databaseKind === 'postgres' ? 'PostgreSQL' : `PGlite at ${config.database?.dataDir}`;
+  logger.info(
+    { host: config.host, port, database: app.databaseKind, plugins: app.plugins.statuses().map((p) => `${p.name}@${p.version} (${p.state})`), configFile: config.configFile },
+    `Rapport listening on http://${config.host}:${port} (database: ${database})`,
+  );
+
+  const stop = stopSignal(ctx, (second) => {
+    logger.warn({ signal: second }, 'second signal while shutting down: exiting now');
+    process.exit(1);
+  });
+  try {
+    const signal = await stop.received;
+    logger.info({ signal }, 'shutting down: finishing requests in flight, the dispatcher and event listeners');
+    await app.close();
+    logger.info('stopped');
+  } finally {
+    stop.dispose();
+  }
+  return 0;
+}
+
+/**
+ * Resolves on the first SIGINT/SIGTERM (or when the test's AbortSignal fires). A second
+ * signal while the graceful stop is under way forces the exit: an operator pressing
+ * Ctrl-C twice means it.
+ */
+function stopSignal(ctx: CommandContext, force: (signal: string) => void): { received: Promise<string>; dispose(): void } {
+  let stopping = false;
+  let resolve!: (signal: string) => void;
+  const received = new Promise<string>((r) => (resolve = r));
+  const onSignal = (signal: string) => {
+    if (stopping) return force(signal);
+    stopping = true;
+    resolve(signal);
+  };
+  const onAbort = () => onSignal('abort');
+  if (ctx.io.handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  const abort = ctx.io.signal;
+  if (abort?.aborted) onAbort();
+  else abort?.addEventListener('abort', onAbort, { once: true });
+  return {
+    received,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      abort?.removeEventListener('abort', onAbort);
+    },
+  };
+}

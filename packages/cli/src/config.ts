@@ -1,0 +1,141 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createJiti } from 'jiti';
+import type { PluginDefinition, RapportConfig } from '@rapport/core';
+import { CliError } from './errors.js';
+import { loadFirstPartyPlugins, loadPlugin } from './plugin-loader.js';
+
+/** What `rapport.config.ts` (or .mts, .js, .mjs, .json) may hold. */
+export interface RapportCliConfig extends Omit<RapportConfig, 'plugins'> {
+  /** Plugin objects, or package names (or paths) whose default export is a plugin. */
+  plugins?: Array<PluginDefinition | string>;
+  /** Port `rapport serve` listens on (default 4000). */
+  port?: number;
+  /** Address `rapport serve` binds (default 0.0.0.0). */
+  host?: string;
+}
+
+/** Typed identity for `rapport.config.ts`: `export default defineConfig({ ... })`. */
+export function defineConfig(config: RapportCliConfig): RapportCliConfig {
+  return config;
+}
+
+/** The configuration a command runs with, after flags, environment, file and defaults. */
+export interface ResolvedConfig extends RapportConfig {
+  plugins: PluginDefinition[];
+  port: number;
+  host: string;
+  /** The file it came from, or null when none was found. */
+  configFile: string | null;
+}
+
+/** Settings given as command-line flags; they beat everything else. */
+export interface ConfigOverrides {
+  port?: number | string;
+  host?: string;
+  databaseUrl?: string;
+  dataDir?: string;
+  logLevel?: string;
+}
+
+export interface LoadConfigOptions {
+  /** Where to look for rapport.config.* and resolve relative paths (default: process.cwd()). */
+  cwd?: string;
+  /** An explicit config file (`--config`). */
+  config?: string;
+  /** Environment to read (default: process.env). */
+  env?: Record<string, string | undefined>;
+  overrides?: ConfigOverrides;
+}
+
+export const CONFIG_FILE_NAMES = ['rapport.config.ts', 'rapport.config.mts', 'rapport.config.js', 'rapport.config.mjs', 'rapport.config.json'];
+export const DEFAULT_PORT = 4000;
+export const DEFAULT_HOST = '0.0.0.0';
+
+/**
+ * Loads the configuration. Precedence: flags > environment > config file > defaults.
+ * Environment: PORT, HOST, DATABASE_URL, RAPPORT_DATA_DIR, RAPPORT_BOOTSTRAP_KEY,
+ * LOG_LEVEL, RAPPORT_TENANT_NAME. With no config file at all, every first-party plugin
+ * that is installed is loaded (@rapport/plugin-crm, -prm, -hrm).
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const env = options.env ?? process.env;
+  const flags = options.overrides ?? {};
+  const configFile = findConfigFile(cwd, options.config);
+  const file = configFile ? await readConfigFile(configFile) : {};
+  const baseDir = configFile ? path.dirname(configFile) : cwd;
+  const fromEnv = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+
+  const plugins = configFile
+    ? await Promise.all((file.plugins ?? []).map((entry, index) => loadPlugin(entry, baseDir, `${path.basename(configFile)} plugins[${index}]`)))
+    : await loadFirstPartyPlugins(cwd);
+
+  const databaseUrl = flags.databaseUrl ?? fromEnv('DATABASE_URL') ?? file.database?.url;
+  const dataDir = flags.dataDir
+    ? path.resolve(cwd, flags.dataDir)
+    : fromEnv('RAPPORT_DATA_DIR')
+      ? path.resolve(cwd, fromEnv('RAPPORT_DATA_DIR')!)
+      : file.database?.dataDir
+        ? file.database.dataDir.startsWith('memory://') ? file.database.dataDir : path.resolve(baseDir, file.database.dataDir)
+        : path.resolve(cwd, '.rapport');
+
+  const resolved: ResolvedConfig = {
+    ...file,
+    plugins,
+    database: { ...file.database, url: databaseUrl, dataDir },
+    port: parsePort(flags.port ?? fromEnv('PORT') ?? file.port ?? DEFAULT_PORT, flags.port !== undefined ? '--port' : fromEnv('PORT') ? 'PORT' : 'port'),
+    host: flags.host ?? fromEnv('HOST') ?? file.host ?? DEFAULT_HOST,
+    configFile,
+  };
+  const bootstrapKey = fromEnv('RAPPORT_BOOTSTRAP_KEY') ?? file.bootstrapKey;
+  const logLevel = flags.logLevel ?? fromEnv('LOG_LEVEL') ?? file.logLevel;
+  const tenantName = fromEnv('RAPPORT_TENANT_NAME') ?? file.tenantName;
+  if (bootstrapKey !== undefined) resolved.bootstrapKey = bootstrapKey;
+  if (logLevel !== undefined) resolved.logLevel = logLevel;
+  if (tenantName !== undefined) resolved.tenantName = tenantName;
+  if (!resolved.database!.url) delete resolved.database!.url;
+  return resolved;
+}
+
+function findConfigFile(cwd: string, explicit: string | undefined): string | null {
+  if (explicit) {
+    const file = path.resolve(cwd, explicit);
+    if (!fs.existsSync(file)) throw new CliError(`Config file ${file} does not exist`);
+    return file;
+  }
+  for (const name of CONFIG_FILE_NAMES) {
+    const file = path.join(cwd, name);
+    if (fs.existsSync(file)) return file;
+  }
+  return null;
+}
+
+async function readConfigFile(file: string): Promise<RapportCliConfig> {
+  let value: unknown;
+  try {
+    if (file.endsWith('.json')) {
+      value = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } else {
+      // jiti compiles TypeScript on the fly; plain JavaScript modules are imported natively.
+      const jiti = createJiti(pathToFileURL(file).href, { moduleCache: false });
+      value = await jiti.import(file, { default: true });
+    }
+  } catch (error) {
+    throw new CliError(`Cannot load ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  if (typeof value === 'function') value = await (value as () => unknown)();
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new CliError(`${file} must export a configuration object (export default defineConfig({ ... }))`);
+  }
+  const config = value as RapportCliConfig;
+  if (config.plugins !== undefined && !Array.isArray(config.plugins)) throw new CliError(`${file}: "plugins" must be an array`);
+  return config;
+}
+
+function parsePort(value: number | string, source: string): number {
+  const port = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`${source} must be a port number (0-65535), not "${value}"`);
+  return port;
+}

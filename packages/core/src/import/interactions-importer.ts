@@ -1,0 +1,250 @@
+import type { Rapport } from '../app/rapport.js';
+import type { UnitOfWork } from '../hooks/unit-of-work.js';
+import { validateTypedAttributes } from '../kernel/attributes.js';
+import { normalizeContactPoint } from '../kernel/contact-points.js';
+import { interactionCreateSchema, type InteractionCreateInput } from '../kernel/schemas.js';
+import { DIRECTIONS, type Participant } from '../kernel/types.js';
+import { isUuid } from '../util/ids.js';
+import { parseCell, prefixedCells, rapportRowErrors, zodRowErrors, type ColumnOf } from './cells.js';
+import type { ImportBatchResult, Importer, ImportRecord, RejectedRow, RowError } from './importer.js';
+
+/** Role given to a participant listed without one (`a@x.com` rather than `a@x.com:customer`). */
+const DEFAULT_ROLE = 'participant';
+
+interface ParsedRow {
+  line: number;
+  record: Record<string, string>;
+  byEmail: Array<{ email: string; role: string }>;
+  byId: Participant[];
+}
+
+interface Candidate {
+  line: number;
+  record: Record<string, string>;
+  input: InteractionCreateInput;
+  columnOf: ColumnOf;
+}
+
+/**
+ * `rapport import interactions calls.csv`. Participants are named by e-mail or by party id;
+ * every e-mail of a batch is resolved in one query, and every party and relationship id
+ * checked in one more, so a batch costs the same few statements whatever its size. Each
+ * row is checked on its own first, so one bad row never sinks the batch; the good ones go
+ * through `InteractionService.insertMany` (multi-row inserts) with one
+ * `interaction.created` event each.
+ */
+export const interactionsImporter: Importer = {
+  name: 'interactions',
+  description: 'Calls, meetings, notes... with their participants',
+  columns: [
+    { name: 'type', required: true, description: 'A registered interaction type, e.g. note or crm.call' },
+    { name: 'occurred_at', description: 'ISO 8601 with an offset (2024-05-01T14:30:00Z); a date alone means midnight UTC; default: now' },
+    { name: 'channel', description: 'e.g. phone, email, video (some types restrict it)' },
+    { name: 'direction', description: 'inbound, outbound or internal (default internal)' },
+    { name: 'subject', description: 'Short title' },
+    { name: 'summary', description: 'Free text' },
+    { name: 'relationship_id', description: 'The relationship this interaction belongs to' },
+    { name: 'participant_emails', description: 'email:role pairs separated by ";" (a@x.com:customer;b@y.com:vendor)' },
+    { name: 'participant_ids', description: 'party-id:role pairs separated by ";"' },
+    { name: 'attributes', description: 'A JSON object validated by the type\'s attribute schema' },
+    { name: 'attr.*', description: 'One attribute per column (attr.duration), merged into attributes' },
+  ],
+  importBatch: (uow, rows, app) => importInteractions(uow, rows, app),
+};
+
+async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Rapport): Promise<ImportBatchResult> {
+  const rejected: RejectedRow[] = [];
+  const reject = (line: number, errors: RowError[]) => rejected.push({ line, errors });
+
+  const parsed: ParsedRow[] = [];
+  for (const row of rows) {
+    const outcome = parseParticipants(row);
+    if ('errors' in outcome) reject(row.line, outcome.errors);
+    else parsed.push(outcome);
+  }
+  const emailOwners = await resolveEmails(uow, app, parsed.flatMap((p) => p.byEmail.map((e) => e.email)));
+
+  const candidates: Candidate[] = [];
+  for (const row of parsed) {
+    const outcome = await checkRow(uow, row, emailOwners);
+    if ('errors' in outcome) reject(row.line, outcome.errors);
+    else candidates.push(outcome);
+  }
+
+  const accepted = await checkReferences(uow, app, candidates, reject);
+  const interactions = await app.services.interactions.insertMany(uow, accepted.map((c) => c.input));
+  for (const interaction of interactions) uow.emit('interaction.created', { interaction }, { type: 'interaction', id: interaction.id });
+  return { imported: interactions.length, rejected };
+}
+
+function parseParticipants({ line, record }: ImportRecord): ParsedRow | { errors: RowError[] } {
+  const errors: RowError[] = [];
+  const byEmail: ParsedRow['byEmail'] = [];
+  const byId: Participant[] = [];
+  for (const [column, target] of [['participant_emails', byEmail], ['participant_ids', byId]] as const) {
+    for (const entry of (record[column] ?? '').split(';').map((e) => e.trim()).filter(Boolean)) {
+      const colon = entry.indexOf(':');
+      const who = (colon < 0 ? entry : entry.slice(0, colon)).trim();
+      const role = (colon < 0 ? '' : entry.slice(colon + 1)).trim() || DEFAULT_ROLE;
+      if (column === 'participant_emails') {
+        try {
+          byEmail.push({ email: normalizeContactPoint({ kind: 'email', value: who }), role });
+        } catch (error) {
+          errors.push({ column, message: (error as Error).message });
+        }
+      } else if (!isUuid(who)) {
+        errors.push({ column, message: `"${who}" is not a party id` });
+      } else {
+        (target as Participant[]).push({ partyId: who.toLowerCase(), role });
+      }
+    }
+  }
+  if (errors.length) return { errors };
+  if (byEmail.length + byId.length === 0) return { errors: [{ column: 'participant_emails', message: 'no participants: give participant_emails or participant_ids' }] };
+  return { line, record, byEmail, byId };
+}
+
+/** E-mail → the live parties that have it, for every address of the batch in one query. */
+async function resolveEmails(uow: UnitOfWork, app: Rapport, emails: string[]): Promise<Map<string, string[]>> {
+  const owners = new Map<string, string[]>();
+  if (emails.length === 0) return owners;
+  const query = uow
+    .trx('rapport_contact_points as cp')
+    .join('rapport_parties as p', function () {
+      this.on('p.tenant_id', 'cp.tenant_id').andOn('p.id', 'cp.party_id');
+    })
+    .where('cp.tenant_id', uow.tenantId)
+    .where('cp.kind', 'email')
+    .whereRaw('cp.normalized = any(?::text[])', [[...new Set(emails)]])
+    .whereNull('p.merged_into_id')
+    .whereNull('p.archived_at')
+    .select('cp.normalized', 'cp.party_id');
+  const rows: Array<{ normalized: string; party_id: string }> = await app.scopes.apply(query, uow, 'parties', 'cp.party_id');
+  for (const row of rows) owners.set(row.normalized, [...(owners.get(row.normalized) ?? []), row.party_id]);
+  return owners;
+}
+
+async function checkRow(uow: UnitOfWork, row: ParsedRow, emailOwners: Map<string, string[]>): Promise<Candidate | { errors: RowError[] }> {
+  const { record } = row;
+  const errors: RowError[] = [];
+  const participants: Participant[] = [];
+  const columns: string[] = [];
+  for (const { email, role } of row.byEmail) {
+    const owners = emailOwners.get(email) ?? [];
+    if (owners.length === 1) {
+      participants.push({ partyId: owners[0], role });
+      columns.push('participant_emails');
+    } else if (owners.length === 0) {
+      errors.push({ column: 'participant_emails', message: `no party has the e-mail address ${email}` });
+    } else {
+      errors.push({ column: 'participant_emails', message: `${owners.length} parties have the e-mail address ${email} (${owners.join(', ')}); name one with participant_ids` });
+    }
+  }
+  for (const p of row.byId) {
+    participants.push(p);
+    columns.push('participant_ids');
+  }
+
+  let attributes: Record<string, unknown> | undefined;
+  if (record.attributes) {
+    const value = parseCell(record.attributes);
+    if (value && typeof value === 'object' && !Array.isArray(value)) attributes = value as Record<string, unknown>;
+    else errors.push({ column: 'attributes', message: 'is not a JSON object' });
+  }
+  for (const [key, , value] of prefixedCells(record, 'attr.')) (attributes ??= {})[key] = parseCell(value);
+
+  const direction = record.direction?.toLowerCase();
+  if (direction && !(DIRECTIONS as readonly string[]).includes(direction)) {
+    errors.push({ column: 'direction', message: `"${record.direction}" is not one of ${DIRECTIONS.join(', ')}` });
+  }
+  const occurredAt = record.occurred_at ? (/^\d{4}-\d{2}-\d{2}$/.test(record.occurred_at) ? `${record.occurred_at}T00:00:00Z` : record.occurred_at) : undefined;
+  if (errors.length) return { errors };
+
+  const columnOf: ColumnOf = (path) => {
+    const [head, index] = path;
+    switch (head) {
+      case 'occurredAt':
+        return 'occurred_at';
+      case 'relationshipId':
+        return 'relationship_id';
+      case 'participants':
+        return typeof index === 'number' || /^\d+$/.test(String(index)) ? (columns[Number(index)] ?? 'participant_ids') : 'participant_emails';
+      default:
+        return typeof head === 'string' ? head : undefined;
+    }
+  };
+  const parsed = interactionCreateSchema.safeParse({
+    type: record.type,
+    ...(occurredAt ? { occurredAt } : {}),
+    ...(record.channel ? { channel: record.channel } : {}),
+    ...(direction ? { direction } : {}),
+    ...(record.subject ? { subject: record.subject } : {}),
+    ...(record.summary ? { summary: record.summary } : {}),
+    ...(record.relationship_id ? { relationshipId: record.relationship_id.toLowerCase() } : {}),
+    ...(attributes ? { attributes } : {}),
+    participants,
+  });
+  if (!parsed.success) return { errors: zodRowErrors(parsed.error, columnOf) };
+  try {
+    const { input } = await uow.filter('interaction.create', { input: parsed.data });
+    return { line: row.line, record, input, columnOf };
+  } catch (error) {
+    return { errors: rapportRowErrors(error, columnOf) };
+  }
+}
+
+/**
+ * What `insertMany` would refuse, checked row by row so it can refuse just that row:
+ * the type, the participants (known, listed once, allowed roles, the scoped caller among
+ * them), the relationship, the channel and the attributes. Two queries for the batch.
+ */
+async function checkReferences(uow: UnitOfWork, app: Rapport, candidates: Candidate[], reject: (line: number, errors: RowError[]) => void): Promise<Candidate[]> {
+  const partyIds = new Set<string>();
+  const relationshipIds = new Set<string>();
+  for (const { input } of candidates) {
+    for (const p of input.participants) if (isUuid(p.partyId)) partyIds.add(p.partyId);
+    if (input.relationshipId && isUuid(input.relationshipId)) relationshipIds.add(input.relationshipId);
+  }
+  const knownParties = new Set<string>(
+    partyIds.size === 0 ? [] : (await app.services.parties.visible(uow).whereRaw('id = any(?::uuid[])', [[...partyIds]]).select('id')).map((r: { id: string }) => r.id),
+  );
+  const knownRelationships = new Set<string>(
+    relationshipIds.size === 0 ? [] : (await app.services.relationships.visible(uow).whereRaw('r.id = any(?::uuid[])', [[...relationshipIds]]).select('r.id')).map((r: { id: string }) => r.id),
+  );
+
+  const accepted: Candidate[] = [];
+  for (const candidate of candidates) {
+    const { input, columnOf } = candidate;
+    const errors: RowError[] = [];
+    const type = app.registries.interactionTypes.usable(input.type);
+    if (!type) {
+      reject(candidate.line, [{ column: 'type', message: `unknown interaction type "${input.type}" (or its plugin is disabled)` }]);
+      continue;
+    }
+    const seen = new Set<string>();
+    input.participants.forEach((p, index) => {
+      const column = columnOf(['participants', index]);
+      if (!knownParties.has(p.partyId)) errors.push({ column, message: `party ${p.partyId} does not exist` });
+      else if (seen.has(p.partyId)) errors.push({ column, message: `party ${p.partyId} is listed twice` });
+      seen.add(p.partyId);
+      if (type.participantRoles && !type.participantRoles.includes(p.role)) {
+        errors.push({ column, message: `role "${p.role}" is not one of ${type.participantRoles.join(', ')} (type ${type.key})` });
+      }
+    });
+    const scopePartyId = uow.principal.scopePartyId;
+    if (scopePartyId && !seen.has(scopePartyId)) errors.push({ column: 'participant_ids', message: 'a scoped importer must take part in every interaction it records' });
+    if (input.relationshipId && !knownRelationships.has(input.relationshipId)) errors.push({ column: 'relationship_id', message: `relationship ${input.relationshipId} does not exist` });
+    if (input.channel && type.channels && !type.channels.includes(input.channel)) {
+      errors.push({ column: 'channel', message: `"${input.channel}" is not one of ${type.channels.join(', ')} (type ${type.key})` });
+    }
+    try {
+      input.attributes = validateTypedAttributes(`interaction type ${type.key}`, type.attributes, input.attributes);
+    } catch (error) {
+      const attributeColumn: ColumnOf = ([, key]) => (key !== undefined && `attr.${String(key)}` in candidate.record ? `attr.${String(key)}` : 'attributes');
+      errors.push(...rapportRowErrors(error, attributeColumn));
+    }
+    if (errors.length) reject(candidate.line, errors);
+    else accepted.push(candidate);
+  }
+  return accepted;
+}

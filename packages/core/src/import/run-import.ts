@@ -1,0 +1,194 @@
+import type { Readable } from 'node:stream';
+import type { Rapport } from '../app/rapport.js';
+import { hasPermission, systemPrincipal, type Principal } from '../access/principal.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { findTenant } from '../kernel/tenants.js';
+import { openCsv, type CsvRow } from './csv-source.js';
+import type { ImportBatchResult, Importer, ImportRecord, ImportSettings, RejectedRow } from './importer.js';
+import { findImporter } from './registry.js';
+import { describeError, isFatalError } from './errors.js';
+
+export interface ImportProgress {
+  /** Data rows read from the source so far. */
+  read: number;
+  imported: number;
+  rejected: number;
+  /** Bytes of the source consumed, and its size when known (a file). */
+  bytes: number;
+  totalBytes?: number;
+}
+
+export interface ImportOptions {
+  /** Rows per unit of work (default 5000). */
+  batchSize?: number;
+  /** The tenant to import into (default: the principal's, else the first tenant). */
+  tenantId?: string;
+  /** Who imports (default: the system principal). Needs `imports:write`; record scopes and filters see it. */
+  principal?: Principal;
+  /** Skip rows that match an existing record (see each importer). */
+  dedupe?: boolean;
+  /** Called after each batch is written. */
+  onProgress?: (progress: ImportProgress) => void;
+  /** Called for every rejected row, in file order within a batch (stream them to a report). */
+  onRejected?: (row: RejectedRow) => void | Promise<void>;
+  /** How many rejected rows the result keeps in memory (default 10,000; all reach `onRejected`). */
+  keepRejected?: number;
+}
+
+export interface ImportResult {
+  importer: string;
+  tenantId: string;
+  read: number;
+  imported: number;
+  rejected: number;
+  /** The first `keepRejected` rejected rows, in file order. */
+  rejectedRows: RejectedRow[];
+  seconds: number;
+  rowsPerSecond: number;
+  /** False when a fatal error stopped the run; the batches before it are kept. */
+  completed: boolean;
+  error?: { message: string; line?: number };
+}
+
+export const DEFAULT_BATCH_SIZE = 5000;
+
+/**
+ * The generic bulk path. Streams a CSV (a path or a readable) through an importer in
+ * batches; each batch is one unit of work. Bad rows are rejected with reasons and every
+ * good row lands: when a batch fails as a whole for a reason the importer did not foresee,
+ * it is split in halves and retried until the offending rows stand alone.
+ *
+ * Throws before writing anything when the importer, tenant, principal or header is wrong.
+ */
+export async function runImport(app: Rapport, importerName: string, source: string | Readable, options: ImportOptions = {}): Promise<ImportResult> {
+  const started = performance.now();
+  const importer = findImporter(app, importerName);
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError(`The batch size must be a positive integer, not ${batchSize}`);
+  const { tenantId, principal } = await resolveScope(app, options);
+  const settings: ImportSettings = { dedupe: options.dedupe ?? false };
+  const keep = options.keepRejected ?? 10_000;
+
+  const csv = openCsv(source);
+  const rows = csv.rows;
+  const first = await rows.next();
+  try {
+    checkHeader(importer, csv.header());
+  } catch (error) {
+    await rows.return(undefined);
+    throw error;
+  }
+
+  const result: ImportResult = {
+    importer: importer.name,
+    tenantId,
+    read: 0,
+    imported: 0,
+    rejected: 0,
+    rejectedRows: [],
+    seconds: 0,
+    rowsPerSecond: 0,
+    completed: true,
+  };
+  let bytes = 0;
+  const report = async (rejected: RejectedRow[]) => {
+    for (const row of rejected.sort((a, b) => a.line - b.line)) {
+      result.rejected++;
+      if (result.rejectedRows.length < keep) result.rejectedRows.push(row);
+      await options.onRejected?.(row);
+    }
+  };
+  const progress = () => options.onProgress?.({ read: result.read, imported: result.imported, rejected: result.rejected, bytes, totalBytes: csv.totalBytes });
+
+  const write = (batch: ImportRecord[]) => writeIsolating(app, importer, batch, { tenantId, principal }, settings);
+  let batch: ImportRecord[] = [];
+  let writingFrom: number | undefined;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    writingFrom = batch[0].line;
+    const outcome = await write(batch);
+    writingFrom = undefined;
+    result.imported += outcome.imported;
+    await report(outcome.rejected);
+    batch = [];
+    progress();
+  };
+
+  const consume = async (row: CsvRow) => {
+    result.read++;
+    bytes = row.bytes;
+    if (row.malformed) {
+      await report([{ line: row.line, errors: [row.malformed] }]);
+      return;
+    }
+    batch.push({ line: row.line, record: row.record });
+    if (batch.length >= batchSize) await flush();
+  };
+  const stop = (error: unknown) => {
+    result.completed = false;
+    result.error =
+      writingFrom === undefined
+        ? { message: describeError(error) }
+        : { message: `the batch starting at line ${writingFrom} could not be written: ${describeError(error)}`, line: writingFrom };
+  };
+
+  try {
+    if (!first.done) await consume(first.value);
+    for await (const row of rows) await consume(row);
+    await flush();
+  } catch (error) {
+    await rows.return(undefined);
+    stop(error);
+    // A broken file still keeps the good rows read before the break.
+    if (writingFrom === undefined) await flush().catch(() => undefined);
+  }
+  progress();
+  result.seconds = (performance.now() - started) / 1000;
+  result.rowsPerSecond = result.seconds > 0 ? Math.round(result.imported / result.seconds) : result.imported;
+  return result;
+}
+
+/** One unit of work for the batch; on an unforeseen failure, bisect until the bad rows stand alone. */
+async function writeIsolating(
+  app: Rapport,
+  importer: Importer,
+  rows: ImportRecord[],
+  scope: { tenantId: string; principal: Principal },
+  settings: ImportSettings,
+): Promise<ImportBatchResult> {
+  try {
+    return await app.transaction((uow) => importer.importBatch(uow, rows, app, settings), scope);
+  } catch (error) {
+    if (isFatalError(error)) throw error;
+    if (rows.length === 1) return { imported: 0, rejected: [{ line: rows[0].line, errors: [{ message: describeError(error) }] }] };
+    const middle = Math.ceil(rows.length / 2);
+    const left = await writeIsolating(app, importer, rows.slice(0, middle), scope, settings);
+    const right = await writeIsolating(app, importer, rows.slice(middle), scope, settings);
+    return { imported: left.imported + right.imported, rejected: [...left.rejected, ...right.rejected] };
+  }
+}
+
+async function resolveScope(app: Rapport, options: ImportOptions): Promise<{ tenantId: string; principal: Principal }> {
+  const principal = options.principal;
+  if (principal) {
+    if (options.tenantId && options.tenantId !== principal.tenantId) throw new ForbiddenError('A principal imports only into its own tenant');
+    if (!hasPermission(principal, 'imports:write')) throw new ForbiddenError('Importing needs the imports:write permission');
+    return { tenantId: principal.tenantId, principal };
+  }
+  const tenantId = options.tenantId ?? app.defaultTenant.id;
+  if (tenantId !== app.defaultTenant.id && !(await findTenant(app.knex, tenantId))) throw new NotFoundError('Tenant', tenantId);
+  return { tenantId, principal: systemPrincipal(tenantId) };
+}
+
+/** Required columns present, no column the importer does not know (a typo would silently drop data). */
+export function checkHeader(importer: Importer, header: string[]): void {
+  if (header.length === 0) throw new ValidationError('The CSV file is empty: it needs a header line naming the columns');
+  const missing = importer.columns.filter((c) => c.required && !header.includes(c.name)).map((c) => c.name);
+  const unknown = header.filter((name) => !importer.columns.some((c) => (c.name.endsWith('*') ? name.startsWith(c.name.slice(0, -1)) && name.length > c.name.length - 1 : c.name === name)));
+  const problems: string[] = [];
+  if (missing.length) problems.push(`missing required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  if (unknown.length) problems.push(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
+  if (problems.length) {
+    throw new ValidationError(`The CSV header does not fit importer "${importer.name}": ${problems.join('; ')} (columns: ${importer.columns.map((c) => c.name).join(', ')})`);
+  }
+}

@@ -1,0 +1,225 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp, type TestResponse } from '@rapport/testing';
+import { encodeCursor } from '@rapport/core';
+import { samplePlugin } from './fixtures/test-plugin.js';
+
+function expectProblem(res: TestResponse, status: number, label = '') {
+  expect(res.status, `${label} ${res.text}`).toBe(status);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  expect(res.body).toMatchObject({ type: expect.stringMatching(/^https:\/\/rapport\.dev\/problems\//), title: expect.any(String), status });
+}
+
+describe('HTTP contract', () => {
+  let t: TestApp;
+  const count = async (table: string) => Number((await t.app.knex(table).count({ n: '*' }).first())!.n);
+
+  beforeAll(async () => {
+    t = await createTestApp({ plugins: [samplePlugin().plugin] });
+  });
+  afterAll(() => t?.close());
+
+  describe('If-Match on PATCH', () => {
+    let id: string;
+
+    beforeAll(async () => {
+      const created = await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Versioned' });
+      id = created.body.id;
+      expect(created.headers.get('etag')).toBe('"1"');
+    });
+
+    it('serves the version as the ETag', async () => {
+      const read = await t.admin.get(`/api/v1/parties/${id}`);
+      expect(read.headers.get('etag')).toBe('"1"');
+    });
+
+    it('requires If-Match (428)', async () => {
+      const res = await t.admin.patch(`/api/v1/parties/${id}`, { name: 'No Precondition' });
+      expectProblem(res, 428);
+      expect((await t.admin.get(`/api/v1/parties/${id}`)).body.name).toBe('Versioned');
+    });
+
+    it('refuses a stale version with 412 and the current version', async () => {
+      const res = await t.admin.patch(`/api/v1/parties/${id}`, { name: 'Stale' }, { headers: { 'if-match': '"7"' } });
+      expectProblem(res, 412);
+      expect(res.body.currentVersion).toBe(1);
+      expect((await t.admin.get(`/api/v1/parties/${id}`)).body.name).toBe('Versioned');
+    });
+
+    it('refuses an If-Match that is not a version (400)', async () => {
+      expectProblem(await t.admin.patch(`/api/v1/parties/${id}`, { name: 'x' }, { headers: { 'if-match': 'yesterday' } }), 400);
+    });
+
+    it('applies a current version and bumps the ETag (weak or strong)', async () => {
+      const first = await t.admin.patch(`/api/v1/parties/${id}`, { name: 'Versioned Two' }, { headers: { 'if-match': '"1"' } });
+      expect(first.status).toBe(200);
+      expect(first.body.version).toBe(2);
+      expect(first.headers.get('etag')).toBe('"2"');
+      const second = await t.admin.patch(`/api/v1/parties/${id}`, { name: 'Versioned Three' }, { headers: { 'if-match': 'W/"2"' } });
+      expect(second.status).toBe(200);
+      expect(second.headers.get('etag')).toBe('"3"');
+      // The version read before the second change is now stale.
+      expectProblem(await t.admin.patch(`/api/v1/parties/${id}`, { name: 'Lost Update' }, { headers: { 'if-match': '"2"' } }), 412);
+    });
+
+    it('applies If-Match to archive when sent', async () => {
+      expectProblem(await t.admin.post(`/api/v1/parties/${id}/archive`, undefined, { headers: { 'if-match': '"1"' } }), 412);
+      const archived = await t.admin.post(`/api/v1/parties/${id}/archive`, undefined, { headers: { 'if-match': '"3"' } });
+      expect(archived.status).toBe(200);
+      expect(archived.headers.get('etag')).toBe('"4"');
+    });
+  });
+
+  describe('Idempotency-Key on POST', () => {
+    it('replays the first response for the same key and body, creating one row', async () => {
+      const before = await count('rapport_parties');
+      const body = { kind: 'organization', name: 'Idempotent Inc' };
+      const headers = { 'idempotency-key': 'create-idempotent-inc' };
+      const first = await t.admin.post('/api/v1/parties', body, { headers });
+      expect(first.status).toBe(201);
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+      const again = await t.admin.post('/api/v1/parties', body, { headers });
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body).toEqual(first.body);
+      expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
+      expect(await count('rapport_parties')).toBe(before + 1);
+      expect((await t.outbox({ name: 'party.created' })).filter((e) => e.payload.party.id === first.body.id)).toHaveLength(1);
+    });
+
+    it('refuses the same key with a different body (422)', async () => {
+      const headers = { 'idempotency-key': 'reused-key' };
+      expect((await t.admin.post('/api/v1/parties', { kind: 'person', name: 'First' }, { headers })).status).toBe(201);
+      const before = await count('rapport_parties');
+      const reuse = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Second' }, { headers });
+      expectProblem(reuse, 422);
+      expect(reuse.body.type).toBe('https://rapport.dev/problems/idempotency-key-reuse');
+      expect(await count('rapport_parties')).toBe(before);
+    });
+
+    it('keeps keys per principal and per route', async () => {
+      const other = await t.clientFor({ roles: ['admin'] });
+      const headers = { 'idempotency-key': 'shared-key' };
+      const mine = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Mine' }, { headers });
+      const theirs = await other.post('/api/v1/parties', { kind: 'person', name: 'Mine' }, { headers });
+      expect(theirs.status).toBe(201);
+      expect(theirs.body.id).not.toBe(mine.body.id);
+      expect(theirs.headers.get('idempotent-replayed')).toBeNull();
+    });
+
+    it('does not record a failed request, so a corrected retry runs', async () => {
+      const headers = { 'idempotency-key': 'fix-and-retry' };
+      expectProblem(await t.admin.post('/api/v1/parties', { kind: 'person' }, { headers }), 400);
+      const fixed = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Fixed' }, { headers });
+      expect(fixed.status).toBe(201);
+    });
+
+    it('refuses an overlong key (400)', async () => {
+      expectProblem(await t.admin.post('/api/v1/parties', { kind: 'person', name: 'x' }, { headers: { 'idempotency-key': 'k'.repeat(201) } }), 400);
+    });
+  });
+
+  describe('pagination', () => {
+    beforeAll(async () => {
+      // 205 more parties than the cap, in one multi-row write.
+      await t.app.transaction((uow) =>
+        t.app.services.parties.insertMany(uow, Array.from({ length: 205 }, (_, i) => ({ kind: 'person' as const, name: `Bulk ${i}` }))),
+      );
+    });
+
+    it('caps limit at 200 and pages the rest', async () => {
+      const first = await t.admin.get('/api/v1/parties?kind=person&limit=1000');
+      expect(first.status).toBe(200);
+      expect(first.body.data).toHaveLength(200);
+      expect(first.body.nextCursor).toEqual(expect.any(String));
+      const rest = await t.admin.get(`/api/v1/parties?kind=person&limit=200&cursor=${first.body.nextCursor}`);
+      expect(rest.body.data.length).toBeGreaterThan(0);
+      const all = [...first.body.data, ...rest.body.data].map((p: { id: string }) => p.id);
+      expect(new Set(all).size).toBe(all.length);
+      const defaults = await t.admin.get('/api/v1/parties?kind=person');
+      expect(defaults.body.data).toHaveLength(50);
+    });
+
+    it('refuses a limit that is not a positive integer', async () => {
+      for (const limit of ['0', '-1', 'abc', '2.5', '']) expectProblem(await t.admin.get(`/api/v1/parties?limit=${limit}`), 400);
+    });
+
+    it('refuses a cursor that is not one of ours (400)', async () => {
+      const party = (await t.admin.get('/api/v1/parties?limit=1')).body.data[0];
+      const timelineShape = encodeCursor(['2024-01-01T00:00:00.000Z', party.id]);
+      const cursors = [
+        'garbage!!',
+        encodeCursor(['not-a-uuid']),
+        encodeCursor([1, 2, 3]),
+        Buffer.from('{"a":1}').toString('base64url'),
+        encodeCursor(['1', party.id]), // Date.parse accepts "1", PostgreSQL does not
+        encodeCursor(['2024-02-31T00:00:00Z', party.id]),
+        encodeCursor(['+275760-09-13T00:00:00.000Z', party.id]),
+        encodeCursor(['0000-01-01T00:00:00.000Z', party.id]),
+        encodeCursor(['2024-01-01 00:00:00', party.id]),
+        'x'.repeat(600),
+      ];
+      for (const cursor of cursors) {
+        expectProblem(await t.admin.get(`/api/v1/parties?cursor=${encodeURIComponent(cursor)}`), 400, cursor);
+        expectProblem(await t.admin.get(`/api/v1/parties/${party.id}/timeline?cursor=${encodeURIComponent(cursor)}`), 400, cursor);
+        expectProblem(await t.admin.get(`/api/v1/interactions?cursor=${encodeURIComponent(cursor)}`), 400, cursor);
+        expectProblem(await t.admin.get(`/api/v1/observations?cursor=${encodeURIComponent(cursor)}`), 400, cursor);
+      }
+      // A well-formed cursor of another list.
+      expectProblem(await t.admin.get(`/api/v1/parties?cursor=${timelineShape}`), 400);
+      expect((await t.admin.get(`/api/v1/parties/${party.id}/timeline?cursor=${timelineShape}`)).status).toBe(200);
+      expectProblem(await t.admin.get(`/api/v1/parties/${party.id}/timeline?cursor=${encodeCursor([party.id])}`), 400);
+    });
+  });
+
+  describe('infrastructure routes and errors', () => {
+    it('answers /health and /ready without authentication', async () => {
+      const health = await t.anonymous.get('/health');
+      expect(health.status).toBe(200);
+      expect(health.body).toEqual({ status: 'ok' });
+      const ready = await t.anonymous.get('/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body).toEqual({ status: 'ready', database: t.kind });
+    });
+
+    it('answers an unknown route with a 404 problem', async () => {
+      for (const path of ['/api/v1/nothing-here', '/api/v1/parties/extra/segments/here', '/favicon.ico', '/api/v2/parties', '/api/v1/sample/unknown']) {
+        const res = await t.admin.get(path);
+        expectProblem(res, 404);
+        expect(res.body.detail).toContain(path);
+      }
+    });
+
+    it('answers a wrong method with a 405 problem and Allow', async () => {
+      const res = await t.admin.delete('/api/v1/parties');
+      expectProblem(res, 405);
+      expect(res.headers.get('allow')).toContain('GET');
+      expect(res.headers.get('allow')).toContain('POST');
+      const plugin = await t.admin.delete('/api/v1/sample/tickets');
+      expectProblem(plugin, 405);
+      expect(plugin.headers.get('allow')).toContain('POST');
+      expectProblem(await t.admin.put(`/api/v1/parties/${t.selfPartyId}`, { name: 'x' }), 405);
+      // A method no route knows is a 501, not a 500.
+      expectProblem(await t.admin.request('PROPFIND', '/api/v1/parties'), 501);
+    });
+
+    it('requires authentication and permissions, deny by default', async () => {
+      expectProblem(await t.anonymous.get('/api/v1/parties'), 401);
+      expectProblem(await t.admin.get('/api/v1/parties', { token: 'rpk_not-a-real-key' }), 401);
+      expectProblem(await t.admin.get('/api/v1/parties', { headers: { authorization: 'Basic abc' }, token: null }), 401);
+      const viewer = await t.clientFor({ roles: ['viewer'] });
+      expect((await viewer.get('/api/v1/parties')).status).toBe(200);
+      expectProblem(await viewer.post('/api/v1/parties', { kind: 'person', name: 'Nope' }), 403);
+      expectProblem(await viewer.post('/api/v1/plugins/sample/disable'), 403);
+      const nobody = await t.clientFor({ roles: [] });
+      expectProblem(await nobody.get('/api/v1/parties'), 403);
+    });
+
+    it('carries a request id in the header and in problems', async () => {
+      const res = await t.admin.get('/api/v1/nothing', { headers: { 'x-request-id': 'trace-123' } });
+      expect(res.headers.get('x-request-id')).toBe('trace-123');
+      expect(res.body.requestId).toBe('trace-123');
+      const generated = await t.admin.get('/health');
+      expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+});

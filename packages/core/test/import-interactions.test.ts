@@ -1,0 +1,115 @@
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runImport } from '@rapport/core';
+import { createTestApp, type TestApp } from '@rapport/testing';
+import { samplePlugin } from './fixtures/test-plugin.js';
+
+const csv = (lines: string[]) => Readable.from([lines.join('\n') + '\n']);
+
+describe('import interactions', () => {
+  let t: TestApp;
+  const ids: Record<string, string> = {};
+  beforeAll(async () => {
+    // Webhooks play no part here; the dispatcher stays off so the statement counts are the import's own.
+    t = await createTestApp({ plugins: [samplePlugin().plugin], config: { dispatcher: { enabled: false } } });
+    const parties = await runImport(
+      t.app,
+      'parties',
+      csv([
+        'kind,name,email',
+        'person,Alice,alice@example.com',
+        'person,Bob,Bob@Example.com',
+        'organization,Acme,sales@acme.example',
+        'person,Dup One,dup@example.com',
+        'person,Dup Two,dup@example.com',
+      ]),
+    );
+    expect(parties.imported).toBe(5);
+    const rows: Array<{ id: string; name: string }> = await t.app.knex('rapport_parties').where('tenant_id', t.tenantId).select('id', 'name');
+    for (const row of rows) ids[row.name] = row.id;
+  }, 120_000);
+  afterAll(() => t?.close(), 60_000);
+
+  it('resolves participants by e-mail and by id, keeps the good rows and reports the bad ones by column', async () => {
+    const supply = await t.admin.post('/api/v1/relationships', { type: 'sample.supply', fromPartyId: ids.Acme, toPartyId: t.selfPartyId, status: 'active' });
+    expect(supply.status).toBe(201);
+    const before = (await t.outbox({ name: 'interaction.created' })).length;
+    const unknownId = '0190a0a0-0000-7000-8000-000000000001';
+    const result = await runImport(
+      t.app,
+      'interactions',
+      csv([
+        'type,occurred_at,channel,direction,subject,summary,relationship_id,participant_emails,participant_ids,attributes',
+        `sample.call,2024-05-01T10:00:00Z,phone,outbound,Intro,Talked,${supply.body.id},alice@example.com:caller;SALES@acme.example:callee,,`,
+        'note,2024-05-02,,,A note,,,bob@example.com,,',
+        `sample.call,2024-05-03T09:30:00+02:00,video,inbound,Follow-up,,,bob@example.com:callee,${ids.Alice}:caller,`,
+        'note,2024-05-04T00:00:00Z,,,Lost,,,nobody@example.com,,',
+        'sample.call,2024-05-04T00:00:00Z,phone,,Boss,,,alice@example.com:boss,,',
+        'sample.call,2024-05-04T00:00:00Z,fax,,Fax,,,alice@example.com:caller,,',
+        'sample.nope,2024-05-04T00:00:00Z,,,Nope,,,alice@example.com,,',
+        'note,2024-05-04T00:00:00Z,,,Which one,,,dup@example.com,,',
+        'note,yesterday,,,When,,,alice@example.com,,',
+        `note,2024-05-04T00:00:00Z,,,Rel,,${unknownId},alice@example.com,,`,
+        'note,2024-05-04T00:00:00Z,,,Twice,,,alice@example.com;ALICE@example.com,,',
+        'note,2024-05-04T00:00:00Z,,,Alone,,,,,',
+        'note,2024-05-04T00:00:00Z,,sideways,Where,,,alice@example.com,,',
+        'note,2024-05-04T00:00:00Z,,,Attrs,,,alice@example.com,,"{""size"": 3}"',
+        `note,2024-05-04T00:00:00Z,,,Ghost,,,,${unknownId}:participant,`,
+      ]),
+    );
+    expect(result.completed).toBe(true);
+    expect(result.imported).toBe(3);
+    const byLine = Object.fromEntries(result.rejectedRows.map((r) => [r.line, r.errors]));
+    expect(Object.keys(byLine).map(Number)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    expect(byLine[5]).toEqual([{ column: 'participant_emails', message: 'no party has the e-mail address nobody@example.com' }]);
+    expect(byLine[6]).toEqual([{ column: 'participant_emails', message: 'role "boss" is not one of caller, callee (type sample.call)' }]);
+    expect(byLine[7]).toEqual([{ column: 'channel', message: '"fax" is not one of phone, video (type sample.call)' }]);
+    expect(byLine[8]).toEqual([{ column: 'type', message: 'unknown interaction type "sample.nope" (or its plugin is disabled)' }]);
+    expect(byLine[9][0]).toMatchObject({ column: 'participant_emails', message: expect.stringContaining('2 parties have the e-mail address dup@example.com') });
+    expect(byLine[10][0].column).toBe('occurred_at');
+    expect(byLine[11]).toEqual([{ column: 'relationship_id', message: `relationship ${unknownId} does not exist` }]);
+    expect(byLine[12]).toEqual([{ column: 'participant_emails', message: `party ${ids.Alice} is listed twice` }]);
+    expect(byLine[13][0].message).toMatch(/no participants/);
+    expect(byLine[14]).toEqual([{ column: 'direction', message: '"sideways" is not one of inbound, outbound, internal' }]);
+    expect(byLine[15][0].column).toBe('attributes');
+    expect(byLine[16]).toEqual([{ column: 'participant_ids', message: `party ${unknownId} does not exist` }]);
+
+    // One event per stored interaction, and the timelines show them newest first.
+    const events = (await t.outbox({ name: 'interaction.created' })).slice(before);
+    expect(events).toHaveLength(3);
+    const timeline = await t.admin.get(`/api/v1/parties/${ids.Alice}/timeline`);
+    expect(timeline.status).toBe(200);
+    expect(timeline.body.data.map((i: { subject: string }) => i.subject)).toEqual(['Follow-up', 'Intro']);
+    const intro = timeline.body.data[1];
+    expect(intro).toMatchObject({ type: 'sample.call', channel: 'phone', direction: 'outbound', summary: 'Talked', relationshipId: supply.body.id, occurredAt: '2024-05-01T10:00:00.000Z' });
+    expect(intro.participants).toEqual(expect.arrayContaining([{ partyId: ids.Alice, role: 'caller' }, { partyId: ids.Acme, role: 'callee' }]));
+    const bob = await t.admin.get(`/api/v1/parties/${ids.Bob}/timeline`);
+    expect(bob.body.data.map((i: { subject: string }) => i.subject)).toEqual(['Follow-up', 'A note']);
+    expect(bob.body.data[1]).toMatchObject({ occurredAt: '2024-05-02T00:00:00.000Z', direction: 'internal', participants: [{ partyId: ids.Bob, role: 'participant' }] });
+  }, 60_000);
+
+  it('resolves a batch of 2,000 rows with a fixed number of queries (no N+1)', async () => {
+    const people = ['kind,name,email'];
+    for (let i = 0; i < 300; i++) people.push(`person,Crowd ${i},crowd${i}@example.com`);
+    expect((await runImport(t.app, 'parties', csv(people))).imported).toBe(300);
+
+    const lines = ['type,occurred_at,participant_emails,participant_ids'];
+    for (let i = 0; i < 2000; i++) lines.push(`sample.call,2024-06-01T00:00:00Z,crowd${i % 300}@example.com:caller;crowd${(i + 1) % 300}@example.com:callee,${ids.Alice}:callee`);
+    const statements: string[] = [];
+    const listener = (q: { sql: string }) => statements.push(q.sql);
+    t.app.knex.on('query', listener);
+    let result;
+    try {
+      result = await runImport(t.app, 'interactions', csv(lines));
+    } finally {
+      t.app.knex.removeListener('query', listener);
+    }
+    expect(result.rejected).toBe(0);
+    expect(result.imported).toBe(2000);
+    // The e-mail lookup, and insertMany's own check of the participants: per batch, not per row.
+    expect(statements.filter((s) => s.includes('rapport_contact_points')).length).toBeLessThanOrEqual(2);
+    expect(statements.length).toBeLessThan(20);
+    const [{ count }] = await t.app.knex('rapport_interaction_participants').where({ tenant_id: t.tenantId, party_id: ids.Alice }).count<{ count: number }[]>('* as count');
+    expect(Number(count)).toBe(2002);
+  }, 60_000);
+});
