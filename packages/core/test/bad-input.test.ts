@@ -337,6 +337,7 @@ describe('bad input on every kernel route', () => {
     ] as const) {
       add('POST /api/v1/observations', name, { path: '/api/v1/observations', body, status: 400 });
     }
+    add('POST /api/v1/observations', 'details nested 5,000 deep', { path: '/api/v1/observations', rawBody: `{"indicator":"sample.nps","subjectId":"${mine.party}","value":1,"details":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`, headers: { 'content-type': 'application/json' }, status: 400 });
     add('POST /api/v1/observations', 'a value beyond double precision', { path: '/api/v1/observations', rawBody: `{"indicator":"sample.nps","subjectId":"${mine.party}","value":1e400}`, headers: { 'content-type': 'application/json' }, status: 400 });
 
     idCases('GET /api/v1/observations/:id', (id) => `/api/v1/observations/${id}`, foreign.observation);

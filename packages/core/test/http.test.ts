@@ -214,6 +214,25 @@ describe('HTTP contract', () => {
       expectProblem(await nobody.get('/api/v1/parties'), 403);
     });
 
+    it('answers odd requests without a 5xx', async () => {
+      const odd: Array<[string, Promise<TestResponse>, number]> = [
+        ['gzip that is not gzip', t.admin.request('POST', '/api/v1/parties', { rawBody: '{"kind":"person","name":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }), 400],
+        ['an unknown content encoding', t.admin.request('POST', '/api/v1/parties', { rawBody: '{"kind":"person","name":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': 'rot13' } }), 415],
+        ['a malformed percent-encoding in the path', t.admin.get('/api/v1/parties/%E0%A4%A'), 400],
+        ['deeply nested JSON', t.admin.request('POST', '/api/v1/parties', { rawBody: `{"kind":"person","name":"x","attributes":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}` }), 400],
+      ];
+      for (const [what, pending, status] of odd) {
+        const res = await pending;
+        expect(res.status, `${what}: ${res.text}`).toBe(status);
+        expect(res.headers.get('content-type'), what).toContain('application/problem+json');
+      }
+      const head = await t.admin.request('HEAD', '/api/v1/parties');
+      expect(head.status).toBe(200);
+      const options = await t.admin.request('OPTIONS', '/api/v1/parties');
+      expect(options.status).toBe(200);
+      expect(options.headers.get('allow')).toContain('POST');
+    });
+
     it('carries a request id in the header and in problems', async () => {
       const res = await t.admin.get('/api/v1/nothing', { headers: { 'x-request-id': 'trace-123' } });
       expect(res.headers.get('x-request-id')).toBe('trace-123');

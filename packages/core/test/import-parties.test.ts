@@ -44,11 +44,11 @@ describe('import parties', () => {
     // The import never needs webhooks; without the dispatcher the test measures only the import's own statements.
     t = await createTestApp({ plugins: [samplePlugin().plugin, bulkPlugin], config: { dispatcher: { enabled: false } } });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-import-'));
-  }, 120_000);
+  });
   afterAll(async () => {
     await t?.close();
     fs.rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  });
 
   const partyCount = async () => Number((await t.app.knex('rapport_parties').where('tenant_id', t.tenantId).count<{ count: number }[]>('* as count'))[0].count);
 
@@ -130,7 +130,7 @@ describe('import parties', () => {
     expect(progress.at(-1)).toMatchObject({ read: dataRows, imported: result.imported, rejected: 20 });
     expect(progress.at(-1)!.totalBytes).toBe(fs.statSync(file).size);
     expect(progress.length).toBeGreaterThanOrEqual(4);
-  }, 60_000);
+  });
 
   it('skips rows whose e-mail or domain exists when asked to de-duplicate', async () => {
     const existing = await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Dupe Inc', contactPoints: [{ kind: 'domain', value: 'dupe.example' }] });
@@ -156,7 +156,7 @@ describe('import parties', () => {
     const flagged = await runImport(t.app, 'parties', csv(['kind,name,email', 'person,Twin Three,twin@example.com', 'person,New Person,new@example.com']), { dedupe: true });
     expect(flagged.imported).toBe(1);
     expect(flagged.rejectedRows[0]).toMatchObject({ line: 2, errors: [{ column: 'email', message: expect.stringContaining('duplicate of') }] });
-  }, 60_000);
+  });
 
   it('refuses a header that does not fit before writing anything, and flags rows of the wrong width', async () => {
     const before = await partyCount();
@@ -173,7 +173,7 @@ describe('import parties', () => {
       [2, 'the row has 2 values but the header has 3 columns'],
       [3, 'the row has 4 values but the header has 3 columns'],
     ]);
-  }, 60_000);
+  });
 
   it('stops on a broken file but keeps the batches written before it', async () => {
     const lines = ['kind,name'];
@@ -183,7 +183,7 @@ describe('import parties', () => {
     expect(result.completed).toBe(false);
     expect(result.error?.message).toMatch(/cannot be read.*Quote Not Closed/);
     expect(result.imported).toBe(30);
-  }, 60_000);
+  });
 
   it('isolates rows that fail a batch as a whole by bisecting, so every good row lands (plugin importer)', async () => {
     const lines = ['code'];
@@ -198,7 +198,7 @@ describe('import parties', () => {
     expect(result.rejectedRows[4].errors[0].message).toMatch(/duplicate key/);
     const [{ count }] = await t.app.knex('bulk_items').count<{ count: number }[]>('* as count');
     expect(Number(count)).toBe(996);
-  }, 60_000);
+  });
 
   it('writes 5,000 rows with a handful of INSERT statements, not one per row', async () => {
     const lines = ['kind,name,email,attr.sample.industry'];
@@ -218,5 +218,5 @@ describe('import parties', () => {
     expect(inserts.length).toBeLessThanOrEqual(8);
     expect(statements.length).toBeLessThan(30);
     expect(inserts.filter((s) => s.includes('rapport_parties'))).toHaveLength(2);
-  }, 60_000);
+  });
 });

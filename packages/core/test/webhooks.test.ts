@@ -23,7 +23,7 @@ interface Received {
 class Receiver {
   readonly requests: Received[] = [];
   downStatus = 500;
-  gate: { open: boolean; waiting: Array<() => void>; maxWaiting: number } = { open: false, waiting: [], maxWaiting: 0 };
+  gate: { open: boolean; waiting: Array<() => void>; maxWaiting: number; fallback?: NodeJS.Timeout } = { open: false, waiting: [], maxWaiting: 0 };
   private readonly server = http.createServer((req, res) => this.handle(req, res));
   private readonly attemptsByEvent = new Map<string, number>();
   url = '';
@@ -45,6 +45,7 @@ class Receiver {
 
   openGate() {
     this.gate.open = true;
+    clearTimeout(this.gate.fallback);
     for (const release of this.gate.waiting.splice(0)) release();
   }
 
@@ -54,7 +55,6 @@ class Receiver {
     req.on('end', async () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const path = req.url ?? '/';
-      if (process.env.WH_TRACE) console.error(Date.now() % 100000, 'recv', path, this.gate.waiting.length);
       let status = 200;
       if (path.startsWith('/flaky')) {
         const key = `${path} ${req.headers['rapport-event-id']}`;
@@ -69,6 +69,8 @@ class Receiver {
           this.gate.maxWaiting = Math.max(this.gate.maxWaiting, this.gate.waiting.length);
           // More requests waiting than one dispatcher may have in flight: a second one is at work.
           if (this.gate.waiting.length > 20) this.openGate();
+          // Never hold a request until the dispatcher gives up on it; the test then fails on maxWaiting.
+          this.gate.fallback ??= setTimeout(() => this.openGate(), 5000);
         });
       }
       this.requests.push({ path, headers: req.headers, raw, body: JSON.parse(raw), status });
@@ -232,10 +234,6 @@ describe('webhooks', () => {
     expect(failed.history).toHaveLength(4);
     expect(receiver.on('/down')).toHaveLength(4);
 
-    // Only a failed delivery can be retried.
-    const delivered = (await deliveriesOf((await subscribe({ url: `${receiver.url}/ok`, events: ['nothing.matches'] })).id)).data;
-    expect(delivered).toEqual([]);
-
     receiver.downStatus = 204;
     const retried = await t.admin.post(`/api/v1/webhooks/${webhook.id}/deliveries/${failed.id}/retry`);
     expect(retried.status, retried.text).toBe(200);
@@ -246,6 +244,7 @@ describe('webhooks', () => {
     });
     expect(done).toMatchObject({ attempts: 1, lastStatusCode: 204 });
     expect(done.history.map((a: any) => a.statusCode)).toEqual([500, 500, 500, 500, 204]);
+    // Only a failed delivery can be retried.
     expectProblem(await t.admin.post(`/api/v1/webhooks/${webhook.id}/deliveries/${failed.id}/retry`), 409);
 
     // Deleting the subscription removes its log too.
@@ -369,7 +368,24 @@ describe('webhooks', () => {
     expect(unchanged.body).toMatchObject({ version: webhook.version, active: true, events: ['party.created'], url });
   });
 
+  it('describes the webhook routes in the OpenAPI document', async () => {
+    const res = await t.anonymous.get('/api/v1/openapi.json');
+    expect(res.status, res.text).toBe(200);
+    const paths = res.body.paths;
+    expect(Object.keys(paths['/api/v1/webhooks']).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(paths['/api/v1/webhooks/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
+    expect(paths['/api/v1/webhooks/{id}/rotate-secret'].post).toBeDefined();
+    expect(paths['/api/v1/webhooks/{id}/deliveries'].get).toBeDefined();
+    expect(paths['/api/v1/webhooks/{id}/deliveries/{deliveryId}/retry'].post).toBeDefined();
+  });
+
   it('lets several dispatchers share one database and delivers each event once', async () => {
+    // Only this test's subscription is active, so every request in flight is one of its own.
+    const { data: others } = (await t.admin.get('/api/v1/webhooks?active=true&limit=200')).body;
+    for (const other of others) {
+      const res = await t.admin.patch(`/api/v1/webhooks/${other.id}`, { active: false }, { headers: { 'if-match': `"${other.version}"` } });
+      expect(res.status, res.text).toBe(200);
+    }
     const webhook = await subscribe({ url: `${receiver.url}/gated`, events: ['party.created'] });
     // A second node: on PostgreSQL a whole second Rapport with its own pool; PGlite has a
     // single connection and one process, so there a second dispatcher over the same app.
@@ -384,7 +400,7 @@ describe('webhooks', () => {
     const dispatchers = [t.app.dispatcher, second?.dispatcher ?? extra!];
     const deliveredBefore = dispatchers.map((d) => d.stats.delivered);
     try {
-      const total = 150;
+      const total = 60;
       const ids = await t.app.transaction(async (uow) => {
         const created: string[] = [];
         for (let i = 0; i < total; i++) created.push((await t.app.services.parties.create(uow, { kind: 'organization', name: `Bulk ${i}` })).id);

@@ -18,6 +18,7 @@ import { resolvePlugins } from '../plugins/resolve.js';
 import { openDatabase, type Database, type DatabaseKind } from '../storage/database.js';
 import { kernelMigrations } from '../storage/kernel-migrations.js';
 import { migrateUp } from '../storage/migrations.js';
+import { withBootLock } from '../storage/boot-lock.js';
 import { CORE_VERSION } from '../version.js';
 import { declareKernel } from './kernel-declarations.js';
 import type { RapportConfig } from './config.js';
@@ -93,10 +94,13 @@ export class Rapport {
     this.plugins.declare();
     this.database = openDatabase(this.config.database);
     try {
-      await migrateUp(this.knex, 'core', kernelMigrations);
-      this.tenant = await ensureDefaultTenant(this.knex, this.config.tenantName ?? 'My Company');
-      await this.plugins.boot();
-      if (this.config.bootstrapKey) await ensureBootstrapKey(this.knex, this.tenant.id, this.config.bootstrapKey, this.logger);
+      // One node at a time through migrations, first tenant, bootstrap key and plugin installs.
+      await withBootLock(this.knex, this.database.kind, async () => {
+        await migrateUp(this.knex, 'core', kernelMigrations);
+        this.tenant = await ensureDefaultTenant(this.knex, this.config.tenantName ?? 'My Company');
+        await this.plugins.boot();
+        if (this.config.bootstrapKey) await ensureBootstrapKey(this.knex, this.tenant.id, this.config.bootstrapKey, this.logger);
+      });
       await this.plugins.startAll();
       if (this.config.dispatcher?.enabled !== false) this.dispatcher.start();
     } catch (error) {

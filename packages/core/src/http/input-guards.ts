@@ -1,21 +1,25 @@
 import { ValidationError } from '../errors.js';
 
+/** Deeper than any schema of ours; deeper input would overflow the stack of structuredClone or JSON.stringify. */
+const MAX_DEPTH = 32;
+
 /**
- * PostgreSQL text and jsonb cannot hold U+0000, so a NUL anywhere in the input would reach
- * the database as a 500. Refused up front, with the path of the offending value.
+ * Input every route refuses before its schema sees it: a NUL character anywhere (PostgreSQL
+ * text and jsonb cannot hold U+0000, so it would reach the database as a 500), and JSON
+ * nested deeper than MAX_DEPTH.
  */
-export function assertNoNul(value: unknown, where: 'params' | 'query' | 'body'): void {
-  const path = findNul(value, where);
-  if (path) throw new ValidationError(`The request ${where} contains a NUL character (at ${path})`, [{ path, message: 'NUL characters are not accepted' }]);
+export function assertPlainInput(value: unknown, where: 'params' | 'query' | 'body'): void {
+  const problem = inspect(value, where, 0);
+  if (problem) throw new ValidationError(`The request ${where} ${problem.message} (at ${problem.path})`, [{ path: problem.path, message: problem.message }]);
 }
 
-function findNul(value: unknown, path: string, depth = 0): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  // Deeper than any schema goes; the body limit bounds the work.
-  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+function inspect(value: unknown, path: string, depth: number): { path: string; message: string } | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? { path, message: 'contains a NUL character' } : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_DEPTH) return { path, message: `is nested deeper than ${MAX_DEPTH} levels` };
   for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000')) return `${path}.${key.replace(/\u0000/g, '\\0')}`;
-    const found = findNul(item, `${path}.${key}`, depth + 1);
+    if (key.includes('\u0000')) return { path: `${path}.${key.replace(/\u0000/g, '\\0')}`, message: 'contains a NUL character' };
+    const found = inspect(item, `${path}.${key}`, depth + 1);
     if (found) return found;
   }
   return undefined;

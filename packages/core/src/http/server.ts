@@ -11,7 +11,7 @@ import { sendProblem, toProblem, zodToValidation } from './problem.js';
 import type { RegisteredRoute, RequestContext } from './routes.js';
 import { kernelRoutes } from './kernel-routes.js';
 import { buildOpenApi } from './openapi.js';
-import { assertNoBody, assertNoNul, assertNoQuery } from './input-guards.js';
+import { assertNoBody, assertNoQuery, assertPlainInput } from './input-guards.js';
 
 export interface HttpApp {
   koa: Koa;
@@ -163,9 +163,9 @@ async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): P
   }
   const rawQuery = normalizeQuery(ctx.query);
   const rawBody = (ctx.request as { body?: unknown }).body;
-  assertNoNul(ctx.params, 'params');
-  assertNoNul(rawQuery, 'query');
-  assertNoNul(rawBody, 'body');
+  assertPlainInput(ctx.params, 'params');
+  assertPlainInput(rawQuery, 'query');
+  assertPlainInput(rawBody, 'body');
   const params = parse(route.params, ctx.params, 'params');
   const query = parse(route.query, rawQuery, 'query');
   const hasBody = route.body !== undefined;

@@ -29,6 +29,18 @@ export interface Database {
 pg.types.setTypeParser(20, (value) => Number(value));
 pg.types.setTypeParser(1700, (value) => Number(value));
 
+/*
+ * knex-pglite reports a delete's command as "DEL", which knex's PostgreSQL dialect does not
+ * recognise, so `.delete()` resolved to a result object instead of the row count. Name it
+ * as PostgreSQL does and deletes count the same on both databases.
+ */
+class PgliteClient extends (ClientPgLite as unknown as new (config: Knex.Config) => { processResponse(obj: unknown, runner: unknown): unknown }) {
+  processResponse(obj: { method?: string; response?: { command?: string } }, runner: unknown): unknown {
+    if (obj.method === 'del') return super.processResponse({ ...obj, method: 'delete' }, runner);
+    return super.processResponse(obj, runner);
+  }
+}
+
 export function openDatabase(config: DatabaseConfig = {}): Database {
   if (config.url) return openPostgres(config);
   return openPglite(config);
@@ -51,7 +63,7 @@ function openPglite(config: DatabaseConfig): Database {
   let knex: Knex;
   try {
     knex = knexFactory({
-      client: ClientPgLite as unknown as typeof knexFactory.Client,
+      client: PgliteClient as unknown as typeof knexFactory.Client,
       dialect: 'postgres',
       connection: config.pglite
         ? () => ({ pglite: config.pglite }) as object

@@ -129,7 +129,6 @@ export class Dispatcher {
     const free = this.options.concurrency - this.inFlight.size;
     const claimed = free > 0 ? await this.claimDue(free) : [];
     for (const delivery of claimed) this.track(this.deliver(delivery));
-    if (process.env.WH_TRACE) console.error(Date.now() % 100000, 'tick', this.stats, 'fanned', fannedOut, 'free', free, 'claimed', claimed.length, 'inflight', this.inFlight.size);
     await this.maybePrune();
     return fannedOut === this.options.fanOutBatchSize || (free > 0 && claimed.length === free);
   }
@@ -139,22 +138,25 @@ export class Dispatcher {
    * done (a pending or failed delivery still needs its event). Returns how many went.
    */
   async pruneOutbox(olderThanMs: number): Promise<number> {
-    const knex = this.knex;
     let total = 0;
     for (;;) {
-      const victims = knex('rapport_outbox as o')
-        .select('o.tenant_id', 'o.id')
-        .where('o.dispatched_at', '<', knex.raw('now() - make_interval(secs => ?)', [olderThanMs / 1000]))
-        .whereNotExists((q) => {
-          q.select(knex.raw('1'))
-            .from('rapport_webhook_deliveries as d')
-            .whereRaw('d.tenant_id = o.tenant_id and d.event_id = o.id')
-            .whereNot('d.status', 'delivered');
-        })
-        .limit(PRUNE_BATCH);
-      const deleted = Number(await knex('rapport_outbox').whereIn(['tenant_id', 'id'], victims).delete());
+      // Raw, because knex-pglite answers .delete() with a result object instead of a count.
+      const result = await this.knex.raw(
+        `delete from rapport_outbox
+         where (tenant_id, id) in (
+           select o.tenant_id, o.id from rapport_outbox o
+           where o.dispatched_at < now() - make_interval(secs => ?::double precision)
+             and not exists (
+               select 1 from rapport_webhook_deliveries d
+               where d.tenant_id = o.tenant_id and d.event_id = o.id and d.status <> 'delivered'
+             )
+           limit ?
+         )`,
+        [olderThanMs / 1000, PRUNE_BATCH],
+      );
+      const deleted = Number(result.rowCount ?? 0);
       total += deleted;
-      if (deleted < PRUNE_BATCH) return total;
+      if (!(deleted >= PRUNE_BATCH)) return total;
     }
   }
 
@@ -178,6 +180,8 @@ export class Dispatcher {
       // After errors, back off (up to 30 s) instead of hammering a database that is down.
       const pause = failures ? Math.min(this.options.pollIntervalMs * 2 ** failures, 30_000) : this.options.pollIntervalMs;
       if (failures || (!more && !this.nudged)) await this.sleep(pause);
+      // PGlite answers without touching the event loop: let I/O and timers run between passes.
+      else await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
@@ -238,46 +242,48 @@ export class Dispatcher {
       for (const batch of chunk(deliveries, DELIVERY_ROWS_PER_INSERT)) {
         await trx('rapport_webhook_deliveries').insert(batch).onConflict(['tenant_id', 'webhook_id', 'event_id']).ignore();
       }
-      await trx('rapport_outbox')
-        .whereIn(['tenant_id', 'id'], events.map((e) => [e.tenant_id, e.id]))
-        .update({ dispatched_at: trx.fn.now() });
+      // Two arrays through unnest rather than a list of (tenant_id, id) pairs: PGlite fails on
+      // row-value IN lists of a few hundred pairs ("bad buffer ID"), and one plan serves any size.
+      await trx.raw(
+        'update rapport_outbox set dispatched_at = now() where (tenant_id, id) in (select * from unnest(?::uuid[], ?::uuid[]))',
+        [events.map((e) => e.tenant_id), events.map((e) => e.id)],
+      );
       return events.length;
     });
     this.stats.fannedOut += handled;
     return handled;
   }
 
-  /** Step 2a: lease due deliveries of active subscriptions, with what is needed to send them. */
+  /**
+   * Step 2a: lease due deliveries of active subscriptions, with what is needed to send
+   * them, in one statement (its own transaction): rows another node is claiming at the same
+   * moment are skipped, rows it has claimed are no longer due.
+   */
   private async claimDue(limit: number): Promise<ClaimedDelivery[]> {
-    const due = () =>
-      this.knex('rapport_webhook_deliveries as d')
-        .join('rapport_webhooks as w', (j) => j.on('w.tenant_id', 'd.tenant_id').andOn('w.id', 'd.webhook_id'))
-        .where('d.status', 'pending')
-        .where('d.next_attempt_at', '<=', this.knex.fn.now())
-        .where('w.active', true);
-    if (!(await due().first(this.knex.raw('1 as one')))) return [];
-    return this.knex.transaction(async (trx) => {
-      const rows: Omit<ClaimedDelivery, 'leaseToken' | 'event'>[] = await due()
-        .transacting(trx)
-        .orderBy([{ column: 'd.next_attempt_at' }, { column: 'd.id' }])
-        .limit(limit)
-        .forUpdate('d')
-        .skipLocked()
-        .select('d.tenant_id', 'd.id', 'd.webhook_id', 'd.event_id', 'd.attempts', 'w.url', 'w.secret');
-      if (rows.length === 0) return [];
-      const leaseToken = newId();
-      // Long enough to cover the request and its recording; only a stalled or dead node outlives it.
-      const leaseSeconds = (this.options.requestTimeoutMs + 30_000) / 1000;
-      await trx('rapport_webhook_deliveries')
-        .whereIn(['tenant_id', 'id'], rows.map((r) => [r.tenant_id, r.id]))
-        .update({ lease_token: leaseToken, next_attempt_at: trx.raw('now() + make_interval(secs => ?)', [leaseSeconds]) });
-      const eventKeys = new Map(rows.map((r) => [`${r.tenant_id}/${r.event_id}`, [r.tenant_id, r.event_id]]));
-      const events: Array<{ tenant_id: string; id: string; name: string; payload: unknown; meta: EventMeta }> = await trx('rapport_outbox')
-        .whereIn(['tenant_id', 'id'], [...eventKeys.values()])
-        .select('tenant_id', 'id', 'name', 'payload', 'meta');
-      const byKey = new Map(events.map((e) => [`${e.tenant_id}/${e.id}`, e]));
-      return rows.map((row) => ({ ...row, leaseToken, event: byKey.get(`${row.tenant_id}/${row.event_id}`) }));
-    });
+    const leaseToken = newId();
+    // Long enough to cover the request and its recording; only a stalled or dead node outlives it.
+    const leaseSeconds = (this.options.requestTimeoutMs + 30_000) / 1000;
+    const result = await this.knex.raw(
+      `with claimed as (
+         select d.tenant_id, d.id, d.webhook_id, d.event_id
+         from rapport_webhook_deliveries d
+         join rapport_webhooks w on w.tenant_id = d.tenant_id and w.id = d.webhook_id
+         where d.status = 'pending' and d.next_attempt_at <= now() and w.active
+         order by d.next_attempt_at, d.id
+         limit ?
+         for update of d skip locked
+       )
+       update rapport_webhook_deliveries d
+       set lease_token = ?, next_attempt_at = now() + make_interval(secs => ?::double precision)
+       from claimed c
+       join rapport_webhooks w on w.tenant_id = c.tenant_id and w.id = c.webhook_id
+       left join rapport_outbox o on o.tenant_id = c.tenant_id and o.id = c.event_id
+       where d.tenant_id = c.tenant_id and d.id = c.id
+       returning d.tenant_id, d.id, d.webhook_id, d.event_id, d.attempts, w.url, w.secret, o.name, o.payload, o.meta`,
+      [limit, leaseToken, leaseSeconds],
+    );
+    const rows: Array<Omit<ClaimedDelivery, 'leaseToken' | 'event'> & { name: string | null; payload: unknown; meta: EventMeta | null }> = result.rows;
+    return rows.map(({ name, payload, meta, ...row }) => ({ ...row, leaseToken, event: name !== null && meta ? { name, payload, meta } : undefined }));
   }
 
   /** Step 2b: send one delivery (no transaction open) and record what happened. */
@@ -295,35 +301,44 @@ export class Dispatcher {
     await this.record(delivery, outcome, !delivery.event);
   }
 
+  /** Records the outcome and the attempt in one statement, only while the lease is still ours. */
   private async record(delivery: ClaimedDelivery, outcome: AttemptOutcome, final: boolean): Promise<void> {
     const attempts = delivery.attempts + 1;
     const giveUp = !outcome.ok && (final || attempts >= this.options.maxAttempts);
     const result = outcome.ok ? 'delivered' : giveUp ? 'failed' : 'retried';
-    const recorded = await this.knex.transaction(async (trx) => {
-      const common = { attempts, last_status_code: outcome.statusCode, last_error: outcome.error, lease_token: null };
-      const change = outcome.ok
-        ? { ...common, status: 'delivered', delivered_at: trx.fn.now() }
-        : giveUp
-          ? { ...common, status: 'failed' }
-          : { ...common, next_attempt_at: trx.raw('now() + make_interval(secs => ?)', [retryDelayMs(attempts, this.options.retryBaseMs) / 1000]) };
-      const updated = await trx('rapport_webhook_deliveries')
-        .where({ tenant_id: delivery.tenant_id, id: delivery.id, lease_token: delivery.leaseToken })
-        .update(change);
-      // Lease lost (another node took over after expiry) or the subscription was deleted.
-      if (!updated) return false;
-      await trx('rapport_webhook_attempts').insert({
-        tenant_id: delivery.tenant_id,
-        id: newId(),
-        delivery_id: delivery.id,
-        webhook_id: delivery.webhook_id,
-        status_code: outcome.statusCode,
-        error: outcome.error,
-        duration_ms: outcome.durationMs,
-        at: outcome.at,
-      });
-      return true;
-    });
-    if (!recorded) {
+    const retryInSeconds = result === 'retried' ? retryDelayMs(attempts, this.options.retryBaseMs) / 1000 : 0;
+    const written = await this.knex.raw(
+      `with updated as (
+         update rapport_webhook_deliveries
+         set status = ?, attempts = ?, last_status_code = ?, last_error = ?, lease_token = null,
+             delivered_at = case when ? then now() else delivered_at end,
+             next_attempt_at = case when ? then now() + make_interval(secs => ?::double precision) else next_attempt_at end
+         where tenant_id = ? and id = ? and lease_token = ?
+         returning tenant_id, id, webhook_id
+       )
+       insert into rapport_webhook_attempts (tenant_id, id, delivery_id, webhook_id, status_code, error, duration_ms, at)
+       select tenant_id, ?::uuid, id, webhook_id, ?::integer, ?::text, ?::integer, ?::timestamptz from updated
+       returning id`,
+      [
+        outcome.ok ? 'delivered' : giveUp ? 'failed' : 'pending',
+        attempts,
+        outcome.statusCode,
+        outcome.error,
+        outcome.ok,
+        result === 'retried',
+        retryInSeconds,
+        delivery.tenant_id,
+        delivery.id,
+        delivery.leaseToken,
+        newId(),
+        outcome.statusCode,
+        outcome.error,
+        outcome.durationMs,
+        outcome.at.toISOString(),
+      ],
+    );
+    // Nothing written: the lease was lost (another node took over after expiry) or the subscription was deleted.
+    if (written.rows.length === 0) {
       this.logger.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id }, 'webhook delivery outcome not recorded: lease lost or subscription deleted');
       return;
     }
