@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '@rapport/testing';
-import { createRapport, definePlugin, type PluginDefinition } from '@rapport/core';
+import { createRapport, createTenant, definePlugin, type PluginDefinition } from '@rapport/core';
 import { samplePlugin } from './fixtures/test-plugin.js';
 
 // Boot errors happen before any database work; this URL fails fast if that ever changes.
@@ -152,6 +152,17 @@ describe('plugin host: lifecycle over HTTP', () => {
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect(refused.body.detail).toContain('"dependent"');
     expect(t.app.plugins.status('base').state).toBe('enabled');
+  });
+
+  it('lets only the operator tenant change plugin state, which every tenant shares (403)', async () => {
+    const other = await createTenant(t.app.knex, 'Other Tenant');
+    const otherAdmin = await t.clientFor({ roles: ['admin'], tenantId: other.id });
+    for (const action of ['disable', 'enable', 'uninstall']) {
+      const refused = await otherAdmin.post(`/api/v1/plugins/sample/${action}`, action === 'uninstall' ? { purge: true } : undefined);
+      expect(refused.status).toBe(403);
+    }
+    expect(t.app.plugins.status('sample').state).toBe('enabled');
+    expect((await otherAdmin.get('/api/v1/plugins')).status).toBe(200);
   });
 
   it('disable removes routes, filters, listeners and types, and keeps the data', async () => {

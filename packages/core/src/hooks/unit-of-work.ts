@@ -27,6 +27,19 @@ export class UnitOfWork implements FilterContext {
     private readonly bus: HookBus,
   ) {}
 
+  /**
+   * The same transaction, caller and pending events, without the caller's record scope.
+   * For a plugin workflow step it has already authorized (a partner's deal registration
+   * recorded on the vendor's timeline too): kernel services then accept parties the
+   * scoped caller cannot see. Events keep the real actor and leave with this write.
+   */
+  unscoped(): UnitOfWork {
+    if (!this.principal.scopePartyId) return this;
+    const view = new UnitOfWork(this.trx, this.tenantId, { ...this.principal, scopePartyId: null }, this.bus);
+    (view as { events: PendingEvent[] }).events = this.events;
+    return view;
+  }
+
   /** The transaction, so a UnitOfWork serves wherever a read context is expected. */
   get db(): Knex.Transaction {
     return this.trx;

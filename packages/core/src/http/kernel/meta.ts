@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Rapport } from '../../app/rapport.js';
 import { findTenant } from '../../kernel/tenants.js';
-import { NotFoundError } from '../../errors.js';
+import { ForbiddenError, NotFoundError } from '../../errors.js';
+import type { Principal } from '../../access/principal.js';
 import { activeStatusesOf, statusesOf } from '../../kernel/relationships.js';
 import type { RouteBuilder } from '../routes.js';
 
@@ -94,6 +95,12 @@ export function metaRoutes(r: RouteBuilder, app: Rapport): void {
 export function pluginRoutes(r: RouteBuilder, app: Rapport): void {
   const tags = ['Plugins'];
   const nameParams = z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/) });
+  // A plugin's state applies to every tenant, so only the operator's tenant (the first one) may change it.
+  const operatorOnly = (principal: Principal) => {
+    if (principal.tenantId !== app.defaultTenant.id) {
+      throw new ForbiddenError('Plugins apply to every tenant; only the operator tenant may enable, disable or uninstall them');
+    }
+  };
 
   r.get('/plugins', {
     summary: 'Configured plugins, their state and what each registered',
@@ -108,7 +115,10 @@ export function pluginRoutes(r: RouteBuilder, app: Rapport): void {
     permission: 'plugins:manage',
     params: nameParams,
     status: 200,
-    handler: ({ params }) => app.plugins.enable(params.name),
+    handler: ({ params, principal }) => {
+      operatorOnly(principal);
+      return app.plugins.enable(params.name);
+    },
   });
 
   r.post('/plugins/:name/disable', {
@@ -117,7 +127,10 @@ export function pluginRoutes(r: RouteBuilder, app: Rapport): void {
     permission: 'plugins:manage',
     params: nameParams,
     status: 200,
-    handler: ({ params }) => app.plugins.disable(params.name),
+    handler: ({ params, principal }) => {
+      operatorOnly(principal);
+      return app.plugins.disable(params.name);
+    },
   });
 
   r.post('/plugins/:name/uninstall', {
@@ -127,6 +140,9 @@ export function pluginRoutes(r: RouteBuilder, app: Rapport): void {
     params: nameParams,
     body: z.strictObject({ purge: z.boolean().default(false) }),
     status: 200,
-    handler: ({ params, body }) => app.plugins.uninstall(params.name, { purge: body.purge }),
+    handler: ({ params, body, principal }) => {
+      operatorOnly(principal);
+      return app.plugins.uninstall(params.name, { purge: body.purge });
+    },
   });
 }
