@@ -18,4 +18,5 @@ export {
 } from './config.js';
 export { FIRST_PARTY_PLUGINS } from './plugin-loader.js';
 export { CliError } from './errors.js';
+export { scaffoldPlugin, type ScaffoldResult } from './scaffold/create-plugin.js';
 export type { CliIO, OutputStream } from './io.js';

@@ -44,7 +44,10 @@ async function importPlugin(url: string, name: string): Promise<unknown> {
       return await jiti.import(fileURLToPath(url), { default: true });
     }
     const module = (await import(url)) as { default?: unknown };
-    return module.default ?? module;
+    const exported = module.default ?? module;
+    // A CommonJS or transpiled build seen through ESM interop nests the plugin one `default` deeper.
+    if (exported && typeof exported === 'object' && !('name' in exported) && 'default' in exported) return (exported as { default: unknown }).default;
+    return exported;
   } catch (error) {
     throw new CliError(`Plugin "${name}" failed to load: ${(error as Error).message}`, { cause: error });
   }

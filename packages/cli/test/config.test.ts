@@ -44,7 +44,9 @@ describe('configuration', () => {
     expect(fromFile.configFile).toBe(path.join(cwd, 'rapport.config.ts'));
 
     const defaults = await loadConfig({ cwd: project('empty', {}), env: {} });
-    expect(defaults).toMatchObject({ port: 4000, host: '0.0.0.0', configFile: null, plugins: [] });
+    // With no config file, every first-party plugin installed in the workspace is loaded.
+    expect(defaults).toMatchObject({ port: 4000, host: '0.0.0.0', configFile: null });
+    expect(defaults.plugins.map((p) => p.name).sort()).toEqual(['crm', 'hrm', 'prm']);
     expect(defaults.database).toEqual({ dataDir: path.join(dir, 'empty', '.rapport') });
     expect(defaults.bootstrapKey).toBeUndefined();
 

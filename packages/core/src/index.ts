@@ -10,9 +10,9 @@ export type { RapportConfig } from './app/config.js';
 export { KERNEL_PERMISSIONS } from './app/kernel-declarations.js';
 
 // Plugins
-export { definePlugin, type PluginDefinition, type PluginApi, type LifecycleContext } from './plugins/definition.js';
+export { definePlugin, PLUGIN_NAME_PATTERN, type PluginDefinition, type PluginApi, type LifecycleContext } from './plugins/definition.js';
 export type { PluginState, PluginStatus } from './plugins/host.js';
-export { resolvePlugins } from './plugins/resolve.js';
+export { resolvePlugins, RESERVED_NAMES } from './plugins/resolve.js';
 
 // Hooks and events
 export type {

@@ -11,6 +11,7 @@ import { sendProblem, toProblem, zodToValidation } from './problem.js';
 import type { RegisteredRoute, RequestContext } from './routes.js';
 import { kernelRoutes } from './kernel-routes.js';
 import { buildOpenApi } from './openapi.js';
+import { apiReference } from './api-reference.js';
 import { assertNoBody, assertNoQuery, assertPlainInput } from './input-guards.js';
 
 export interface HttpApp {
@@ -76,6 +77,9 @@ export function createHttpApp(app: Rapport): HttpApp {
       },
     }),
   );
+
+  // GET /docs and its assets: public, like openapi.json.
+  koa.use(apiReference());
 
   koa.use(async (ctx, next) => {
     switch (ctx.path) {

@@ -82,12 +82,13 @@ export interface PluginDefinition {
   stop?(ctx: LifecycleContext): Promise<void> | void;
 }
 
-const NAME = /^[a-z][a-z0-9-]{0,39}$/;
+/** What a plugin name must match (also checked by `rapport create-plugin`). */
+export const PLUGIN_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
 /** Identity at runtime; it exists for the types and for one early check of the name. */
 export function definePlugin<T extends PluginDefinition>(definition: T): T {
-  if (!NAME.test(definition.name)) {
-    throw new Error(`Plugin name "${definition.name}" must match ${NAME} (it becomes a URL prefix and a namespace)`);
+  if (!PLUGIN_NAME_PATTERN.test(definition.name)) {
+    throw new Error(`Plugin name "${definition.name}" must match ${PLUGIN_NAME_PATTERN} (it becomes a URL prefix and a namespace)`);
   }
   return definition;
 }

@@ -1,0 +1,186 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PluginDefinition } from '@rapport/core';
+import { createTestApp, type TestApp } from '@rapport/testing';
+import { rapport } from './helpers.js';
+
+const workspace = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * The generated package cannot `npm install` here (no registry copy of @rapport/*), so it is
+ * linked to the workspace: its third-party imports through node_modules symlinks, and
+ * @rapport/core and @rapport/testing to their sources (tsc paths, vitest aliases).
+ */
+function linkDependencies(dir: string): void {
+  const links: Record<string, string> = {
+    zod: 'packages/core/node_modules/zod',
+    vitest: 'node_modules/vitest',
+    tsup: 'node_modules/tsup',
+    '@types/node': 'node_modules/@types/node',
+  };
+  for (const [name, target] of Object.entries(links)) {
+    const at = path.join(dir, 'node_modules', name);
+    fs.mkdirSync(path.dirname(at), { recursive: true });
+    fs.symlinkSync(path.join(workspace, target), at, 'dir');
+  }
+}
+
+/** Typechecks the package with its own tsconfig.json, as `npm run typecheck` would. */
+function typecheck(dir: string): string[] {
+  const file = path.join(dir, 'tsconfig.json');
+  const { config, error } = ts.readConfigFile(file, ts.sys.readFile);
+  if (error) return [ts.flattenDiagnosticMessageText(error.messageText, '\n')];
+  const parsed = ts.parseJsonConfigFileContent(config, ts.sys, dir);
+  const options: ts.CompilerOptions = {
+    ...parsed.options,
+    paths: {
+      '@rapport/core': [path.join(workspace, 'packages/core/src/index.ts')],
+      '@rapport/testing': [path.join(workspace, 'packages/testing/src/index.ts')],
+    },
+  };
+  const program = ts.createProgram(parsed.fileNames, options);
+  return [...parsed.errors, ...ts.getPreEmitDiagnostics(program)].map((d) => {
+    const where = d.file ? `${path.relative(dir, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : '';
+    return where + ts.flattenDiagnosticMessageText(d.messageText, '\n');
+  });
+}
+
+describe('rapport create-plugin', { timeout: 120_000 }, () => {
+  let tmp: string;
+  let dir: string;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-create-plugin-'));
+    const result = await rapport(['create-plugin', 'loyalty-points', '--dir', 'plugins/loyalty'], { cwd: tmp });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    dir = path.join(tmp, 'plugins/loyalty');
+    expect(result.stdout).toContain('Created plugin "loyalty-points" (package rapport-plugin-loyalty-points) in plugins/loyalty');
+    linkDependencies(dir);
+    // The generated plugin, exactly as written: vitest compiles its TypeScript.
+    const { default: plugin } = (await import(path.join(dir, 'src/index.ts'))) as { default: PluginDefinition };
+    t = await createTestApp({ plugins: [plugin] });
+  });
+  afterAll(async () => {
+    await t?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('writes a package with build config, sources, a test and a README', () => {
+    const files = ['package.json', 'tsup.config.ts', 'tsconfig.json', 'vitest.config.ts', 'src/index.ts', 'test/plugin.test.ts', 'README.md'];
+    for (const file of files) expect(fs.existsSync(path.join(dir, file)), file).toBe(true);
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    expect(pkg.name).toBe('rapport-plugin-loyalty-points');
+    expect(pkg.peerDependencies).toEqual({ '@rapport/core': `^${t.app.version}` });
+    expect(pkg.dependencies).toHaveProperty('zod');
+    expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(['@rapport/testing', 'vitest', 'tsup']));
+    expect(pkg.scripts).toMatchObject({ build: 'tsup', test: 'vitest run' });
+    expect(fs.readFileSync(path.join(dir, 'tsup.config.ts'), 'utf8')).toContain("format: ['esm', 'cjs']");
+  });
+
+  it('typechecks (sources, test and configs) against the workspace packages', () => {
+    expect(typecheck(dir)).toEqual([]);
+  });
+
+  it('migrates a tenant-keyed table and registers its permissions', async () => {
+    const columns = await t.app.knex('information_schema.columns')
+      .where({ table_name: 'loyalty_points_items' })
+      .whereRaw('table_schema = current_schema()')
+      .orderBy('ordinal_position')
+      .pluck('column_name');
+    expect(columns[0]).toBe('tenant_id');
+    const permissions = (await t.admin.get('/api/v1/meta/permissions')).body;
+    expect(JSON.stringify(permissions)).toContain('loyalty-points.items:write');
+  });
+
+  it('serves its routes: creates in a unit of work, lists within the caller’s record scope', async () => {
+    const acme = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Acme' })).body;
+    const globex = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Globex' })).body;
+    const first = await t.admin.post('/api/v1/loyalty-points/items', { partyId: acme.id, title: 'Welcome bonus' });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ partyId: acme.id, title: 'Welcome bonus' });
+    const second = await t.admin.post('/api/v1/loyalty-points/items', { partyId: globex.id, title: 'Referral' });
+    expect(second.status).toBe(201);
+
+    const all = await t.admin.get('/api/v1/loyalty-points/items?limit=1');
+    expect(all.body.data.map((i: { id: string }) => i.id)).toEqual([second.body.id]);
+    const rest = await t.admin.get(`/api/v1/loyalty-points/items?limit=1&cursor=${all.body.nextCursor}`);
+    expect(rest.body).toEqual({ data: [first.body], nextCursor: null });
+
+    // A partner scoped to Acme sees Acme's item only, and cannot write for Globex.
+    const partner = await t.clientFor({ roles: ['admin'], scopePartyId: acme.id });
+    const seen = await partner.get('/api/v1/loyalty-points/items');
+    expect(seen.status).toBe(200);
+    expect(seen.body.data.map((i: { id: string }) => i.id)).toEqual([first.body.id]);
+    const outside = await partner.post('/api/v1/loyalty-points/items', { partyId: globex.id, title: 'Not yours' });
+    expect(outside.status).toBe(404);
+
+    const bad = await t.admin.post('/api/v1/loyalty-points/items', { partyId: acme.id, title: '   ' });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    expect(Number((await t.app.knex('loyalty_points_items').count({ n: '*' }).first())!.n)).toBe(2);
+  });
+
+  it('emits its typed event to the outbox and to listeners', async () => {
+    const recorded = t.recordEvents('loyalty-points.item.*');
+    const party = (await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Ada' })).body;
+    const item = (await t.admin.post('/api/v1/loyalty-points/items', { partyId: party.id, title: 'Birthday' })).body;
+    const events = await t.outbox({ name: 'loyalty-points.item.created' });
+    expect(events.at(-1)?.payload).toEqual({ item });
+    await t.app.settled();
+    expect(recorded).toEqual([{ name: 'loyalty-points.item.created', payload: { item } }]);
+  });
+
+  it('vetoes archiving a party that still has items, and writes nothing', async () => {
+    const party = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Initech' })).body;
+    expect((await t.admin.post(`/api/v1/parties/${party.id}/archive`)).status).toBe(200);
+    const kept = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Umbrella' })).body;
+    await t.admin.post('/api/v1/loyalty-points/items', { partyId: kept.id, title: 'Points' });
+    const vetoed = await t.admin.post(`/api/v1/parties/${kept.id}/archive`);
+    expect(vetoed.status).toBe(422);
+    expect(vetoed.body.detail).toBe(`loyalty-points: party ${kept.id} still has items; remove them before archiving it`);
+    expect((await t.admin.get(`/api/v1/parties/${kept.id}`)).body.archivedAt).toBeNull();
+    expect(await t.outbox({ name: 'party.archived' })).toHaveLength(1);
+  });
+
+  it('appears in the OpenAPI document shown at /docs', async () => {
+    const doc = (await t.anonymous.get('/api/v1/openapi.json')).body;
+    expect(Object.keys(doc.paths['/api/v1/loyalty-points/items'])).toEqual(['get', 'post']);
+  });
+
+  it('refuses bad and reserved names, and a directory that is not empty, writing nothing', async () => {
+    for (const [name, message] of [
+      ['Loyalty', /"Loyalty" is not a valid plugin name: use 1 to 40 lower-case letters/],
+      ['9lives', /"9lives" is not a valid plugin name/],
+      ['a'.repeat(41), /"a{41}" is not a valid plugin name/],
+      ['parties', /"parties" is reserved by the kernel/],
+      ['docs', /"docs" is reserved by the kernel/],
+    ] as const) {
+      const result = await rapport(['create-plugin', name, '--dir', `out-${name.length}`], { cwd: tmp });
+      expect(result.code, name).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`^rapport: ${message.source}`));
+      expect(fs.existsSync(path.join(tmp, `out-${name.length}`))).toBe(false);
+    }
+
+    const before = fs.readdirSync(dir).sort();
+    const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+    const again = await rapport(['create-plugin', 'loyalty-points', '--dir', 'plugins/loyalty'], { cwd: tmp });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^rapport: .*plugins\/loyalty is not empty \(.*\); choose an empty or new --dir\n$/);
+    expect(fs.readdirSync(dir).sort()).toEqual(before);
+    expect(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).toBe(readme);
+
+    // Without --dir it writes ./<name>; an empty directory is fine.
+    fs.mkdirSync(path.join(tmp, 'audits'));
+    const plain = await rapport(['create-plugin', 'audits', '--dir', 'audits'], { cwd: tmp });
+    expect(plain.code).toBe(0);
+    const defaulted = await rapport(['create-plugin', 'quality'], { cwd: tmp });
+    expect(defaulted.code).toBe(0);
+    expect(fs.existsSync(path.join(tmp, 'quality/src/index.ts'))).toBe(true);
+  });
+});

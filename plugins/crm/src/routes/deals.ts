@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { idParams, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { DealService } from '../services/deals.js';
+import { createPipeline, getPipeline, listPipelines } from '../services/pipelines.js';
+import { amount, currency, dealSchema, isoDate, pipelineSchema, stageChangeSchema } from './schemas.js';
+
+const tags = ['crm'];
+
+export function dealRoutes(r: RouteBuilder): void {
+  r.get('/pipelines', {
+    summary: 'Pipelines with their ordered stages',
+    tags,
+    permission: 'crm.pipelines:read',
+    response: z.object({ data: z.array(pipelineSchema) }),
+    handler: async (ctx) => ({ data: await listPipelines(ctx) }),
+  });
+
+  r.post('/pipelines', {
+    summary: 'Create a pipeline with ordered stages',
+    tags,
+    permission: 'crm.pipelines:write',
+    body: z.strictObject({
+      name: z.string().trim().min(1).max(200),
+      stages: z
+        .array(
+          z.strictObject({
+            name: z.string().trim().min(1).max(100),
+            probability: z.number().int().min(0).max(100).optional(),
+            outcome: z.enum(['open', 'won', 'lost']).optional(),
+          }),
+        )
+        .min(1)
+        .max(50),
+    }),
+    response: pipelineSchema,
+    status: 201,
+    handler: (ctx) => ctx.transaction((uow) => createPipeline(uow, ctx.body.name, ctx.body.stages)),
+  });
+
+  r.get('/pipelines/:id', {
+    summary: 'One pipeline',
+    tags,
+    permission: 'crm.pipelines:read',
+    params: idParams,
+    response: pipelineSchema,
+    handler: (ctx) => getPipeline(ctx, ctx.params.id),
+  });
+
+  r.get('/deals', {
+    summary: 'Deals the caller may see (own deals only without crm.deals:all)',
+    tags,
+    permission: 'crm.deals:read',
+    query: z.strictObject({
+      ...pageQuery,
+      pipelineId: z.uuid().optional(),
+      stageId: z.uuid().optional(),
+      status: z.enum(['open', 'won', 'lost']).optional(),
+      ownerPartyId: z.uuid().optional(),
+      accountId: z.uuid().optional(),
+    }),
+    response: pageOf(dealSchema),
+    handler: (ctx) => new DealService(ctx.app).list(ctx, ctx.query),
+  });
+
+  r.post('/deals', {
+    summary: 'Open a deal',
+    tags,
+    permission: 'crm.deals:write',
+    body: z.strictObject({
+      title: z.string().trim().min(1).max(300),
+      pipelineId: z.uuid(),
+      stageId: z.uuid().optional(),
+      amount,
+      currency,
+      expectedClose: isoDate.nullable().optional(),
+      ownerPartyId: z.uuid().nullable().optional(),
+      accountId: z.uuid(),
+      contactIds: z.array(z.uuid()).max(100).optional(),
+    }),
+    response: dealSchema,
+    status: 201,
+    handler: (ctx) => ctx.transaction((uow) => new DealService(ctx.app).create(uow, ctx.body)),
+  });
+
+  r.get('/deals/:id', {
+    summary: 'One deal',
+    tags,
+    permission: 'crm.deals:read',
+    params: idParams,
+    response: dealSchema,
+    handler: (ctx) => new DealService(ctx.app).get(ctx, ctx.params.id),
+  });
+
+  r.patch('/deals/:id', {
+    summary: 'Change a deal (not its stage: see /move)',
+    tags,
+    permission: 'crm.deals:write',
+    params: idParams,
+    requireIfMatch: true,
+    body: z.strictObject({
+      title: z.string().trim().min(1).max(300).optional(),
+      amount: amount.optional(),
+      currency: currency.optional(),
+      expectedClose: isoDate.nullable().optional(),
+      ownerPartyId: z.uuid().nullable().optional(),
+      contactIds: z.array(z.uuid()).max(100).optional(),
+    }),
+    response: dealSchema,
+    handler: (ctx) => ctx.transaction((uow) => new DealService(ctx.app).update(uow, ctx.params.id, ctx.body, ctx.ifMatch)),
+  });
+
+  r.post('/deals/:id/move', {
+    summary: 'Move a deal to another stage; a won or lost stage closes it',
+    tags,
+    permission: 'crm.deals:write',
+    params: idParams,
+    body: z.strictObject({ stageId: z.uuid() }),
+    response: dealSchema,
+    status: 200,
+    handler: (ctx) => ctx.transaction((uow) => new DealService(ctx.app).move(uow, ctx.params.id, ctx.body.stageId, ctx.ifMatch)),
+  });
+
+  r.get('/deals/:id/history', {
+    summary: 'Stage history of a deal, oldest first',
+    tags,
+    permission: 'crm.deals:read',
+    params: idParams,
+    response: z.object({ data: z.array(stageChangeSchema) }),
+    handler: async (ctx) => ({ data: await new DealService(ctx.app).history(ctx, ctx.params.id) }),
+  });
+}

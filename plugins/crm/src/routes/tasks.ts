@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { booleanQuery, idParams, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { TaskService } from '../services/tasks.js';
+import { occurredAt, taskSchema } from './schemas.js';
+
+const tags = ['crm'];
+
+export function taskRoutes(r: RouteBuilder): void {
+  r.get('/tasks', {
+    summary: 'Tasks the caller may see (own tasks only without crm.tasks:all)',
+    tags,
+    permission: 'crm.tasks:read',
+    query: z.strictObject({ ...pageQuery, assigneePartyId: z.uuid().optional(), done: booleanQuery.optional() }),
+    response: pageOf(taskSchema),
+    handler: (ctx) => new TaskService(ctx.app).list(ctx, ctx.query),
+  });
+
+  r.get('/tasks/overdue', {
+    summary: 'Open tasks past their due date, most overdue first',
+    tags,
+    permission: 'crm.tasks:read',
+    query: z.strictObject({ ...pageQuery, assigneePartyId: z.uuid().optional() }),
+    response: pageOf(taskSchema),
+    handler: (ctx) => new TaskService(ctx.app).overdue(ctx, ctx.query),
+  });
+
+  r.post('/tasks', {
+    summary: 'Create a task (assigned to the caller by default)',
+    tags,
+    permission: 'crm.tasks:write',
+    body: z.strictObject({
+      title: z.string().trim().min(1).max(300),
+      dueAt: occurredAt,
+      assigneePartyId: z.uuid().nullable().optional(),
+      accountId: z.uuid().nullable().optional(),
+      dealId: z.uuid().nullable().optional(),
+    }),
+    response: taskSchema,
+    status: 201,
+    handler: (ctx) => ctx.transaction((uow) => new TaskService(ctx.app).create(uow, ctx.body)),
+  });
+
+  r.get('/tasks/:id', {
+    summary: 'One task',
+    tags,
+    permission: 'crm.tasks:read',
+    params: idParams,
+    response: taskSchema,
+    handler: (ctx) => new TaskService(ctx.app).get(ctx, ctx.params.id),
+  });
+
+  r.patch('/tasks/:id', {
+    summary: 'Change or complete a task',
+    tags,
+    permission: 'crm.tasks:write',
+    params: idParams,
+    requireIfMatch: true,
+    body: z.strictObject({
+      title: z.string().trim().min(1).max(300).optional(),
+      dueAt: occurredAt.optional(),
+      assigneePartyId: z.uuid().nullable().optional(),
+      done: z.boolean().optional(),
+    }),
+    response: taskSchema,
+    handler: (ctx) => ctx.transaction((uow) => new TaskService(ctx.app).update(uow, ctx.params.id, ctx.body, ctx.ifMatch)),
+  });
+}

@@ -1,0 +1,13 @@
+import { hasPermission, type Principal, type QueryContext, type RequestContext } from '@rapport/core';
+import { PERMISSIONS, SCOPES } from '../declarations.js';
+
+export function queryContext(ctx: RequestContext<any, any, any>): QueryContext {
+  return { db: ctx.db, tenantId: ctx.tenantId, principal: ctx.principal };
+}
+
+/** Which employees a scoped caller reaches: itself, plus direct reports with hrm.team:read. */
+export function employeeScope(principal: Principal): string {
+  return hasPermission(principal, PERMISSIONS.teamRead) ? SCOPES.team : SCOPES.self;
+}
+
+export const iso = (value: Date | string | null | undefined): string | null => (value == null ? null : new Date(value).toISOString());

@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '@rapport/testing';
+import { createHrmPlugin } from '../src/index.js';
+import { createRole, hire, ok, testClock, unit } from './helpers.js';
+
+/*
+ * Alpha: manager Mia + 6 reports (7 answer). Beta: Ned + 3 reports (4 answer, below 5).
+ * Gamma: 6 without a manager. Beta is suppressed; Gamma too (secondary suppression), else
+ * overall − Alpha − Gamma would give Beta's answers.
+ */
+const clock = testClock('2026-03-02T09:00:00.000Z');
+let t: TestApp;
+let alpha: string, beta: string, gamma: string;
+let mia: string, ned: string;
+const people: Array<{ id: string; unit: string; manager: string | null; enps: number; scale: number; choice: string; marker: string }> = [];
+let survey1: string, survey2: string;
+
+/** eNPS computed here, independently of the plugin. */
+function expectedEnps(scores: number[]): number {
+  let promoters = 0;
+  let detractors = 0;
+  for (const s of scores) {
+    if (s >= 9) promoters++;
+    else if (s <= 6) detractors++;
+  }
+  return Math.round(((promoters - detractors) * 100 * 100) / scores.length) / 100;
+}
+
+const questions = [
+  { id: 'recommend', type: 'enps', text: 'How likely are you to recommend us as an employer?' },
+  { id: 'workload', type: 'scale', text: 'My workload is manageable', min: 1, max: 5 },
+  { id: 'mode', type: 'choice', text: 'Where do you work best?', choices: ['office', 'home', 'mixed'] },
+  { id: 'comment', type: 'text', text: 'Anything else?' },
+];
+
+beforeAll(async () => {
+  t = await createTestApp({ plugins: [createHrmPlugin({ now: clock.now })] });
+  await createRole(t, 'staff', ['hrm.surveys:read', 'hrm.surveys:respond', 'hrm.employees:read']);
+  alpha = await unit(t.admin, 'Alpha');
+  beta = await unit(t.admin, 'Beta');
+  gamma = await unit(t.admin, 'Gamma');
+  mia = await hire(t.admin, { name: 'Mia', unitId: alpha });
+  ned = await hire(t.admin, { name: 'Ned', unitId: beta });
+  const enpsScores = [10, 9, 9, 7, 3, 10, 6, 8, 9, 2, 10, 10, 5, 9, 8, 0, 7];
+  const plan: Array<[string, string | null]> = [
+    [alpha, null], ...Array.from({ length: 6 }, () => [alpha, mia] as [string, string]),
+    [beta, null], ...Array.from({ length: 3 }, () => [beta, ned] as [string, string]),
+    ...Array.from({ length: 6 }, () => [gamma, null] as [string, null]),
+  ];
+  for (const [i, [unitId, manager]] of plan.entries()) {
+    const id = i === 0 ? mia : i === 7 ? ned : await hire(t.admin, { name: `P${i}`, unitId, managerId: manager });
+    people.push({ id, unit: unitId, manager, enps: enpsScores[i], scale: (i % 5) + 1, choice: ['office', 'home', 'mixed'][i % 3], marker: `marker-${randomUUID()}` });
+  }
+  survey1 = (await ok(t.admin.post('/api/v1/hrm/surveys', { title: 'Q1 engagement', kind: 'full', questions }), 201)).id;
+  survey2 = (await ok(t.admin.post('/api/v1/hrm/surveys', { title: 'April pulse', kind: 'pulse', questions: [questions[0]] }), 201)).id;
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function respond(personId: string, surveyId: string, answers: Record<string, unknown>) {
+  const client = await t.clientFor({ roles: ['staff'], scopePartyId: personId });
+  return client.post(`/api/v1/hrm/surveys/${surveyId}/responses`, { answers });
+}
+
+describe('engagement surveys', () => {
+  it('collects answers once per employee, only while open, recording participation on the timeline', async () => {
+    expect((await respond(people[1].id, survey1, { recommend: 9 })).status).toBe(404); // draft
+    await ok(t.admin.post(`/api/v1/hrm/surveys/${survey1}/open`));
+    for (const p of people) {
+      await ok(respond(p.id, survey1, { recommend: p.enps, workload: p.scale, mode: p.choice, comment: p.marker }), 201);
+    }
+    expect((await respond(people[1].id, survey1, { recommend: 1 })).status).toBe(409);
+    expect((await respond(people[2].id, survey1, { recommend: 11 })).status).toBe(400);
+    expect((await respond(people[2].id, survey1, { nope: 1 })).status).toBe(400);
+    // Results of an anonymous survey wait for the close.
+    expect((await t.admin.get(`/api/v1/hrm/surveys/${survey1}/results`)).status).toBe(409);
+    const participation = await ok(t.admin.get(`/api/v1/hrm/surveys/${survey1}/participation`));
+    expect(participation).toMatchObject({ participants: 17, eligible: 17, rate: 100 });
+    const timeline = await ok(t.admin.get(`/api/v1/hrm/employees/${people[3].id}/timeline?type=hrm.survey-participation`));
+    expect(timeline.data).toHaveLength(1);
+    expect(timeline.data[0].attributes).toEqual({ surveyId: survey1 });
+    expect(JSON.stringify(timeline.data)).not.toContain(people[3].marker);
+  });
+
+  it('stores anonymous answers unlinkable from the respondent', async () => {
+    const rows = await t.app.knex('hrm_survey_responses').where({ survey_id: survey1 });
+    expect(rows).toHaveLength(17);
+    expect(rows.every((r: any) => r.respondent_id === null)).toBe(true);
+    expect(Object.keys(rows[0]).sort()).toEqual(['answers', 'id', 'manager_id', 'respondent_id', 'survey_id', 'tenant_id', 'unit_id']);
+    // No event or audit entry names an answer.
+    const events = await t.outbox();
+    for (const p of people) expect(JSON.stringify(events)).not.toContain(p.marker);
+    const answerIds = new Set(rows.map((r: any) => r.id));
+    const audit = await t.app.knex('rapport_audit').select('record_id');
+    expect(audit.some((a: any) => answerIds.has(a.record_id))).toBe(false);
+  });
+
+  it('serves eNPS and scores per unit only at or above the threshold, equal to an independent computation', async () => {
+    clock.set('2026-03-20T17:00:00.000Z');
+    await ok(t.admin.post(`/api/v1/hrm/surveys/${survey1}/close`));
+    const results = await ok(t.admin.get(`/api/v1/hrm/surveys/${survey1}/results`));
+    expect(results.overall.suppressed).toBe(false);
+    expect(results.overall.responses).toBe(17);
+    expect(results.overall.enps).toBe(expectedEnps(people.map((p) => p.enps)));
+    const byUnit = Object.fromEntries(results.units.map((u: any) => [u.unitId, u]));
+    const alphaPeople = people.filter((p) => p.unit === alpha);
+    expect(byUnit[alpha]).toMatchObject({ suppressed: false, responses: 7, enps: expectedEnps(alphaPeople.map((p) => p.enps)) });
+    const workload = byUnit[alpha].questions.find((q: any) => q.id === 'workload');
+    expect(workload.mean).toBeCloseTo(alphaPeople.reduce((a, p) => a + p.scale, 0) / 7, 2);
+    const mode = byUnit[alpha].questions.find((q: any) => q.id === 'mode');
+    for (const choice of ['office', 'home', 'mixed']) expect(mode.distribution[choice] ?? 0).toBe(alphaPeople.filter((p) => p.choice === choice).length);
+    // Beta (4) is below 5; Gamma (6) is hidden too, or overall − Alpha − Gamma = Beta.
+    expect(byUnit[beta]).toEqual({ unitId: beta, suppressed: true });
+    expect(byUnit[gamma]).toEqual({ unitId: gamma, suppressed: true });
+    // Free text is never in results.
+    for (const p of people) expect(JSON.stringify(results)).not.toContain(p.marker);
+  });
+
+  it('keeps comments and unit eNPS as kernel indicators about the unit, never about a person', async () => {
+    const enpsObs = await ok(t.admin.get(`/api/v1/observations?subjectId=${alpha}&indicator=hrm.enps`));
+    expect(enpsObs.data.map((o: any) => o.value)).toEqual([expectedEnps(people.filter((p) => p.unit === alpha).map((p) => p.enps))]);
+    const comments = await ok(t.admin.get(`/api/v1/observations?subjectId=${alpha}&indicator=hrm.engagement-comment`));
+    expect(comments.data.map((o: any) => o.text).sort()).toEqual(people.filter((p) => p.unit === alpha).map((p) => p.marker).sort());
+    for (const o of comments.data) expect(o).toMatchObject({ observerPartyId: null, interactionId: null, observedAt: '2026-03-20T17:00:00.000Z' });
+    // Suppressed units get neither.
+    const betaObs = await ok(t.admin.get(`/api/v1/observations?subjectId=${beta}`));
+    expect(betaObs.data).toEqual([]);
+  });
+
+  it('tracks eNPS per unit over time and per manager (manager conduct) under the threshold', async () => {
+    clock.set('2026-04-01T09:00:00.000Z');
+    await ok(t.admin.post(`/api/v1/hrm/surveys/${survey2}/open`));
+    for (const p of people.slice(0, 4)) await ok(respond(p.id, survey2, { recommend: 10 }), 201);
+    clock.set('2026-04-08T09:00:00.000Z');
+    await ok(t.admin.post(`/api/v1/hrm/surveys/${survey2}/close`));
+    const trend = await ok(t.admin.get(`/api/v1/hrm/engagement/units/${alpha}`));
+    expect(trend.data).toEqual([
+      { surveyId: survey1, title: 'Q1 engagement', closedAt: '2026-03-20T17:00:00.000Z', suppressed: false, responses: 7, enps: expectedEnps(people.filter((p) => p.unit === alpha).map((p) => p.enps)) },
+      { surveyId: survey2, title: 'April pulse', closedAt: '2026-04-08T09:00:00.000Z', suppressed: true, responses: null, enps: null },
+    ]);
+    expect((await ok(t.admin.get(`/api/v1/hrm/surveys/${survey2}/results`))).overall).toEqual({ suppressed: true });
+
+    const miaReports = people.filter((p) => p.manager === mia);
+    const conduct = await ok(t.admin.get(`/api/v1/hrm/engagement/managers/${mia}`));
+    expect(conduct.data[0]).toMatchObject({ surveyId: survey1, suppressed: false, responses: 6, enps: expectedEnps(miaReports.map((p) => p.enps)) });
+    const nedConduct = await ok(t.admin.get(`/api/v1/hrm/engagement/managers/${ned}`));
+    expect(nedConduct.data.every((d: any) => d.suppressed && d.enps === null)).toBe(true);
+  });
+
+  it('refuses a threshold below 3 for anonymous surveys', async () => {
+    expect((await t.admin.post('/api/v1/hrm/surveys', { title: 'x', kind: 'pulse', minGroupSize: 2, questions: [questions[0]] })).status).toBe(400);
+  });
+
+  it('never returns an individual anonymous answer linked to a person, on any HRM route, to any role', async () => {
+    await createRole(t, 'hr', ['hrm.*']);
+    await createRole(t, 'everything-hrm', ['hrm.*', 'parties:read', 'interactions:read', 'observations:read', 'relationships:read']);
+    const clients = {
+      admin: t.admin,
+      hr: await t.clientFor({ roles: ['hr'] }),
+      viewer: await t.clientFor({ roles: ['viewer'] }),
+      managerScoped: await t.clientFor({ roles: ['everything-hrm'], scopePartyId: mia }),
+      employeeScoped: await t.clientFor({ roles: ['everything-hrm'], scopePartyId: people[2].id }),
+      adminScoped: await t.clientFor({ roles: ['admin'], scopePartyId: people[3].id }),
+      adminLinked: await t.clientFor({ roles: ['admin'], partyId: people[4].id }),
+    };
+    const doc = await ok(t.anonymous.get('/api/v1/openapi.json'));
+    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
+      .filter(([path]) => path.startsWith('/api/v1/hrm/'))
+      .flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })));
+    expect(routes.length).toBeGreaterThan(20);
+    // Every kind of id a route takes here: a survey, a unit, a manager (an employee too), an employee.
+    const ids = [survey1, alpha, mia, people[9].id];
+    let calls = 0;
+    for (const route of routes) {
+      const paths = route.path.includes('{') ? ids.map((id) => route.path.replace(/\{[^}]+\}/g, id)) : [route.path];
+      const attempts = Object.entries(clients).flatMap(([role, client]) => paths.map((path) => ({ role, client, path })));
+      // Concurrently per route: the suite stays quick on a loaded machine.
+      await Promise.all(
+        attempts.map(async ({ role, client, path }) => {
+          const res = await client.request(route.method, path, route.method === 'GET' || route.method === 'DELETE' ? {} : { body: {} });
+          calls++;
+          const where = `${role} ${route.method} ${path}`;
+          expect(res.status, where).toBeLessThan(500);
+          for (const p of people) expect(res.text.includes(p.marker), `${where} leaks a free-text answer`).toBe(false);
+          if (res.status === 200 && typeof res.body === 'object') assertNoLinkedAnswer(res.body, where);
+        }),
+      );
+    }
+    expect(calls).toBeGreaterThan(400);
+  }, 240_000);
+});
+
+/** No object in a response may carry both a respondent and an answer. */
+function assertNoLinkedAnswer(value: unknown, where: string): void {
+  if (Array.isArray(value)) return value.forEach((v) => assertNoLinkedAnswer(v, where));
+  if (!value || typeof value !== 'object') return;
+  const record = value as Record<string, unknown>;
+  const hasAnswer = 'answers' in record || 'answer' in record;
+  const hasPerson = ['respondentId', 'partyId', 'personId', 'employeeId'].some((k) => typeof record[k] === 'string');
+  expect(hasAnswer && hasPerson, `${where} returns an answer with a person`).toBe(false);
+  Object.values(record).forEach((v) => assertNoLinkedAnswer(v, where));
+}

@@ -1,0 +1,199 @@
+import { z } from 'zod';
+import type { PluginApi } from '@rapport/core';
+import { PARTNER_KINDS } from './types.js';
+import { PARTNER_TYPE, STAFF_TYPE, SUPPLIER_TYPE, portalParties } from './services/portal.js';
+
+/** Relationship types, interaction types, indicators and permissions of the plugin. */
+export function declareModel(api: PluginApi): void {
+  api.relationshipTypes.define({
+    key: PARTNER_TYPE,
+    title: 'Sales-channel partnership',
+    description: 'The firm (principal, always the self party) and a channel partner organization; status is the onboarding stage.',
+    fromRole: 'principal',
+    toRole: 'partner',
+    fromKinds: ['organization'],
+    toKinds: ['organization'],
+    statuses: ['application', 'review', 'active', 'rejected', 'suspended', 'ended'],
+    activeStatuses: ['active'],
+    transitions: {
+      application: ['review', 'rejected'],
+      review: ['active', 'rejected'],
+      active: ['suspended', 'ended'],
+      suspended: ['active', 'ended'],
+      rejected: ['review'],
+      ended: [],
+    },
+    attributes: z.strictObject({
+      kind: z.enum(PARTNER_KINDS),
+      program: z.string().trim().min(1).max(100).optional(),
+      tier: z.string().trim().min(1).max(100).optional(),
+      applicationNote: z.string().max(5000).optional(),
+    }),
+  });
+  api.relationshipTypes.define({
+    key: SUPPLIER_TYPE,
+    title: 'Supply relationship',
+    description: 'A supplier organization and the firm as its buyer (the self party): role reversal, the firm is the customer here.',
+    fromRole: 'supplier',
+    toRole: 'buyer',
+    fromKinds: ['organization'],
+    statuses: ['applied', 'approved', 'conditional', 'blocked', 'ended'],
+    activeStatuses: ['approved', 'conditional'],
+    transitions: {
+      applied: ['approved', 'conditional', 'blocked'],
+      approved: ['conditional', 'blocked', 'ended'],
+      conditional: ['approved', 'blocked', 'ended'],
+      blocked: ['approved', 'conditional', 'ended'],
+      ended: [],
+    },
+    attributes: z.strictObject({
+      categories: z.array(z.string().trim().min(1).max(100)).max(50).optional(),
+      /** Answers to the qualification questionnaire, question key → answer. */
+      qualification: z.record(z.string().min(1).max(100), z.union([z.string().max(5000), z.number(), z.boolean()])).optional(),
+      conditions: z.string().max(5000).optional(),
+    }),
+  });
+  api.relationshipTypes.define({
+    key: STAFF_TYPE,
+    title: 'Partner or supplier staff member',
+    description: 'A person working for a partner or supplier organization; may be given a portal principal scoped to the person.',
+    fromRole: 'staff',
+    toRole: 'employer',
+    fromKinds: ['person'],
+    toKinds: ['organization'],
+    statuses: ['active', 'ended'],
+    attributes: z.strictObject({ title: z.string().trim().min(1).max(200).optional() }),
+  });
+
+  const steps = (values: readonly [string, ...string[]]) => z.enum(values);
+  api.interactionTypes.define({
+    key: 'prm.deal-registration',
+    title: 'Deal registration step',
+    participantRoles: ['partner', 'principal', 'submitter'],
+    attributes: z.strictObject({
+      registrationId: z.uuid(),
+      step: steps(['submitted', 'approved', 'rejected', 'expired']),
+      reason: z.string().max(2000).optional(),
+    }),
+  });
+  api.interactionTypes.define({ key: 'prm.onboarding', title: 'Partner or supplier onboarding step', participantRoles: ['partner', 'principal', 'supplier', 'buyer'] });
+  const money = z.number().finite();
+  api.interactionTypes.define({
+    key: 'prm.mdf',
+    title: 'Market development funds step',
+    participantRoles: ['partner', 'principal'],
+    attributes: z.strictObject({ mdfRequestId: z.uuid(), step: z.enum(['requested', 'approved', 'rejected', 'claimed', 'paid']), amount: money }),
+  });
+  api.interactionTypes.define({
+    key: 'prm.rfq',
+    title: 'Request for quotation sent',
+    participantRoles: ['buyer', 'supplier'],
+    attributes: z.strictObject({ rfqId: z.uuid() }),
+  });
+  api.interactionTypes.define({
+    key: 'prm.quote',
+    title: 'Quote received',
+    participantRoles: ['buyer', 'supplier'],
+    attributes: z.strictObject({ rfqId: z.uuid(), quoteId: z.uuid(), unitPrice: money, currency: z.string() }),
+  });
+  api.interactionTypes.define({
+    key: 'prm.purchase-order',
+    title: 'Purchase order placed',
+    participantRoles: ['buyer', 'supplier'],
+    attributes: z.strictObject({ purchaseOrderId: z.uuid(), quantity: money, unitPrice: money, currency: z.string(), promisedAt: z.string() }),
+  });
+  api.interactionTypes.define({
+    key: 'prm.delivery',
+    title: 'Delivery received',
+    participantRoles: ['buyer', 'supplier'],
+    attributes: z.strictObject({ purchaseOrderId: z.uuid(), deliveryId: z.uuid(), quantityAccepted: money, quantityRejected: money, unitPrice: money }),
+  });
+
+  // Quantitative and qualitative, in both directions: the partner rates the firm too.
+  api.indicators.define({ key: 'prm.partner-health', title: 'Partner health', subject: 'relationship', kind: 'quantitative', unit: 'score', scale: { min: 0, max: 100 }, aggregate: 'last' });
+  api.indicators.define({ key: 'prm.registration-approval-rate', title: 'Deal registrations approved', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
+  api.indicators.define({ key: 'prm.partner-sourced-revenue', title: 'Partner-sourced revenue', subject: 'relationship', kind: 'quantitative', unit: 'currency', aggregate: 'sum' });
+  api.indicators.define({ key: 'prm.on-time-delivery', title: 'On-time delivery', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
+  api.indicators.define({ key: 'prm.quality', title: 'Quality (accepted share)', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
+  api.indicators.define({ key: 'prm.price-variance', title: 'Price variance against the order', subject: 'relationship', kind: 'quantitative', unit: '%', aggregate: 'last' });
+  api.indicators.define({ key: 'prm.rfq-responsiveness', title: 'RFQs answered in time', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
+  api.indicators.define({ key: 'prm.supplier-score', title: 'Weighted supplier score', subject: 'relationship', kind: 'quantitative', unit: 'score', scale: { min: 0, max: 100 }, aggregate: 'last' });
+  const rating = { name: 'rating', levels: ['poor', 'fair', 'good', 'excellent'] } as const;
+  api.indicators.define({ key: 'prm.supplier-rating', title: 'Supplier rating', subject: 'relationship', kind: 'qualitative', scale: rating });
+  api.indicators.define({ key: 'prm.partner-rating', title: 'Partner rating (of the partner)', subject: 'relationship', kind: 'qualitative', scale: rating });
+  api.indicators.define({ key: 'prm.principal-rating', title: 'Rating of the firm, given by its partner or supplier', subject: 'relationship', kind: 'qualitative', scale: rating });
+
+  for (const resource of ['partners', 'suppliers', 'registrations', 'rfqs', 'purchase-orders', 'scorecards']) {
+    api.permissions.define({ key: `prm.${resource}:read`, description: `Read ${resource} (a portal principal: its own only)` });
+    api.permissions.define({ key: `prm.${resource}:write`, description: `Create and change ${resource} (a portal principal: its own only)` });
+  }
+  api.permissions.define({ key: 'prm.mdf:read', description: 'Read MDF budgets and requests (a partner: its program and its requests)' });
+  api.permissions.define({ key: 'prm.mdf:write', description: 'Request and claim MDF (a partner: its own)' });
+  api.permissions.define({ key: 'prm.mdf:decide', description: 'Create budgets, approve, reject and pay MDF (never a portal principal)' });
+  api.permissions.define({ key: 'prm.registrations:decide', description: 'Approve, reject and expire deal registrations (never granted to a portal principal)' });
+}
+
+/**
+ * Portal scope: what a principal scoped to a partner or supplier (or one of its staff) sees.
+ * Compiled into every query as `id in (…)`.
+ */
+export function declareScopes(api: PluginApi): void {
+  api.recordScopes.define('prm.registrations', ({ db, tenantId, partyId }) =>
+    db('prm_registrations').select('id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
+  );
+  api.recordScopes.define('prm.rfqs', ({ db, tenantId, partyId }) =>
+    db('prm_rfq_invitations').select('rfq_id as id').where('tenant_id', tenantId).whereIn('supplier_id', portalParties(db, tenantId, partyId)),
+  );
+  api.recordScopes.define('prm.mdf-requests', ({ db, tenantId, partyId }) =>
+    db('prm_mdf_requests').select('id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
+  );
+  // A partner sees the budgets of the program its active partnership belongs to.
+  api.recordScopes.define('prm.mdf-budgets', ({ db, tenantId, partyId }) =>
+    db('prm_mdf_budgets as b')
+      .select('b.id')
+      .where('b.tenant_id', tenantId)
+      .whereExists(
+        db('rapport_relationships as r')
+          .select(db.raw('1'))
+          .whereRaw("r.tenant_id = b.tenant_id and r.type = ? and r.status = 'active' and r.attributes->>'program' = b.program", [PARTNER_TYPE])
+          .whereIn('r.to_party_id', portalParties(db, tenantId, partyId)),
+      ),
+  );
+  api.recordScopes.define('prm.purchase-orders', ({ db, tenantId, partyId }) =>
+    db('prm_purchase_orders').select('id').where('tenant_id', tenantId).whereIn('supplier_id', portalParties(db, tenantId, partyId)),
+  );
+  // A staff member sees its organization's partnership / supply relationship…
+  api.recordScopes.extend('relationships', ({ db, tenantId, partyId }) =>
+    db('rapport_relationships as r')
+      .select('r.id')
+      .where('r.tenant_id', tenantId)
+      .whereIn('r.type', [PARTNER_TYPE, SUPPLIER_TYPE])
+      .where((w) =>
+        w
+          .whereIn('r.to_party_id', portalParties(db, tenantId, partyId))
+          .orWhereIn('r.from_party_id', portalParties(db, tenantId, partyId)),
+      ),
+  );
+  // …the firm at the other end of it…
+  api.recordScopes.extend('parties', ({ db, tenantId, partyId }) =>
+    db('rapport_relationships as r')
+      .select(db.raw('case when r.type = ? then r.from_party_id else r.to_party_id end as id', [PARTNER_TYPE]))
+      .where('r.tenant_id', tenantId)
+      .where((w) =>
+        w
+          .where((p) => p.where('r.type', PARTNER_TYPE).whereIn('r.to_party_id', portalParties(db, tenantId, partyId)))
+          .orWhere((s) => s.where('r.type', SUPPLIER_TYPE).whereIn('r.from_party_id', portalParties(db, tenantId, partyId))),
+      ),
+  );
+  // …and the PRM steps its organization took part in (registrations, RFQs, POs).
+  api.recordScopes.extend('interactions', ({ db, tenantId, partyId }) =>
+    db('rapport_interaction_participants as p')
+      .select('p.interaction_id as id')
+      .join('rapport_interactions as i', function () {
+        this.on('i.tenant_id', 'p.tenant_id').andOn('i.id', 'p.interaction_id');
+      })
+      .where('p.tenant_id', tenantId)
+      .whereIn('p.party_id', portalParties(db, tenantId, partyId))
+      .where('i.type', 'like', 'prm.%'),
+  );
+}
