@@ -51,6 +51,8 @@ export { kernelMigrations } from './storage/kernel-migrations.js';
 export { RouteBuilder, type RouteSpec, type RequestContext, type HttpMethod, type RegisteredRoute } from './http/routes.js';
 export { pageQuery, idParams, pageOf, booleanQuery, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
 export { encodeCursor, decodeCursor, toPage, type Page } from './util/cursor.js';
+// Response shapes of kernel records, for plugin routes that return them (OpenAPI).
+export { partySchema, relationshipSchema, interactionSchema, observationSchema } from './http/kernel/response-schemas.js';
 
 // Access
 export { hasPermission, systemPrincipal, AUTHENTICATED, TENANT_WIDE_PERMISSIONS, type Principal } from './access/principal.js';

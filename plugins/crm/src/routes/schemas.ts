@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { interactionSchema, relationshipSchema } from '@rapport/core';
+
+export { interactionSchema, relationshipSchema };
 
 export const isoDate = z.iso.date();
 export const currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR');
@@ -47,38 +50,7 @@ export const stageChangeSchema = z.object({
   changedByPartyId: z.uuid().nullable(),
 });
 
-/* Kernel records as the CRM routes return them (the kernel's own response schemas are internal). */
-export const relationshipSchema = z.object({
-  id: z.uuid(),
-  type: z.string(),
-  fromPartyId: z.uuid(),
-  toPartyId: z.uuid(),
-  fromRole: z.string(),
-  toRole: z.string(),
-  status: z.string(),
-  validFrom: z.string().nullable(),
-  validTo: z.string().nullable(),
-  attributes: z.record(z.string(), z.unknown()),
-  version: z.number().int(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-
-export const interactionSchema = z.object({
-  id: z.uuid(),
-  type: z.string(),
-  occurredAt: z.string(),
-  channel: z.string().nullable(),
-  direction: z.enum(['inbound', 'outbound', 'internal']),
-  subject: z.string().nullable(),
-  summary: z.string().nullable(),
-  attributes: z.record(z.string(), z.unknown()),
-  relationshipId: z.uuid().nullable(),
-  participants: z.array(z.object({ partyId: z.uuid(), role: z.string() })),
-  version: z.number().int(),
-  createdAt: z.string(),
-});
-
+/* Kernel records (relationshipSchema, interactionSchema) come from @rapport/core. */
 export const counterpartSchema = z.object({
   relationship: relationshipSchema,
   party: z.object({ id: z.uuid(), kind: z.string(), name: z.string(), attributes: z.record(z.string(), z.unknown()) }),
