@@ -19,7 +19,7 @@ import type { ResolvedHrmOptions } from '../options.js';
 import type { Service } from '../types.js';
 import { iso, queryContext } from '../services/context.js';
 import { TRANSITIONS, toRequest, type RequestRow } from '../services/desk.js';
-import { activeEmployment, loadUnits, requireUnit } from '../services/org.js';
+import { activeEmployment, listUnitCatalog, loadUnits, requireUnit } from '../services/org.js';
 
 const idParams = z.strictObject({ id: z.uuid() });
 const STATUSES = ['open', 'in-progress', 'resolved', 'closed', 'cancelled'] as const;
@@ -96,15 +96,7 @@ export function deskRoutes(r: RouteBuilder, options: ResolvedHrmOptions): void {
     permission: PERMISSIONS.deskRead,
     query: z.strictObject({ ...pageQuery, unitId: z.uuid().optional() }),
     response: pageOf(serviceSchema),
-    handler: async (ctx) => {
-      if (ctx.principal.scopePartyId && !(await activeEmployment(ctx.db, ctx.tenantId, ctx.principal.scopePartyId))) return { data: [], nextCursor: null };
-      const after = decodeCursor(ctx.query.cursor, ['uuid']);
-      const q = ctx.db('hrm_services').where({ tenant_id: ctx.tenantId, active: true });
-      if (ctx.query.unitId) q.where('unit_id', ctx.query.unitId);
-      if (after) q.where('id', '>', after[0]);
-      const rows = await q.orderBy('id').limit(ctx.query.limit + 1);
-      return toPage(rows, ctx.query.limit, toService, (row) => [row.id]);
-    },
+    handler: (ctx) => listUnitCatalog(queryContext(ctx), ctx.query, 'hrm_services', { active: true }, toService),
   });
 
   r.post('/requests', {

@@ -15,7 +15,7 @@ import {
 import { PERMISSIONS, SCOPES, TYPES } from '../declarations.js';
 import type { Position } from '../types.js';
 import { employeeScope, iso, queryContext } from '../services/context.js';
-import { activeEmployment, loadEmployees, loadUnits, requireUnit, setManager, setParent } from '../services/org.js';
+import { activeEmployment, listUnitCatalog, loadEmployees, loadUnits, requireUnit, setManager, setParent } from '../services/org.js';
 import { employeeSchema, name, positionSchema, timestamp, unitSchema } from './schemas.js';
 
 const idParams = z.strictObject({ id: z.uuid() });
@@ -98,15 +98,7 @@ export function orgRoutes(r: RouteBuilder): void {
     permission: PERMISSIONS.orgRead,
     query: z.strictObject({ ...pageQuery, unitId: z.uuid().optional() }),
     response: pageOf(positionSchema),
-    handler: async (ctx) => {
-      if (ctx.principal.scopePartyId && !(await activeEmployment(ctx.db, ctx.tenantId, ctx.principal.scopePartyId))) return { data: [], nextCursor: null };
-      const after = decodeCursor(ctx.query.cursor, ['uuid']);
-      const q = ctx.db('hrm_positions').where({ tenant_id: ctx.tenantId });
-      if (ctx.query.unitId) q.where('unit_id', ctx.query.unitId);
-      if (after) q.where('id', '>', after[0]);
-      const rows = await q.orderBy('id').limit(ctx.query.limit + 1);
-      return toPage(rows, ctx.query.limit, toPosition, (row) => [row.id]);
-    },
+    handler: (ctx) => listUnitCatalog(queryContext(ctx), ctx.query, 'hrm_positions', {}, toPosition),
   });
 
   r.post('/positions', {

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, ValidationError, type QueryContext, type Rapport, type UnitOfWork } from '@rapport/core';
+import { ConflictError, NotFoundError, ValidationError, decodeCursor, toPage, type Page, type QueryContext, type Rapport, type UnitOfWork } from '@rapport/core';
 import { TYPES } from '../declarations.js';
 import type { Employee, Employment, Unit } from '../types.js';
 import { iso } from './context.js';
@@ -159,4 +159,24 @@ export async function setManager(app: Rapport, uow: UnitOfWork, partyId: string,
   for (const rel of current) await app.services.relationships.update(uow, rel.id, { status: 'ended', validTo: new Date().toISOString() }, rel.version);
   if (managerId) await app.services.relationships.create(uow, { type: TYPES.reportsTo, fromPartyId: managerId, toPartyId: partyId });
   return previous;
+}
+
+/**
+ * A page of a per-unit catalog (positions, the service desk's services), oldest first.
+ * Catalogs are for the firm's staff: a scoped caller without a current employment sees none.
+ */
+export async function listUnitCatalog<R extends { id: string }, T>(
+  ctx: QueryContext,
+  query: { limit: number; cursor?: string; unitId?: string },
+  table: string,
+  where: Record<string, unknown>,
+  map: (row: R) => T,
+): Promise<Page<T>> {
+  if (ctx.principal.scopePartyId && !(await activeEmployment(ctx.db, ctx.tenantId, ctx.principal.scopePartyId))) return { data: [], nextCursor: null };
+  const after = decodeCursor(query.cursor, ['uuid']);
+  const q = ctx.db(table).where({ ...where, tenant_id: ctx.tenantId });
+  if (query.unitId) q.where('unit_id', query.unitId);
+  if (after) q.where('id', '>', after[0]);
+  const rows: R[] = await q.orderBy('id').limit(query.limit + 1);
+  return toPage(rows, query.limit, map, (row) => [row.id]);
 }
