@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createJiti } from 'jiti';
-import type { PluginDefinition, RapportConfig } from '@rapport/core';
+import type { PluginDefinition, Rapport, RapportConfig } from '@rapport/core';
+import type { Logger } from 'pino';
 import { CliError } from './errors.js';
 import { loadFirstPartyPlugins, loadPlugin } from './plugin-loader.js';
 
@@ -14,6 +15,20 @@ export interface RapportCliConfig extends Omit<RapportConfig, 'plugins'> {
   port?: number;
   /** Address `rapport serve` binds (default 0.0.0.0). */
   host?: string;
+  /**
+   * Runs in `rapport serve` once the server listens, on every start (so it must be
+   * idempotent) — e.g. to load demo data through the HTTP API. If it throws, the server
+   * stops and the command fails with its message.
+   */
+  onListen?: (context: ListeningContext) => void | Promise<void>;
+}
+
+/** What `onListen` gets: the running system, the URL it answers on, and the server's logger. */
+export interface ListeningContext {
+  app: Rapport;
+  /** e.g. `http://127.0.0.1:4000` (a wildcard host is given as 127.0.0.1). */
+  url: string;
+  logger: Logger;
 }
 
 /** Typed identity for `rapport.config.ts`: `export default defineConfig({ ... })`. */
@@ -28,6 +43,7 @@ export interface ResolvedConfig extends RapportConfig {
   host: string;
   /** The file it came from, or null when none was found. */
   configFile: string | null;
+  onListen?: RapportCliConfig['onListen'];
 }
 
 /** Settings given as command-line flags; they beat everything else. */
@@ -131,6 +147,7 @@ async function readConfigFile(file: string): Promise<RapportCliConfig> {
   }
   const config = value as RapportCliConfig;
   if (config.plugins !== undefined && !Array.isArray(config.plugins)) throw new CliError(`${file}: "plugins" must be an array`);
+  if (config.onListen !== undefined && typeof config.onListen !== 'function') throw new CliError(`${file}: "onListen" must be a function`);
   return config;
 }
 

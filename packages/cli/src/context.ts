@@ -34,11 +34,12 @@ export class CommandContext {
 
   /**
    * Runs `work` on a started system that does not serve: no dispatcher (webhook deliveries
-   * belong to the serving processes), and the app is closed afterwards whatever happens.
+   * belong to the serving processes), no recurring-task timers (same reason), and the app
+   * is closed afterwards whatever happens.
    */
   async withApp<T>(work: (app: Rapport, config: ResolvedConfig) => Promise<T>, loaded?: ResolvedConfig): Promise<T> {
     const config = loaded ?? (await this.loadConfig());
-    const app = await createRapport({ ...toRapportConfig(config), logger: this.logger(config), dispatcher: { ...config.dispatcher, enabled: false } });
+    const app = await createRapport({ ...toRapportConfig(config), logger: this.logger(config), dispatcher: { ...config.dispatcher, enabled: false }, scheduler: { ...config.scheduler, enabled: false } });
     try {
       return await work(app, config);
     } finally {
@@ -49,6 +50,6 @@ export class CommandContext {
 
 /** The core's configuration, without the CLI's own fields. */
 export function toRapportConfig(config: ResolvedConfig): RapportConfig {
-  const { port: _port, host: _host, configFile: _file, ...rest } = config;
+  const { port: _port, host: _host, configFile: _file, onListen: _onListen, ...rest } = config;
   return rest;
 }

@@ -15,6 +15,7 @@ export {
   type ResolvedConfig,
   type LoadConfigOptions,
   type ConfigOverrides,
+  type ListeningContext,
 } from './config.js';
 export { FIRST_PARTY_PLUGINS } from './plugin-loader.js';
 export { CliError } from './errors.js';

@@ -50,6 +50,7 @@ export { kernelMigrations } from './storage/kernel-migrations.js';
 // HTTP
 export { RouteBuilder, type RouteSpec, type RequestContext, type HttpMethod, type RegisteredRoute } from './http/routes.js';
 export { pageQuery, idParams, pageOf, booleanQuery, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
+export { sendCsv, csvStream, keysetBatches, DEFAULT_EXPORT_BATCH_SIZE, type CsvColumn } from './http/csv-export.js';
 export { encodeCursor, decodeCursor, toPage, type Page } from './util/cursor.js';
 // Response shapes of kernel records, for plugin routes that return them (OpenAPI).
 export { partySchema, relationshipSchema, interactionSchema, observationSchema } from './http/kernel/response-schemas.js';
@@ -97,6 +98,10 @@ export {
   type RejectedRow,
   type RowError,
 } from './import/index.js';
+
+// Background work: recurring tasks and jobs (docs/jobs.md)
+export * from './jobs/index.js';
+export { IMPORT_JOB_KIND, DEFAULT_MAX_UPLOAD_BYTES } from './import/routes.js';
 
 // Errors
 export {

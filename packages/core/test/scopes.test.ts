@@ -28,6 +28,8 @@ interface Ids {
   partyObservation: string;
   relationshipObservation: string;
   ticket: string;
+  /** A background job (an import) started by the admin, not by the scoped caller. */
+  job: string;
 }
 
 function expectNotFound(res: TestResponse, what: string) {
@@ -67,6 +69,10 @@ const routeChecks: Record<string, (c: TestClient, ids: Ids) => Promise<void>> = 
     expectNotFound(await c.get(`/api/v1/indicators/sample.mood/summary?subjectId=${ids.relationship}`), 'relationship summary');
   },
   'get /api/v1/sample/tickets/:id': async (c, ids) => expectNotFound(await c.get(`/api/v1/sample/tickets/${ids.ticket}`), 'ticket'),
+  'get /api/v1/jobs/:id': async (c, ids) => expectNotFound(await c.get(`/api/v1/jobs/${ids.job}`), 'job'),
+  'post /api/v1/jobs/:id/cancel': async (c, ids) => expectNotFound(await c.post(`/api/v1/jobs/${ids.job}/cancel`), 'cancel job'),
+  'get /api/v1/imports/:id/rejected': async (c, ids) => expectNotFound(await c.get(`/api/v1/imports/${ids.job}/rejected`), 'import report'),
+  'get /api/v1/imports/:id/rejected.csv': async (c, ids) => expectNotFound(await c.get(`/api/v1/imports/${ids.job}/rejected.csv`), 'import report csv'),
 };
 
 const idsOf = (res: TestResponse) => (res.body.data as Array<{ id: string }>).map((r) => r.id);
@@ -98,6 +104,8 @@ describe('record scopes and tenants', () => {
     const relationshipObservation = await t.admin.post('/api/v1/observations', { indicator: 'sample.mood', subjectId: relationship.body.id, label: 'good' });
     const ticket = await t.admin.post('/api/v1/sample/tickets', { partyId: party.body.id, title: `${name} ticket` });
     for (const res of [party, relationship, interaction, partyObservation, relationshipObservation, ticket]) expect(res.status, res.text).toBe(201);
+    const job = await t.admin.request('POST', '/api/v1/imports/parties', { rawBody: `kind,name\norganization,${name} import\n`, headers: { 'content-type': 'text/csv' } });
+    expect(job.status, job.text).toBe(202);
     return {
       party: party.body.id,
       relationship: relationship.body.id,
@@ -105,6 +113,7 @@ describe('record scopes and tenants', () => {
       partyObservation: partyObservation.body.id,
       relationshipObservation: relationshipObservation.body.id,
       ticket: ticket.body.id,
+      job: job.body.id,
     };
   }
 
@@ -123,6 +132,7 @@ describe('record scopes and tenants', () => {
     self = t.selfPartyId;
     a = await seed('Alpha', 'shared@dup.example');
     b = await seed('Bravo', 'shared@dup.example');
+    await t.app.jobs.settled(); // the seeded imports finish before any count is taken
     charlie = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Charlie' })).body.id;
     shared = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Shared Desk' })).body.id;
     relAC = (await t.admin.post('/api/v1/relationships', { type: 'sample.supply', fromPartyId: a.party, toPartyId: charlie })).body.id;

@@ -44,6 +44,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       tenantName: 'Test Company',
       ...options.config,
       dispatcher: { pollIntervalMs: 50, retryBaseMs: 50, ...options.config?.dispatcher },
+      // Timers off: tests run recurring tasks with `app.scheduler.runNow(name)` (pass `enabled: true` to test timing).
+      scheduler: { enabled: false, ...options.config?.scheduler },
       database: database.config,
       plugins: options.plugins ?? [],
     });

@@ -35,6 +35,16 @@ async function serve(ctx: CommandContext, options: { port?: string; host?: strin
     `Rapport listening on http://${config.host}:${port} (database: ${database})`,
   );
 
+  if (config.onListen) {
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    try {
+      await config.onListen({ app, url: `http://${host}:${port}`, logger });
+    } catch (error) {
+      await app.close();
+      throw new CliError(`onListen in ${config.configFile ?? 'the configuration'} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
   const stop = stopSignal(ctx, (second) => {
     logger.warn({ signal: second }, 'second signal while shutting down: exiting now');
     process.exit(1);

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../storage/database.js';
 import type { PluginDefinition } from '../plugins/definition.js';
+import type { SchedulerOptions } from '../jobs/scheduler.js';
+import type { JobsOptions } from '../jobs/jobs.js';
 
 export interface RapportConfig {
   database?: DatabaseConfig;
@@ -31,5 +33,16 @@ export interface RapportConfig {
     requestTimeoutMs?: number;
     /** Delete outbox rows dispatched longer ago than this, once their deliveries are done (default: keep). */
     pruneDispatchedOlderThanMs?: number;
+  };
+  /** Recurring tasks (`api.schedule.every`); see docs/jobs.md. */
+  scheduler?: SchedulerOptions;
+  /** Background jobs (`rapport.jobs`); see docs/jobs.md. */
+  jobs?: JobsOptions;
+  /** CSV import over HTTP (`POST /api/v1/imports/{importer}`). */
+  imports?: {
+    /** Largest CSV upload accepted, bytes (default 256 MiB); larger is a 413. */
+    maxUploadBytes?: number;
+    /** Where uploads wait for their import (default `<os tmpdir>/rapport-imports`); each file is deleted when its job ends. */
+    uploadDir?: string;
   };
 }

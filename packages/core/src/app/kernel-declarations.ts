@@ -18,6 +18,8 @@ export const KERNEL_PERMISSIONS: Array<{ key: string; description: string }> = [
   { key: 'access:manage', description: 'Manage users, API keys and roles' },
   { key: 'audit:read', description: 'Read the audit log' },
   { key: 'imports:write', description: 'Run bulk imports' },
+  { key: 'jobs:read', description: 'Read every background job of the tenant (everyone reads their own)' },
+  { key: 'jobs:manage', description: 'Cancel any background job of the tenant (everyone cancels their own)' },
   { key: 'metrics:read', description: 'Scrape Prometheus metrics' },
 ];
 

@@ -25,6 +25,8 @@ import type { RapportConfig } from './config.js';
 import { createHttpApp, type HttpApp } from '../http/server.js';
 import { ensureBootstrapKey } from '../access/keys.js';
 import { Dispatcher } from '../webhooks/dispatcher.js';
+import { Scheduler } from '../jobs/scheduler.js';
+import { JobService } from '../jobs/jobs.js';
 
 export interface KernelServices {
   parties: PartyService;
@@ -51,6 +53,10 @@ export class Rapport {
   private httpApp?: HttpApp;
   private server?: Server;
   readonly dispatcher: Dispatcher;
+  /** Recurring tasks of the kernel and plugins; `runNow(name)` runs one at once (tests). */
+  readonly scheduler: Scheduler;
+  /** Background jobs (HTTP imports and whatever else starts one). */
+  readonly jobs: JobService;
   private readonly afterCommitListeners: Array<(events: { name: string }[]) => void> = [];
 
   constructor(readonly config: RapportConfig) {
@@ -74,6 +80,8 @@ export class Rapport {
       merge: new MergeService(parties, relationships, interactions),
     };
     this.dispatcher = new Dispatcher(this, config.dispatcher ?? {});
+    this.scheduler = new Scheduler(this, config.scheduler ?? {});
+    this.jobs = new JobService(this, this.scheduler, config.jobs ?? {});
   }
 
   get knex(): Knex {
@@ -103,6 +111,7 @@ export class Rapport {
       });
       await this.plugins.startAll();
       if (this.config.dispatcher?.enabled !== false) this.dispatcher.start();
+      if (this.config.scheduler?.enabled !== false) this.scheduler.start();
     } catch (error) {
       await this.database.close().catch(() => undefined);
       throw error;
@@ -165,6 +174,8 @@ export class Rapport {
       });
     }
     await this.dispatcher.stop();
+    await this.scheduler.stop();
+    await this.jobs.stop();
     await this.bus.settled();
     await this.plugins.stopAll();
     await this.database?.close();

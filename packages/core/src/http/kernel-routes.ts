@@ -5,6 +5,8 @@ import { interactionRoutes, observationRoutes, relationshipRoutes } from './kern
 import { metaRoutes, pluginRoutes } from './kernel/meta.js';
 import { accessRoutes } from '../access/routes.js';
 import { webhookRoutes } from '../webhooks/routes.js';
+import { jobRoutes } from '../jobs/routes.js';
+import { importRoutes } from '../import/routes.js';
 
 /** Every kernel route, under /api/v1. */
 export function kernelRoutes(app: Rapport): RouteBuilder {
@@ -17,5 +19,7 @@ export function kernelRoutes(app: Rapport): RouteBuilder {
   pluginRoutes(r, app);
   accessRoutes(r, app);
   webhookRoutes(r, app);
+  jobRoutes(r, app);
+  importRoutes(r, app);
   return r;
 }

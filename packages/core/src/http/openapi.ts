@@ -29,6 +29,9 @@ export function buildOpenApi(app: Rapport, routes: RegisteredRoute[]): JsonSchem
     };
     if (route.body) {
       operation.requestBody = { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input') } } };
+    } else if (route.requestBody) {
+      const { contentType, description } = route.requestBody;
+      operation.requestBody = { required: true, ...(description ? { description } : {}), content: { [contentType]: { schema: { type: 'string' } } } };
     }
     (paths[path] ??= {})[route.method] = operation;
   }
@@ -89,12 +92,15 @@ function responses(route: RegisteredRoute): Record<string, unknown> {
   const status = String(route.status ?? (route.method === 'post' ? 201 : 200));
   const ok = route.response
     ? { description: 'Success', content: { 'application/json': { schema: toSchema(route.response, 'output') } } }
-    : { description: 'Success' };
+    : route.responseContentType
+      ? { description: 'Success', content: { [route.responseContentType]: { schema: { type: 'string' } } } }
+      : { description: 'Success' };
   const out: Record<string, unknown> = { [status]: ok, '400': problem };
   if (route.permission) Object.assign(out, { '401': problem, '403': problem });
   if (route.params) out['404'] = problem;
   if (route.requireIfMatch) Object.assign(out, { '412': problem, '428': problem });
   if (route.body) Object.assign(out, { '409': problem, '413': problem, '415': problem, '422': problem });
+  if (route.requestBody) Object.assign(out, { '413': problem, '415': problem });
   return out;
 }
 

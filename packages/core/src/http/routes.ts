@@ -48,6 +48,13 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   requireIfMatch?: boolean;
   /** Free-form responses (CSV, HTML): the handler sets ctx.koa.body itself. */
   raw?: boolean;
+  /**
+   * A non-JSON request body the handler streams from `ctx.koa.req` itself (e.g. `text/csv`);
+   * only documents it in OpenAPI. The JSON body parser leaves other media types unread.
+   */
+  requestBody?: { contentType: string; description?: string };
+  /** Media type of a `raw` response (e.g. `text/csv`), for OpenAPI. */
+  responseContentType?: string;
   handler(ctx: RequestContext<P, Q, B>): Promise<unknown> | unknown;
 }
 

@@ -176,7 +176,8 @@ async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): P
   if (hasBody && ctx.request.length && !ctx.is('application/json')) {
     throw new RapportError(415, 'unsupported-media-type', 'Send the body as application/json');
   }
-  if (!hasBody && !route.raw) assertNoBody(rawBody);
+  // A route with a non-JSON `requestBody` reads the body itself and answers a wrong media type (415).
+  if (!hasBody && !route.raw && !route.requestBody) assertNoBody(rawBody);
   if (!route.query && !route.raw) assertNoQuery(rawQuery);
   const body = hasBody ? parse(route.body, rawBody, 'body') : undefined;
 

@@ -47,6 +47,11 @@ export interface Importer {
   /** `parties`, `interactions`, or `<plugin>.<thing>` for a plugin's importer. */
   name: string;
   description?: string;
+  /**
+   * A permission the importing principal needs besides `imports:write` (e.g. `parties:write`),
+   * checked before anything is read. Optional: record scopes and filters apply regardless.
+   */
+  permission?: string;
   /** The header is checked against these before any row is read: required ones must be present, unknown ones are refused. */
   columns: ReadonlyArray<ImporterColumn>;
   importBatch(uow: UnitOfWork, rows: ImportRecord[], app: Rapport, settings: ImportSettings): Promise<ImportBatchResult>;

@@ -35,6 +35,7 @@ interface Candidate {
  */
 export const interactionsImporter: Importer = {
   name: 'interactions',
+  permission: 'interactions:write',
   description: 'Calls, meetings, notes... with their participants',
   columns: [
     { name: 'type', required: true, description: 'A registered interaction type, e.g. note or crm.call' },

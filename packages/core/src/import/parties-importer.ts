@@ -31,6 +31,7 @@ interface Candidate {
  */
 export const partiesImporter: Importer = {
   name: 'parties',
+  permission: 'parties:write',
   description: 'People, organizations and units with their contact points and attributes',
   columns: [
     { name: 'kind', required: true, description: 'person, organization or unit' },

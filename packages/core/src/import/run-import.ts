@@ -66,6 +66,7 @@ export async function runImport(app: Rapport, importerName: string, source: stri
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError(`The batch size must be a positive integer, not ${batchSize}`);
   const { tenantId, principal } = await resolveScope(app, options);
+  assertMayUse(importer, principal);
   const settings: ImportSettings = { dedupe: options.dedupe ?? false };
   const keep = options.keepRejected ?? 10_000;
 
@@ -112,6 +113,9 @@ export async function runImport(app: Rapport, importerName: string, source: stri
     await report(outcome.rejected);
     batch = [];
     progress();
+    // PGlite answers without touching the event loop: between batches let requests and
+    // timers run, or an import in the background (an HTTP import job) would stall the server.
+    await new Promise((resolve) => setImmediate(resolve));
   };
 
   const consume = async (row: CsvRow) => {
@@ -190,5 +194,12 @@ export function checkHeader(importer: Importer, header: string[]): void {
   if (unknown.length) problems.push(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
   if (problems.length) {
     throw new ValidationError(`The CSV header does not fit importer "${importer.name}": ${problems.join('; ')} (columns: ${importer.columns.map((c) => c.name).join(', ')})`);
+  }
+}
+
+/** The importer's own permission, besides `imports:write` (checked by `resolveScope`). */
+export function assertMayUse(importer: Importer, principal: Principal): void {
+  if (importer.permission && !hasPermission(principal, importer.permission)) {
+    throw new ForbiddenError(`Importing with "${importer.name}" also needs the permission "${importer.permission}"`);
   }
 }

@@ -13,6 +13,7 @@ import type {
 } from '../kernel/types.js';
 import type { Migration } from '../storage/migrations.js';
 import type { Rapport } from '../app/rapport.js';
+import type { ScheduledTaskContext } from '../jobs/scheduler.js';
 
 /**
  * What a plugin can declare in `setup`. Declarations only: no database access here, so
@@ -22,6 +23,12 @@ export interface PluginApi {
   /** This plugin's name. */
   readonly plugin: string;
   readonly logger: Logger;
+  /**
+   * The system this plugin is set up in. Its services, `transaction()` and `knex` serve
+   * handlers, routes and tasks once the system has booted, not `setup` itself (the database
+   * is not migrated yet). Keep it rather than a module variable: one process may run several.
+   */
+  readonly app: Rapport;
   relationshipTypes: { define(definition: RelationshipTypeDefinition): void };
   interactionTypes: { define(definition: InteractionTypeDefinition): void };
   indicators: { define(definition: IndicatorDefinition): void };
@@ -43,6 +50,14 @@ export interface PluginApi {
   routes(register: (router: RouteBuilder) => void): void;
   /** Adds a CSV importer to `rapport import` and to the import API. */
   importers: { define(importer: Importer): void };
+  schedule: {
+    /**
+     * A recurring task, `<plugin>.<name>` (`prm.expire-registrations`), run every `intervalMs`
+     * (at least 1000) by one node at a time, and only while the plugin is enabled. A failing
+     * run is logged and tried again at the next interval. See docs/jobs.md.
+     */
+    every(name: string, intervalMs: number, run: (ctx: ScheduledTaskContext) => Promise<void>): void;
+  };
   /** Offers a service other plugins can `use`. */
   provide(name: string, service: unknown): void;
   /** A service another plugin provides; resolve it lazily (after setup), e.g. in a handler. */

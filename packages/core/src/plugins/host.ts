@@ -180,6 +180,7 @@ export class PluginHost {
         filters: bus.filters,
         listeners: bus.listeners,
         routes: (this.routers.get(name)?.routes ?? []).map((r) => `${r.method.toUpperCase()} ${r.fullPath}`),
+        scheduledTasks: this.app.scheduler.namesOf(name),
       },
     };
   }
@@ -272,6 +273,7 @@ export class PluginHost {
     return {
       plugin: owner,
       logger: this.logger.child({ plugin: owner }),
+      app: this.app,
       relationshipTypes: { define: (d) => registries.relationshipTypes.define(owner, d) },
       interactionTypes: { define: (d) => registries.interactionTypes.define(owner, d) },
       indicators: { define: (d) => registries.indicators.define(owner, d) },
@@ -302,6 +304,15 @@ export class PluginHost {
           if (!importer.name.startsWith(`${owner}.`)) throw new PluginError(owner, `importer "${importer.name}" must be namespaced "${owner}.…"`);
           if (this.importers.has(importer.name)) throw new PluginError(owner, `importer "${importer.name}" is declared twice`);
           this.importers.set(importer.name, { ...importer, owner });
+        },
+      },
+      schedule: {
+        every: (name, intervalMs, run) => {
+          try {
+            this.app.scheduler.define(owner, name, intervalMs, run);
+          } catch (error) {
+            throw new PluginError(owner, (error as Error).message);
+          }
         },
       },
       provide: (name, service) => {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Migration } from './migrations.js';
 import { webhookAttemptsMigration } from '../webhooks/migrations.js';
+import { jobsMigration } from '../jobs/migrations.js';
 
 /*
  * Every tenant-owned table leads its primary key and indexes with tenant_id, so the
@@ -263,4 +264,5 @@ export const kernelMigrations: Migration[] = [
     },
   },
   webhookAttemptsMigration,
+  jobsMigration,
 ];

@@ -7,6 +7,7 @@ import { chunk } from '../util/chunk.js';
 import { newId } from '../util/ids.js';
 import { postWebhook, retryDelayMs, webhookBody, type AttemptOutcome } from './delivery.js';
 import { matchesAnyPattern } from './patterns.js';
+import { WakeableSleep } from '../util/wakeable-sleep.js';
 
 export type DispatcherOptions = NonNullable<RapportConfig['dispatcher']> & {
   /** Outbox rows fanned out per transaction (default 500). */
@@ -73,7 +74,7 @@ export class Dispatcher {
   private running = false;
   private loop: Promise<void> | undefined;
   private nudged = false;
-  private wakeUp: (() => void) | undefined;
+  private readonly pause = new WakeableSleep();
   private readonly inFlight = new Set<Promise<void>>();
   private lastPruneAt = 0;
 
@@ -110,14 +111,14 @@ export class Dispatcher {
   /** Work is waiting (an event was committed, a delivery requeued): look now, not at the next poll. */
   nudge(): void {
     this.nudged = true;
-    this.wakeUp?.();
+    this.pause.wake();
   }
 
   /** Stops claiming, then waits for the requests in flight to finish and be recorded. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.wakeUp?.();
+    this.pause.wake();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
     this.loop = undefined;
@@ -178,23 +179,11 @@ export class Dispatcher {
       }
       if (!this.running) break;
       // After errors, back off (up to 30 s) instead of hammering a database that is down.
-      const pause = failures ? Math.min(this.options.pollIntervalMs * 2 ** failures, 30_000) : this.options.pollIntervalMs;
-      if (failures || (!more && !this.nudged)) await this.sleep(pause);
+      const waitMs = failures ? Math.min(this.options.pollIntervalMs * 2 ** failures, 30_000) : this.options.pollIntervalMs;
+      if (failures || (!more && !this.nudged)) await this.pause.sleep(waitMs);
       // PGlite answers without touching the event loop: let I/O and timers run between passes.
       else await new Promise((resolve) => setImmediate(resolve));
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
   }
 
   private track(work: Promise<void>): void {
@@ -203,7 +192,7 @@ export class Dispatcher {
       .finally(() => {
         const wasFull = this.inFlight.size >= this.options.concurrency;
         this.inFlight.delete(tracked);
-        if (wasFull) this.wakeUp?.();
+        if (wasFull) this.pause.wake();
       });
     this.inFlight.add(tracked);
   }

@@ -1,0 +1,24 @@
+export {
+  Scheduler,
+  SCHEDULER_DEFAULTS,
+  MIN_TASK_INTERVAL_MS,
+  type ScheduledTaskContext,
+  type ScheduledTaskRun,
+  type ScheduledTask,
+  type ScheduledTaskState,
+  type ScheduledRunOutcome,
+  type SchedulerOptions,
+} from './scheduler.js';
+export {
+  JobService,
+  JobFailedError,
+  JOBS_DEFAULTS,
+  JOBS_READ_PERMISSION,
+  JOBS_MANAGE_PERMISSION,
+  INTERRUPTED_MESSAGE,
+  type JobsOptions,
+  type JobContext,
+  type JobWork,
+  type JobListQuery,
+} from './jobs.js';
+export { jobSchema, JOB_STATUSES, FINISHED_JOB_STATUSES, type Job, type JobStatus } from './schemas.js';
