@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Principal } from './principal.js';
 import { hashToken, SESSION_PREFIX } from './keys.js';
+import { principalCacheOf } from './principal-cache.js';
 
 interface Grant {
   tenant_id: string;
@@ -9,6 +10,8 @@ interface Grant {
   party_id: string | null;
   scoped: boolean;
   last_used_at?: Date | null;
+  /** Sessions only. */
+  expires_at?: Date | string;
 }
 
 /** `last_used_at` is a hint for operators, not a log: write it at most once a minute per key. */
@@ -16,12 +19,25 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 /**
  * Resolves a bearer token (API key or login session) to a principal, or undefined.
- * Two indexed lookups: the token's hash, then the permissions of its roles. The roles are read on every request, so a changed role
- * or a revoked key takes effect at once.
+ * A token seen recently answers from the principal cache without a query; otherwise two
+ * indexed lookups: the token's hash, then the permissions of its roles. A revoked key, a
+ * changed role, a disabled user or an ended session empties the cache when the change
+ * commits (see principal-cache.ts), so each takes effect at once.
  */
 export async function authenticate(db: Knex, token: string): Promise<Principal | undefined> {
   if (token.length < 16 || token.length > 500) return undefined;
   const hash = hashToken(token);
+  const cache = principalCacheOf(db);
+  await cache.ready();
+  const cached = cache.get(hash);
+  if (cached) {
+    if (cached.principal.kind === 'api-key' && isStale(cached.lastUsedAt)) {
+      cached.lastUsedAt = Date.now();
+      await stampLastUsed(db, cached.principal.tenantId, cached.principal.id);
+    }
+    return cached.principal;
+  }
+  const generation = cache.snapshot();
   let kind: Principal['kind'];
   let grant: Grant | undefined;
   // Sessions are always `rps_…`; API keys are `rpk_…` or an operator's RAPPORT_BOOTSTRAP_KEY.
@@ -31,8 +47,9 @@ export async function authenticate(db: Knex, token: string): Promise<Principal |
       .where({ secret_hash: hash })
       .whereNull('revoked_at')
       .first('tenant_id', 'id', 'roles', 'party_id', 'scoped', 'last_used_at');
-    if (grant && (!grant.last_used_at || Date.now() - new Date(grant.last_used_at).getTime() > LAST_USED_RESOLUTION_MS)) {
-      await db('rapport_api_keys').where({ tenant_id: grant.tenant_id, id: grant.id }).update({ last_used_at: new Date() });
+    if (grant && isStale(grant.last_used_at ? new Date(grant.last_used_at).getTime() : null)) {
+      await stampLastUsed(db, grant.tenant_id, grant.id);
+      grant.last_used_at = new Date();
     }
   } else {
     kind = 'user';
@@ -43,7 +60,7 @@ export async function authenticate(db: Knex, token: string): Promise<Principal |
       .where('s.token_hash', hash)
       .where('s.expires_at', '>', new Date())
       .whereNull('u.disabled_at')
-      .first('u.tenant_id', 'u.id', 'u.roles', 'u.party_id', 'u.scoped');
+      .first('u.tenant_id', 'u.id', 'u.roles', 'u.party_id', 'u.scoped', 's.expires_at');
   }
   if (!grant) return undefined;
   // Fail closed: a scoped grant without its party would otherwise see the whole tenant.
@@ -51,7 +68,7 @@ export async function authenticate(db: Knex, token: string): Promise<Principal |
   const roles: Array<{ permissions: string[] }> = grant.roles.length
     ? await db('rapport_roles').where('tenant_id', grant.tenant_id).whereIn('name', grant.roles).select('permissions')
     : [];
-  return {
+  const principal: Principal = {
     kind,
     id: grant.id,
     tenantId: grant.tenant_id,
@@ -60,4 +77,18 @@ export async function authenticate(db: Knex, token: string): Promise<Principal |
     partyId: grant.party_id,
     scopePartyId: grant.scoped ? grant.party_id : null,
   };
+  cache.set(hash, generation, {
+    principal,
+    lastUsedAt: grant.last_used_at ? new Date(grant.last_used_at).getTime() : null,
+    expiresAt: grant.expires_at ? new Date(grant.expires_at).getTime() : null,
+  });
+  return principal;
+}
+
+function isStale(lastUsedAt: number | null): boolean {
+  return lastUsedAt === null || Date.now() - lastUsedAt > LAST_USED_RESOLUTION_MS;
+}
+
+async function stampLastUsed(db: Knex, tenantId: string, id: string): Promise<void> {
+  await db('rapport_api_keys').where({ tenant_id: tenantId, id }).update({ last_used_at: new Date() });
 }

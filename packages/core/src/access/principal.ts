@@ -34,6 +34,8 @@ export const TENANT_WIDE_PERMISSIONS: ReadonlySet<string> = new Set([
   'webhooks:write',
   'plugins:manage',
   'imports:write',
+  'jobs:read',
+  'jobs:manage',
   'metrics:read',
 ]);
 

@@ -38,6 +38,8 @@ export class HookBus {
   private readonly inactiveOwners = new Set<string>();
   private readonly emitter = new EventEmitter2({ wildcard: true, delimiter: '.', maxListeners: 0, ignoreErrors: true });
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Event name → whether any active listener's pattern matches it; emptied whenever listeners change. */
+  private readonly heard = new Map<string, boolean>();
   private seq = 0;
 
   constructor(private readonly logger: Logger) {}
@@ -64,6 +66,7 @@ export class HookBus {
     };
     this.listeners.push(registration);
     if (!this.inactiveOwners.has(owner)) this.emitter.on(pattern, registration.wrapped);
+    this.heard.clear();
   }
 
   /** Runs the filters for `name` in order; each may return a replacement payload. */
@@ -93,13 +96,27 @@ export class HookBus {
   /** Delivers committed events to in-process listeners without holding up the caller. */
   publish(events: ReadonlyArray<{ name: string; payload: unknown; meta: EventMeta }>): void {
     if (events.length === 0 || this.listeners.length === 0) return;
+    // Listeners on other names cost a write nothing: no async hand-off for events nobody hears.
+    const heard = events.filter((event) => this.isHeard(event.name));
+    if (heard.length === 0) return;
     const run = (async () => {
-      for (const event of events) {
+      for (const event of heard) {
         await this.emitter.emitAsync(event.name, event.payload, event.meta);
       }
     })();
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));
+  }
+
+  private isHeard(name: string): boolean {
+    let heard = this.heard.get(name);
+    if (heard === undefined) {
+      heard = this.emitter.listeners(name).length > 0;
+      // Event names are a small declared set; the bound only guards against a runaway caller.
+      if (this.heard.size > 10_000) this.heard.clear();
+      this.heard.set(name, heard);
+    }
+    return heard;
   }
 
   /** Resolves when every event published so far has reached its listeners. */
@@ -111,11 +128,13 @@ export class HookBus {
     if (this.inactiveOwners.has(owner)) return;
     this.inactiveOwners.add(owner);
     for (const r of this.listeners) if (r.owner === owner) this.emitter.off(r.pattern, r.wrapped);
+    this.heard.clear();
   }
 
   activate(owner: string): void {
     if (!this.inactiveOwners.delete(owner)) return;
     for (const r of this.listeners) if (r.owner === owner) this.emitter.on(r.pattern, r.wrapped);
+    this.heard.clear();
   }
 
   /** What each owner registered, for `GET /plugins` and for start-up diagnostics. */

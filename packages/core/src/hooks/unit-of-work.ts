@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Principal } from '../access/principal.js';
 import { newId } from '../util/ids.js';
 import { chunk } from '../util/chunk.js';
+import { accessChanged, notifyAccessChange } from '../access/principal-cache.js';
 import type { HookBus } from './hook-bus.js';
 import type { EventMeta, EventPayload, EventSubject, FilterContext, FilterPayload } from './types.js';
 
@@ -70,7 +71,7 @@ export interface UnitOfWorkScope {
   principal: Principal;
 }
 
-// 6 columns per outbox row, 7 per audit row: stay far below PostgreSQL's 65,535 parameters.
+// Events per statement: bounds the size of one statement's arrays, not a parameter count.
 const ROWS_PER_INSERT = 5000;
 
 /**
@@ -89,37 +90,55 @@ export async function runUnitOfWork<T>(
     uow = new UnitOfWork(trx, scope.tenantId, scope.principal, bus);
     const value = await work(uow);
     await writeOutboxAndAudit(trx, uow.events);
+    if (changesAccess(uow.events)) await notifyAccessChange(trx, scope.tenantId);
     return value;
   });
+  // Cached principals may predate this change: forget them before anyone hears of it.
+  if (changesAccess(uow.events)) accessChanged();
   bus.publish(uow.events);
   afterCommit?.(uow.events);
   return result;
 }
 
+/** Keys, users, roles and sessions announce their changes as `access.*` events. */
+function changesAccess(events: PendingEvent[]): boolean {
+  return events.some((e) => e.name.startsWith('access.'));
+}
+
+/*
+ * One statement per table whatever the number of events: each column travels as one array
+ * parameter and `unnest` turns the arrays back into rows. A bulk import's 5,000 events cost
+ * two statements with 15 parameters rather than 65,000 bound values PostgreSQL must parse.
+ */
 async function writeOutboxAndAudit(trx: Knex.Transaction, events: PendingEvent[]): Promise<void> {
   for (const batch of chunk(events, ROWS_PER_INSERT)) {
-    await trx('rapport_outbox').insert(
-      batch.map((e) => ({
-        id: e.meta.id,
-        tenant_id: e.meta.tenantId,
-        name: e.name,
-        payload: JSON.stringify(e.payload),
-        meta: JSON.stringify(e.meta),
-        occurred_at: e.meta.occurredAt,
-      })),
+    await trx.raw(
+      `insert into rapport_outbox (id, tenant_id, name, payload, meta, occurred_at)
+       select id, tenant_id, name, payload::jsonb, meta::jsonb, occurred_at
+       from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::timestamptz[]) as e(id, tenant_id, name, payload, meta, occurred_at)`,
+      [
+        batch.map((e) => e.meta.id),
+        batch.map((e) => e.meta.tenantId),
+        batch.map((e) => e.name),
+        batch.map((e) => JSON.stringify(e.payload)),
+        batch.map((e) => JSON.stringify(e.meta)),
+        batch.map((e) => e.meta.occurredAt),
+      ] as unknown as Knex.RawBinding[],
     );
-    await trx('rapport_audit').insert(
-      batch.map((e) => ({
-        id: newId(),
-        tenant_id: e.meta.tenantId,
-        event_id: e.meta.id,
-        action: e.name,
-        record_type: e.subject?.type ?? null,
-        record_id: e.subject?.id ?? null,
-        actor_kind: e.meta.actor?.kind ?? 'system',
-        actor_id: e.meta.actor?.id ?? null,
-        at: e.meta.occurredAt,
-      })),
+    await trx.raw(
+      `insert into rapport_audit (id, tenant_id, event_id, action, record_type, record_id, actor_kind, actor_id, at)
+       select * from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::timestamptz[])`,
+      [
+        batch.map(() => newId()),
+        batch.map((e) => e.meta.tenantId),
+        batch.map((e) => e.meta.id),
+        batch.map((e) => e.name),
+        batch.map((e) => e.subject?.type ?? null),
+        batch.map((e) => e.subject?.id ?? null),
+        batch.map((e) => e.meta.actor?.kind ?? 'system'),
+        batch.map((e) => e.meta.actor?.id ?? null),
+        batch.map((e) => e.meta.occurredAt),
+      ] as unknown as Knex.RawBinding[],
     );
   }
 }

@@ -56,8 +56,8 @@ export class InteractionService {
       relationshipIds.size === 0 ? [] : (await this.relationships.visible(uow).whereIn('r.id', [...relationshipIds]).select('r.id')).map((r: { id: string }) => r.id),
     );
     const now = new Date();
-    const rows: Array<InteractionRow & { tenant_id: string }> = [];
-    const participantRows: Array<{ tenant_id: string; interaction_id: string; party_id: string; role: string; occurred_at: Date }> = [];
+    const rows: InteractionRow[] = [];
+    const participantRows: Array<{ interaction_id: string; party_id: string; role: string; occurred_at: Date }> = [];
     const out: Interaction[] = [];
     inputs.forEach((input) => {
       const type = this.requireType(input.type);
@@ -82,13 +82,43 @@ export class InteractionService {
         version: 1,
         created_at: now,
       };
-      rows.push({ ...row, tenant_id: uow.tenantId, attributes: JSON.stringify(row.attributes) as never });
-      for (const p of participants) participantRows.push({ tenant_id: uow.tenantId, interaction_id: row.id, party_id: p.partyId, role: p.role, occurred_at: occurredAt });
+      rows.push(row);
+      for (const p of participants) participantRows.push({ interaction_id: row.id, party_id: p.partyId, role: p.role, occurred_at: occurredAt });
       out.push(toInteraction(row, participants));
     });
-    const size = 4000;
-    for (let i = 0; i < rows.length; i += size) await uow.trx('rapport_interactions').insert(rows.slice(i, i + size));
-    for (let i = 0; i < participantRows.length; i += size * 2) await uow.trx('rapport_interaction_participants').insert(participantRows.slice(i, i + size * 2));
+    // One array parameter per column, turned back into rows by unnest: a batch of thousands
+    // is one short statement for PostgreSQL to parse, not tens of thousands of bound values.
+    const size = 5000;
+    for (let i = 0; i < rows.length; i += size) {
+      const slice = rows.slice(i, i + size);
+      await uow.trx.raw(
+        `insert into rapport_interactions (tenant_id, id, type, occurred_at, channel, direction, subject, summary, attributes, relationship_id, version, created_at)
+         select ?::uuid, id, type, occurred_at, channel, direction, subject, summary, attributes::jsonb, relationship_id, 1, ?::timestamptz
+         from unnest(?::uuid[], ?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::uuid[])
+           as r(id, type, occurred_at, channel, direction, subject, summary, attributes, relationship_id)`,
+        [
+          uow.tenantId,
+          now.toISOString(),
+          slice.map((r) => r.id),
+          slice.map((r) => r.type),
+          slice.map((r) => r.occurred_at.toISOString()),
+          slice.map((r) => r.channel),
+          slice.map((r) => r.direction),
+          slice.map((r) => r.subject),
+          slice.map((r) => r.summary),
+          slice.map((r) => JSON.stringify(r.attributes)),
+          slice.map((r) => r.relationship_id),
+        ] as unknown as Knex.RawBinding[],
+      );
+    }
+    for (let i = 0; i < participantRows.length; i += size * 2) {
+      const slice = participantRows.slice(i, i + size * 2);
+      await uow.trx.raw(
+        `insert into rapport_interaction_participants (tenant_id, interaction_id, party_id, role, occurred_at)
+         select ?::uuid, * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::timestamptz[])`,
+        [uow.tenantId, slice.map((p) => p.interaction_id), slice.map((p) => p.party_id), slice.map((p) => p.role), slice.map((p) => p.occurred_at.toISOString())],
+      );
+    }
     return out;
   }
 

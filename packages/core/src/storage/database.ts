@@ -3,6 +3,7 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { DataDirLock } from './lock.js';
+import { stopPrincipalCache } from '../access/principal-cache.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -53,7 +54,15 @@ function openPostgres(config: DatabaseConfig): Database {
     pool: { min: config.pool?.min ?? 0, max: config.pool?.max ?? 10 },
     searchPath: config.schema ? [config.schema, 'public'] : undefined,
   });
-  return { knex, kind: 'postgres', close: () => knex.destroy() };
+  return {
+    knex,
+    kind: 'postgres',
+    async close() {
+      // The principal cache's listening connection is outside the pool.
+      await stopPrincipalCache(knex);
+      await knex.destroy();
+    },
+  };
 }
 
 function openPglite(config: DatabaseConfig): Database {
@@ -75,15 +84,30 @@ function openPglite(config: DatabaseConfig): Database {
     lock?.release();
     throw error;
   }
+  // knex-pglite opens its PGlite when the client is made, but closes it only through a pooled
+  // connection: a handle that never ran a query would leave it opening (and writing to the
+  // data directory) after close().
+  const owned = config.pglite === undefined ? (knex.client as { pglite?: OwnedPglite }).pglite : undefined;
   return {
     knex,
     kind: 'pglite',
     async close() {
       try {
+        await stopPrincipalCache(knex);
         await knex.destroy();
+        if (owned && !owned.closed) {
+          await owned.waitReady.catch(() => undefined);
+          if (!owned.closed) await owned.close();
+        }
       } finally {
         lock?.release();
       }
     },
   };
+}
+
+interface OwnedPglite {
+  readonly closed: boolean;
+  readonly waitReady: Promise<void>;
+  close(): Promise<void>;
 }

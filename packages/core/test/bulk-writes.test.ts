@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '@rapport/testing';
+
+/*
+ * Multi-row writes travel as one array parameter per column (unnest): interactions, their
+ * participants, the outbox and the audit log. Values that array literals must escape
+ * (quotes, commas, braces, backslashes, the word NULL, real nulls) come back unchanged.
+ */
+const AWKWARD = ['a "quoted", {braced} value', 'back\\slash \\" and \\\\', 'NULL', '', 'ünïcødé ✓ 日本', "it's\ttabbed\nand new-lined"];
+
+describe('bulk writes through unnest', () => {
+  let t: TestApp;
+  let partyId: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    partyId = (await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Ada' })).body.id;
+  });
+  afterAll(() => t?.close());
+
+  it('stores awkward strings, nulls and times exactly, with their participants, outbox and audit rows', async () => {
+    const occurredAt = '2024-05-01T14:30:00.123Z';
+    const created = await t.app.transaction(async (uow) => {
+      const interactions = await t.app.services.interactions.insertMany(
+        uow,
+        AWKWARD.map((text, i) => ({
+          type: 'note',
+          occurredAt,
+          subject: text === '' ? undefined : text,
+          summary: i % 2 ? text : undefined,
+          attributes: {},
+          participants: [{ partyId, role: 'participant' }],
+        })),
+      );
+      // An event of our own carries the awkward strings through the outbox's jsonb columns.
+      for (const interaction of interactions) uow.emit('bulk.test.noted', { interactionId: interaction.id, note: AWKWARD }, { type: 'interaction', id: interaction.id });
+      return interactions;
+    });
+    expect(created).toHaveLength(AWKWARD.length);
+
+    const rows = await t.app.knex('rapport_interactions').whereIn('id', created.map((c) => c.id)).select('id', 'subject', 'summary', 'occurred_at', 'tenant_id');
+    const byId = new Map(rows.map((r: any) => [r.id, r]));
+    AWKWARD.forEach((text, i) => {
+      const row: any = byId.get(created[i].id);
+      expect(row.subject).toBe(text === '' ? null : text);
+      expect(row.summary).toBe(i % 2 ? text : null);
+      expect(new Date(row.occurred_at).toISOString()).toBe(occurredAt);
+      expect(row.tenant_id).toBe(t.tenantId);
+    });
+
+    const participants = await t.app.knex('rapport_interaction_participants').whereIn('interaction_id', created.map((c) => c.id)).select('party_id', 'role', 'occurred_at');
+    expect(participants).toHaveLength(AWKWARD.length);
+    for (const p of participants) expect({ ...p, occurred_at: new Date(p.occurred_at).toISOString() }).toEqual({ party_id: partyId, role: 'participant', occurred_at: occurredAt });
+
+    const outbox = (await t.outbox({ name: 'bulk.test.noted' })).filter((e) => created.some((c) => c.id === e.payload.interactionId));
+    expect(outbox).toHaveLength(AWKWARD.length);
+    for (const event of outbox) expect(event.payload.note).toEqual(AWKWARD);
+
+    const audit = await t.app.knex('rapport_audit').whereIn('record_id', created.map((c) => c.id)).select('action', 'record_type', 'actor_kind', 'actor_id');
+    expect(audit).toHaveLength(AWKWARD.length);
+    for (const row of audit) expect(row).toEqual({ action: 'bulk.test.noted', record_type: 'interaction', actor_kind: 'system', actor_id: null });
+
+    // Read back through the API too: the timeline sees them.
+    const timeline = await t.admin.get(`/api/v1/parties/${partyId}/timeline?limit=50`);
+    expect(timeline.status).toBe(200);
+    expect(timeline.body.data.map((i: any) => i.subject)).toEqual(expect.arrayContaining(AWKWARD.filter((s) => s !== '')));
+  });
+
+  it('writes nothing when the batch fails', async () => {
+    const before = await t.app.knex('rapport_interactions').count({ n: '*' }).first();
+    await expect(
+      t.app.transaction((uow) =>
+        t.app.services.interactions.insertMany(uow, [
+          { type: 'note', subject: 'fine', attributes: {}, participants: [{ partyId, role: 'participant' }] },
+          { type: 'note', subject: 'nobody', attributes: {}, participants: [{ partyId: '0190c9a4-0000-7000-8000-00000000dead', role: 'participant' }] },
+        ] as never),
+      ),
+    ).rejects.toThrow();
+    expect(await t.app.knex('rapport_interactions').count({ n: '*' }).first()).toEqual(before);
+  });
+});
