@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { PluginApi } from '@rapport/core';
 import { PARTNER_KINDS } from './types.js';
 import { PARTNER_TYPE, STAFF_TYPE, SUPPLIER_TYPE, portalParties } from './services/portal.js';
+import { documentScope } from './services/documents.js';
 
 /** Relationship types, interaction types, indicators and permissions of the plugin. */
 export function declareModel(api: PluginApi): void {
@@ -27,6 +28,8 @@ export function declareModel(api: PluginApi): void {
       kind: z.enum(PARTNER_KINDS),
       program: z.string().trim().min(1).max(100).optional(),
       tier: z.string().trim().min(1).max(100).optional(),
+      /** Territories the partner covers; lead rules with a territory match on them. */
+      territories: z.array(z.string().trim().min(1).max(100)).max(100).optional(),
       applicationNote: z.string().max(5000).optional(),
     }),
   });
@@ -76,6 +79,18 @@ export function declareModel(api: PluginApi): void {
       reason: z.string().max(2000).optional(),
     }),
   });
+  api.interactionTypes.define({
+    key: 'prm.lead',
+    title: 'Lead offer step',
+    participantRoles: ['partner', 'principal'],
+    attributes: z.strictObject({ leadId: z.uuid(), offerId: z.uuid(), step: z.enum(['offered', 'accepted', 'declined', 'expired']), reason: z.string().max(2000).optional() }),
+  });
+  api.interactionTypes.define({
+    key: 'prm.certification',
+    title: 'Course completed by a partner staff member',
+    participantRoles: ['staff', 'partner'],
+    attributes: z.strictObject({ certificationId: z.uuid(), courseId: z.uuid() }),
+  });
   api.interactionTypes.define({ key: 'prm.onboarding', title: 'Partner or supplier onboarding step', participantRoles: ['partner', 'principal', 'supplier', 'buyer'] });
   const money = z.number().finite();
   api.interactionTypes.define({
@@ -112,7 +127,13 @@ export function declareModel(api: PluginApi): void {
   // Quantitative and qualitative, in both directions: the partner rates the firm too.
   api.indicators.define({ key: 'prm.partner-health', title: 'Partner health', subject: 'relationship', kind: 'quantitative', unit: 'score', scale: { min: 0, max: 100 }, aggregate: 'last' });
   api.indicators.define({ key: 'prm.registration-approval-rate', title: 'Deal registrations approved', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
-  api.indicators.define({ key: 'prm.partner-sourced-revenue', title: 'Partner-sourced revenue', subject: 'relationship', kind: 'quantitative', unit: 'currency', aggregate: 'sum' });
+  // Mutual-benefit scorecard and tier evaluations (rolling figures over the last 365 days, hence `last`).
+  api.indicators.define({ key: 'prm.partner-sourced-revenue', title: 'Partner-sourced revenue, last 365 days', subject: 'relationship', kind: 'quantitative', unit: 'currency', aggregate: 'last' });
+  api.indicators.define({ key: 'prm.partner-earnings', title: 'Margin and rebates earned by the partner, last 365 days', subject: 'relationship', kind: 'quantitative', unit: 'currency', aggregate: 'last' });
+  api.indicators.define({ key: 'prm.mdf-used', title: 'MDF claimed by the partner, last 365 days', subject: 'relationship', kind: 'quantitative', unit: 'currency', aggregate: 'last' });
+  api.indicators.define({ key: 'prm.registration-decision-days', title: 'Mean days to decide a deal registration', subject: 'relationship', kind: 'quantitative', unit: 'days', aggregate: 'last' });
+  api.indicators.define({ key: 'prm.lead-acceptance-rate', title: 'Lead offers accepted', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
+  api.indicators.define({ key: 'prm.tier-standing', title: 'Tier the partner qualifies for (rank, 0 = none)', subject: 'relationship', kind: 'quantitative', unit: 'rank', scale: { min: 0, max: 20 }, aggregate: 'last' });
   api.indicators.define({ key: 'prm.on-time-delivery', title: 'On-time delivery', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
   api.indicators.define({ key: 'prm.quality', title: 'Quality (accepted share)', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
   api.indicators.define({ key: 'prm.price-variance', title: 'Price variance against the order', subject: 'relationship', kind: 'quantitative', unit: '%', aggregate: 'last' });
@@ -130,6 +151,15 @@ export function declareModel(api: PluginApi): void {
   api.permissions.define({ key: 'prm.mdf:read', description: 'Read MDF budgets and requests (a partner: its program and its requests)' });
   api.permissions.define({ key: 'prm.mdf:write', description: 'Request and claim MDF (a partner: its own)' });
   api.permissions.define({ key: 'prm.mdf:decide', description: 'Create budgets, approve, reject and pay MDF (never a portal principal)' });
+  api.permissions.define({ key: 'prm.leads:read', description: 'Read leads and lead offers (a partner: the offers made to it) and the distribution rules' });
+  api.permissions.define({ key: 'prm.leads:write', description: 'Accept or decline lead offers (a partner: its own)' });
+  api.permissions.define({ key: 'prm.leads:manage', description: 'Create and distribute leads, define distribution rules (never a portal principal)' });
+  api.permissions.define({ key: 'prm.training:read', description: 'Read courses and certifications (a partner: its staff’s)' });
+  api.permissions.define({ key: 'prm.training:write', description: 'Define courses and record completions (never a portal principal)' });
+  api.permissions.define({ key: 'prm.plans:read', description: 'Read joint business plans (a partner: its own)' });
+  api.permissions.define({ key: 'prm.plans:write', description: 'Start and edit joint business plans (a partner: its own)' });
+  api.permissions.define({ key: 'prm.documents:read', description: 'Read the shared information base (a partner: what its program and tier allow)' });
+  api.permissions.define({ key: 'prm.documents:write', description: 'Share documents and links (a partner: its own contributions)' });
   api.permissions.define({ key: 'prm.registrations:decide', description: 'Approve, reject and expire deal registrations (never granted to a portal principal)' });
 }
 
@@ -159,6 +189,20 @@ export function declareScopes(api: PluginApi): void {
           .whereIn('r.to_party_id', portalParties(db, tenantId, partyId)),
       ),
   );
+  api.recordScopes.define('prm.lead-offers', ({ db, tenantId, partyId }) =>
+    db('prm_lead_offers').select('id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
+  );
+  // A partner sees the leads offered to it (and, inside them, only its own offers).
+  api.recordScopes.define('prm.leads', ({ db, tenantId, partyId }) =>
+    db('prm_lead_offers').select('lead_id as id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
+  );
+  api.recordScopes.define('prm.certifications', ({ db, tenantId, partyId }) =>
+    db('prm_certifications').select('id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
+  );
+  api.recordScopes.define('prm.plans', ({ db, tenantId, partyId }) =>
+    db('prm_plans').select('id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
+  );
+  api.recordScopes.define('prm.documents', ({ db, tenantId, partyId }) => documentScope(db, tenantId, partyId));
   api.recordScopes.define('prm.purchase-orders', ({ db, tenantId, partyId }) =>
     db('prm_purchase_orders').select('id').where('tenant_id', tenantId).whereIn('supplier_id', portalParties(db, tenantId, partyId)),
   );
@@ -184,6 +228,17 @@ export function declareScopes(api: PluginApi): void {
           .where((p) => p.where('r.type', PARTNER_TYPE).whereIn('r.to_party_id', portalParties(db, tenantId, partyId)))
           .orWhere((s) => s.where('r.type', SUPPLIER_TYPE).whereIn('r.from_party_id', portalParties(db, tenantId, partyId))),
       ),
+  );
+  // …the observations on those relationships (scorecards and tier standings, both ways)…
+  api.recordScopes.extend('observations', ({ db, tenantId, partyId }) =>
+    db('rapport_observations as o')
+      .select('o.id')
+      .join('rapport_relationships as r', function () {
+        this.on('r.tenant_id', 'o.tenant_id').andOn('r.id', 'o.subject_id');
+      })
+      .where({ 'o.tenant_id': tenantId, 'o.subject_type': 'relationship' })
+      .whereIn('r.type', [PARTNER_TYPE, SUPPLIER_TYPE])
+      .where((w) => w.whereIn('r.to_party_id', portalParties(db, tenantId, partyId)).orWhereIn('r.from_party_id', portalParties(db, tenantId, partyId))),
   );
   // …and the PRM steps its organization took part in (registrations, RFQs, POs).
   api.recordScopes.extend('interactions', ({ db, tenantId, partyId }) =>

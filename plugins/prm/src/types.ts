@@ -3,6 +3,10 @@ import type { Rfq, Quote } from './services/rfqs.js';
 import type { PurchaseOrder, Delivery } from './services/orders.js';
 import type { MdfBudget, MdfRequest } from './services/mdf.js';
 import type { Program } from './services/programs.js';
+import type { Course, Certification } from './services/training.js';
+import type { Plan } from './services/plans.js';
+import type { SharedDocument } from './services/documents.js';
+import type { Lead, LeadOffer, LeadOfferWithLead, LeadRule } from './services/leads.js';
 
 /** How the plugin is configured by the system that installs it (`createPrmPlugin(options)`). */
 export interface PrmOptions {
@@ -14,6 +18,10 @@ export interface PrmOptions {
   firstToFile?: boolean;
   /** Weights of the supplier scorecard (any non-negative numbers; normalized). */
   scorecardWeights?: Partial<ScorecardWeights>;
+  /** Hours a partner has to accept or decline a lead offer, unless the lead says otherwise. Default 48. */
+  leadResponseHours?: number;
+  /** How often the expiry sweep (registrations' protection, lead-offer deadlines) runs. Default 5 minutes. */
+  sweepIntervalMs?: number;
 }
 
 export interface ScorecardWeights {
@@ -27,6 +35,8 @@ export interface ResolvedPrmOptions {
   protectionDays: number;
   firstToFile: boolean;
   scorecardWeights: ScorecardWeights;
+  leadResponseHours: number;
+  sweepIntervalMs: number;
 }
 
 export const PARTNER_KINDS = ['reseller', 'referral', 'distributor', 'technology'] as const;
@@ -35,10 +45,15 @@ export type PartnerKind = (typeof PARTNER_KINDS)[number];
 export const REGISTRATION_STATUSES = ['submitted', 'approved', 'rejected', 'expired'] as const;
 export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number];
 
-export type ConflictKind = 'registration' | 'existing-customer';
+/** PRM's own kinds; a plugin's `prm.registration.conflicts` filter adds its own `reason` as the kind. */
+export type ConflictKind = 'registration' | 'existing-customer' | (string & {});
 
 export interface RegistrationConflict {
   kind: ConflictKind;
+  /** Set for conflicts another plugin reported: its explanation, shown to the partner and the reviewer. */
+  message?: string;
+  /** The other plugin's record the conflict is about (a CRM deal, say); the firm only. */
+  recordId?: string;
   /** The other registration or the existing customer party; shown only to the principal side,
    *  never to a partner (it would reveal another partner's pipeline). */
   registrationId?: string;
@@ -77,6 +92,16 @@ declare module '@rapport/core' {
      * filter (no CRM), `dealId` stays null and nothing else changes. A VetoError refuses the approval.
      */
     'prm.registration.convert': { registration: Registration; dealId: string | null };
+    /**
+     * Runs inside the submission's transaction, before the registration is stored. Another
+     * plugin (CRM: an open direct deal with that customer) appends to `conflicts`; each one is
+     * stored on the registration like PRM's own (kind = `reason`) and shown to the partner and
+     * the reviewer. `conflicts` starts empty: PRM's own are detected apart and cannot be removed.
+     */
+    'prm.registration.conflicts': {
+      registration: { customerPartyId: string | null; customerName: string; customerDomain: string | null; partnerPartyId: string };
+      conflicts: Array<{ reason: string; message: string; recordId?: string }>;
+    };
   }
   interface HookMap {
     'prm.registration.submitted': { registration: Registration };
@@ -95,7 +120,21 @@ declare module '@rapport/core' {
     'prm.mdf.rejected': { request: MdfRequest };
     'prm.mdf.claimed': { request: MdfRequest };
     'prm.mdf.paid': { request: MdfRequest };
+    'prm.lead-rule.created': { rule: LeadRule };
+    'prm.lead.created': { lead: Lead };
+    'prm.lead.offered': { offer: LeadOffer };
+    'prm.lead.accepted': { offer: LeadOfferWithLead };
+    'prm.lead.declined': { offer: LeadOfferWithLead };
+    'prm.lead.offer-expired': { offer: LeadOffer };
+    'prm.lead.unassigned': { leadId: string };
+    'prm.course.created': { course: Course };
+    'prm.certification.recorded': { certification: Certification };
+    'prm.plan.created': { plan: Plan };
+    'prm.plan.updated': { plan: Plan };
+    'prm.plan.item-updated': { planId: string; itemId: string };
+    'prm.document.created': { document: SharedDocument };
   }
 }
 
+export type { Lead, LeadOffer, LeadOfferWithLead, LeadRule, Course, Certification, Plan, SharedDocument };
 export type { Interaction, Relationship, Rfq, Quote, PurchaseOrder, Delivery, MdfBudget, MdfRequest };

@@ -78,9 +78,7 @@ describe('MDF', () => {
       expect(res.status, `${route}: ${res.text}`).toBe(/approve|reject|pay/.test(route) ? 403 : 404);
     }
     expectStatus(await a.client.post('/api/v1/prm/mdf/requests', { budgetId, partnerId: b.id, activity: 'x', amount: 1 }), 404);
-    // Every PRM route with an id is walked by one of the isolation tests.
-    const all = t.app.http.routes().filter((r) => r.owner === 'prm' && r.fullPath.includes('/:'));
-    expect(all.every((r) => /^\/api\/v1\/prm\/(registrations|mdf|rfqs|purchase-orders|suppliers|partners)\//.test(r.fullPath))).toBe(true);
+    // isolation.test.ts walks every PRM route, MDF included, with another partner's ids.
 
     for (const body of [
       { budgetId, partnerId: a.id, activity: 'x', amount: 0 },

@@ -196,8 +196,8 @@ describe('portal isolation', () => {
       'GET /api/v1/prm/partners/:partnerId/tier': () => a.client.get(`/api/v1/prm/partners/${b.id}/tier`),
     };
     // A guard: a new PRM route with an id fails here until it is walked above.
-    // (supply.test.ts walks the others.)
-    const withIds = t.app.http.routes().filter((r) => r.owner === 'prm' && r.fullPath.includes('/:') && /^\/api\/v1\/prm\/(registrations|partners)\//.test(r.fullPath)).map((r) => `${r.method.toUpperCase()} ${r.fullPath}`);
+    // (supply.test.ts walks the buy side; isolation.test.ts walks every PRM route.)
+    const withIds = t.app.http.routes().filter((r) => r.owner === 'prm' && r.fullPath.includes('/:') && /^\/api\/v1\/prm\/(registrations\/|partners\/:partnerId\/tier$)/.test(r.fullPath)).map((r) => `${r.method.toUpperCase()} ${r.fullPath}`);
     expect(withIds.sort()).toEqual(Object.keys(byPath).sort());
     for (const [route, call] of Object.entries(byPath)) {
       const res = await call();
@@ -252,7 +252,7 @@ describe('programs and tiers', () => {
       program: 'Resell',
       currentTier: 'silver',
       qualifiedTier: 'silver',
-      metrics: { partnerSourcedRevenue: revenue, approvedRegistrations: won.length, registrationApprovalRate: rate },
+      metrics: { partnerSourcedRevenue: revenue, approvedRegistrations: won.length, registrationApprovalRate: rate, certifiedStaff: 0 },
       nextTier: 'gold',
       gap: { partnerSourcedRevenue: Math.max(0, 500_000 - revenue), approvedRegistrations: Math.max(0, 5 - won.length), registrationApprovalRate: Math.max(0, 80 - rate) },
     });

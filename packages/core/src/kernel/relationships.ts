@@ -47,11 +47,38 @@ export class RelationshipService {
 
   async create(uow: UnitOfWork, input: RelationshipCreateInput): Promise<Relationship> {
     const { input: data } = await uow.filter('relationship.create', { input: structuredClone(input) });
+    const ends = await this.parties.requireLive(uow, [data.fromPartyId, data.toPartyId], 'partyId');
+    const row = this.newRow(uow, data, ends, new Date());
+    await uow.trx('rapport_relationships').insert(toInsert(uow, row));
+    const relationship = toRelationship(row);
+    uow.emit('relationship.created', { relationship }, { type: 'relationship', id: relationship.id });
+    return relationship;
+  }
+
+  /**
+   * Inserts relationships in multi-row statements, with the same checks as `create` (type,
+   * status, party kinds, validity, typed attributes, the caller's scope, live parties: one
+   * query for all ends). For bulk paths such as a plugin's importer, which runs the
+   * `relationship.create` filter per row itself and emits one `relationship.created` per
+   * relationship. The first invalid input throws and nothing is inserted.
+   */
+  async insertMany(uow: UnitOfWork, inputs: RelationshipCreateInput[], now = new Date()): Promise<Relationship[]> {
+    if (inputs.length === 0) return [];
+    const ends = await this.parties.requireLive(uow, [...new Set(inputs.flatMap((i) => [i.fromPartyId, i.toPartyId]))], 'partyId');
+    const rows = inputs.map((data) => this.newRow(uow, data, ends, now));
+    const size = 4000; // 14 columns per row: far below PostgreSQL's 65,535 bind parameters
+    for (let i = 0; i < rows.length; i += size) {
+      await uow.trx('rapport_relationships').insert(rows.slice(i, i + size).map((row) => toInsert(uow, row)));
+    }
+    return rows.map(toRelationship);
+  }
+
+  /** Checks one input against its type, its ends and the caller's scope; returns the row to insert. */
+  private newRow(uow: UnitOfWork, data: RelationshipCreateInput, ends: Map<string, { kind: string }>, now: Date): RelationshipRow {
     const type = this.requireType(data.type);
     if (data.fromPartyId === data.toPartyId) {
       throw new ValidationError('A relationship needs two different parties', [{ path: 'toPartyId', message: 'same as fromPartyId' }]);
     }
-    const ends = await this.parties.requireLive(uow, [data.fromPartyId, data.toPartyId], 'partyId');
     checkKind(type, 'from', ends.get(data.fromPartyId)!.kind);
     checkKind(type, 'to', ends.get(data.toPartyId)!.kind);
     // A scoped principal may only create relationships it is itself part of.
@@ -63,8 +90,7 @@ export class RelationshipService {
     const status = data.status ?? statuses[0];
     if (!statuses.includes(status)) throw invalidStatus(type, status);
     checkValidity(data.validFrom ?? null, data.validTo ?? null);
-    const now = new Date();
-    const row: RelationshipRow = {
+    return {
       id: newId(),
       type: type.key,
       from_party_id: data.fromPartyId,
@@ -79,10 +105,6 @@ export class RelationshipService {
       created_at: now,
       updated_at: now,
     };
-    await uow.trx('rapport_relationships').insert({ ...row, tenant_id: uow.tenantId, attributes: JSON.stringify(row.attributes) });
-    const relationship = toRelationship(row);
-    uow.emit('relationship.created', { relationship }, { type: 'relationship', id: relationship.id });
-    return relationship;
   }
 
   async get(ctx: QueryContext, id: string): Promise<Relationship> {
@@ -200,4 +222,8 @@ function checkValidity(from: string | null, to: string | null): void {
 
 function invalidStatus(type: RelationshipTypeDefinition, status: string): ValidationError {
   return new ValidationError(`${type.key}: unknown status "${status}"`, [{ path: 'status', message: `one of ${statusesOf(type).join(', ')}` }]);
+}
+
+function toInsert(uow: UnitOfWork, row: RelationshipRow) {
+  return { ...row, tenant_id: uow.tenantId, attributes: JSON.stringify(row.attributes) };
 }

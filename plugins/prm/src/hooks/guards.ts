@@ -22,8 +22,8 @@ export function declareGuards(api: PluginApi): void {
         throw new VetoError(`prm: a ${input.type} relationship opened from the portal starts as "${first}"`, { status: 403, code: 'forbidden' });
       }
       const attributes = input.attributes ?? {};
-      if ('tier' in attributes || 'program' in attributes) {
-        throw new VetoError('prm: the program and tier of a partnership are set by the principal', { status: 403, code: 'forbidden' });
+      if ('tier' in attributes || 'program' in attributes || 'territories' in attributes) {
+        throw new VetoError('prm: the program, tier and territories of a partnership are set by the principal', { status: 403, code: 'forbidden' });
       }
     }
   });

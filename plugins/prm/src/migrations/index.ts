@@ -187,4 +187,179 @@ export const prmMigrations: Migration[] = [
       }),
     down: (knex) => knex.schema.alterTable('prm_registrations', (t) => t.dropColumn('deal_id')),
   },
+  {
+    name: '0006_leads',
+    up: async (knex) => {
+      await knex.schema.createTable('prm_lead_rules', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('name').notNullable();
+        /** null: any territory; else the lead's territory must equal it and be one of the partnership's territories. */
+        t.text('territory');
+        /** null: any tier; else a JSON array of tier names. */
+        t.jsonb('tiers');
+        /** null: any kind; else a JSON array of partner kinds. */
+        t.jsonb('kinds');
+        t.integer('weight').notNullable();
+        t.boolean('active').notNullable().defaultTo(true);
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'id']);
+      });
+      await knex.schema.createTable('prm_leads', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('customer_name').notNullable();
+        t.text('customer_domain');
+        t.text('contact_name');
+        t.text('contact_email');
+        t.text('territory');
+        t.decimal('value', 18, 2);
+        t.text('currency');
+        t.text('description');
+        /** open (waiting for an offer), offered, accepted, unassigned (no eligible partner left), withdrawn. */
+        t.text('status').notNullable();
+        t.integer('response_hours').notNullable();
+        t.uuid('accepted_partner_id');
+        t.integer('version').notNullable().defaultTo(1);
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'created_at', 'id']);
+      });
+      await knex.schema.createTable('prm_lead_offers', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('lead_id').notNullable();
+        t.uuid('partner_id').notNullable();
+        t.uuid('relationship_id').notNullable();
+        t.uuid('rule_id').notNullable();
+        /** offered, accepted, declined, expired, withdrawn. */
+        t.text('status').notNullable();
+        t.timestamp('offered_at', { useTz: true }).notNullable();
+        t.timestamp('respond_by', { useTz: true }).notNullable();
+        t.timestamp('responded_at', { useTz: true });
+        t.text('decline_reason');
+        t.primary(['tenant_id', 'id']);
+        // A partner is offered a lead at most once: once declined (or let expire) it never comes back.
+        t.unique(['tenant_id', 'lead_id', 'partner_id']);
+        t.index(['tenant_id', 'partner_id', 'offered_at']);
+        t.index(['tenant_id', 'status', 'respond_by']);
+      });
+    },
+    down: async (knex) => {
+      for (const table of ['prm_lead_offers', 'prm_leads', 'prm_lead_rules']) await knex.schema.dropTable(table);
+    },
+  },
+  {
+    name: '0007_training',
+    up: async (knex) => {
+      await knex.schema.createTable('prm_courses', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('title').notNullable();
+        t.text('description');
+        /** null: a certification from this course never expires. */
+        t.integer('validity_days');
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'id']);
+        t.unique(['tenant_id', 'title']);
+      });
+      await knex.schema.createTable('prm_certifications', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('course_id').notNullable();
+        t.uuid('person_id').notNullable();
+        /** The organization the person was staff of when certified. */
+        t.uuid('partner_id').notNullable();
+        t.timestamp('completed_at', { useTz: true }).notNullable();
+        t.timestamp('expires_at', { useTz: true });
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'partner_id', 'completed_at']);
+        t.index(['tenant_id', 'person_id']);
+      });
+    },
+    down: async (knex) => {
+      await knex.schema.dropTable('prm_certifications');
+      await knex.schema.dropTable('prm_courses');
+    },
+  },
+  {
+    name: '0008_plans_and_documents',
+    up: async (knex) => {
+      await knex.schema.createTable('prm_plans', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('partner_id').notNullable();
+        t.uuid('relationship_id').notNullable();
+        t.text('title').notNullable();
+        t.text('period').notNullable();
+        t.text('status').notNullable();
+        t.integer('version').notNullable().defaultTo(1);
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'partner_id', 'created_at']);
+        t.index(['tenant_id', 'created_at', 'id']);
+      });
+      await knex.schema.createTable('prm_plan_items', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('plan_id').notNullable();
+        /** goal or milestone. */
+        t.text('kind').notNullable();
+        t.text('title').notNullable();
+        t.decimal('target', 18, 2);
+        t.decimal('actual', 18, 2);
+        t.text('unit');
+        t.text('due_date');
+        t.text('status').notNullable();
+        t.integer('version').notNullable().defaultTo(1);
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'plan_id']);
+      });
+      /** Every edit of a plan or of one of its items: who (principal, party, side), what changed, when. */
+      await knex.schema.createTable('prm_plan_edits', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('plan_id').notNullable();
+        t.uuid('item_id');
+        t.text('action').notNullable();
+        t.jsonb('changes').notNullable();
+        t.text('principal_kind').notNullable();
+        t.uuid('principal_id').notNullable();
+        t.uuid('party_id');
+        t.text('side').notNullable();
+        t.timestamp('at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'plan_id', 'at']);
+      });
+      await knex.schema.createTable('prm_documents', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('title').notNullable();
+        t.text('description');
+        t.text('url');
+        t.text('content');
+        /** null: every program; else only partners of that program. */
+        t.text('program');
+        /** null: every tier; else a JSON array of tier names. */
+        t.jsonb('tiers');
+        /** null: the firm's; else the partner organization that contributed it. */
+        t.uuid('contributor_id');
+        /** For a contribution: also visible to the other partners (the contributor's choice). */
+        t.boolean('shared_with_partners').notNullable().defaultTo(false);
+        t.timestamp('archived_at', { useTz: true });
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'created_at', 'id']);
+        t.index(['tenant_id', 'contributor_id']);
+      });
+    },
+    down: async (knex) => {
+      for (const table of ['prm_documents', 'prm_plan_edits', 'prm_plan_items', 'prm_plans']) await knex.schema.dropTable(table);
+    },
+  },
 ];

@@ -17,7 +17,14 @@ export const registrationSchema = z.object({
   notes: z.string().nullable(),
   status: z.enum(REGISTRATION_STATUSES),
   conflicts: z.array(
-    z.object({ kind: z.enum(['registration', 'existing-customer']), registrationId: z.uuid().optional(), partyId: z.uuid().optional(), filedAt: z.string().optional() }),
+    z.object({
+      kind: z.string().describe("'registration', 'existing-customer', or the reason another plugin reported"),
+      message: z.string().optional(),
+      recordId: z.string().optional(),
+      registrationId: z.uuid().optional(),
+      partyId: z.uuid().optional(),
+      filedAt: z.string().optional(),
+    }),
   ),
   decisionReason: z.string().nullable(),
   decidedAt: z.string().nullable(),

@@ -1,14 +1,17 @@
 import { ConflictError, ForbiddenError, newId, type QueryContext, type Rapport, type UnitOfWork } from '@rapport/core';
 import { PARTNER_TYPE, portalParties, requireActsFor, selfPartyId } from './portal.js';
 import { notFound } from './supply.js';
+import { countCertifiedStaff } from './training.js';
 
 /** What tier criteria can require; each is computed from PRM's own records. */
-export const TIER_METRICS = ['partnerSourcedRevenue', 'approvedRegistrations', 'registrationApprovalRate'] as const;
+export const TIER_METRICS = ['partnerSourcedRevenue', 'approvedRegistrations', 'registrationApprovalRate', 'certifiedStaff'] as const;
 export type TierMetric = (typeof TIER_METRICS)[number];
 
 export interface Tier {
   name: string;
   criteria: Partial<Record<TierMetric, number>>;
+  /** What the tier gives the partner, as percentages of its partner-sourced revenue (feeds the mutual scorecard). */
+  benefits?: { marginPercent?: number; rebatePercent?: number };
 }
 
 export interface Program {
@@ -64,7 +67,7 @@ export class ProgramService {
     return (await q).map(toProgram);
   }
 
-  /** The partner's metrics, the tier they qualify for and the gap to the next one, in three queries. */
+  /** The partner's metrics, the tier they qualify for and the gap to the next one, in a fixed number of queries. */
   async standing(ctx: QueryContext, partnerId: string, now = new Date()): Promise<TierStanding> {
     await requireActsFor(ctx, partnerId);
     const self = await selfPartyId(ctx.db, ctx.tenantId);
@@ -87,6 +90,7 @@ export class ProgramService {
       partnerSourcedRevenue: m.revenue,
       approvedRegistrations: m.approved,
       registrationApprovalRate: m.decided > 0 ? Math.round((10000 * m.approved) / m.decided) / 100 : 0,
+      certifiedStaff: await countCertifiedStaff(ctx.db, ctx.tenantId, partnerId, now),
     };
     const meets = (tier: Tier) => Object.entries(tier.criteria).every(([k, min]) => metrics[k as TierMetric] >= (min ?? 0));
     let qualified = -1;

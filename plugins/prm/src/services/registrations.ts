@@ -7,12 +7,14 @@ import {
   newId,
   normalizeContactPoint,
   toPage,
+  type FilterPayload,
   type Page,
   type QueryContext,
   type Rapport,
   type UnitOfWork,
 } from '@rapport/core';
 import type { Knex } from 'knex';
+import { z } from 'zod';
 import type { Registration, RegistrationConflict, RegistrationStatus, ResolvedPrmOptions } from '../types.js';
 import { PARTNER_TYPE, normalizeName, requireActsFor, selfPartyId } from './portal.js';
 
@@ -58,6 +60,8 @@ interface RegistrationRow {
 
 const DAY_MS = 86_400_000;
 
+const pluginConflictList = z.array(z.object({ reason: z.string().trim().min(1).max(100), message: z.string().max(2000), recordId: z.string().min(1).max(200).optional() })).max(100);
+
 /** Deal registration: submission with conflict detection, decision, protection and expiry. */
 export class RegistrationService {
   constructor(
@@ -100,7 +104,9 @@ export class RegistrationService {
     await this.lockCustomer(uow, key, domain);
 
     const now = new Date();
-    const conflicts = [...(await this.registrationConflicts(uow, { key, domain, partnerId: input.partnerId, now })), ...(await this.customerConflicts(uow, key, domain))];
+    const own = [...(await this.registrationConflicts(uow, { key, domain, partnerId: input.partnerId, now })), ...(await this.customerConflicts(uow, key, domain))];
+    const customerPartyId = own.find((c) => c.kind === 'existing-customer')?.partyId ?? null;
+    const conflicts = [...own, ...(await this.pluginConflicts(uow, { customerPartyId, customerName: input.customerName, customerDomain: domain, partnerPartyId: input.partnerId }))];
     const earlier = conflicts.find((c) => c.kind === 'registration');
     const autoReject = this.options.firstToFile && earlier !== undefined;
     const row: RegistrationRow & { tenant_id: string } = {
@@ -111,7 +117,7 @@ export class RegistrationService {
       customer_name: input.customerName,
       customer_key: key,
       customer_domain: domain,
-      customer_party_id: conflicts.find((c) => c.kind === 'existing-customer')?.partyId ?? null,
+      customer_party_id: customerPartyId,
       value: input.value,
       currency: input.currency,
       expected_close_date: input.expectedCloseDate,
@@ -183,6 +189,18 @@ export class RegistrationService {
       uow.emit('prm.registration.expired', { registration }, { type: 'prm.registration', id: registration.id });
     }
     return expired;
+  }
+
+  /**
+   * Conflicts other plugins know of (CRM: an open direct deal), through the
+   * `prm.registration.conflicts` filter in this transaction. They flag the registration for
+   * the reviewer like an existing customer does; they do not trigger first-to-file.
+   */
+  private async pluginConflicts(uow: UnitOfWork, registration: FilterPayload<'prm.registration.conflicts'>['registration']): Promise<RegistrationConflict[]> {
+    const result = await uow.filter('prm.registration.conflicts', { registration, conflicts: [] });
+    const parsed = pluginConflictList.safeParse(result?.conflicts);
+    if (!parsed.success) throw new Error(`prm: a prm.registration.conflicts filter returned invalid conflicts: ${parsed.error.message}`);
+    return parsed.data.map((c) => ({ kind: c.reason, message: c.message, ...(c.recordId ? { recordId: c.recordId } : {}) }));
   }
 
   /** Serializes submissions and approvals for one customer, so first-to-file holds under races. */
@@ -283,7 +301,7 @@ export class RegistrationService {
   private present(ctx: QueryContext, row: RegistrationRow): Registration {
     const registration = this.toRegistration(row);
     if (!ctx.principal.scopePartyId) return registration;
-    return { ...registration, conflicts: registration.conflicts.map((c) => ({ kind: c.kind })) };
+    return { ...registration, conflicts: registration.conflicts.map((c) => (c.message === undefined ? { kind: c.kind } : { kind: c.kind, message: c.message })) };
   }
 
   toRegistration(row: RegistrationRow): Registration {
