@@ -23,6 +23,14 @@ export const PURCHASE_ROLES = ['vendor', 'customer', 'buyer-contact'] as const;
 
 export const COMPANY_SIZES = ['1-10', '11-50', '51-200', '201-1000', '1001+'] as const;
 
+/** Schemas of the CRM party attributes (also used by the importers to check a row up front). */
+export const ATTRIBUTE_SCHEMAS = {
+  'crm.industry': z.string().min(2).max(100),
+  'crm.size': z.enum(COMPANY_SIZES),
+  'crm.source': z.string().min(1).max(100),
+  'crm.owner': z.uuid(),
+} as const;
+
 export const PERMISSIONS: Array<{ key: string; description: string }> = [
   { key: 'crm.deals:read', description: 'Read deals (only own deals without crm.deals:all)' },
   { key: 'crm.deals:write', description: 'Create, change and move deals' },
@@ -30,8 +38,9 @@ export const PERMISSIONS: Array<{ key: string; description: string }> = [
   { key: 'crm.pipelines:read', description: 'Read pipelines and stages' },
   { key: 'crm.pipelines:write', description: 'Create pipelines' },
   { key: 'crm.accounts:read', description: 'Read customer and vendor accounts' },
-  { key: 'crm.accounts:write', description: 'Create customer and vendor relationships' },
-  { key: 'crm.activities:read', description: 'Read activities and buyer-side interactions' },
+  { key: 'crm.accounts:write', description: 'Import accounts and contacts (crm.accounts, crm.contacts importers)' },
+  { key: 'crm.activities:read', description: 'List activities (only those one owns without crm.activities:all)' },
+  { key: 'crm.activities:all', description: 'See and count every activity, not only those one owns' },
   { key: 'crm.activities:write', description: 'Record activities and buyer-side interactions' },
   { key: 'crm.tasks:read', description: 'Read tasks (only those assigned to oneself without crm.tasks:all)' },
   { key: 'crm.tasks:write', description: 'Create, change and complete tasks' },
@@ -76,10 +85,10 @@ export function declareModel(api: PluginApi): void {
     attributes: z.strictObject({ jobTitle: z.string().min(1).max(200).optional() }),
   });
 
-  api.partyAttributes.define({ key: 'crm.industry', kinds: ['organization'], description: 'Industry of an account', schema: z.string().min(2).max(100) });
-  api.partyAttributes.define({ key: 'crm.size', kinds: ['organization'], description: 'Head count band', schema: z.enum(COMPANY_SIZES) });
-  api.partyAttributes.define({ key: 'crm.source', description: 'Where the lead came from', schema: z.string().min(1).max(100) });
-  api.partyAttributes.define({ key: 'crm.owner', description: 'Party id of the account owner (a sales rep)', schema: z.uuid() });
+  api.partyAttributes.define({ key: 'crm.industry', kinds: ['organization'], description: 'Industry of an account', schema: ATTRIBUTE_SCHEMAS['crm.industry'] });
+  api.partyAttributes.define({ key: 'crm.size', kinds: ['organization'], description: 'Head count band', schema: ATTRIBUTE_SCHEMAS['crm.size'] });
+  api.partyAttributes.define({ key: 'crm.source', description: 'Where the lead came from', schema: ATTRIBUTE_SCHEMAS['crm.source'] });
+  api.partyAttributes.define({ key: 'crm.owner', description: 'Party id of the account owner (a sales rep)', schema: ATTRIBUTE_SCHEMAS['crm.owner'] });
 
   const activityTitles: Record<(typeof ACTIVITY_TYPES)[number], string> = { 'crm.call': 'Call', 'crm.email': 'E-mail', 'crm.meeting': 'Meeting', 'crm.note': 'Note' };
   for (const key of ACTIVITY_TYPES) {

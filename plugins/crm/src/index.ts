@@ -1,18 +1,23 @@
 import { definePlugin } from '@rapport/core';
 import { declareModel } from './declarations.js';
+import { accountsImporter } from './importers/accounts.js';
+import { contactsImporter } from './importers/contacts.js';
 import { dealsImporter } from './importers/deals.js';
 import { crmMigrations } from './migrations/index.js';
 import { accountRoutes } from './routes/accounts.js';
 import { dealRoutes } from './routes/deals.js';
+import { exportRoutes } from './routes/exports.js';
 import { reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
 import { scoringRoutes } from './routes/scoring.js';
 import { viewRoutes } from './routes/views.js';
 import { scoringHooks } from './hooks/scoring.js';
-import { createLeadScoringService, type LeadScoringRuntime } from './services/scoring.js';
+import { prmGlue } from './glue/prm.js';
+import { createLeadScoringService } from './services/scoring.js';
 
 export * from './types.js';
 export type { LeadScoringService, ContributedRule, ScoringInput, ScoreCondition, ScoreRule, LeadScore, FiredRule } from './services/scoring.js';
+export { registrationSource } from './glue/prm.js';
 export { CUSTOMER_STATUSES, CUSTOMER_TRANSITIONS, ACTIVITY_TYPES, PURCHASE_TYPES, DEAL_UPDATE_TYPE, PERMISSIONS } from './declarations.js';
 
 export const CRM_VERSION = '0.1.0';
@@ -27,9 +32,11 @@ const crm = definePlugin({
   setup(api) {
     declareModel(api);
     // Per system: contributed rules and the listeners belong to the app this setup runs for.
-    const scoring = createLeadScoringService();
+    const scoring = createLeadScoringService(api.app);
     api.provide('crm.lead-scoring', scoring);
     scoringHooks(api, scoring);
+    // Filters only PRM runs: inert without PRM (see glue/prm.ts).
+    prmGlue(api);
     // An external principal (a customer's portal user) sees the deals of its own account.
     api.recordScopes.define('crm.deals', ({ db, tenantId, partyId }) =>
       db('crm_deals').select('id').where({ tenant_id: tenantId, account_id: partyId }).union([db('crm_deals').select('id').where({ tenant_id: tenantId, owner_party_id: partyId })], true),
@@ -38,6 +45,8 @@ const crm = definePlugin({
     api.recordScopes.define('crm.tasks', ({ db, tenantId, partyId }) =>
       db('crm_tasks').select('id').where({ tenant_id: tenantId, assignee_party_id: partyId }).union([db('crm_tasks').select('id').where({ tenant_id: tenantId, account_id: partyId })], true),
     );
+    api.importers.define(accountsImporter);
+    api.importers.define(contactsImporter);
     api.importers.define(dealsImporter);
     api.routes((r) => {
       dealRoutes(r);
@@ -46,12 +55,8 @@ const crm = definePlugin({
       taskRoutes(r);
       scoringRoutes(r, scoring);
       viewRoutes(r);
+      exportRoutes(r);
     });
-  },
-  start(ctx) {
-    // Listeners run after commit and need the app to open their own unit of work.
-    const scoring = ctx.app.plugins.service<LeadScoringRuntime>('crm.lead-scoring');
-    if (scoring) scoring.app = ctx.app;
   },
 });
 

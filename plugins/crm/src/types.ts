@@ -31,6 +31,8 @@ export interface Deal {
   contactIds: string[];
   status: DealStatus;
   closedAt: string | null;
+  /** Set when another plugin opened the deal, e.g. `prm.registration:<id>`; null for a deal opened directly. */
+  source: string | null;
   version: number;
   createdAt: string;
   updatedAt: string;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import {
+  hasPermission,
   insertUnnest,
   newId,
-  normalizeContactPoint,
   type ImportBatchResult,
   type Importer,
   type ImportRecord,
@@ -15,6 +15,8 @@ import {
 import { DEAL_UPDATE_TYPE } from '../declarations.js';
 import type { Deal, StageOutcome } from '../types.js';
 import { amount, currency, isoDate } from '../routes/schemas.js';
+import { KeyRequest, blank, pick, resolveKeys } from './natural-keys.js';
+import { SEE_ALL_DEALS } from '../services/deals.js';
 
 interface StageRef {
   id: string;
@@ -32,16 +34,16 @@ const rowSchema = z.strictObject({
   expected_close: isoDate.optional(),
 });
 
-const blankToUndefined = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
-
 /**
- * `crm.deals`: deals from CSV, resolving the account by domain or e-mail, the owner by
- * e-mail, the pipeline and stage by name. Per batch: one query for the stages, one for every
- * contact point, then one multi-row insert per table — never a statement per row.
+ * `crm.deals`: deals from CSV, resolving the account by domain, e-mail or organization
+ * name, the owner by e-mail, the pipeline and stage by name. Per batch: one query for the
+ * stages, at most two for the natural keys (natural-keys.ts), then one multi-row insert per
+ * table — never a statement per row.
  */
 export const dealsImporter: Importer = {
   name: 'crm.deals',
-  description: 'Deals, with the account by domain or e-mail, the owner by e-mail, the pipeline and stage by name',
+  description: 'Deals, with the account by domain, e-mail or name, the owner by e-mail, the pipeline and stage by name',
+  permission: 'crm.deals:write',
   columns: [
     { name: 'title', required: true },
     { name: 'amount', required: true, description: 'number, at most two decimals' },
@@ -50,61 +52,55 @@ export const dealsImporter: Importer = {
     { name: 'stage', description: 'stage name; the first open stage when empty' },
     { name: 'account_domain', description: 'web domain of the account' },
     { name: 'account_email', description: 'e-mail of the account (when no domain)' },
+    { name: 'account_name', description: 'name of the account organization (when neither domain nor e-mail)' },
     { name: 'owner_email', description: 'e-mail of the owning rep' },
     { name: 'expected_close', description: 'YYYY-MM-DD' },
   ],
   async importBatch(uow: UnitOfWork, rows: ImportRecord[], app: Rapport): Promise<ImportBatchResult> {
+    const seesAll = hasPermission(uow.principal, SEE_ALL_DEALS);
     const stages = await loadStages(uow, rows.map((r) => r.record.pipeline ?? ''));
-    const points = new Map<string, { kind: 'domain' | 'email'; normalized: string }>();
-    const keyOf = (kind: 'domain' | 'email', value: string) => {
-      const normalized = normalizeContactPoint({ kind, value });
-      points.set(`${kind}:${normalized}`, { kind, normalized });
-      return `${kind}:${normalized}`;
-    };
+    const keys = new KeyRequest();
     const rejected: RejectedRow[] = [];
-    const parsed: Array<{ line: number; data: z.infer<typeof rowSchema>; stage: StageRef; accountKey: string; accountColumn: string; ownerKey?: string }> = [];
+    const parsed: Array<{ line: number; data: z.infer<typeof rowSchema>; stage: StageRef; account: { key: string; column: string; byName: boolean }; ownerKey?: string }> = [];
     for (const { line, record } of rows) {
       const errors: RowError[] = [];
-      const result = rowSchema.safeParse({ title: record.title, amount: record.amount, currency: record.currency, expected_close: blankToUndefined(record.expected_close) });
+      const result = rowSchema.safeParse({ title: record.title, amount: record.amount, currency: record.currency, expected_close: blank(record.expected_close) });
       if (!result.success) for (const issue of result.error.issues) errors.push({ column: String(issue.path[0] ?? ''), message: issue.message });
-      const stage = pickStage(stages, record.pipeline ?? '', blankToUndefined(record.stage), errors);
-      let accountKey: string | undefined;
-      let accountColumn = 'account_domain';
-      let ownerKey: string | undefined;
-      try {
-        const domain = blankToUndefined(record.account_domain);
-        const email = blankToUndefined(record.account_email);
-        if (domain) accountKey = keyOf('domain', domain);
-        else if (email) {
-          accountColumn = 'account_email';
-          accountKey = keyOf('email', email);
-        } else errors.push({ column: 'account_domain', message: 'account_domain or account_email is required' });
-      } catch (error) {
-        errors.push({ column: accountColumn, message: (error as Error).message });
+      const stage = pickStage(stages, record.pipeline ?? '', blank(record.stage), errors);
+      let account: { key: string; column: string; byName: boolean } | undefined;
+      for (const [kind, column] of [['domain', 'account_domain'], ['email', 'account_email']] as const) {
+        if (account || !blank(record[column])) continue;
+        const key = keys.point(kind, record[column], column, errors);
+        if (key) account = { key, column, byName: false };
       }
-      try {
-        const owner = blankToUndefined(record.owner_email);
-        if (owner) ownerKey = keyOf('email', owner);
-      } catch (error) {
-        errors.push({ column: 'owner_email', message: (error as Error).message });
+      if (!account && !errors.some((e) => e.column === 'account_domain' || e.column === 'account_email')) {
+        const key = keys.name(record.account_name);
+        if (key) account = { key, column: 'account_name', byName: true };
+        else errors.push({ column: 'account_domain', message: 'account_domain, account_email or account_name is required' });
       }
-      if (errors.length || !result.success || !stage || !accountKey) rejected.push({ line, errors });
-      else parsed.push({ line, data: result.data, stage, accountKey, accountColumn, ownerKey });
+      const ownerKey = keys.point('email', record.owner_email, 'owner_email', errors);
+      if (errors.length || !result.success || !stage || !account) rejected.push({ line, errors });
+      else parsed.push({ line, data: result.data, stage, account, ownerKey });
     }
 
-    const resolved = await resolvePoints(uow, [...points.values()]);
+    const resolved = await resolveKeys(uow, app, keys);
     const now = new Date();
     const deals: Array<Record<string, unknown>> = [];
     const out: Deal[] = [];
     for (const row of parsed) {
-      const account = resolved.get(row.accountKey);
-      const owner = row.ownerKey ? resolved.get(row.ownerKey) : null;
       const errors: RowError[] = [];
-      if (!account) errors.push({ column: row.accountColumn, message: 'no party has this contact point' });
-      else if (account === 'ambiguous') errors.push({ column: row.accountColumn, message: 'several parties have this contact point' });
-      if (row.ownerKey && !owner) errors.push({ column: 'owner_email', message: 'no party has this e-mail' });
-      else if (owner === 'ambiguous') errors.push({ column: 'owner_email', message: 'several parties have this e-mail' });
-      if (errors.length) {
+      const account = pick(row.account.byName ? resolved.byName.get(row.account.key) : resolved.byPoint.get(row.account.key), row.account.byName ? 'organization has this name' : 'party has this contact point', ['organization', 'person']);
+      if ('error' in account) errors.push({ column: row.account.column, message: account.error });
+      let owner: string | null = null;
+      if (row.ownerKey) {
+        const found = pick(resolved.byPoint.get(row.ownerKey), 'party has this e-mail', ['person', 'organization', 'unit']);
+        if ('error' in found) errors.push({ column: 'owner_email', message: found.error });
+        else owner = found.id;
+      }
+      owner ??= uow.principal.partyId ?? null;
+      // Like POST /deals: a rep imports only deals it owns, or it would create deals it cannot see.
+      if (!seesAll && (!owner || owner !== uow.principal.partyId)) errors.push({ column: 'owner_email', message: 'without crm.deals:all a deal must be owned by the importing user' });
+      if (errors.length || 'error' in account) {
         rejected.push({ line: row.line, errors });
         continue;
       }
@@ -117,11 +113,12 @@ export const dealsImporter: Importer = {
         amount: row.data.amount,
         currency: row.data.currency,
         expectedClose: row.data.expected_close ?? null,
-        ownerPartyId: (owner as string | null) ?? null,
-        accountId: account as string,
+        ownerPartyId: owner,
+        accountId: account.id,
         contactIds: [],
         status: row.stage.outcome,
         closedAt: closed ? now.toISOString() : null,
+        source: null,
         version: 1,
         createdAt: now.toISOString(),
         updatedAt: now.toISOString(),
@@ -212,29 +209,4 @@ function pickStage(stages: StageRef[], pipeline: string, stage: string | undefin
   const found = stage === undefined ? ofPipeline.find((s) => s.outcome === 'open') : ofPipeline.find((s) => s.name === stage);
   if (!found) errors.push({ column: 'stage', message: `pipeline "${pipeline}" has no stage "${stage}"` });
   return found;
-}
-
-/**
- * Contact points → live party ids: one query for the whole batch. A point two live parties
- * share is 'ambiguous' (the row is rejected rather than attached to a guess).
- */
-async function resolvePoints(uow: UnitOfWork, points: Array<{ kind: 'domain' | 'email'; normalized: string }>): Promise<Map<string, string | 'ambiguous'>> {
-  const resolved = new Map<string, string | 'ambiguous'>();
-  if (points.length === 0) return resolved;
-  const rows: Array<{ party_id: string; kind: string; normalized: string }> = await uow
-    .trx('rapport_contact_points as c')
-    .join('rapport_parties as p', function () {
-      this.on('p.tenant_id', 'c.tenant_id').andOn('p.id', 'c.party_id');
-    })
-    .where('c.tenant_id', uow.tenantId)
-    .whereNull('p.archived_at')
-    .whereNull('p.merged_into_id')
-    .whereIn(['c.kind', 'c.normalized'], points.map((p) => [p.kind, p.normalized]))
-    .select('c.party_id', 'c.kind', 'c.normalized');
-  for (const row of rows) {
-    const key = `${row.kind}:${row.normalized}`;
-    const seen = resolved.get(key);
-    resolved.set(key, seen && seen !== row.party_id ? 'ambiguous' : row.party_id);
-  }
-  return resolved;
 }

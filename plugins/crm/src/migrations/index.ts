@@ -142,4 +142,18 @@ export const crmMigrations: Migration[] = [
       await knex.schema.dropTableIfExists('crm_saved_views');
     },
   },
+  {
+    name: '0005_deal_source',
+    up: async (knex) => {
+      await knex.schema.alterTable('crm_deals', (t) => {
+        // Where a deal came from when another plugin opened it (`prm.registration:<id>`); null when opened directly.
+        t.text('source').nullable();
+      });
+    },
+    down: async (knex) => {
+      await knex.schema.alterTable('crm_deals', (t) => {
+        t.dropColumn('source');
+      });
+    },
+  },
 ];

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { RouteBuilder } from '@rapport/core';
+import { pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
 import { ACTIVITY_TYPES } from '../declarations.js';
-import { recordActivity } from '../services/activities.js';
-import { activitiesPerOwner, forecastByMonth, pipelineByStage, winRate } from '../services/reports.js';
+import { listActivities, recordActivity } from '../services/activities.js';
+import { activitiesPerOwner, forecastByMonth, pipelineByStage, stageConversion, winRate } from '../services/reports.js';
 import { interactionSchema, occurredAt } from './schemas.js';
 
 const tags = ['crm'];
@@ -32,6 +32,15 @@ export function reportRoutes(r: RouteBuilder): void {
     handler: (ctx) => ctx.transaction((uow) => recordActivity(ctx.app, uow, ctx.body)),
   });
 
+  r.get('/activities', {
+    summary: 'Calls, e-mails, meetings and notes, newest first (own activities only without crm.activities:all)',
+    tags,
+    permission: 'crm.activities:read',
+    query: z.strictObject({ ...pageQuery, type: z.enum(ACTIVITY_TYPES).optional(), accountId: z.uuid().optional() }),
+    response: pageOf(interactionSchema),
+    handler: (ctx) => listActivities(ctx.app, ctx, ctx.query),
+  });
+
   r.get('/reports/pipeline', {
     summary: 'Pipeline by stage: count, amount and weighted amount per currency',
     tags,
@@ -44,6 +53,28 @@ export function reportRoutes(r: RouteBuilder): void {
       ),
     }),
     handler: (ctx) => pipelineByStage(ctx.app, ctx, ctx.query.pipelineId),
+  });
+
+  r.get('/reports/conversion', {
+    summary: 'Stage-to-stage conversion: of the deals that reached a stage, how many reached the next',
+    tags,
+    permission: 'crm.reports:read',
+    query: z.strictObject({ pipelineId: z.uuid() }),
+    response: z.object({
+      pipelineId: z.uuid(),
+      stages: z.array(
+        z.object({
+          stageId: z.uuid(),
+          name: z.string(),
+          outcome: z.enum(['open', 'won']),
+          reached: z.number().int(),
+          nextStageId: z.uuid().nullable(),
+          advanced: z.number().int().nullable(),
+          conversionRate: z.number().nullable(),
+        }),
+      ),
+    }),
+    handler: (ctx) => stageConversion(ctx.app, ctx, ctx.query.pipelineId),
   });
 
   r.get('/reports/win-rate', {

@@ -36,6 +36,7 @@ export const dealSchema = z.object({
   contactIds: z.array(z.uuid()),
   status: z.enum(['open', 'won', 'lost']),
   closedAt: z.string().nullable(),
+  source: z.string().nullable(),
   version: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),

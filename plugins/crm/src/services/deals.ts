@@ -28,6 +28,17 @@ export interface DealCreate {
   ownerPartyId?: string | null;
   accountId: string;
   contactIds?: string[];
+  /** Another plugin's record the deal comes from (`prm.registration:<id>`). */
+  source?: string | null;
+}
+
+/**
+ * A deal opened as a step of a workflow the caller was already authorized for (another
+ * plugin's approval): the rep-only-owns-its-deals rule does not apply and the deal is read
+ * back whoever may see it.
+ */
+export interface CreateOptions {
+  workflowStep?: boolean;
 }
 
 export interface DealPatch {
@@ -61,6 +72,7 @@ interface DealRow {
   account_id: string;
   status: DealStatus;
   closed_at: Date | string | null;
+  source: string | null;
   version: number;
   created_at: Date | string;
   updated_at: Date | string;
@@ -95,6 +107,7 @@ function dealColumns(db: Knex): Array<string | Knex.Raw> {
     'd.account_id',
     'd.status',
     'd.closed_at',
+    'd.source',
     'd.version',
     'd.created_at',
     'd.updated_at',
@@ -117,6 +130,7 @@ function toDeal(row: DealRow, contactIds: string[]): Deal {
     contactIds,
     status: row.status,
     closedAt: row.closed_at ? iso(row.closed_at) : null,
+    source: row.source ?? null,
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
@@ -170,13 +184,13 @@ export class DealService {
     return rows.map((r) => ({ id: r.id, dealId: r.deal_id, fromStageId: r.from_stage_id, toStageId: r.to_stage_id, changedAt: iso(r.changed_at), changedByPartyId: r.changed_by_party_id }));
   }
 
-  async create(uow: UnitOfWork, input: DealCreate): Promise<Deal> {
+  async create(uow: UnitOfWork, input: DealCreate, options: CreateOptions = {}): Promise<Deal> {
     const stage = input.stageId ? await getStage(uow, input.stageId) : await this.firstOpenStage(uow, input.pipelineId);
     if (stage.pipelineId !== input.pipelineId) {
       throw new ValidationError(`stageId: stage ${stage.id} is not in pipeline ${input.pipelineId}`, [{ path: 'stageId', message: 'stage of another pipeline' }]);
     }
     const ownerPartyId = input.ownerPartyId === undefined ? uow.principal.partyId : input.ownerPartyId;
-    this.checkOwner(uow, ownerPartyId);
+    if (!options.workflowStep) this.checkOwner(uow, ownerPartyId);
     const contactIds = [...new Set(input.contactIds ?? [])];
     await this.checkParties(uow, input.accountId, ownerPartyId, contactIds);
     const now = new Date();
@@ -193,6 +207,7 @@ export class DealService {
       account_id: input.accountId,
       status: stage.outcome,
       closed_at: stage.outcome === 'open' ? null : now,
+      source: input.source ?? null,
       version: 1,
       created_at: now,
       updated_at: now,
@@ -200,7 +215,7 @@ export class DealService {
     await uow.trx('crm_deals').insert(row);
     if (contactIds.length > 0) await uow.trx('crm_deal_contacts').insert(contactIds.map((party_id) => ({ tenant_id: uow.tenantId, deal_id: row.id, party_id })));
     await this.recordChange(uow, row.id, null, stage.id, now);
-    const deal = await this.get(uow, row.id);
+    const deal = options.workflowStep ? await this.getUnscoped(uow, row.id) : await this.get(uow, row.id);
     await this.onTimeline(uow, deal, 'created', null, now);
     uow.emit('crm.deal.created', { deal }, { type: 'crm.deal', id: deal.id });
     if (deal.status !== 'open') uow.emit(`crm.deal.${deal.status}`, { deal }, { type: 'crm.deal', id: deal.id });

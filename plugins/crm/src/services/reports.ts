@@ -1,6 +1,7 @@
 import type { QueryContext, Rapport } from '@rapport/core';
 import { ACTIVITY_TYPES } from '../declarations.js';
 import { visibleDeals } from './deals.js';
+import { ownActivitiesOnly } from './activities.js';
 import { getPipeline } from './pipelines.js';
 
 /*
@@ -70,7 +71,7 @@ export async function forecastByMonth(app: Rapport, ctx: QueryContext, filter: {
   return { data: rows.map((r) => ({ month: r.month, currency: r.currency, count: Number(r.count), amount: money(r.amount), weightedAmount: money(r.weighted) })) };
 }
 
-/** Calls, e-mails, meetings and notes per owner (participant role `owner`) in [from, to). 1 query. */
+/** Calls, e-mails, meetings and notes per owner (participant role `owner`) in [from, to); a rep counts only its own. 1 query. */
 export async function activitiesPerOwner(app: Rapport, ctx: QueryContext, filter: { from?: string; to?: string }) {
   const q = ctx
     .db('rapport_interactions as i')
@@ -85,6 +86,7 @@ export async function activitiesPerOwner(app: Rapport, ctx: QueryContext, filter
     .select('p.party_id', 'i.type', ctx.db.raw('count(*) as count'));
   if (filter.from) q.where('i.occurred_at', '>=', filter.from);
   if (filter.to) q.where('i.occurred_at', '<', filter.to);
+  ownActivitiesOnly(ctx, q);
   const rows: Array<{ party_id: string; type: string; count: string | number }> = await app.scopes.apply(q, ctx, 'interactions', 'i.id');
   const owners = new Map<string, { ownerPartyId: string; total: number; byType: Record<string, number> }>();
   for (const r of rows) {
@@ -94,4 +96,55 @@ export async function activitiesPerOwner(app: Rapport, ctx: QueryContext, filter
     owners.set(r.party_id, owner);
   }
   return { data: [...owners.values()] };
+}
+
+/**
+ * Stage-to-stage conversion: of the visible deals of a pipeline that reached a stage, how
+ * many reached the next one. A deal "reached" every stage up to the furthest it ever
+ * entered (its stage history), so a deal opened directly in a later stage counts for the
+ * earlier ones too. Progress runs through the open stages in order, then the won stage(s);
+ * a lost stage is an exit, never progress. 3 queries (the pipeline and its stages, the figures).
+ */
+export async function stageConversion(app: Rapport, ctx: QueryContext, pipelineId: string) {
+  const pipeline = await getPipeline(ctx, pipelineId);
+  const steps = [...pipeline.stages.filter((s) => s.outcome === 'open'), ...pipeline.stages.filter((s) => s.outcome === 'won')];
+  const rank = `case when s.outcome = 'won' then 1000000 + s.position else s.position end`;
+  const deals = visibleDeals(app, ctx).where('d.pipeline_id', pipelineId).select('d.id');
+  const furthest = ctx
+    .db('crm_deal_stage_history as h')
+    .join('crm_stages as s', function () {
+      this.on('s.tenant_id', 'h.tenant_id').andOn('s.id', 'h.to_stage_id');
+    })
+    .where('h.tenant_id', ctx.tenantId)
+    .whereNot('s.outcome', 'lost')
+    .whereIn('h.deal_id', deals)
+    .groupBy('h.deal_id')
+    .select('h.deal_id', ctx.db.raw(`max(${rank}) as reach`));
+  const rows: Array<{ id: string; reached: string | number }> = await ctx
+    .db('crm_stages as s')
+    .leftJoin(furthest.as('f'), function () {
+      this.on(ctx.db.raw(`f.reach >= ${rank}`));
+    })
+    .where({ 's.tenant_id': ctx.tenantId, 's.pipeline_id': pipelineId })
+    .whereNot('s.outcome', 'lost')
+    .groupBy('s.id')
+    .select('s.id', ctx.db.raw('count(f.deal_id) as reached'));
+  const reached = new Map(rows.map((r) => [r.id, Number(r.reached)]));
+  return {
+    pipelineId,
+    stages: steps.map((stage, i) => {
+      const here = reached.get(stage.id) ?? 0;
+      const next = steps[i + 1];
+      const advanced = next ? (reached.get(next.id) ?? 0) : null;
+      return {
+        stageId: stage.id,
+        name: stage.name,
+        outcome: stage.outcome,
+        reached: here,
+        nextStageId: next?.id ?? null,
+        advanced,
+        conversionRate: advanced === null || here === 0 ? null : advanced / here,
+      };
+    }),
+  };
 }

@@ -141,15 +141,15 @@ export async function scoredParties(uow: UnitOfWork, ids: readonly string[]): Pr
   return rows.map((r) => r.to_party_id);
 }
 
-/** The plugin's own handle: the public service plus the app it was started in. */
+/** The plugin's own handle: the public service plus the system it serves. */
 export interface LeadScoringRuntime extends LeadScoringService {
-  app: Rapport | undefined;
+  readonly app: Rapport;
 }
 
-export function createLeadScoringService(): LeadScoringRuntime {
+export function createLeadScoringService(app: Rapport): LeadScoringRuntime {
   const contributed: ContributedRule[] = [];
   return {
-    app: undefined,
+    app,
     contribute(rule) {
       if (contributed.some((r) => r.key === rule.key)) throw new Error(`crm: lead-scoring rule "${rule.key}" is contributed twice`);
       contributed.push(rule);

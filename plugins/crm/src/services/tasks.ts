@@ -157,7 +157,8 @@ export class TaskService {
     if (accountId) await this.app.services.parties.requireLive(uow, [accountId], 'accountId');
     if (dealId) {
       const deal = await visibleDeals(this.app, uow).where('d.id', dealId).first('d.id');
-      if (!deal) throw new ValidationError(`dealId: deal ${dealId} does not exist`, [{ path: 'dealId', message: 'unknown deal' }]);
+      // Outside reach (another rep's deal) is indistinguishable from absent: 404, like every deal route.
+      if (!deal) throw new NotFoundError('Deal', dealId);
     }
   }
 }
