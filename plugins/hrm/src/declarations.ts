@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PluginApi } from '@rapport/core';
+import { FINAL_RECRUITING_STAGES, type ResolvedHrmOptions } from './options.js';
 
 export const PERMISSIONS = {
   orgRead: 'hrm.org:read',
@@ -24,6 +25,13 @@ export const PERMISSIONS = {
   announcementsWrite: 'hrm.announcements:write',
   retentionRead: 'hrm.retention:read',
   retentionWrite: 'hrm.retention:write',
+  recruitingRead: 'hrm.recruiting:read',
+  recruitingWrite: 'hrm.recruiting:write',
+  onboardingRead: 'hrm.onboarding:read',
+  onboardingWrite: 'hrm.onboarding:write',
+  onboardingManage: 'hrm.onboarding:manage',
+  exitRead: 'hrm.exit:read',
+  exitWrite: 'hrm.exit:write',
 } as const;
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -31,7 +39,7 @@ const DESCRIPTIONS: Record<string, string> = {
   [PERMISSIONS.orgWrite]: 'Create units and positions, move units in the tree',
   [PERMISSIONS.employeesRead]: 'Read employee profiles (a scoped principal: its own)',
   [PERMISSIONS.employeesWrite]: 'Hire, end employment, change reporting lines',
-  [PERMISSIONS.teamRead]: "A scoped manager also reads its direct reports' records",
+  [PERMISSIONS.teamRead]: "A scoped manager also reads the records of everyone below it in the reporting tree",
   [PERMISSIONS.privateRead]: 'Read HR-private data (contract, pay band, private contact)',
   [PERMISSIONS.privateWrite]: 'Write HR-private data',
   [PERMISSIONS.timelineWrite]: 'Record one-to-ones, feedback, onboarding steps, kudos',
@@ -49,12 +57,20 @@ const DESCRIPTIONS: Record<string, string> = {
   [PERMISSIONS.retentionRead]: 'Read the retention-risk indicator and its factors (scoped: reports only, never oneself)',
   [PERMISSIONS.retentionWrite]: 'Record the retention risk as a kernel observation',
   [PERMISSIONS.deskManage]: 'Publish services, assign and progress requests, read scorecards and breaches',
+  [PERMISSIONS.recruitingRead]: 'Read openings, candidates and interview feedback (scoped: the openings one is hiring manager of)',
+  [PERMISSIONS.recruitingWrite]: 'Open positions, add candidates, move them through the stages, hire; give interview feedback',
+  [PERMISSIONS.onboardingRead]: 'Read onboarding checklists (scoped: its own, and its reports with hrm.team:read)',
+  [PERMISSIONS.onboardingWrite]: 'Tick onboarding items one owns (the employee its own, a manager its reports\', HR any)',
+  [PERMISSIONS.onboardingManage]: 'Define onboarding checklist templates per unit and position',
+  [PERMISSIONS.exitRead]: 'Read exit interviews (confidential ones: never individually) and reasons per unit',
+  [PERMISSIONS.exitWrite]: 'Record exit interviews and their outcome',
 };
 
 export const TYPES = {
   partOf: 'hrm.part-of',
   employment: 'hrm.employment',
   reportsTo: 'hrm.reports-to',
+  recruiting: 'hrm.recruiting',
 } as const;
 
 export const INTERACTIONS = {
@@ -64,6 +80,9 @@ export const INTERACTIONS = {
   kudos: 'hrm.kudos',
   request: 'hrm.request',
   surveyParticipation: 'hrm.survey-participation',
+  recruitingStage: 'hrm.recruiting-stage',
+  interview: 'hrm.interview',
+  exitInterview: 'hrm.exit-interview',
 } as const;
 
 export const INDICATORS = {
@@ -71,14 +90,21 @@ export const INDICATORS = {
   engagementComment: 'hrm.engagement-comment',
   csat: 'hrm.csat',
   retentionRisk: 'hrm.retention-risk',
+  interviewRating: 'hrm.interview-rating',
+  exitComment: 'hrm.exit-comment',
 } as const;
+
+/** The named scale interviewers rate a candidate on (qualitative). */
+export const INTERVIEW_SCALE = { name: 'hiring-recommendation', levels: ['strong-no', 'no', 'yes', 'strong-yes'] } as const;
 
 /** Resources a scoped principal is restricted by. */
 export const SCOPES = {
   /** The employee itself. */
   self: 'hrm.self',
-  /** The employee and its direct reports (used when the caller holds hrm.team:read). */
+  /** The employee and everyone below it in the reporting tree (used when the caller holds hrm.team:read). */
   team: 'hrm.team',
+  /** Openings the party is hiring manager of. */
+  openings: 'hrm.openings',
   /** Units: the whole tree, for a principal that is an employee of the tenant; nothing otherwise. */
   units: 'hrm.units',
   /** Service-desk requests the party raised or is assigned to. */
@@ -91,7 +117,19 @@ export const employmentAttributes = z.strictObject({
   endReason: z.string().max(500).nullable().optional(),
 });
 
-export function declare(api: PluginApi): void {
+export const recruitingAttributes = z.strictObject({ openingId: z.uuid(), source: z.string().max(200).nullable().optional() });
+
+/** Open stages move to any other open stage or end (rejected, withdrawn); only the last open stage hires. */
+export function recruitingTransitions(stages: readonly string[]): Record<string, string[]> {
+  const transitions: Record<string, string[]> = {};
+  stages.forEach((stage, i) => {
+    transitions[stage] = [...stages.filter((s) => s !== stage), ...(i === stages.length - 1 ? ['hired'] : []), 'rejected', 'withdrawn'];
+  });
+  for (const final of FINAL_RECRUITING_STAGES) transitions[final] = [];
+  return transitions;
+}
+
+export function declare(api: PluginApi, options: ResolvedHrmOptions): void {
   for (const key of Object.values(PERMISSIONS)) api.permissions.define({ key, description: DESCRIPTIONS[key] });
 
   api.relationshipTypes.define({
@@ -120,8 +158,27 @@ export function declare(api: PluginApi): void {
     toKinds: ['person'],
   });
 
+  api.relationshipTypes.define({
+    key: TYPES.recruiting,
+    title: 'Candidacy (recruiting)',
+    fromRole: 'employer',
+    toRole: 'candidate',
+    fromKinds: ['organization'],
+    toKinds: ['person'],
+    statuses: [...options.recruitingStages, ...FINAL_RECRUITING_STAGES],
+    activeStatuses: [...options.recruitingStages],
+    transitions: recruitingTransitions(options.recruitingStages),
+    attributes: recruitingAttributes,
+  });
+
   const roles = ['employee', 'manager', 'colleague', 'hr', 'giver', 'receiver', 'requester', 'provider'];
-  api.interactionTypes.define({ key: INTERACTIONS.onboardingStep, title: 'Onboarding step', participantRoles: roles });
+  api.interactionTypes.define({
+    key: INTERACTIONS.onboardingStep,
+    title: 'Onboarding step',
+    participantRoles: roles,
+    // A completed checklist item names it; a step recorded by hand carries nothing.
+    attributes: z.strictObject({ onboardingItemId: z.uuid().optional() }),
+  });
   api.interactionTypes.define({ key: INTERACTIONS.oneToOne, title: 'One-to-one', participantRoles: roles });
   api.interactionTypes.define({ key: INTERACTIONS.feedback, title: 'Feedback', participantRoles: roles });
   api.interactionTypes.define({ key: INTERACTIONS.kudos, title: 'Recognition (kudos)', participantRoles: ['giver', 'receiver'] });
@@ -134,25 +191,48 @@ export function declare(api: PluginApi): void {
     attributes: z.strictObject({ surveyId: z.uuid() }),
   });
 
+  api.interactionTypes.define({
+    key: INTERACTIONS.recruitingStage,
+    title: 'Candidate moved to a stage',
+    participantRoles: ['candidate'],
+    attributes: z.strictObject({ openingId: z.uuid(), from: z.string().nullable(), to: z.string(), reason: z.string().max(2000).nullable() }),
+  });
+  api.interactionTypes.define({ key: INTERACTIONS.interview, title: 'Interview', participantRoles: ['candidate', 'interviewer'], attributes: z.strictObject({ openingId: z.uuid(), rating: z.enum(INTERVIEW_SCALE.levels) }) });
+  api.interactionTypes.define({
+    key: INTERACTIONS.exitInterview,
+    title: 'Exit interview',
+    participantRoles: ['employee', 'hr'],
+    // Never the reasons (a confidential interview keeps them out of the timeline).
+    attributes: z.strictObject({ exitInterviewId: z.uuid(), outcome: z.enum(['retained', 'left']) }),
+  });
+  api.indicators.define({ key: INDICATORS.interviewRating, title: 'Interview rating', subject: 'party', kind: 'qualitative', scale: INTERVIEW_SCALE, text: true });
+  api.indicators.define({ key: INDICATORS.exitComment, title: 'Exit interview comment', subject: 'party', kind: 'qualitative', text: true });
   api.indicators.define({ key: INDICATORS.enps, title: 'eNPS', subject: 'party', kind: 'quantitative', scale: { min: -100, max: 100 }, aggregate: 'last' });
   api.indicators.define({ key: INDICATORS.engagementComment, title: 'Engagement survey comment', subject: 'party', kind: 'qualitative', text: true });
   api.indicators.define({ key: INDICATORS.retentionRisk, title: 'Retention risk', subject: 'party', kind: 'quantitative', scale: { min: 0, max: 100 }, aggregate: 'last' });
   api.indicators.define({ key: INDICATORS.csat, title: 'Internal CSAT', subject: 'party', kind: 'quantitative', scale: { min: 1, max: 5 }, aggregate: 'avg' });
 
   api.recordScopes.define(SCOPES.self, ({ db, tenantId, partyId }) => db('rapport_parties').select('id').where({ tenant_id: tenantId, id: partyId }));
+  // Everyone below the manager, at any depth: one recursive query compiled into the caller's SQL.
+  // `union` (not `union all`) stops on a cycle in bad data; the depth bound is a second guard.
   api.recordScopes.define(SCOPES.team, ({ db, tenantId, partyId }) =>
-    db('rapport_parties')
-      .select('id')
-      .where({ tenant_id: tenantId, id: partyId })
-      .union(
-        [
-          db('rapport_relationships')
-            .select('to_party_id as id')
-            .where({ tenant_id: tenantId, type: TYPES.reportsTo, from_party_id: partyId, status: 'active' }),
-        ],
-        true,
+    db
+      .select('team.id')
+      .from(
+        db.raw(
+          `(with recursive tree(id, depth) as (
+             select ?::uuid, 0
+             union
+             select r.to_party_id, tree.depth + 1 from rapport_relationships r join tree on r.from_party_id = tree.id
+             where r.tenant_id = ? and r.type = ? and r.status = 'active' and tree.depth < 100
+           ) select distinct id from tree) as team`,
+          [partyId, tenantId, TYPES.reportsTo],
+        ),
       ),
   );
+  // Openings (and through them their candidacies) reach only their hiring manager; candidates are
+  // not employees, so the extension of the kernel `parties` scope below never shows them.
+  api.recordScopes.define(SCOPES.openings, ({ db, tenantId, partyId }) => db('hrm_openings').select('id').where({ tenant_id: tenantId, hiring_manager_id: partyId }));
   api.recordScopes.define(SCOPES.units, ({ db, tenantId, partyId }) =>
     db('rapport_parties')
       .select('id')

@@ -1,4 +1,4 @@
-import type { Employee, Goal, Position, Service, ServiceRequest, Survey, Unit } from './types.js';
+import type { Application, Employee, Goal, OnboardingItem, Opening, Position, Service, ServiceRequest, Survey, Unit } from './types.js';
 
 /*
  * HRM's events (docs/plugins/hrm.md). Deliberately absent: any event about a survey answer.
@@ -33,6 +33,23 @@ declare module '@rapport/core' {
     'hrm.announcement.read': { announcementId: string; partyId: string };
     'hrm.announcement.acknowledged': { announcementId: string; partyId: string };
     'hrm.review.submitted': { cycleId: string; subjectId: string; kind: string; reviewerId: string | null };
+    'hrm.opening.created': { opening: Opening };
+    'hrm.opening.closed': { opening: Opening };
+    'hrm.candidate.applied': { application: Application };
+    'hrm.candidate.moved': { application: Application; previousStage: string };
+    'hrm.candidate.hired': { application: Application; employee: Employee };
+    /** That feedback was given; the rating and text stay on the timeline and the observation. */
+    'hrm.interview.recorded': { applicationId: string; candidateId: string; interactionId: string };
+    'hrm.onboarding.assigned': { employeeId: string; employmentId: string; itemIds: string[] };
+    'hrm.onboarding.item-done': { item: OnboardingItem };
+    /** Never the reasons or the comment: a confidential interview keeps them out of events and webhooks. */
+    'hrm.exit-interview.recorded': { exitInterviewId: string; employeeId: string; outcome: 'retained' | 'left'; confidential: boolean };
+    'hrm.request.sla-breached': { request: ServiceRequest };
+    'hrm.settings.updated': { key: string; version: number };
+  }
+  interface FilterMap {
+    /** Inside the hire's transaction, once the employment exists. */
+    'hrm.employment.start': { employee: Employee; employmentId: string };
   }
 }
 

@@ -98,6 +98,8 @@ export interface ServiceRequest {
   closedAt: string | null;
   /** Computed against the plugin clock: resolution target passed (or met late). */
   breached: boolean;
+  /** When the SLA sweep recorded the breach (and emitted hrm.request.sla-breached); null until then. */
+  slaBreachedAt: string | null;
   csat: number | null;
   csatComment: string | null;
   interactionId: string | null;
@@ -113,4 +115,43 @@ export interface Goal {
   target: number;
   actual: number | null;
   version: number;
+}
+
+export interface Opening {
+  id: string;
+  title: string;
+  unitId: string;
+  positionId: string | null;
+  hiringManagerId: string | null;
+  status: 'open' | 'closed';
+  createdAt: string;
+}
+
+/** A candidacy: the hrm.recruiting relationship (employer → candidate) for one opening. */
+export interface Application {
+  id: string;
+  candidateId: string;
+  candidateName: string;
+  openingId: string;
+  stage: string;
+  source: string | null;
+  appliedAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export type OnboardingOwner = 'hr' | 'manager' | 'employee';
+
+export interface OnboardingItem {
+  id: string;
+  employeeId: string;
+  employmentId: string;
+  templateId: string;
+  position: number;
+  title: string;
+  owner: OnboardingOwner;
+  dueAt: string;
+  doneAt: string | null;
+  doneByPartyId: string | null;
+  overdue: boolean;
 }

@@ -170,8 +170,14 @@ describe('engagement surveys', () => {
       .filter(([path]) => path.startsWith('/api/v1/hrm/'))
       .flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })));
     expect(routes.length).toBeGreaterThan(20);
-    // Every kind of id a route takes here: a survey, a unit, a manager (an employee too), an employee.
-    const ids = [survey1, alpha, mia, people[9].id];
+    // A confidential exit interview: its comment and reasons are as secret as an anonymous answer.
+    const exitMarker = `confidential-exit-${randomUUID()}`;
+    await ok(t.admin.post(`/api/v1/hrm/employees/${people[10].id}/exit-interviews`, { reasons: ['manager'], comment: exitMarker, outcome: 'retained', confidential: true }), 201);
+    // A candidacy, so the recruiting routes are called with a real id too.
+    const opening = await ok(t.admin.post('/api/v1/hrm/openings', { title: 'Analyst', unitId: alpha, hiringManagerId: mia }), 201);
+    const application = await ok(t.admin.post(`/api/v1/hrm/openings/${opening.id}/candidates`, { person: { name: 'Cand Idate' } }), 201);
+    // Every kind of id a route takes here: a survey, a unit, a manager (an employee too), an employee, a candidacy.
+    const ids = [survey1, alpha, mia, people[9].id, application.id];
     let calls = 0;
     for (const route of routes) {
       const paths = route.path.includes('{') ? ids.map((id) => route.path.replace(/\{[^}]+\}/g, id)) : [route.path];
@@ -184,12 +190,38 @@ describe('engagement surveys', () => {
           const where = `${role} ${route.method} ${path}`;
           expect(res.status, where).toBeLessThan(500);
           for (const p of people) expect(res.text.includes(p.marker), `${where} leaks a free-text answer`).toBe(false);
+          expect(res.text.includes(exitMarker), `${where} leaks a confidential exit comment`).toBe(false);
           if (res.status === 200 && typeof res.body === 'object') assertNoLinkedAnswer(res.body, where);
         }),
       );
     }
     expect(calls).toBeGreaterThan(400);
+    // The routes added since are part of the sweep (it reads them from the OpenAPI document).
+    for (const added of ['GET /api/v1/hrm/surveys/{id}/answers', 'GET /api/v1/hrm/review-cycles', 'GET /api/v1/hrm/exit-interviews/reasons', 'GET /api/v1/hrm/candidates/{id}/timeline']) {
+      expect(routes.map((r) => `${r.method} ${r.path}`)).toContain(added);
+    }
   }, 240_000);
+
+  it('serves the individual answers of a non-anonymous survey to HR, never those of an anonymous one', async () => {
+    const named = (await ok(t.admin.post('/api/v1/hrm/surveys', { title: 'Named pulse', kind: 'pulse', anonymous: false, questions: [questions[0], questions[3]] }), 201)).id;
+    await ok(t.admin.post(`/api/v1/hrm/surveys/${named}/open`));
+    for (const p of people.slice(0, 3)) await ok(respond(p.id, named, { recommend: p.enps, comment: `named-${p.id}` }), 201);
+    const hr = await t.clientFor({ roles: ['hr'] });
+    const answers = await ok(hr.get(`/api/v1/hrm/surveys/${named}/answers`));
+    const expected = people.slice(0, 3).map((p) => ({ respondentId: p.id, unitId: p.unit, answers: { recommend: p.enps, comment: `named-${p.id}` } }));
+    expect(answers.data).toEqual(expected.sort((a, b) => a.respondentId.localeCompare(b.respondentId)));
+    // Paged by respondent.
+    const first = await ok(hr.get(`/api/v1/hrm/surveys/${named}/answers?limit=2`));
+    const rest = await ok(hr.get(`/api/v1/hrm/surveys/${named}/answers?limit=2&cursor=${first.nextCursor}`));
+    expect([...first.data, ...rest.data]).toEqual(answers.data);
+    // A scoped principal never reads colleagues' answers; an anonymous survey answers 409 to everyone.
+    expect((await (await t.clientFor({ roles: ['everything-hrm'], scopePartyId: mia })).get(`/api/v1/hrm/surveys/${named}/answers`)).status).toBe(403);
+    for (const client of [t.admin, hr]) {
+      const res = await client.get(`/api/v1/hrm/surveys/${survey1}/answers`);
+      expect(res.status).toBe(409);
+      for (const p of people) expect(res.text).not.toContain(p.marker);
+    }
+  });
 });
 
 /** No object in a response may carry both a respondent and an answer. */

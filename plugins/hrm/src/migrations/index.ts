@@ -217,4 +217,84 @@ export const hrmMigrations: Migration[] = [
       await knex.schema.dropTableIfExists('hrm_announcements');
     },
   },
+  {
+    name: '0006_talent',
+    up: async (knex) => {
+      // Recruiting: an opening; each application is a kernel relationship (hrm.recruiting).
+      await knex.schema.createTable('hrm_openings', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('title').notNullable();
+        t.uuid('unit_id').notNullable();
+        t.uuid('position_id').nullable();
+        t.uuid('hiring_manager_id').nullable();
+        t.text('status').notNullable(); // open | closed
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'hiring_manager_id']);
+      });
+      await knex.schema.createTable('hrm_onboarding_templates', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.text('name').notNullable();
+        // null: any unit / any position. A unit template applies to its subunits too.
+        t.uuid('unit_id').nullable();
+        t.uuid('position_id').nullable();
+        t.jsonb('items').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'id']);
+      });
+      await knex.schema.createTable('hrm_onboarding_items', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('employee_id').notNullable();
+        t.uuid('employment_id').notNullable();
+        t.uuid('template_id').notNullable();
+        t.integer('position').notNullable();
+        t.text('title').notNullable();
+        t.text('owner').notNullable(); // hr | manager | employee
+        t.timestamp('due_at', { useTz: true }).notNullable();
+        t.timestamp('done_at', { useTz: true }).nullable();
+        t.uuid('done_by_party_id').nullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'employee_id']);
+      });
+      await knex.schema.createTable('hrm_exit_interviews', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('employee_id').notNullable();
+        // The unit at the time: reasons are aggregated per unit.
+        t.uuid('unit_id').notNullable();
+        t.jsonb('reasons').notNullable();
+        t.boolean('confidential').notNullable();
+        t.text('outcome').notNullable(); // retained | left
+        // Confidential interviews only: served unattributed, per unit, at the threshold, once the period ended.
+        t.text('comment').nullable();
+        t.timestamp('conducted_at', { useTz: true }).notNullable();
+        t.uuid('interaction_id').nullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'unit_id', 'conducted_at']);
+        t.index(['tenant_id', 'employee_id']);
+      });
+      // Per-tenant settings of HRM (retention weights, …), validated by the route that writes them.
+      await knex.schema.createTable('hrm_settings', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.text('key').notNullable();
+        t.jsonb('value').notNullable();
+        t.integer('version').notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+        t.primary(['tenant_id', 'key']);
+      });
+      // When the SLA sweep recorded the breach: once per request.
+      await knex.schema.alterTable('hrm_requests', (t) => {
+        t.timestamp('sla_breached_at', { useTz: true }).nullable();
+      });
+    },
+    down: async (knex) => {
+      await knex.schema.alterTable('hrm_requests', (t) => {
+        t.dropColumn('sla_breached_at');
+      });
+      for (const table of ['hrm_settings', 'hrm_exit_interviews', 'hrm_onboarding_items', 'hrm_onboarding_templates', 'hrm_openings']) await knex.schema.dropTableIfExists(table);
+    },
+  },
 ];

@@ -19,6 +19,7 @@ import type { ResolvedHrmOptions } from '../options.js';
 import type { Service } from '../types.js';
 import { iso, queryContext } from '../services/context.js';
 import { TRANSITIONS, toRequest, type RequestRow } from '../services/desk.js';
+import { recordSlaBreaches } from '../services/sla.js';
 import { activeEmployment, listUnitCatalog, loadUnits, requireUnit } from '../services/org.js';
 
 const idParams = z.strictObject({ id: z.uuid() });
@@ -50,6 +51,7 @@ const requestSchema = z.object({
   resolvedAt: z.string().nullable(),
   closedAt: z.string().nullable(),
   breached: z.boolean(),
+  slaBreachedAt: z.string().nullable(),
   csat: z.number().nullable(),
   csatComment: z.string().nullable(),
   interactionId: z.uuid().nullable(),
@@ -266,6 +268,18 @@ export function deskRoutes(r: RouteBuilder, options: ResolvedHrmOptions): void {
         uow.emit('hrm.request.rated', { request }, { type: 'hrm.request', id: row.id });
         return request;
       }),
+  });
+
+  r.post('/requests/sla-sweep', {
+    summary: 'Record SLA breaches of the tenant now (what the scheduled sweep does): each request past its target is marked once and emits hrm.request.sla-breached',
+    permission: PERMISSIONS.deskManage,
+    response: z.object({ asOf: z.string(), breached: z.array(z.uuid()) }),
+    status: 200,
+    handler: async (ctx) => {
+      if (ctx.principal.scopePartyId) throw new ForbiddenError('hrm: the SLA sweep is tenant-wide');
+      const now = options.now();
+      return { asOf: now.toISOString(), breached: await recordSlaBreaches(ctx.app, ctx.tenantId, now, ctx.principal) };
+    },
   });
 
   r.get('/units/:id/scorecard', {

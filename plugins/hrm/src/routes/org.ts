@@ -15,7 +15,7 @@ import {
 import { PERMISSIONS, SCOPES, TYPES } from '../declarations.js';
 import type { Position } from '../types.js';
 import { employeeScope, iso, queryContext } from '../services/context.js';
-import { activeEmployment, listUnitCatalog, loadEmployees, loadUnits, requireUnit, setManager, setParent } from '../services/org.js';
+import { activeEmployment, listUnitCatalog, loadEmployees, loadUnits, requireUnit, setManager, setParent, startEmployment, endEmployment } from '../services/org.js';
 import { employeeSchema, name, positionSchema, timestamp, unitSchema } from './schemas.js';
 
 const idParams = z.strictObject({ id: z.uuid() });
@@ -136,30 +136,16 @@ export function orgRoutes(r: RouteBuilder): void {
     status: 201,
     handler: (ctx) =>
       ctx.transaction(async (uow) => {
-        await requireUnit(uow.trx, uow.tenantId, ctx.body.unitId);
-        if (ctx.body.positionId && !(await uow.trx('hrm_positions').where({ tenant_id: uow.tenantId, id: ctx.body.positionId }).first('id'))) {
-          throw new ValidationError(`positionId: position ${ctx.body.positionId} does not exist`, [{ path: 'positionId', message: 'unknown position' }]);
-        }
         let partyId: string;
         if (ctx.body.partyId) {
           const party = await ctx.app.services.parties.get(uow, ctx.body.partyId);
           if (party.kind !== 'person') throw new ValidationError('partyId: an employee is a person', [{ path: 'partyId', message: `kind is ${party.kind}` }]);
-          if (await activeEmployment(uow.trx, uow.tenantId, party.id)) throw new ConflictError(`hrm: person ${party.id} is already employed`);
           partyId = party.id;
         } else {
+          await requireUnit(uow.trx, uow.tenantId, ctx.body.unitId);
           partyId = (await ctx.app.services.parties.create(uow, { kind: 'person', name: ctx.body.person!.name, contactPoints: ctx.body.person!.contactPoints })).id;
         }
-        const tenant = await uow.trx('rapport_tenants').where({ id: uow.tenantId }).first('self_party_id');
-        await ctx.app.services.relationships.create(uow, {
-          type: TYPES.employment,
-          fromPartyId: tenant.self_party_id,
-          toPartyId: partyId,
-          validFrom: ctx.body.start,
-          attributes: { unitId: ctx.body.unitId, positionId: ctx.body.positionId ?? null },
-        });
-        if (ctx.body.managerId) await setManager(ctx.app, uow, partyId, ctx.body.managerId);
-        const [employee] = await loadEmployees(uow.trx, uow.tenantId, [partyId]);
-        uow.emit('hrm.employee.hired', { employee }, { type: 'hrm.employee', id: partyId });
+        const employee = await startEmployment(ctx.app, uow, { partyId, unitId: ctx.body.unitId, positionId: ctx.body.positionId, start: ctx.body.start, managerId: ctx.body.managerId });
         return employee;
       }),
   });
@@ -218,16 +204,7 @@ export function orgRoutes(r: RouteBuilder): void {
     status: 200,
     handler: (ctx) =>
       ctx.transaction(async (uow) => {
-        const employment = await activeEmployment(uow.trx, uow.tenantId, ctx.params.id);
-        if (!employment) throw new NotFoundError('Active employment of', ctx.params.id);
-        await ctx.app.services.relationships.update(uow, employment.id, {
-          status: 'ended',
-          validTo: ctx.body.end,
-          attributes: { ...employment.attributes, endReason: ctx.body.reason ?? null },
-        }, employment.version);
-        await setManager(ctx.app, uow, ctx.params.id, null);
-        const [employee] = await loadEmployees(uow.trx, uow.tenantId, [ctx.params.id]);
-        uow.emit('hrm.employment.ended', { employee }, { type: 'hrm.employee', id: employee.id });
+        const employee = await endEmployment(ctx.app, uow, ctx.params.id, ctx.body.end, ctx.body.reason ?? null);
         return employee;
       }),
   });

@@ -5,7 +5,11 @@ import {
   NotFoundError,
   PreconditionFailedError,
   ValidationError,
+  decodeCursor,
   newId,
+  pageOf,
+  pageQuery,
+  toPage,
   type QueryContext,
   type RouteBuilder,
 } from '@rapport/core';
@@ -78,6 +82,24 @@ export function performanceRoutes(r: RouteBuilder, options: ResolvedHrmOptions):
         uow.emit('hrm.review-cycle.created', { cycle }, { type: 'hrm.review-cycle', id: cycle.id });
         return cycle;
       }),
+  });
+
+  r.get('/review-cycles', {
+    summary: 'List review cycles (newest first); status=open|closed',
+    permission: PERMISSIONS.reviewsRead,
+    query: z.strictObject({ ...pageQuery, status: z.enum(['open', 'closed']).optional() }),
+    response: pageOf(cycleSchema),
+    handler: async (ctx) => {
+      // Cycles are the firm's: a scoped caller sees them only while it is an employee.
+      if (ctx.principal.scopePartyId && !(await activeEmployment(ctx.db, ctx.tenantId, ctx.principal.scopePartyId))) return { data: [], nextCursor: null };
+      const after = decodeCursor(ctx.query.cursor, ['uuid']);
+      const q = ctx.db('hrm_review_cycles').where({ tenant_id: ctx.tenantId });
+      if (ctx.query.status === 'open') q.whereNull('closed_at');
+      if (ctx.query.status === 'closed') q.whereNotNull('closed_at');
+      if (after) q.where('id', '<', after[0]);
+      const rows: CycleRow[] = await q.orderBy('id', 'desc').limit(ctx.query.limit + 1);
+      return toPage(rows, ctx.query.limit, toCycle, (row) => [row.id]);
+    },
   });
 
   r.get('/review-cycles/:id', {

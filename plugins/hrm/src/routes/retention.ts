@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { ForbiddenError, type RequestContext, type RouteBuilder } from '@rapport/core';
+import { ForbiddenError, PreconditionFailedError, ValidationError, type RequestContext, type RouteBuilder } from '@rapport/core';
 import { INDICATORS, PERMISSIONS, TYPES } from '../declarations.js';
 import type { ResolvedHrmOptions } from '../options.js';
 import { groupResults } from '../services/engagement.js';
 import { finalScore, type ReviewKind, type ScoreFormula } from '../services/performance.js';
-import { retentionRisk, type RetentionSignals } from '../services/retention.js';
+import { RETENTION_WEIGHTS, retentionRisk, type RetentionSignals } from '../services/retention.js';
+import { RETENTION_WEIGHTS_KEY, retentionWeights } from '../services/settings.js';
 import { responsesOf, toSurvey, type SurveyRow } from '../services/surveys.js';
 import { visibleEmployee } from './org.js';
 
@@ -17,7 +18,47 @@ const riskSchema = z.object({
   factors: z.array(z.object({ key: z.string(), weight: z.number(), value: z.number(), contribution: z.number(), detail: z.string() })),
 });
 
+const weight = z.number().finite().min(0).max(100);
+const weightsBody = z.strictObject({ tenure: weight, 'manager-change': weight, 'review-trend': weight, 'engagement-trend': weight, 'open-grievances': weight });
+const weightsSchema = z.object({
+  weights: z.object({ tenure: z.number(), 'manager-change': z.number(), 'review-trend': z.number(), 'engagement-trend': z.number(), 'open-grievances': z.number() }),
+  defaults: z.object({ tenure: z.number(), 'manager-change': z.number(), 'review-trend': z.number(), 'engagement-trend': z.number(), 'open-grievances': z.number() }),
+  custom: z.boolean(),
+  version: z.number(),
+});
+
 export function retentionRoutes(r: RouteBuilder, options: ResolvedHrmOptions): void {
+  r.get('/settings/retention-weights', {
+    summary: "The tenant's retention-risk weights (the defaults until it sets its own)",
+    permission: PERMISSIONS.retentionRead,
+    response: weightsSchema,
+    handler: async (ctx) => {
+      const current = await retentionWeights(ctx.db, ctx.tenantId);
+      return { ...current, defaults: { ...RETENTION_WEIGHTS } };
+    },
+  });
+
+  r.put('/settings/retention-weights', {
+    summary: 'Set the retention-risk weights of the tenant: every factor, each 0–100, summing to 100 (If-Match: the version, once set)',
+    permission: PERMISSIONS.retentionWrite,
+    body: weightsBody,
+    response: weightsSchema,
+    handler: (ctx) =>
+      ctx.transaction(async (uow) => {
+        if (ctx.principal.scopePartyId) throw new ForbiddenError('hrm: retention weights are a tenant-wide setting');
+        const total = Object.values(ctx.body).reduce((a, b) => a + b, 0);
+        if (Math.abs(total - 100) > 1e-9) throw new ValidationError(`hrm: retention weights must sum to 100 (they sum to ${total}), so the score stays 0–100`, [{ path: '', message: `sum is ${total}` }]);
+        const current = await uow.trx('hrm_settings').where({ tenant_id: uow.tenantId, key: RETENTION_WEIGHTS_KEY }).forUpdate().first('version');
+        const version = current?.version ?? 0;
+        if (current && ctx.ifMatch === undefined) throw new PreconditionFailedError('hrm: If-Match with the current version is required to change the retention weights', { currentVersion: version });
+        if (ctx.ifMatch !== undefined && ctx.ifMatch !== version) throw new PreconditionFailedError(`hrm: retention weights are at version ${version}`, { currentVersion: version });
+        const row = { tenant_id: uow.tenantId, key: RETENTION_WEIGHTS_KEY, value: JSON.stringify(ctx.body), version: version + 1, updated_at: new Date() };
+        await uow.trx('hrm_settings').insert(row).onConflict(['tenant_id', 'key']).merge();
+        uow.emit('hrm.settings.updated', { key: RETENTION_WEIGHTS_KEY, version: row.version }, { type: 'hrm.settings', id: RETENTION_WEIGHTS_KEY });
+        return { weights: { ...ctx.body }, defaults: { ...RETENTION_WEIGHTS }, custom: true, version: row.version };
+      }),
+  });
+
   r.get('/employees/:id/retention-risk', {
     summary: 'Retention risk of an employee (0–100) with the factors behind it',
     permission: PERMISSIONS.retentionRead,
@@ -109,5 +150,6 @@ async function assess(ctx: RequestContext<any, any, any>, employeeId: string, op
     unitEnps: unitEnps.length === 2 ? unitEnps : [],
     openBreachedRequests: Number(n),
   };
-  return { employeeId, asOf: now.toISOString(), ...retentionRisk(signals) };
+  const { weights } = await retentionWeights(db, tenantId);
+  return { employeeId, asOf: now.toISOString(), ...retentionRisk(signals, weights) };
 }

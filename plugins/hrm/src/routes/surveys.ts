@@ -217,6 +217,26 @@ export function surveyRoutes(r: RouteBuilder, options: ResolvedHrmOptions): void
     },
   });
 
+  r.get('/surveys/:id/answers', {
+    summary: 'Individual answers of a NON-anonymous survey, with the respondent; an anonymous survey never serves them (409)',
+    permission: PERMISSIONS.surveysRead,
+    params: idParams,
+    query: z.strictObject({ ...pageQuery }),
+    response: pageOf(z.object({ respondentId: z.uuid(), unitId: z.uuid().nullable(), answers: z.record(z.string(), z.union([z.number(), z.string()])) })),
+    handler: async (ctx) => {
+      // Colleagues' answers are HR's to read, never another employee's self-service.
+      refuseScoped(ctx);
+      const survey = await getSurvey(ctx.db, ctx.tenantId, ctx.params.id);
+      if (survey.anonymous) throw new ConflictError(`hrm: survey ${survey.id} is anonymous; its answers are served only aggregated, under the threshold`);
+      const after = decodeCursor(ctx.query.cursor, ['uuid']);
+      // respondent_id is null on every anonymous answer: the condition is a second lock on the same door.
+      const q = ctx.db('hrm_survey_responses').where({ tenant_id: ctx.tenantId, survey_id: survey.id }).whereNotNull('respondent_id');
+      if (after) q.where('respondent_id', '>', after[0]);
+      const rows: Array<{ respondent_id: string; unit_id: string | null; answers: Record<string, number | string> }> = await q.orderBy('respondent_id').limit(ctx.query.limit + 1).select('respondent_id', 'unit_id', 'answers');
+      return toPage(rows, ctx.query.limit, (row) => ({ respondentId: row.respondent_id, unitId: row.unit_id, answers: row.answers }), (row) => [row.respondent_id]);
+    },
+  });
+
   r.get('/surveys/:id/results', {
     summary: 'Aggregated results, overall and per unit, under the anonymity threshold (anonymous surveys: after closing only)',
     permission: PERMISSIONS.engagementRead,

@@ -5,7 +5,7 @@ export function queryContext(ctx: RequestContext<any, any, any>): QueryContext {
   return { db: ctx.db, tenantId: ctx.tenantId, principal: ctx.principal };
 }
 
-/** Which employees a scoped caller reaches: itself, plus direct reports with hrm.team:read. */
+/** Which employees a scoped caller reaches: itself, plus everyone below it in the reporting tree with hrm.team:read. */
 export function employeeScope(principal: Principal): string {
   return hasPermission(principal, PERMISSIONS.teamRead) ? SCOPES.team : SCOPES.self;
 }

@@ -20,6 +20,8 @@ export interface RequestRow {
   csat_comment: string | null;
   interaction_id: string | null;
   version: number;
+  /** When the SLA sweep recorded the breach (absent on rows built before insert). */
+  sla_breached_at?: Date | null;
 }
 
 /** Past its resolution target: resolved late, or still unresolved after it (per the plugin clock). */
@@ -46,6 +48,7 @@ export function toRequest(row: RequestRow, now: Date): ServiceRequest {
     resolvedAt: iso(row.resolved_at),
     closedAt: iso(row.closed_at),
     breached: isBreached(row, now),
+    slaBreachedAt: iso(row.sla_breached_at ?? null),
     csat: row.csat,
     csatComment: row.csat_comment,
     interactionId: row.interaction_id,

@@ -180,3 +180,48 @@ export async function listUnitCatalog<R extends { id: string }, T>(
   const rows: R[] = await q.orderBy('id').limit(query.limit + 1);
   return toPage(rows, query.limit, map, (row) => [row.id]);
 }
+
+export interface EmploymentStart {
+  partyId: string;
+  unitId: string;
+  positionId?: string | null;
+  start: string;
+  managerId?: string | null;
+}
+
+/**
+ * Starts an employment of an existing person (a new hire or a hired candidate: the same party,
+ * never a copy). Runs the `hrm.employment.start` filter in the transaction, so onboarding
+ * checklists (and other plugins) act on the new employment or veto it with the hire.
+ */
+export async function startEmployment(app: Rapport, uow: UnitOfWork, input: EmploymentStart): Promise<Employee> {
+  await requireUnit(uow.trx, uow.tenantId, input.unitId);
+  if (input.positionId && !(await uow.trx('hrm_positions').where({ tenant_id: uow.tenantId, id: input.positionId }).first('id'))) {
+    throw new ValidationError(`positionId: position ${input.positionId} does not exist`, [{ path: 'positionId', message: 'unknown position' }]);
+  }
+  if (await activeEmployment(uow.trx, uow.tenantId, input.partyId)) throw new ConflictError(`hrm: person ${input.partyId} is already employed`);
+  const tenant = await uow.trx('rapport_tenants').where({ id: uow.tenantId }).first('self_party_id');
+  const relationship = await app.services.relationships.create(uow, {
+    type: TYPES.employment,
+    fromPartyId: tenant.self_party_id,
+    toPartyId: input.partyId,
+    validFrom: input.start,
+    attributes: { unitId: input.unitId, positionId: input.positionId ?? null },
+  });
+  if (input.managerId) await setManager(app, uow, input.partyId, input.managerId);
+  const [employee] = await loadEmployees(uow.trx, uow.tenantId, [input.partyId]);
+  await uow.filter('hrm.employment.start', { employee, employmentId: relationship.id });
+  uow.emit('hrm.employee.hired', { employee }, { type: 'hrm.employee', id: input.partyId });
+  return employee;
+}
+
+/** Ends the current employment (a leaver) and the reporting line; the history stays. */
+export async function endEmployment(app: Rapport, uow: UnitOfWork, partyId: string, end: string, reason: string | null): Promise<Employee> {
+  const employment = await activeEmployment(uow.trx, uow.tenantId, partyId);
+  if (!employment) throw new NotFoundError('Active employment of', partyId);
+  await app.services.relationships.update(uow, employment.id, { status: 'ended', validTo: end, attributes: { ...employment.attributes, endReason: reason } }, employment.version);
+  await setManager(app, uow, partyId, null);
+  const [employee] = await loadEmployees(uow.trx, uow.tenantId, [partyId]);
+  uow.emit('hrm.employment.ended', { employee }, { type: 'hrm.employee', id: employee.id });
+  return employee;
+}

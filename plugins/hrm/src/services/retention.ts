@@ -20,13 +20,16 @@ export interface RetentionFactor {
   detail: string;
 }
 
-export const RETENTION_WEIGHTS = { tenure: 20, 'manager-change': 20, 'review-trend': 25, 'engagement-trend': 20, 'open-grievances': 15 } as const;
+export type RetentionWeights = Record<RetentionFactor['key'], number>;
+
+/** The default weights (they sum to 100, so the score is 0..100); a tenant may set its own. */
+export const RETENTION_WEIGHTS: Readonly<RetentionWeights> = { tenure: 20, 'manager-change': 20, 'review-trend': 25, 'engagement-trend': 20, 'open-grievances': 15 };
 
 /**
  * A transparent additive score (0..100): each factor contributes weight × value, and the
  * factors are returned so a person can see why. Heuristic defaults; the weights are exported.
  */
-export function retentionRisk(s: RetentionSignals): { score: number; level: 'low' | 'medium' | 'high'; factors: RetentionFactor[] } {
+export function retentionRisk(s: RetentionSignals, weights: Readonly<RetentionWeights> = RETENTION_WEIGHTS): { score: number; level: 'low' | 'medium' | 'high'; factors: RetentionFactor[] } {
   const clamp = (n: number) => Math.max(0, Math.min(1, n));
   const reviewDrop = s.reviewScores.length === 2 ? s.reviewScores[0] - s.reviewScores[1] : 0;
   const enpsDrop = s.unitEnps.length === 2 ? s.unitEnps[0] - s.unitEnps[1] : 0;
@@ -61,7 +64,7 @@ export function retentionRisk(s: RetentionSignals): { score: number; level: 'low
     },
   ];
   const factors = raw.map((f) => {
-    const weight = RETENTION_WEIGHTS[f.key];
+    const weight = weights[f.key];
     return { ...f, weight, value: Math.round(f.value * 100) / 100, contribution: Math.round(weight * f.value * 100) / 100 };
   });
   const score = Math.round(factors.reduce((a, f) => a + f.contribution, 0) * 100) / 100;
