@@ -7,6 +7,8 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const alias = {
   '@rapport/core': src('./packages/core/src/index.ts'),
   '@rapport/testing': src('./packages/testing/src/index.ts'),
+  '@rapport/client': src('./packages/client/src/index.ts'),
+  '@rapport/cli': src('./packages/cli/src/index.ts'),
   '@rapport/plugin-crm': src('./plugins/crm/src/index.ts'),
   '@rapport/plugin-prm': src('./plugins/prm/src/index.ts'),
   '@rapport/plugin-hrm': src('./plugins/hrm/src/index.ts'),

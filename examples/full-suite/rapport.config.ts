@@ -1,0 +1,11 @@
+import { defineConfig } from '@rapport/cli';
+import { seedOnListen } from './src/on-listen.js';
+
+// What `pnpm start` at the repository root serves: the kernel, every first-party plugin, and
+// the demo data of a machine manufacturer, loaded once (a second start finds it and adds nothing).
+export default defineConfig({
+  // Package names: loaded with Node's own import, sharing the one @rapport/core of the CLI.
+  plugins: ['@rapport/plugin-crm', '@rapport/plugin-prm', '@rapport/plugin-hrm'],
+  tenantName: 'Northwind Machines',
+  onListen: seedOnListen,
+});

@@ -1,0 +1,19 @@
+import { createApiKey } from '@rapport/core';
+import { createRapportClient, ok } from '@rapport/client';
+import type { ListeningContext } from '@rapport/cli';
+import { seedDemoData } from './seed/index.js';
+
+/**
+ * `onListen` of this example's rapport.config.ts: seeds the demo data through the HTTP API
+ * with a short-lived admin key, revoked as soon as the seed is done (or has failed).
+ */
+export async function seedOnListen({ app, url, logger }: ListeningContext): Promise<void> {
+  const key = await createApiKey(app.knex, app.defaultTenant.id, { name: 'demo-seed', roles: ['admin'] });
+  const client = createRapportClient({ baseUrl: url, apiKey: key.token });
+  try {
+    const result = await seedDemoData(client);
+    logger.info({ seeded: result.seeded }, result.seeded ? 'demo data loaded (full-suite example)' : 'demo data already present; nothing seeded');
+  } finally {
+    ok(await client.DELETE('/api/v1/keys/{id}', { params: { path: { id: key.id } } }));
+  }
+}
