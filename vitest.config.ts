@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -15,6 +15,9 @@ const alias = {
 };
 
 const include = ['packages/*/test/**/*.test.ts', 'plugins/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'];
+// Files that never touch the database under test (they open an embedded one of their own):
+// running them a second time in the postgres project would test nothing new.
+const databaseIndependent = ['packages/client/test/schema.test.ts', 'packages/cli/test/on-listen.test.ts'];
 
 export default defineConfig({
   test: {
@@ -26,7 +29,7 @@ export default defineConfig({
     // `extends: true`: without it a project ignores the timeouts and pool options above.
     projects: [
       { extends: true, resolve: { alias }, test: { name: 'pglite', include, env: { RAPPORT_TEST_DB: 'pglite' } } },
-      { extends: true, resolve: { alias }, test: { name: 'postgres', include, env: { RAPPORT_TEST_DB: 'postgres' } } },
+      { extends: true, resolve: { alias }, test: { name: 'postgres', include, exclude: [...configDefaults.exclude, ...databaseIndependent], env: { RAPPORT_TEST_DB: 'postgres' } } },
     ],
   },
 });
