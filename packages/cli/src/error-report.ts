@@ -2,18 +2,28 @@ import fs from 'node:fs';
 import { once } from 'node:events';
 import type { RejectedRow } from '@rapport/core';
 
-/** The rejected rows of an import as CSV: one line per problem (line, column, message). */
+/**
+ * The rejected rows of an import as CSV: one line per problem (line, column, message), with
+ * the source file first when one run imports several.
+ */
 export class ErrorReport {
   private readonly stream: fs.WriteStream;
+  /** Rejected rows written so far. */
+  rows = 0;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    private readonly withFile = false,
+  ) {
     this.stream = fs.createWriteStream(file);
-    this.stream.write('line,column,message\n');
+    this.stream.write(`${withFile ? 'file,' : ''}line,column,message\n`);
   }
 
-  async add(row: RejectedRow): Promise<void> {
+  async add(row: RejectedRow, source = ''): Promise<void> {
+    this.rows += 1;
+    const prefix = this.withFile ? `${csvCell(source)},` : '';
     for (const error of row.errors) {
-      if (!this.stream.write(`${row.line},${csvCell(error.column ?? '')},${csvCell(error.message)}\n`)) await once(this.stream, 'drain');
+      if (!this.stream.write(`${prefix}${row.line},${csvCell(error.column ?? '')},${csvCell(error.message)}\n`)) await once(this.stream, 'drain');
     }
   }
 

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createJiti } from 'jiti';
 import type { PluginDefinition } from '@rapport/core';
 import { CliError } from './errors.js';
 
@@ -15,7 +14,7 @@ export const FIRST_PARTY_PLUGINS = ['@rapport/plugin-crm', '@rapport/plugin-prm'
  */
 export async function loadPlugin(entry: PluginDefinition | string, baseDir: string, where: string): Promise<PluginDefinition> {
   if (typeof entry !== 'string') return checkPlugin(entry, where);
-  const url = resolveSpecifier(entry, baseDir);
+  const url = await resolveSpecifier(entry, baseDir);
   if (!url) throw new CliError(`Plugin package "${entry}" (${where}) is not installed: cannot resolve it from ${baseDir}`);
   return checkPlugin(await importPlugin(url, entry), `package "${entry}"`);
 }
@@ -24,15 +23,17 @@ export async function loadPlugin(entry: PluginDefinition | string, baseDir: stri
 export async function loadFirstPartyPlugins(cwd: string): Promise<PluginDefinition[]> {
   const plugins: PluginDefinition[] = [];
   for (const name of FIRST_PARTY_PLUGINS) {
-    const url = resolveSpecifier(name, cwd) ?? resolveSpecifier(name, cliDir());
+    const url = (await resolveSpecifier(name, cwd)) ?? (await resolveSpecifier(name, cliDir()));
     if (url) plugins.push(checkPlugin(await importPlugin(url, name), `package "${name}"`));
   }
   return plugins;
 }
 
-function resolveSpecifier(specifier: string, baseDir: string): string | undefined {
+async function resolveSpecifier(specifier: string, baseDir: string): Promise<string | undefined> {
   if (specifier.startsWith('file:')) return specifier;
   if (specifier.startsWith('.') || path.isAbsolute(specifier)) return pathToFileURL(path.resolve(baseDir, specifier)).href;
+  // Loaded only when needed: importing jiti costs about 0.1 s of start-up.
+  const { createJiti } = await import('jiti');
   const jiti = createJiti(pathToFileURL(path.join(baseDir, 'rapport.config.js')).href);
   return jiti.esmResolve(specifier, { parentURL: pathToFileURL(path.join(baseDir, '/')).href, try: true }) ?? undefined;
 }
@@ -40,6 +41,7 @@ function resolveSpecifier(specifier: string, baseDir: string): string | undefine
 async function importPlugin(url: string, name: string): Promise<unknown> {
   try {
     if (/\.(c|m)?ts$/.test(url)) {
+      const { createJiti } = await import('jiti');
       const jiti = createJiti(url);
       return await jiti.import(fileURLToPath(url), { default: true });
     }

@@ -179,6 +179,27 @@ describe('rapport commands', { timeout: 180_000 }, () => {
     expect((await cli('import', '--list')).stdout).toMatch(/^parties — .*\n  kind \(required\)/);
   });
 
+  it('imports several files in one command, in order, with one report naming each file', async () => {
+    fs.writeFileSync(path.join(dir, 'crew.csv'), ['kind,name,email', 'person,Linus,linus@example.com', 'person,,nobody@example.com'].join('\n'));
+    // The calls resolve Linus by e-mail: only possible because crew.csv ran first.
+    fs.writeFileSync(path.join(dir, 'crew-calls.csv'), ['type,subject,participant_emails', 'fixture.call,Kick-off,linus@example.com:caller', 'fixture.call,Lost,ghost@example.com:caller'].join('\n'));
+    const result = await cli('import', 'parties', 'crew.csv', 'interactions', 'crew-calls.csv', '--errors', 'crew-rejected.csv');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^parties: 1 imported, 1 rejected, 2 rows read/m);
+    expect(result.stdout).toMatch(/^interactions: 1 imported, 1 rejected, 2 rows read/m);
+    expect(result.stdout).toContain(`Rejected rows are listed in ${path.join(dir, 'crew-rejected.csv')} (file, line, column, message).`);
+    const report = fs.readFileSync(path.join(dir, 'crew-rejected.csv'), 'utf8').trim().split('\n');
+    expect(report[0]).toBe('file,line,column,message');
+    expect(report.slice(1).map((line) => line.split(',').slice(0, 3).join(','))).toEqual(['crew.csv,3,name', 'crew-calls.csv,3,participant_emails']);
+
+    // A bad pair anywhere is refused before the first file is touched.
+    const before = await cli('import', 'parties', 'crew.csv', 'widgets', 'crew-calls.csv');
+    expect(before.code).toBe(1);
+    expect(before.stderr).toMatch(/^rapport: Unknown importer "widgets"/);
+    expect(before.stdout).toBe('');
+    expect((await cli('import', 'parties')).stderr).toMatch(/Give each importer its CSV file/);
+  });
+
   it('refuses a data directory another live process holds, naming it and the pid, and takes over a stale lock', async () => {
     const dataDir = path.join(dir, 'locked');
     fs.mkdirSync(dataDir, { recursive: true });

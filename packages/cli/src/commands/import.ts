@@ -21,19 +21,27 @@ const SHOWN_REJECTIONS = 20;
 export function registerImport(program: Command, ctx: CommandContext, done: (code: number) => void): void {
   program
     .command('import')
-    .description('Bulk-import a CSV file through an importer (parties, interactions, or a plugin\'s); `rapport import --list` shows them')
-    .argument('[importer]', 'parties, interactions, or <plugin>.<thing>')
-    .argument('[file]', 'the CSV file, with a header line')
+    .description(
+      "Bulk-import CSV files through importers (parties, interactions, or a plugin's), in the order given, so later files resolve what earlier ones created; `rapport import --list` shows them",
+    )
+    .argument('[pairs...]', 'an importer and its CSV file, repeated: crm.accounts accounts.csv crm.contacts contacts.csv …')
     .option('--batch-size <rows>', 'rows per transaction', String(DEFAULT_BATCH_SIZE))
-    .option('--errors <report.csv>', 'write every rejected row to this CSV (line, column, message)')
+    .option('--errors <report.csv>', 'write every rejected row to this CSV (line, column, message; with several files, the file first)')
     .option('--dedupe', 'skip rows that match an existing record (parties: same e-mail or domain)')
     .option('--tenant <id>', 'tenant to import into (default: the first tenant)')
     .option('--list', 'list the importers and their columns')
-    .action(async (importer: string | undefined, file: string | undefined, options: ImportCliOptions & { list?: boolean }) => {
-      if (options.list || !importer) return done(await ctx.withApp((app) => listAll(ctx, app)));
-      if (!file) throw new CliError('Give the CSV file to import: rapport import <importer> <file.csv>');
-      done(await ctx.withApp((app) => importFile(ctx, app, importer, path.resolve(ctx.io.cwd, file), options)));
+    .action(async (pairs: string[], options: ImportCliOptions & { list?: boolean }) => {
+      if (options.list || pairs.length === 0) return done(await ctx.withApp((app) => listAll(ctx, app)));
+      if (pairs.length % 2 !== 0) throw new CliError(`Give each importer its CSV file: rapport import <importer> <file.csv> [<importer> <file.csv> …]`);
+      const jobs: ImportJob[] = [];
+      for (let i = 0; i < pairs.length; i += 2) jobs.push({ importer: pairs[i], file: path.resolve(ctx.io.cwd, pairs[i + 1]) });
+      done(await ctx.withApp((app) => importFiles(ctx, app, jobs, options)));
     });
+}
+
+interface ImportJob {
+  importer: string;
+  file: string;
 }
 
 async function listAll(ctx: CommandContext, app: Rapport): Promise<number> {
@@ -44,42 +52,61 @@ async function listAll(ctx: CommandContext, app: Rapport): Promise<number> {
   return 0;
 }
 
-async function importFile(ctx: CommandContext, app: Rapport, importer: string, file: string, options: ImportCliOptions): Promise<number> {
-  const { stdout, stderr } = ctx.io;
+async function importFiles(ctx: CommandContext, app: Rapport, jobs: ImportJob[], options: ImportCliOptions): Promise<number> {
   const batchSize = Number(options.batchSize);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError(`--batch-size must be a positive whole number, not "${options.batchSize}"`);
-  if (!fs.existsSync(file)) throw new CliError(`${file} does not exist`);
+  // Everything is checked before the first row is written: a typo in the third file must not
+  // leave the first two imported and the run half done.
+  const known = new Set(listImporters(app).map((i) => i.name));
+  for (const job of jobs) {
+    if (!known.has(job.importer)) throw new CliError(`Unknown importer "${job.importer}"; available: ${[...known].join(', ')}`);
+    if (!fs.existsSync(job.file)) throw new CliError(`${job.file} does not exist`);
+  }
   if (options.tenant && !(await findTenant(app.knex, options.tenant).catch(() => undefined))) throw new CliError(`Tenant ${options.tenant} does not exist`);
 
-  const report = options.errors ? new ErrorReport(path.resolve(ctx.io.cwd, options.errors)) : undefined;
+  const report = options.errors ? new ErrorReport(path.resolve(ctx.io.cwd, options.errors), jobs.length > 1) : undefined;
+  try {
+    for (const [index, job] of jobs.entries()) {
+      const code = await importFile(ctx, app, job, batchSize, options, report);
+      if (code !== 0) {
+        const skipped = jobs.slice(index + 1).map((j) => j.importer);
+        if (skipped.length) println(ctx.io.stderr, `rapport: not run after that failure: ${skipped.join(', ')}.`);
+        return code;
+      }
+    }
+  } finally {
+    await report?.close();
+  }
+  if (report && report.rows > 0) println(ctx.io.stdout, `Rejected rows are listed in ${report.file} (${jobs.length > 1 ? 'file, ' : ''}line, column, message).`);
+  return 0;
+}
+
+async function importFile(ctx: CommandContext, app: Rapport, job: ImportJob, batchSize: number, options: ImportCliOptions, report: ErrorReport | undefined): Promise<number> {
+  const { stdout, stderr } = ctx.io;
   const shown: RejectedRow[] = [];
-  const progress = progressReporter(stderr, `import ${importer}`);
+  const progress = progressReporter(stderr, `import ${job.importer}`);
   let result;
   try {
-    result = await runImport(app, importer, file, {
+    result = await runImport(app, job.importer, job.file, {
       batchSize,
       tenantId: options.tenant,
       dedupe: options.dedupe ?? false,
       keepRejected: 0,
       onProgress: (p) => progress.update(p),
       onRejected: async (row) => {
-        if (report) await report.add(row);
+        if (report) await report.add(row, path.basename(job.file));
         else if (shown.length < SHOWN_REJECTIONS) shown.push(row);
       },
     });
   } finally {
     progress.stop();
-    await report?.close();
   }
 
   const seconds = result.seconds.toFixed(1);
   println(stdout, `${result.importer}: ${result.imported} imported, ${result.rejected} rejected, ${result.read} rows read in ${seconds} s (${result.rowsPerSecond} rows/s).`);
-  if (result.rejected > 0) {
-    if (report) println(stdout, `Rejected rows are listed in ${report.file} (line, column, message).`);
-    else {
-      for (const row of shown) for (const error of row.errors) println(stderr, `  line ${row.line}${error.column ? `, ${error.column}` : ''}: ${error.message}`);
-      if (result.rejected > shown.length) println(stderr, `  … and ${result.rejected - shown.length} more; --errors <report.csv> writes them all.`);
-    }
+  if (result.rejected > 0 && !report) {
+    for (const row of shown) for (const error of row.errors) println(stderr, `  line ${row.line}${error.column ? `, ${error.column}` : ''}: ${error.message}`);
+    if (result.rejected > shown.length) println(stderr, `  … and ${result.rejected - shown.length} more; --errors <report.csv> writes them all.`);
   }
   if (!result.completed) {
     println(stderr, `rapport: the import stopped: ${result.error?.message}. The ${result.imported} rows imported before it are kept.`);
