@@ -2,13 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '@rapport/testing';
 
 /*
- * Multi-row writes travel as one array parameter per column (unnest): interactions, their
- * participants, the outbox and the audit log. Values that array literals must escape
- * (quotes, commas, braces, backslashes, the word NULL, real nulls) come back unchanged.
+ * Multi-row writes of interactions, their participants, the outbox and the audit log: a
+ * few rows as one array parameter per column (unnest), and on PostgreSQL a bulk of them
+ * (COPY_MIN_ROWS and more) by COPY. Values that array literals or COPY's text format must
+ * escape (quotes, commas, braces, backslashes, tabs, line breaks, the word NULL, real
+ * nulls) come back unchanged either way.
  */
 const AWKWARD = ['a "quoted", {braced} value', 'back\\slash \\" and \\\\', 'NULL', '', 'ünïcødé ✓ 日本', "it's\ttabbed\nand new-lined"];
 
-describe('bulk writes through unnest', () => {
+describe('bulk writes through unnest and COPY', () => {
   let t: TestApp;
   let partyId: string;
 
@@ -18,12 +20,14 @@ describe('bulk writes through unnest', () => {
   });
   afterAll(() => t?.close());
 
-  it('stores awkward strings, nulls and times exactly, with their participants, outbox and audit rows', async () => {
+  // 6 rows: unnest everywhere; 120 rows: COPY on PostgreSQL.
+  it.each([1, 20])('stores awkward strings, nulls and times exactly, with their participants, outbox and audit rows (%i× the set)', async (copies) => {
     const occurredAt = '2024-05-01T14:30:00.123Z';
+    const texts = Array.from({ length: copies }, () => AWKWARD).flat();
     const created = await t.app.transaction(async (uow) => {
       const interactions = await t.app.services.interactions.insertMany(
         uow,
-        AWKWARD.map((text, i) => ({
+        texts.map((text, i) => ({
           type: 'note',
           occurredAt,
           subject: text === '' ? undefined : text,
@@ -36,11 +40,11 @@ describe('bulk writes through unnest', () => {
       for (const interaction of interactions) uow.emit('bulk.test.noted', { interactionId: interaction.id, note: AWKWARD }, { type: 'interaction', id: interaction.id });
       return interactions;
     });
-    expect(created).toHaveLength(AWKWARD.length);
+    expect(created).toHaveLength(texts.length);
 
     const rows = await t.app.knex('rapport_interactions').whereIn('id', created.map((c) => c.id)).select('id', 'subject', 'summary', 'occurred_at', 'tenant_id');
     const byId = new Map(rows.map((r: any) => [r.id, r]));
-    AWKWARD.forEach((text, i) => {
+    texts.forEach((text, i) => {
       const row: any = byId.get(created[i].id);
       expect(row.subject).toBe(text === '' ? null : text);
       expect(row.summary).toBe(i % 2 ? text : null);
@@ -49,19 +53,19 @@ describe('bulk writes through unnest', () => {
     });
 
     const participants = await t.app.knex('rapport_interaction_participants').whereIn('interaction_id', created.map((c) => c.id)).select('party_id', 'role', 'occurred_at');
-    expect(participants).toHaveLength(AWKWARD.length);
+    expect(participants).toHaveLength(texts.length);
     for (const p of participants) expect({ ...p, occurred_at: new Date(p.occurred_at).toISOString() }).toEqual({ party_id: partyId, role: 'participant', occurred_at: occurredAt });
 
     const outbox = (await t.outbox({ name: 'bulk.test.noted' })).filter((e) => created.some((c) => c.id === e.payload.interactionId));
-    expect(outbox).toHaveLength(AWKWARD.length);
+    expect(outbox).toHaveLength(texts.length);
     for (const event of outbox) expect(event.payload.note).toEqual(AWKWARD);
 
     const audit = await t.app.knex('rapport_audit').whereIn('record_id', created.map((c) => c.id)).select('action', 'record_type', 'actor_kind', 'actor_id');
-    expect(audit).toHaveLength(AWKWARD.length);
+    expect(audit).toHaveLength(texts.length);
     for (const row of audit) expect(row).toEqual({ action: 'bulk.test.noted', record_type: 'interaction', actor_kind: 'system', actor_id: null });
 
     // Read back through the API too: the timeline sees them.
-    const timeline = await t.admin.get(`/api/v1/parties/${partyId}/timeline?limit=50`);
+    const timeline = await t.admin.get(`/api/v1/parties/${partyId}/timeline?limit=100`);
     expect(timeline.status).toBe(200);
     expect(timeline.body.data.map((i: any) => i.subject)).toEqual(expect.arrayContaining(AWKWARD.filter((s) => s !== '')));
   });

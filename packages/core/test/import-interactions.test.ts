@@ -1,17 +1,28 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runImport } from '@rapport/core';
+import { definePlugin, runImport } from '@rapport/core';
 import { createTestApp, type TestApp } from '@rapport/testing';
 import { samplePlugin } from './fixtures/test-plugin.js';
 
 const csv = (lines: string[]) => Readable.from([lines.join('\n') + '\n']);
+
+// A filter that fails like a lost connection (SQLSTATE class 08) on one subject: a fatal error, not a bad row.
+const plugPuller = definePlugin({
+  name: 'plugpuller',
+  version: '1.0.0',
+  setup(api) {
+    api.hooks.filter('interaction.create', ({ input }) => {
+      if (input.subject === 'pull the plug') throw Object.assign(new Error('the connection was lost'), { code: '08006' });
+    });
+  },
+});
 
 describe('import interactions', () => {
   let t: TestApp;
   const ids: Record<string, string> = {};
   beforeAll(async () => {
     // Webhooks play no part here; the dispatcher stays off so the statement counts are the import's own.
-    t = await createTestApp({ plugins: [samplePlugin().plugin], config: { dispatcher: { enabled: false } } });
+    t = await createTestApp({ plugins: [samplePlugin().plugin, plugPuller], config: { dispatcher: { enabled: false } } });
     const parties = await runImport(
       t.app,
       'parties',
@@ -106,10 +117,42 @@ describe('import interactions', () => {
     }
     expect(result.rejected).toBe(0);
     expect(result.imported).toBe(2000);
-    // The e-mail lookup, and insertMany's own check of the participants: per batch, not per row.
+    // The e-mail lookup: per batch, not per row (the rows, outbox and audit go by COPY on PostgreSQL, unnest on PGlite).
     expect(statements.filter((s) => s.includes('rapport_contact_points')).length).toBeLessThanOrEqual(2);
     expect(statements.length).toBeLessThan(20);
     const [{ count }] = await t.app.knex('rapport_interaction_participants').where({ tenant_id: t.tenantId, party_id: ids.Alice }).count<{ count: number }[]>('* as count');
     expect(Number(count)).toBe(2002);
+  });
+  it('isolates a row the database refuses inside a bulk write, keeps every other row of the batches around it, and writes their events', async () => {
+    const before = (await t.outbox({ name: 'interaction.created' })).length;
+    const lines = ['type,occurred_at,subject,participant_ids'];
+    // 3 batches of 150 (bulk writes: COPY on PostgreSQL); line 202 carries a NUL, which no text column accepts.
+    for (let i = 0; i < 450; i++) lines.push(`note,2024-07-01T00:00:00Z,${i === 200 ? 'bad\u0000row' : `Bulk ${i}\tq {x} \\ end`},${ids.Bob}:participant`);
+    const progress: number[] = [];
+    const result = await runImport(t.app, 'interactions', csv(lines), { batchSize: 150, onProgress: (p) => progress.push(p.imported) });
+    expect(result.completed).toBe(true);
+    expect(result.imported).toBe(449);
+    expect(result.rejectedRows.map((r) => r.line)).toEqual([202]);
+    // Batches settle in file order, the one with the bad row after bisecting it.
+    expect(progress).toEqual([150, 299, 449, 449]);
+    const stored = await t.app.knex('rapport_interactions').where('tenant_id', t.tenantId).where('subject', 'like', 'Bulk %').select('subject');
+    expect(stored).toHaveLength(449);
+    expect(stored.map((r: { subject: string }) => r.subject)).toContain('Bulk 7\tq {x} \\ end');
+    const events = (await t.outbox({ name: 'interaction.created' })).slice(before);
+    expect(events).toHaveLength(449);
+    expect(events.map((e) => e.payload.interaction.subject)).toContain('Bulk 449\tq {x} \\ end');
+    const audited = await t.app.knex('rapport_audit').where({ tenant_id: t.tenantId, action: 'interaction.created' }).whereIn('record_id', events.map((e) => e.payload.interaction.id)).count<{ n: number }[]>('* as n');
+    expect(Number(audited[0].n)).toBe(449);
+  });
+
+  it('stops at a batch that fails for good: the batches before it are kept, none after it is written, even while checked ahead', async () => {
+    const lines = ['type,occurred_at,subject,participant_ids'];
+    for (let i = 0; i < 500; i++) lines.push(`note,2024-08-01T00:00:00Z,${i === 250 ? 'pull the plug' : `Stop ${i}`},${ids.Bob}:participant`);
+    const result = await runImport(t.app, 'interactions', csv(lines), { batchSize: 100 });
+    expect(result.completed).toBe(false);
+    expect(result.imported).toBe(200);
+    expect(result.error).toEqual({ line: 202, message: expect.stringContaining('the connection was lost') });
+    const stored = await t.app.knex('rapport_interactions').where('tenant_id', t.tenantId).where('subject', 'like', 'Stop %').select('subject');
+    expect(stored.map((r: { subject: string }) => Number(r.subject.slice(5))).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });
 });

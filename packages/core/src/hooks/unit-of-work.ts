@@ -3,6 +3,7 @@ import type { Principal } from '../access/principal.js';
 import { newId } from '../util/ids.js';
 import { chunk } from '../util/chunk.js';
 import { accessChanged, notifyAccessChange } from '../access/principal-cache.js';
+import { copyRows, worthCopying } from '../storage/copy-rows.js';
 import type { HookBus } from './hook-bus.js';
 import type { EventMeta, EventPayload, EventSubject, FilterContext, FilterPayload } from './types.js';
 
@@ -106,11 +107,28 @@ function changesAccess(events: PendingEvent[]): boolean {
 }
 
 /*
- * One statement per table whatever the number of events: each column travels as one array
- * parameter and `unnest` turns the arrays back into rows. A bulk import's 5,000 events cost
- * two statements with 15 parameters rather than 65,000 bound values PostgreSQL must parse.
+ * The outbox and audit rows of a unit of work. On PostgreSQL, COPY (the server's bulk path:
+ * no statement, no bound arrays to parse); a bulk import's 5,000 events are two streams.
+ * On PGlite, one statement per table: each column travels as one array parameter and
+ * `unnest` turns the arrays back into rows.
  */
 async function writeOutboxAndAudit(trx: Knex.Transaction, events: PendingEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  if (worthCopying(trx, events.length)) {
+    await copyRows(
+      trx,
+      'rapport_outbox',
+      ['id', 'tenant_id', 'name', 'payload', 'meta', 'occurred_at'],
+      events.map((e) => [e.meta.id, e.meta.tenantId, e.name, JSON.stringify(e.payload), JSON.stringify(e.meta), e.meta.occurredAt]),
+    );
+    await copyRows(
+      trx,
+      'rapport_audit',
+      ['id', 'tenant_id', 'event_id', 'action', 'record_type', 'record_id', 'actor_kind', 'actor_id', 'at'],
+      events.map((e) => [newId(), e.meta.tenantId, e.meta.id, e.name, e.subject?.type ?? null, e.subject?.id ?? null, e.meta.actor?.kind ?? 'system', e.meta.actor?.id ?? null, e.meta.occurredAt]),
+    );
+    return;
+  }
   for (const batch of chunk(events, ROWS_PER_INSERT)) {
     await trx.raw(
       `insert into rapport_outbox (id, tenant_id, name, payload, meta, occurred_at)

@@ -10,7 +10,19 @@ import { RapportError } from '../errors.js';
 const FATAL_SQLSTATE_CLASSES = new Set(['08', '25', '3D', '3F', '42', '53', '54', '57', '58', 'XX']);
 const FATAL_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
+/**
+ * Thrown to a batch waiting for its turn when a batch before it failed for good (or the
+ * run was stopped): it must not write, and bisecting it would only repeat the refusal.
+ */
+export class ImportStoppedError extends Error {
+  constructor() {
+    super('the import stopped at an earlier batch');
+    this.name = 'ImportStoppedError';
+  }
+}
+
 export function isFatalError(error: unknown): boolean {
+  if (error instanceof ImportStoppedError) return true;
   if (error instanceof RapportError) return false;
   if (!(error instanceof Error)) return false;
   if (error.name === 'KnexTimeoutError') return true;

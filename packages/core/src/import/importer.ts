@@ -27,6 +27,12 @@ export interface ImportBatchResult {
 export interface ImportSettings {
   /** Skip rows matching a record that already exists (each importer says what "matching" means). */
   dedupe: boolean;
+  /**
+   * Set by the engine for a `pipelined` importer: resolves when every batch before this one
+   * is written; call it after checking the rows and before writing any. Throws when the run
+   * stopped at an earlier batch.
+   */
+  waitTurn?: () => Promise<void>;
 }
 
 export interface ImporterColumn {
@@ -54,5 +60,12 @@ export interface Importer {
   permission?: string;
   /** The header is checked against these before any row is read: required ones must be present, unknown ones are refused. */
   columns: ReadonlyArray<ImporterColumn>;
+  /**
+   * The batches are independent (no batch's checks depend on the rows of the one before,
+   * unlike a `--dedupe` that must see them): the engine may check batch N+1 in its own
+   * transaction while batch N is written. `importBatch` must then await
+   * `settings.waitTurn()` before its first write. Default: one batch at a time.
+   */
+  pipelined?: boolean;
   importBatch(uow: UnitOfWork, rows: ImportRecord[], app: Rapport, settings: ImportSettings): Promise<ImportBatchResult>;
 }

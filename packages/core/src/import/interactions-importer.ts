@@ -6,7 +6,7 @@ import { interactionCreateSchema, type InteractionCreateInput } from '../kernel/
 import { DIRECTIONS, type Participant } from '../kernel/types.js';
 import { isUuid } from '../util/ids.js';
 import { parseCell, prefixedCells, rapportRowErrors, zodRowErrors, type ColumnOf } from './cells.js';
-import type { ImportBatchResult, Importer, ImportRecord, RejectedRow, RowError } from './importer.js';
+import type { ImportBatchResult, Importer, ImportRecord, ImportSettings, RejectedRow, RowError } from './importer.js';
 
 /** Role given to a participant listed without one (`a@x.com` rather than `a@x.com:customer`). */
 const DEFAULT_ROLE = 'participant';
@@ -30,7 +30,7 @@ interface Candidate {
  * every e-mail of a batch is resolved in one query, and every party and relationship id
  * checked in one more, so a batch costs the same few statements whatever its size. Each
  * row is checked on its own first, so one bad row never sinks the batch; the good ones go
- * through `InteractionService.insertMany` (multi-row inserts) with one
+ * through `InteractionService.writeChecked` (COPY on PostgreSQL) with one
  * `interaction.created` event each.
  */
 export const interactionsImporter: Importer = {
@@ -50,10 +50,12 @@ export const interactionsImporter: Importer = {
     { name: 'attributes', description: 'A JSON object validated by the type\'s attribute schema' },
     { name: 'attr.*', description: 'One attribute per column (attr.duration), merged into attributes' },
   ],
-  importBatch: (uow, rows, app) => importInteractions(uow, rows, app),
+  // Rows of one batch never depend on those of another: batch N+1 is checked while batch N is written.
+  pipelined: true,
+  importBatch: (uow, rows, app, settings) => importInteractions(uow, rows, app, settings),
 };
 
-async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Rapport): Promise<ImportBatchResult> {
+async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Rapport, settings: ImportSettings): Promise<ImportBatchResult> {
   const rejected: RejectedRow[] = [];
   const reject = (line: number, errors: RowError[]) => rejected.push({ line, errors });
 
@@ -73,7 +75,9 @@ async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Ra
   }
 
   const accepted = await checkReferences(uow, app, candidates, reject);
-  const interactions = await app.services.interactions.insertMany(uow, accepted.map((c) => c.input));
+  await settings.waitTurn?.();
+  // checkReferences made every check insertMany would (row by row): no second lookup.
+  const interactions = await app.services.interactions.writeChecked(uow, accepted.map((c) => c.input));
   for (const interaction of interactions) uow.emit('interaction.created', { interaction }, { type: 'interaction', id: interaction.id });
   return { imported: interactions.length, rejected };
 }
@@ -245,7 +249,10 @@ async function checkReferences(uow: UnitOfWork, app: Rapport, candidates: Candid
       errors.push(...rapportRowErrors(error, attributeColumn));
     }
     if (errors.length) reject(candidate.line, errors);
-    else accepted.push(candidate);
+    else {
+      input.type = type.key;
+      accepted.push(candidate);
+    }
   }
   return accepted;
 }

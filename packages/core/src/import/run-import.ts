@@ -6,7 +6,8 @@ import { findTenant } from '../kernel/tenants.js';
 import { openCsv, type CsvRow } from './csv-source.js';
 import type { ImportBatchResult, Importer, ImportRecord, ImportSettings, RejectedRow } from './importer.js';
 import { findImporter } from './registry.js';
-import { describeError, isFatalError } from './errors.js';
+import { supportsCopy } from '../storage/copy-rows.js';
+import { describeError, ImportStoppedError, isFatalError } from './errors.js';
 
 export interface ImportProgress {
   /** Data rows read from the source so far. */
@@ -101,50 +102,94 @@ export async function runImport(app: Rapport, importerName: string, source: stri
   };
   const progress = () => options.onProgress?.({ read: result.read, imported: result.imported, rejected: result.rejected, bytes, totalBytes: csv.totalBytes });
 
-  const write = (batch: ImportRecord[]) => writeIsolating(app, importer, batch, { tenantId, principal }, settings);
+  // Batches are written in file order, one transaction each. An importer that declares
+  // `pipelined` has batch N+1 read, checked and prepared (its own transaction, on another
+  // connection) while batch N is being written; it waits for its turn (`settings.waitTurn`)
+  // before writing, so batches still land and report in order. Others run one at a time.
+  // Only with a pool of connections (PostgreSQL): PGlite's one connection serves one transaction.
+  const pipelined = importer.pipelined === true && supportsCopy(app.knex);
+  let failure: { error: unknown; line?: number } | undefined;
+  let settled: Promise<void> = Promise.resolve();
   let batch: ImportRecord[] = [];
-  let writingFrom: number | undefined;
+  let malformed: RejectedRow[] = [];
   const flush = async () => {
-    if (batch.length === 0) return;
-    writingFrom = batch[0].line;
-    const outcome = await write(batch);
-    writingFrom = undefined;
-    result.imported += outcome.imported;
-    await report(outcome.rejected);
+    if (failure) throw new ImportStoppedError();
+    if (batch.length === 0 && malformed.length === 0) return;
+    const rows = batch;
+    const early = malformed;
     batch = [];
-    progress();
-    // PGlite answers without touching the event loop: between batches let requests and
-    // timers run, or an import in the background (an HTTP import job) would stall the server.
-    await new Promise((resolve) => setImmediate(resolve));
+    malformed = [];
+    const previous = settled;
+    // Serial importers (and every importer on a single connection) start after the batch before has settled.
+    if (!pipelined) {
+      await previous;
+      if (failure) throw new ImportStoppedError();
+    }
+    const waitTurn = async () => {
+      await previous;
+      if (failure) throw new ImportStoppedError();
+    };
+    const written = rows.length === 0 ? Promise.resolve({ imported: 0, rejected: [] }) : writeIsolating(app, importer, rows, { tenantId, principal }, { ...settings, waitTurn });
+    // Settling never rejects: the first failure is kept, and the batches after it stop at their turn.
+    settled = previous.then(async () => {
+      let outcome: ImportBatchResult | undefined;
+      try {
+        outcome = await written;
+      } catch (error) {
+        if (failure) return;
+        failure = error instanceof ImportStoppedError ? { error } : { error, line: rows[0].line };
+      }
+      // The run stopped at an earlier batch; this one waited for its turn and wrote nothing.
+      if (failure && outcome) return;
+      try {
+        if (outcome) result.imported += outcome.imported;
+        // The rows found malformed while this batch was read are reported with it, in line order.
+        await report([...early, ...(outcome?.rejected ?? [])]);
+        if (outcome) progress();
+      } catch (error) {
+        // A callback stopped the run (an HTTP import job that was cancelled): after this batch.
+        failure ??= { error };
+      }
+      // PGlite answers without touching the event loop: between batches let requests and
+      // timers run, or an import in the background (an HTTP import job) would stall the server.
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+    written.catch(() => undefined);
+    // Never more than one batch waiting behind the one being written.
+    if (pipelined) await previous;
   };
 
   const consume = async (row: CsvRow) => {
     result.read++;
     bytes = row.bytes;
     if (row.malformed) {
-      await report([{ line: row.line, errors: [row.malformed] }]);
+      malformed.push({ line: row.line, errors: [row.malformed] });
+      // A file of mostly malformed rows still reports them as it goes, not all at the end.
+      if (malformed.length >= batchSize) await flush();
       return;
     }
     batch.push({ line: row.line, record: row.record });
     if (batch.length >= batchSize) await flush();
   };
-  const stop = (error: unknown) => {
-    result.completed = false;
-    result.error =
-      writingFrom === undefined
-        ? { message: describeError(error) }
-        : { message: `the batch starting at line ${writingFrom} could not be written: ${describeError(error)}`, line: writingFrom };
-  };
 
+  let readError: unknown;
   try {
     if (!first.done) await consume(first.value);
     for await (const row of rows) await consume(row);
-    await flush();
   } catch (error) {
     await rows.return(undefined);
-    stop(error);
-    // A broken file still keeps the good rows read before the break.
-    if (writingFrom === undefined) await flush().catch(() => undefined);
+    if (!(error instanceof ImportStoppedError)) readError = error;
+  }
+  // A broken file still keeps the good rows read before the break.
+  await flush().catch(() => undefined);
+  await settled;
+  if (failure) {
+    result.completed = false;
+    const { error, line } = failure;
+    result.error = line === undefined ? { message: describeError(error) } : { message: `the batch starting at line ${line} could not be written: ${describeError(error)}`, line };
+  } else if (readError) {
+    result.completed = false;
+    result.error = { message: describeError(readError) };
   }
   progress();
   result.seconds = (performance.now() - started) / 1000;

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
+import { copyRows, worthCopying } from '../storage/copy-rows.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { mergeAttributes, validateTypedAttributes } from './attributes.js';
 import type { QueryContext } from './context.js';
@@ -43,7 +44,10 @@ export class InteractionService {
     return interaction;
   }
 
-  /** Validates and inserts in multi-row statements; bulk import reuses it. Emits nothing. */
+  /**
+   * Validates every input (one lookup of the participants and one of the relationships for
+   * all of them), then writes them in bulk: see `writeChecked`. Emits nothing.
+   */
   async insertMany(uow: UnitOfWork, inputs: InteractionCreateInput[]): Promise<Interaction[]> {
     const partyIds = new Set<string>();
     const relationshipIds = new Set<string>();
@@ -56,10 +60,7 @@ export class InteractionService {
       relationshipIds.size === 0 ? [] : (await this.relationships.visible(uow).whereIn('r.id', [...relationshipIds]).select('r.id')).map((r: { id: string }) => r.id),
     );
     const now = new Date();
-    const rows: InteractionRow[] = [];
-    const participantRows: Array<{ interaction_id: string; party_id: string; role: string; occurred_at: Date }> = [];
-    const out: Interaction[] = [];
-    inputs.forEach((input) => {
+    const checked = inputs.map((input) => {
       const type = this.requireType(input.type);
       const participants = this.checkParticipants(type, input.participants, known, uow.principal.scopePartyId);
       if (input.relationshipId && !knownRelationships.has(input.relationshipId)) {
@@ -68,26 +69,70 @@ export class InteractionService {
       if (input.channel && type.channels && !type.channels.includes(input.channel)) {
         throw new ValidationError(`${type.key}: channel "${input.channel}" is not one of ${type.channels.join(', ')}`, [{ path: 'channel', message: 'unknown channel' }]);
       }
+      return { ...input, type: type.key, participants, attributes: validateTypedAttributes(`interaction type ${type.key}`, type.attributes, input.attributes) };
+    });
+    return this.writeChecked(uow, checked, now);
+  }
+
+  /**
+   * Inserts interactions whose every check `insertMany` makes has already been made by the
+   * caller, row by row (the bulk importer, so one bad row is refused alone and the batch
+   * is not looked up twice): the type is usable (`type` is its key), the participants
+   * exist, are visible to the caller, listed once, in allowed roles and include a scoped
+   * caller, the relationship is visible, the channel allowed and `attributes` validated by
+   * the type's schema. Emits nothing. Anything else must use `insertMany`.
+   */
+  async writeChecked(uow: UnitOfWork, inputs: InteractionCreateInput[], now = new Date()): Promise<Interaction[]> {
+    const rows: InteractionRow[] = [];
+    const participantRows: Array<[string, string, string, Date]> = [];
+    const out: Interaction[] = [];
+    for (const input of inputs) {
       const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
+      const participants = input.participants.map((p) => ({ partyId: p.partyId, role: p.role }));
       const row: InteractionRow = {
         id: newId(),
-        type: type.key,
+        type: input.type,
         occurred_at: occurredAt,
         channel: input.channel ?? null,
         direction: input.direction ?? 'internal',
         subject: input.subject ?? null,
         summary: input.summary ?? null,
-        attributes: validateTypedAttributes(`interaction type ${type.key}`, type.attributes, input.attributes),
+        attributes: input.attributes ?? {},
         relationship_id: input.relationshipId ?? null,
         version: 1,
         created_at: now,
       };
       rows.push(row);
-      for (const p of participants) participantRows.push({ interaction_id: row.id, party_id: p.partyId, role: p.role, occurred_at: occurredAt });
+      for (const p of participants) participantRows.push([row.id, p.partyId, p.role, occurredAt]);
       out.push(toInteraction(row, participants));
-    });
-    // One array parameter per column, turned back into rows by unnest: a batch of thousands
-    // is one short statement for PostgreSQL to parse, not tens of thousands of bound values.
+    }
+    if (worthCopying(uow.trx, rows.length)) await this.copyRows(uow, rows, participantRows, now);
+    else await this.insertRows(uow, rows, participantRows, now);
+    return out;
+  }
+
+  /** PostgreSQL: COPY, the server's own bulk path (no statement to plan, no arrays to parse). */
+  private async copyRows(uow: UnitOfWork, rows: InteractionRow[], participantRows: Array<[string, string, string, Date]>, now: Date): Promise<void> {
+    const tenantId = uow.tenantId;
+    await copyRows(
+      uow.trx,
+      'rapport_interactions',
+      ['tenant_id', 'id', 'type', 'occurred_at', 'channel', 'direction', 'subject', 'summary', 'attributes', 'relationship_id', 'version', 'created_at'],
+      rows.map((r) => [tenantId, r.id, r.type, r.occurred_at, r.channel, r.direction, r.subject, r.summary, r.attributes, r.relationship_id, 1, now]),
+    );
+    await copyRows(
+      uow.trx,
+      'rapport_interaction_participants',
+      ['tenant_id', 'interaction_id', 'party_id', 'role', 'occurred_at'],
+      participantRows.map(([interactionId, partyId, role, occurredAt]) => [tenantId, interactionId, partyId, role, occurredAt]),
+    );
+  }
+
+  /**
+   * PGlite: one array parameter per column, turned back into rows by unnest: a batch of
+   * thousands is one short statement to parse, not tens of thousands of bound values.
+   */
+  private async insertRows(uow: UnitOfWork, rows: InteractionRow[], participantRows: Array<[string, string, string, Date]>, now: Date): Promise<void> {
     const size = 5000;
     for (let i = 0; i < rows.length; i += size) {
       const slice = rows.slice(i, i + size);
@@ -116,10 +161,9 @@ export class InteractionService {
       await uow.trx.raw(
         `insert into rapport_interaction_participants (tenant_id, interaction_id, party_id, role, occurred_at)
          select ?::uuid, * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::timestamptz[])`,
-        [uow.tenantId, slice.map((p) => p.interaction_id), slice.map((p) => p.party_id), slice.map((p) => p.role), slice.map((p) => p.occurred_at.toISOString())],
+        [uow.tenantId, slice.map((p) => p[0]), slice.map((p) => p[1]), slice.map((p) => p[2]), slice.map((p) => p[3].toISOString())],
       );
     }
-    return out;
   }
 
   async get(ctx: QueryContext, id: string): Promise<Interaction> {
