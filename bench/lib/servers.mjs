@@ -26,12 +26,16 @@ export function writeConfig(dir, database, extra = {}) {
  * Starts `rapport serve` and resolves once `probe` (a path) answers 200, with the time
  * from spawn to that first answer.
  */
+/** A fixed 32-byte key (hex): benchmarks need a key, not a secret one. */
+const BENCH_SECRET_KEY = 'b'.repeat(64);
+
 export async function startServer({ config, cwd, env = {}, nodeArgs = [], probe = '/api/v1/parties?limit=1', timeoutMs = 120_000 }) {
   const port = await freePort();
   const started = now();
   const proc = spawn(process.execPath, [...nodeArgs, cliBin, '--config', config, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     cwd,
-    env: { ...process.env, RAPPORT_BOOTSTRAP_KEY: BENCH_KEY, ...env },
+    // The secret key seals webhook signing secrets; PostgreSQL refuses webhooks without one.
+    env: { ...process.env, RAPPORT_BOOTSTRAP_KEY: BENCH_KEY, RAPPORT_SECRET_KEY: BENCH_SECRET_KEY, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -108,6 +108,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   const logLevel = flags.logLevel ?? fromEnv('LOG_LEVEL') ?? file.logLevel;
   const tenantName = fromEnv('RAPPORT_TENANT_NAME') ?? file.tenantName;
   if (bootstrapKey !== undefined) resolved.bootstrapKey = bootstrapKey;
+  // Env over file, as for every other setting (the kernel alone would let the file win).
+  const secretKey = fromEnv('RAPPORT_SECRET_KEY') ?? file.secretKey;
+  if (secretKey !== undefined) resolved.secretKey = secretKey;
   if (logLevel !== undefined) resolved.logLevel = logLevel;
   if (tenantName !== undefined) resolved.tenantName = tenantName;
   if (!resolved.database!.url) delete resolved.database!.url;

@@ -30,6 +30,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** The `secretKey` every test app gets unless its config names another (32 bytes, hex). */
+export const TEST_SECRET_KEY = '726170706f72742074657374206b65792c206e6f742061207365637265742121';
+
 /**
  * A running system on an isolated database (PGlite or PostgreSQL per RAPPORT_TEST_DB),
  * served on a random port, with an admin client. One per test file keeps files parallel.
@@ -42,6 +45,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     app = await createRapport({
       logLevel: process.env.LOG_LEVEL ?? 'silent',
       tenantName: 'Test Company',
+      // Webhook secrets are encrypted at rest; PostgreSQL refuses webhooks without a key.
+      secretKey: TEST_SECRET_KEY,
       ...options.config,
       dispatcher: { pollIntervalMs: 50, retryBaseMs: 50, ...options.config?.dispatcher },
       // Timers off: tests run recurring tasks with `app.scheduler.runNow(name)` (pass `enabled: true` to test timing).

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Rapport } from '../app/rapport.js';
-import { ValidationError } from '../errors.js';
+import { UnauthorizedError, ValidationError } from '../errors.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../http/pagination.js';
 import type { RouteBuilder } from '../http/routes.js';
 import { getKey, issueKey, listKeys, revokeKey } from './api-keys.js';
@@ -23,6 +23,7 @@ import {
   userUpdateBody,
 } from './schemas.js';
 import { login, logout } from './sessions.js';
+import { LoginThrottledError } from './throttle.js';
 import { createUser, getUser, listUsers, updateUser } from './users.js';
 
 const MANAGE = 'access:manage';
@@ -41,13 +42,33 @@ function authRoutes(r: RouteBuilder, app: Rapport): void {
 
   r.post('/auth/login', {
     summary: 'Log in with e-mail and password',
-    description: 'Returns a bearer session token (`rps_…`) valid for `http.sessionTtlSeconds` (12 h by default). Wrong e-mail and wrong password answer the same 401.',
+    description:
+      'Returns a bearer session token (`rps_…`) valid for `http.sessionTtlSeconds` (12 h by default). Wrong e-mail and wrong password answer the same 401. ' +
+      'Repeated failures for an e-mail, from an address, or for an e-mail from one address answer 429 (problem `login-throttled`) with `Retry-After` seconds, ' +
+      'whether the account exists or not, and without checking the password (docs/access.md).',
     tags,
     permission: null,
     body: loginBody,
     status: 200,
     response: z.object({ token: z.string(), expiresAt: z.string(), user: userSchema }),
-    handler: ({ body }) => login(app, body.email, body.password),
+    handler: async ({ body, koa }) => {
+      const attempt = { email: body.email, ip: koa.ip };
+      try {
+        await app.loginThrottle.check(attempt);
+      } catch (error) {
+        if (error instanceof LoginThrottledError) koa.set('Retry-After', String(error.retryAfterSeconds));
+        throw error;
+      }
+      let result;
+      try {
+        result = await login(app, body.email, body.password);
+      } catch (error) {
+        if (error instanceof UnauthorizedError) await app.loginThrottle.failed(attempt);
+        throw error;
+      }
+      await app.loginThrottle.succeeded(attempt);
+      return result;
+    },
   });
 
   r.post('/auth/logout', {

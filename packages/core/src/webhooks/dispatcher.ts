@@ -38,6 +38,7 @@ interface ClaimedDelivery {
   event_id: string;
   attempts: number;
   url: string;
+  /** As stored: sealed, or in clear if written before encryption and not yet sealed. */
   secret: string;
   leaseToken: string;
   event?: { name: string; payload: unknown; meta: EventMeta };
@@ -277,10 +278,20 @@ export class Dispatcher {
 
   /** Step 2b: send one delivery (no transaction open) and record what happened. */
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
+    let secret: string;
+    try {
+      secret = this.app.webhookSecrets.open(delivery.tenant_id, delivery.webhook_id, delivery.secret);
+    } catch (error) {
+      // A configuration fault (key missing or wrong), not the receiver's: say so in the log and the delivery log, and retry on schedule.
+      const message = `cannot decrypt the webhook's signing secret: ${(error as Error).message}`;
+      this.logger.error({ webhookId: delivery.webhook_id, deliveryId: delivery.id }, message);
+      await this.record(delivery, { ok: false, statusCode: null, error: message.slice(0, 500), durationMs: 0, at: new Date() }, false);
+      return;
+    }
     const outcome: AttemptOutcome = delivery.event
       ? await postWebhook({
           url: delivery.url,
-          secret: delivery.secret,
+          secret,
           eventId: delivery.event_id,
           eventName: delivery.event.name,
           body: webhookBody(delivery.event.meta, delivery.event.payload),

@@ -7,19 +7,20 @@ import { WebhookService } from './subscriptions.js';
 
 /** Webhook subscriptions and their delivery logs. */
 export function webhookRoutes(r: RouteBuilder, app: Rapport): void {
-  const webhooks = new WebhookService();
+  const webhooks = new WebhookService(app.webhookSecrets);
   const tags = ['Webhooks'];
 
   r.post('/webhooks', {
     summary: 'Subscribe a URL to events',
     description:
       'Events whose name matches one of `events` are POSTed to `url`, signed with the returned `secret` (see docs/webhooks.md). ' +
-      'The secret is shown in this response only.',
+      'The secret is shown in this response only. Idempotency-Key is not honoured here: the response carries a secret that is never stored in clear.',
     tags,
     permission: 'webhooks:write',
     body: webhookCreateSchema,
     response: webhookWithSecretSchema,
-    handler: (ctx) => ctx.transaction((uow) => webhooks.create(uow, ctx.body)),
+    // Not ctx.transaction: that would store the response, secret in clear included, for replays.
+    handler: (ctx) => ctx.app.transaction((uow) => webhooks.create(uow, ctx.body), { principal: ctx.principal }),
   });
 
   r.get('/webhooks', {
@@ -66,13 +67,13 @@ export function webhookRoutes(r: RouteBuilder, app: Rapport): void {
 
   r.post('/webhooks/:id/rotate-secret', {
     summary: 'Replace the signing secret',
-    description: 'The new secret is shown in this response only and signs every request from now on, retries included.',
+    description: 'The new secret is shown in this response only and signs every request from now on, retries included. Idempotency-Key is not honoured here (the response carries a secret).',
     tags,
     permission: 'webhooks:write',
     params: idParams,
     status: 200,
     response: webhookWithSecretSchema,
-    handler: (ctx) => ctx.transaction((uow) => webhooks.rotateSecret(uow, ctx.params.id, ctx.ifMatch)),
+    handler: (ctx) => ctx.app.transaction((uow) => webhooks.rotateSecret(uow, ctx.params.id, ctx.ifMatch), { principal: ctx.principal }),
   });
 
   r.get('/webhooks/:id/deliveries', {

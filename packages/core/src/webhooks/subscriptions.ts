@@ -14,6 +14,7 @@ import type {
   WebhookUpdateInput,
   WebhookWithSecret,
 } from './schemas.js';
+import type { WebhookSecrets } from './secrets.js';
 
 declare module '../hooks/types.js' {
   interface HookMap {
@@ -84,10 +85,13 @@ export function newWebhookSecret(): string {
  * tenant-wide (they can receive every event of the tenant), so principals scoped to a party
  * never manage them, whatever permissions their roles carry.
  *
- * The signing secret is stored as given, not hashed: the dispatcher needs it to sign each
- * request. It leaves the server only in the responses of create and rotate-secret.
+ * The signing secret cannot be hashed (the dispatcher needs it to sign each request), so it
+ * is stored encrypted (secrets.ts). It leaves the server only in the responses of create
+ * and rotate-secret.
  */
 export class WebhookService {
+  constructor(private readonly secrets: WebhookSecrets) {}
+
   async create(uow: UnitOfWork, input: WebhookCreateInput): Promise<WebhookWithSecret> {
     assertTenantWide(uow);
     const now = new Date();
@@ -102,7 +106,8 @@ export class WebhookService {
       created_at: now,
       updated_at: now,
     };
-    await uow.trx('rapport_webhooks').insert({ ...row, tenant_id: uow.tenantId, events: JSON.stringify(row.events), secret });
+    const stored = this.secrets.seal(uow.tenantId, row.id, secret);
+    await uow.trx('rapport_webhooks').insert({ ...row, tenant_id: uow.tenantId, events: JSON.stringify(row.events), secret: stored });
     const webhook = toWebhook(row);
     uow.emit('webhook.created', { webhook }, { type: 'webhook', id: webhook.id });
     return { ...webhook, secret };
@@ -155,8 +160,9 @@ export class WebhookService {
   async rotateSecret(uow: UnitOfWork, id: string, expectedVersion?: number): Promise<WebhookWithSecret> {
     const row = await this.row(uow, id, { lock: true, expectedVersion });
     const secret = newWebhookSecret();
+    const stored = this.secrets.seal(uow.tenantId, id, secret);
     const next: WebhookRow = { ...row, version: row.version + 1, updated_at: new Date() };
-    await uow.trx('rapport_webhooks').where({ tenant_id: uow.tenantId, id }).update({ secret, version: next.version, updated_at: next.updated_at });
+    await uow.trx('rapport_webhooks').where({ tenant_id: uow.tenantId, id }).update({ secret: stored, version: next.version, updated_at: next.updated_at });
     const webhook = toWebhook(next);
     uow.emit('webhook.secret-rotated', { webhook }, { type: 'webhook', id });
     return { ...webhook, secret };
