@@ -35,7 +35,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with e-mail and password
-         * @description Returns a bearer session token (`rps_…`) valid for `http.sessionTtlSeconds` (12 h by default). Wrong e-mail and wrong password answer the same 401.
+         * @description Returns a bearer session token (`rps_…`) valid for `http.sessionTtlSeconds` (12 h by default). Wrong e-mail and wrong password answer the same 401. Repeated failures for an e-mail, from an address, or for an e-mail from one address answer 429 (problem `login-throttled`) with `Retry-After` seconds, whether the account exists or not, and without checking the password (docs/access.md).
          */
         post: operations["postAuthLogin"];
         delete?: never;
@@ -3138,7 +3138,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe a URL to events
-         * @description Events whose name matches one of `events` are POSTed to `url`, signed with the returned `secret` (see docs/webhooks.md). The secret is shown in this response only.
+         * @description Events whose name matches one of `events` are POSTed to `url`, signed with the returned `secret` (see docs/webhooks.md). The secret is shown in this response only. Idempotency-Key is not honoured here: the response carries a secret that is never stored in clear.
          */
         post: operations["postWebhooks"];
         delete?: never;
@@ -3220,7 +3220,7 @@ export interface paths {
         put?: never;
         /**
          * Replace the signing secret
-         * @description The new secret is shown in this response only and signs every request from now on, retries included.
+         * @description The new secret is shown in this response only and signs every request from now on, retries included. Idempotency-Key is not honoured here (the response carries a secret).
          */
         post: operations["postWebhooksByIdRotateSecret"];
         delete?: never;

@@ -28,7 +28,8 @@ export async function authenticate(db: Knex, token: string): Promise<Principal |
   if (token.length < 16 || token.length > 500) return undefined;
   const hash = hashToken(token);
   const cache = principalCacheOf(db);
-  await cache.ready();
+  // Once the cache is trusted (PGlite, or PostgreSQL listening for changes) there is nothing to wait for.
+  if (!cache.active) await cache.ready();
   const cached = cache.get(hash);
   if (cached) {
     if (cached.principal.kind === 'api-key' && isStale(cached.lastUsedAt)) {
@@ -83,6 +84,20 @@ export async function authenticate(db: Knex, token: string): Promise<Principal |
     expiresAt: grant.expires_at ? new Date(grant.expires_at).getTime() : null,
   });
   return principal;
+}
+
+/**
+ * The principal of a token this process resolved recently, with no I/O and no await: the
+ * common case of every authenticated request. Undefined whenever `authenticate` must run
+ * (unknown token, cache not trusted yet, or an API key whose `last_used_at` is due).
+ */
+export function cachedPrincipal(db: Knex, token: string): Principal | undefined {
+  if (token.length < 16 || token.length > 500) return undefined;
+  const cache = principalCacheOf(db);
+  if (!cache.active) return undefined;
+  const cached = cache.get(hashToken(token));
+  if (!cached || (cached.principal.kind === 'api-key' && isStale(cached.lastUsedAt))) return undefined;
+  return cached.principal;
 }
 
 function isStale(lastUsedAt: number | null): boolean {

@@ -3,6 +3,7 @@ import type { DatabaseConfig } from '../storage/database.js';
 import type { PluginDefinition } from '../plugins/definition.js';
 import type { SchedulerOptions } from '../jobs/scheduler.js';
 import type { JobsOptions } from '../jobs/jobs.js';
+import type { LoginThrottleOptions } from '../access/throttle.js';
 
 export interface RapportConfig {
   database?: DatabaseConfig;
@@ -12,6 +13,18 @@ export interface RapportConfig {
   tenantName?: string;
   /** When the first tenant has no API key, this token becomes its admin key (RAPPORT_BOOTSTRAP_KEY). */
   bootstrapKey?: string;
+  /**
+   * Key that encrypts webhook signing secrets at rest (AES-256-GCM): 32 random bytes, base64
+   * or hex (RAPPORT_SECRET_KEY). Required on PostgreSQL to create webhooks; on PGlite a key
+   * file is generated in the data directory when absent. See docs/operations.md.
+   */
+  secretKey?: string;
+  /** Former `secretKey`s, still accepted for decryption during a rotation (RAPPORT_PREVIOUS_SECRET_KEYS, comma-separated). */
+  previousSecretKeys?: string[];
+  auth?: {
+    /** Failed-login throttling per e-mail+address, e-mail and address; see docs/access.md. */
+    loginThrottle?: LoginThrottleOptions;
+  };
   logger?: Logger;
   logLevel?: string;
   http?: {

@@ -17,7 +17,7 @@ import { PluginHost } from '../plugins/host.js';
 import { resolvePlugins } from '../plugins/resolve.js';
 import { openDatabase, type Database, type DatabaseKind } from '../storage/database.js';
 import { kernelMigrations } from '../storage/kernel-migrations.js';
-import { migrateUp } from '../storage/migrations.js';
+import { allAppliedMigrations, migrateUp } from '../storage/migrations.js';
 import { withBootLock } from '../storage/boot-lock.js';
 import { CORE_VERSION } from '../version.js';
 import { declareKernel } from './kernel-declarations.js';
@@ -27,6 +27,8 @@ import { ensureBootstrapKey } from '../access/keys.js';
 import { Dispatcher } from '../webhooks/dispatcher.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import { JobService } from '../jobs/jobs.js';
+import { LoginThrottle } from '../access/throttle.js';
+import { WebhookSecrets } from '../webhooks/secrets.js';
 
 export interface KernelServices {
   parties: PartyService;
@@ -57,6 +59,10 @@ export class Rapport {
   readonly scheduler: Scheduler;
   /** Background jobs (HTTP imports and whatever else starts one). */
   readonly jobs: JobService;
+  /** Failed-login counters (docs/access.md). */
+  readonly loginThrottle: LoginThrottle;
+  /** Encryption of webhook signing secrets at rest (docs/webhooks.md). */
+  readonly webhookSecrets: WebhookSecrets;
   private readonly afterCommitListeners: Array<(events: { name: string }[]) => void> = [];
 
   constructor(readonly config: RapportConfig) {
@@ -82,6 +88,8 @@ export class Rapport {
     this.dispatcher = new Dispatcher(this, config.dispatcher ?? {});
     this.scheduler = new Scheduler(this, config.scheduler ?? {});
     this.jobs = new JobService(this, this.scheduler, config.jobs ?? {});
+    this.loginThrottle = new LoginThrottle(this, this.scheduler, config.auth?.loginThrottle ?? {});
+    this.webhookSecrets = new WebhookSecrets(this, this.scheduler);
   }
 
   get knex(): Knex {
@@ -104,11 +112,15 @@ export class Rapport {
     try {
       // One node at a time through migrations, first tenant, bootstrap key and plugin installs.
       await withBootLock(this.knex, this.database.kind, async () => {
-        await migrateUp(this.knex, 'core', kernelMigrations);
+        // Every owner's migrations checked in one query, not two per owner.
+        const applied = await allAppliedMigrations(this.knex);
+        await migrateUp(this.knex, 'core', kernelMigrations, applied);
         this.tenant = await ensureDefaultTenant(this.knex, this.config.tenantName ?? 'My Company');
-        await this.plugins.boot();
+        await this.plugins.boot(applied);
         if (this.config.bootstrapKey) await ensureBootstrapKey(this.knex, this.tenant.id, this.config.bootstrapKey, this.logger);
       });
+      // A malformed RAPPORT_SECRET_KEY fails the start, not the first webhook.
+      this.webhookSecrets.checkConfiguredKeys();
       await this.plugins.startAll();
       if (this.config.dispatcher?.enabled !== false) this.dispatcher.start();
       if (this.config.scheduler?.enabled !== false) this.scheduler.start();

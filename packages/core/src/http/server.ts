@@ -3,7 +3,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Rapport } from '../app/rapport.js';
-import { authenticate } from '../access/authenticate.js';
+import { authenticate, cachedPrincipal } from '../access/authenticate.js';
 import { AUTHENTICATED, hasPermission, type Principal } from '../access/principal.js';
 import { ConflictError, ForbiddenError, RapportError, UnauthorizedError, ValidationError } from '../errors.js';
 import { HttpMetrics } from './metrics.js';
@@ -11,7 +11,7 @@ import { sendProblem, toProblem, zodToValidation } from './problem.js';
 import type { RegisteredRoute, RequestContext } from './routes.js';
 import { kernelRoutes } from './kernel-routes.js';
 import { buildOpenApi } from './openapi.js';
-import { apiReference } from './api-reference.js';
+import { API_REFERENCE_PATH, OPENAPI_PATH, apiReference } from './api-reference.js';
 import { assertNoBody, assertNoQuery, assertPlainInput } from './input-guards.js';
 
 export interface HttpApp {
@@ -22,6 +22,8 @@ export interface HttpApp {
 }
 
 const API_PREFIX = '/api/v1/';
+/** The methods whose JSON body is parsed (the body parser's own list). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
  * The HTTP surface. Kernel routes live in one router; each plugin's routes in a router of
@@ -33,7 +35,6 @@ export function createHttpApp(app: Rapport): HttpApp {
   const metrics = new HttpMetrics();
   const httpConfig = app.config.http ?? {};
   const kernel = kernelRoutes(app);
-  const kernelRouter = mount(app, kernel.routes);
   const pluginRouters = new Map<string, Router>();
   for (const [name, builder] of app.plugins.routers) pluginRouters.set(name, mount(app, builder.routes));
 
@@ -67,22 +68,54 @@ export function createHttpApp(app: Rapport): HttpApp {
     }
   });
 
-  koa.use(
-    bodyParser({
-      enableTypes: ['json'],
-      jsonLimit: httpConfig.bodyLimit ?? '1mb',
-      encoding: 'utf-8',
-      onError: (error) => {
-        throw Object.assign(error, { status: (error as { status?: number }).status ?? 400, expose: true });
-      },
-    }),
-  );
-
+  // Only methods that carry a body go through the body parser (the ones it parses).
+  const parseBody = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: httpConfig.bodyLimit ?? '1mb',
+    encoding: 'utf-8',
+    onError: (error) => {
+      throw Object.assign(error, { status: (error as { status?: number }).status ?? 400, expose: true });
+    },
+  });
   // GET /docs and its assets: public, like openapi.json.
-  koa.use(apiReference());
+  const docs = apiReference();
 
-  koa.use(async (ctx, next) => {
-    switch (ctx.path) {
+  // Each router with its 405/501 answer (status and Allow header; the first middleware writes the problem).
+  const dispatch = (router: Router) => {
+    const routes = router.routes();
+    const allowed = router.allowedMethods();
+    return (ctx: Koa.Context, next: Koa.Next) => routes(ctx as never, () => allowed(ctx as never, next));
+  };
+  // The whole kernel router answers what no group claims (404, 405 on odd paths): built on first use.
+  let kernelAll: ReturnType<typeof dispatch> | undefined;
+  const kernelDispatch = (ctx: Koa.Context, next: Koa.Next) => (kernelAll ??= dispatch(mount(app, kernel.routes)))(ctx, next);
+  // Kernel routes grouped by their first segment too, so a request scans only its resource's
+  // routes (a path's methods all share one group, so 405 answers are unchanged).
+  const kernelBySegment = new Map([...groupBySegment(kernel.routes)].map(([segment, routes]) => [segment, dispatch(mount(app, routes))]));
+  const pluginDispatch = new Map([...pluginRouters].map(([name, router]) => [name, dispatch(router)]));
+
+  /**
+   * Everything after the request id: the public endpoints, then the API routes. One
+   * middleware rather than one per concern, since every layer costs each request.
+   */
+  const serve = (ctx: Koa.Context, next: Koa.Next): Promise<void> => {
+    const path = ctx.path;
+    if (!path.startsWith(API_PREFIX)) return servePublic(ctx, path, next);
+    if (path === OPENAPI_PATH) {
+      ctx.body = buildOpenApi(app, servedRoutes());
+      return Promise.resolve();
+    }
+    const segment = path.slice(API_PREFIX.length).split('/', 1)[0];
+    const pluginRouter = pluginDispatch.get(segment);
+    if (pluginRouter) {
+      // A disabled plugin's routes answer as if they did not exist.
+      if (!app.plugins.isActive(segment)) return next();
+      return pluginRouter(ctx, next);
+    }
+    return (kernelBySegment.get(segment) ?? kernelDispatch)(ctx, next);
+  };
+  const servePublic = async (ctx: Koa.Context, path: string, next: Koa.Next): Promise<void> => {
+    switch (path) {
       case '/health':
         ctx.body = { status: 'ok' };
         return;
@@ -104,45 +137,38 @@ export function createHttpApp(app: Rapport): HttpApp {
         ctx.body = await metrics.registry.metrics();
         return;
       }
-      case '/api/v1/openapi.json':
-        ctx.body = buildOpenApi(app, servedRoutes());
-        return;
       default:
-        return next();
+        if (path.startsWith(API_REFERENCE_PATH)) return docs(ctx, () => kernelDispatch(ctx, next));
+        return kernelDispatch(ctx, next);
     }
-  });
-
-  // Each router with its 405/501 answer (status and Allow header; the first middleware writes the problem).
-  const dispatch = (router: Router) => {
-    const routes = router.routes();
-    const allowed = router.allowedMethods();
-    return (ctx: Koa.Context, next: Koa.Next) => routes(ctx as never, () => allowed(ctx as never, next));
   };
-  const kernelDispatch = dispatch(kernelRouter);
-  const pluginDispatch = new Map([...pluginRouters].map(([name, router]) => [name, dispatch(router)]));
-
-  koa.use(async (ctx, next) => {
-    if (ctx.path.startsWith(API_PREFIX)) {
-      const segment = ctx.path.slice(API_PREFIX.length).split('/', 1)[0];
-      const pluginRouter = pluginDispatch.get(segment);
-      if (pluginRouter) {
-        // A disabled plugin's routes answer as if they did not exist.
-        if (!app.plugins.isActive(segment)) return next();
-        return pluginRouter(ctx, next);
-      }
-    }
-    return kernelDispatch(ctx, next);
-  });
+  koa.use((ctx, next) => (BODY_METHODS.has(ctx.method) ? parseBody(ctx, () => serve(ctx, next)) : serve(ctx, next)));
 
   return { koa, metrics, routes: servedRoutes };
+}
+
+/**
+ * Routes by the first path segment after /api/v1. Empty when any route starts with a
+ * parameter (it could match any segment): then every request scans the whole router.
+ */
+function groupBySegment(routes: RegisteredRoute[]): Map<string, RegisteredRoute[]> {
+  const groups = new Map<string, RegisteredRoute[]>();
+  for (const route of routes) {
+    const segment = route.fullPath.startsWith(API_PREFIX) ? route.fullPath.slice(API_PREFIX.length).split('/', 1)[0] : '';
+    if (!segment || /[:(*?]/.test(segment)) return new Map();
+    const group = groups.get(segment) ?? [];
+    group.push(route);
+    groups.set(segment, group);
+  }
+  return groups;
 }
 
 function mount(app: Rapport, routes: RegisteredRoute[]): Router {
   const router = new Router();
   for (const route of routes) {
-    router[route.method](route.fullPath, async (ctx) => {
+    router[route.method](route.fullPath, (ctx) => {
       ctx.state.routeTemplate = route.fullPath;
-      await handle(app, route, ctx);
+      return handle(app, route, ctx);
     });
   }
   return router;
@@ -152,7 +178,7 @@ async function principalFor(app: Rapport, ctx: Koa.Context): Promise<Principal> 
   const header = ctx.get('authorization');
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new UnauthorizedError(header ? 'The Authorization header must be "Bearer <token>"' : 'Authentication is required: send "Authorization: Bearer <token>"');
-  const principal = await authenticate(app.knex, match[1]);
+  const principal = cachedPrincipal(app.knex, match[1]) ?? (await authenticate(app.knex, match[1]));
   if (!principal) throw new UnauthorizedError('The token is not valid, has expired or was revoked');
   return principal;
 }
@@ -165,7 +191,8 @@ async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): P
       throw new ForbiddenError(`This requires the permission "${route.permission}"`);
     }
   }
-  const rawQuery = normalizeQuery(ctx.query);
+  // Most requests carry no query string: skip parsing one.
+  const rawQuery = ctx.querystring ? normalizeQuery(ctx.query) : {};
   const rawBody = (ctx.request as { body?: unknown }).body;
   assertPlainInput(ctx.params, 'params');
   assertPlainInput(rawQuery, 'query');

@@ -8,8 +8,12 @@ import { normalizedPoints } from './contact-points.js';
 import type { QueryContext } from './context.js';
 import type { KernelDeps } from './kernel.js';
 import { PARTY_COLUMNS, toParty, type PartyRow } from './rows.js';
+import { preparedSelect } from '../storage/prepared-select.js';
 import type { PartyCreateInput, PartyUpdateInput } from './schemas.js';
 import type { ContactPoint, Party, PartyKind } from './types.js';
+
+const PARTY_BY_ID_SQL = `select ${PARTY_COLUMNS.map((c) => `"${c}"`).join(', ')} from "rapport_parties" where "tenant_id" = ? and "id" = ?`;
+const CONTACT_POINTS_OF_PARTY_SQL = 'select "kind", "value" from "rapport_contact_points" where "tenant_id" = ? and "party_id" = ? order by "position" asc';
 
 export interface PartyListQuery {
   kind?: PartyKind;
@@ -67,9 +71,21 @@ export class PartyService {
   }
 
   async get(ctx: QueryContext, id: string): Promise<Party> {
-    const [party] = await this.getMany(ctx, [id]);
+    const [party] = ctx.principal.scopePartyId ? await this.getMany(ctx, [id]) : await this.getTenantWide(ctx, id);
     if (!party) throw new NotFoundError('Party', id);
     return party;
+  }
+
+  /**
+   * The hot read of a party by id for a tenant-wide caller (no record scope to compile):
+   * the same two statements as `getMany`, written once instead of built per request.
+   * A scoped caller always goes through `visible`, which adds its scope as a subquery.
+   */
+  private async getTenantWide(ctx: QueryContext, id: string): Promise<Party[]> {
+    const rows = await preparedSelect<PartyRow>(ctx.db, PARTY_BY_ID_SQL, [ctx.tenantId, id]);
+    if (rows.length === 0) return [];
+    const points = await preparedSelect<{ kind: string; value: string }>(ctx.db, CONTACT_POINTS_OF_PARTY_SQL, [ctx.tenantId, id]);
+    return [toParty(rows[0], points.map((p) => ({ kind: p.kind, value: p.value })))];
   }
 
   /** Parties by id in one query plus one for their contact points; missing or invisible ids are left out. */

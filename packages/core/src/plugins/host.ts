@@ -3,7 +3,7 @@ import semver from 'semver';
 import type { Logger } from 'pino';
 import { ConflictError, NotFoundError, PluginError } from '../errors.js';
 import { RouteBuilder } from '../http/routes.js';
-import { appliedMigrations, migrateDownAll, migrateUp, pendingMigrations } from '../storage/migrations.js';
+import { appliedMigrations, migrateDownAll, migrateUp, pendingMigrations, type AppliedMigrations } from '../storage/migrations.js';
 import type { Rapport } from '../app/rapport.js';
 import type { Importer } from '../import/importer.js';
 import type { LifecycleContext, PluginApi, PluginDefinition } from './definition.js';
@@ -30,6 +30,8 @@ export interface PluginStatus {
 export class PluginHost {
   private readonly states = new Map<string, PluginState>();
   private readonly versions = new Map<string, string>();
+  /** While booting: every owner's applied migrations, read once (see `boot`). */
+  private bootApplied: AppliedMigrations | undefined;
   readonly routers = new Map<string, RouteBuilder>();
   readonly importers = new Map<string, Importer & { owner: string }>();
   private readonly services = new Map<string, { owner: string; service: unknown }>();
@@ -62,7 +64,17 @@ export class PluginHost {
   }
 
   /** Phase 2: brings the database in line with the configured plugins. */
-  async boot(): Promise<void> {
+  /** `applied`: every owner's applied migrations, read once under the boot lock (see `allAppliedMigrations`). */
+  async boot(applied?: AppliedMigrations): Promise<void> {
+    this.bootApplied = applied;
+    try {
+      await this.bootEach();
+    } finally {
+      this.bootApplied = undefined;
+    }
+  }
+
+  private async bootEach(): Promise<void> {
     const rows = await this.rows();
     for (const plugin of this.ordered) {
       const row = rows.get(plugin.name);
@@ -218,7 +230,7 @@ export class PluginHost {
 
   private async migrate(plugin: PluginDefinition): Promise<void> {
     try {
-      await migrateUp(this.app.knex, plugin.name, plugin.migrations ?? []);
+      await migrateUp(this.app.knex, plugin.name, plugin.migrations ?? [], this.bootApplied);
     } catch (error) {
       throw new PluginError(plugin.name, (error as Error).message);
     }

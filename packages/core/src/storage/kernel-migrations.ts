@@ -265,4 +265,18 @@ export const kernelMigrations: Migration[] = [
   },
   webhookAttemptsMigration,
   jobsMigration,
+  {
+    // Failed-login counters shared by every node (access/throttle.ts); keys are sha256 digests.
+    name: '0005_login_throttle',
+    async up(knex: Knex) {
+      await knex.schema.createTable('rapport_login_throttle', (t) => {
+        t.text('key').primary();
+        t.text('kind').notNullable();
+        t.integer('failures').notNullable();
+        t.timestamp('last_failure_at', { useTz: true }).notNullable();
+        t.timestamp('blocked_until', { useTz: true });
+      });
+      await knex.raw('create index rapport_login_throttle_prune_idx on rapport_login_throttle (kind, last_failure_at)');
+    },
+  },
 ];

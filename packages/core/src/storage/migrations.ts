@@ -28,11 +28,40 @@ export async function appliedMigrations(knex: Knex, owner: string): Promise<stri
   return rows.map((row: { name: string }) => row.name);
 }
 
-/** Applies the owner's pending migrations, each in its own transaction. Returns their names. */
-export async function migrateUp(knex: Knex, owner: string, migrations: readonly Migration[]): Promise<string[]> {
-  assertUniqueNames(owner, migrations);
+/** Applied migration names by owner, as read by `allAppliedMigrations`. */
+export type AppliedMigrations = ReadonlyMap<string, ReadonlySet<string>>;
+
+/**
+ * Every owner's applied migrations in one query, so a boot checks the kernel and all its
+ * plugins at once instead of two statements each. Read it under the boot lock and use it
+ * for that boot only.
+ */
+export async function allAppliedMigrations(knex: Knex): Promise<Map<string, Set<string>>> {
   await ensureMigrationTable(knex);
-  const done = new Set(await appliedMigrations(knex, owner));
+  const rows: Array<{ owner: string; name: string }> = await knex(TABLE).select('owner', 'name');
+  const byOwner = new Map<string, Set<string>>();
+  for (const row of rows) {
+    const names = byOwner.get(row.owner) ?? new Set<string>();
+    names.add(row.name);
+    byOwner.set(row.owner, names);
+  }
+  return byOwner;
+}
+
+/**
+ * Applies the owner's pending migrations, each in its own transaction. Returns their names.
+ * `known` (from `allAppliedMigrations`, read under the same boot lock) saves reading the
+ * owner's applied migrations again.
+ */
+export async function migrateUp(knex: Knex, owner: string, migrations: readonly Migration[], known?: AppliedMigrations): Promise<string[]> {
+  assertUniqueNames(owner, migrations);
+  let done: ReadonlySet<string>;
+  if (known) {
+    done = known.get(owner) ?? new Set();
+  } else {
+    await ensureMigrationTable(knex);
+    done = new Set(await appliedMigrations(knex, owner));
+  }
   const applied: string[] = [];
   for (const migration of migrations) {
     if (done.has(migration.name)) continue;
