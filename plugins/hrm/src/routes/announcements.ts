@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { ConflictError, ForbiddenError, NotFoundError, decodeCursor, newId, pageOf, pageQuery, toPage, type QueryContext, type RequestContext, type RouteBuilder } from '@rapport/core';
+import { idParams, ConflictError, ForbiddenError, NotFoundError, decodeCursor, newId, pageOf, pageQuery, toPage, type QueryContext, type RequestContext, type RouteBuilder } from '@rapport/core';
 import { PERMISSIONS, TYPES } from '../declarations.js';
 import type { ResolvedHrmOptions } from '../options.js';
 import { iso } from '../services/context.js';
 import { activeEmployment, requireUnit } from '../services/org.js';
 
-const idParams = z.strictObject({ id: z.uuid() });
 const announcementSchema = z.object({
   id: z.uuid(),
   title: z.string(),

@@ -6,6 +6,7 @@ import {
   PreconditionFailedError,
   ValidationError,
   decodeCursor,
+  idParams,
   newId,
   pageOf,
   pageQuery,
@@ -22,7 +23,6 @@ import { TRANSITIONS, toRequest, type RequestRow } from '../services/desk.js';
 import { recordSlaBreaches } from '../services/sla.js';
 import { activeEmployment, listUnitCatalog, loadUnits, requireUnit } from '../services/org.js';
 
-const idParams = z.strictObject({ id: z.uuid() });
 const STATUSES = ['open', 'in-progress', 'resolved', 'closed', 'cancelled'] as const;
 
 const serviceSchema = z.object({

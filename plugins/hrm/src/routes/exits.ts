@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ForbiddenError, ValidationError, newId, type RequestContext, type RouteBuilder } from '@rapport/core';
+import { idParams, ForbiddenError, ValidationError, newId, type RequestContext, type RouteBuilder } from '@rapport/core';
 import { INDICATORS, INTERACTIONS, PERMISSIONS } from '../declarations.js';
 import type { ResolvedHrmOptions } from '../options.js';
 import { iso } from '../services/context.js';
@@ -7,8 +7,6 @@ import { aggregateExitReasons, quarterOf, type ExitRow } from '../services/exits
 import { activeEmployment, endEmployment } from '../services/org.js';
 import { timestamp } from './schemas.js';
 import { visibleEmployee } from './org.js';
-
-const idParams = z.strictObject({ id: z.uuid() });
 
 export function exitRoutes(r: RouteBuilder, options: ResolvedHrmOptions): void {
   const reasons = options.exitReasons as [string, ...string[]];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, decodeCursor, hasPermission, newId, pageOf, pageQuery, toPage, type RouteBuilder } from '@rapport/core';
+import { idParams, ConflictError, ForbiddenError, NotFoundError, ValidationError, decodeCursor, hasPermission, newId, pageOf, pageQuery, toPage, type RouteBuilder } from '@rapport/core';
 import { INTERACTIONS, PERMISSIONS } from '../declarations.js';
 import type { ResolvedHrmOptions } from '../options.js';
 import { iso } from '../services/context.js';
@@ -8,7 +8,6 @@ import { requireUnit } from '../services/org.js';
 import { name } from './schemas.js';
 import { visibleEmployee } from './org.js';
 
-const idParams = z.strictObject({ id: z.uuid() });
 const OWNERS = ['hr', 'manager', 'employee'] as const;
 const templateItem = z.strictObject({ title: z.string().trim().min(1).max(300), owner: z.enum(OWNERS), dueDays: z.number().int().min(0).max(365) });
 const templateSchema = z.object({

@@ -4,6 +4,7 @@ import {
   NotFoundError,
   ValidationError,
   decodeCursor,
+  idParams,
   newId,
   pageOf,
   pageQuery,
@@ -17,8 +18,6 @@ import type { Position } from '../types.js';
 import { employeeScope, iso, queryContext } from '../services/context.js';
 import { activeEmployment, listUnitCatalog, loadEmployees, loadUnits, requireUnit, setManager, setParent, startEmployment, endEmployment } from '../services/org.js';
 import { employeeSchema, name, positionSchema, timestamp, unitSchema } from './schemas.js';
-
-const idParams = z.strictObject({ id: z.uuid() });
 
 export function orgRoutes(r: RouteBuilder): void {
   r.get('/units', {

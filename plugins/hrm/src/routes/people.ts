@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { idParams, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
 import { INTERACTIONS, PERMISSIONS } from '../declarations.js';
 import type { PrivateRecord } from '../types.js';
 import { employeeScope, iso, queryContext } from '../services/context.js';
 import { activeEmployment } from '../services/org.js';
 import { interactionSchema, timestamp } from './schemas.js';
 import { visibleEmployee } from './org.js';
-
-const idParams = z.strictObject({ id: z.uuid() });
 
 const privateBody = z.strictObject({
   contract: z

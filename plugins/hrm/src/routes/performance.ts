@@ -6,6 +6,7 @@ import {
   PreconditionFailedError,
   ValidationError,
   decodeCursor,
+  idParams,
   newId,
   pageOf,
   pageQuery,
@@ -21,7 +22,6 @@ import { DEFAULT_FORMULA, REVIEW_KINDS, finalScore, type ReviewKind, type ScoreF
 import { visibleEmployee } from './org.js';
 import { timestamp } from './schemas.js';
 
-const idParams = z.strictObject({ id: z.uuid() });
 const weight = z.number().min(0).max(100);
 
 const cycleSchema = z.object({

@@ -5,6 +5,7 @@ import {
   NotFoundError,
   ValidationError,
   decodeCursor,
+  idParams,
   newId,
   pageOf,
   pageQuery,
@@ -20,7 +21,6 @@ import { activeEmployment, requireUnit, startEmployment } from '../services/org.
 import { applicationsQuery, hiresInProgress, toApplication, toOpening, visibleApplication, visibleOpening, type ApplicationRow, type OpeningRow } from '../services/recruiting.js';
 import { employeeSchema, interactionSchema, name, timestamp } from './schemas.js';
 
-const idParams = z.strictObject({ id: z.uuid() });
 const openingSchema = z.object({
   id: z.uuid(),
   title: z.string(),

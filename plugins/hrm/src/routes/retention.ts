@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ForbiddenError, PreconditionFailedError, ValidationError, type RequestContext, type RouteBuilder } from '@rapport/core';
+import { idParams, ForbiddenError, PreconditionFailedError, ValidationError, type RequestContext, type RouteBuilder } from '@rapport/core';
 import { INDICATORS, PERMISSIONS, TYPES } from '../declarations.js';
 import type { ResolvedHrmOptions } from '../options.js';
 import { groupResults } from '../services/engagement.js';
@@ -9,7 +9,6 @@ import { RETENTION_WEIGHTS_KEY, retentionWeights } from '../services/settings.js
 import { responsesOf, toSurvey, type SurveyRow } from '../services/surveys.js';
 import { visibleEmployee } from './org.js';
 
-const idParams = z.strictObject({ id: z.uuid() });
 const riskSchema = z.object({
   employeeId: z.uuid(),
   asOf: z.string(),

@@ -6,6 +6,7 @@ import {
   NotFoundError,
   ValidationError,
   decodeCursor,
+  idParams,
   newId,
   pageOf,
   pageQuery,
@@ -19,8 +20,6 @@ import type { Survey, SurveyQuestion } from '../types.js';
 import { answerIssues, groupResults, summarize, type GroupOutcome } from '../services/engagement.js';
 import { activeEmployment, currentManagerId } from '../services/org.js';
 import { getSurvey, responsesOf, toSurvey, type SurveyRow } from '../services/surveys.js';
-
-const idParams = z.strictObject({ id: z.uuid() });
 
 const questionInput = z.discriminatedUnion('type', [
   z.strictObject({ id: z.string().regex(/^[a-z0-9_-]{1,40}$/i).optional(), type: z.literal('scale'), text: z.string().trim().min(1).max(500), min: z.number().int().min(0).max(10).default(1), max: z.number().int().min(1).max(10).default(5) }),
