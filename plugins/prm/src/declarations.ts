@@ -163,20 +163,30 @@ export function declareModel(api: PluginApi): void {
   api.permissions.define({ key: 'prm.registrations:decide', description: 'Approve, reject and expire deal registrations (never granted to a portal principal)' });
 }
 
+/** Records a portal principal sees because its organization owns them (`owner` column). */
+const OWNED_BY_PORTAL_PARTY = [
+  { resource: 'prm.registrations', table: 'prm_registrations', id: 'id', owner: 'partner_id' },
+  // A supplier sees the RFQs it is invited to.
+  { resource: 'prm.rfqs', table: 'prm_rfq_invitations', id: 'rfq_id', owner: 'supplier_id' },
+  { resource: 'prm.mdf-requests', table: 'prm_mdf_requests', id: 'id', owner: 'partner_id' },
+  { resource: 'prm.lead-offers', table: 'prm_lead_offers', id: 'id', owner: 'partner_id' },
+  // A partner sees the leads offered to it (and, inside them, only its own offers).
+  { resource: 'prm.leads', table: 'prm_lead_offers', id: 'lead_id', owner: 'partner_id' },
+  { resource: 'prm.certifications', table: 'prm_certifications', id: 'id', owner: 'partner_id' },
+  { resource: 'prm.plans', table: 'prm_plans', id: 'id', owner: 'partner_id' },
+  { resource: 'prm.purchase-orders', table: 'prm_purchase_orders', id: 'id', owner: 'supplier_id' },
+] as const;
+
 /**
  * Portal scope: what a principal scoped to a partner or supplier (or one of its staff) sees.
  * Compiled into every query as `id in (…)`.
  */
 export function declareScopes(api: PluginApi): void {
-  api.recordScopes.define('prm.registrations', ({ db, tenantId, partyId }) =>
-    db('prm_registrations').select('id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
-  );
-  api.recordScopes.define('prm.rfqs', ({ db, tenantId, partyId }) =>
-    db('prm_rfq_invitations').select('rfq_id as id').where('tenant_id', tenantId).whereIn('supplier_id', portalParties(db, tenantId, partyId)),
-  );
-  api.recordScopes.define('prm.mdf-requests', ({ db, tenantId, partyId }) =>
-    db('prm_mdf_requests').select('id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
-  );
+  for (const { resource, table, id, owner } of OWNED_BY_PORTAL_PARTY) {
+    api.recordScopes.define(resource, ({ db, tenantId, partyId }) =>
+      db(table).select(id === 'id' ? 'id' : `${id} as id`).where('tenant_id', tenantId).whereIn(owner, portalParties(db, tenantId, partyId)),
+    );
+  }
   // A partner sees the budgets of the program its active partnership belongs to.
   api.recordScopes.define('prm.mdf-budgets', ({ db, tenantId, partyId }) =>
     db('prm_mdf_budgets as b')
@@ -189,23 +199,7 @@ export function declareScopes(api: PluginApi): void {
           .whereIn('r.to_party_id', portalParties(db, tenantId, partyId)),
       ),
   );
-  api.recordScopes.define('prm.lead-offers', ({ db, tenantId, partyId }) =>
-    db('prm_lead_offers').select('id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
-  );
-  // A partner sees the leads offered to it (and, inside them, only its own offers).
-  api.recordScopes.define('prm.leads', ({ db, tenantId, partyId }) =>
-    db('prm_lead_offers').select('lead_id as id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
-  );
-  api.recordScopes.define('prm.certifications', ({ db, tenantId, partyId }) =>
-    db('prm_certifications').select('id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
-  );
-  api.recordScopes.define('prm.plans', ({ db, tenantId, partyId }) =>
-    db('prm_plans').select('id').where('tenant_id', tenantId).whereIn('partner_id', portalParties(db, tenantId, partyId)),
-  );
   api.recordScopes.define('prm.documents', ({ db, tenantId, partyId }) => documentScope(db, tenantId, partyId));
-  api.recordScopes.define('prm.purchase-orders', ({ db, tenantId, partyId }) =>
-    db('prm_purchase_orders').select('id').where('tenant_id', tenantId).whereIn('supplier_id', portalParties(db, tenantId, partyId)),
-  );
   // A staff member sees its organization's partnership / supply relationship…
   api.recordScopes.extend('relationships', ({ db, tenantId, partyId }) =>
     db('rapport_relationships as r')
