@@ -104,8 +104,8 @@ describe('CSV import over HTTP', () => {
     // Every good row is stored, and the events name the uploader as the actor.
     const names = (await t.app.knex('rapport_parties').where({ tenant_id: t.tenantId }).whereIn('name', ['Ada Lovelace', 'Initech', 'Grace Hopper', 'Umbrella', 'Marvin']).pluck('name')).sort();
     expect(names).toEqual(['Ada Lovelace', 'Grace Hopper', 'Initech', 'Umbrella']);
-    const created = await t.app.knex('rapport_outbox').where({ tenant_id: t.tenantId, name: 'party.created' }).select('meta');
-    expect(created.filter((e: { meta: { actor?: { id: string } } }) => e.meta.actor?.id === me.id)).toHaveLength(4);
+    const created = await t.app.knex('rapport_outbox').where({ tenant_id: t.tenantId, name: 'party.created' }).select('actor');
+    expect(created.filter((e: { actor: { id: string } | null }) => e.actor?.id === me.id)).toHaveLength(4);
 
     const report = await uploader.get(`/api/v1/imports/${job.id}/rejected`);
     expect(report.status).toBe(200);

@@ -181,7 +181,7 @@ describe('import parties', () => {
     lines.push('person,"never closed');
     const result = await runImport(t.app, 'parties', Readable.from(lines.map((l) => l + '\n')), { batchSize: 10 });
     expect(result.completed).toBe(false);
-    expect(result.error?.message).toMatch(/cannot be read.*Quote Not Closed/);
+    expect(result.error?.message).toMatch(/cannot be read: the quoted value of the record on line 32 is never closed/);
     expect(result.imported).toBe(30);
   });
 

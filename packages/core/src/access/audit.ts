@@ -23,16 +23,16 @@ interface AuditRow {
   at: Date | string;
 }
 
-/** The tenant's audit log, newest first, keyset on (at, id). */
+/** The tenant's audit log, newest first: keyset on the entry's id, its event's time-ordered UUIDv7. */
 export async function listAudit(ctx: QueryContext, query: AuditQuery): Promise<Page<AuditEntry>> {
-  const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
+  const after = decodeCursor(query.cursor, ['uuid']);
   const q = ctx.db('rapport_audit').where('tenant_id', ctx.tenantId).select('id', 'event_id', 'action', 'record_type', 'record_id', 'actor_kind', 'actor_id', 'at');
   if (query.recordType) q.where('record_type', query.recordType);
   if (query.recordId) q.where('record_id', query.recordId);
   if (query.actorId) q.where('actor_id', query.actorId);
   if (query.action) q.where('action', query.action);
-  if (after) q.whereRaw('(at, id) < (?, ?)', after);
-  const rows: AuditRow[] = await q.orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(query.limit + 1);
+  if (after) q.where('id', '<', after[0]);
+  const rows: AuditRow[] = await q.orderBy('id', 'desc').limit(query.limit + 1);
   return toPage(
     rows,
     query.limit,
@@ -45,6 +45,6 @@ export async function listAudit(ctx: QueryContext, query: AuditQuery): Promise<P
       actor: { kind: r.actor_kind, id: r.actor_id },
       at: iso(r.at)!,
     }),
-    (r) => [iso(r.at)!, r.id],
+    (r) => [r.id],
   );
 }

@@ -131,14 +131,26 @@ export class Rapport {
     return this;
   }
 
-  /** Runs `work` as one unit of work for a tenant and principal (the system principal by default). */
-  transaction<T>(work: (uow: UnitOfWork) => Promise<T>, scope?: { tenantId?: string; principal?: Principal }): Promise<T> {
+  /**
+   * Runs `work` as one unit of work for a tenant and principal (the system principal by
+   * default). `beforeCommit` is awaited once everything is written, just before COMMIT: a
+   * caller running several units of work side by side orders their commits with it, and
+   * rolls one back by throwing.
+   */
+  transaction<T>(work: (uow: UnitOfWork) => Promise<T>, scope?: { tenantId?: string; principal?: Principal; beforeCommit?: () => Promise<void> }): Promise<T> {
     const tenantId = scope?.tenantId ?? scope?.principal?.tenantId ?? this.tenant.id;
     const principal = scope?.principal ?? systemPrincipal(tenantId);
-    return runUnitOfWork(this.knex, this.bus, { tenantId, principal }, work, (events) => {
-      if (events.length) this.dispatcher.nudge();
-      for (const listener of this.afterCommitListeners) listener(events);
-    });
+    return runUnitOfWork(
+      this.knex,
+      this.bus,
+      { tenantId, principal },
+      work,
+      (events) => {
+        if (events.length) this.dispatcher.nudge();
+        for (const listener of this.afterCommitListeners) listener(events);
+      },
+      scope?.beforeCommit,
+    );
   }
 
   /** A read context for the system principal of a tenant (scripts, jobs, tests). */

@@ -3,7 +3,7 @@ import type { Principal } from '../access/principal.js';
 import { newId } from '../util/ids.js';
 import { chunk } from '../util/chunk.js';
 import { accessChanged, notifyAccessChange } from '../access/principal-cache.js';
-import { copyRows, worthCopying } from '../storage/copy-rows.js';
+import { copyRows, settleInOrder, worthCopying } from '../storage/copy-rows.js';
 import type { HookBus } from './hook-bus.js';
 import type { EventMeta, EventPayload, EventSubject, FilterContext, FilterPayload } from './types.js';
 
@@ -85,6 +85,7 @@ export async function runUnitOfWork<T>(
   scope: UnitOfWorkScope,
   work: (uow: UnitOfWork) => Promise<T>,
   afterCommit?: (events: PendingEvent[]) => void,
+  beforeCommit?: () => Promise<void>,
 ): Promise<T> {
   let uow!: UnitOfWork;
   const result = await knex.transaction(async (trx) => {
@@ -92,6 +93,7 @@ export async function runUnitOfWork<T>(
     const value = await work(uow);
     await writeOutboxAndAudit(trx, uow.events);
     if (changesAccess(uow.events)) await notifyAccessChange(trx, scope.tenantId);
+    await beforeCommit?.();
     return value;
   });
   // Cached principals may predate this change: forget them before anyone hears of it.
@@ -115,31 +117,34 @@ function changesAccess(events: PendingEvent[]): boolean {
 async function writeOutboxAndAudit(trx: Knex.Transaction, events: PendingEvent[]): Promise<void> {
   if (events.length === 0) return;
   if (worthCopying(trx, events.length)) {
-    await copyRows(
-      trx,
-      'rapport_outbox',
-      ['id', 'tenant_id', 'name', 'payload', 'meta', 'occurred_at'],
-      events.map((e) => [e.meta.id, e.meta.tenantId, e.name, JSON.stringify(e.payload), JSON.stringify(e.meta), e.meta.occurredAt]),
-    );
-    await copyRows(
-      trx,
-      'rapport_audit',
-      ['id', 'tenant_id', 'event_id', 'action', 'record_type', 'record_id', 'actor_kind', 'actor_id', 'at'],
-      events.map((e) => [newId(), e.meta.tenantId, e.meta.id, e.name, e.subject?.type ?? null, e.subject?.id ?? null, e.meta.actor?.kind ?? 'system', e.meta.actor?.id ?? null, e.meta.occurredAt]),
-    );
+    // Queued together: the server stores the audit rows right after the outbox rows.
+    await settleInOrder([
+      copyRows(
+        trx,
+        'rapport_outbox',
+        ['id', 'tenant_id', 'name', 'payload', 'actor', 'occurred_at'],
+        events.map((e) => [e.meta.id, e.meta.tenantId, e.name, JSON.stringify(e.payload), e.meta.actor ? JSON.stringify(e.meta.actor) : null, e.meta.occurredAt]),
+      ),
+      copyRows(
+        trx,
+        'rapport_audit',
+        ['id', 'tenant_id', 'event_id', 'action', 'record_type', 'record_id', 'actor_kind', 'actor_id', 'at'],
+        events.map((e) => [e.meta.id, e.meta.tenantId, e.meta.id, e.name, e.subject?.type ?? null, e.subject?.id ?? null, e.meta.actor?.kind ?? 'system', e.meta.actor?.id ?? null, e.meta.occurredAt]),
+      ),
+    ]);
     return;
   }
   for (const batch of chunk(events, ROWS_PER_INSERT)) {
     await trx.raw(
-      `insert into rapport_outbox (id, tenant_id, name, payload, meta, occurred_at)
-       select id, tenant_id, name, payload::jsonb, meta::jsonb, occurred_at
-       from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::timestamptz[]) as e(id, tenant_id, name, payload, meta, occurred_at)`,
+      `insert into rapport_outbox (id, tenant_id, name, payload, actor, occurred_at)
+       select id, tenant_id, name, payload::json, actor::json, occurred_at
+       from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::timestamptz[]) as e(id, tenant_id, name, payload, actor, occurred_at)`,
       [
         batch.map((e) => e.meta.id),
         batch.map((e) => e.meta.tenantId),
         batch.map((e) => e.name),
         batch.map((e) => JSON.stringify(e.payload)),
-        batch.map((e) => JSON.stringify(e.meta)),
+        batch.map((e) => (e.meta.actor ? JSON.stringify(e.meta.actor) : null)),
         batch.map((e) => e.meta.occurredAt),
       ] as unknown as Knex.RawBinding[],
     );
@@ -147,7 +152,7 @@ async function writeOutboxAndAudit(trx: Knex.Transaction, events: PendingEvent[]
       `insert into rapport_audit (id, tenant_id, event_id, action, record_type, record_id, actor_kind, actor_id, at)
        select * from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::timestamptz[])`,
       [
-        batch.map(() => newId()),
+        batch.map((e) => e.meta.id),
         batch.map((e) => e.meta.tenantId),
         batch.map((e) => e.meta.id),
         batch.map((e) => e.name),

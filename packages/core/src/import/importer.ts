@@ -29,8 +29,9 @@ export interface ImportSettings {
   dedupe: boolean;
   /**
    * Set by the engine for a `pipelined` importer: resolves when every batch before this one
-   * is written; call it after checking the rows and before writing any. Throws when the run
-   * stopped at an earlier batch.
+   * is committed; throws when the run stopped at an earlier batch. The engine awaits it
+   * before committing the batch; await it yourself before a write that must see the rows
+   * of the batches before (or must not run beside them).
    */
   waitTurn?: () => Promise<void>;
 }
@@ -61,10 +62,11 @@ export interface Importer {
   /** The header is checked against these before any row is read: required ones must be present, unknown ones are refused. */
   columns: ReadonlyArray<ImporterColumn>;
   /**
-   * The batches are independent (no batch's checks depend on the rows of the one before,
-   * unlike a `--dedupe` that must see them): the engine may check batch N+1 in its own
-   * transaction while batch N is written. `importBatch` must then await
-   * `settings.waitTurn()` before its first write. Default: one batch at a time.
+   * The batches are independent (no batch's checks or writes depend on the rows of the one
+   * before, unlike a `--dedupe` that must see them): the engine may check and write batch
+   * N+1 in its own transaction while batch N is written, and commits them in file order.
+   * A write that does depend on the batches before awaits `settings.waitTurn()` first.
+   * Default: one batch at a time.
    */
   pipelined?: boolean;
   importBatch(uow: UnitOfWork, rows: ImportRecord[], app: Rapport, settings: ImportSettings): Promise<ImportBatchResult>;

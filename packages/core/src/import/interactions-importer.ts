@@ -5,7 +5,7 @@ import { normalizeContactPoint } from '../kernel/contact-points.js';
 import { interactionCreateSchema, type InteractionCreateInput } from '../kernel/schemas.js';
 import { DIRECTIONS, type Participant } from '../kernel/types.js';
 import { isUuid } from '../util/ids.js';
-import { parseCell, prefixedCells, rapportRowErrors, zodRowErrors, type ColumnOf } from './cells.js';
+import { parseCell, rapportRowErrors, zodRowErrors, type ColumnOf } from './cells.js';
 import type { ImportBatchResult, Importer, ImportRecord, ImportSettings, RejectedRow, RowError } from './importer.js';
 
 /** Role given to a participant listed without one (`a@x.com` rather than `a@x.com:customer`). */
@@ -22,7 +22,8 @@ interface Candidate {
   line: number;
   record: Record<string, string>;
   input: InteractionCreateInput;
-  columnOf: ColumnOf;
+  /** The column each participant came from, in order. */
+  participantColumns: string[];
 }
 
 /**
@@ -66,31 +67,43 @@ async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Ra
     else parsed.push(outcome);
   }
   const emailOwners = await resolveEmails(uow, app, parsed.flatMap((p) => p.byEmail.map((e) => e.email)));
+  // Every record of a batch has the header's columns: find the attribute ones once.
+  const attributeColumns = Object.keys(rows[0]?.record ?? {}).filter((column) => column.startsWith('attr.') && column.length > 'attr.'.length);
 
   const candidates: Candidate[] = [];
-  for (const row of parsed) {
-    const outcome = await checkRow(uow, row, emailOwners);
+  for (let i = 0; i < parsed.length; i++) {
+    const row = parsed[i];
+    // Pipelined: let the batch being written hear from the server while this one is checked.
+    if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+    const outcome = await checkRow(uow, row, emailOwners, attributeColumns);
     if ('errors' in outcome) reject(row.line, outcome.errors);
     else candidates.push(outcome);
   }
 
   const accepted = await checkReferences(uow, app, candidates, reject);
-  await settings.waitTurn?.();
+  // No waitTurn before writing: these rows never depend on an earlier batch's, and the
+  // engine commits the batches in order.
   // checkReferences made every check insertMany would (row by row): no second lookup.
   const interactions = await app.services.interactions.writeChecked(uow, accepted.map((c) => c.input));
   for (const interaction of interactions) uow.emit('interaction.created', { interaction }, { type: 'interaction', id: interaction.id });
   return { imported: interactions.length, rejected };
 }
 
+const PARTICIPANT_COLUMNS = ['participant_emails', 'participant_ids'] as const;
+
 function parseParticipants({ line, record }: ImportRecord): ParsedRow | { errors: RowError[] } {
   const errors: RowError[] = [];
   const byEmail: ParsedRow['byEmail'] = [];
   const byId: Participant[] = [];
-  for (const [column, target] of [['participant_emails', byEmail], ['participant_ids', byId]] as const) {
-    for (const entry of (record[column] ?? '').split(';').map((e) => e.trim()).filter(Boolean)) {
+  for (const column of PARTICIPANT_COLUMNS) {
+    const cell = record[column];
+    if (!cell) continue;
+    for (const raw of cell.split(';')) {
+      const entry = raw.trim();
+      if (!entry) continue;
       const colon = entry.indexOf(':');
-      const who = (colon < 0 ? entry : entry.slice(0, colon)).trim();
-      const role = (colon < 0 ? '' : entry.slice(colon + 1)).trim() || DEFAULT_ROLE;
+      const who = colon < 0 ? entry : entry.slice(0, colon).trim();
+      const role = (colon < 0 ? '' : entry.slice(colon + 1).trim()) || DEFAULT_ROLE;
       if (column === 'participant_emails') {
         try {
           byEmail.push({ email: normalizeContactPoint({ kind: 'email', value: who }), role });
@@ -100,7 +113,7 @@ function parseParticipants({ line, record }: ImportRecord): ParsedRow | { errors
       } else if (!isUuid(who)) {
         errors.push({ column, message: `"${who}" is not a party id` });
       } else {
-        (target as Participant[]).push({ partyId: who.toLowerCase(), role });
+        byId.push({ partyId: who.toLowerCase(), role });
       }
     }
   }
@@ -129,16 +142,16 @@ async function resolveEmails(uow: UnitOfWork, app: Rapport, emails: string[]): P
   return owners;
 }
 
-async function checkRow(uow: UnitOfWork, row: ParsedRow, emailOwners: Map<string, string[]>): Promise<Candidate | { errors: RowError[] }> {
+async function checkRow(uow: UnitOfWork, row: ParsedRow, emailOwners: Map<string, string[]>, attributeColumns: string[]): Promise<Candidate | { errors: RowError[] }> {
   const { record } = row;
   const errors: RowError[] = [];
   const participants: Participant[] = [];
-  const columns: string[] = [];
+  const participantColumns: string[] = [];
   for (const { email, role } of row.byEmail) {
     const owners = emailOwners.get(email) ?? [];
     if (owners.length === 1) {
       participants.push({ partyId: owners[0], role });
-      columns.push('participant_emails');
+      participantColumns.push('participant_emails');
     } else if (owners.length === 0) {
       errors.push({ column: 'participant_emails', message: `no party has the e-mail address ${email}` });
     } else {
@@ -147,7 +160,7 @@ async function checkRow(uow: UnitOfWork, row: ParsedRow, emailOwners: Map<string
   }
   for (const p of row.byId) {
     participants.push(p);
-    columns.push('participant_ids');
+    participantColumns.push('participant_ids');
   }
 
   let attributes: Record<string, unknown> | undefined;
@@ -156,46 +169,47 @@ async function checkRow(uow: UnitOfWork, row: ParsedRow, emailOwners: Map<string
     if (value && typeof value === 'object' && !Array.isArray(value)) attributes = value as Record<string, unknown>;
     else errors.push({ column: 'attributes', message: 'is not a JSON object' });
   }
-  for (const [key, , value] of prefixedCells(record, 'attr.')) (attributes ??= {})[key] = parseCell(value);
+  for (const column of attributeColumns) if (record[column] !== '') (attributes ??= {})[column.slice('attr.'.length)] = parseCell(record[column]);
 
   const direction = record.direction?.toLowerCase();
   if (direction && !(DIRECTIONS as readonly string[]).includes(direction)) {
     errors.push({ column: 'direction', message: `"${record.direction}" is not one of ${DIRECTIONS.join(', ')}` });
   }
-  const occurredAt = record.occurred_at ? (/^\d{4}-\d{2}-\d{2}$/.test(record.occurred_at) ? `${record.occurred_at}T00:00:00Z` : record.occurred_at) : undefined;
   if (errors.length) return { errors };
 
-  const columnOf: ColumnOf = (path) => {
-    const [head, index] = path;
+  // Only the cells given: the schema's defaults and "optional" apply to the rest.
+  const input: Record<string, unknown> = { type: record.type, participants };
+  if (record.occurred_at) input.occurredAt = /^\d{4}-\d{2}-\d{2}$/.test(record.occurred_at) ? `${record.occurred_at}T00:00:00Z` : record.occurred_at;
+  if (record.channel) input.channel = record.channel;
+  if (direction) input.direction = direction;
+  if (record.subject) input.subject = record.subject;
+  if (record.summary) input.summary = record.summary;
+  if (record.relationship_id) input.relationshipId = record.relationship_id.toLowerCase();
+  if (attributes) input.attributes = attributes;
+  const parsed = interactionCreateSchema.safeParse(input);
+  if (!parsed.success) return { errors: zodRowErrors(parsed.error, columnOf(participantColumns)) };
+  try {
+    const filtered = await uow.filter('interaction.create', { input: parsed.data });
+    return { line: row.line, record, input: filtered.input, participantColumns };
+  } catch (error) {
+    return { errors: rapportRowErrors(error, columnOf(participantColumns)) };
+  }
+}
+
+/** Which CSV column a schema path (an error's) points at. */
+function columnOf(participantColumns: string[]): ColumnOf {
+  return ([head, index]) => {
     switch (head) {
       case 'occurredAt':
         return 'occurred_at';
       case 'relationshipId':
         return 'relationship_id';
       case 'participants':
-        return typeof index === 'number' || /^\d+$/.test(String(index)) ? (columns[Number(index)] ?? 'participant_ids') : 'participant_emails';
+        return typeof index === 'number' || /^\d+$/.test(String(index)) ? (participantColumns[Number(index)] ?? 'participant_ids') : 'participant_emails';
       default:
         return typeof head === 'string' ? head : undefined;
     }
   };
-  const parsed = interactionCreateSchema.safeParse({
-    type: record.type,
-    ...(occurredAt ? { occurredAt } : {}),
-    ...(record.channel ? { channel: record.channel } : {}),
-    ...(direction ? { direction } : {}),
-    ...(record.subject ? { subject: record.subject } : {}),
-    ...(record.summary ? { summary: record.summary } : {}),
-    ...(record.relationship_id ? { relationshipId: record.relationship_id.toLowerCase() } : {}),
-    ...(attributes ? { attributes } : {}),
-    participants,
-  });
-  if (!parsed.success) return { errors: zodRowErrors(parsed.error, columnOf) };
-  try {
-    const { input } = await uow.filter('interaction.create', { input: parsed.data });
-    return { line: row.line, record, input, columnOf };
-  } catch (error) {
-    return { errors: rapportRowErrors(error, columnOf) };
-  }
 }
 
 /**
@@ -219,7 +233,7 @@ async function checkReferences(uow: UnitOfWork, app: Rapport, candidates: Candid
 
   const accepted: Candidate[] = [];
   for (const candidate of candidates) {
-    const { input, columnOf } = candidate;
+    const { input } = candidate;
     const errors: RowError[] = [];
     const type = app.registries.interactionTypes.usable(input.type);
     if (!type) {
@@ -228,7 +242,7 @@ async function checkReferences(uow: UnitOfWork, app: Rapport, candidates: Candid
     }
     const seen = new Set<string>();
     input.participants.forEach((p, index) => {
-      const column = columnOf(['participants', index]);
+      const column = candidate.participantColumns[index] ?? 'participant_ids';
       if (!knownParties.has(p.partyId)) errors.push({ column, message: `party ${p.partyId} does not exist` });
       else if (seen.has(p.partyId)) errors.push({ column, message: `party ${p.partyId} is listed twice` });
       seen.add(p.partyId);

@@ -53,6 +53,9 @@ export interface ImportResult {
 
 export const DEFAULT_BATCH_SIZE = 5000;
 
+/** Batches of a pipelined importer in flight (each on its own connection) while the next is read. */
+const PIPELINE_DEPTH = 2;
+
 /**
  * The generic bulk path. Streams a CSV (a path or a readable) through an importer in
  * batches; each batch is one unit of work. Bad rows are rejected with reasons and every
@@ -102,14 +105,16 @@ export async function runImport(app: Rapport, importerName: string, source: stri
   };
   const progress = () => options.onProgress?.({ read: result.read, imported: result.imported, rejected: result.rejected, bytes, totalBytes: csv.totalBytes });
 
-  // Batches are written in file order, one transaction each. An importer that declares
-  // `pipelined` has batch N+1 read, checked and prepared (its own transaction, on another
-  // connection) while batch N is being written; it waits for its turn (`settings.waitTurn`)
-  // before writing, so batches still land and report in order. Others run one at a time.
-  // Only with a pool of connections (PostgreSQL): PGlite's one connection serves one transaction.
+  // Batches land in file order, one transaction each. An importer that declares `pipelined`
+  // has batch N+1 read, checked and written (its own transaction, on another connection)
+  // while batch N is being written; N+1 commits only after N has (`settings.waitTurn`
+  // before COMMIT, and before any write that the importer makes wait), and rolls back if
+  // the run stopped at N. Others run one at a time. Only with a pool of connections
+  // (PostgreSQL): PGlite's one connection serves one transaction.
   const pipelined = importer.pipelined === true && supportsCopy(app.knex);
   let failure: { error: unknown; line?: number } | undefined;
   let settled: Promise<void> = Promise.resolve();
+  const inFlight: Array<Promise<void>> = [];
   let batch: ImportRecord[] = [];
   let malformed: RejectedRow[] = [];
   const flush = async () => {
@@ -155,8 +160,12 @@ export async function runImport(app: Rapport, importerName: string, source: stri
       await new Promise((resolve) => setImmediate(resolve));
     });
     written.catch(() => undefined);
-    // Never more than one batch waiting behind the one being written.
-    if (pipelined) await previous;
+    // Reading goes on while at most PIPELINE_DEPTH batches are in flight: the database always
+    // has the next batch's rows to store while this process reads and checks the one after.
+    if (pipelined) {
+      inFlight.push(settled);
+      if (inFlight.length > PIPELINE_DEPTH) await inFlight.shift();
+    }
   };
 
   const consume = async (row: CsvRow) => {
@@ -206,7 +215,8 @@ async function writeIsolating(
   settings: ImportSettings,
 ): Promise<ImportBatchResult> {
   try {
-    return await app.transaction((uow) => importer.importBatch(uow, rows, app, settings), scope);
+    // A pipelined batch may be written while the one before it still is; it commits after it.
+    return await app.transaction((uow) => importer.importBatch(uow, rows, app, settings), { ...scope, beforeCommit: settings.waitTurn });
   } catch (error) {
     if (isFatalError(error)) throw error;
     if (rows.length === 1) return { imported: 0, rejected: [{ line: rows[0].line, errors: [{ message: describeError(error) }] }] };

@@ -2,8 +2,9 @@ import type { Knex } from 'knex';
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
-import { copyRows, worthCopying } from '../storage/copy-rows.js';
+import { copyRows, settleInOrder, worthCopying } from '../storage/copy-rows.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { isoRequired } from '../util/time.js';
 import { mergeAttributes, validateTypedAttributes } from './attributes.js';
 import type { QueryContext } from './context.js';
 import type { KernelDeps } from './kernel.js';
@@ -83,85 +84,82 @@ export class InteractionService {
    * the type's schema. Emits nothing. Anything else must use `insertMany`.
    */
   async writeChecked(uow: UnitOfWork, inputs: InteractionCreateInput[], now = new Date()): Promise<Interaction[]> {
-    const rows: InteractionRow[] = [];
-    const participantRows: Array<[string, string, string, Date]> = [];
-    const out: Interaction[] = [];
-    for (const input of inputs) {
-      const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
-      const participants = input.participants.map((p) => ({ partyId: p.partyId, role: p.role }));
-      const row: InteractionRow = {
+    const createdAt = now.toISOString();
+    // Built once in the shape callers get back; the rows written are read off these objects.
+    const interactions = inputs.map(
+      (input): Interaction => ({
         id: newId(),
         type: input.type,
-        occurred_at: occurredAt,
+        occurredAt: input.occurredAt ? isoRequired(input.occurredAt) : createdAt,
         channel: input.channel ?? null,
         direction: input.direction ?? 'internal',
         subject: input.subject ?? null,
         summary: input.summary ?? null,
         attributes: input.attributes ?? {},
-        relationship_id: input.relationshipId ?? null,
+        relationshipId: input.relationshipId ?? null,
+        participants: input.participants.map((p) => ({ partyId: p.partyId, role: p.role })),
         version: 1,
-        created_at: now,
-      };
-      rows.push(row);
-      for (const p of participants) participantRows.push([row.id, p.partyId, p.role, occurredAt]);
-      out.push(toInteraction(row, participants));
-    }
-    if (worthCopying(uow.trx, rows.length)) await this.copyRows(uow, rows, participantRows, now);
-    else await this.insertRows(uow, rows, participantRows, now);
-    return out;
+        createdAt,
+      }),
+    );
+    if (worthCopying(uow.trx, interactions.length)) await this.copyInteractions(uow, interactions);
+    else await this.insertInteractions(uow, interactions);
+    return interactions;
   }
 
   /** PostgreSQL: COPY, the server's own bulk path (no statement to plan, no arrays to parse). */
-  private async copyRows(uow: UnitOfWork, rows: InteractionRow[], participantRows: Array<[string, string, string, Date]>, now: Date): Promise<void> {
+  private async copyInteractions(uow: UnitOfWork, interactions: Interaction[]): Promise<void> {
     const tenantId = uow.tenantId;
-    await copyRows(
-      uow.trx,
-      'rapport_interactions',
-      ['tenant_id', 'id', 'type', 'occurred_at', 'channel', 'direction', 'subject', 'summary', 'attributes', 'relationship_id', 'version', 'created_at'],
-      rows.map((r) => [tenantId, r.id, r.type, r.occurred_at, r.channel, r.direction, r.subject, r.summary, r.attributes, r.relationship_id, 1, now]),
-    );
-    await copyRows(
-      uow.trx,
-      'rapport_interaction_participants',
-      ['tenant_id', 'interaction_id', 'party_id', 'role', 'occurred_at'],
-      participantRows.map(([interactionId, partyId, role, occurredAt]) => [tenantId, interactionId, partyId, role, occurredAt]),
-    );
+    const participants: unknown[][] = [];
+    for (const i of interactions) for (const p of i.participants) participants.push([tenantId, i.id, p.partyId, p.role, i.occurredAt]);
+    // Both COPYs are queued on the transaction's connection at once: the server takes the
+    // second as soon as it has stored the first, without waiting for this process.
+    await settleInOrder([
+      copyRows(
+        uow.trx,
+        'rapport_interactions',
+        ['tenant_id', 'id', 'type', 'occurred_at', 'channel', 'direction', 'subject', 'summary', 'attributes', 'relationship_id', 'version', 'created_at'],
+        interactions.map((i) => [tenantId, i.id, i.type, i.occurredAt, i.channel, i.direction, i.subject, i.summary, i.attributes, i.relationshipId, 1, i.createdAt]),
+      ),
+      copyRows(uow.trx, 'rapport_interaction_participants', ['tenant_id', 'interaction_id', 'party_id', 'role', 'occurred_at'], participants),
+    ]);
   }
 
   /**
    * PGlite: one array parameter per column, turned back into rows by unnest: a batch of
    * thousands is one short statement to parse, not tens of thousands of bound values.
    */
-  private async insertRows(uow: UnitOfWork, rows: InteractionRow[], participantRows: Array<[string, string, string, Date]>, now: Date): Promise<void> {
+  private async insertInteractions(uow: UnitOfWork, interactions: Interaction[]): Promise<void> {
     const size = 5000;
-    for (let i = 0; i < rows.length; i += size) {
-      const slice = rows.slice(i, i + size);
+    for (let i = 0; i < interactions.length; i += size) {
+      const slice = interactions.slice(i, i + size);
       await uow.trx.raw(
         `insert into rapport_interactions (tenant_id, id, type, occurred_at, channel, direction, subject, summary, attributes, relationship_id, version, created_at)
-         select ?::uuid, id, type, occurred_at, channel, direction, subject, summary, attributes::jsonb, relationship_id, 1, ?::timestamptz
-         from unnest(?::uuid[], ?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::uuid[])
-           as r(id, type, occurred_at, channel, direction, subject, summary, attributes, relationship_id)`,
+         select ?::uuid, id, type, occurred_at, channel, direction, subject, summary, attributes::jsonb, relationship_id, 1, created_at
+         from unnest(?::uuid[], ?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::timestamptz[])
+           as r(id, type, occurred_at, channel, direction, subject, summary, attributes, relationship_id, created_at)`,
         [
           uow.tenantId,
-          now.toISOString(),
           slice.map((r) => r.id),
           slice.map((r) => r.type),
-          slice.map((r) => r.occurred_at.toISOString()),
+          slice.map((r) => r.occurredAt),
           slice.map((r) => r.channel),
           slice.map((r) => r.direction),
           slice.map((r) => r.subject),
           slice.map((r) => r.summary),
           slice.map((r) => JSON.stringify(r.attributes)),
-          slice.map((r) => r.relationship_id),
+          slice.map((r) => r.relationshipId),
+          slice.map((r) => r.createdAt),
         ] as unknown as Knex.RawBinding[],
       );
     }
-    for (let i = 0; i < participantRows.length; i += size * 2) {
-      const slice = participantRows.slice(i, i + size * 2);
+    const participants = interactions.flatMap((i) => i.participants.map((p) => [i.id, p.partyId, p.role, i.occurredAt] as const));
+    for (let i = 0; i < participants.length; i += size * 2) {
+      const slice = participants.slice(i, i + size * 2);
       await uow.trx.raw(
         `insert into rapport_interaction_participants (tenant_id, interaction_id, party_id, role, occurred_at)
          select ?::uuid, * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::timestamptz[])`,
-        [uow.tenantId, slice.map((p) => p[0]), slice.map((p) => p[1]), slice.map((p) => p[2]), slice.map((p) => p[3].toISOString())],
+        [uow.tenantId, slice.map((p) => p[0]), slice.map((p) => p[1]), slice.map((p) => p[2]), slice.map((p) => p[3])],
       );
     }
   }

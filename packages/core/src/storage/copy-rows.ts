@@ -21,8 +21,10 @@ export function worthCopying(db: Knex, rows: number): boolean {
   return rows >= COPY_MIN_ROWS && supportsCopy(db);
 }
 
-/** Text sent per CopyData write: large enough to keep messages few, small enough to start the server early. */
-const CHUNK_CHARS = 256 * 1024;
+/** Bytes sent per CopyData write: large enough to keep messages few, small enough to start the server early. */
+const CHUNK_BYTES = 256 * 1024;
+const TAB = 0x09;
+const NEWLINE = 0x0a;
 const SPECIAL = /[\\\t\n\r]/;
 const SPECIALS = /[\\\t\n\r]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -59,24 +61,52 @@ export async function copyRows(db: Knex, table: string, columns: readonly string
     const stream = connection.query(copyFrom(`copy ${quote(table)} (${columns.map(quote).join(', ')}) from stdin`));
     // Rejects with the server's error; the writes below are buffered until then, never lost.
     const done = finished(stream);
-    let text = '';
-    for (const row of rows) {
-      let line = '';
-      for (let i = 0; i < row.length; i++) line += (i === 0 ? '' : '\t') + copyField(row[i]);
-      text += line + '\n';
-      if (text.length >= CHUNK_CHARS) {
-        stream.write(text);
-        text = '';
+    // Each value is encoded straight into the chunk being filled (a CopyData message need
+    // not end on a row): no line strings built by concatenation and flattened again.
+    let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let used = 0;
+    encoding: for (const row of rows) {
+      for (let i = 0; i < row.length; i++) {
+        const field = copyField(row[i]);
+        // A UTF-8 character takes at most three bytes per UTF-16 code unit; one more for the separator.
+        const room = field.length * 3 + 1;
+        if (used + room > chunk.length) {
+          if (used > 0) {
+            stream.write(chunk.subarray(0, used));
+            // Let the connection hear the server's go-ahead and send this chunk: the server
+            // stores it while the next one is encoded.
+            await yieldToEventLoop();
+            // The server refused the COPY (or an earlier statement of the transaction): stop encoding.
+            if (stream.destroyed) break encoding;
+          }
+          chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room));
+          used = 0;
+        }
+        used += chunk.write(field, used);
+        chunk[used++] = i === row.length - 1 ? NEWLINE : TAB;
       }
     }
-    if (text) stream.end(text);
-    else stream.end();
+    stream.end(used > 0 ? chunk.subarray(0, used) : undefined);
     await done;
   } finally {
     await client.releaseConnection(connection);
   }
 }
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 interface PgConnection {
   query<T extends NodeJS.WritableStream>(stream: T): T;
+}
+
+/**
+ * Awaits writes queued on one connection, in the order they were queued. All of them
+ * settle before this returns (none is left running on a connection about to be released),
+ * and the error is the first write's that failed: after it the transaction is aborted and
+ * the later writes only fail for that reason.
+ */
+export async function settleInOrder(writes: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const outcomes = await Promise.allSettled(writes);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -5,6 +5,7 @@ import type { RapportConfig } from '../app/config.js';
 import type { EventMeta } from '../hooks/types.js';
 import { chunk } from '../util/chunk.js';
 import { newId } from '../util/ids.js';
+import { isoRequired } from '../util/time.js';
 import { postWebhook, retryDelayMs, webhookBody, type AttemptOutcome } from './delivery.js';
 import { matchesAnyPattern } from './patterns.js';
 import { WakeableSleep } from '../util/wakeable-sleep.js';
@@ -269,11 +270,18 @@ export class Dispatcher {
        join rapport_webhooks w on w.tenant_id = c.tenant_id and w.id = c.webhook_id
        left join rapport_outbox o on o.tenant_id = c.tenant_id and o.id = c.event_id
        where d.tenant_id = c.tenant_id and d.id = c.id
-       returning d.tenant_id, d.id, d.webhook_id, d.event_id, d.attempts, w.url, w.secret, o.name, o.payload, o.meta`,
+       returning d.tenant_id, d.id, d.webhook_id, d.event_id, d.attempts, w.url, w.secret, o.name, o.payload, o.actor, o.occurred_at`,
       [limit, leaseToken, leaseSeconds],
     );
-    const rows: Array<Omit<ClaimedDelivery, 'leaseToken' | 'event'> & { name: string | null; payload: unknown; meta: EventMeta | null }> = result.rows;
-    return rows.map(({ name, payload, meta, ...row }) => ({ ...row, leaseToken, event: name !== null && meta ? { name, payload, meta } : undefined }));
+    type Row = Omit<ClaimedDelivery, 'leaseToken' | 'event'> & { name: string | null; payload: unknown; actor: EventMeta['actor']; occurred_at: Date | string | null };
+    return (result.rows as Row[]).map(({ name, payload, actor, occurred_at, ...row }) => ({
+      ...row,
+      leaseToken,
+      event:
+        name !== null && occurred_at !== null
+          ? { name, payload, meta: { id: row.event_id, name, tenantId: row.tenant_id, occurredAt: isoRequired(occurred_at), actor: actor ?? null } }
+          : undefined,
+    }));
   }
 
   /** Step 2b: send one delivery (no transaction open) and record what happened. */
