@@ -175,7 +175,7 @@ describe('rapport commands', { timeout: 180_000 }, () => {
     fs.writeFileSync(path.join(dir, 'broken.csv'), 'kind,name\nperson,Fine\nperson,"never closed\n');
     const broken = await cli('import', 'parties', 'broken.csv');
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toMatch(/rapport: the import stopped: The CSV file cannot be read: Quote Not Closed.*The 1 rows imported before it are kept\./);
+    expect(broken.stderr).toMatch(/rapport: the import stopped: The CSV file cannot be read: the quoted value of the record on line \d+ is never closed.*The 1 rows imported before it are kept\./);
     expect((await cli('import', '--list')).stdout).toMatch(/^parties — .*\n  kind \(required\)/);
   });
 
