@@ -47,7 +47,7 @@ export function createHttpApp(app: Rapport): HttpApp {
     const requestId = (ctx.get('x-request-id') || randomUUID()).slice(0, 100);
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     try {
       await next();
       if (ctx.body === undefined || ctx.body === null) {
@@ -60,11 +60,12 @@ export function createHttpApp(app: Rapport): HttpApp {
       if (problem.status >= 500) app.logger.error({ err: error, requestId, plugin: (error as { plugin?: string })?.plugin }, 'request failed');
       sendProblem(ctx, problem);
     } finally {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const seconds = (performance.now() - started) / 1000;
       const route = (ctx.state.routeTemplate as string | undefined) ?? 'unmatched';
-      metrics.requestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
+      metrics.observeRequest(ctx.method, route, ctx.status, seconds);
       // One structured line per request; the request id ties it to any error logged above.
-      app.logger[ctx.status >= 500 ? 'warn' : 'info']({ requestId, method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 10000) / 10 }, 'request');
+      const level = ctx.status >= 500 ? 'warn' : 'info';
+      if (app.logger.isLevelEnabled(level)) app.logger[level]({ requestId, method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 10000) / 10 }, 'request');
     }
   });
 
