@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePlugin, runImport } from '@rapport/core';
+import { definePlugin, runImport, VetoError } from '@rapport/core';
 import { createTestApp, type TestApp } from '@rapport/testing';
 import { samplePlugin } from './fixtures/test-plugin.js';
 
@@ -13,6 +13,9 @@ const plugPuller = definePlugin({
   setup(api) {
     api.hooks.filter('interaction.create', ({ input }) => {
       if (input.subject === 'pull the plug') throw Object.assign(new Error('the connection was lost'), { code: '08006' });
+      // A veto refuses its row alone; a change is what gets written.
+      if (input.subject === 'veto me') throw new VetoError('subject: no vetoed subjects here');
+      if (input.subject === 'shout') return { input: { ...input, subject: 'SHOUT' } };
     });
   },
 });
@@ -154,5 +157,13 @@ describe('import interactions', () => {
     expect(result.error).toEqual({ line: 202, message: expect.stringContaining('the connection was lost') });
     const stored = await t.app.knex('rapport_interactions').where('tenant_id', t.tenantId).where('subject', 'like', 'Stop %').select('subject');
     expect(stored.map((r: { subject: string }) => Number(r.subject.slice(5))).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+  });
+
+  it('runs the interaction.create filters on every row: a veto refuses that row alone, a change is written', async () => {
+    const result = await runImport(t.app, 'interactions', csv(['type,subject,participant_emails', 'note,veto me,alice@example.com', 'note,shout,alice@example.com', 'note,plain,bob@example.com']));
+    expect(result.imported).toBe(2);
+    expect(result.rejectedRows).toEqual([{ line: 2, errors: [expect.objectContaining({ message: expect.stringContaining('no vetoed subjects') })] }]);
+    const subjects = await t.app.knex('rapport_interactions').where('tenant_id', t.tenantId).whereIn('subject', ['veto me', 'shout', 'SHOUT', 'plain']).pluck('subject');
+    expect(subjects.sort()).toEqual(['SHOUT', 'plain']);
   });
 });

@@ -65,6 +65,11 @@ export class UnitOfWork implements FilterContext {
   filter<N extends string>(name: N, payload: FilterPayload<N>): Promise<FilterPayload<N>> {
     return this.bus.runFilters(name, payload, this);
   }
+
+  /** Whether any filter is registered under `name`: a bulk writer skips `filter` (and its await per row) when none is. */
+  hasFilters(name: string): boolean {
+    return this.bus.hasFilters(name);
+  }
 }
 
 export interface UnitOfWorkScope {

@@ -71,11 +71,13 @@ async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Ra
   const attributeColumns = Object.keys(rows[0]?.record ?? {}).filter((column) => column.startsWith('attr.') && column.length > 'attr.'.length);
 
   const candidates: Candidate[] = [];
+  const filtered = uow.hasFilters('interaction.create');
   for (let i = 0; i < parsed.length; i++) {
     const row = parsed[i];
     // Pipelined: let the batch being written hear from the server while this one is checked.
     if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
-    const outcome = await checkRow(uow, row, emailOwners, attributeColumns);
+    let outcome = checkRow(row, emailOwners, attributeColumns);
+    if (filtered && !('errors' in outcome)) outcome = await applyFilters(uow, outcome);
     if ('errors' in outcome) reject(row.line, outcome.errors);
     else candidates.push(outcome);
   }
@@ -142,7 +144,7 @@ async function resolveEmails(uow: UnitOfWork, app: Rapport, emails: string[]): P
   return owners;
 }
 
-async function checkRow(uow: UnitOfWork, row: ParsedRow, emailOwners: Map<string, string[]>, attributeColumns: string[]): Promise<Candidate | { errors: RowError[] }> {
+function checkRow(row: ParsedRow, emailOwners: Map<string, string[]>, attributeColumns: string[]): Candidate | { errors: RowError[] } {
   const { record } = row;
   const errors: RowError[] = [];
   const participants: Participant[] = [];
@@ -188,11 +190,16 @@ async function checkRow(uow: UnitOfWork, row: ParsedRow, emailOwners: Map<string
   if (attributes) input.attributes = attributes;
   const parsed = interactionCreateSchema.safeParse(input);
   if (!parsed.success) return { errors: zodRowErrors(parsed.error, columnOf(participantColumns)) };
+  return { line: row.line, record, input: parsed.data, participantColumns };
+}
+
+/** The `interaction.create` filters, row by row: a veto refuses that row alone. */
+async function applyFilters(uow: UnitOfWork, candidate: Candidate): Promise<Candidate | { errors: RowError[] }> {
   try {
-    const filtered = await uow.filter('interaction.create', { input: parsed.data });
-    return { line: row.line, record, input: filtered.input, participantColumns };
+    const { input } = await uow.filter('interaction.create', { input: candidate.input });
+    return { ...candidate, input };
   } catch (error) {
-    return { errors: rapportRowErrors(error, columnOf(participantColumns)) };
+    return { errors: rapportRowErrors(error, columnOf(candidate.participantColumns)) };
   }
 }
 
