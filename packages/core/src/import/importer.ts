@@ -30,8 +30,9 @@ export interface ImportSettings {
   /**
    * Set by the engine for a `pipelined` importer: resolves when every batch before this one
    * is committed; throws when the run stopped at an earlier batch. The engine awaits it
-   * before committing the batch; await it yourself before a write that must see the rows
-   * of the batches before (or must not run beside them).
+   * before committing the batch; await it yourself before a read or write that must see
+   * the rows of the batches before, or that locks existing rows (an UPDATE, FOR UPDATE, a
+   * filter that may do either): two open batches waiting on each other's locks would hang.
    */
   waitTurn?: () => Promise<void>;
 }

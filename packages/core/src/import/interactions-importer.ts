@@ -71,15 +71,24 @@ async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Ra
   const attributeColumns = Object.keys(rows[0]?.record ?? {}).filter((column) => column.startsWith('attr.') && column.length > 'attr.'.length);
 
   const candidates: Candidate[] = [];
-  const filtered = uow.hasFilters('interaction.create');
   for (let i = 0; i < parsed.length; i++) {
     const row = parsed[i];
     // Pipelined: let the batch being written hear from the server while this one is checked.
     if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
-    let outcome = checkRow(row, emailOwners, attributeColumns);
-    if (filtered && !('errors' in outcome)) outcome = await applyFilters(uow, outcome);
+    const outcome = checkRow(row, emailOwners, attributeColumns);
     if ('errors' in outcome) reject(row.line, outcome.errors);
     else candidates.push(outcome);
+  }
+  if (uow.hasFilters('interaction.create')) {
+    // A filter may read or lock rows that an earlier batch, still open beside this one, is
+    // about to change: filters run once the batches before have committed, as if serial.
+    await settings.waitTurn?.();
+    for (const [i, candidate] of candidates.splice(0).entries()) {
+      if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+      const outcome = await applyFilters(uow, candidate);
+      if ('errors' in outcome) reject(candidate.line, outcome.errors);
+      else candidates.push(outcome);
+    }
   }
 
   const accepted = await checkReferences(uow, app, candidates, reject);
