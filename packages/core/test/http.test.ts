@@ -233,6 +233,45 @@ describe('HTTP contract', () => {
       expect(options.headers.get('allow')).toContain('POST');
     });
 
+    it('names where a NUL character or too deep nesting was found, and writes nothing', async () => {
+      const before = await count('rapport_parties');
+      const nul = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Nul', contactPoints: [{ kind: 'email', value: 'a@b.example' }, { kind: 'email', value: 'c\u0000@d.example' }] });
+      expectProblem(nul, 400);
+      expect(nul.body.errors).toEqual([{ path: 'body.contactPoints.1.value', message: 'contains a NUL character' }]);
+      let deep: unknown = 'bottom';
+      for (let i = 0; i < 40; i++) deep = { next: deep };
+      const nested = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Deep', attributes: deep });
+      expectProblem(nested, 400);
+      expect(nested.body.errors[0].path).toBe(`body.attributes${'.next'.repeat(31)}`);
+      expect(await count('rapport_parties')).toBe(before);
+    });
+
+    it('counts requests by route template, status and method for Prometheus (metrics:read)', async () => {
+      const scrape = async () => {
+        const res = await t.admin.get('/metrics');
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toContain('text/plain');
+        return (labels: string) => Number(new RegExp(`^rapport_http_request_duration_seconds_count\\{${labels}\\} (\\d+)$`, 'm').exec(res.text)?.[1] ?? 0);
+      };
+      const party = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Measured' })).body;
+      const before = await scrape();
+      for (let i = 0; i < 3; i++) expect((await t.admin.get(`/api/v1/parties/${party.id}`)).status).toBe(200);
+      expect((await t.admin.get('/api/v1/parties/0190c9a4-0000-7000-8000-00000000abcd')).status).toBe(404);
+      expect((await t.admin.request('PROPFIND', '/api/v1/parties')).status).toBe(501);
+      const after = await scrape();
+      const added = (labels: string) => after(labels) - before(labels);
+      // Raw paths (ids) never become labels; any method a client invents is OTHER.
+      expect(added('method="GET",route="/api/v1/parties/:id",status="200"')).toBe(3);
+      expect(added('method="GET",route="/api/v1/parties/:id",status="404"')).toBe(1);
+      expect(added('method="OTHER",route="unmatched",status="501"')).toBe(1);
+      const text = (await t.admin.get('/metrics')).text;
+      expect(text).not.toContain(party.id);
+      expect(text).toMatch(/^rapport_process_cpu_seconds_total /m);
+
+      expectProblem(await t.anonymous.get('/metrics'), 401);
+      expectProblem(await (await t.clientFor({ roles: ['viewer'] })).get('/metrics'), 403);
+    });
+
     it('carries a request id in the header and in problems', async () => {
       const res = await t.admin.get('/api/v1/nothing', { headers: { 'x-request-id': 'trace-123' } });
       expect(res.headers.get('x-request-id')).toBe('trace-123');

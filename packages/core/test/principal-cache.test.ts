@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRapport, type Rapport } from '@rapport/core';
@@ -121,6 +122,40 @@ describe('principal cache', () => {
       }),
     ).rejects.toThrow('changed my mind');
     expect((await client.get('/api/v1/parties')).status).toBe(200);
+  });
+
+  it('tells apart the tokens sent one after another on one keep-alive connection', async () => {
+    // The server remembers the last credential of each connection; a proxy may send many callers' requests over one.
+    const viewer = (await t.admin.post('/api/v1/keys', { name: 'same socket', roles: ['viewer'] })).body;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const { port } = new URL(t.baseUrl);
+    const send = (method: string, authorization?: string) =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = http.request({ agent, host: '127.0.0.1', port, method, path: '/api/v1/parties', headers: { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+        req.end(method === 'POST' ? JSON.stringify({ kind: 'person', name: 'Same Socket' }) : undefined);
+      });
+    try {
+      const answers = [
+        await send('GET', `Bearer ${viewer.token}`),
+        await send('POST', `Bearer ${viewer.token}`),
+        await send('POST', `Bearer ${t.adminToken}`),
+        await send('GET'),
+        await send('GET', `Bearer ${viewer.token}x`),
+        await send('GET', `Basic ${viewer.token}`),
+        await send('GET', `bearer  ${viewer.token}`),
+      ];
+      expect(answers.map((a) => a.status)).toEqual([200, 403, 201, 401, 401, 401, 200]);
+      expect(answers.slice(1).every((a) => a.reused)).toBe(true);
+      expect((await t.admin.delete(`/api/v1/keys/${viewer.id}`)).status).toBe(204);
+      const revoked = await send('GET', `Bearer ${viewer.token}`);
+      expect(revoked).toEqual({ status: 401, reused: true });
+    } finally {
+      agent.destroy();
+    }
   });
 });
 

@@ -91,11 +91,11 @@ export async function authenticate(db: Knex, token: string): Promise<Principal |
  * common case of every authenticated request. Undefined whenever `authenticate` must run
  * (unknown token, cache not trusted yet, or an API key whose `last_used_at` is due).
  */
-export function cachedPrincipal(db: Knex, token: string): Principal | undefined {
+export function cachedPrincipal(db: Knex, token: string, hash?: string): Principal | undefined {
   if (token.length < 16 || token.length > 500) return undefined;
   const cache = principalCacheOf(db);
   if (!cache.active) return undefined;
-  const cached = cache.get(hashToken(token));
+  const cached = cache.get(hash ?? hashToken(token));
   if (!cached || (cached.principal.kind === 'api-key' && isStale(cached.lastUsedAt))) return undefined;
   return cached.principal;
 }

@@ -9,18 +9,25 @@ const MAX_DEPTH = 32;
  * nested deeper than MAX_DEPTH.
  */
 export function assertPlainInput(value: unknown, where: 'params' | 'query' | 'body'): void {
-  const problem = inspect(value, where, 0);
-  if (problem) throw new ValidationError(`The request ${where} ${problem.message} (at ${problem.path})`, [{ path: problem.path, message: problem.message }]);
+  const problem = inspect(value, 0);
+  if (problem) {
+    const path = [where, ...problem.keys.reverse()].join('.');
+    throw new ValidationError(`The request ${where} ${problem.message} (at ${path})`, [{ path, message: problem.message }]);
+  }
 }
 
-function inspect(value: unknown, path: string, depth: number): { path: string; message: string } | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? { path, message: 'contains a NUL character' } : undefined;
+/** The first problem found, with the keys leading to it innermost first (built only when there is one). */
+function inspect(value: unknown, depth: number): { keys: string[]; message: string } | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? { keys: [], message: 'contains a NUL character' } : undefined;
   if (value === null || typeof value !== 'object') return undefined;
-  if (depth >= MAX_DEPTH) return { path, message: `is nested deeper than ${MAX_DEPTH} levels` };
-  for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000')) return { path: `${path}.${key.replace(/\u0000/g, '\\0')}`, message: 'contains a NUL character' };
-    const found = inspect(item, `${path}.${key}`, depth + 1);
-    if (found) return found;
+  if (depth >= MAX_DEPTH) return { keys: [], message: `is nested deeper than ${MAX_DEPTH} levels` };
+  for (const key of Object.keys(value)) {
+    if (key.includes('\u0000')) return { keys: [key.replace(/\u0000/g, '\\0')], message: 'contains a NUL character' };
+    const found = inspect((value as Record<string, unknown>)[key], depth + 1);
+    if (found) {
+      found.keys.push(key);
+      return found;
+    }
   }
   return undefined;
 }

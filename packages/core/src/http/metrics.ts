@@ -1,6 +1,11 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
-const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** The method labels: the known methods, then OTHER for any other token a client sends (series stay bounded). */
+const METHOD_LABELS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'OTHER'] as const;
+const METHOD_INDEX = new Map<string, number>(METHOD_LABELS.slice(0, -1).map((method, index) => [method, index]));
+const OTHER_METHOD = METHOD_LABELS.length - 1;
+
+type Observer = { observe(value: number): void };
 
 /** One registry per app, so several apps in one process (tests) never collide. */
 export class HttpMetrics {
@@ -22,19 +27,21 @@ export class HttpMetrics {
     this.webhookDeliveries = new Counter({ name: 'rapport_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: [this.registry] });
   }
 
-  // One labelled child per method, route template and status, looked up by a plain string:
-  // prom-client hashes a label object (sorting its keys) on every observe otherwise.
-  private readonly durationByLabels = new Map<string, { observe(value: number): void }>();
+  // The labelled children, by route template, then by status and method as one number: every
+  // key is a string the process already holds (its hash cached) or a small integer, so a
+  // request builds no label object and no key string.
+  private readonly durationByRoute = new Map<string, Map<number, Observer>>();
 
-  /** Records one request's duration. */
-  observeRequest(anyMethod: string, route: string, status: number, seconds: number): void {
-    // A client may send any method token: the label keeps to the known ones, so series stay bounded.
-    const method = HTTP_METHODS.has(anyMethod) ? anyMethod : 'OTHER';
-    const key = `${method} ${status} ${route}`;
-    let child = this.durationByLabels.get(key);
+  /** Records one request's duration; `route` is the route's template (or a fixed word), never a raw path. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const methodIndex = METHOD_INDEX.get(method) ?? OTHER_METHOD;
+    let byStatus = this.durationByRoute.get(route);
+    if (!byStatus) this.durationByRoute.set(route, (byStatus = new Map()));
+    const key = status * METHOD_LABELS.length + methodIndex;
+    let child = byStatus.get(key);
     if (!child) {
-      child = this.requestDuration.labels({ method, route, status: String(status) });
-      this.durationByLabels.set(key, child);
+      child = this.requestDuration.labels({ method: METHOD_LABELS[methodIndex], route, status: String(status) });
+      byStatus.set(key, child);
     }
     child.observe(seconds);
   }

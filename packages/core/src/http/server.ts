@@ -4,6 +4,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Rapport } from '../app/rapport.js';
 import { authenticate, cachedPrincipal } from '../access/authenticate.js';
+import { hashToken } from '../access/keys.js';
 import { AUTHENTICATED, hasPermission, type Principal } from '../access/principal.js';
 import { ConflictError, ForbiddenError, RapportError, UnauthorizedError, ValidationError } from '../errors.js';
 import { HttpMetrics } from './metrics.js';
@@ -43,13 +44,16 @@ export function createHttpApp(app: Rapport): HttpApp {
     ...[...app.plugins.routers.entries()].filter(([name]) => app.plugins.isActive(name)).flatMap(([, builder]) => builder.routes),
   ];
 
+  // One Koa middleware for the whole stack (every layer costs each request): request id,
+  // timing, problem answers and the request log around `dispatchRequest` below.
   koa.use(async (ctx, next) => {
-    const requestId = (ctx.get('x-request-id') || randomUUID()).slice(0, 100);
+    const sent = ctx.req.headers['x-request-id'];
+    const requestId = typeof sent === 'string' && sent ? sent.slice(0, 100) : randomUUID();
     ctx.state.requestId = requestId;
-    ctx.set('X-Request-Id', requestId);
+    ctx.res.setHeader('X-Request-Id', requestId);
     const started = performance.now();
     try {
-      await next();
+      await dispatchRequest(ctx, next);
       if (ctx.body === undefined || ctx.body === null) {
         if (ctx.status === 404) sendProblem(ctx, toProblem(new RapportError(404, 'not-found', `No route for ${ctx.method} ${ctx.path}`), requestId));
         else if (ctx.status === 405) sendProblem(ctx, toProblem(new RapportError(405, 'method-not-allowed', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${ctx.response.get('allow')}`), requestId));
@@ -106,7 +110,8 @@ export function createHttpApp(app: Rapport): HttpApp {
       ctx.body = buildOpenApi(app, servedRoutes());
       return Promise.resolve();
     }
-    const segment = path.slice(API_PREFIX.length).split('/', 1)[0];
+    const end = path.indexOf('/', API_PREFIX.length);
+    const segment = path.slice(API_PREFIX.length, end === -1 ? undefined : end);
     const pluginRouter = pluginDispatch.get(segment);
     if (pluginRouter) {
       // A disabled plugin's routes answer as if they did not exist.
@@ -143,7 +148,8 @@ export function createHttpApp(app: Rapport): HttpApp {
         return kernelDispatch(ctx, next);
     }
   };
-  koa.use((ctx, next) => (BODY_METHODS.has(ctx.method) ? parseBody(ctx, () => serve(ctx, next)) : serve(ctx, next)));
+  const dispatchRequest = (ctx: Koa.Context, next: Koa.Next): Promise<void> =>
+    BODY_METHODS.has(ctx.method) ? parseBody(ctx, () => serve(ctx, next)) : serve(ctx, next);
 
   return { koa, metrics, routes: servedRoutes };
 }
@@ -175,11 +181,42 @@ function mount(app: Rapport, routes: RegisteredRoute[]): Router {
   return router;
 }
 
-async function principalFor(app: Rapport, ctx: Koa.Context): Promise<Principal> {
-  const header = ctx.get('authorization');
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
+interface Credential {
+  header: string;
+  token: string;
+  /** The token's hash, the principal cache's key. */
+  hash: string;
+}
+
+/**
+ * The last bearer credential seen on each connection. A client on a keep-alive connection
+ * sends the same Authorization header with every request: comparing it with the previous
+ * one is cheaper than parsing and hashing it again. The header is kept only as long as its
+ * connection (which holds it anyway while it reads a request), and only the hash is used to
+ * look up a principal, so revocation and expiry work exactly as without this memo.
+ */
+const lastCredential = new WeakMap<object, Credential>();
+
+function credentialOf(ctx: Koa.Context): Credential {
+  const header = ctx.req.headers.authorization;
+  const socket = ctx.req.socket as object | null;
+  const last = socket ? lastCredential.get(socket) : undefined;
+  if (last !== undefined && last.header === header) return last;
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   if (!match) throw new UnauthorizedError(header ? 'The Authorization header must be "Bearer <token>"' : 'Authentication is required: send "Authorization: Bearer <token>"');
-  const principal = cachedPrincipal(app.knex, match[1]) ?? (await authenticate(app.knex, match[1]));
+  const credential = { header: header!, token: match[1], hash: hashToken(match[1]) };
+  if (socket) lastCredential.set(socket, credential);
+  return credential;
+}
+
+/** The caller: from the principal cache without a pause when it knows the token, else from the database. */
+function principalFor(app: Rapport, ctx: Koa.Context): Principal | Promise<Principal> {
+  const credential = credentialOf(ctx);
+  return cachedPrincipal(app.knex, credential.token, credential.hash) ?? authenticated(app, credential.token);
+}
+
+async function authenticated(app: Rapport, token: string): Promise<Principal> {
+  const principal = await authenticate(app.knex, token);
   if (!principal) throw new UnauthorizedError('The token is not valid, has expired or was revoked');
   return principal;
 }
@@ -187,7 +224,8 @@ async function principalFor(app: Rapport, ctx: Koa.Context): Promise<Principal> 
 async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): Promise<void> {
   let principal: Principal | undefined;
   if (route.permission !== null) {
-    principal = await principalFor(app, ctx);
+    const found = principalFor(app, ctx);
+    principal = found instanceof Promise ? await found : found;
     if (route.permission !== AUTHENTICATED && !hasPermission(principal, route.permission)) {
       throw new ForbiddenError(`This requires the permission "${route.permission}"`);
     }
@@ -210,7 +248,7 @@ async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): P
   const body = hasBody ? parse(route.body, rawBody, 'body') : undefined;
 
   let ifMatch: number | undefined;
-  const ifMatchHeader = ctx.get('if-match');
+  const ifMatchHeader = ctx.req.headers['if-match'];
   if (ifMatchHeader) {
     const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(ifMatchHeader.trim());
     if (!m) throw new ValidationError('If-Match must carry the record version, e.g. If-Match: "3"', [{ path: 'headers.if-match', message: 'not a version' }]);
@@ -273,7 +311,9 @@ async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): P
         return result;
       }, { tenantId, principal }),
   };
-  const result = await route.handler(requestContext);
+  const answer = route.handler(requestContext);
+  // Most handlers of reads answer with a promise, some with a value: skip the extra turn then.
+  const result = typeof (answer as PromiseLike<unknown> | undefined)?.then === 'function' ? await answer : answer;
   if (route.raw) return;
   ctx.status = result === undefined ? 204 : status;
   if (result !== undefined) {
