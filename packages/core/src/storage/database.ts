@@ -1,7 +1,7 @@
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
-import pg from 'pg';
+import { createRequire } from 'node:module';
 import { DataDirLock } from './lock.js';
 import { stopPrincipalCache } from '../access/principal-cache.js';
 
@@ -26,9 +26,19 @@ export interface Database {
   close(): Promise<void>;
 }
 
-// Counts and bigints come back as strings from pg; the kernel only counts small sets, so numbers are safe.
-pg.types.setTypeParser(20, (value) => Number(value));
-pg.types.setTypeParser(1700, (value) => Number(value));
+/**
+ * The `pg` driver, loaded on first use: an embedded (PGlite) server never needs it, and
+ * loading it is tens of milliseconds of every start.
+ */
+let pgTypesSet = false;
+function preparePgDriver(): void {
+  if (pgTypesSet) return;
+  const pg = createRequire(import.meta.url)('pg') as typeof import('pg');
+  // Counts and bigints come back as strings from pg; the kernel only counts small sets, so numbers are safe.
+  pg.types.setTypeParser(20, (value) => Number(value));
+  pg.types.setTypeParser(1700, (value) => Number(value));
+  pgTypesSet = true;
+}
 
 /*
  * knex-pglite reports a delete's command as "DEL", which knex's PostgreSQL dialect does not
@@ -48,6 +58,7 @@ export function openDatabase(config: DatabaseConfig = {}): Database {
 }
 
 function openPostgres(config: DatabaseConfig): Database {
+  preparePgDriver();
   const knex = knexFactory({
     client: 'pg',
     connection: config.url,
