@@ -3372,6 +3372,15 @@ export interface operations {
                 };
             };
             /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3400,6 +3409,15 @@ export interface operations {
             };
             /** @description An RFC 9457 problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -50,6 +50,7 @@ function authRoutes(r: RouteBuilder, app: Rapport): void {
     permission: null,
     body: loginBody,
     status: 200,
+    problems: [401, 429],
     response: z.object({ token: z.string(), expiresAt: z.string(), user: userSchema }),
     handler: async ({ body, koa }) => {
       const attempt = { email: body.email, ip: koa.ip };

@@ -101,6 +101,7 @@ function responses(route: RegisteredRoute): Record<string, unknown> {
   if (route.requireIfMatch) Object.assign(out, { '412': problem, '428': problem });
   if (route.body) Object.assign(out, { '409': problem, '413': problem, '415': problem, '422': problem });
   if (route.requestBody) Object.assign(out, { '413': problem, '415': problem });
+  for (const status of route.problems ?? []) out[String(status)] = problem;
   return out;
 }
 

@@ -55,6 +55,11 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   requestBody?: { contentType: string; description?: string };
   /** Media type of a `raw` response (e.g. `text/csv`), for OpenAPI. */
   responseContentType?: string;
+  /**
+   * Problem statuses the route may answer beyond those its shape implies (400, 401/403 with a
+   * permission, 404 with params, …), e.g. 429 for a throttled login. Documented in OpenAPI.
+   */
+  problems?: number[];
   handler(ctx: RequestContext<P, Q, B>): Promise<unknown> | unknown;
 }
 
