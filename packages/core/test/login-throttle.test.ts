@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRapport, type Rapport } from '@rapport/core';
 import { createTestApp, type TestApp, type TestResponse } from '@rapport/testing';
 import { LOGIN_THROTTLE_PRUNE_TASK, LoginThrottle, LoginThrottledError, type LoginThrottleOptions } from '../src/access/throttle.js';
 import { Scheduler } from '../src/jobs/scheduler.js';
@@ -26,6 +27,8 @@ const throttle: LoginThrottleOptions = {
 describe('login throttling', () => {
   let t: TestApp;
   let previousTrustProxy: string | undefined;
+  /** A second node on the same database, for start-up checks. */
+  let other: Rapport | undefined;
   let ipCounter = 0;
   const newIp = () => `203.0.113.${++ipCounter}`;
 
@@ -54,6 +57,8 @@ describe('login throttling', () => {
   afterAll(async () => {
     if (previousTrustProxy === undefined) delete process.env.RAPPORT_TRUST_PROXY;
     else process.env.RAPPORT_TRUST_PROXY = previousTrustProxy;
+    // On PGlite both apps share one instance; the first to close closes it.
+    await other?.close().catch(() => undefined);
     await t?.close();
   });
 
@@ -135,6 +140,28 @@ describe('login throttling', () => {
     expect((await login(EMAIL, PASSWORD, ip)).status).toBe(200);
     expect((await login('guess-x@example.com', WRONG, ip)).status).toBe(401);
     expect((await login('guess-y@example.com', WRONG, ip)).status).toBe(429);
+  });
+
+  it('counts the address the proxy saw, whatever the client wrote to the left of it', async () => {
+    const ip = newIp();
+    // RAPPORT_TRUST_PROXY=1: one proxy appends the address it saw; a client's own X-Forwarded-For comes before it.
+    const spoofed = (i: number) => ({ 'x-forwarded-for': `198.51.100.${i}, ${ip}` });
+    for (let i = 0; i < 13; i++) {
+      expect((await t.anonymous.post('/api/v1/auth/login', { email: `spoof-${i}@example.com`, password: WRONG }, { headers: spoofed(i) })).status).toBe(401);
+    }
+    expectThrottled(await t.anonymous.post('/api/v1/auth/login', { email: EMAIL, password: PASSWORD }, { headers: spoofed(99) }), 900);
+    expect((await login(EMAIL, PASSWORD, newIp())).status).toBe(200);
+    advance(900);
+  });
+
+  it('refuses to serve with a RAPPORT_TRUST_PROXY that is not a number of proxies', async () => {
+    other = await createRapport({ database: t.app.config.database, logLevel: 'silent', dispatcher: { enabled: false } });
+    try {
+      process.env.RAPPORT_TRUST_PROXY = 'yes';
+      expect(() => other!.http).toThrow('RAPPORT_TRUST_PROXY must be the number of proxies in front of Rapport (0 to 10), not "yes"');
+    } finally {
+      process.env.RAPPORT_TRUST_PROXY = '1';
+    }
   });
 
   it('keeps counters in the database, shared by every node, with no e-mail or address in clear', async () => {

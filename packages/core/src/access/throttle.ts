@@ -49,7 +49,7 @@ export class LoginThrottledError extends RapportError {
 
 export interface LoginAttempt {
   email: string;
-  /** The client address (Koa's `ctx.ip`: the socket, or X-Forwarded-For when RAPPORT_TRUST_PROXY=1). */
+  /** The client address (Koa's `ctx.ip`: the socket, or the entry of X-Forwarded-For the trusted proxies added, RAPPORT_TRUST_PROXY). */
   ip: string;
 }
 

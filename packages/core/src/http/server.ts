@@ -32,7 +32,10 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * plugins never lengthens the linear route scan of any request.
  */
 export function createHttpApp(app: Rapport): HttpApp {
-  const koa = new Koa({ proxy: process.env.RAPPORT_TRUST_PROXY === '1' });
+  const proxies = trustedProxies(process.env.RAPPORT_TRUST_PROXY);
+  // Behind N proxies the client's address is the Nth entry of X-Forwarded-For from the right
+  // (each proxy appends the address it saw); entries further left are whatever the client sent.
+  const koa = new Koa({ proxy: proxies > 0, maxIpsCount: proxies });
   const metrics = new HttpMetrics();
   const httpConfig = app.config.http ?? {};
   const kernel = kernelRoutes(app);
@@ -152,6 +155,16 @@ export function createHttpApp(app: Rapport): HttpApp {
     BODY_METHODS.has(ctx.method) ? parseBody(ctx, () => serve(ctx, next)) : serve(ctx, next);
 
   return { koa, metrics, routes: servedRoutes };
+}
+
+/** RAPPORT_TRUST_PROXY: how many proxies in front of the server append to X-Forwarded-For. */
+function trustedProxies(setting: string | undefined): number {
+  if (!setting) return 0;
+  const hops = Number(setting);
+  if (!Number.isInteger(hops) || hops < 0 || hops > 10) {
+    throw new Error(`RAPPORT_TRUST_PROXY must be the number of proxies in front of Rapport (0 to 10), not "${setting}"`);
+  }
+  return hops;
 }
 
 /**
