@@ -70,6 +70,31 @@ describe('bulk writes through unnest and COPY', () => {
     expect(timeline.body.data.map((i: any) => i.subject)).toEqual(expect.arrayContaining(AWKWARD.filter((s) => s !== '')));
   });
 
+  it('keeps long multi-byte values whole across COPY chunks, rows larger than a chunk too', async () => {
+    // 120 rows take COPY on PostgreSQL; its chunks are 256 KB, so summaries of 19,000 characters
+    // (up to 3 bytes each) end mid-chunk, and an event payload of 300,000 characters is a row
+    // larger than a chunk.
+    const summary = (i: number) => `${i}:${'日本✓é'.repeat(4_750)}`;
+    const big = (i: number) => `${i}\t${'x\\y\n'.repeat(75_000)}`;
+    const created = await t.app.transaction(async (uow) => {
+      const interactions = await t.app.services.interactions.insertMany(
+        uow,
+        Array.from({ length: 120 }, (_, i) => ({ type: 'note', summary: summary(i), attributes: {}, participants: [{ partyId, role: 'participant' }] })),
+      );
+      interactions.forEach((interaction, i) => uow.emit('bulk.test.big', { interactionId: interaction.id, blob: big(i) }, { type: 'interaction', id: interaction.id }));
+      return interactions;
+    });
+    const rows = await t.app.knex('rapport_interactions').whereIn('id', created.map((c) => c.id)).select('id', 'summary');
+    const summaries = new Map(rows.map((r: { id: string; summary: string }) => [r.id, r.summary]));
+    created.forEach((c, i) => expect(summaries.get(c.id) === summary(i), `summary ${i}`).toBe(true));
+    const events = (await t.outbox({ name: 'bulk.test.big' })).filter((e) => created.some((c) => c.id === e.payload.interactionId));
+    expect(events).toHaveLength(120);
+    for (const event of events) {
+      const i = created.findIndex((c) => c.id === event.payload.interactionId);
+      expect(event.payload.blob === big(i), `payload ${i}`).toBe(true);
+    }
+  });
+
   it('writes nothing when the batch fails', async () => {
     const before = await t.app.knex('rapport_interactions').count({ n: '*' }).first();
     await expect(
