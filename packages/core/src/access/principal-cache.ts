@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Principal } from './principal.js';
+import { isPostgres, listenerOf, type DatabaseListener } from '../storage/listener.js';
 
 /**
  * Resolved principals by token hash, so a request does not pay two queries to learn who
@@ -19,7 +20,6 @@ import type { Principal } from './principal.js';
 export const ACCESS_CHANNEL = 'rapport_access_changed';
 const ENTRY_TTL_MS = 30_000;
 const MAX_ENTRIES = 10_000;
-const RECONNECT_MS = 1_000;
 
 export interface CachedGrant {
   principal: Principal;
@@ -38,14 +38,26 @@ export class PrincipalCache {
   private generation = 0;
   /** False on PostgreSQL until the node listens for changes made by other nodes. */
   private trusted: boolean;
-  private listener: { connection: unknown; release(): Promise<void> } | undefined;
-  private connecting: Promise<void> | undefined;
-  private retry: NodeJS.Timeout | undefined;
+  private readonly listener: DatabaseListener | undefined;
   private stopped = false;
 
   constructor(private readonly knex: Knex, private readonly shared: boolean) {
     // PGlite has one connection in one process: every change goes through this process.
     this.trusted = !shared;
+    if (!shared) return;
+    this.listener = listenerOf(knex);
+    void this.listener.subscribe(ACCESS_CHANNEL, {
+      message: () => this.invalidate(),
+      // Anything read before we listened could predate a change we never heard of.
+      listening: () => {
+        this.invalidate();
+        this.trusted = true;
+      },
+      lost: () => {
+        this.trusted = false;
+        this.invalidate();
+      },
+    });
   }
 
   /** Whether cached entries may be used (and stored) right now. */
@@ -55,10 +67,9 @@ export class PrincipalCache {
 
   /** Starts listening for other nodes' changes (PostgreSQL); resolves once listening or after a failed try. */
   ready(): Promise<void> {
-    // While a retry is pending (the database refused us a moment ago), requests read the database.
-    if (!this.shared || this.trusted || this.stopped || this.retry) return Promise.resolve();
-    this.connecting ??= this.listen().finally(() => (this.connecting = undefined));
-    return this.connecting;
+    // While the listener retries (the database refused it a moment ago), requests read the database.
+    if (!this.listener || this.trusted || this.stopped) return Promise.resolve();
+    return this.listener.ready();
   }
 
   get(hash: string): CachedGrant | undefined {
@@ -89,75 +100,13 @@ export class PrincipalCache {
     this.entries.clear();
   }
 
-  async stop(): Promise<void> {
+  /** Stops using the cache (the database handle is closing; its listener is stopped with it). */
+  stop(): void {
     this.stopped = true;
     this.invalidate();
     caches.delete(this);
     byKnex.delete(this.knex);
-    if (this.retry) clearTimeout(this.retry);
-    await this.connecting?.catch(() => undefined);
-    const listener = this.listener;
-    this.listener = undefined;
-    await listener?.release().catch(() => undefined);
   }
-
-  private async listen(): Promise<void> {
-    const client = (this.knex as unknown as { client: PgClientInternals }).client;
-    let connection: PgConnection | undefined;
-    try {
-      connection = (await client.acquireRawConnection()) as PgConnection;
-      const lost = () => {
-        if (this.listener?.connection !== connection) return;
-        this.listener = undefined;
-        this.trusted = false;
-        this.invalidate();
-        connection?.removeAllListeners?.('notification');
-        void client.destroyRawConnection(connection).catch(() => undefined);
-        this.scheduleRetry();
-      };
-      connection.on('notification', (message: { channel: string }) => {
-        if (message.channel === ACCESS_CHANNEL) this.invalidate();
-      });
-      connection.on('error', lost);
-      connection.on('end', lost);
-      await connection.query(`LISTEN ${ACCESS_CHANNEL}`);
-      if (this.stopped) {
-        await client.destroyRawConnection(connection).catch(() => undefined);
-        return;
-      }
-      this.listener = { connection, release: () => client.destroyRawConnection(connection) };
-      // Anything read before we listened could predate a change we never heard of.
-      this.invalidate();
-      this.trusted = true;
-    } catch {
-      if (connection) await client.destroyRawConnection(connection).catch(() => undefined);
-      this.scheduleRetry();
-    }
-  }
-
-  private scheduleRetry(): void {
-    if (this.stopped || this.retry) return;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      void this.ready();
-    }, RECONNECT_MS);
-    this.retry.unref();
-  }
-}
-
-interface PgConnection {
-  on(event: string, handler: (...args: any[]) => void): void;
-  removeAllListeners?(event: string): void;
-  query(sql: string): Promise<unknown>;
-}
-
-interface PgClientInternals {
-  acquireRawConnection(): Promise<unknown>;
-  destroyRawConnection(connection: unknown): Promise<void>;
-}
-
-function isPostgres(knex: Knex): boolean {
-  return (knex as unknown as { client: { config: { client?: unknown } } }).client.config.client === 'pg';
 }
 
 /** The cache of a root knex (one per database handle), created on first use. */
@@ -171,9 +120,9 @@ export function principalCacheOf(knex: Knex): PrincipalCache {
   return cache;
 }
 
-/** Stops the cache of a database handle (its listening connection) before the handle closes. */
-export async function stopPrincipalCache(knex: Knex): Promise<void> {
-  await byKnex.get(knex)?.stop();
+/** Stops the cache of a database handle before the handle closes. */
+export function stopPrincipalCache(knex: Knex): void {
+  byKnex.get(knex)?.stop();
 }
 
 /** A change to keys, users, roles or sessions committed in this process: forget every cached principal. */

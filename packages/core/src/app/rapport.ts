@@ -122,6 +122,7 @@ export class Rapport {
       // A malformed RAPPORT_SECRET_KEY fails the start, not the first webhook.
       this.webhookSecrets.checkConfiguredKeys();
       await this.plugins.startAll();
+      await this.plugins.follow();
       if (this.config.dispatcher?.enabled !== false) this.dispatcher.start();
       if (this.config.scheduler?.enabled !== false) this.scheduler.start();
     } catch (error) {
@@ -201,6 +202,8 @@ export class Rapport {
     await this.scheduler.stop();
     await this.jobs.stop();
     await this.bus.settled();
+    this.plugins.unfollow();
+    await this.plugins.settled();
     await this.plugins.stopAll();
     await this.database?.close();
   }

@@ -7,8 +7,15 @@ import { appliedMigrations, migrateDownAll, migrateUp, pendingMigrations, type A
 import type { Rapport } from '../app/rapport.js';
 import type { Importer } from '../import/importer.js';
 import type { LifecycleContext, PluginApi, PluginDefinition } from './definition.js';
+import { isPostgres, listenerOf } from '../storage/listener.js';
 
 export type PluginState = 'enabled' | 'disabled' | 'uninstalled';
+
+/** NOTIFY channel of plugin state changes; the payload is the plugin's name. */
+export const PLUGINS_CHANNEL = 'rapport_plugins_changed';
+
+/** The plugin hosts of this process that follow changes: an app sharing a PGlite instance hears no NOTIFY. */
+const followers = new Set<PluginHost>();
 
 export interface PluginStatus {
   name: string;
@@ -35,6 +42,8 @@ export class PluginHost {
   readonly routers = new Map<string, RouteBuilder>();
   readonly importers = new Map<string, Importer & { owner: string }>();
   private readonly services = new Map<string, { owner: string; service: unknown }>();
+  /** State changes made elsewhere, applied one at a time in the order heard. */
+  private following: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly app: Rapport,
@@ -111,6 +120,85 @@ export class PluginHost {
     }
   }
 
+  /**
+   * Applies, from now on, the plugin state changes that other nodes (or other apps of this
+   * process) record: a plugin enabled or disabled anywhere is enabled or disabled here at
+   * once (PostgreSQL NOTIFY, heard on the node's listening connection), and after a lost
+   * connection every state is read again.
+   */
+  async follow(): Promise<void> {
+    followers.add(this);
+    if (!isPostgres(this.app.knex)) return;
+    const listener = listenerOf(this.app.knex);
+    await listener.subscribe(PLUGINS_CHANNEL, {
+      message: (name) => this.applyRecorded(name),
+      listening: () => this.applyRecorded(),
+      lost: () => undefined,
+    });
+    await listener.ready();
+  }
+
+  /** Stops following (the app is closing). */
+  unfollow(): void {
+    followers.delete(this);
+  }
+
+  /** Queues reading the recorded state of one plugin (or of all) and applying it here. */
+  private applyRecorded(name?: string): void {
+    this.following = this.following
+      .then(() => this.applyRecordedNow(name))
+      .catch((error) => this.logger.error({ err: error, plugin: name }, `could not apply the recorded state of ${name ? `plugin "${name}"` : 'the plugins'}`));
+  }
+
+  /** Waits for the state changes heard so far to be applied (tests, shutdown). */
+  async settled(): Promise<void> {
+    await this.following;
+  }
+
+  private async applyRecordedNow(name?: string): Promise<void> {
+    if (!followers.has(this)) return;
+    const plugins = name ? this.ordered.filter((p) => p.name === name) : this.ordered;
+    if (plugins.length === 0) return;
+    const rows = await this.rows();
+    // Disable dependents before what they need, enable what is needed before its dependents.
+    for (const plugin of [...plugins].reverse()) {
+      const row = rows.get(plugin.name);
+      if (row && row.state !== 'enabled' && this.isActive(plugin.name)) {
+        try {
+          await plugin.stop?.(this.ctx(plugin));
+        } catch (error) {
+          this.logger.error({ err: error, plugin: plugin.name }, `plugin "${plugin.name}" failed to stop`);
+        }
+        this.states.set(plugin.name, row.state);
+        this.deactivate(plugin.name);
+        this.logger.info({ plugin: plugin.name, state: row.state }, `plugin "${plugin.name}" ${row.state} by another node`);
+      } else if (row && row.state !== 'enabled') {
+        this.states.set(plugin.name, row.state);
+      }
+    }
+    for (const plugin of plugins) {
+      const row = rows.get(plugin.name);
+      if (!row || row.state !== 'enabled' || this.isActive(plugin.name)) continue;
+      if (row.version !== plugin.version) {
+        this.logger.warn(
+          { plugin: plugin.name, recorded: row.version, running: plugin.version },
+          `plugin "${plugin.name}" was enabled by another node at version ${row.version}; this node runs ${plugin.version} and leaves it off until it restarts`,
+        );
+        continue;
+      }
+      this.versions.set(plugin.name, row.version);
+      this.activate(plugin.name);
+      await this.runHook(plugin, 'start', () => plugin.start?.(this.ctx(plugin)));
+      this.logger.info({ plugin: plugin.name }, `plugin "${plugin.name}" enabled by another node`);
+    }
+  }
+
+  /** Tells the other nodes, and the other apps of this process, that `name` changed state. */
+  private async announce(name: string): Promise<void> {
+    for (const host of followers) if (host !== this) host.applyRecorded(name);
+    if (isPostgres(this.app.knex)) await this.app.knex.raw('select pg_notify(?, ?)', [PLUGINS_CHANNEL, name]);
+  }
+
   async enable(name: string): Promise<PluginStatus> {
     const plugin = this.require(name);
     const missing = Object.keys(plugin.requires?.plugins ?? {}).filter((dep) => !this.isActive(dep));
@@ -125,6 +213,7 @@ export class PluginHost {
     }
     await this.runHook(plugin, 'start', () => plugin.start?.(this.ctx(plugin)));
     this.logger.info({ plugin: name }, `plugin "${name}" enabled`);
+    await this.announce(name);
     return this.status(name);
   }
 
@@ -142,6 +231,7 @@ export class PluginHost {
       await this.setState(name, 'disabled');
       this.deactivate(name);
       this.logger.info({ plugin: name }, `plugin "${name}" disabled`);
+      await this.announce(name);
     }
     return this.status(name);
   }
@@ -165,6 +255,7 @@ export class PluginHost {
       this.logger.warn({ plugin: name, migrations: undone }, `plugin "${name}" purged: its tables were dropped`);
     }
     await this.setState(name, 'uninstalled');
+    await this.announce(name);
     return this.status(name);
   }
 

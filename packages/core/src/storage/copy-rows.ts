@@ -1,13 +1,14 @@
 import { finished } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import { from as copyFrom } from 'pg-copy-streams';
+import { isPostgres } from './listener.js';
 
 /**
  * True when `db` (a knex instance or transaction) talks to a PostgreSQL server through
  * `pg`, so `COPY … FROM STDIN` is available; false on PGlite.
  */
 export function supportsCopy(db: Knex): boolean {
-  return (db as unknown as { client: { config: { client?: unknown } } }).client.config.client === 'pg';
+  return isPostgres(db);
 }
 
 /**

@@ -4,6 +4,7 @@ import ClientPgLite from 'knex-pglite';
 import { createRequire } from 'node:module';
 import { DataDirLock } from './lock.js';
 import { stopPrincipalCache } from '../access/principal-cache.js';
+import { stopListener } from './listener.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -69,8 +70,9 @@ function openPostgres(config: DatabaseConfig): Database {
     knex,
     kind: 'postgres',
     async close() {
-      // The principal cache's listening connection is outside the pool.
-      await stopPrincipalCache(knex);
+      // The listening connection (other nodes' changes) is outside the pool.
+      stopPrincipalCache(knex);
+      await stopListener(knex);
       await knex.destroy();
     },
   };
@@ -104,7 +106,8 @@ function openPglite(config: DatabaseConfig): Database {
     kind: 'pglite',
     async close() {
       try {
-        await stopPrincipalCache(knex);
+        stopPrincipalCache(knex);
+        await stopListener(knex);
         await knex.destroy();
         if (owned && !owned.closed) {
           await owned.waitReady.catch(() => undefined);
