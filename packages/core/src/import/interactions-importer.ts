@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Rapport } from '../app/rapport.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { validateTypedAttributes } from '../kernel/attributes.js';
@@ -74,7 +75,7 @@ async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Ra
   for (let i = 0; i < parsed.length; i++) {
     const row = parsed[i];
     // Pipelined: let the batch being written hear from the server while this one is checked.
-    if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+    if (i % 256 === 255) await yieldToEventLoop();
     const outcome = checkRow(row, emailOwners, attributeColumns);
     if ('errors' in outcome) reject(row.line, outcome.errors);
     else candidates.push(outcome);
@@ -84,7 +85,7 @@ async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Ra
     // about to change: filters run once the batches before have committed, as if serial.
     await settings.waitTurn?.();
     for (const [i, candidate] of candidates.splice(0).entries()) {
-      if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+      if (i % 256 === 255) await yieldToEventLoop();
       const outcome = await applyFilters(uow, candidate);
       if ('errors' in outcome) reject(candidate.line, outcome.errors);
       else candidates.push(outcome);

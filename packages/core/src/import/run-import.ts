@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import type { Rapport } from '../app/rapport.js';
 import { hasPermission, systemPrincipal, type Principal } from '../access/principal.js';
@@ -157,7 +158,7 @@ export async function runImport(app: Rapport, importerName: string, source: stri
       }
       // PGlite answers without touching the event loop: between batches let requests and
       // timers run, or an import in the background (an HTTP import job) would stall the server.
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     });
     written.catch(() => undefined);
     // Reading goes on while at most PIPELINE_DEPTH batches are in flight: the database always

@@ -110,14 +110,7 @@ export class PluginHost {
   }
 
   async stopAll(): Promise<void> {
-    for (const plugin of [...this.ordered].reverse()) {
-      if (!this.isActive(plugin.name)) continue;
-      try {
-        await plugin.stop?.(this.ctx(plugin));
-      } catch (error) {
-        this.logger.error({ err: error, plugin: plugin.name }, `plugin "${plugin.name}" failed to stop`);
-      }
-    }
+    for (const plugin of [...this.ordered].reverse()) if (this.isActive(plugin.name)) await this.stopLogged(plugin);
   }
 
   /**
@@ -163,18 +156,13 @@ export class PluginHost {
     // Disable dependents before what they need, enable what is needed before its dependents.
     for (const plugin of [...plugins].reverse()) {
       const row = rows.get(plugin.name);
-      if (row && row.state !== 'enabled' && this.isActive(plugin.name)) {
-        try {
-          await plugin.stop?.(this.ctx(plugin));
-        } catch (error) {
-          this.logger.error({ err: error, plugin: plugin.name }, `plugin "${plugin.name}" failed to stop`);
-        }
-        this.states.set(plugin.name, row.state);
-        this.deactivate(plugin.name);
-        this.logger.info({ plugin: plugin.name, state: row.state }, `plugin "${plugin.name}" ${row.state} by another node`);
-      } else if (row && row.state !== 'enabled') {
-        this.states.set(plugin.name, row.state);
-      }
+      if (!row || row.state === 'enabled') continue;
+      const wasActive = this.isActive(plugin.name);
+      if (wasActive) await this.stopLogged(plugin);
+      this.states.set(plugin.name, row.state);
+      if (!wasActive) continue;
+      this.deactivate(plugin.name);
+      this.logger.info({ plugin: plugin.name, state: row.state }, `plugin "${plugin.name}" ${row.state} by another node`);
     }
     for (const plugin of plugins) {
       const row = rows.get(plugin.name);
@@ -222,12 +210,7 @@ export class PluginHost {
     const dependents = this.ordered.filter((p) => this.isActive(p.name) && p.requires?.plugins?.[name] !== undefined).map((p) => p.name);
     if (dependents.length) throw new ConflictError(`Plugin "${name}" is required by ${dependents.map((d) => `"${d}"`).join(', ')}; disable ${dependents.length > 1 ? 'them' : 'it'} first`);
     if (this.isActive(name)) {
-      // A plugin that fails to stop is still disabled: its routes and hooks must go regardless.
-      try {
-        await plugin.stop?.(this.ctx(plugin));
-      } catch (error) {
-        this.logger.error({ err: error, plugin: name }, `plugin "${name}" failed to stop`);
-      }
+      await this.stopLogged(plugin);
       await this.setState(name, 'disabled');
       this.deactivate(name);
       this.logger.info({ plugin: name }, `plugin "${name}" disabled`);
@@ -363,6 +346,15 @@ export class PluginHost {
       await run();
     } catch (error) {
       throw new PluginError(plugin.name, `${hook} failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Runs the plugin's `stop`; a failure is logged, never thrown: a plugin going off must go off regardless. */
+  private async stopLogged(plugin: PluginDefinition): Promise<void> {
+    try {
+      await plugin.stop?.(this.ctx(plugin));
+    } catch (error) {
+      this.logger.error({ err: error, plugin: plugin.name }, `plugin "${plugin.name}" failed to stop`);
     }
   }
 

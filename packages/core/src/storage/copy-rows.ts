@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { finished } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -91,8 +92,6 @@ export async function copyRows(db: Knex, table: string, columns: readonly string
     await client.releaseConnection(connection);
   }
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface PgConnection {
   query<T extends NodeJS.WritableStream>(stream: T): T;

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Rapport } from '../app/rapport.js';
@@ -184,7 +185,7 @@ export class Dispatcher {
       const waitMs = failures ? Math.min(this.options.pollIntervalMs * 2 ** failures, 30_000) : this.options.pollIntervalMs;
       if (failures || (!more && !this.nudged)) await this.pause.sleep(waitMs);
       // PGlite answers without touching the event loop: let I/O and timers run between passes.
-      else await new Promise((resolve) => setImmediate(resolve));
+      else await yieldToEventLoop();
     }
   }
 
