@@ -155,7 +155,7 @@ describe('login throttling', () => {
   });
 
   it('refuses to serve with a RAPPORT_TRUST_PROXY that is not a number of proxies', async () => {
-    other = await createRapport({ database: t.app.config.database, logLevel: 'silent', dispatcher: { enabled: false } });
+    other = await createRapport({ database: t.app.config.database, logLevel: 'silent', dispatcher: { enabled: false }, scheduler: { enabled: false } });
     try {
       process.env.RAPPORT_TRUST_PROXY = 'yes';
       expect(() => other!.http).toThrow('RAPPORT_TRUST_PROXY must be the number of proxies in front of Rapport (0 to 10), not "yes"');

@@ -36,7 +36,7 @@ describe('principal cache', () => {
   beforeAll(async () => {
     t = await createTestApp({ config: { http: { sessionTtlSeconds: 3600 } } });
     // A second node on the same database: the same PostgreSQL schema, or the same PGlite instance.
-    other = await createRapport({ database: t.app.config.database, logLevel: 'silent', dispatcher: { enabled: false } });
+    other = await createRapport({ database: t.app.config.database, logLevel: 'silent', dispatcher: { enabled: false }, scheduler: { enabled: false } });
     const server = await other.listen(0, '127.0.0.1');
     otherNode = new TestClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   });
