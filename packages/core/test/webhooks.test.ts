@@ -191,7 +191,11 @@ describe('webhooks', () => {
       expect(delivery.deliveredAt).not.toBeNull();
       expect(delivery.history.map((a: any) => a.statusCode)).toEqual([500, 500, 200]);
       expect(delivery.history.map((a: any) => a.error)).toEqual(['HTTP 500', 'HTTP 500', null]);
-      for (const attempt of delivery.history) expect(attempt.durationMs).toBeGreaterThanOrEqual(0);
+      for (const attempt of delivery.history) {
+        expect(attempt.durationMs).toBeGreaterThanOrEqual(0);
+        expect(attempt.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      }
+      expect(Date.parse(delivery.history[2].at)).toBeGreaterThanOrEqual(Date.parse(delivery.history[0].at));
     }
     // Newest first, keyset-paginated.
     const ids = log.data.map((d) => d.id);
@@ -266,6 +270,8 @@ describe('webhooks', () => {
     const delivery = await waitFor('a failed attempt', async () => (await deliveriesOf(webhook.id)).data.find((d) => d.history.length > 0));
     expect(delivery.history[0]).toMatchObject({ statusCode: null });
     expect(delivery.history[0].error).toEqual(expect.any(String));
+    // One snapshot: the count and last error agree with the history even while attempts go on.
+    expect(delivery.attempts).toBe(delivery.history.length);
     expect(delivery.lastError).toEqual(delivery.history.at(-1).error);
     await t.admin.delete(`/api/v1/webhooks/${webhook.id}`);
   });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
 import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import type { QueryContext } from '../kernel/context.js';
@@ -55,12 +56,24 @@ interface DeliveryRow {
 
 const DELIVERY_COLUMNS = ['id', 'webhook_id', 'event_id', 'event_name', 'status', 'attempts', 'next_attempt_at', 'last_status_code', 'last_error', 'delivered_at', 'created_at'];
 
-interface AttemptRow {
-  delivery_id: string;
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-  at: Date;
+/**
+ * A delivery's attempts, oldest first, as a JSON array read in the same statement as the
+ * delivery: its attempt count and last error never disagree with the history beside them.
+ */
+interface HistoryColumn {
+  history: Array<{ status_code: number | null; error: string | null; duration_ms: number; at: string }> | string;
+}
+
+function historyColumn(knex: Knex): Knex.Raw {
+  return knex.raw(
+    `coalesce((select json_agg(json_build_object('status_code', a.status_code, 'error', a.error, 'duration_ms', a.duration_ms, 'at', a.at) order by a.id)
+       from rapport_webhook_attempts a where a.tenant_id = d.tenant_id and a.delivery_id = d.id), '[]'::json) as history`,
+  );
+}
+
+function toAttempts(history: HistoryColumn['history']): WebhookDeliveryAttempt[] {
+  const rows = typeof history === 'string' ? (JSON.parse(history) as Exclude<HistoryColumn['history'], string>) : history;
+  return rows.map((a) => ({ at: isoRequired(a.at), statusCode: a.status_code, error: a.error, durationMs: a.duration_ms }));
 }
 
 export interface WebhookListQuery {
@@ -172,13 +185,14 @@ export class WebhookService {
   async deliveries(ctx: QueryContext, webhookId: string, query: DeliveryListQuery): Promise<Page<WebhookDelivery>> {
     await this.row(ctx, webhookId);
     const after = decodeCursor(query.cursor, ['uuid']);
-    const q = ctx.db('rapport_webhook_deliveries').where({ tenant_id: ctx.tenantId, webhook_id: webhookId }).select(DELIVERY_COLUMNS);
-    if (query.status) q.where('status', query.status);
-    if (after) q.where('id', '<', after[0] as string);
-    const rows: DeliveryRow[] = await q.orderBy('id', 'desc').limit(query.limit + 1);
-    const page = rows.slice(0, query.limit);
-    const history = await this.attemptsOf(ctx, page.map((r) => r.id));
-    return toPage(rows, query.limit, (r) => toDelivery(r, history.get(r.id) ?? []), (r) => [r.id]);
+    const q = ctx.db('rapport_webhook_deliveries as d')
+      .where({ 'd.tenant_id': ctx.tenantId, 'd.webhook_id': webhookId })
+      .select(DELIVERY_COLUMNS.map((c) => `d.${c}`))
+      .select(historyColumn(ctx.db));
+    if (query.status) q.where('d.status', query.status);
+    if (after) q.where('d.id', '<', after[0] as string);
+    const rows: Array<DeliveryRow & HistoryColumn> = await q.orderBy('d.id', 'desc').limit(query.limit + 1);
+    return toPage(rows, query.limit, (r) => toDelivery(r, toAttempts(r.history)), (r) => [r.id]);
   }
 
   /** Puts a failed delivery back in the queue with a fresh schedule of attempts. */
@@ -195,8 +209,12 @@ export class WebhookService {
     const [updated]: DeliveryRow[] = await uow.trx('rapport_webhook_deliveries')
       .where({ tenant_id: uow.tenantId, id: deliveryId })
       .update({ status: 'pending', attempts: 0, next_attempt_at: uow.trx.fn.now(), lease_token: null }, DELIVERY_COLUMNS);
-    const history = await this.attemptsOf(uow, [deliveryId]);
-    return toDelivery(updated, history.get(deliveryId) ?? []);
+    // The row is locked: no dispatcher can add an attempt between the update and this read.
+    const { history }: HistoryColumn = await uow
+      .trx('rapport_webhook_deliveries as d')
+      .where({ 'd.tenant_id': uow.tenantId, 'd.id': deliveryId })
+      .first(historyColumn(uow.trx));
+    return toDelivery(updated, toAttempts(history));
   }
 
   private async row(ctx: QueryContext, id: string, options: { lock?: boolean; expectedVersion?: number } = {}): Promise<WebhookRow> {
@@ -211,21 +229,6 @@ export class WebhookService {
     return row;
   }
 
-  private async attemptsOf(ctx: QueryContext, deliveryIds: string[]): Promise<Map<string, WebhookDeliveryAttempt[]>> {
-    const byDelivery = new Map<string, WebhookDeliveryAttempt[]>();
-    if (deliveryIds.length === 0) return byDelivery;
-    const rows: AttemptRow[] = await ctx.db('rapport_webhook_attempts')
-      .where('tenant_id', ctx.tenantId)
-      .whereIn('delivery_id', deliveryIds)
-      .orderBy('id')
-      .select('delivery_id', 'status_code', 'error', 'duration_ms', 'at');
-    for (const row of rows) {
-      const list = byDelivery.get(row.delivery_id) ?? [];
-      list.push({ at: isoRequired(row.at), statusCode: row.status_code, error: row.error, durationMs: row.duration_ms });
-      byDelivery.set(row.delivery_id, list);
-    }
-    return byDelivery;
-  }
 }
 
 function assertTenantWide(ctx: QueryContext): void {
