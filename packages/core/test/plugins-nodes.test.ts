@@ -69,8 +69,36 @@ describe('plugin state across nodes', () => {
     await expect.poll(ticketStatus, { timeout: 5000, interval: 20 }).toBe(200);
   });
 
-  // Only PostgreSQL has a listening connection to lose (PGlite's nodes share one process).
+  // Only PostgreSQL has a listening connection to lose, and sends a node its own NOTIFY (PGlite's nodes share one process).
   if (process.env.RAPPORT_TEST_DB === 'postgres') {
+    it('applies a change it hears only after finishing its own, so a state read half-way never undoes it', async () => {
+      const stateHere = async () => (await t.admin.get('/api/v1/plugins')).body.data.find((p: { name: string }) => p.name === 'sample');
+      // Node A changes the state back and forth while NOTIFYs keep arriving (its own, and an operator's).
+      let noisy = true;
+      const noise = (async () => {
+        while (noisy) await t.app.knex.raw('select pg_notify(?, ?)', [PLUGINS_CHANNEL, 'sample']);
+      })();
+      try {
+        for (let round = 0; round < 30; round++) {
+          const removed = await t.admin.post('/api/v1/plugins/sample/uninstall', {});
+          expect(removed.body).toMatchObject({ state: 'uninstalled', installedVersion: null });
+          const enabled = await t.admin.post('/api/v1/plugins/sample/enable');
+          expect(enabled.body).toMatchObject({ state: 'enabled', installedVersion: '1.0.0' });
+          const disabled = await t.admin.post('/api/v1/plugins/sample/disable');
+          expect(disabled.body).toMatchObject({ state: 'disabled' });
+          const again = await t.admin.post('/api/v1/plugins/sample/enable');
+          expect(again.body).toMatchObject({ state: 'enabled' });
+        }
+      } finally {
+        noisy = false;
+        await noise;
+      }
+      await t.app.plugins.settled();
+      expect(await stateHere()).toMatchObject({ state: 'enabled', installedVersion: '1.0.0' });
+      expect((await t.app.knex('rapport_plugins').where({ name: 'sample' }).first()).state).toBe('enabled');
+      await expect.poll(ticketStatus, { timeout: 5000, interval: 20 }).toBe(200);
+    });
+
     it('reads every state again after its listening connection was lost, so a change it missed still applies', async () => {
       const connection = (listenerOf(other.knex) as unknown as { connection?: { processID?: number } }).connection;
       expect(connection?.processID, 'node B listens').toBeTypeOf('number');

@@ -14,6 +14,9 @@ export type PluginState = 'enabled' | 'disabled' | 'uninstalled';
 /** NOTIFY channel of plugin state changes; the payload is the plugin's name. */
 export const PLUGINS_CHANNEL = 'rapport_plugins_changed';
 
+/** Key of a queued read of every plugin's state (plugin names cannot contain a space). */
+const ALL_PLUGINS = ' all';
+
 /** The plugin hosts of this process that follow changes: an app sharing a PGlite instance hears no NOTIFY. */
 const followers = new Set<PluginHost>();
 
@@ -42,8 +45,13 @@ export class PluginHost {
   readonly routers = new Map<string, RouteBuilder>();
   readonly importers = new Map<string, Importer & { owner: string }>();
   private readonly services = new Map<string, { owner: string; service: unknown }>();
-  /** State changes made elsewhere, applied one at a time in the order heard. */
-  private following: Promise<void> = Promise.resolve();
+  /**
+   * Every state change, made here or heard from elsewhere, runs after the one before it: a
+   * recorded state read while this node was half-way through its own change would undo it.
+   */
+  private changes: Promise<unknown> = Promise.resolve();
+  /** Plugins (or ALL_PLUGINS) whose recorded state is queued to be read. */
+  private readonly queuedReads = new Set<string>();
 
   constructor(
     private readonly app: Rapport,
@@ -136,16 +144,32 @@ export class PluginHost {
     followers.delete(this);
   }
 
-  /** Queues reading the recorded state of one plugin (or of all) and applying it here. */
+  /**
+   * Queues reading the recorded state of one plugin (or of all) and applying it here. A read
+   * already queued and not yet started covers any number of further notices.
+   */
   private applyRecorded(name?: string): void {
-    this.following = this.following
-      .then(() => this.applyRecordedNow(name))
-      .catch((error) => this.logger.error({ err: error, plugin: name }, `could not apply the recorded state of ${name ? `plugin "${name}"` : 'the plugins'}`));
+    const key = name ?? ALL_PLUGINS;
+    if (this.queuedReads.has(key)) return;
+    this.queuedReads.add(key);
+    this.inTurn(() => {
+      this.queuedReads.delete(key);
+      return this.applyRecordedNow(name);
+    }).catch((error) =>
+      this.logger.error({ err: error, plugin: name }, `could not apply the recorded state of ${name ? `plugin "${name}"` : 'the plugins'}`),
+    );
   }
 
-  /** Waits for the state changes heard so far to be applied (tests, shutdown). */
+  /** Runs a state change once the changes queued before it are done. */
+  private inTurn<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(change);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Waits for the state changes queued so far to be applied (tests, shutdown). */
   async settled(): Promise<void> {
-    await this.following;
+    await this.changes;
   }
 
   private async applyRecordedNow(name?: string): Promise<void> {
@@ -187,7 +211,20 @@ export class PluginHost {
     if (isPostgres(this.app.knex)) await this.app.knex.raw('select pg_notify(?, ?)', [PLUGINS_CHANNEL, name]);
   }
 
-  async enable(name: string): Promise<PluginStatus> {
+  enable(name: string): Promise<PluginStatus> {
+    return this.inTurn(() => this.enableNow(name));
+  }
+
+  disable(name: string): Promise<PluginStatus> {
+    return this.inTurn(() => this.disableNow(name));
+  }
+
+  /** Runs the plugin's uninstall and, only when `purge` is asked for, drops its tables. */
+  uninstall(name: string, options: { purge: boolean }): Promise<PluginStatus> {
+    return this.inTurn(() => this.uninstallNow(name, options));
+  }
+
+  private async enableNow(name: string): Promise<PluginStatus> {
     const plugin = this.require(name);
     const missing = Object.keys(plugin.requires?.plugins ?? {}).filter((dep) => !this.isActive(dep));
     if (missing.length) throw new ConflictError(`Plugin "${name}" requires ${missing.map((m) => `"${m}"`).join(', ')} to be enabled first`);
@@ -205,7 +242,7 @@ export class PluginHost {
     return this.status(name);
   }
 
-  async disable(name: string): Promise<PluginStatus> {
+  private async disableNow(name: string): Promise<PluginStatus> {
     const plugin = this.require(name);
     const dependents = this.ordered.filter((p) => this.isActive(p.name) && p.requires?.plugins?.[name] !== undefined).map((p) => p.name);
     if (dependents.length) throw new ConflictError(`Plugin "${name}" is required by ${dependents.map((d) => `"${d}"`).join(', ')}; disable ${dependents.length > 1 ? 'them' : 'it'} first`);
@@ -219,8 +256,7 @@ export class PluginHost {
     return this.status(name);
   }
 
-  /** Runs the plugin's uninstall and, only when `purge` is asked for, drops its tables. */
-  async uninstall(name: string, options: { purge: boolean }): Promise<PluginStatus> {
+  private async uninstallNow(name: string, options: { purge: boolean }): Promise<PluginStatus> {
     const plugin = this.require(name);
     if (this.states.get(name) === 'uninstalled' && !options.purge) return this.status(name);
     if (options.purge) {
@@ -231,7 +267,7 @@ export class PluginHost {
         throw new ConflictError(`Plugin "${name}" cannot be purged: migration ${irreversible.map((m) => `"${m}"`).join(', ')} ${irreversible.length > 1 ? 'have' : 'has'} no down(); uninstall it without purge`);
       }
     }
-    await this.disable(name);
+    await this.disableNow(name);
     await this.runHook(plugin, 'uninstall', () => plugin.uninstall?.(this.ctx(plugin), options));
     if (options.purge) {
       const undone = await migrateDownAll(this.app.knex, plugin.name, plugin.migrations ?? []);
