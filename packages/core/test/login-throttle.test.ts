@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRapport, type Rapport } from '@rapport/core';
 import { createTestApp, type TestApp, type TestResponse } from '@rapport/testing';
-import { LOGIN_THROTTLE_PRUNE_TASK, LoginThrottle, LoginThrottledError, type LoginThrottleOptions } from '../src/access/throttle.js';
+import { UnauthorizedError } from '@rapport/core';
+import { clientNetwork, LOGIN_THROTTLE_PRUNE_TASK, LoginThrottle, LoginThrottledError, type LoginThrottleOptions } from '../src/access/throttle.js';
 import { Scheduler } from '../src/jobs/scheduler.js';
 
 /*
@@ -164,12 +165,61 @@ describe('login throttling', () => {
     }
   });
 
+  it('counts a burst of concurrent attempts as it counts attempts one after another', async () => {
+    const ip = newIp();
+    await user('burst@example.com');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => login('burst@example.com', WRONG, ip)));
+    const statuses = answers.map((res) => res.status).sort();
+    // Three free failures, the fourth that sets the block, then refusals: never more guesses than one at a time gets.
+    expect(statuses).toEqual([...Array(4).fill(401), ...Array(16).fill(429)]);
+    expectThrottled(await login('burst@example.com', PASSWORD, ip), 60);
+    advance(60);
+    expect((await login('burst@example.com', PASSWORD, ip)).status).toBe(200);
+  });
+
+  it('takes a success back from the address: a right password never blocks the address', async () => {
+    const ip = newIp();
+    for (let i = 0; i < 12; i++) expect((await login(`near-limit-${i}@example.com`, WRONG, ip)).status).toBe(401);
+    // The address is at its limit; a success counts on the way in and is taken back.
+    for (let i = 0; i < 3; i++) expect((await login(EMAIL, PASSWORD, ip)).status).toBe(200);
+    expect((await login('near-limit-x@example.com', WRONG, ip)).status).toBe(401);
+    expectThrottled(await login(EMAIL, PASSWORD, ip), 900);
+    advance(900);
+  });
+
+  it('lets an address forget its failures even while its users keep logging in', async () => {
+    const ip = newIp();
+    for (let i = 0; i < 12; i++) expect((await login(`old-failure-${i}@example.com`, WRONG, ip)).status).toBe(401);
+    advance(3600);
+    expect((await login(EMAIL, PASSWORD, ip)).status).toBe(200);
+    advance(3601);
+    // Two hours since the last failure: the address starts again from one, whatever succeeded since.
+    expect((await login('new-failure@example.com', WRONG, ip)).status).toBe(401);
+    expect((await login(EMAIL, PASSWORD, ip)).status).toBe(200);
+  });
+
+  it('counts an IPv6 client by its /64, and an IPv4-mapped address as IPv4', async () => {
+    expect(clientNetwork('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(clientNetwork('2001:DB8:0001:0002:ffff:1:2:3')).toBe('2001:db8:1:2::/64');
+    expect(clientNetwork('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    expect(clientNetwork('203.0.113.9')).toBe('203.0.113.9');
+    expect(clientNetwork('')).toBe('unknown');
+    // Twelve failures from twelve addresses of one /64: the thirteenth address of it is blocked, the next /64 is not.
+    for (let i = 1; i <= 13; i++) expect((await login(`v6-${i}@example.com`, WRONG, `2001:db8:aa:1::${i.toString(16)}`)).status).toBe(401);
+    expectThrottled(await login(EMAIL, PASSWORD, '2001:db8:aa:1:ffff::1'), 900);
+    expect((await login(EMAIL, PASSWORD, '2001:db8:aa:2::1')).status).toBe(200);
+    advance(900);
+  });
+
   it('keeps counters in the database, shared by every node, with no e-mail or address in clear', async () => {
     const ip = newIp();
     for (let i = 0; i < 4; i++) await login('shared@example.com', WRONG, ip);
     const otherNode = new LoginThrottle(t.app, new Scheduler(t.app), throttle);
-    await expect(otherNode.check({ email: 'Shared@Example.com', ip })).rejects.toBeInstanceOf(LoginThrottledError);
-    await expect(otherNode.check({ email: 'shared@example.com', ip: newIp() })).resolves.toBeUndefined();
+    const mustNotVerify = async () => {
+      throw new Error('a blocked attempt must not reach the password check');
+    };
+    await expect(otherNode.guard({ email: 'Shared@Example.com', ip }, mustNotVerify)).rejects.toBeInstanceOf(LoginThrottledError);
+    await expect(otherNode.guard({ email: 'shared@example.com', ip: newIp() }, async () => 'verified')).resolves.toBe('verified');
     const rows: Array<{ key: string }> = await t.app.knex('rapport_login_throttle').select('key');
     expect(rows.length).toBeGreaterThan(0);
     for (const { key } of rows) {
@@ -200,7 +250,12 @@ describe('login throttling', () => {
   it('can be turned off', async () => {
     const off = new LoginThrottle(t.app, new Scheduler(t.app), { enabled: false, now: () => clock });
     const ip = newIp();
-    for (let i = 0; i < 10; i++) await off.failed({ email: 'off@example.com', ip });
-    await expect(off.check({ email: 'off@example.com', ip })).resolves.toBeUndefined();
+    const rowsBefore = await t.app.knex('rapport_login_throttle').count({ n: '*' }).first();
+    const wrong = async () => {
+      throw new UnauthorizedError('Wrong e-mail or password');
+    };
+    for (let i = 0; i < 10; i++) await expect(off.guard({ email: 'off@example.com', ip }, wrong)).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(off.guard({ email: 'off@example.com', ip }, async () => 'verified')).resolves.toBe('verified');
+    expect(await t.app.knex('rapport_login_throttle').count({ n: '*' }).first()).toEqual(rowsBefore);
   });
 });

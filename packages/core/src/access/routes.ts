@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Rapport } from '../app/rapport.js';
-import { UnauthorizedError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../http/pagination.js';
 import type { RouteBuilder } from '../http/routes.js';
 import { getKey, issueKey, listKeys, revokeKey } from './api-keys.js';
@@ -53,22 +53,12 @@ function authRoutes(r: RouteBuilder, app: Rapport): void {
     problems: [401, 429],
     response: z.object({ token: z.string(), expiresAt: z.string(), user: userSchema }),
     handler: async ({ body, koa }) => {
-      const attempt = { email: body.email, ip: koa.ip };
       try {
-        await app.loginThrottle.check(attempt);
+        return await app.loginThrottle.guard({ email: body.email, ip: koa.ip }, () => login(app, body.email, body.password));
       } catch (error) {
         if (error instanceof LoginThrottledError) koa.set('Retry-After', String(error.retryAfterSeconds));
         throw error;
       }
-      let result;
-      try {
-        result = await login(app, body.email, body.password);
-      } catch (error) {
-        if (error instanceof UnauthorizedError) await app.loginThrottle.failed(attempt);
-        throw error;
-      }
-      await app.loginThrottle.succeeded(attempt);
-      return result;
     },
   });
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
 import type { Knex } from 'knex';
 import type { Rapport } from '../app/rapport.js';
-import { RapportError } from '../errors.js';
+import { RapportError, UnauthorizedError } from '../errors.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 
 /** How one kind of counter reacts to failed logins. */
@@ -58,6 +59,24 @@ interface CounterKey {
   kind: CounterKind;
 }
 
+interface CounterRow {
+  key: string;
+  kind: CounterKind;
+  failures: number;
+  last_failure_at: Date | string;
+  blocked_until: Date | string | null;
+}
+
+/** One counter as an attempt left it: what taking the attempt back must undo. */
+interface CountedAttempt extends CounterKey {
+  failures: number;
+  /** The block this attempt set, if it set one. */
+  blockedUntil: string | null;
+  /** When this attempt was counted, and the counter's last failure before it. */
+  at: string;
+  previousAt: string;
+}
+
 /**
  * Failed-login counters kept in the database so every node sharing it sees the same
  * counts. Counters never depend on whether the account exists, so a block says nothing
@@ -91,67 +110,87 @@ export class LoginThrottle {
     return this.app.knex;
   }
 
-  /** Throws LoginThrottledError while any counter of the attempt is blocked. Call before checking the password. */
-  async check(attempt: LoginAttempt): Promise<void> {
-    if (!this.enabled) return;
-    const now = this.now();
-    const keys = counterKeys(attempt).map((k) => k.key);
-    const row: { until?: Date | string | null } | undefined = await this.knex('rapport_login_throttle')
-      .whereIn('key', keys)
-      .where('blocked_until', '>', now)
-      .max({ until: 'blocked_until' })
-      .first();
-    if (!row?.until) return;
-    const seconds = Math.max(1, Math.ceil((new Date(row.until).getTime() - now.getTime()) / 1000));
-    throw new LoginThrottledError(seconds);
+  /**
+   * Runs `verify` (the password check) as one login attempt. Refused with
+   * LoginThrottledError, without running `verify`, while any counter of the attempt is
+   * blocked. The attempt is counted before `verify` runs, so a burst of concurrent attempts
+   * meets the same limits as attempts one after another; a success (or an error other than
+   * UnauthorizedError) takes the count back.
+   */
+  async guard<T>(attempt: LoginAttempt, verify: () => Promise<T>): Promise<T> {
+    if (!this.enabled) return verify();
+    const counted = await this.count(attempt);
+    let result: T;
+    try {
+      result = await verify();
+    } catch (error) {
+      if (!(error instanceof UnauthorizedError)) await this.takeBack(counted, ['pair', 'email', 'ip']);
+      throw error;
+    }
+    // The address keeps its failures: an attacker's own account must not reset them.
+    await this.knex('rapport_login_throttle')
+      .whereIn(
+        'key',
+        counted.filter((c) => c.kind !== 'ip').map((c) => c.key),
+      )
+      .delete();
+    await this.takeBack(counted, ['ip']);
+    return result;
   }
 
-  /** Counts a failed login against the pair, the e-mail and the address; blocks those past their limit. */
-  async failed(attempt: LoginAttempt): Promise<void> {
-    if (!this.enabled) return;
+  /**
+   * Counts one attempt against its three counters and blocks those past their limit, under
+   * the counters' row locks: a concurrent attempt waits, then sees this one's count and block.
+   */
+  private async count(attempt: LoginAttempt): Promise<CountedAttempt[]> {
     const now = this.now();
-    const keys = counterKeys(attempt);
-    const forgetBefore = (kind: CounterKind) => new Date(now.getTime() - this.policies[kind].forgetAfterSeconds * 1000);
-    // One atomic upsert for the three counters: concurrent failures on several nodes all count.
-    const result = await this.knex.raw(
-      `insert into rapport_login_throttle as t (key, kind, failures, last_failure_at)
-       select u.key, u.kind, 1, ?::timestamptz from unnest(?::text[], ?::text[]) as u(key, kind)
-       on conflict (key) do update set
-         failures = case when t.last_failure_at < (case t.kind when 'pair' then ?::timestamptz when 'email' then ?::timestamptz else ?::timestamptz end)
-                         then 1 else t.failures + 1 end,
-         blocked_until = case when t.last_failure_at < (case t.kind when 'pair' then ?::timestamptz when 'email' then ?::timestamptz else ?::timestamptz end)
-                              then null else t.blocked_until end,
-         last_failure_at = excluded.last_failure_at
-       returning key, kind, failures`,
-      [
-        now.toISOString(),
-        keys.map((k) => k.key),
-        keys.map((k) => k.kind),
-        ...(['pair', 'email', 'ip'] as const).map((k) => forgetBefore(k).toISOString()),
-        ...(['pair', 'email', 'ip'] as const).map((k) => forgetBefore(k).toISOString()),
-      ],
-    );
-    const rows: Array<{ key: string; kind: CounterKind; failures: number }> = result.rows;
-    const blocks = rows.flatMap((row) => {
-      const p = this.policies[row.kind];
-      const over = Number(row.failures) - p.freeFailures;
-      if (over <= 0) return [];
-      const seconds = Math.min(p.baseDelaySeconds * 2 ** Math.min(over - 1, 30), p.maxDelaySeconds);
-      return [{ key: row.key, until: new Date(now.getTime() + seconds * 1000).toISOString() }];
+    const keys = counterKeys(attempt).sort((a, b) => (a.key < b.key ? -1 : 1));
+    return this.knex.transaction(async (trx) => {
+      // Creates missing counters and locks all three, in key order (no deadlock between attempts).
+      const result = await trx.raw(
+        `insert into rapport_login_throttle as t (key, kind, failures, last_failure_at)
+         select u.key, u.kind, 0, ?::timestamptz from unnest(?::text[], ?::text[]) with ordinality as u(key, kind, n) order by u.n
+         on conflict (key) do update set key = t.key
+         returning key, kind, failures, last_failure_at, blocked_until`,
+        [now.toISOString(), keys.map((k) => k.key), keys.map((k) => k.kind)],
+      );
+      const rows: CounterRow[] = result.rows;
+      const until = Math.max(0, ...rows.map((r) => (r.blocked_until ? new Date(r.blocked_until).getTime() : 0)));
+      if (until > now.getTime()) {
+        // Thrown inside the transaction: the counters it created are rolled back with it.
+        throw new LoginThrottledError(Math.max(1, Math.ceil((until - now.getTime()) / 1000)));
+      }
+      const counted = rows.map((row): CountedAttempt => {
+        const p = this.policies[row.kind];
+        const forgotten = new Date(row.last_failure_at).getTime() < now.getTime() - p.forgetAfterSeconds * 1000;
+        const failures = forgotten ? 1 : Number(row.failures) + 1;
+        const over = failures - p.freeFailures;
+        const blockedUntil = over > 0 ? new Date(now.getTime() + Math.min(p.baseDelaySeconds * 2 ** Math.min(over - 1, 30), p.maxDelaySeconds) * 1000).toISOString() : null;
+        return { key: row.key, kind: row.kind, failures, blockedUntil, at: now.toISOString(), previousAt: new Date(row.last_failure_at).toISOString() };
+      });
+      await trx.raw(
+        `update rapport_login_throttle t set failures = c.failures, last_failure_at = ?::timestamptz, blocked_until = c.blocked_until
+         from unnest(?::text[], ?::integer[], ?::timestamptz[]) as c(key, failures, blocked_until) where t.key = c.key`,
+        [now.toISOString(), counted.map((c) => c.key), counted.map((c) => c.failures), counted.map((c) => c.blockedUntil) as string[]],
+      );
+      return counted;
     });
-    if (blocks.length === 0) return;
-    await this.knex.raw(
-      `update rapport_login_throttle t set blocked_until = greatest(coalesce(t.blocked_until, b.until), b.until)
-       from unnest(?::text[], ?::timestamptz[]) as b(key, until) where t.key = b.key`,
-      [blocks.map((b) => b.key), blocks.map((b) => b.until)],
-    );
   }
 
-  /** A successful login clears its pair and its e-mail; the address keeps its count (an attacker's own account must not reset it). */
-  async succeeded(attempt: LoginAttempt): Promise<void> {
-    if (!this.enabled) return;
-    const keys = counterKeys(attempt).filter((k) => k.kind !== 'ip').map((k) => k.key);
-    await this.knex('rapport_login_throttle').whereIn('key', keys).delete();
+  /**
+   * Takes one attempt's count back from some of its counters, with the block it set and its
+   * time, unless a later attempt has replaced them: successes must not keep old failures from
+   * being forgotten.
+   */
+  private async takeBack(counted: CountedAttempt[], kinds: CounterKind[]): Promise<void> {
+    const back = counted.filter((c) => kinds.includes(c.kind));
+    await this.knex.raw(
+      `update rapport_login_throttle t set failures = greatest(t.failures - 1, 0),
+         blocked_until = case when t.blocked_until = c.blocked_until then null else t.blocked_until end,
+         last_failure_at = case when t.last_failure_at = c.at then c.previous_at else t.last_failure_at end
+       from unnest(?::text[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[]) as c(key, blocked_until, at, previous_at) where t.key = c.key`,
+      [back.map((c) => c.key), back.map((c) => c.blockedUntil) as string[], back.map((c) => c.at), back.map((c) => c.previousAt)],
+    );
   }
 
   /** Deletes counters nobody has failed on for their forget period and that block nothing. Returns how many. */
@@ -177,12 +216,29 @@ export function normalizeLoginEmail(email: string): string {
 
 function counterKeys(attempt: LoginAttempt): CounterKey[] {
   const email = normalizeLoginEmail(attempt.email);
-  const ip = attempt.ip || 'unknown';
+  const ip = clientNetwork(attempt.ip);
   return [
     { kind: 'pair', key: `pair:${digest(`${email}\n${ip}`)}` },
     { kind: 'email', key: `email:${digest(email)}` },
     { kind: 'ip', key: `ip:${digest(ip)}` },
   ];
+}
+
+/**
+ * What one client is counted as: an IPv4 address, or the /64 network of an IPv6 address (one
+ * subscriber's link gets a whole /64, so counting addresses one by one would let a single
+ * client rotate through 2^64 of them). IPv4-mapped IPv6 counts as the IPv4 address.
+ */
+export function clientNetwork(ip: string): string {
+  if (!ip) return 'unknown';
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.process(ip);
+  } catch {
+    return ip;
+  }
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  return `${(parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
 }
 
 function digest(value: string): string {
