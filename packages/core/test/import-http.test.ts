@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, definePlugin, insertUnnest, systemPrincipal } from '@rapport/core';
+import { newId } from '../src/util/ids.js';
+import { sweepUploads } from '../src/import/upload.js';
 import { createTestApp, type TestApp, type TestClient, type TestResponse } from '@rapport/testing';
 
 /** A plugin importer, to show plugins' importers are served too and disappear with their plugin. */
@@ -37,6 +39,14 @@ const tagsPlugin = definePlugin({
 });
 
 const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-import-test-'));
+const HOURS_AGO = (hours: number) => new Date(Date.now() - hours * 3_600_000);
+/** Writes a file in the upload directory, last written to at `mtime`. */
+const plant = (dir: string, name: string, mtime = new Date()) => {
+  fs.writeFileSync(path.join(dir, name), 'name\nLeft behind\n');
+  fs.utimesSync(path.join(dir, name), mtime, mtime);
+};
+// A crashed node's leftover, there before this node starts: its first upload sweeps it.
+plant(uploadDir, `${newId()}.csv`, HOURS_AGO(3));
 
 const postCsv = (client: TestClient, importer: string, body: string, query = '', headers: Record<string, string> = { 'content-type': 'text/csv' }) =>
   client.request('POST', `/api/v1/imports/${importer}${query}`, { rawBody: body, headers });
@@ -128,8 +138,35 @@ describe('CSV import over HTTP', () => {
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['3', '5', '7']);
     expect(lines[2]).toBe('5,name,name: is empty');
 
-    // The upload is gone once its job ended.
-    expect(fs.readdirSync(uploadDir)).toEqual([]);
+    // The upload is gone once its job ended, and so is the leftover the first upload swept.
+    await expect.poll(() => fs.readdirSync(uploadDir)).toEqual([]);
+  });
+
+  it('sweeps only uploads nothing will read again: no live job, untouched for an hour', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-sweep-test-'));
+    try {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const live = await t.app.jobs.start({ kind: 'test.hold', principal: systemPrincipal(t.tenantId) }, () => gate);
+      const finished = await t.app.jobs.start({ kind: 'test.done', principal: systemPrincipal(t.tenantId) }, async () => undefined);
+      await expect.poll(async () => (await t.app.knex('rapport_jobs').where({ id: finished.id }).first()).status).toBe('succeeded');
+      const [orphanOld, orphanFresh] = [newId(), newId()];
+      plant(dir, `${live.id}.csv`, HOURS_AGO(5));
+      plant(dir, `${finished.id}.csv`, HOURS_AGO(2));
+      plant(dir, `${orphanOld}.csv`, HOURS_AGO(2));
+      plant(dir, `${orphanFresh}.csv`, HOURS_AGO(0.5));
+      plant(dir, 'not-an-upload.csv', HOURS_AGO(9));
+      const deleted = await sweepUploads(t.app.knex, dir);
+      expect(deleted.sort()).toEqual([`${finished.id}.csv`, `${orphanOld}.csv`].sort());
+      expect(fs.readdirSync(dir).sort()).toEqual([`${live.id}.csv`, `${orphanFresh}.csv`, 'not-an-upload.csv'].sort());
+      release();
+      await t.app.jobs.settled();
+      // Once its job ended, the held file goes with the next sweep; a missing directory is nothing to sweep.
+      expect(await sweepUploads(t.app.knex, dir)).toEqual([`${live.id}.csv`]);
+      expect(await sweepUploads(t.app.knex, path.join(dir, 'absent'))).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('honours dedupe and serves plugins’ importers', async () => {

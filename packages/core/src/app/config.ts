@@ -55,7 +55,7 @@ export interface RapportConfig {
   imports?: {
     /** Largest CSV upload accepted, bytes (default 256 MiB); larger is a 413. */
     maxUploadBytes?: number;
-    /** Where uploads wait for their import (default `<os tmpdir>/rapport-imports`); each file is deleted when its job ends. */
+    /** Where uploads wait for their import (default `<os tmpdir>/rapport-imports`), as `<job id>.csv`; each file is deleted when its job ends, a crashed node's by a later upload's sweep. */
     uploadDir?: string;
   };
 }

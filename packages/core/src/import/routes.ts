@@ -16,7 +16,7 @@ import { openCsv } from './csv-source.js';
 import type { RejectedRow, RowError } from './importer.js';
 import { listImporters, type ImporterInfo } from './registry.js';
 import { assertMayUse, checkHeader, DEFAULT_BATCH_SIZE, runImport } from './run-import.js';
-import { receiveUpload } from './upload.js';
+import { receiveUpload, UploadSweeper } from './upload.js';
 
 /** The job kind of an HTTP import. */
 export const IMPORT_JOB_KIND = 'import';
@@ -54,6 +54,7 @@ const rejectedRowSchema = z.object({
  */
 export function importRoutes(r: RouteBuilder, app: Rapport): void {
   const tags = ['Imports'];
+  const uploads = new UploadSweeper(app, app.config.imports?.uploadDir ?? path.join(os.tmpdir(), 'rapport-imports'));
 
   r.get('/importers', {
     summary: 'CSV importers of the kernel and of enabled plugins, with their columns',
@@ -87,7 +88,7 @@ export function importRoutes(r: RouteBuilder, app: Rapport): void {
     requestBody: { contentType: 'text/csv', description: 'The CSV file, a header line naming the columns first (see GET /api/v1/importers)' },
     status: 202,
     response: jobSchema,
-    handler: (ctx) => startHttpImport(app, ctx),
+    handler: (ctx) => startHttpImport(app, uploads, ctx),
   });
 
   r.get('/imports/:id/rejected', {
@@ -130,7 +131,7 @@ export function importRoutes(r: RouteBuilder, app: Rapport): void {
   });
 }
 
-async function startHttpImport(app: Rapport, ctx: RequestContext<{ importer: string }, { dedupe?: boolean; batchSize?: number }>): Promise<Job> {
+async function startHttpImport(app: Rapport, uploads: UploadSweeper, ctx: RequestContext<{ importer: string }, { dedupe?: boolean; batchSize?: number }>): Promise<Job> {
   const importer = usableImporter(app, ctx.params.importer);
   assertMayUse(importer, ctx.principal);
   const req = ctx.koa.req;
@@ -143,11 +144,10 @@ async function startHttpImport(app: Rapport, ctx: RequestContext<{ importer: str
   if (encoding !== 'identity') throw new RapportError(415, 'unsupported-media-type', `Content-Encoding "${encoding}" is not supported; send the CSV uncompressed`);
 
   const settings = app.config.imports ?? {};
-  const upload = await receiveUpload(req, {
-    dir: settings.uploadDir ?? path.join(os.tmpdir(), 'rapport-imports'),
-    name: `${newId()}.csv`,
-    maxBytes: settings.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
-  });
+  uploads.sweepSoon();
+  // The file is named after its job, so a sweep can tell a crashed node's leftover from a live import's file.
+  const jobId = newId();
+  const upload = await receiveUpload(req, { dir: uploads.dir, name: `${jobId}.csv`, maxBytes: settings.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES });
   try {
     if (upload.bytes === 0) throw new ValidationError('The body is empty: send the CSV file, header line first, as text/csv');
     await checkUploadedHeader(importer, upload.path);
@@ -162,6 +162,7 @@ async function startHttpImport(app: Rapport, ctx: RequestContext<{ importer: str
   try {
     job = await app.jobs.start(
       {
+        id: jobId,
         kind: IMPORT_JOB_KIND,
         principal: ctx.principal,
         input: { importer: importer.name, dedupe, batchSize, bytes: upload.bytes },

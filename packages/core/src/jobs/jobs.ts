@@ -121,9 +121,10 @@ export class JobService {
    * Records a job (queued) and runs `work` in the background of this process. Resolves
    * with the job as recorded, before the work starts.
    */
-  async start(spec: { kind: string; principal: Principal; input?: Record<string, unknown>; progress?: Record<string, unknown> }, work: JobWork): Promise<Job> {
+  async start(spec: { kind: string; principal: Principal; input?: Record<string, unknown>; progress?: Record<string, unknown>; id?: string }, work: JobWork): Promise<Job> {
     if (this.closed) throw new RapportError(503, 'shutting-down', 'The server is shutting down; start the job again in a moment');
-    const id = newId();
+    // A caller may pick the id first (newId()), to name what belongs to the job after it.
+    const id = spec.id ?? newId();
     const { principal } = spec;
     const rows: JobRow[] = (
       await this.knex.raw(
