@@ -274,6 +274,32 @@ describe('access', () => {
       secrets.push(minted.body.token);
     });
 
+    it('does not let an account manager change or revoke an account stronger than itself', async () => {
+      expect((await t.admin.post('/api/v1/roles', { name: 'usermgr', permissions: ['access:manage', 'parties:read'] })).status).toBe(201);
+      expect((await t.admin.post('/api/v1/roles', { name: 'party-readers', permissions: ['parties:read'] })).status).toBe(201);
+      const manager = await t.clientFor({ roles: ['usermgr'] });
+      const strong = await t.admin.post('/api/v1/users', { email: 'strong-admin@example.com', password: 'a long admin password', roles: ['admin'] });
+      const weak = await t.admin.post('/api/v1/users', { email: 'weak-reader@example.com', password: 'a long reader password', roles: ['party-readers'] });
+      expect([strong.status, weak.status]).toEqual([201, 201]);
+      const before = await t.app.knex('rapport_users').where({ id: strong.body.id }).first('password_hash', 'roles', 'scoped', 'disabled_at');
+      for (const patch of [{ password: 'taken over at last!' }, { disabled: true }, { roles: ['party-readers'] }, { name: 'Renamed' }]) {
+        const res = await manager.patch(`/api/v1/users/${strong.body.id}`, patch);
+        expectProblem(res, 403, 'forbidden');
+        expect(res.body.detail).toContain(`user ${strong.body.id}`);
+      }
+      expect(await t.app.knex('rapport_users').where({ id: strong.body.id }).first('password_hash', 'roles', 'scoped', 'disabled_at')).toEqual(before);
+      expect((await t.anonymous.post('/api/v1/auth/login', { email: 'strong-admin@example.com', password: 'a long admin password' })).status).toBe(200);
+      // An account within its own reach it manages as before.
+      expect((await manager.patch(`/api/v1/users/${weak.body.id}`, { password: 'a new reader password' })).status).toBe(200);
+      // Keys alike: an admin key is out of its reach, a reader key is not.
+      const adminKey = await t.admin.post('/api/v1/keys', { name: 'ops', roles: ['admin'] });
+      const readerKey = await t.admin.post('/api/v1/keys', { name: 'reader-2', roles: ['party-readers'] });
+      expectProblem(await manager.delete(`/api/v1/keys/${adminKey.body.id}`), 403, 'forbidden');
+      expect((await t.app.knex('rapport_api_keys').where({ id: adminKey.body.id }).first('revoked_at')).revoked_at).toBeNull();
+      expect((await manager.delete(`/api/v1/keys/${readerKey.body.id}`)).status).toBe(204);
+      expect((await t.admin.delete(`/api/v1/keys/${adminKey.body.id}`)).status).toBe(204);
+    });
+
     it('withholds tenant-wide permissions from a scoped principal, even an admin', async () => {
       const scoped = await t.clientFor({ roles: ['admin'], scopePartyId: partyId });
       for (const path of ['/api/v1/users', '/api/v1/keys', '/api/v1/roles', '/api/v1/audit']) expectProblem(await scoped.get(path), 403, 'forbidden');

@@ -3,7 +3,7 @@ import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import type { QueryContext } from '../kernel/context.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { createApiKey } from './keys.js';
-import { requireRoles, type PermissionRegistry } from './roles.js';
+import { requireNotStronger, requireRoles, type PermissionRegistry } from './roles.js';
 import type { ApiKeyInfo } from './types.js';
 import { iso, requireScopeParty } from './users.js';
 
@@ -65,10 +65,11 @@ export async function issueKey(
 }
 
 /** Revokes at once: authentication reads `revoked_at` on every request. Revoking twice is a no-op. */
-export async function revokeKey(uow: UnitOfWork, id: string): Promise<void> {
+export async function revokeKey(uow: UnitOfWork, permissions: PermissionRegistry, id: string): Promise<void> {
   const row: ApiKeyRow | undefined = await uow.trx('rapport_api_keys').where({ tenant_id: uow.tenantId, id }).forUpdate().first(KEY_COLUMNS);
   if (!row) throw new NotFoundError('API key', id);
   if (row.revoked_at) return;
+  await requireNotStronger(uow.trx, uow.principal, permissions, uow.tenantId, { label: `API key ${id}`, roles: row.roles });
   await uow.trx('rapport_api_keys').where({ tenant_id: uow.tenantId, id }).update({ revoked_at: new Date() });
   uow.emit('access.key.revoked', { key: await getKey(uow, id) }, { type: 'api-key', id });
 }

@@ -106,13 +106,36 @@ export function checkPermissions(registry: PermissionRegistry, permissions: read
  * from minting an admin.
  */
 export function requireGrantable(caller: Principal, registry: PermissionRegistry, permissions: readonly string[]): void {
+  const lacking = ungrantable(caller, registry, permissions);
+  if (lacking) throw new ForbiddenError(`You cannot grant "${lacking.permission}": you do not hold "${lacking.missing}"`);
+}
+
+/** The first of `permissions` the caller could not grant, with the permission it lacks for it. */
+function ungrantable(caller: Principal, registry: PermissionRegistry, permissions: readonly string[]): { permission: string; missing: string } | undefined {
   const declared = registry.list({ includeInactive: true }).map((p) => p.key);
   for (const permission of permissions) {
     if (grants(caller.permissions, permission)) continue;
     const covered = declared.filter((key) => grants(new Set([permission]), key));
     const missing = covered.find((key) => !grants(caller.permissions, key));
-    if (missing || covered.length === 0) throw new ForbiddenError(`You cannot grant "${permission}": you do not hold ${missing ? `"${missing}"` : 'it'}`);
+    if (missing || covered.length === 0) return { permission, missing: missing ?? permission };
   }
+  return undefined;
+}
+
+/**
+ * The caller must hold everything `holder`'s roles give before changing it (password,
+ * roles, scope, disabling) or revoking it: `access:manage` alone must not take over, escape
+ * the scope of, or lock out a stronger account.
+ */
+export async function requireNotStronger(db: Knex, caller: Principal, registry: PermissionRegistry, tenantId: string, holder: { label: string; roles: readonly string[] }): Promise<void> {
+  if (holder.roles.length === 0) return;
+  const rows: RoleRow[] = await db('rapport_roles').where('tenant_id', tenantId).whereIn('name', [...holder.roles]).select(ROLE_COLUMNS);
+  const lacking = ungrantable(
+    caller,
+    registry,
+    rows.flatMap((r) => r.permissions),
+  );
+  if (lacking) throw new ForbiddenError(`You cannot change ${holder.label}: it holds "${lacking.missing}", which you do not`);
 }
 
 /** Checks that every role exists in the tenant and that the caller may grant what they hold. */

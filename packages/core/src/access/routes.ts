@@ -189,7 +189,7 @@ function keyRoutes(r: RouteBuilder, app: Rapport): void {
     params: idParams,
     status: 204,
     handler: async (ctx) => {
-      await ctx.transaction((uow) => revokeKey(uow, ctx.params.id));
+      await ctx.transaction((uow) => revokeKey(uow, app.registries.permissions, ctx.params.id));
     },
   });
 }

@@ -4,7 +4,7 @@ import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import type { QueryContext } from '../kernel/context.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { newId } from '../util/ids.js';
-import { requireRoles, type PermissionRegistry } from './roles.js';
+import { requireNotStronger, requireRoles, type PermissionRegistry } from './roles.js';
 import type { User } from './types.js';
 
 interface UserRow {
@@ -100,6 +100,7 @@ export async function updateUser(uow: UnitOfWork, permissions: PermissionRegistr
   const row: UserRow | undefined = await uow.trx('rapport_users').where({ tenant_id: uow.tenantId, id }).forUpdate().first(USER_COLUMNS);
   if (!row) throw new NotFoundError('User', id);
   const previous = toUser(row);
+  await requireNotStronger(uow.trx, uow.principal, permissions, uow.tenantId, { label: `user ${id}`, roles: previous.roles });
   const roles = patch.roles ? await requireRoles(uow.trx, uow.principal, permissions, uow.tenantId, patch.roles) : previous.roles;
   const partyId = patch.partyId !== undefined ? patch.partyId : previous.partyId;
   const scoped = patch.scoped ?? previous.scoped;
