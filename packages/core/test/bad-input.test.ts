@@ -24,6 +24,7 @@ interface Case {
 const KERNEL_PREFIXES = /^\/api\/v1\/(parties|relationships|interactions|observations|indicators|duplicates|meta|tenant|plugins)(\/|$)/;
 const UNKNOWN = '01890000-0000-7000-8000-0000000000ff';
 const NUL = '\u0000';
+const LONE_SURROGATE = '\ud800';
 
 describe('bad input on every kernel route', () => {
   let t: TestApp;
@@ -75,19 +76,20 @@ describe('bad input on every kernel route', () => {
     add(route, 'a body over 1 MB', { path, body: { ...valid, padding: 'x'.repeat(1_100_000) }, headers, status: 413 });
     add(route, 'a non-JSON content type', { path, rawBody: JSON.stringify(valid), headers: { ...headers, 'content-type': 'text/plain' }, status: 415 });
     add(route, 'form encoding', { path, rawBody: 'kind=person&name=x', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, status: 415 });
-    add(route, 'a NUL character in a string', { path, body: nulInto(valid), headers, status: 400 });
+    add(route, 'a NUL character in a string', { path, body: charInto(valid, NUL), headers, status: 400 });
+    add(route, 'a lone surrogate in a string', { path, body: charInto(valid, LONE_SURROGATE), headers, status: 400 });
   }
 
-  function nulInto(valid: object): object {
-    // The first string value gets a NUL; PostgreSQL text and jsonb cannot store one.
+  function charInto(valid: object, char: string): object {
+    // The first string value gets the character: PostgreSQL cannot store a NUL, and stores U+FFFD for a lone surrogate (json refuses it).
     const copy = structuredClone(valid) as Record<string, unknown>;
     for (const [key, value] of Object.entries(copy)) {
       if (typeof value === 'string') {
-        copy[key] = `${value}${NUL}`;
+        copy[key] = `${value}${char}`;
         return copy;
       }
     }
-    return { ...copy, attributes: { 'sample.industry': `a${NUL}b` } };
+    return { ...copy, attributes: { 'sample.industry': `a${char}b` } };
   }
 
   /** Cases every route with `:id` gets: malformed, unknown, another tenant's. */

@@ -238,12 +238,22 @@ describe('HTTP contract', () => {
       const nul = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Nul', contactPoints: [{ kind: 'email', value: 'a@b.example' }, { kind: 'email', value: 'c\u0000@d.example' }] });
       expectProblem(nul, 400);
       expect(nul.body.errors).toEqual([{ path: 'body.contactPoints.1.value', message: 'contains a NUL character' }]);
+      const surrogate = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Half \ud83d', attributes: { ['key\udc00']: 1 } });
+      expectProblem(surrogate, 400);
+      expect(surrogate.body.errors).toEqual([{ path: 'body.name', message: 'contains a lone UTF-16 surrogate (not a Unicode character)' }]);
+      const inKey = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Whole 😀', attributes: { ['key\udc00']: 1 } });
+      expect(inKey.body.errors).toEqual([{ path: 'body.attributes.key\\udc00', message: 'contains a lone UTF-16 surrogate (not a Unicode character)' }]);
       let deep: unknown = 'bottom';
       for (let i = 0; i < 40; i++) deep = { next: deep };
       const nested = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Deep', attributes: deep });
       expectProblem(nested, 400);
       expect(nested.body.errors[0].path).toBe(`body.attributes${'.next'.repeat(31)}`);
       expect(await count('rapport_parties')).toBe(before);
+      // Cursors are input too: a string key PostgreSQL cannot compare is a 400, not a 500.
+      for (const key of ['a\u0000', 'b\ud800']) {
+        const cursor = Buffer.from(JSON.stringify([key])).toString('base64url');
+        expectProblem(await t.admin.get(`/api/v1/roles?cursor=${cursor}`), 400);
+      }
     });
 
     it('counts requests by route template, status and method for Prometheus (metrics:read)', async () => {

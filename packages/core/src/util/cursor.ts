@@ -23,7 +23,8 @@ export function decodeCursor(cursor: string | undefined, shape: readonly ('strin
       kind === 'number'
         ? typeof value === 'number' && Number.isFinite(value)
         : typeof value === 'string' &&
-          (kind === 'string' ||
+          // A string PostgreSQL cannot compare (NUL, a lone surrogate) is not a cursor we wrote.
+          ((kind === 'string' && !value.includes('\u0000') && (value as unknown as { isWellFormed(): boolean }).isWellFormed()) ||
             (kind === 'uuid' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) ||
             (kind === 'timestamp' && isCursorTimestamp(value)));
     if (!ok) throw invalid();
