@@ -141,6 +141,25 @@ describe('organization', () => {
     expect((await ok(bobClient.get('/api/v1/hrm/units'))).data.length).toBeGreaterThanOrEqual(4);
   });
 
+  it('refuses an employee making itself anyone’s manager, or changing its own HR relationships', async () => {
+    await createRole(t, 'self-linker', ['relationships:read', 'relationships:write', 'hrm.team:read', 'hrm.private:read', 'hrm.employees:read', 'parties:read']);
+    const bobClient = await t.clientFor({ roles: ['self-linker'], scopePartyId: bob });
+    const before = Number((await t.app.knex('rapport_relationships').where({ tenant_id: t.tenantId }).count('* as n').first())!.n);
+    const appointed = await bobClient.post('/api/v1/relationships', { type: 'hrm.reports-to', fromPartyId: ada, toPartyId: bob });
+    expect(appointed.status, appointed.text).toBe(403);
+    expect(appointed.body.detail).toContain('hrm.reports-to');
+    expect(Number((await t.app.knex('rapport_relationships').where({ tenant_id: t.tenantId }).count('* as n').first())!.n)).toBe(before);
+    // Ada's private file stays out of reach.
+    expect((await bobClient.get(`/api/v1/hrm/employees/${ada}/private`)).status).toBe(404);
+    // Its own employment and reporting line are HR's to change.
+    const own: any[] = (await ok(t.admin.get(`/api/v1/parties/${bob}/relationships?limit=50`))).data.filter((r: any) => r.type.startsWith('hrm.'));
+    expect(own.length).toBeGreaterThan(0);
+    for (const rel of own) {
+      const res = await bobClient.patch(`/api/v1/relationships/${rel.id}`, { validTo: '2030-01-01T00:00:00Z' }, { headers: { 'if-match': String(rel.version) } });
+      expect(res.status, res.text).toBe(403);
+    }
+  });
+
   it('records one-to-ones, feedback and kudos on the employee timeline (kudos on both)', async () => {
     const oneToOne = await ok(t.admin.post(`/api/v1/hrm/employees/${bob}/timeline`, { kind: 'one-to-one', withPartyId: ada, subject: 'Weekly', summary: 'Growth plan' }), 201);
     expect(oneToOne.type).toBe('hrm.one-to-one');

@@ -175,6 +175,24 @@ describe('portal isolation between partners', () => {
     expect((await ok(b.client.get('/api/v1/prm/documents'))).data.map((d: any) => d.id).sort()).toEqual([ids.document, ids.firmDocument].sort());
   });
 
+  it('refuses a portal principal naming itself (or anyone) staff of an organization, the firm included', async () => {
+    const count = async () => Number((await t.app.knex('rapport_relationships').where({ type: 'prm.staff' }).count('* as n').first())!.n);
+    const before = await count();
+    // A's own contact, on A's portal: staff of the firm would open every partner's records to it.
+    const contact = await person(t, 'A Contact');
+    const asContact = await t.clientFor({ roles: ['admin'], scopePartyId: contact });
+    for (const toPartyId of [t.selfPartyId, a.id]) {
+      const res = await asContact.post('/api/v1/relationships', { type: 'prm.staff', fromPartyId: contact, toPartyId });
+      expect(res.status, res.text).toBe(403);
+      expect(res.body.detail).toContain('prm.staff');
+    }
+    expect(await count()).toBe(before);
+    // Nor changes one the firm made.
+    const made = await ok(t.admin.post('/api/v1/relationships', { type: 'prm.staff', fromPartyId: contact, toPartyId: a.id }), 201);
+    const changed = await asContact.patch(`/api/v1/relationships/${made.id}`, { status: 'inactive' }, { headers: { 'if-match': String(made.version) } });
+    expect(changed.status, changed.text).toBe(403);
+  });
+
   it('shows every PRM route in the OpenAPI document', async () => {
     const doc = await ok(t.admin.get('/api/v1/openapi.json'));
     for (const r of t.app.http.routes().filter((x) => x.owner === 'prm')) {
