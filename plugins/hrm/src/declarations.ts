@@ -205,11 +205,11 @@ export function declare(api: PluginApi, options: ResolvedHrmOptions): void {
     // Never the reasons (a confidential interview keeps them out of the timeline).
     attributes: z.strictObject({ exitInterviewId: z.uuid(), outcome: z.enum(['retained', 'left']) }),
   });
-  api.indicators.define({ key: INDICATORS.interviewRating, title: 'Interview rating', subject: 'party', kind: 'qualitative', scale: INTERVIEW_SCALE, text: true });
+  api.indicators.define({ key: INDICATORS.interviewRating, title: 'Interview rating', subject: 'party', hiddenFromSubject: true, kind: 'qualitative', scale: INTERVIEW_SCALE, text: true });
   api.indicators.define({ key: INDICATORS.exitComment, title: 'Exit interview comment', subject: 'party', kind: 'qualitative', text: true });
   api.indicators.define({ key: INDICATORS.enps, title: 'eNPS', subject: 'party', kind: 'quantitative', scale: { min: -100, max: 100 }, aggregate: 'last' });
   api.indicators.define({ key: INDICATORS.engagementComment, title: 'Engagement survey comment', subject: 'party', kind: 'qualitative', text: true });
-  api.indicators.define({ key: INDICATORS.retentionRisk, title: 'Retention risk', subject: 'party', kind: 'quantitative', scale: { min: 0, max: 100 }, aggregate: 'last' });
+  api.indicators.define({ key: INDICATORS.retentionRisk, title: 'Retention risk', subject: 'party', hiddenFromSubject: true, kind: 'quantitative', scale: { min: 0, max: 100 }, aggregate: 'last' });
   api.indicators.define({ key: INDICATORS.csat, title: 'Internal CSAT', subject: 'party', kind: 'quantitative', scale: { min: 1, max: 5 }, aggregate: 'avg' });
 
   api.recordScopes.define(SCOPES.self, ({ db, tenantId, partyId }) => db('rapport_parties').select('id').where({ tenant_id: tenantId, id: partyId }));

@@ -66,6 +66,21 @@ describe('retention-risk weights per tenant', () => {
     const scoped = await t.clientFor({ roles: ['retention'], scopePartyId: ben });
     expect((await scoped.put('/api/v1/hrm/settings/retention-weights', weights, { headers: { 'if-match': '1' } })).status).toBe(403);
   });
+
+  it('never shows an employee its own recorded retention risk through the kernel, nor lets it record one', async () => {
+    await ok(t.admin.post(`/api/v1/hrm/employees/${ann}/retention-risk`), 201);
+    const asAnn = await t.clientFor({ roles: ['viewer'], scopePartyId: ann });
+    const own = await ok(asAnn.get(`/api/v1/observations?subjectId=${ann}&limit=200`));
+    expect(own.data.map((o: any) => o.indicator)).not.toContain('hrm.retention-risk');
+    const all = await ok(t.admin.get(`/api/v1/observations?subjectId=${ann}&indicator=hrm.retention-risk`));
+    expect(all.data.length).toBeGreaterThan(0);
+    expect((await asAnn.get(`/api/v1/observations/${all.data[0].id}`)).status).toBe(404);
+    await createRole(t, 'observer', ['observations:read', 'observations:write', 'parties:read']);
+    const writer = await t.clientFor({ roles: ['observer'], scopePartyId: ann });
+    const forged = await writer.post('/api/v1/observations', { indicator: 'hrm.retention-risk', subjectId: ann, value: 0 });
+    expect(forged.status, forged.text).toBe(403);
+    expect((await ok(t.admin.get(`/api/v1/observations?subjectId=${ann}&indicator=hrm.retention-risk`))).data).toHaveLength(all.data.length);
+  });
 });
 
 describe('exit interviews', () => {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
@@ -28,13 +28,29 @@ export class ObservationService {
 
   visible(ctx: QueryContext, alias = 'o'): Knex.QueryBuilder {
     const query = ctx.db(`rapport_observations as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
+    const self = ctx.principal.scopePartyId;
+    const hidden = self ? this.hiddenFromSubject() : [];
+    if (hidden.length) {
+      query.whereNot((w) => w.whereIn(`${alias}.indicator`, hidden).where(`${alias}.subject_type`, 'party').where(`${alias}.subject_id`, self!));
+    }
     return this.deps.scopes.apply(query, ctx, 'observations', `${alias}.id`);
+  }
+
+  /** Keys of the indicators declared `hiddenFromSubject`, enabled or not. */
+  private hiddenFromSubject(): string[] {
+    return this.deps.registries.indicators
+      .list({ includeInactive: true })
+      .filter((i) => i.hiddenFromSubject)
+      .map((i) => i.key);
   }
 
   /** Records one value of an indicator for one subject; checked against the indicator's declaration. */
   async record(uow: UnitOfWork, input: ObservationCreateInput): Promise<Observation> {
     const { input: data } = await uow.filter('observation.create', { input: structuredClone(input) });
     const indicator = this.requireIndicator(data.indicator);
+    if (indicator.hiddenFromSubject && indicator.subject === 'party' && data.subjectId === uow.principal.scopePartyId) {
+      throw new ForbiddenError(`Indicator ${indicator.key} is about its subject and hidden from it: a principal scoped to party ${data.subjectId} cannot record it`);
+    }
     checkValue(indicator, data);
     if (indicator.subject === 'party') await this.parties.get(uow, data.subjectId).catch(() => unknownSubject(indicator, data.subjectId));
     else await this.relationships.get(uow, data.subjectId).catch(() => unknownSubject(indicator, data.subjectId));

@@ -121,6 +121,12 @@ export type IndicatorDefinition = {
   title?: string;
   description?: string;
   subject: 'party' | 'relationship';
+  /**
+   * An assessment its subject must not see or write (a retention risk, an interview rating):
+   * a principal scoped to the subject party never reads it through the kernel, and cannot
+   * record one about itself. Party indicators only.
+   */
+  hiddenFromSubject?: boolean;
 } & (
   | {
       kind: 'quantitative';
