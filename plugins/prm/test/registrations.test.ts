@@ -168,6 +168,9 @@ describe('deal registration', () => {
       { ...base, partnerId: a.id, customerName: 'X', currency: 'euro' },
       { ...base, partnerId: a.id, customerName: 'X', expectedCloseDate: '2027-02-30' },
       { ...base, partnerId: a.id, customerName: 'X', value: -1 },
+      // numeric(18,2) would round it to 10.01 silently.
+      { ...base, partnerId: a.id, customerName: 'X', value: 10.005 },
+      { ...base, partnerId: a.id, customerName: 'X', expectedCloseDate: '0000-01-01' },
       { ...base, partnerId: a.id, customerName: 'X', extra: true },
       { ...base, partnerId: await organization(t, 'Not A Partner'), customerName: 'X' },
     ];

@@ -145,6 +145,9 @@ describe('scorecard', () => {
       { supplierId: s1.id, reference: 'PO', quantity: -1, unitPrice: 1, currency: 'EUR', promisedAt: hours(1) },
       { supplierId: s1.id, reference: 'PO', quantity: 1, unitPrice: 1, currency: 'EUR', orderedAt: hours(10), promisedAt: hours(1) },
       { supplierId: s1.id, reference: 'PO', quantity: 1, unitPrice: 1, currency: 'EUR', promisedAt: 'tomorrow' },
+      // numeric(18,4) would store 1.0001; PostgreSQL has no year 0.
+      { supplierId: s1.id, reference: 'PO', quantity: 1.00005, unitPrice: 1, currency: 'EUR', promisedAt: hours(1) },
+      { supplierId: s1.id, reference: 'PO', quantity: 1, unitPrice: 1, currency: 'EUR', orderedAt: '0000-01-01T00:00:00Z', promisedAt: hours(1) },
       { supplierId: await organization(t, 'Random Org'), reference: 'PO', quantity: 1, unitPrice: 1, currency: 'EUR', promisedAt: hours(1) },
     ];
     for (const body of bad) {

@@ -7,8 +7,29 @@ import { DIRECTIONS, PARTY_KINDS } from './types.js';
  */
 
 const text = (max: number) => z.string().trim().min(1).max(max);
-// PostgreSQL has no year 0; zod's ISO check would let "0000-…" through to a database error.
-const timestamp = z.iso.datetime({ offset: true }).refine((value) => !value.startsWith('0000'), 'year 0 does not exist; the first year is 0001');
+// PostgreSQL has no year 0; zod's ISO checks would let "0000-…" through to a database error (a 500).
+const NO_YEAR_ZERO = 'year 0 does not exist; the first year is 0001';
+/** An ISO 8601 date-time with an offset, in a year PostgreSQL can store. Use it for every time a route takes. */
+export const isoTimestamp = z.iso.datetime({ offset: true }).refine((value) => !value.startsWith('0000'), NO_YEAR_ZERO);
+/** An ISO 8601 date (2024-05-01), in a year PostgreSQL can store. */
+export const isoDate = z.iso.date().refine((value) => !value.startsWith('0000'), NO_YEAR_ZERO);
+const timestamp = isoTimestamp;
+
+/**
+ * A number a `numeric(precision, scale)` column stores exactly: at most `scale` decimals and
+ * within its range. Anything else is a 400 rather than a value PostgreSQL would silently
+ * round (10.005 → 10.01) or refuse with a 500 (overflow).
+ */
+export function decimalNumber(precision: number, scale: number) {
+  const factor = 10 ** scale;
+  const limit = 10 ** (precision - scale);
+  return z
+    .number()
+    .finite()
+    .gt(-limit)
+    .lt(limit)
+    .refine((n) => Math.round(n * factor) / factor === n, `at most ${scale} decimal${scale === 1 ? '' : 's'}`);
+}
 const attributes = z.record(z.string().min(1).max(100), z.unknown());
 
 export const contactPointSchema = z.strictObject({

@@ -1,17 +1,12 @@
 import { z } from 'zod';
-import { interactionSchema, relationshipSchema } from '@rapport/core';
+import { decimalNumber, interactionSchema, isoDate, isoTimestamp, relationshipSchema } from '@rapport/core';
 
 export { interactionSchema, relationshipSchema };
 
-export const isoDate = z.iso.date();
+export { isoDate };
 export const currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR');
 /** Money with at most two decimals, below 10^16 (numeric(18,2)). */
-export const amount = z
-  .number()
-  .finite()
-  .nonnegative()
-  .max(9_999_999_999_999_999)
-  .refine((n) => Math.round(n * 100) / 100 === n, 'at most two decimals');
+export const amount = decimalNumber(18, 2).nonnegative();
 
 export const stageSchema = z.object({
   id: z.uuid(),
@@ -62,8 +57,7 @@ export const mirroredRelationshipSchema = relationshipSchema.extend({
   viewpoint: z.object({ partyId: z.uuid(), role: z.string(), counterpartId: z.uuid(), counterpartRole: z.string() }),
 });
 
-const timestamp = z.iso.datetime({ offset: true });
-export const occurredAt = timestamp.refine((v) => !v.startsWith('0000'), 'year 0 does not exist');
+export const occurredAt = isoTimestamp;
 
 export const taskSchema = z.object({
   id: z.uuid(),

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   hasPermission,
   insertUnnest,
+  isoDate,
+  isoTimestamp,
   newId,
   normalizeContactPoint,
   type ImportBatchResult,
@@ -23,7 +25,7 @@ const rowSchema = z.strictObject({
   name: z.string().trim().min(1).max(300),
   email: z.email().max(320),
   unit: z.string().trim().min(1).max(300),
-  start: z.union([z.iso.date(), z.iso.datetime({ offset: true })]),
+  start: z.union([isoDate, isoTimestamp]),
   position: z.string().trim().min(1).max(300).optional(),
   manager_email: z.email().max(320).optional(),
 });

@@ -7,6 +7,7 @@ import {
   ValidationError,
   decodeCursor,
   idParams,
+  isoTimestamp,
   newId,
   pageOf,
   pageQuery,
@@ -286,7 +287,7 @@ export function deskRoutes(r: RouteBuilder, options: ResolvedHrmOptions): void {
     summary: "A unit's service scorecard: requests, SLA breaches, resolution time and CSAT per service",
     permission: PERMISSIONS.deskManage,
     params: idParams,
-    query: z.strictObject({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() }),
+    query: z.strictObject({ from: isoTimestamp.optional(), to: isoTimestamp.optional() }),
     response: z.object({
       unitId: z.uuid(),
       asOf: z.string(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { isoTimestamp } from '@rapport/core';
 
-export const timestamp = z.iso.datetime({ offset: true }).refine((v) => !v.startsWith('0000'), 'year 0 does not exist');
+export const timestamp = isoTimestamp;
 export const name = z.string().trim().min(1).max(300);
 export const unitSchema = z.object({ id: z.uuid(), name: z.string(), parentId: z.uuid().nullable() });
 export const employmentSchema = z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { booleanQuery, idParams, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
+import { booleanQuery, decimalNumber, idParams, isoDate, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
 import { DocumentService } from '../services/documents.js';
 import { PLAN_ITEM_KINDS, PLAN_ITEM_STATUSES, PLAN_STATUSES, PlanService } from '../services/plans.js';
 
@@ -39,14 +39,14 @@ const editSchema = z.object({
 });
 const planSchema = z.object(planFields);
 const planDetailSchema = z.object({ ...planFields, items: z.array(itemSchema), edits: z.array(editSchema) });
-const amount = z.number().finite().min(-1e15).max(1e15).nullable();
+const amount = decimalNumber(18, 2).min(-1e15).max(1e15).nullable();
 const itemFields = {
   kind: z.enum(PLAN_ITEM_KINDS),
   title: z.string().trim().min(1).max(500),
   target: amount.optional(),
   actual: amount.optional(),
   unit: z.string().trim().min(1).max(50).nullable().optional(),
-  dueDate: z.iso.date().nullable().optional(),
+  dueDate: isoDate.nullable().optional(),
   status: z.enum(PLAN_ITEM_STATUSES).optional(),
 };
 const documentSchema = z.object({

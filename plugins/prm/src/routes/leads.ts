@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParams, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
+import { decimalNumber, idParams, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
 import { LEAD_STATUSES, LeadService, OFFER_STATUSES } from '../services/leads.js';
 import { PARTNER_KINDS, type ResolvedPrmOptions } from '../types.js';
 
@@ -100,7 +100,7 @@ export function leadRoutes(r: RouteBuilder, options: ResolvedPrmOptions): void {
       contactName: z.string().trim().min(1).max(300).optional(),
       contactEmail: z.email().max(320).optional(),
       territory: name.optional(),
-      value: z.number().finite().nonnegative().max(1e15).optional(),
+      value: decimalNumber(18, 2).nonnegative().max(1e15).optional(),
       currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR').optional(),
       description: z.string().max(5000).optional(),
       responseHours: z.number().int().min(1).max(24 * 90).optional(),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { idParams, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
+import { decimalNumber, idParams, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
 import { MDF_STATUSES, MdfService } from '../services/mdf.js';
 
-const amount = z.number().finite().positive().max(1e13);
+const amount = decimalNumber(18, 2).positive().max(1e13);
 const budgetSchema = z.object({ id: z.uuid(), program: z.string(), period: z.string(), currency: z.string(), amount: z.number(), remaining: z.number(), createdAt: z.string() });
 const requestSchema = z.object({
   id: z.uuid(),
@@ -96,7 +96,7 @@ export function mdfRoutes(r: RouteBuilder): void {
     tags: ['prm'],
     permission: 'prm.mdf:write',
     params: idParams,
-    body: z.strictObject({ amount: z.number().finite().nonnegative().max(1e13), proof: z.string().trim().min(1).max(5000) }),
+    body: z.strictObject({ amount: decimalNumber(18, 2).nonnegative().max(1e13), proof: z.string().trim().min(1).max(5000) }),
     response: requestSchema,
     status: 200,
     handler: (ctx) => ctx.transaction((uow) => mdf(ctx).claim(uow, ctx.params.id, ctx.body)),

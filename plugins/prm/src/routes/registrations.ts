@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParams, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
+import { decimalNumber, idParams, isoDate, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
 import { REGISTRATION_STATUSES } from '../types.js';
 import { RegistrationService } from '../services/registrations.js';
 import type { ResolvedPrmOptions } from '../types.js';
@@ -39,9 +39,9 @@ const createBody = z.strictObject({
   partnerId: z.uuid(),
   customerName: z.string().trim().min(1).max(300),
   customerDomain: z.string().trim().min(1).max(253).optional(),
-  value: z.number().finite().nonnegative().max(1e15),
+  value: decimalNumber(18, 2).nonnegative().max(1e15),
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR'),
-  expectedCloseDate: z.iso.date(),
+  expectedCloseDate: isoDate,
   notes: z.string().max(5000).optional(),
 });
 

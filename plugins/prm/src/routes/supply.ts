@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConflictError, idParams, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
+import { ConflictError, decimalNumber, idParams, isoTimestamp, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
 import type { ResolvedPrmOptions } from '../types.js';
 import { OrderService } from '../services/orders.js';
 import { SUPPLIER_TYPE, requireActsFor, selfPartyId } from '../services/portal.js';
@@ -7,10 +7,11 @@ import { RfqService } from '../services/rfqs.js';
 import { ScorecardService } from '../services/scorecard.js';
 import { SUPPLIER_STANDINGS } from '../services/supply.js';
 
-const timestamp = z.iso.datetime({ offset: true });
+const timestamp = isoTimestamp;
 const currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR');
-const quantity = z.number().finite().nonnegative().max(1e12);
-const price = z.number().finite().nonnegative().max(1e12);
+// numeric(18, 4) columns.
+const quantity = decimalNumber(18, 4).nonnegative().max(1e12);
+const price = decimalNumber(18, 4).nonnegative().max(1e12);
 const ctxOf = (ctx: { db: any; tenantId: string; principal: any }) => ({ db: ctx.db, tenantId: ctx.tenantId, principal: ctx.principal });
 
 const quoteSchema = z.object({

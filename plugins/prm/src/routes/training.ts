@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { booleanQuery, idParams, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
+import { booleanQuery, idParams, isoTimestamp, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
 import { TrainingService } from '../services/training.js';
 
 const courseSchema = z.object({ id: z.uuid(), title: z.string(), description: z.string().nullable(), validityDays: z.number().int().nullable(), createdAt: z.string() });
@@ -46,7 +46,7 @@ export function trainingRoutes(r: RouteBuilder): void {
     summary: 'Record that a partner staff member completed a course',
     tags: ['prm'],
     permission: 'prm.training:write',
-    body: z.strictObject({ courseId: z.uuid(), personId: z.uuid(), partnerId: z.uuid(), completedAt: z.iso.datetime({ offset: true }).optional() }),
+    body: z.strictObject({ courseId: z.uuid(), personId: z.uuid(), partnerId: z.uuid(), completedAt: isoTimestamp.optional() }),
     response: certificationSchema,
     status: 201,
     handler: (ctx) => ctx.transaction((uow) => training(ctx).recordCompletion(uow, ctx.body)),
