@@ -23,7 +23,7 @@ async function api(url, method, body) {
 export async function scaleOutBenchmarks({ quick }) {
   const pg = await pgSchema('scale');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-bench-scale-'));
-  const config = writeConfig(dir, { url: databaseUrl, schema: pg.schema }, { dispatcher: { pollIntervalMs: 200 } });
+  const config = writeConfig(dir, { url: databaseUrl, schema: pg.schema }, { dispatcher: { pollIntervalMs: 200, allowPrivateNetworks: true } });
   const loader = loadGenerator();
   const nodes = [];
   const received = new Map();

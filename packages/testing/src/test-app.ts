@@ -48,7 +48,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       // Webhook secrets are encrypted at rest; PostgreSQL refuses webhooks without a key.
       secretKey: TEST_SECRET_KEY,
       ...options.config,
-      dispatcher: { pollIntervalMs: 50, retryBaseMs: 50, ...options.config?.dispatcher },
+      // Test receivers listen on 127.0.0.1.
+      dispatcher: { pollIntervalMs: 50, retryBaseMs: 50, allowPrivateNetworks: true, ...options.config?.dispatcher },
       // Timers off: tests run recurring tasks with `app.scheduler.runNow(name)` (pass `enabled: true` to test timing).
       scheduler: { enabled: false, ...options.config?.scheduler },
       database: database.config,

@@ -1,4 +1,6 @@
+import { fetch, type Dispatcher } from 'undici';
 import { CORE_VERSION } from '../version.js';
+import { privateHostProblem } from './egress.js';
 import type { EventMeta } from '../hooks/types.js';
 import { signWebhookPayload, SIGNATURE_HEADER } from './signature.js';
 
@@ -35,10 +37,21 @@ export interface AttemptOutcome {
 const MAX_ERROR_LENGTH = 500;
 
 /** One POST to a receiver. Never throws: every failure is an outcome to record. */
-export async function postWebhook(input: { url: string; secret: string; eventId: string; eventName: string; body: string; timeoutMs: number }): Promise<AttemptOutcome> {
+export async function postWebhook(input: {
+  url: string;
+  secret: string;
+  eventId: string;
+  eventName: string;
+  body: string;
+  timeoutMs: number;
+  /** The connection pool: `publicOnlyAgent()` unless private networks are allowed (then undici's default). */
+  agent?: Dispatcher;
+}): Promise<AttemptOutcome> {
   const at = new Date();
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
+  const refused = input.agent ? privateHostProblem(input.url) : undefined;
+  if (refused) return { ok: false, statusCode: null, error: `not sent: ${refused} (dispatcher.allowPrivateNetworks)`, durationMs: 0, at };
   try {
     const response = await fetch(input.url, {
       method: 'POST',
@@ -53,6 +66,7 @@ export async function postWebhook(input: { url: string; secret: string; eventId:
       // A redirect is a misconfigured URL; following it would re-send the payload to an unknown host.
       redirect: 'manual',
       signal: AbortSignal.timeout(input.timeoutMs),
+      dispatcher: input.agent,
     });
     // Free the socket without reading what may be a large body.
     await response.body?.cancel().catch(() => undefined);
@@ -66,7 +80,8 @@ export async function postWebhook(input: { url: string; secret: string; eventId:
 function describeFailure(error: unknown, timeoutMs: number): string {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no response within ${timeoutMs} ms`;
-  const cause = e?.cause?.code ?? e?.cause?.message;
+  // A refused private address says which address, so the subscriber can tell what to fix.
+  const cause = e?.cause?.code === 'EPRIVATEADDRESS' ? e.cause.message : (e?.cause?.code ?? e?.cause?.message);
   const message = `${e?.message ?? String(error)}${cause ? ` (${cause})` : ''}`;
   return message.slice(0, MAX_ERROR_LENGTH);
 }

@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Knex } from 'knex';
+import type { Agent } from 'undici';
 import type { Logger } from 'pino';
 import type { Rapport } from '../app/rapport.js';
 import type { RapportConfig } from '../app/config.js';
@@ -7,6 +8,7 @@ import type { EventMeta } from '../hooks/types.js';
 import { chunk } from '../util/chunk.js';
 import { newId } from '../util/ids.js';
 import { isoRequired } from '../util/time.js';
+import { publicOnlyAgent } from './egress.js';
 import { postWebhook, retryDelayMs, webhookBody, type AttemptOutcome } from './delivery.js';
 import { matchesAnyPattern } from './patterns.js';
 import { WakeableSleep } from '../util/wakeable-sleep.js';
@@ -72,13 +74,15 @@ export interface DispatcherStats {
  */
 export class Dispatcher {
   readonly stats: DispatcherStats = { fannedOut: 0, delivered: 0, retried: 0, failed: 0 };
-  private readonly options: Required<Omit<DispatcherOptions, 'enabled' | 'pruneDispatchedOlderThanMs'>> & Pick<DispatcherOptions, 'pruneDispatchedOlderThanMs'>;
+  private readonly options: Required<Omit<DispatcherOptions, 'enabled' | 'pruneDispatchedOlderThanMs' | 'allowPrivateNetworks'>> & Pick<DispatcherOptions, 'pruneDispatchedOlderThanMs'>;
   private readonly logger: Logger;
   private running = false;
   private loop: Promise<void> | undefined;
   private nudged = false;
   private readonly pause = new WakeableSleep();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Public addresses only, unless `allowPrivateNetworks` (egress.ts). */
+  private agent: Agent | undefined;
   private lastPruneAt = 0;
 
   constructor(
@@ -99,6 +103,7 @@ export class Dispatcher {
       pruneDispatchedOlderThanMs: options.pruneDispatchedOlderThanMs,
     };
     this.logger = app.logger.child({ component: 'dispatcher' });
+    this.agent = options.allowPrivateNetworks ? undefined : publicOnlyAgent();
   }
 
   get isRunning(): boolean {
@@ -125,6 +130,9 @@ export class Dispatcher {
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
     this.loop = undefined;
+    // Idle keep-alive sockets would hold the process open.
+    await this.agent?.close().catch(() => undefined);
+    if (this.agent) this.agent = publicOnlyAgent();
   }
 
   /** One pass: fan out, then claim and start due deliveries. True when more work is probably waiting. */
@@ -305,6 +313,7 @@ export class Dispatcher {
           eventName: delivery.event.name,
           body: webhookBody(delivery.event.meta, delivery.event.payload),
           timeoutMs: this.options.requestTimeoutMs,
+          agent: this.agent,
         })
       : { ok: false, statusCode: null, error: 'the event is no longer in the outbox', durationMs: 0, at: new Date() };
     await this.record(delivery, outcome, !delivery.event);

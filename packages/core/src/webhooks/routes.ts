@@ -7,7 +7,7 @@ import { WebhookService } from './subscriptions.js';
 
 /** Webhook subscriptions and their delivery logs. */
 export function webhookRoutes(r: RouteBuilder, app: Rapport): void {
-  const webhooks = new WebhookService(app.webhookSecrets);
+  const webhooks = new WebhookService(app.webhookSecrets, app.config.dispatcher?.allowPrivateNetworks === true);
   const tags = ['Webhooks'];
 
   r.post('/webhooks', {

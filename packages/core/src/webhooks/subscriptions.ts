@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
+import { privateHostProblem } from './egress.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import type { QueryContext } from '../kernel/context.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
@@ -103,10 +104,20 @@ export function newWebhookSecret(): string {
  * and rotate-secret.
  */
 export class WebhookService {
-  constructor(private readonly secrets: WebhookSecrets) {}
+  constructor(
+    private readonly secrets: WebhookSecrets,
+    private readonly allowPrivateNetworks = false,
+  ) {}
+
+  /** A URL naming this machine or a private address literally is refused at once; a DNS name is checked as each delivery connects. */
+  private checkReachable(url: string): void {
+    const problem = this.allowPrivateNetworks ? undefined : privateHostProblem(url);
+    if (problem) throw new ValidationError(`url: ${problem}; webhooks go to public addresses unless dispatcher.allowPrivateNetworks is set`, [{ path: 'url', message: problem }]);
+  }
 
   async create(uow: UnitOfWork, input: WebhookCreateInput): Promise<WebhookWithSecret> {
     assertTenantWide(uow);
+    this.checkReachable(input.url);
     const now = new Date();
     const secret = newWebhookSecret();
     const row: WebhookRow = {
@@ -142,6 +153,7 @@ export class WebhookService {
 
   async update(uow: UnitOfWork, id: string, patch: WebhookUpdateInput, expectedVersion?: number): Promise<Webhook> {
     const row = await this.row(uow, id, { lock: true, expectedVersion });
+    if (patch.url !== undefined) this.checkReachable(patch.url);
     const previous = toWebhook(row);
     const next: WebhookRow = {
       ...row,
