@@ -69,6 +69,8 @@ export function declareModel(api: PluginApi): void {
     statuses: CUSTOMER_STATUSES,
     activeStatuses: ['customer'],
     transitions: CUSTOMER_TRANSITIONS,
+    // The firm's record of who buys from whom: not for a customer's portal user to change.
+    internalOnly: true,
     attributes: z.strictObject({ source: z.string().min(1).max(100).optional() }),
   });
   api.relationshipTypes.define({
@@ -82,6 +84,7 @@ export function declareModel(api: PluginApi): void {
     statuses: ['active', 'ended'],
     activeStatuses: ['active'],
     transitions: { active: ['ended'], ended: ['active'] },
+    internalOnly: true,
     attributes: z.strictObject({ jobTitle: z.string().min(1).max(200).optional() }),
   });
 

@@ -103,4 +103,17 @@ describe('buyer side', () => {
     const vendors = await portal.get('/api/v1/crm/customers');
     expect(vendors.body.data.map((c: any) => c.relationship.id)).toEqual([sellerRel]);
   });
+
+  it('keeps CRM relationships the firm’s: a portal principal cannot create or change one, even its own', async () => {
+    const role = await t.admin.post('/api/v1/roles', { name: 'vendor-writer', permissions: ['relationships:read', 'relationships:write', 'parties:read'] });
+    expect(role.status).toBe(201);
+    const portal = await t.clientFor({ roles: ['vendor-writer'], scopePartyId: vendor });
+    const before = await t.app.knex('rapport_relationships').where({ id: sellerRel }).first('status', 'version');
+    const changed = await portal.patch(`/api/v1/relationships/${sellerRel}`, { attributes: { source: 'self-made' } }, { headers: { 'if-match': String(before.version) } });
+    expect(changed.status, changed.text).toBe(403);
+    expect(changed.body.detail).toContain('crm.customer');
+    const contact = await portal.post('/api/v1/relationships', { type: 'crm.contact', fromPartyId: (await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Vendor Staff' })).body.id, toPartyId: vendor });
+    expect(contact.status, contact.text).toBe(403);
+    expect(await t.app.knex('rapport_relationships').where({ id: sellerRel }).first('status', 'version')).toEqual(before);
+  });
 });

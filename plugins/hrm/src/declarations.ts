@@ -134,6 +134,7 @@ export function declare(api: PluginApi, options: ResolvedHrmOptions): void {
 
   api.relationshipTypes.define({
     key: TYPES.partOf,
+    internalOnly: true,
     title: 'Part of (unit tree)',
     fromRole: 'part',
     toRole: 'whole',
@@ -142,6 +143,7 @@ export function declare(api: PluginApi, options: ResolvedHrmOptions): void {
   });
   api.relationshipTypes.define({
     key: TYPES.employment,
+    internalOnly: true,
     title: 'Employment',
     fromRole: 'employer',
     toRole: 'employee',
@@ -151,6 +153,7 @@ export function declare(api: PluginApi, options: ResolvedHrmOptions): void {
   });
   api.relationshipTypes.define({
     key: TYPES.reportsTo,
+    internalOnly: true,
     title: 'Reports to',
     fromRole: 'manager',
     toRole: 'report',
@@ -160,6 +163,7 @@ export function declare(api: PluginApi, options: ResolvedHrmOptions): void {
 
   api.relationshipTypes.define({
     key: TYPES.recruiting,
+    internalOnly: true,
     title: 'Candidacy (recruiting)',
     fromRole: 'employer',
     toRole: 'candidate',

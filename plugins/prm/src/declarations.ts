@@ -65,6 +65,8 @@ export function declareModel(api: PluginApi): void {
     fromKinds: ['person'],
     toKinds: ['organization'],
     statuses: ['active', 'ended'],
+    // Staff sees what its organization sees: only the firm names staff, never the portal.
+    internalOnly: true,
     attributes: z.strictObject({ title: z.string().trim().min(1).max(200).optional() }),
   });
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
+import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
@@ -47,6 +47,8 @@ export class RelationshipService {
 
   async create(uow: UnitOfWork, input: RelationshipCreateInput): Promise<Relationship> {
     const { input: data } = await uow.filter('relationship.create', { input: structuredClone(input) });
+    // Before the ends are looked up: the answer is 403 whether or not the caller can see them.
+    refuseScopedWrite(uow, this.requireType(data.type));
     const ends = await this.parties.requireLive(uow, [data.fromPartyId, data.toPartyId], 'partyId');
     const row = this.newRow(uow, data, ends, new Date());
     await uow.trx('rapport_relationships').insert(toInsert(uow, row));
@@ -64,6 +66,7 @@ export class RelationshipService {
    */
   async insertMany(uow: UnitOfWork, inputs: RelationshipCreateInput[], now = new Date()): Promise<Relationship[]> {
     if (inputs.length === 0) return [];
+    for (const data of inputs) refuseScopedWrite(uow, this.requireType(data.type));
     const ends = await this.parties.requireLive(uow, [...new Set(inputs.flatMap((i) => [i.fromPartyId, i.toPartyId]))], 'partyId');
     const rows = inputs.map((data) => this.newRow(uow, data, ends, now));
     const size = 4000; // 14 columns per row: far below PostgreSQL's 65,535 bind parameters
@@ -168,6 +171,7 @@ export class RelationshipService {
     if (!type) {
       throw new ValidationError(`Relationship type "${current.type}" is not available (its plugin is disabled or not installed)`, [{ path: 'type', message: 'type unavailable' }]);
     }
+    refuseScopedWrite(uow, type);
     const status = change.status ?? current.status;
     if (status !== current.status) {
       if (!statusesOf(type).includes(status)) throw invalidStatus(type, status);
@@ -226,4 +230,10 @@ function invalidStatus(type: RelationshipTypeDefinition, status: string): Valida
 
 function toInsert(uow: UnitOfWork, row: RelationshipRow) {
   return { ...row, tenant_id: uow.tenantId, attributes: JSON.stringify(row.attributes) };
+}
+
+function refuseScopedWrite(uow: UnitOfWork, type: RelationshipTypeDefinition): void {
+  if (type.internalOnly && uow.principal.scopePartyId) {
+    throw new ForbiddenError(`${type.key} relationships are internal: a principal scoped to a party cannot create or change one`);
+  }
 }

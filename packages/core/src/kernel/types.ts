@@ -95,6 +95,12 @@ export interface RelationshipTypeDefinition {
   toKinds?: readonly PartyKind[];
   /** A symmetric type means the same whichever end a party is at (e.g. "sibling unit"). */
   symmetric?: boolean;
+  /**
+   * Only principals not scoped to a party create or change relationships of this type (403
+   * otherwise), even ones they are an end of: for relationships that grant reach or record
+   * the firm's own judgement (a reporting line, staff of an organization, a customer status).
+   */
+  internalOnly?: boolean;
   /** Lifecycle statuses; the first is the default. Defaults to ['active', 'ended']. */
   statuses?: readonly string[];
   /** Statuses that count as a live relationship ("all our customers"). Defaults to the first status. */

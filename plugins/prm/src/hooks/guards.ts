@@ -1,20 +1,16 @@
 import { VetoError, type PluginApi } from '@rapport/core';
-import { PARTNER_TYPE, STAFF_TYPE, SUPPLIER_TYPE, selfPartyId } from '../services/portal.js';
+import { PARTNER_TYPE, SUPPLIER_TYPE, selfPartyId } from '../services/portal.js';
 
 const FIRM_END: Record<string, 'fromPartyId' | 'toPartyId'> = { [PARTNER_TYPE]: 'fromPartyId', [SUPPLIER_TYPE]: 'toPartyId' };
 const FIRST_STATUS: Record<string, string> = { [PARTNER_TYPE]: 'application', [SUPPLIER_TYPE]: 'applied' };
 
 /**
  * Kernel writes on PRM relationships: the firm is always the self party at its end, and a
- * portal principal can apply but never approve itself, set its own tier, lift a block or
- * make itself staff of an organization.
+ * portal principal can apply but never approve itself, set its own tier or lift a block.
+ * (`prm.staff` is `internalOnly`: the portal cannot name staff at all.)
  */
 export function declareGuards(api: PluginApi): void {
   api.hooks.filter('relationship.create', async ({ input }, ctx) => {
-    // Staff of an organization sees what that organization sees: only the firm names them.
-    if (input.type === STAFF_TYPE && ctx.principal.scopePartyId) {
-      throw new VetoError(`prm: ${STAFF_TYPE} relationships are set by the firm, not from the portal`, { status: 403, code: 'forbidden' });
-    }
     const firmEnd = FIRM_END[input.type];
     if (!firmEnd) return;
     const self = await selfPartyId(ctx.trx, ctx.tenantId);
@@ -33,7 +29,7 @@ export function declareGuards(api: PluginApi): void {
     }
   });
   api.hooks.filter('relationship.update', ({ current }, ctx) => {
-    if (!ctx.principal.scopePartyId || !(current.type in FIRM_END || current.type === STAFF_TYPE)) return;
+    if (!ctx.principal.scopePartyId || !(current.type in FIRM_END)) return;
     throw new VetoError(`prm: a ${current.type} relationship is changed by the firm, not from the portal`, { status: 403, code: 'forbidden' });
   });
 }
