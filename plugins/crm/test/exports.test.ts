@@ -67,4 +67,18 @@ describe('CSV exports', () => {
     expect(contacts.map((c) => c.name)).toEqual(['Ann']);
     expect((await t.anonymous.get('/api/v1/crm/exports/deals')).status).toBe(401);
   });
+
+  it('leaves out the name of an account a scoped deal owner cannot see', async () => {
+    const rep = (await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Remote Rep' })).body.id;
+    const hidden = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Hidden Account Ltd' })).body.id;
+    const pipelineId = (await t.admin.get('/api/v1/crm/pipelines')).body.data[0].id;
+    const deal = await t.admin.post('/api/v1/crm/deals', { title: 'Owned, account out of reach', pipelineId, amount: 1, currency: 'EUR', accountId: hidden, ownerPartyId: rep });
+    expect(deal.status, deal.text).toBe(201);
+    expect((await t.admin.post('/api/v1/roles', { name: 'own-deals', permissions: ['crm.deals:read', 'parties:read'] })).status).toBe(201);
+    const asRep = await t.clientFor({ roles: ['own-deals'], scopePartyId: rep });
+    expect((await asRep.get(`/api/v1/parties/${hidden}`)).status).toBe(404);
+    const exported = rows((await asRep.get('/api/v1/crm/exports/deals')).text);
+    expect(exported.map((d) => [d.title, d.account_id, d.account_name])).toEqual([['Owned, account out of reach', hidden, '']]);
+    expect(rows((await t.admin.get('/api/v1/crm/exports/deals')).text).find((d) => d.id === deal.body.id)?.account_name).toBe('Hidden Account Ltd');
+  });
 });

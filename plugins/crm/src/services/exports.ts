@@ -58,7 +58,9 @@ export function dealRows(app: Rapport, ctx: QueryContext, filter: DealExportFilt
       .join('crm_pipelines as pl', function () {
         this.on('pl.tenant_id', 'd.tenant_id').andOn('pl.id', 'd.pipeline_id');
       })
-      .leftJoin('rapport_parties as a', function () {
+      // The account's name only where the caller may see the account: a rep scoped to its own
+      // deals may own one whose account is outside its reach.
+      .leftJoin(app.scopes.apply(ctx.db('rapport_parties as ap').where('ap.tenant_id', ctx.tenantId).select('ap.tenant_id', 'ap.id', 'ap.name'), ctx, 'parties', 'ap.id').as('a'), function () {
         this.on('a.tenant_id', 'd.tenant_id').andOn('a.id', 'd.account_id');
       })
       .select(
