@@ -20,6 +20,8 @@ export interface ObservationListQuery {
 }
 
 export class ObservationService {
+  private hidden: { declared: number; keys: string[] } | undefined;
+
   constructor(
     private readonly deps: KernelDeps,
     private readonly parties: PartyService,
@@ -36,12 +38,20 @@ export class ObservationService {
     return this.deps.scopes.apply(query, ctx, 'observations', `${alias}.id`);
   }
 
-  /** Keys of the indicators declared `hiddenFromSubject`, enabled or not. */
+  /**
+   * Keys of the indicators declared `hiddenFromSubject`, enabled or not: derived again only
+   * when an indicator was declared since, not on every scoped read.
+   */
   private hiddenFromSubject(): string[] {
-    return this.deps.registries.indicators
-      .list({ includeInactive: true })
-      .filter((i) => i.hiddenFromSubject)
-      .map((i) => i.key);
+    const { indicators } = this.deps.registries;
+    if (this.hidden?.declared !== indicators.size) {
+      const keys = indicators
+        .list({ includeInactive: true })
+        .filter((i) => i.hiddenFromSubject)
+        .map((i) => i.key);
+      this.hidden = { declared: indicators.size, keys };
+    }
+    return this.hidden.keys;
   }
 
   /** Records one value of an indicator for one subject; checked against the indicator's declaration. */

@@ -29,6 +29,11 @@ export class Registry<T extends { key: string }> {
     this.entries.set(definition.key, { owner, definition });
   }
 
+  /** How many are declared (a cache of something derived from them can tell it is stale). */
+  get size(): number {
+    return this.entries.size;
+  }
+
   get(key: string): T | undefined {
     return this.entries.get(key)?.definition;
   }
