@@ -12,6 +12,9 @@ const alias = {
   '@rapport/plugin-crm': src('./plugins/crm/src/index.ts'),
   '@rapport/plugin-prm': src('./plugins/prm/src/index.ts'),
   '@rapport/plugin-hrm': src('./plugins/hrm/src/index.ts'),
+  '@rapport/crm-contract': src('./plugins/crm/contract/src/index.ts'),
+  '@rapport/prm-contract': src('./plugins/prm/contract/src/index.ts'),
+  '@rapport/hrm-contract': src('./plugins/hrm/contract/src/index.ts'),
 };
 
 const include = ['packages/*/test/**/*.test.ts', 'plugins/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'];

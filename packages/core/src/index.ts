@@ -9,8 +9,29 @@ export { Rapport, createRapport, type KernelServices } from './app/rapport.js';
 export type { RapportConfig } from './app/config.js';
 export { KERNEL_PERMISSIONS } from './app/kernel-declarations.js';
 
-// Plugins
-export { definePlugin, PLUGIN_NAME_PATTERN, type PluginDefinition, type PluginApi, type LifecycleContext } from './plugins/definition.js';
+// Plugins: the contract (docs/plugin-guide.md)
+export { definePlugin, PLUGIN_NAME_PATTERN, type PluginDefinition, type PluginApi, type LifecycleContext, type Deps } from './plugins/definition.js';
+export {
+  defineContract,
+  service,
+  filter,
+  event,
+  serviceRef,
+  filterRef,
+  eventRef,
+  type Contract,
+  type ContractShape,
+  type ServiceRef,
+  type OptionalServiceRef,
+  type FilterRef,
+  type EventRef,
+  type DependencyRef,
+  type Resolved,
+  type ResolvedDeps,
+} from './contract/refs.js';
+export { coreServices, type PluginDatabase, type UnitOfWorkRunner, type RecordScopeReader } from './contract/core-services.js';
+export { tablePrefixOf, type TenantTables } from './storage/tenant-tables.js';
+export { defineRecord, type RecordDefinition } from './records/define-record.js';
 export type { PluginState, PluginStatus } from './plugins/host.js';
 export { resolvePlugins, RESERVED_NAMES } from './plugins/resolve.js';
 
@@ -20,6 +41,8 @@ export type {
   FilterMap,
   EventName,
   FilterName,
+  EventKey,
+  FilterKey,
   EventPayload,
   FilterPayload,
   EventMeta,
@@ -34,13 +57,30 @@ export { UnitOfWork, type PendingEvent } from './hooks/unit-of-work.js';
 export * from './kernel/types.js';
 export * from './kernel/schemas.js';
 export type { QueryContext } from './kernel/context.js';
+export { normalizeName } from './kernel/views.js';
+export type {
+  PartyViewRow,
+  PartyViewFilter,
+  ContactPointViewRow,
+  ContactPointViewFilter,
+  RelationshipViewRow,
+  RelationshipViewFilter,
+  ReachableViewRow,
+  ReachableFilter,
+  InteractionViewRow,
+  InteractionViewFilter,
+  ParticipantViewRow,
+  ParticipantViewFilter,
+  ObservationViewRow,
+  ObservationViewFilter,
+} from './kernel/views.js';
 export type { PartyListQuery, DuplicateCandidate, PartyService } from './kernel/parties.js';
 export type { RelationshipListQuery, RelationshipService } from './kernel/relationships.js';
 export type { InteractionListQuery, TimelineQuery, InteractionService } from './kernel/interactions.js';
 export type { ObservationListQuery, IndicatorSummary, ObservationService } from './kernel/observations.js';
 export type { MergePlan, MergeService } from './kernel/merge.js';
 export { normalizeContactPoint } from './kernel/contact-points.js';
-export { createTenant, findTenant, listTenants } from './kernel/tenants.js';
+export { createTenant, findTenant, listTenants, TenantService } from './kernel/tenants.js';
 
 // Storage
 export { openDatabase, type Database, type DatabaseConfig, type DatabaseKind } from './storage/database.js';
@@ -48,7 +88,9 @@ export { pendingMigrations, type Migration } from './storage/migrations.js';
 export { kernelMigrations } from './storage/kernel-migrations.js';
 
 // HTTP
-export { RouteBuilder, type RouteSpec, type RequestContext, type HttpMethod, type RegisteredRoute } from './http/routes.js';
+export { RouteBuilder, type RouteSpec, type RequestContext, type HttpMethod, type RegisteredRoute, type RouteAudience } from './http/routes.js';
+export { keysetPage, type KeysetKey } from './http/keyset.js';
+export { ResponseSchemaError } from './http/response-check.js';
 export { pageQuery, idParams, pageOf, booleanQuery, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
 export { sendCsv, csvStream, keysetBatches, DEFAULT_EXPORT_BATCH_SIZE, type CsvColumn } from './http/csv-export.js';
 export { encodeCursor, decodeCursor, toPage, type Page } from './util/cursor.js';
@@ -83,8 +125,6 @@ export {
   runImport,
   listImporters,
   findImporter,
-  kernelImporters,
-  insertUnnest,
   DEFAULT_BATCH_SIZE,
   type Importer,
   type ImporterColumn,
@@ -119,3 +159,5 @@ export {
 } from './errors.js';
 
 export { newId } from './util/ids.js';
+// Times as the API speaks them (ISO 8601 UTC) and calendar days from DATE columns.
+export { iso, isoRequired, calendarDay } from './util/time.js';

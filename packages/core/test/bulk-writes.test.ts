@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventRef } from '@rapport/core';
 import { createTestApp, type TestApp } from '@rapport/testing';
+
+const bulkEvents = { noted: eventRef<{ interactionId: string; note: string[] }>('bulk.test.noted'), big: eventRef<{ interactionId: string; blob: string }>('bulk.test.big') };
 
 /*
  * Multi-row writes of interactions, their participants, the outbox and the audit log: a
@@ -37,7 +40,7 @@ describe('bulk writes through unnest and COPY', () => {
         })),
       );
       // An event of our own carries the awkward strings through the outbox's jsonb columns.
-      for (const interaction of interactions) uow.emit('bulk.test.noted', { interactionId: interaction.id, note: AWKWARD }, { type: 'interaction', id: interaction.id });
+      for (const interaction of interactions) uow.emit(bulkEvents.noted, { interactionId: interaction.id, note: AWKWARD }, { type: 'interaction', id: interaction.id });
       return interactions;
     });
     expect(created).toHaveLength(texts.length);
@@ -81,7 +84,7 @@ describe('bulk writes through unnest and COPY', () => {
         uow,
         Array.from({ length: 120 }, (_, i) => ({ type: 'note', summary: summary(i), attributes: {}, participants: [{ partyId, role: 'participant' }] })),
       );
-      interactions.forEach((interaction, i) => uow.emit('bulk.test.big', { interactionId: interaction.id, blob: big(i) }, { type: 'interaction', id: interaction.id }));
+      interactions.forEach((interaction, i) => uow.emit(bulkEvents.big, { interactionId: interaction.id, blob: big(i) }, { type: 'interaction', id: interaction.id }));
       return interactions;
     });
     const rows = await t.app.knex('rapport_interactions').whereIn('id', created.map((c) => c.id)).select('id', 'summary');

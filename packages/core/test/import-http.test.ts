@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, definePlugin, insertUnnest, systemPrincipal } from '@rapport/core';
+import { coreServices, createTenant, definePlugin, systemPrincipal } from '@rapport/core';
 import { newId } from '../src/util/ids.js';
 import { sweepUploads } from '../src/import/upload.js';
 import { createTestApp, type TestApp, type TestClient, type TestResponse } from '@rapport/testing';
 
 /** A plugin importer, to show plugins' importers are served too and disappear with their plugin. */
 const tagsPlugin = definePlugin({
+  deps: { db: coreServices.database },
   name: 'tags',
   version: '1.0.0',
   migrations: [
@@ -23,7 +24,7 @@ const tagsPlugin = definePlugin({
       down: (knex) => knex.schema.dropTable('tags_items'),
     },
   ],
-  setup(api) {
+  setup(api, { db }) {
     api.importers.define({
       name: 'tags.labels',
       description: 'Labels',
@@ -31,7 +32,7 @@ const tagsPlugin = definePlugin({
       async importBatch(uow, rows) {
         const good = rows.filter((r) => /^[a-z]+$/.test(r.record.label));
         const rejected = rows.filter((r) => !good.includes(r)).map((r) => ({ line: r.line, errors: [{ column: 'label', message: 'must be lower-case letters' }] }));
-        await insertUnnest(uow.trx, 'tags_items', { tenant_id: 'uuid', label: 'text' }, good.map((r) => ({ tenant_id: uow.tenantId, label: r.record.label })));
+        await db.in(uow).bulkInsert('tags_items', { label: 'text' }, good.map((r) => ({ label: r.record.label })));
         return { imported: good.length, rejected };
       },
     });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePlugin, insertUnnest, runImport, ValidationError, type ImportProgress, type RejectedRow } from '@rapport/core';
+import { coreServices, definePlugin, runImport, ValidationError, type ImportProgress, type RejectedRow } from '@rapport/core';
 import { createTestApp, type TestApp } from '@rapport/testing';
 import { samplePlugin } from './fixtures/test-plugin.js';
 
@@ -23,12 +23,13 @@ const bulkPlugin = definePlugin({
       down: (knex) => knex.schema.dropTable('bulk_items'),
     },
   ],
-  setup(api) {
+  deps: { db: coreServices.database },
+  setup(api, { db }) {
     api.importers.define({
       name: 'bulk.items',
       columns: [{ name: 'code', required: true }],
       async importBatch(uow, rows) {
-        await insertUnnest(uow.trx, 'bulk_items', { tenant_id: 'uuid', code: 'text' }, rows.map((r) => ({ tenant_id: uow.tenantId, code: r.record.code })));
+        await db.in(uow).bulkInsert('bulk_items', { code: 'text' }, rows.map((r) => ({ code: r.record.code })));
         return { imported: rows.length, rejected: [] };
       },
     });

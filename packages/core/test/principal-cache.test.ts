@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRapport, type Rapport } from '@rapport/core';
 import { createTestApp, TestClient, type TestApp } from '@rapport/testing';
+import { sql } from '../src/kernel/context.js';
 import { PrincipalCache, principalCacheOf } from '../src/access/principal-cache.js';
 import { systemPrincipal } from '../src/access/principal.js';
 
@@ -116,7 +117,7 @@ describe('principal cache', () => {
     expect((await client.get('/api/v1/parties')).status).toBe(200);
     await expect(
       t.app.transaction(async (uow) => {
-        await uow.trx('rapport_api_keys').where({ tenant_id: uow.tenantId, id: key.id }).update({ revoked_at: new Date() });
+        await sql(uow)('rapport_api_keys').where({ tenant_id: uow.tenantId, id: key.id }).update({ revoked_at: new Date() });
         uow.emit('access.key.revoked', { key }, { type: 'api-key', id: key.id });
         throw new Error('changed my mind');
       }),

@@ -40,7 +40,7 @@ describe('party by id, tenant-wide read path', () => {
       Promise.all([t.app.services.parties.create(uow, { kind: 'person', name: 'Mine' }), t.app.services.parties.create(uow, { kind: 'person', name: 'Stranger' })]),
     );
     const principal: Principal = { ...systemPrincipal(t.tenantId), kind: 'api-key', id: newId(), partyId: mine.id, scopePartyId: mine.id };
-    const ctx = { db: t.app.knex, tenantId: t.tenantId, principal };
+    const ctx = { ...t.app.systemContext(), principal };
     expect((await t.app.services.parties.get(ctx, mine.id)).id).toBe(mine.id);
     await expect(t.app.services.parties.get(ctx, stranger.id)).rejects.toBeInstanceOf(NotFoundError);
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, definePlugin, type Tenant } from '@rapport/core';
+import { coreServices, createTenant, definePlugin, type Tenant } from '@rapport/core';
 import { createTestApp, type TestApp, type TestClient, type TestResponse } from '@rapport/testing';
 import { TENANT_WIDE_PERMISSIONS } from '../src/access/principal.js';
 import { samplePlugin } from './fixtures/test-plugin.js';
@@ -16,8 +16,10 @@ const widening = definePlugin({
   name: 'widen',
   version: '1.0.0',
   requires: { core: '^0.1.0' },
-  setup(api) {
-    api.recordScopes.extend('parties', ({ db, tenantId }) => db('rapport_parties').select('id').where('tenant_id', tenantId).where('name', 'like', 'Shared %'));
+  deps: { parties: coreServices.parties },
+  setup(api, { parties }) {
+    // Through the kernel's parties view: the widening rule reads no kernel table by name.
+    api.recordScopes.extend('parties', ({ ctx }) => parties.query(ctx).select('id').where('name', 'like', 'Shared %'));
   },
 });
 

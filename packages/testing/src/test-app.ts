@@ -48,6 +48,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       // Webhook secrets are encrypted at rest; PostgreSQL refuses webhooks without a key.
       secretKey: TEST_SECRET_KEY,
       ...options.config,
+      // Every answer is parsed with its route's response schema: a route that drifts from its OpenAPI fails its tests.
+      http: { checkResponses: true, ...options.config?.http },
       // Test receivers listen on 127.0.0.1.
       dispatcher: { pollIntervalMs: 50, retryBaseMs: 50, allowPrivateNetworks: true, ...options.config?.dispatcher },
       // Timers off: tests run recurring tasks with `app.scheduler.runNow(name)` (pass `enabled: true` to test timing).
@@ -90,7 +92,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     recordEvents(pattern = '**') {
       const seen: Array<{ name: string; payload: any }> = [];
-      app.bus.on('test-kit', pattern, (payload, meta) => {
+      app.bus.on('test-kit', pattern, (payload: unknown, meta) => {
         seen.push({ name: meta.name, payload });
       });
       return seen;

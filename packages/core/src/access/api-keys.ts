@@ -1,6 +1,6 @@
 import { NotFoundError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
-import type { QueryContext } from '../kernel/context.js';
+import { sql, type QueryContext } from '../kernel/context.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { createApiKey } from './keys.js';
 import { requireNotStronger, requireRoles, type PermissionRegistry } from './roles.js';
@@ -36,7 +36,7 @@ function toKey(row: ApiKeyRow): ApiKeyInfo {
 
 export async function listKeys(ctx: QueryContext, query: { limit: number; cursor?: string; revoked?: boolean }): Promise<Page<ApiKeyInfo>> {
   const after = decodeCursor(query.cursor, ['uuid']);
-  const q = ctx.db('rapport_api_keys').where('tenant_id', ctx.tenantId).select(KEY_COLUMNS);
+  const q = sql(ctx)('rapport_api_keys').where('tenant_id', ctx.tenantId).select(KEY_COLUMNS);
   if (query.revoked === true) q.whereNotNull('revoked_at');
   else if (query.revoked === false) q.whereNull('revoked_at');
   if (after) q.where('id', '<', after[0] as string);
@@ -45,7 +45,7 @@ export async function listKeys(ctx: QueryContext, query: { limit: number; cursor
 }
 
 export async function getKey(ctx: QueryContext, id: string): Promise<ApiKeyInfo> {
-  const row: ApiKeyRow | undefined = await ctx.db('rapport_api_keys').where({ tenant_id: ctx.tenantId, id }).first(KEY_COLUMNS);
+  const row: ApiKeyRow | undefined = await sql(ctx)('rapport_api_keys').where({ tenant_id: ctx.tenantId, id }).first(KEY_COLUMNS);
   if (!row) throw new NotFoundError('API key', id);
   return toKey(row);
 }
@@ -56,9 +56,9 @@ export async function issueKey(
   permissions: PermissionRegistry,
   input: { name: string; roles: string[]; partyId?: string | null; scoped?: boolean },
 ): Promise<ApiKeyInfo & { token: string }> {
-  const roles = await requireRoles(uow.trx, uow.principal, permissions, uow.tenantId, input.roles);
-  await requireScopeParty(uow.trx, uow.tenantId, input.partyId ?? null, input.scoped ?? false);
-  const created = await createApiKey(uow.trx, uow.tenantId, { ...input, roles });
+  const roles = await requireRoles(sql(uow), uow.principal, permissions, uow.tenantId, input.roles);
+  await requireScopeParty(sql(uow), uow.tenantId, input.partyId ?? null, input.scoped ?? false);
+  const created = await createApiKey(sql(uow), uow.tenantId, { ...input, roles });
   const key = await getKey(uow, created.id);
   uow.emit('access.key.created', { key }, { type: 'api-key', id: key.id });
   return { ...key, token: created.token };
@@ -66,10 +66,10 @@ export async function issueKey(
 
 /** Revokes at once: authentication reads `revoked_at` on every request. Revoking twice is a no-op. */
 export async function revokeKey(uow: UnitOfWork, permissions: PermissionRegistry, id: string): Promise<void> {
-  const row: ApiKeyRow | undefined = await uow.trx('rapport_api_keys').where({ tenant_id: uow.tenantId, id }).forUpdate().first(KEY_COLUMNS);
+  const row: ApiKeyRow | undefined = await sql(uow)('rapport_api_keys').where({ tenant_id: uow.tenantId, id }).forUpdate().first(KEY_COLUMNS);
   if (!row) throw new NotFoundError('API key', id);
   if (row.revoked_at) return;
-  await requireNotStronger(uow.trx, uow.principal, permissions, uow.tenantId, { label: `API key ${id}`, roles: row.roles });
-  await uow.trx('rapport_api_keys').where({ tenant_id: uow.tenantId, id }).update({ revoked_at: new Date() });
+  await requireNotStronger(sql(uow), uow.principal, permissions, uow.tenantId, { label: `API key ${id}`, roles: row.roles });
+  await sql(uow)('rapport_api_keys').where({ tenant_id: uow.tenantId, id }).update({ revoked_at: new Date() });
   uow.emit('access.key.revoked', { key: await getKey(uow, id) }, { type: 'api-key', id });
 }

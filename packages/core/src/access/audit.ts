@@ -1,4 +1,4 @@
-import type { QueryContext } from '../kernel/context.js';
+import { sql, type QueryContext } from '../kernel/context.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import type { AuditEntry } from './types.js';
 import { iso } from './users.js';
@@ -26,7 +26,7 @@ interface AuditRow {
 /** The tenant's audit log, newest first: keyset on the entry's id, its event's time-ordered UUIDv7. */
 export async function listAudit(ctx: QueryContext, query: AuditQuery): Promise<Page<AuditEntry>> {
   const after = decodeCursor(query.cursor, ['uuid']);
-  const q = ctx.db('rapport_audit').where('tenant_id', ctx.tenantId).select('id', 'event_id', 'action', 'record_type', 'record_id', 'actor_kind', 'actor_id', 'at');
+  const q = sql(ctx)('rapport_audit').where('tenant_id', ctx.tenantId).select('id', 'event_id', 'action', 'record_type', 'record_id', 'actor_kind', 'actor_id', 'at');
   if (query.recordType) q.where('record_type', query.recordType);
   if (query.recordId) q.where('record_id', query.recordId);
   if (query.actorId) q.where('actor_id', query.actorId);

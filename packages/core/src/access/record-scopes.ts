@@ -1,14 +1,17 @@
 import type { Knex } from 'knex';
 import { PluginError } from '../errors.js';
-import type { QueryContext } from '../kernel/context.js';
+import { CONNECTION, sql, type QueryContext } from '../kernel/context.js';
+import { tenantTables, type TenantTables } from '../storage/tenant-tables.js';
 
 /**
  * Given the scoped party, returns a query selecting the ids of `resource` records that
  * party may see. Contributions to one resource are OR'd (a union), so a plugin can widen
  * what a partner sees of kernel records (e.g. customers it registered) without touching
- * the kernel's own rule.
+ * the kernel's own rule. `tables` are the contributing plugin's own, in the caller's tenant;
+ * kernel data comes from the kernel's views (`relationships.query(ctx, …)`), never scoped
+ * themselves (a rule must not depend on the rules it defines).
  */
-export type ScopeContribution = (args: { db: Knex; tenantId: string; partyId: string }) => Knex.QueryBuilder | Knex.Raw;
+export type ScopeContribution = (args: { tables: TenantTables; ctx: QueryContext; partyId: string }) => Knex.QueryBuilder;
 
 interface ScopeEntry {
   owner: string;
@@ -55,17 +58,17 @@ export class RecordScopes {
     if (!resourceEntry) throw new Error(`record scope "${resource}" is not declared`);
     const parts = resourceEntry.entries
       .filter((e) => this.isActive(e.owner))
-      .map((e) => e.contribute({ db: ctx.db, tenantId: ctx.tenantId, partyId }));
+      .map((e) => e.contribute({ tables: tenantTables(sql(ctx), ctx.tenantId, e.owner), ctx, partyId }));
     if (parts.length === 0) return query.whereRaw('false') as Q;
     const [first, ...rest] = parts;
-    const visible = rest.length === 0 ? first : ctx.db.queryBuilder().select('*').from((first as Knex.QueryBuilder).union(rest as Knex.QueryBuilder[], true).as('scope_union'));
+    const visible = rest.length === 0 ? first : sql(ctx).queryBuilder().select('*').from((first as Knex.QueryBuilder).union(rest as Knex.QueryBuilder[], true).as('scope_union'));
     return query.whereIn(column, visible as Knex.QueryBuilder) as Q;
   }
 
   /** True when the caller may see the record `id` of `resource`. */
   async canSee(ctx: QueryContext, resource: string, id: string): Promise<boolean> {
     if (!ctx.principal.scopePartyId) return true;
-    const base = ctx.db.select(ctx.db.raw('1')).from(ctx.db.raw('(select ?::uuid as id) as candidate', [id]));
+    const base = sql(ctx).select(sql(ctx).raw('1')).from(sql(ctx).raw('(select ?::uuid as id) as candidate', [id]));
     const row = await this.apply(base, ctx, resource, 'candidate.id').first();
     return row !== undefined;
   }
@@ -75,7 +78,7 @@ export class RecordScopes {
  *  its relationships, the interactions it took part in and observations about it or its relationships. */
 export function defineKernelScopes(scopes: RecordScopes): void {
   // The party itself comes from its own row (a FROM-less `select ?` is dropped by knex's union).
-  scopes.define('core', 'parties', ({ db, tenantId, partyId }) =>
+  scopes.define('core', 'parties', ({ ctx: { tenantId, [CONNECTION]: db }, partyId }) =>
     db('rapport_parties')
       .select('id')
       .where({ tenant_id: tenantId, id: partyId })
@@ -87,16 +90,16 @@ export function defineKernelScopes(scopes: RecordScopes): void {
         true,
       ),
   );
-  scopes.define('core', 'relationships', ({ db, tenantId, partyId }) =>
+  scopes.define('core', 'relationships', ({ ctx: { tenantId, [CONNECTION]: db }, partyId }) =>
     db('rapport_relationships')
       .select('id')
       .where({ tenant_id: tenantId, from_party_id: partyId })
       .union([db('rapport_relationships').select('id').where({ tenant_id: tenantId, to_party_id: partyId })], true),
   );
-  scopes.define('core', 'interactions', ({ db, tenantId, partyId }) =>
+  scopes.define('core', 'interactions', ({ ctx: { tenantId, [CONNECTION]: db }, partyId }) =>
     db('rapport_interaction_participants').select('interaction_id as id').where({ tenant_id: tenantId, party_id: partyId }),
   );
-  scopes.define('core', 'observations', ({ db, tenantId, partyId }) =>
+  scopes.define('core', 'observations', ({ ctx: { tenantId, [CONNECTION]: db }, partyId }) =>
     db('rapport_observations')
       .select('id')
       .where({ tenant_id: tenantId, subject_type: 'party', subject_id: partyId })

@@ -3,7 +3,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import type { Registry } from '../kernel/registry.js';
 import type { PermissionDefinition } from '../kernel/types.js';
-import type { QueryContext } from '../kernel/context.js';
+import { sql, type QueryContext } from '../kernel/context.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { grants, type Principal } from './principal.js';
 import type { Role } from './types.js';
@@ -28,14 +28,14 @@ function toRole(row: RoleRow): Role {
 
 export async function listRoles(ctx: QueryContext, query: { limit: number; cursor?: string }): Promise<Page<Role>> {
   const after = decodeCursor(query.cursor, ['string']);
-  const q = ctx.db('rapport_roles').where('tenant_id', ctx.tenantId).select(ROLE_COLUMNS);
+  const q = sql(ctx)('rapport_roles').where('tenant_id', ctx.tenantId).select(ROLE_COLUMNS);
   if (after) q.where('name', '>', after[0] as string);
   const rows: RoleRow[] = await q.orderBy('name').limit(query.limit + 1);
   return toPage(rows, query.limit, toRole, (r) => [r.name]);
 }
 
 export async function getRole(ctx: QueryContext, name: string): Promise<Role> {
-  const row: RoleRow | undefined = await ctx.db('rapport_roles').where({ tenant_id: ctx.tenantId, name }).first(ROLE_COLUMNS);
+  const row: RoleRow | undefined = await sql(ctx)('rapport_roles').where({ tenant_id: ctx.tenantId, name }).first(ROLE_COLUMNS);
   if (!row) throw new NotFoundError('Role', name);
   return toRole(row);
 }
@@ -43,16 +43,16 @@ export async function getRole(ctx: QueryContext, name: string): Promise<Role> {
 export async function createRole(uow: UnitOfWork, registry: PermissionRegistry, input: { name: string; description?: string | null; permissions: string[] }): Promise<Role> {
   const permissions = checkPermissions(registry, input.permissions);
   requireGrantable(uow.principal, registry, permissions);
-  const existing = await uow.trx('rapport_roles').where({ tenant_id: uow.tenantId, name: input.name }).first('name');
+  const existing = await sql(uow)('rapport_roles').where({ tenant_id: uow.tenantId, name: input.name }).first('name');
   if (existing) throw new ConflictError(`Role "${input.name}" already exists`);
   const role: Role = { name: input.name, description: input.description ?? null, permissions, builtin: false };
-  await uow.trx('rapport_roles').insert({ tenant_id: uow.tenantId, name: role.name, description: role.description, permissions: JSON.stringify(permissions), builtin: false });
+  await sql(uow)('rapport_roles').insert({ tenant_id: uow.tenantId, name: role.name, description: role.description, permissions: JSON.stringify(permissions), builtin: false });
   uow.emit('access.role.created', { role }, { type: 'role', id: role.name });
   return role;
 }
 
 export async function updateRole(uow: UnitOfWork, registry: PermissionRegistry, name: string, patch: { description?: string | null; permissions?: string[] }): Promise<Role> {
-  const row: RoleRow | undefined = await uow.trx('rapport_roles').where({ tenant_id: uow.tenantId, name }).forUpdate().first(ROLE_COLUMNS);
+  const row: RoleRow | undefined = await sql(uow)('rapport_roles').where({ tenant_id: uow.tenantId, name }).forUpdate().first(ROLE_COLUMNS);
   if (!row) throw new NotFoundError('Role', name);
   if (name === ADMIN_ROLE && row.builtin) throw new ConflictError('The builtin admin role always holds every permission and cannot be changed');
   const previous = toRole(row);
@@ -60,7 +60,7 @@ export async function updateRole(uow: UnitOfWork, registry: PermissionRegistry, 
   // Changing a role changes what every holder may do: the caller must hold what it grants.
   if (patch.permissions) requireGrantable(uow.principal, registry, permissions);
   const role: Role = { ...previous, description: patch.description !== undefined ? patch.description : previous.description, permissions };
-  await uow.trx('rapport_roles')
+  await sql(uow)('rapport_roles')
     .where({ tenant_id: uow.tenantId, name })
     .update({ description: role.description, permissions: JSON.stringify(role.permissions) });
   uow.emit('access.role.updated', { role, previous }, { type: 'role', id: name });
@@ -68,16 +68,16 @@ export async function updateRole(uow: UnitOfWork, registry: PermissionRegistry, 
 }
 
 export async function deleteRole(uow: UnitOfWork, name: string): Promise<void> {
-  const row: RoleRow | undefined = await uow.trx('rapport_roles').where({ tenant_id: uow.tenantId, name }).forUpdate().first(ROLE_COLUMNS);
+  const row: RoleRow | undefined = await sql(uow)('rapport_roles').where({ tenant_id: uow.tenantId, name }).forUpdate().first(ROLE_COLUMNS);
   if (!row) throw new NotFoundError('Role', name);
   if (row.builtin) throw new ConflictError(`Role "${name}" is builtin and cannot be deleted`);
   const holds = JSON.stringify([name]);
-  const user = await uow.trx('rapport_users').where('tenant_id', uow.tenantId).whereRaw('roles @> ?::jsonb', [holds]).first('id');
-  const key = await uow.trx('rapport_api_keys').where('tenant_id', uow.tenantId).whereNull('revoked_at').whereRaw('roles @> ?::jsonb', [holds]).first('id');
+  const user = await sql(uow)('rapport_users').where('tenant_id', uow.tenantId).whereRaw('roles @> ?::jsonb', [holds]).first('id');
+  const key = await sql(uow)('rapport_api_keys').where('tenant_id', uow.tenantId).whereNull('revoked_at').whereRaw('roles @> ?::jsonb', [holds]).first('id');
   if (user || key) {
     throw new ConflictError(`Role "${name}" is still held by ${user ? `user ${user.id}` : `API key ${key.id}`}; take it away first`);
   }
-  await uow.trx('rapport_roles').where({ tenant_id: uow.tenantId, name }).delete();
+  await sql(uow)('rapport_roles').where({ tenant_id: uow.tenantId, name }).delete();
   uow.emit('access.role.deleted', { role: toRole(row) }, { type: 'role', id: name });
 }
 

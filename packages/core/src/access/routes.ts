@@ -66,6 +66,7 @@ function authRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'End the current login session',
     tags,
     permission: AUTHENTICATED,
+    audience: 'any',
     status: 204,
     handler: async ({ principal, koa }) => {
       if (principal.kind !== 'user') {
@@ -81,6 +82,7 @@ function authRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'The principal behind the bearer token: its roles, the permissions they grant, and the party it is scoped to, if any.',
     tags,
     permission: AUTHENTICATED,
+    audience: 'any',
     response: principalSchema,
     handler: ({ principal }) => ({
       kind: principal.kind,
@@ -104,7 +106,7 @@ function userRoutes(r: RouteBuilder, app: Rapport): void {
     permission: MANAGE,
     query: z.strictObject({ ...pageQuery }),
     response: pageOf(userSchema),
-    handler: ({ query, principal, tenantId, db }) => listUsers({ db, tenantId, principal }, query),
+    handler: (ctx) => listUsers(ctx, ctx.query),
   });
 
   r.post('/users', {
@@ -128,7 +130,7 @@ function userRoutes(r: RouteBuilder, app: Rapport): void {
     permission: MANAGE,
     params: idParams,
     response: userSchema,
-    handler: ({ params, principal, tenantId, db }) => getUser({ db, tenantId, principal }, params.id),
+    handler: (ctx) => getUser(ctx, ctx.params.id),
   });
 
   r.patch('/users/:id', {
@@ -158,7 +160,7 @@ function keyRoutes(r: RouteBuilder, app: Rapport): void {
     permission: MANAGE,
     query: z.strictObject({ ...pageQuery, revoked: booleanQuery.optional() }),
     response: pageOf(apiKeySchema),
-    handler: ({ query, principal, tenantId, db }) => listKeys({ db, tenantId, principal }, query),
+    handler: (ctx) => listKeys(ctx, ctx.query),
   });
 
   r.post('/keys', {
@@ -168,8 +170,8 @@ function keyRoutes(r: RouteBuilder, app: Rapport): void {
     permission: MANAGE,
     body: keyCreateBody,
     response: apiKeySchema.extend({ token: z.string() }),
-    // Not ctx.transaction: that would store the response, token included, for replays.
-    handler: (ctx) => ctx.app.transaction((uow) => issueKey(uow, permissions, ctx.body), { principal: ctx.principal }),
+    // The response, token included, is not stored for replays.
+    handler: (ctx) => ctx.transaction((uow) => issueKey(uow, permissions, ctx.body), { storeResponse: false }),
   });
 
   r.get('/keys/:id', {
@@ -178,7 +180,7 @@ function keyRoutes(r: RouteBuilder, app: Rapport): void {
     permission: MANAGE,
     params: idParams,
     response: apiKeySchema,
-    handler: ({ params, principal, tenantId, db }) => getKey({ db, tenantId, principal }, params.id),
+    handler: (ctx) => getKey(ctx, ctx.params.id),
   });
 
   r.delete('/keys/:id', {
@@ -205,7 +207,7 @@ function roleRoutes(r: RouteBuilder, app: Rapport): void {
     permission: MANAGE,
     query: z.strictObject({ ...pageQuery }),
     response: pageOf(roleSchema),
-    handler: ({ query, principal, tenantId, db }) => listRoles({ db, tenantId, principal }, query),
+    handler: (ctx) => listRoles(ctx, ctx.query),
   });
 
   r.post('/roles', {
@@ -224,7 +226,7 @@ function roleRoutes(r: RouteBuilder, app: Rapport): void {
     permission: MANAGE,
     params: nameParams,
     response: roleSchema,
-    handler: ({ params, principal, tenantId, db }) => getRole({ db, tenantId, principal }, params.name),
+    handler: (ctx) => getRole(ctx, ctx.params.name),
   });
 
   r.patch('/roles/:name', {
@@ -265,6 +267,6 @@ function auditRoutes(r: RouteBuilder): void {
       action: z.string().max(200).optional(),
     }),
     response: pageOf(auditEntrySchema),
-    handler: ({ query, principal, tenantId, db }) => listAudit({ db, tenantId, principal }, query),
+    handler: (ctx) => listAudit(ctx, ctx.query),
   });
 }

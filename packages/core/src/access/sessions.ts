@@ -5,6 +5,7 @@ import { verifyNobody, verifyPassword } from './passwords.js';
 import type { Principal } from './principal.js';
 import type { User } from './types.js';
 import { toUser, USER_COLUMNS } from './users.js';
+import { sql } from '../kernel/context.js';
 
 export const DEFAULT_SESSION_TTL_SECONDS = 12 * 60 * 60;
 
@@ -42,8 +43,8 @@ export async function login(app: Rapport, email: string, password: string): Prom
   await app.transaction(
     async (uow) => {
       // Housekeeping rides on the login: the user's expired sessions go.
-      await uow.trx('rapport_sessions').where({ tenant_id: uow.tenantId, user_id: user.id }).where('expires_at', '<=', new Date()).delete();
-      await uow.trx('rapport_sessions').insert({ token_hash: hashToken(token), tenant_id: uow.tenantId, user_id: user.id, expires_at: expiresAt });
+      await sql(uow)('rapport_sessions').where({ tenant_id: uow.tenantId, user_id: user.id }).where('expires_at', '<=', new Date()).delete();
+      await sql(uow)('rapport_sessions').insert({ token_hash: hashToken(token), tenant_id: uow.tenantId, user_id: user.id, expires_at: expiresAt });
       uow.emit('access.session.started', { userId: user.id, expiresAt: expiresAt.toISOString() }, { type: 'user', id: user.id });
     },
     { tenantId: row.tenant_id, principal: actor },
@@ -55,7 +56,7 @@ export async function login(app: Rapport, email: string, password: string): Prom
 export async function logout(app: Rapport, principal: Principal, token: string): Promise<void> {
   await app.transaction(
     async (uow) => {
-      const ended = await uow.trx('rapport_sessions').where({ token_hash: hashToken(token), tenant_id: uow.tenantId, user_id: principal.id }).delete();
+      const ended = await sql(uow)('rapport_sessions').where({ token_hash: hashToken(token), tenant_id: uow.tenantId, user_id: principal.id }).delete();
       if (ended) uow.emit('access.session.ended', { userId: principal.id }, { type: 'user', id: principal.id });
     },
     { principal },

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
-import type { QueryContext } from '../kernel/context.js';
+import { sql, type QueryContext } from '../kernel/context.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { newId } from '../util/ids.js';
 import { requireNotStronger, requireRoles, type PermissionRegistry } from './roles.js';
@@ -55,28 +55,28 @@ export interface UserPatch {
 
 export async function listUsers(ctx: QueryContext, query: { limit: number; cursor?: string }): Promise<Page<User>> {
   const after = decodeCursor(query.cursor, ['uuid']);
-  const q = ctx.db('rapport_users').where('tenant_id', ctx.tenantId).select(USER_COLUMNS);
+  const q = sql(ctx)('rapport_users').where('tenant_id', ctx.tenantId).select(USER_COLUMNS);
   if (after) q.where('id', '<', after[0] as string);
   const rows: UserRow[] = await q.orderBy('id', 'desc').limit(query.limit + 1);
   return toPage(rows, query.limit, toUser, (r) => [r.id]);
 }
 
 export async function getUser(ctx: QueryContext, id: string): Promise<User> {
-  const row: UserRow | undefined = await ctx.db('rapport_users').where({ tenant_id: ctx.tenantId, id }).first(USER_COLUMNS);
+  const row: UserRow | undefined = await sql(ctx)('rapport_users').where({ tenant_id: ctx.tenantId, id }).first(USER_COLUMNS);
   if (!row) throw new NotFoundError('User', id);
   return toUser(row);
 }
 
 export async function createUser(uow: UnitOfWork, permissions: PermissionRegistry, input: UserCreate): Promise<User> {
-  const roles = await requireRoles(uow.trx, uow.principal, permissions, uow.tenantId, input.roles);
-  await requireScopeParty(uow.trx, uow.tenantId, input.partyId ?? null, input.scoped ?? false);
+  const roles = await requireRoles(sql(uow), uow.principal, permissions, uow.tenantId, input.roles);
+  await requireScopeParty(sql(uow), uow.tenantId, input.partyId ?? null, input.scoped ?? false);
   const email = input.email.trim();
   // E-mails are unique across tenants so login needs no tenant.
-  const taken = await uow.trx('rapport_users').whereRaw('lower(email) = lower(?)', [email]).first('id');
+  const taken = await sql(uow)('rapport_users').whereRaw('lower(email) = lower(?)', [email]).first('id');
   if (taken) throw new ConflictError(`A user with e-mail ${email} already exists`);
   const id = newId();
   try {
-    await uow.trx('rapport_users').insert({
+    await sql(uow)('rapport_users').insert({
       tenant_id: uow.tenantId,
       id,
       email,
@@ -97,14 +97,14 @@ export async function createUser(uow: UnitOfWork, permissions: PermissionRegistr
 }
 
 export async function updateUser(uow: UnitOfWork, permissions: PermissionRegistry, id: string, patch: UserPatch): Promise<User> {
-  const row: UserRow | undefined = await uow.trx('rapport_users').where({ tenant_id: uow.tenantId, id }).forUpdate().first(USER_COLUMNS);
+  const row: UserRow | undefined = await sql(uow)('rapport_users').where({ tenant_id: uow.tenantId, id }).forUpdate().first(USER_COLUMNS);
   if (!row) throw new NotFoundError('User', id);
   const previous = toUser(row);
-  await requireNotStronger(uow.trx, uow.principal, permissions, uow.tenantId, { label: `user ${id}`, roles: previous.roles });
-  const roles = patch.roles ? await requireRoles(uow.trx, uow.principal, permissions, uow.tenantId, patch.roles) : previous.roles;
+  await requireNotStronger(sql(uow), uow.principal, permissions, uow.tenantId, { label: `user ${id}`, roles: previous.roles });
+  const roles = patch.roles ? await requireRoles(sql(uow), uow.principal, permissions, uow.tenantId, patch.roles) : previous.roles;
   const partyId = patch.partyId !== undefined ? patch.partyId : previous.partyId;
   const scoped = patch.scoped ?? previous.scoped;
-  if (patch.partyId !== undefined || patch.scoped !== undefined) await requireScopeParty(uow.trx, uow.tenantId, partyId, scoped);
+  if (patch.partyId !== undefined || patch.scoped !== undefined) await requireScopeParty(sql(uow), uow.tenantId, partyId, scoped);
   const disabledAt = patch.disabled === undefined ? row.disabled_at : patch.disabled ? (row.disabled_at ?? new Date()) : null;
   const change: Record<string, unknown> = {
     name: patch.name !== undefined ? patch.name : previous.name,
@@ -114,10 +114,10 @@ export async function updateUser(uow: UnitOfWork, permissions: PermissionRegistr
     disabled_at: disabledAt,
   };
   if (patch.passwordHash) change.password_hash = patch.passwordHash;
-  await uow.trx('rapport_users').where({ tenant_id: uow.tenantId, id }).update(change);
+  await sql(uow)('rapport_users').where({ tenant_id: uow.tenantId, id }).update(change);
   // A new password or a disabled account ends every open session of that user.
   if (patch.passwordHash || (patch.disabled && !previous.disabledAt)) {
-    await uow.trx('rapport_sessions').where({ tenant_id: uow.tenantId, user_id: id }).delete();
+    await sql(uow)('rapport_sessions').where({ tenant_id: uow.tenantId, user_id: id }).delete();
   }
   const user = await getUser(uow, id);
   uow.emit('access.user.updated', { user, previous, passwordChanged: Boolean(patch.passwordHash) }, { type: 'user', id });

@@ -34,6 +34,12 @@ export interface RapportConfig {
     maxPageSize?: number;
     /** Session lifetime for password logins, seconds (default 12 h). */
     sessionTtlSeconds?: number;
+    /**
+     * Parse every JSON answer with its route's response schema and answer 500 naming the route
+     * when it does not match, or carries a field the schema does not declare (default off;
+     * on in the test kit; RAPPORT_CHECK_RESPONSES=1): OpenAPI and the typed client cannot drift.
+     */
+    checkResponses?: boolean;
   };
   dispatcher?: {
     /** Run the outbox dispatcher and webhook deliveries in this process (default true). */

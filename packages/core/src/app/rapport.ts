@@ -6,13 +6,15 @@ import { systemPrincipal, type Principal } from '../access/principal.js';
 import { HookBus } from '../hooks/hook-bus.js';
 import { runUnitOfWork, type UnitOfWork } from '../hooks/unit-of-work.js';
 import { InteractionService } from '../kernel/interactions.js';
-import { KernelRegistries } from '../kernel/kernel.js';
+import { KernelRegistries, type KernelServices } from '../kernel/kernel.js';
+export type { KernelServices } from '../kernel/kernel.js';
 import { MergeService } from '../kernel/merge.js';
 import { ObservationService } from '../kernel/observations.js';
 import { PartyService } from '../kernel/parties.js';
 import { RelationshipService } from '../kernel/relationships.js';
-import { ensureDefaultTenant } from '../kernel/tenants.js';
+import { ensureDefaultTenant, TenantService } from '../kernel/tenants.js';
 import type { Tenant } from '../kernel/types.js';
+import { queryContext, type QueryContext } from '../kernel/context.js';
 import { PluginHost } from '../plugins/host.js';
 import { resolvePlugins } from '../plugins/resolve.js';
 import { openDatabase, type Database, type DatabaseKind } from '../storage/database.js';
@@ -30,14 +32,6 @@ import { JobService } from '../jobs/jobs.js';
 import { LoginThrottle } from '../access/throttle.js';
 import { WebhookSecrets } from '../webhooks/secrets.js';
 
-export interface KernelServices {
-  parties: PartyService;
-  relationships: RelationshipService;
-  interactions: InteractionService;
-  observations: ObservationService;
-  merge: MergeService;
-}
-
 /**
  * A composed system: database, kernel, plugins, HTTP and background work. Build one with
  * `createRapport(config)`; it is ready to serve when the promise resolves.
@@ -48,6 +42,7 @@ export class Rapport {
   readonly registries: KernelRegistries;
   readonly scopes: RecordScopes;
   readonly services: KernelServices;
+  readonly tenants: TenantService;
   readonly plugins: PluginHost;
   readonly version = CORE_VERSION;
   private database!: Database;
@@ -68,6 +63,7 @@ export class Rapport {
   constructor(readonly config: RapportConfig) {
     this.logger = config.logger ?? pino({ level: config.logLevel ?? process.env.LOG_LEVEL ?? 'info' });
     this.bus = new HookBus(this.logger);
+    this.tenants = new TenantService(() => this.knex);
     const ordered = resolvePlugins(config.plugins ?? [], CORE_VERSION);
     this.plugins = new PluginHost(this, ordered, this.logger);
     this.registries = new KernelRegistries(this.plugins.isActive);
@@ -155,8 +151,8 @@ export class Rapport {
   }
 
   /** A read context for the system principal of a tenant (scripts, jobs, tests). */
-  systemContext(tenantId = this.tenant.id) {
-    return { db: this.knex, tenantId, principal: systemPrincipal(tenantId) };
+  systemContext(tenantId = this.tenant.id): QueryContext {
+    return queryContext(this.knex, tenantId, systemPrincipal(tenantId));
   }
 
   /** The Koa application (built on first use, so a CLI command that never serves never builds it). */

@@ -1,26 +1,21 @@
 import EventEmitter2 from 'eventemitter2';
 import type { Logger } from 'pino';
 import { RapportError } from '../errors.js';
-import type {
-  EventHandler,
-  EventMeta,
-  FilterContext,
-  FilterHandler,
-  FilterPayload,
-} from './types.js';
+import type { EventHandler, EventMeta, FilterHandler } from './types.js';
+import type { UnitOfWork } from './unit-of-work.js';
 
 interface FilterRegistration {
   owner: string;
   name: string;
   priority: number;
   seq: number;
-  handler: FilterHandler<string>;
+  handler: FilterHandler<unknown>;
 }
 
 interface ListenerRegistration {
   owner: string;
   pattern: string;
-  handler: EventHandler<string>;
+  handler: EventHandler<unknown>;
   wrapped: (payload: unknown, meta: EventMeta) => Promise<void>;
 }
 
@@ -44,21 +39,21 @@ export class HookBus {
 
   constructor(private readonly logger: Logger) {}
 
-  filter<N extends string>(owner: string, name: N, handler: FilterHandler<N>, options: { priority?: number } = {}): void {
+  filter(owner: string, name: string, handler: FilterHandler<unknown>, options: { priority?: number } = {}): void {
     const list = this.filters.get(name) ?? [];
-    list.push({ owner, name, priority: options.priority ?? 100, seq: this.seq++, handler: handler as unknown as FilterHandler<string> });
+    list.push({ owner, name, priority: options.priority ?? 100, seq: this.seq++, handler });
     list.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
     this.filters.set(name, list);
   }
 
-  on<N extends string>(owner: string, pattern: N, handler: EventHandler<N>): void {
+  on(owner: string, pattern: string, handler: EventHandler<unknown>): void {
     const registration: ListenerRegistration = {
       owner,
       pattern,
-      handler: handler as unknown as EventHandler<string>,
+      handler,
       wrapped: async (payload, meta) => {
         try {
-          await handler(payload as never, meta);
+          await handler(payload, meta);
         } catch (error) {
           this.logger.error({ err: error, plugin: owner, event: meta.name, eventId: meta.id }, `event listener of plugin "${owner}" failed on ${meta.name}`);
         }
@@ -70,15 +65,15 @@ export class HookBus {
   }
 
   /** Runs the filters for `name` in order; each may return a replacement payload. */
-  async runFilters<N extends string>(name: N, payload: FilterPayload<N>, ctx: FilterContext): Promise<FilterPayload<N>> {
+  async runFilters(name: string, payload: unknown, uow: UnitOfWork): Promise<unknown> {
     const list = this.filters.get(name);
     if (!list) return payload;
     let current = payload;
     for (const registration of list) {
       if (this.inactiveOwners.has(registration.owner)) continue;
       try {
-        const next = await registration.handler(current, ctx);
-        if (next !== undefined) current = next as FilterPayload<N>;
+        const next = await registration.handler(current, uow);
+        if (next !== undefined) current = next;
       } catch (error) {
         if (error instanceof Error && !('plugin' in error)) Object.assign(error, { plugin: registration.owner });
         // A refusal the client sees (VetoError or any RapportError) names the plugin that made it.

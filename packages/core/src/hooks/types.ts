@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
-import type { Principal } from '../access/principal.js';
+import type { EventRef, FilterRef } from '../contract/refs.js';
+import type { UnitOfWork } from './unit-of-work.js';
 import type { ApiKeyInfo, Role, User } from '../access/types.js';
 import type {
   InteractionCreateInput,
@@ -65,9 +65,19 @@ export interface FilterMap {
 export type EventName = keyof HookMap & string;
 export type FilterName = keyof FilterMap & string;
 
-/** Payload type for a name, or unknown for names nobody declared (wildcards, foreign plugins). */
-export type EventPayload<N extends string> = N extends keyof HookMap ? HookMap[N] : unknown;
-export type FilterPayload<N extends string> = N extends keyof FilterMap ? FilterMap[N] : unknown;
+/** An event: a kernel event's name (`party.created`) or a plugin's typed reference (`crm.events.dealWon`). */
+export type EventKey = EventName | EventRef<any>;
+/** A filter: a kernel filter's name (`party.archive`) or a plugin's typed reference (`prm.filters.registrationConvert`). */
+export type FilterKey = FilterName | FilterRef<any>;
+
+/** The payload of an event key; for a listener's pattern that is no one event's name (`crm.*`), unknown. */
+export type EventPayload<K> = K extends EventRef<infer P> ? P : K extends keyof HookMap ? HookMap[K] : unknown;
+export type FilterPayload<K> = K extends FilterRef<infer P> ? P : K extends keyof FilterMap ? FilterMap[K] : unknown;
+
+/** The name of an event or filter key. */
+export function keyName(key: string | EventRef<unknown> | FilterRef<unknown>): string {
+  return typeof key === 'string' ? key : key.name;
+}
 
 export interface EventMeta {
   /** Unique per event: durable consumers de-duplicate on it. */
@@ -79,23 +89,14 @@ export interface EventMeta {
   actor?: { kind: string; id: string } | null;
 }
 
-/** What a filter sees besides its payload: the open transaction and who is writing. */
-export interface FilterContext {
-  readonly trx: Knex.Transaction;
-  readonly tenantId: string;
-  readonly principal: Principal;
-  /** Emit an event from inside the write; it leaves with the write's own events. */
-  emit<N extends string>(name: N, payload: EventPayload<N>, subject?: EventSubject): void;
-}
+/** What a filter sees besides its payload: the write's unit of work (tenant, caller, transaction, events). */
+export type FilterContext = UnitOfWork;
 
 export interface EventSubject {
   type: string;
   id: string;
 }
 
-export type FilterHandler<N extends string> = (
-  payload: FilterPayload<N>,
-  ctx: FilterContext,
-) => FilterPayload<N> | void | Promise<FilterPayload<N> | void>;
+export type FilterHandler<K> = (payload: FilterPayload<K>, uow: UnitOfWork) => FilterPayload<K> | void | Promise<FilterPayload<K> | void>;
 
-export type EventHandler<N extends string> = (payload: EventPayload<N>, meta: EventMeta) => void | Promise<void>;
+export type EventHandler<K> = (payload: EventPayload<K>, meta: EventMeta) => void | Promise<void>;

@@ -4,8 +4,9 @@ import { newId } from '../util/ids.js';
 import { chunk } from '../util/chunk.js';
 import { accessChanged, notifyAccessChange } from '../access/principal-cache.js';
 import { copyRows, settleInOrder, worthCopying } from '../storage/copy-rows.js';
+import { CONNECTION } from '../kernel/context.js';
 import type { HookBus } from './hook-bus.js';
-import type { EventMeta, EventPayload, EventSubject, FilterContext, FilterPayload } from './types.js';
+import { keyName, type EventKey, type EventMeta, type EventPayload, type EventSubject, type FilterKey, type FilterPayload } from './types.js';
 
 export interface PendingEvent {
   name: string;
@@ -17,17 +18,21 @@ export interface PendingEvent {
 /**
  * One write: its transaction, who is writing, and the events it will release.
  * Services take a UnitOfWork explicitly; nothing reaches for a global connection, which
- * on PGlite's single connection would deadlock.
+ * on PGlite's single connection would deadlock. The transaction itself is kernel-internal
+ * (see `CONNECTION`): a plugin writes its tables through its database handle, `db.in(uow)`.
  */
-export class UnitOfWork implements FilterContext {
+export class UnitOfWork {
   readonly events: PendingEvent[] = [];
+  readonly [CONNECTION]: Knex.Transaction;
 
   constructor(
-    readonly trx: Knex.Transaction,
+    trx: Knex.Transaction,
     readonly tenantId: string,
     readonly principal: Principal,
     private readonly bus: HookBus,
-  ) {}
+  ) {
+    this[CONNECTION] = trx;
+  }
 
   /**
    * The same transaction, caller and pending events, without the caller's record scope.
@@ -37,17 +42,14 @@ export class UnitOfWork implements FilterContext {
    */
   unscoped(): UnitOfWork {
     if (!this.principal.scopePartyId) return this;
-    const view = new UnitOfWork(this.trx, this.tenantId, { ...this.principal, scopePartyId: null }, this.bus);
+    const view = new UnitOfWork(this[CONNECTION], this.tenantId, { ...this.principal, scopePartyId: null }, this.bus);
     (view as { events: PendingEvent[] }).events = this.events;
     return view;
   }
 
-  /** The transaction, so a UnitOfWork serves wherever a read context is expected. */
-  get db(): Knex.Transaction {
-    return this.trx;
-  }
-
-  emit<N extends string>(name: N, payload: EventPayload<N>, subject?: EventSubject): void {
+  /** Records an event of this write; it leaves with the write (outbox, audit, listeners after commit), or not at all. */
+  emit<K extends EventKey>(event: K, payload: EventPayload<K>, subject?: EventSubject): void {
+    const name = keyName(event);
     this.events.push({
       name,
       payload,
@@ -62,13 +64,14 @@ export class UnitOfWork implements FilterContext {
     });
   }
 
-  filter<N extends string>(name: N, payload: FilterPayload<N>): Promise<FilterPayload<N>> {
-    return this.bus.runFilters(name, payload, this);
+  /** Runs the filters registered on `filter` over `payload`, in this write's transaction. */
+  filter<K extends FilterKey>(filter: K, payload: FilterPayload<K>): Promise<FilterPayload<K>> {
+    return this.bus.runFilters(keyName(filter), payload, this) as Promise<FilterPayload<K>>;
   }
 
   /** Whether any filter is registered under `name`: a bulk writer skips `filter` (and its await per row) when none is. */
-  hasFilters(name: string): boolean {
-    return this.bus.hasFilters(name);
+  hasFilters(filter: FilterKey): boolean {
+    return this.bus.hasFilters(keyName(filter));
   }
 }
 

@@ -1,26 +1,36 @@
 import type Koa from 'koa';
-import type { Knex } from 'knex';
 import type { z } from 'zod';
-import type { Principal } from '../access/principal.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
-import type { Rapport } from '../app/rapport.js';
+import type { QueryContext } from '../kernel/context.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** What a route handler gets: validated input, the caller, and a way to write. */
-export interface RequestContext<P = Record<string, string>, Q = Record<string, unknown>, B = unknown> {
+/**
+ * Who may call a route, besides holding its permission:
+ * - `internal`: principals of the firm (not scoped to a party). The default: a route is
+ *   closed to partners, suppliers and employees' self-service keys unless it says otherwise.
+ * - `scoped`: only principals scoped to a party (a portal's own routes, "my tier").
+ * - `any`: both; the route must then restrict what it reads and writes by record scopes.
+ * A caller outside the audience gets 403 before the route reads anything.
+ */
+export type RouteAudience = 'internal' | 'scoped' | 'any';
+
+/**
+ * What a route handler gets: validated input, the caller, and a way to write. It is the
+ * read context of the request (tenant, caller, connection) for services: `parties.get(ctx, id)`.
+ */
+export interface RequestContext<P = Record<string, string>, Q = Record<string, unknown>, B = unknown> extends QueryContext {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
-  readonly principal: Principal;
-  readonly tenantId: string;
-  /** The root connection, for reads outside a write. */
-  readonly db: Knex;
-  readonly app: Rapport;
   /** Version from `If-Match`, when the route reads it. */
   readonly ifMatch: number | undefined;
-  /** Runs a write as one unit of work (transaction + events + outbox + audit + idempotency record). */
-  transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T>;
+  /**
+   * Runs a write as one unit of work (transaction + events + outbox + audit + idempotency
+   * record). `storeResponse: false` for an answer that must not be kept for replays (it
+   * carries a secret shown once): the request's Idempotency-Key is then not honoured.
+   */
+  transaction<T>(work: (uow: UnitOfWork) => Promise<T>, options?: { storeResponse?: boolean }): Promise<T>;
   readonly koa: Koa.Context;
 }
 
@@ -37,6 +47,8 @@ export interface RouteSpec<P = any, Q = any, B = any> {
    * to skip authentication.
    */
   permission: string | null;
+  /** Who may call it besides holding the permission; `internal` by default (see RouteAudience). */
+  audience?: RouteAudience;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;

@@ -14,6 +14,8 @@ import { kernelRoutes } from './kernel-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { API_REFERENCE_PATH, OPENAPI_PATH, apiReference } from './api-reference.js';
 import { assertNoBody, assertNoQuery, assertPlainInput } from './input-guards.js';
+import { checkResponse } from './response-check.js';
+import { CONNECTION, sql } from '../kernel/context.js';
 
 export interface HttpApp {
   koa: Koa;
@@ -185,10 +187,12 @@ function groupBySegment(routes: RegisteredRoute[]): Map<string, RegisteredRoute[
 
 function mount(app: Rapport, routes: RegisteredRoute[]): Router {
   const router = new Router();
+  // Tests (and a development run) parse every answer with its route's response schema.
+  const checkResponses = app.config.http?.checkResponses ?? process.env.RAPPORT_CHECK_RESPONSES === '1';
   for (const route of routes) {
     router[route.method](route.fullPath, (ctx) => {
       ctx.state.routeTemplate = route.fullPath;
-      return handle(app, route, ctx);
+      return handle(app, route, ctx, checkResponses);
     });
   }
   return router;
@@ -234,7 +238,7 @@ async function authenticated(app: Rapport, token: string): Promise<Principal> {
   return principal;
 }
 
-async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): Promise<void> {
+async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context, checkResponses: boolean): Promise<void> {
   let principal: Principal | undefined;
   if (route.permission !== null) {
     const found = principalFor(app, ctx);
@@ -242,6 +246,7 @@ async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): P
     if (route.permission !== AUTHENTICATED && !hasPermission(principal, route.permission)) {
       throw new ForbiddenError(`This requires the permission "${route.permission}"`);
     }
+    checkAudience(route, principal);
   }
   // Most requests carry no query string: skip parsing one.
   const rawQuery = ctx.querystring ? normalizeQuery(ctx.query) : {};
@@ -295,17 +300,16 @@ async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): P
     body,
     principal: principal!,
     tenantId,
-    db: app.knex,
-    app,
+    [CONNECTION]: app.knex,
     ifMatch,
     koa: ctx,
-    transaction: (work) =>
+    transaction: (work, options) =>
       app.transaction(async (uow) => {
         const result = await work(uow);
-        if (idempotency) {
+        if (idempotency && options?.storeResponse !== false) {
           try {
-            await uow.trx.raw('savepoint rapport_idempotency');
-            await uow.trx('rapport_idempotency_keys').insert({
+            await sql(uow).raw('savepoint rapport_idempotency');
+            await sql(uow)('rapport_idempotency_keys').insert({
               tenant_id: tenantId,
               principal_id: principal!.id,
               key: idempotency.key,
@@ -313,7 +317,7 @@ async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): P
               status_code: status,
               response: JSON.stringify(result ?? null),
             });
-            await uow.trx.raw('release savepoint rapport_idempotency');
+            await sql(uow).raw('release savepoint rapport_idempotency');
           } catch (error) {
             if ((error as { code?: string }).code === '23505') {
               throw new ConflictError('A request with this Idempotency-Key completed concurrently; retry to get its response');
@@ -328,10 +332,24 @@ async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context): P
   // Most handlers of reads answer with a promise, some with a value: skip the extra turn then.
   const result = typeof (answer as PromiseLike<unknown> | undefined)?.then === 'function' ? await answer : answer;
   if (route.raw) return;
+  if (checkResponses && result !== undefined) checkResponse(route, result);
   ctx.status = result === undefined ? 204 : status;
   if (result !== undefined) {
     ctx.body = result;
     setEtag(ctx, result);
+  }
+}
+
+/** A caller outside the route's audience is refused before anything is read (see RouteAudience). */
+function checkAudience(route: RegisteredRoute, principal: Principal): void {
+  const audience = route.audience ?? 'internal';
+  if (audience === 'any') return;
+  const scoped = principal.scopePartyId !== null;
+  if (audience === 'internal' && scoped) {
+    throw new ForbiddenError(`${route.method.toUpperCase()} ${route.fullPath} is for the firm's own principals; a principal scoped to a party cannot call it`);
+  }
+  if (audience === 'scoped' && !scoped) {
+    throw new ForbiddenError(`${route.method.toUpperCase()} ${route.fullPath} is for principals scoped to a party (a portal's users)`);
   }
 }
 

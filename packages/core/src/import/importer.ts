@@ -1,5 +1,4 @@
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
-import type { Rapport } from '../app/rapport.js';
 
 /** One CSV record with its line number in the file (header = line 1). */
 export interface ImportRecord {
@@ -70,5 +69,5 @@ export interface Importer {
    * Default: one batch at a time.
    */
   pipelined?: boolean;
-  importBatch(uow: UnitOfWork, rows: ImportRecord[], app: Rapport, settings: ImportSettings): Promise<ImportBatchResult>;
+  importBatch(uow: UnitOfWork, rows: ImportRecord[], settings: ImportSettings): Promise<ImportBatchResult>;
 }

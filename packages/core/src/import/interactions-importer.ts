@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Rapport } from '../app/rapport.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { validateTypedAttributes } from '../kernel/attributes.js';
 import { normalizeContactPoint } from '../kernel/contact-points.js';
@@ -8,6 +8,7 @@ import { DIRECTIONS, type Participant } from '../kernel/types.js';
 import { isUuid } from '../util/ids.js';
 import { parseCell, rapportRowErrors, zodRowErrors, type ColumnOf } from './cells.js';
 import type { ImportBatchResult, Importer, ImportRecord, ImportSettings, RejectedRow, RowError } from './importer.js';
+import { sql } from '../kernel/context.js';
 
 /** Role given to a participant listed without one (`a@x.com` rather than `a@x.com:customer`). */
 const DEFAULT_ROLE = 'participant';
@@ -35,7 +36,7 @@ interface Candidate {
  * through `InteractionService.writeChecked` (COPY on PostgreSQL) with one
  * `interaction.created` event each.
  */
-export const interactionsImporter: Importer = {
+export const interactionsImporter = (kernel: Kernel): Importer => ({
   name: 'interactions',
   permission: 'interactions:write',
   description: 'Calls, meetings, notes... with their participants',
@@ -54,10 +55,10 @@ export const interactionsImporter: Importer = {
   ],
   // Rows of one batch never depend on those of another: batch N+1 is checked while batch N is written.
   pipelined: true,
-  importBatch: (uow, rows, app, settings) => importInteractions(uow, rows, app, settings),
-};
+  importBatch: (uow, rows, settings) => importInteractions(uow, rows, kernel, settings),
+});
 
-async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Rapport, settings: ImportSettings): Promise<ImportBatchResult> {
+async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], kernel: Kernel, settings: ImportSettings): Promise<ImportBatchResult> {
   const rejected: RejectedRow[] = [];
   const reject = (line: number, errors: RowError[]) => rejected.push({ line, errors });
 
@@ -67,7 +68,7 @@ async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Ra
     if ('errors' in outcome) reject(row.line, outcome.errors);
     else parsed.push(outcome);
   }
-  const emailOwners = await resolveEmails(uow, app, parsed.flatMap((p) => p.byEmail.map((e) => e.email)));
+  const emailOwners = await resolveEmails(uow, kernel, parsed.flatMap((p) => p.byEmail.map((e) => e.email)));
   // Every record of a batch has the header's columns: find the attribute ones once.
   const attributeColumns = Object.keys(rows[0]?.record ?? {}).filter((column) => column.startsWith('attr.') && column.length > 'attr.'.length);
 
@@ -92,11 +93,11 @@ async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], app: Ra
     }
   }
 
-  const accepted = await checkReferences(uow, app, candidates, reject);
+  const accepted = await checkReferences(uow, kernel, candidates, reject);
   // No waitTurn before writing: these rows never depend on an earlier batch's, and the
   // engine commits the batches in order.
   // checkReferences made every check insertMany would (row by row): no second lookup.
-  const interactions = await app.services.interactions.writeChecked(uow, accepted.map((c) => c.input));
+  const interactions = await kernel.services.interactions.writeChecked(uow, accepted.map((c) => c.input));
   for (const interaction of interactions) uow.emit('interaction.created', { interaction }, { type: 'interaction', id: interaction.id });
   return { imported: interactions.length, rejected };
 }
@@ -135,11 +136,10 @@ function parseParticipants({ line, record }: ImportRecord): ParsedRow | { errors
 }
 
 /** E-mail → the live parties that have it, for every address of the batch in one query. */
-async function resolveEmails(uow: UnitOfWork, app: Rapport, emails: string[]): Promise<Map<string, string[]>> {
+async function resolveEmails(uow: UnitOfWork, kernel: Kernel, emails: string[]): Promise<Map<string, string[]>> {
   const owners = new Map<string, string[]>();
   if (emails.length === 0) return owners;
-  const query = uow
-    .trx('rapport_contact_points as cp')
+  const query = sql(uow)('rapport_contact_points as cp')
     .join('rapport_parties as p', function () {
       this.on('p.tenant_id', 'cp.tenant_id').andOn('p.id', 'cp.party_id');
     })
@@ -149,7 +149,7 @@ async function resolveEmails(uow: UnitOfWork, app: Rapport, emails: string[]): P
     .whereNull('p.merged_into_id')
     .whereNull('p.archived_at')
     .select('cp.normalized', 'cp.party_id');
-  const rows: Array<{ normalized: string; party_id: string }> = await app.scopes.apply(query, uow, 'parties', 'cp.party_id');
+  const rows: Array<{ normalized: string; party_id: string }> = await kernel.scopes.apply(query, uow, 'parties', 'cp.party_id');
   for (const row of rows) owners.set(row.normalized, [...(owners.get(row.normalized) ?? []), row.party_id]);
   return owners;
 }
@@ -234,7 +234,7 @@ function columnOf(participantColumns: string[]): ColumnOf {
  * the type, the participants (known, listed once, allowed roles, the scoped caller among
  * them), the relationship, the channel and the attributes. Two queries for the batch.
  */
-async function checkReferences(uow: UnitOfWork, app: Rapport, candidates: Candidate[], reject: (line: number, errors: RowError[]) => void): Promise<Candidate[]> {
+async function checkReferences(uow: UnitOfWork, kernel: Kernel, candidates: Candidate[], reject: (line: number, errors: RowError[]) => void): Promise<Candidate[]> {
   const partyIds = new Set<string>();
   const relationshipIds = new Set<string>();
   for (const { input } of candidates) {
@@ -242,17 +242,17 @@ async function checkReferences(uow: UnitOfWork, app: Rapport, candidates: Candid
     if (input.relationshipId && isUuid(input.relationshipId)) relationshipIds.add(input.relationshipId);
   }
   const knownParties = new Set<string>(
-    partyIds.size === 0 ? [] : (await app.services.parties.visible(uow).whereRaw('id = any(?::uuid[])', [[...partyIds]]).select('id')).map((r: { id: string }) => r.id),
+    partyIds.size === 0 ? [] : (await kernel.services.parties.visible(uow).whereRaw('id = any(?::uuid[])', [[...partyIds]]).select('id')).map((r: { id: string }) => r.id),
   );
   const knownRelationships = new Set<string>(
-    relationshipIds.size === 0 ? [] : (await app.services.relationships.visible(uow).whereRaw('r.id = any(?::uuid[])', [[...relationshipIds]]).select('r.id')).map((r: { id: string }) => r.id),
+    relationshipIds.size === 0 ? [] : (await kernel.services.relationships.visible(uow).whereRaw('r.id = any(?::uuid[])', [[...relationshipIds]]).select('r.id')).map((r: { id: string }) => r.id),
   );
 
   const accepted: Candidate[] = [];
   for (const candidate of candidates) {
     const { input } = candidate;
     const errors: RowError[] = [];
-    const type = app.registries.interactionTypes.usable(input.type);
+    const type = kernel.registries.interactionTypes.usable(input.type);
     if (!type) {
       reject(candidate.line, [{ column: 'type', message: `unknown interaction type "${input.type}" (or its plugin is disabled)` }]);
       continue;

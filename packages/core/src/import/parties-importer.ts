@@ -1,4 +1,4 @@
-import type { Rapport } from '../app/rapport.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { validatePartyAttributes } from '../kernel/attributes.js';
 import { normalizedPoints } from '../kernel/contact-points.js';
@@ -9,6 +9,7 @@ import { newId } from '../util/ids.js';
 import { insertUnnest } from './bulk-insert.js';
 import { parseCell, parseFlag, prefixedCells, rapportRowErrors, zodRowErrors, type ColumnOf } from './cells.js';
 import type { ImportBatchResult, Importer, ImportRecord, ImportSettings, RejectedRow, RowError } from './importer.js';
+import { sql } from '../kernel/context.js';
 
 const POINT_COLUMNS = ['email', 'phone', 'domain'] as const;
 /** Contact point kinds a `dedupe` row is matched on. */
@@ -29,7 +30,7 @@ interface Candidate {
  * checks; the good rows go in with one INSERT per table per batch and one `party.created`
  * event each.
  */
-export const partiesImporter: Importer = {
+export const partiesImporter = (kernel: Kernel): Importer => ({
   name: 'parties',
   permission: 'parties:write',
   description: 'People, organizations and units with their contact points and attributes',
@@ -42,24 +43,24 @@ export const partiesImporter: Importer = {
     { name: 'attr.*', description: 'A registered party attribute, e.g. attr.crm.industry; JSON-looking values are parsed as JSON' },
     { name: 'dedupe', description: 'yes: skip the row when a party with the same e-mail or domain exists (or use --dedupe for every row)' },
   ],
-  importBatch: (uow, rows, app, settings) => importParties(uow, rows, app, settings),
-};
+  importBatch: (uow, rows, settings) => importParties(uow, rows, kernel, settings),
+});
 
-async function importParties(uow: UnitOfWork, rows: ImportRecord[], app: Rapport, settings: ImportSettings): Promise<ImportBatchResult> {
+async function importParties(uow: UnitOfWork, rows: ImportRecord[], kernel: Kernel, settings: ImportSettings): Promise<ImportBatchResult> {
   const rejected: RejectedRow[] = [];
   const candidates: Candidate[] = [];
   for (const row of rows) {
-    const outcome = await checkRow(uow, row, app, settings);
+    const outcome = await checkRow(uow, row, kernel, settings);
     if ('errors' in outcome) rejected.push({ line: row.line, errors: outcome.errors });
     else candidates.push(outcome);
   }
-  const accepted = await dropDuplicates(uow, app, candidates, rejected);
+  const accepted = await dropDuplicates(uow, kernel, candidates, rejected);
   const parties = await insertParties(uow, accepted);
   for (const party of parties) uow.emit('party.created', { party }, { type: 'party', id: party.id });
   return { imported: parties.length, rejected };
 }
 
-async function checkRow(uow: UnitOfWork, { line, record }: ImportRecord, app: Rapport, settings: ImportSettings): Promise<Candidate | { errors: RowError[] }> {
+async function checkRow(uow: UnitOfWork, { line, record }: ImportRecord, kernel: Kernel, settings: ImportSettings): Promise<Candidate | { errors: RowError[] }> {
   const errors: RowError[] = [];
   const kind = record.kind?.toLowerCase() ?? '';
   if (!(PARTY_KINDS as readonly string[]).includes(kind)) {
@@ -119,7 +120,7 @@ async function checkRow(uow: UnitOfWork, { line, record }: ImportRecord, app: Ra
   }
   let checkedAttributes: Record<string, unknown> = {};
   try {
-    checkedAttributes = validatePartyAttributes(app.registries.partyAttributes, input.kind as PartyKind, input.attributes ?? {});
+    checkedAttributes = validatePartyAttributes(kernel.registries.partyAttributes, input.kind as PartyKind, input.attributes ?? {});
     for (const key of Object.keys(checkedAttributes)) if (checkedAttributes[key] === null) delete checkedAttributes[key];
   } catch (error) {
     errors.push(...rapportRowErrors(error, columnOf));
@@ -132,15 +133,14 @@ async function checkRow(uow: UnitOfWork, { line, record }: ImportRecord, app: Ra
  * `dedupe` rows whose e-mail or domain already belongs to a party (or to an earlier row of
  * this batch) are rejected as duplicates. One query per batch, whatever its size.
  */
-async function dropDuplicates(uow: UnitOfWork, app: Rapport, candidates: Candidate[], rejected: RejectedRow[]): Promise<Candidate[]> {
+async function dropDuplicates(uow: UnitOfWork, kernel: Kernel, candidates: Candidate[], rejected: RejectedRow[]): Promise<Candidate[]> {
   const keyOf = (kind: string, normalized: string) => `${kind}\u0000${normalized}`;
   const wanted = { email: new Set<string>(), domain: new Set<string>() };
   for (const c of candidates) if (c.dedupe) for (const p of c.points) if (DEDUPE_KINDS.has(p.kind)) wanted[p.kind as 'email' | 'domain'].add(p.normalized);
   if (wanted.email.size + wanted.domain.size === 0) return candidates;
 
   const existing = new Map<string, string>();
-  const query = uow
-    .trx('rapport_contact_points as cp')
+  const query = sql(uow)('rapport_contact_points as cp')
     .join('rapport_parties as p', function () {
       this.on('p.tenant_id', 'cp.tenant_id').andOn('p.id', 'cp.party_id');
     })
@@ -151,7 +151,7 @@ async function dropDuplicates(uow: UnitOfWork, app: Rapport, candidates: Candida
       q.orWhere((d) => d.where('cp.kind', 'domain').whereRaw('cp.normalized = any(?::text[])', [[...wanted.domain]]));
     })
     .select('cp.kind', 'cp.normalized', 'cp.party_id');
-  const matches: Array<{ kind: string; normalized: string; party_id: string }> = await app.scopes.apply(query, uow, 'parties', 'cp.party_id');
+  const matches: Array<{ kind: string; normalized: string; party_id: string }> = await kernel.scopes.apply(query, uow, 'parties', 'cp.party_id');
   for (const m of matches) existing.set(keyOf(m.kind, m.normalized), m.party_id);
 
   const accepted: Candidate[] = [];
@@ -189,7 +189,7 @@ async function insertParties(uow: UnitOfWork, candidates: Candidate[]): Promise<
     updated_at: now,
   }));
   await insertUnnest(
-    uow.trx,
+    sql(uow),
     'rapport_parties',
     { tenant_id: 'uuid', id: 'uuid', kind: 'text', name: 'text', attributes: 'jsonb', version: 'int', created_at: 'timestamptz', updated_at: 'timestamptz' },
     rows.map((r) => ({ ...r, attributes: JSON.stringify(r.attributes) })),
@@ -197,6 +197,6 @@ async function insertParties(uow: UnitOfWork, candidates: Candidate[]): Promise<
   const points = candidates.flatMap((c) =>
     c.points.map((p, position) => ({ tenant_id: uow.tenantId, party_id: c.id, kind: p.kind, value: p.value, normalized: p.normalized, position })),
   );
-  await insertUnnest(uow.trx, 'rapport_contact_points', { tenant_id: 'uuid', party_id: 'uuid', kind: 'text', value: 'text', normalized: 'text', position: 'int' }, points);
+  await insertUnnest(sql(uow), 'rapport_contact_points', { tenant_id: 'uuid', party_id: 'uuid', kind: 'text', value: 'text', normalized: 'text', position: 'int' }, points);
   return rows.map((row, i) => toParty(row, candidates[i].points.map(({ kind, value }) => ({ kind, value }))));
 }

@@ -1,11 +1,12 @@
 import type { Rapport } from '../app/rapport.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { ValidationError } from '../errors.js';
 import type { Importer } from './importer.js';
 import { interactionsImporter } from './interactions-importer.js';
 import { partiesImporter } from './parties-importer.js';
 
 /** The importers every system has; plugins add `<plugin>.<thing>` ones with `api.importers.define`. */
-export const kernelImporters: readonly Importer[] = [partiesImporter, interactionsImporter];
+export const kernelImporters = (kernel: Kernel): readonly Importer[] => [partiesImporter(kernel), interactionsImporter(kernel)];
 
 export interface ImporterInfo extends Importer {
   owner: string;
@@ -14,7 +15,7 @@ export interface ImporterInfo extends Importer {
 /** Kernel importers and those of enabled plugins, by name. */
 export function listImporters(app: Rapport): ImporterInfo[] {
   const plugin = [...app.plugins.importers.values()].filter((i) => app.plugins.isActive(i.owner));
-  return [...kernelImporters.map((i) => ({ ...i, owner: 'core' })), ...plugin.sort((a, b) => a.name.localeCompare(b.name))];
+  return [...kernelImporters(app).map((i) => ({ ...i, owner: 'core' })), ...plugin.sort((a, b) => a.name.localeCompare(b.name))];
 }
 
 export function findImporter(app: Rapport, name: string): ImporterInfo {

@@ -60,6 +60,7 @@ export function importRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'CSV importers of the kernel and of enabled plugins, with their columns',
     tags,
     permission: 'meta:read',
+    audience: 'any',
     response: z.object({ data: z.array(importerSchema) }),
     handler: () => ({
       data: listImporters(app).map((i) => ({
@@ -96,6 +97,7 @@ export function importRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'In file order. The job must be one the caller may see (its own, or any with `jobs:read`).',
     tags,
     permission: AUTHENTICATED,
+    audience: 'any',
     params: idParams,
     query: z.strictObject(pageQuery),
     response: z.object({ data: z.array(rejectedRowSchema), nextCursor: z.string().nullable() }),
@@ -113,6 +115,7 @@ export function importRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Rejected rows of an import as CSV (line, columns, reasons)',
     tags,
     permission: AUTHENTICATED,
+    audience: 'any',
     params: idParams,
     raw: true,
     responseContentType: 'text/csv',

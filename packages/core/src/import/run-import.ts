@@ -217,7 +217,7 @@ async function writeIsolating(
 ): Promise<ImportBatchResult> {
   try {
     // A pipelined batch may be written while the one before it still is; it commits after it.
-    return await app.transaction((uow) => importer.importBatch(uow, rows, app, settings), { ...scope, beforeCommit: settings.waitTurn });
+    return await app.transaction((uow) => importer.importBatch(uow, rows, settings), { ...scope, beforeCommit: settings.waitTurn });
   } catch (error) {
     if (isFatalError(error)) throw error;
     if (rows.length === 1) return { imported: 0, rejected: [{ line: rows[0].line, errors: [{ message: describeError(error) }] }] };

@@ -8,7 +8,6 @@ import { WakeableSleep } from '../util/wakeable-sleep.js';
 
 /** What a recurring task gets on each run. */
 export interface ScheduledTaskContext {
-  rapport: Rapport;
   /** When this run started. */
   now: Date;
   /** Aborted when the system shuts down: stop at the next safe point. */
@@ -275,7 +274,7 @@ export class Scheduler {
     const log = { task: task.name, plugin: task.owner === 'core' ? undefined : task.owner };
     let failure: unknown;
     try {
-      await task.run({ rapport: this.app, now: new Date(), signal: this.controller.signal });
+      await task.run({ now: new Date(), signal: this.controller.signal });
       this.logger.debug(log, `scheduled task "${task.name}" ran`);
     } catch (error) {
       failure = error ?? new Error('the task failed without an error');

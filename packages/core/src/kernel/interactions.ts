@@ -6,7 +6,8 @@ import { copyRows, settleInOrder, worthCopying } from '../storage/copy-rows.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { isoRequired } from '../util/time.js';
 import { mergeAttributes, validateTypedAttributes } from './attributes.js';
-import type { QueryContext } from './context.js';
+import { sql, type QueryContext } from './context.js';
+import { interactionsView, participantsView, type InteractionViewFilter, type ParticipantViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
 import type { PartyService } from './parties.js';
 import type { RelationshipService } from './relationships.js';
@@ -33,8 +34,18 @@ export class InteractionService {
     private readonly relationships: RelationshipService,
   ) {}
 
+  /** The interactions view (v1) of the context's tenant, for a plugin's own queries; see kernel/views.ts. */
+  query(ctx: QueryContext, filter: InteractionViewFilter = {}): Knex.QueryBuilder {
+    return interactionsView(ctx, filter, this.deps.scopes);
+  }
+
+  /** The participants view (v1): interaction_id, party_id, role, occurred_at. */
+  participantQuery(ctx: QueryContext, filter: ParticipantViewFilter = {}): Knex.QueryBuilder {
+    return participantsView(ctx, filter);
+  }
+
   visible(ctx: QueryContext, alias = 'i'): Knex.QueryBuilder {
-    const query = ctx.db(`rapport_interactions as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
+    const query = sql(ctx)(`rapport_interactions as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
     return this.deps.scopes.apply(query, ctx, 'interactions', `${alias}.id`);
   }
 
@@ -102,7 +113,7 @@ export class InteractionService {
         createdAt,
       }),
     );
-    if (worthCopying(uow.trx, interactions.length)) await this.copyInteractions(uow, interactions);
+    if (worthCopying(sql(uow), interactions.length)) await this.copyInteractions(uow, interactions);
     else await this.insertInteractions(uow, interactions);
     return interactions;
   }
@@ -116,12 +127,12 @@ export class InteractionService {
     // second as soon as it has stored the first, without waiting for this process.
     await settleInOrder([
       copyRows(
-        uow.trx,
+        sql(uow),
         'rapport_interactions',
         ['tenant_id', 'id', 'type', 'occurred_at', 'channel', 'direction', 'subject', 'summary', 'attributes', 'relationship_id', 'version', 'created_at'],
         interactions.map((i) => [tenantId, i.id, i.type, i.occurredAt, i.channel, i.direction, i.subject, i.summary, i.attributes, i.relationshipId, 1, i.createdAt]),
       ),
-      copyRows(uow.trx, 'rapport_interaction_participants', ['tenant_id', 'interaction_id', 'party_id', 'role', 'occurred_at'], participants),
+      copyRows(sql(uow), 'rapport_interaction_participants', ['tenant_id', 'interaction_id', 'party_id', 'role', 'occurred_at'], participants),
     ]);
   }
 
@@ -133,7 +144,7 @@ export class InteractionService {
     const size = 5000;
     for (let i = 0; i < interactions.length; i += size) {
       const slice = interactions.slice(i, i + size);
-      await uow.trx.raw(
+      await sql(uow).raw(
         `insert into rapport_interactions (tenant_id, id, type, occurred_at, channel, direction, subject, summary, attributes, relationship_id, version, created_at)
          select ?::uuid, id, type, occurred_at, channel, direction, subject, summary, attributes::jsonb, relationship_id, 1, created_at
          from unnest(?::uuid[], ?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::timestamptz[])
@@ -156,7 +167,7 @@ export class InteractionService {
     const participants = interactions.flatMap((i) => i.participants.map((p) => [i.id, p.partyId, p.role, i.occurredAt] as const));
     for (let i = 0; i < participants.length; i += size * 2) {
       const slice = participants.slice(i, i + size * 2);
-      await uow.trx.raw(
+      await sql(uow).raw(
         `insert into rapport_interaction_participants (tenant_id, interaction_id, party_id, role, occurred_at)
          select ?::uuid, * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::timestamptz[])`,
         [uow.tenantId, slice.map((p) => p[0]), slice.map((p) => p[1]), slice.map((p) => p[2]), slice.map((p) => p[3])],
@@ -188,8 +199,7 @@ export class InteractionService {
   async partyTimeline(ctx: QueryContext, partyId: string, query: TimelineQuery): Promise<Page<Interaction>> {
     await this.parties.get(ctx, partyId);
     const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-    const q = ctx
-      .db('rapport_interaction_participants as tp')
+    const q = sql(ctx)('rapport_interaction_participants as tp')
       .join('rapport_interactions as i', function () {
         this.on('i.tenant_id', 'tp.tenant_id').andOn('i.id', 'tp.interaction_id');
       })
@@ -231,7 +241,7 @@ export class InteractionService {
       ? validateTypedAttributes(`interaction type ${type.key}`, type.attributes, mergeAttributes(current.attributes, change.attributes))
       : current.attributes;
     const occurredAt = change.occurredAt ? new Date(change.occurredAt) : new Date(current.occurredAt);
-    await uow.trx('rapport_interactions')
+    await sql(uow)('rapport_interactions')
       .where({ tenant_id: uow.tenantId, id })
       .update({
         occurred_at: occurredAt,
@@ -243,7 +253,7 @@ export class InteractionService {
         updated_at: new Date(),
       });
     if (change.occurredAt) {
-      await uow.trx('rapport_interaction_participants').where({ tenant_id: uow.tenantId, interaction_id: id }).update({ occurred_at: occurredAt });
+      await sql(uow)('rapport_interaction_participants').where({ tenant_id: uow.tenantId, interaction_id: id }).update({ occurred_at: occurredAt });
     }
     const interaction = await this.get(uow, id);
     uow.emit('interaction.updated', { interaction, previous: current }, { type: 'interaction', id });
@@ -281,8 +291,7 @@ export class InteractionService {
   /** Participants of a page of interactions in one query (no N+1). */
   async withParticipants(ctx: QueryContext, rows: InteractionRow[]): Promise<Interaction[]> {
     if (rows.length === 0) return [];
-    const participants: Array<{ interaction_id: string; party_id: string; role: string }> = await ctx
-      .db('rapport_interaction_participants')
+    const participants: Array<{ interaction_id: string; party_id: string; role: string }> = await sql(ctx)('rapport_interaction_participants')
       .where('tenant_id', ctx.tenantId)
       .whereIn('interaction_id', rows.map((r) => r.id))
       .select('interaction_id', 'party_id', 'role');

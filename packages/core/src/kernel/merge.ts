@@ -6,6 +6,7 @@ import type { RelationshipService } from './relationships.js';
 import { INTERACTION_COLUMNS, OBSERVATION_COLUMNS, RELATIONSHIP_COLUMNS, toObservation, toRelationship, type InteractionRow, type ObservationRow, type RelationshipRow } from './rows.js';
 import type { MergeInput } from './schemas.js';
 import type { Interaction, Party } from './types.js';
+import { sql } from './context.js';
 
 export interface MergePlan {
   survivorId: string;
@@ -46,12 +47,11 @@ export class MergeService {
       if (p.kind !== survivor.kind) throw new ValidationError(`Party ${p.id} is a ${p.kind}, the survivor a ${survivor.kind}`, [{ path: 'mergedIds', message: 'kind differs' }]);
       if (p.mergedIntoId) throw new ConflictError(`Party ${p.id} was already merged into ${p.mergedIntoId}`);
     }
-    const self = await uow.trx('rapport_tenants').where('id', uow.tenantId).first('self_party_id');
+    const self = await sql(uow)('rapport_tenants').where('id', uow.tenantId).first('self_party_id');
     if (mergedIds.includes(self.self_party_id)) throw new ConflictError('The self party cannot be merged away');
 
     const t = uow.tenantId;
-    const relationshipRows: RelationshipRow[] = await uow
-      .trx('rapport_relationships')
+    const relationshipRows: RelationshipRow[] = await sql(uow)('rapport_relationships')
       .where('tenant_id', t)
       .where((w) => w.whereIn('from_party_id', mergedIds).orWhereIn('to_party_id', mergedIds))
       .select(RELATIONSHIP_COLUMNS);
@@ -59,18 +59,15 @@ export class MergeService {
     const conflicts = relationshipRows
       .filter((r) => everyone.has(r.from_party_id) && everyone.has(r.to_party_id))
       .map((r) => ({ relationshipId: r.id, reason: 'would relate the survivor to itself' }));
-    const participations: Array<{ interaction_id: string; party_id: string }> = await uow
-      .trx('rapport_interaction_participants')
+    const participations: Array<{ interaction_id: string; party_id: string }> = await sql(uow)('rapport_interaction_participants')
       .where('tenant_id', t)
       .whereIn('party_id', mergedIds)
       .select('interaction_id', 'party_id');
-    const observationRows: ObservationRow[] = await uow
-      .trx('rapport_observations')
+    const observationRows: ObservationRow[] = await sql(uow)('rapport_observations')
       .where({ tenant_id: t, subject_type: 'party' })
       .whereIn('subject_id', mergedIds)
       .select(OBSERVATION_COLUMNS);
-    const points: Array<{ kind: string; normalized: string }> = await uow
-      .trx('rapport_contact_points')
+    const points: Array<{ kind: string; normalized: string }> = await sql(uow)('rapport_contact_points')
       .where('tenant_id', t)
       .whereIn('party_id', mergedIds)
       .select('kind', 'normalized');
@@ -95,41 +92,41 @@ export class MergeService {
     const interactionsBefore = await this.loadInteractions(uow, interactionIds);
 
     const now = new Date();
-    await uow.trx('rapport_relationships').where('tenant_id', t).whereIn('from_party_id', mergedIds).update({ from_party_id: survivor.id, version: uow.trx.raw('version + 1'), updated_at: now });
-    await uow.trx('rapport_relationships').where('tenant_id', t).whereIn('to_party_id', mergedIds).update({ to_party_id: survivor.id, version: uow.trx.raw('version + 1'), updated_at: now });
+    await sql(uow)('rapport_relationships').where('tenant_id', t).whereIn('from_party_id', mergedIds).update({ from_party_id: survivor.id, version: sql(uow).raw('version + 1'), updated_at: now });
+    await sql(uow)('rapport_relationships').where('tenant_id', t).whereIn('to_party_id', mergedIds).update({ to_party_id: survivor.id, version: sql(uow).raw('version + 1'), updated_at: now });
     // An interaction where both the survivor and a merged party took part keeps one participation.
-    await uow.trx.raw(
+    await sql(uow).raw(
       `delete from rapport_interaction_participants p where p.tenant_id = ? and p.party_id = any(?::uuid[])
          and exists (select 1 from rapport_interaction_participants s where s.tenant_id = p.tenant_id and s.interaction_id = p.interaction_id and s.party_id = ?)`,
       [t, mergedIds, survivor.id],
     );
-    await uow.trx.raw(
+    await sql(uow).raw(
       `delete from rapport_interaction_participants p where p.tenant_id = ? and p.party_id = any(?::uuid[])
          and p.party_id <> (select min(q.party_id::text)::uuid from rapport_interaction_participants q where q.tenant_id = p.tenant_id and q.interaction_id = p.interaction_id and q.party_id = any(?::uuid[]))`,
       [t, mergedIds, mergedIds],
     );
-    await uow.trx('rapport_interaction_participants').where('tenant_id', t).whereIn('party_id', mergedIds).update({ party_id: survivor.id });
+    await sql(uow)('rapport_interaction_participants').where('tenant_id', t).whereIn('party_id', mergedIds).update({ party_id: survivor.id });
     if (interactionIds.length) {
-      await uow.trx('rapport_interactions').where('tenant_id', t).whereIn('id', interactionIds).update({ version: uow.trx.raw('version + 1'), updated_at: now });
+      await sql(uow)('rapport_interactions').where('tenant_id', t).whereIn('id', interactionIds).update({ version: sql(uow).raw('version + 1'), updated_at: now });
     }
-    await uow.trx('rapport_observations').where({ tenant_id: t, subject_type: 'party' }).whereIn('subject_id', mergedIds).update({ subject_id: survivor.id });
-    await uow.trx.raw(
+    await sql(uow)('rapport_observations').where({ tenant_id: t, subject_type: 'party' }).whereIn('subject_id', mergedIds).update({ subject_id: survivor.id });
+    await sql(uow).raw(
       `insert into rapport_contact_points (tenant_id, party_id, kind, value, normalized, position)
        select tenant_id, ?, kind, min(value), normalized, 1000 + min(position) from rapport_contact_points
        where tenant_id = ? and party_id = any(?::uuid[]) group by tenant_id, kind, normalized
        on conflict do nothing`,
       [survivor.id, t, mergedIds],
     );
-    await uow.trx('rapport_contact_points').where('tenant_id', t).whereIn('party_id', mergedIds).delete();
-    await uow.trx('rapport_parties')
+    await sql(uow)('rapport_contact_points').where('tenant_id', t).whereIn('party_id', mergedIds).delete();
+    await sql(uow)('rapport_parties')
       .where('tenant_id', t)
       .whereIn('id', mergedIds)
-      .update({ archived_at: now, merged_into_id: survivor.id, version: uow.trx.raw('version + 1'), updated_at: now });
-    await uow.trx('rapport_parties').where({ tenant_id: t, id: survivor.id }).update({ version: survivor.version + 1, updated_at: now });
+      .update({ archived_at: now, merged_into_id: survivor.id, version: sql(uow).raw('version + 1'), updated_at: now });
+    await sql(uow)('rapport_parties').where({ tenant_id: t, id: survivor.id }).update({ version: survivor.version + 1, updated_at: now });
 
     // One event per changed record, as everywhere else.
     const movedRelationships: RelationshipRow[] = relationshipRows.length
-      ? await uow.trx('rapport_relationships').where('tenant_id', t).whereIn('id', relationshipRows.map((r) => r.id)).select(RELATIONSHIP_COLUMNS)
+      ? await sql(uow)('rapport_relationships').where('tenant_id', t).whereIn('id', relationshipRows.map((r) => r.id)).select(RELATIONSHIP_COLUMNS)
       : [];
     const relationshipsBefore = new Map(relationshipRows.map((r) => [r.id, toRelationship(r)]));
     for (const row of movedRelationships) {
@@ -153,7 +150,7 @@ export class MergeService {
   /** Interactions with their participants in two queries, whatever their number. */
   private async loadInteractions(uow: UnitOfWork, ids: string[]): Promise<Interaction[]> {
     if (ids.length === 0) return [];
-    const rows: InteractionRow[] = await uow.trx('rapport_interactions').where('tenant_id', uow.tenantId).whereIn('id', ids).select(INTERACTION_COLUMNS);
+    const rows: InteractionRow[] = await sql(uow)('rapport_interactions').where('tenant_id', uow.tenantId).whereIn('id', ids).select(INTERACTION_COLUMNS);
     return this.interactions.withParticipants(uow, rows);
   }
 }

@@ -3,7 +3,8 @@ import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
-import type { QueryContext } from './context.js';
+import { sql, type QueryContext } from './context.js';
+import { observationsView, type ObservationViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
 import type { PartyService } from './parties.js';
 import type { RelationshipService } from './relationships.js';
@@ -28,8 +29,13 @@ export class ObservationService {
     private readonly relationships: RelationshipService,
   ) {}
 
+  /** The observations view (v1) of the context's tenant, for a plugin's own queries; see kernel/views.ts. */
+  query(ctx: QueryContext, filter: ObservationViewFilter = {}): Knex.QueryBuilder {
+    return observationsView(ctx, filter, (c) => this.visible(c, 'o'));
+  }
+
   visible(ctx: QueryContext, alias = 'o'): Knex.QueryBuilder {
-    const query = ctx.db(`rapport_observations as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
+    const query = sql(ctx)(`rapport_observations as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
     const self = ctx.principal.scopePartyId;
     const hidden = self ? this.hiddenFromSubject() : [];
     if (hidden.length) {
@@ -66,7 +72,7 @@ export class ObservationService {
     else await this.relationships.get(uow, data.subjectId).catch(() => unknownSubject(indicator, data.subjectId));
     if (data.observerPartyId) await this.parties.requireLive(uow, [data.observerPartyId], 'observerPartyId');
     if (data.interactionId) {
-      const found = await this.deps.scopes.apply(uow.trx('rapport_interactions').where({ tenant_id: uow.tenantId, id: data.interactionId }), uow, 'interactions', 'id').first('id');
+      const found = await this.deps.scopes.apply(sql(uow)('rapport_interactions').where({ tenant_id: uow.tenantId, id: data.interactionId }), uow, 'interactions', 'id').first('id');
       if (!found) throw new ValidationError(`interactionId: interaction ${data.interactionId} does not exist`, [{ path: 'interactionId', message: 'unknown interaction' }]);
     }
     const row: ObservationRow = {
@@ -83,7 +89,7 @@ export class ObservationService {
       details: data.details ?? {},
       created_at: new Date(),
     };
-    await uow.trx('rapport_observations').insert({ ...row, tenant_id: uow.tenantId, details: JSON.stringify(row.details) });
+    await sql(uow)('rapport_observations').insert({ ...row, tenant_id: uow.tenantId, details: JSON.stringify(row.details) });
     const observation = toObservation(row);
     uow.emit('observation.created', { observation }, { type: 'observation', id: observation.id });
     return observation;
@@ -122,15 +128,15 @@ export class ObservationService {
     const newestFirst = [{ column: 'o.observed_at', order: 'desc' as const }, { column: 'o.id', order: 'desc' as const }];
     const totals: { count: number; avg: number | null; sum: number | null; min: number | null; max: number | null } = await series()
       .first(
-        ctx.db.raw('count(*)::int as count'),
-        ctx.db.raw('avg(o.value)::float8 as avg'),
-        ctx.db.raw('sum(o.value)::float8 as sum'),
-        ctx.db.raw('min(o.value)::float8 as min'),
-        ctx.db.raw('max(o.value)::float8 as max'),
+        sql(ctx).raw('count(*)::int as count'),
+        sql(ctx).raw('avg(o.value)::float8 as avg'),
+        sql(ctx).raw('sum(o.value)::float8 as sum'),
+        sql(ctx).raw('min(o.value)::float8 as min'),
+        sql(ctx).raw('max(o.value)::float8 as max'),
       );
     const latest: { label: string | null; observed_at: Date } | undefined = await series().orderBy(newestFirst).first('o.label', 'o.observed_at');
     const lastValue: { value: number } | undefined = aggregate === 'last' ? await series().whereNotNull('o.value').orderBy(newestFirst).first('o.value') : undefined;
-    const labelRows: Array<{ label: string; count: number }> = await series().whereNotNull('o.label').groupBy('o.label').orderBy('o.label').select('o.label', ctx.db.raw('count(*)::int as count'));
+    const labelRows: Array<{ label: string; count: number }> = await series().whereNotNull('o.label').groupBy('o.label').orderBy('o.label').select('o.label', sql(ctx).raw('count(*)::int as count'));
     const labels: Record<string, number> = {};
     for (const row of labelRows) labels[row.label] = Number(row.count);
     const value = aggregate === 'last' ? (lastValue ? Number(lastValue.value) : null) : totals[aggregate] === null ? null : Number(totals[aggregate]);

@@ -5,7 +5,8 @@ import { newId } from '../util/ids.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { mergeAttributes, validatePartyAttributes } from './attributes.js';
 import { normalizedPoints } from './contact-points.js';
-import type { QueryContext } from './context.js';
+import { sql, type QueryContext } from './context.js';
+import { contactPointsView, partiesView, type ContactPointViewFilter, type PartyViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
 import { PARTY_COLUMNS, toParty, type PartyRow } from './rows.js';
 import { preparedSelect } from '../storage/prepared-select.js';
@@ -35,9 +36,19 @@ export interface DuplicateCandidate {
 export class PartyService {
   constructor(private readonly deps: KernelDeps) {}
 
+  /** The parties view (v1) of the context's tenant, for a plugin's own queries; see kernel/views.ts. */
+  query(ctx: QueryContext, filter: PartyViewFilter = {}): Knex.QueryBuilder {
+    return partiesView(ctx, filter, this.deps.scopes);
+  }
+
+  /** The contact points view (v1): party_id, kind, value, normalized, position. */
+  contactPointQuery(ctx: QueryContext, filter: ContactPointViewFilter = {}): Knex.QueryBuilder {
+    return contactPointsView(ctx, filter);
+  }
+
   /** Scoped base query: the tenant's parties the caller may see. */
   visible(ctx: QueryContext, alias = 'rapport_parties'): Knex.QueryBuilder {
-    const query = ctx.db(alias === 'rapport_parties' ? 'rapport_parties' : `rapport_parties as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
+    const query = sql(ctx)(alias === 'rapport_parties' ? 'rapport_parties' : `rapport_parties as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
     return this.deps.scopes.apply(query, ctx, 'parties', `${alias}.id`);
   }
 
@@ -65,8 +76,8 @@ export class PartyService {
       pointsByParty.set(id, normalized.map(({ kind, value }) => ({ kind, value })));
       rows.push({ id, kind: input.kind, name: input.name.trim(), attributes, archived_at: null, merged_into_id: null, version: 1, created_at: now, updated_at: now });
     }
-    await insertChunked(uow.trx, 'rapport_parties', rows.map((r) => ({ ...r, tenant_id: uow.tenantId, attributes: JSON.stringify(r.attributes) })), 10);
-    await insertChunked(uow.trx, 'rapport_contact_points', points, 6);
+    await insertChunked(sql(uow), 'rapport_parties', rows.map((r) => ({ ...r, tenant_id: uow.tenantId, attributes: JSON.stringify(r.attributes) })), 10);
+    await insertChunked(sql(uow), 'rapport_contact_points', points, 6);
     return rows.map((row) => toParty(row, pointsByParty.get(row.id) ?? []));
   }
 
@@ -82,9 +93,9 @@ export class PartyService {
    * A scoped caller always goes through `visible`, which adds its scope as a subquery.
    */
   private async getTenantWide(ctx: QueryContext, id: string): Promise<Party[]> {
-    const rows = await preparedSelect<PartyRow>(ctx.db, PARTY_BY_ID_SQL, [ctx.tenantId, id]);
+    const rows = await preparedSelect<PartyRow>(sql(ctx), PARTY_BY_ID_SQL, [ctx.tenantId, id]);
     if (rows.length === 0) return [];
-    const points = await preparedSelect<{ kind: string; value: string }>(ctx.db, CONTACT_POINTS_OF_PARTY_SQL, [ctx.tenantId, id]);
+    const points = await preparedSelect<{ kind: string; value: string }>(sql(ctx), CONTACT_POINTS_OF_PARTY_SQL, [ctx.tenantId, id]);
     return [toParty(rows[0], points.map((p) => ({ kind: p.kind, value: p.value })))];
   }
 
@@ -107,7 +118,7 @@ export class PartyService {
       const [point] = normalizedPoints([query.contact]);
       q.whereExists((sub) =>
         sub
-          .select(ctx.db.raw('1'))
+          .select(sql(ctx).raw('1'))
           .from('rapport_contact_points as cp')
           .whereRaw('cp.tenant_id = p.tenant_id and cp.party_id = p.id')
           .where({ 'cp.kind': point.kind, 'cp.normalized': point.normalized }),
@@ -127,7 +138,7 @@ export class PartyService {
       ? mergeAttributes(current.attributes, validatePartyAttributes(this.deps.registries.partyAttributes, current.kind, change.attributes))
       : current.attributes;
     const now = new Date();
-    await uow.trx('rapport_parties')
+    await sql(uow)('rapport_parties')
       .where({ tenant_id: uow.tenantId, id })
       .update({ name: change.name?.trim() ?? current.name, attributes: JSON.stringify(attributes), version: current.version + 1, updated_at: now });
     if (change.contactPoints) await this.replaceContactPoints(uow, id, change.contactPoints);
@@ -140,9 +151,9 @@ export class PartyService {
     const current = await this.lockForWrite(uow, id, expectedVersion);
     if (current.archivedAt) return current;
     await uow.filter('party.archive', { party: current });
-    const self = await uow.trx('rapport_tenants').where({ id: uow.tenantId, self_party_id: id }).first();
+    const self = await sql(uow)('rapport_tenants').where({ id: uow.tenantId, self_party_id: id }).first();
     if (self) throw new ConflictError('The self party of a tenant cannot be archived');
-    await uow.trx('rapport_parties')
+    await sql(uow)('rapport_parties')
       .where({ tenant_id: uow.tenantId, id })
       .update({ archived_at: new Date(), version: current.version + 1, updated_at: new Date() });
     const party = await this.get(uow, id);
@@ -154,7 +165,7 @@ export class PartyService {
     const current = await this.lockForWrite(uow, id, expectedVersion);
     if (!current.archivedAt) return current;
     if (current.mergedIntoId) throw new ConflictError(`Party ${id} was merged into ${current.mergedIntoId} and cannot be restored`);
-    await uow.trx('rapport_parties')
+    await sql(uow)('rapport_parties')
       .where({ tenant_id: uow.tenantId, id })
       .update({ archived_at: null, version: current.version + 1, updated_at: new Date() });
     const party = await this.get(uow, id);
@@ -167,7 +178,7 @@ export class PartyService {
     await this.get(ctx, id);
     const matches: Array<{ party_id: string; kind: string; normalized: string }> = await this.deps.scopes
       .apply(
-        ctx.db('rapport_contact_points as other')
+        sql(ctx)('rapport_contact_points as other')
           .join('rapport_contact_points as mine', function () {
             this.on('mine.tenant_id', 'other.tenant_id').andOn('mine.kind', 'other.kind').andOn('mine.normalized', 'other.normalized');
           })
@@ -212,18 +223,17 @@ export class PartyService {
   }
 
   private async replaceContactPoints(uow: UnitOfWork, partyId: string, points: ContactPoint[]): Promise<void> {
-    await uow.trx('rapport_contact_points').where({ tenant_id: uow.tenantId, party_id: partyId }).delete();
+    await sql(uow)('rapport_contact_points').where({ tenant_id: uow.tenantId, party_id: partyId }).delete();
     const normalized = normalizedPoints(points);
     if (normalized.length === 0) return;
-    await uow.trx('rapport_contact_points').insert(
+    await sql(uow)('rapport_contact_points').insert(
       normalized.map((p, position) => ({ tenant_id: uow.tenantId, party_id: partyId, kind: p.kind, value: p.value, normalized: p.normalized, position })),
     );
   }
 
   private async withContactPoints(ctx: QueryContext, rows: PartyRow[]): Promise<Party[]> {
     if (rows.length === 0) return [];
-    const points: Array<{ party_id: string; kind: string; value: string }> = await ctx
-      .db('rapport_contact_points')
+    const points: Array<{ party_id: string; kind: string; value: string }> = await sql(ctx)('rapport_contact_points')
       .where('tenant_id', ctx.tenantId)
       .whereIn('party_id', rows.map((r) => r.id))
       .orderBy('position')

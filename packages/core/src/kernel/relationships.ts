@@ -4,7 +4,8 @@ import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { mergeAttributes, validateTypedAttributes } from './attributes.js';
-import type { QueryContext } from './context.js';
+import { sql, type QueryContext } from './context.js';
+import { reachableView, relationshipsView, type ReachableFilter, type RelationshipViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
 import type { PartyService } from './parties.js';
 import { RELATIONSHIP_COLUMNS, toRelationship, type RelationshipRow } from './rows.js';
@@ -40,8 +41,22 @@ export class RelationshipService {
     private readonly parties: PartyService,
   ) {}
 
+  /** The relationships view (v1) of the context's tenant, for a plugin's own queries; see kernel/views.ts. */
+  query(ctx: QueryContext, filter: RelationshipViewFilter = {}): Knex.QueryBuilder {
+    return relationshipsView(ctx, filter, this.deps.scopes);
+  }
+
+  /**
+   * The parties reachable along relationships of one type from a set of origins (origin,
+   * party_id, depth): a reporting tree, a unit's ancestors, a partner hierarchy. One recursive
+   * query, bounded by `maxDepth`.
+   */
+  reachable(ctx: QueryContext, filter: ReachableFilter): Knex.QueryBuilder {
+    return reachableView(ctx, filter);
+  }
+
   visible(ctx: QueryContext, alias = 'r'): Knex.QueryBuilder {
-    const query = ctx.db(`rapport_relationships as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
+    const query = sql(ctx)(`rapport_relationships as ${alias}`).where(`${alias}.tenant_id`, ctx.tenantId);
     return this.deps.scopes.apply(query, ctx, 'relationships', `${alias}.id`);
   }
 
@@ -51,7 +66,7 @@ export class RelationshipService {
     refuseScopedWrite(uow, this.requireType(data.type));
     const ends = await this.parties.requireLive(uow, [data.fromPartyId, data.toPartyId], 'partyId');
     const row = this.newRow(uow, data, ends, new Date());
-    await uow.trx('rapport_relationships').insert(toInsert(uow, row));
+    await sql(uow)('rapport_relationships').insert(toInsert(uow, row));
     const relationship = toRelationship(row);
     uow.emit('relationship.created', { relationship }, { type: 'relationship', id: relationship.id });
     return relationship;
@@ -71,7 +86,7 @@ export class RelationshipService {
     const rows = inputs.map((data) => this.newRow(uow, data, ends, now));
     const size = 4000; // 14 columns per row: far below PostgreSQL's 65,535 bind parameters
     for (let i = 0; i < rows.length; i += size) {
-      await uow.trx('rapport_relationships').insert(rows.slice(i, i + size).map((row) => toInsert(uow, row)));
+      await sql(uow)('rapport_relationships').insert(rows.slice(i, i + size).map((row) => toInsert(uow, row)));
     }
     return rows.map(toRelationship);
   }
@@ -148,8 +163,8 @@ export class RelationshipService {
       const isLive = (w: Knex.QueryBuilder) => {
         if (live.length) w.whereIn(['r.type', 'r.status'], live);
         else w.whereRaw('false');
-        w.where((v) => v.whereNull('r.valid_from').orWhere('r.valid_from', '<=', ctx.db.fn.now()));
-        w.where((v) => v.whereNull('r.valid_to').orWhere('r.valid_to', '>', ctx.db.fn.now()));
+        w.where((v) => v.whereNull('r.valid_from').orWhere('r.valid_from', '<=', sql(ctx).fn.now()));
+        w.where((v) => v.whereNull('r.valid_to').orWhere('r.valid_to', '>', sql(ctx).fn.now()));
       };
       if (query.active) q.where(isLive);
       else q.whereNot(isLive);
@@ -188,7 +203,7 @@ export class RelationshipService {
     const attributes = change.attributes
       ? validateTypedAttributes(`relationship type ${type.key}`, type.attributes, mergeAttributes(current.attributes, change.attributes))
       : current.attributes;
-    await uow.trx('rapport_relationships')
+    await sql(uow)('rapport_relationships')
       .where({ tenant_id: uow.tenantId, id })
       .update({
         status,

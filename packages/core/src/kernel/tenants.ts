@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { newId } from '../util/ids.js';
 import type { Tenant } from './types.js';
+import { sql, type QueryContext } from './context.js';
 
 /**
  * A tenant and its self party (the firm running the system, itself a party) are created
@@ -39,4 +40,33 @@ function builtinRoles(tenantId: string) {
     { tenant_id: tenantId, name: 'admin', description: 'Every permission', permissions: JSON.stringify(['*']), builtin: true },
     { tenant_id: tenantId, name: 'viewer', description: 'Read every kernel record', permissions: JSON.stringify(['parties:read', 'relationships:read', 'interactions:read', 'observations:read', 'meta:read']), builtin: true },
   ];
+}
+
+/**
+ * Tenants as plugins see them: the self party of the caller's tenant (the firm's own end of
+ * its relationships) and the tenant list for work that runs across tenants. A tenant's self
+ * party never changes, so it is read once per tenant and process.
+ */
+export class TenantService {
+  private readonly selfParties = new Map<string, string>();
+
+  constructor(private readonly root: () => Knex) {}
+
+  /** The firm's own party in the context's tenant. */
+  async selfPartyId(ctx: QueryContext): Promise<string> {
+    const known = this.selfParties.get(ctx.tenantId);
+    if (known) return known;
+    const tenant = await findTenant(sql(ctx), ctx.tenantId);
+    if (!tenant) throw new Error(`tenant ${ctx.tenantId} does not exist`);
+    this.selfParties.set(tenant.id, tenant.selfPartyId);
+    return tenant.selfPartyId;
+  }
+
+  get(id: string, ctx?: QueryContext): Promise<Tenant | undefined> {
+    return findTenant(ctx ? sql(ctx) : this.root(), id);
+  }
+
+  list(ctx?: QueryContext): Promise<Tenant[]> {
+    return listTenants(ctx ? sql(ctx) : this.root());
+  }
 }

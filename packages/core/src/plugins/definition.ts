@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ScopeContribution } from '../access/record-scopes.js';
+import type { Contract, DependencyRef, ResolvedDeps, ServiceRef } from '../contract/refs.js';
 import type { RouteBuilder } from '../http/routes.js';
-import type { EventHandler, FilterHandler } from '../hooks/types.js';
+import type { EventHandler, EventKey, FilterHandler, FilterKey } from '../hooks/types.js';
 import type { Importer } from '../import/importer.js';
 import type {
   IndicatorDefinition,
@@ -12,23 +13,21 @@ import type {
   RelationshipTypeDefinition,
 } from '../kernel/types.js';
 import type { Migration } from '../storage/migrations.js';
-import type { Rapport } from '../app/rapport.js';
 import type { ScheduledTaskContext } from '../jobs/scheduler.js';
 
+/** What a plugin may ask for: core capabilities (`coreServices.*`) and other plugins' services (their contracts' refs). */
+export type Deps = Readonly<Record<string, DependencyRef>>;
+
 /**
- * What a plugin can declare in `setup`. Declarations only: no database access here, so
- * every plugin's setup can run before any migration (phase 1 of the boot).
+ * What a plugin declares in `setup`: the kernel records it adds, its hooks, routes, importers,
+ * tasks and services. Declarations only, and no database access: every plugin's setup runs
+ * before any migration (phase 1 of the boot). What the plugin uses at run time comes in as
+ * `deps`, the second argument of `setup`.
  */
 export interface PluginApi {
   /** This plugin's name. */
   readonly plugin: string;
   readonly logger: Logger;
-  /**
-   * The system this plugin is set up in. Its services, `transaction()` and `knex` serve
-   * handlers, routes and tasks once the system has booted, not `setup` itself (the database
-   * is not migrated yet). Keep it rather than a module variable: one process may run several.
-   */
-  readonly app: Rapport;
   relationshipTypes: { define(definition: RelationshipTypeDefinition): void };
   interactionTypes: { define(definition: InteractionTypeDefinition): void };
   indicators: { define(definition: IndicatorDefinition): void };
@@ -41,10 +40,16 @@ export interface PluginApi {
     extend(resource: string, contribute: ScopeContribution): void;
   };
   hooks: {
-    /** Runs inside the write's transaction; may change the payload or veto with VetoError. */
-    filter<N extends string>(name: N, handler: FilterHandler<N>, options?: { priority?: number }): void;
-    /** Runs after commit; failures are logged and never affect the write. Wildcards: `crm.deal.*`. */
-    on<N extends string>(pattern: N, handler: EventHandler<N>): void;
+    /**
+     * Runs inside the write's transaction; may change the payload or veto with VetoError.
+     * A kernel filter by name (`party.archive`) or another plugin's by its contract's ref.
+     */
+    filter<K extends FilterKey>(filter: K, handler: FilterHandler<K>, options?: { priority?: number }): void;
+    /**
+     * Runs after commit; failures are logged and never affect the write. A kernel event by name,
+     * a plugin's by its ref (typed payload), or a pattern (`crm.deal.*`, payload unknown).
+     */
+    on<K extends EventKey | string>(event: K, handler: EventHandler<K>): void;
   };
   /** Routes mounted under /api/v1/<plugin>. */
   routes(register: (router: RouteBuilder) => void): void;
@@ -58,22 +63,24 @@ export interface PluginApi {
      */
     every(name: string, intervalMs: number, run: (ctx: ScheduledTaskContext) => Promise<void>): void;
   };
-  /** Offers a service other plugins can `use`. */
-  provide(name: string, service: unknown): void;
-  /** A service another plugin provides; resolve it lazily (after setup), e.g. in a handler. */
-  use<T = unknown>(name: string): () => T | undefined;
+  /** Implements a service of this plugin's contract, for the plugins that list its ref in their `deps`. */
+  provide<T>(ref: ServiceRef<T>, service: T): void;
 }
 
 /** Given to install, upgrade, uninstall, start and stop. */
-export interface LifecycleContext {
+export interface LifecycleContext<D extends Deps = Deps> {
   readonly plugin: string;
-  readonly knex: Knex;
   readonly logger: Logger;
-  readonly app: Rapport;
+  readonly deps: ResolvedDeps<D>;
+  /**
+   * The raw connection, as migrations get it: for data an upgrade reshapes. Past the tenant
+   * wall, like `unsafeKnex`; everything else goes through `deps`.
+   */
+  readonly knex: Knex;
 }
 
-export interface PluginDefinition {
-  /** Lower-case, `[a-z][a-z0-9-]*`: the route prefix and the namespace of everything the plugin declares. */
+export interface PluginDefinition<D extends Deps = Deps> {
+  /** Lower-case, `[a-z][a-z0-9-]*`: the route prefix, the table prefix and the namespace of everything the plugin declares. */
   name: string;
   /** semver of the package. */
   version: string;
@@ -81,27 +88,42 @@ export interface PluginDefinition {
   requires?: {
     /** semver range of @rapport/core this plugin works with. */
     core?: string;
-    /** Other plugins by name → semver range. They boot first. */
+    /**
+     * Other plugins by name → semver range; they boot first. A plugin whose service is in
+     * `deps` (not optional) is required without being listed here, at any version.
+     */
     plugins?: Record<string, string>;
   };
+  /** The contract this plugin implements (from its contract package): every service in it must be provided in `setup`. */
+  contract?: Contract<any>;
+  /** What the plugin uses at run time, by ref: it gets exactly these, typed, as the second argument of `setup`. */
+  deps?: D;
   migrations?: Migration[];
-  setup?(api: PluginApi): void;
+  setup?(api: PluginApi, deps: ResolvedDeps<D>): void;
   /** Once, after the first migration run. */
-  install?(ctx: LifecycleContext): Promise<void> | void;
+  install?(ctx: LifecycleContext<D>): Promise<void> | void;
   /** When the package is newer than the recorded version, after its pending migrations. */
-  upgrade?(ctx: LifecycleContext, fromVersion: string): Promise<void> | void;
+  upgrade?(ctx: LifecycleContext<D>, fromVersion: string): Promise<void> | void;
   /** Before the plugin is removed; with `purge` its tables are dropped right after. */
-  uninstall?(ctx: LifecycleContext, options: { purge: boolean }): Promise<void> | void;
+  uninstall?(ctx: LifecycleContext<D>, options: { purge: boolean }): Promise<void> | void;
   /** Each start while enabled (jobs, timers). */
-  start?(ctx: LifecycleContext): Promise<void> | void;
-  stop?(ctx: LifecycleContext): Promise<void> | void;
+  start?(ctx: LifecycleContext<D>): Promise<void> | void;
+  stop?(ctx: LifecycleContext<D>): Promise<void> | void;
 }
 
 /** What a plugin name must match (also checked by `rapport create-plugin`). */
 export const PLUGIN_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
-/** Identity at runtime; it exists for the types and for one early check of the name. */
-export function definePlugin<T extends PluginDefinition>(definition: T): T {
+/**
+ * Declares a plugin. The `deps` it lists decide the type of the `deps` its `setup` receives:
+ *
+ *   definePlugin({
+ *     name: 'loyalty', version: '1.0.0',
+ *     deps: { db: coreServices.database, parties: coreServices.parties },
+ *     setup(api, { db, parties }) { … },
+ *   });
+ */
+export function definePlugin<const D extends Deps = {}>(definition: PluginDefinition<D>): PluginDefinition<D> {
   if (!PLUGIN_NAME_PATTERN.test(definition.name)) {
     throw new Error(`Plugin name "${definition.name}" must match ${PLUGIN_NAME_PATTERN} (it becomes a URL prefix and a namespace)`);
   }

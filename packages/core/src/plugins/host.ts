@@ -6,8 +6,12 @@ import { RouteBuilder } from '../http/routes.js';
 import { appliedMigrations, migrateDownAll, migrateUp, pendingMigrations, type AppliedMigrations } from '../storage/migrations.js';
 import type { Rapport } from '../app/rapport.js';
 import type { Importer } from '../import/importer.js';
-import type { LifecycleContext, PluginApi, PluginDefinition } from './definition.js';
+import type { Deps, LifecycleContext, PluginApi, PluginDefinition } from './definition.js';
 import { isPostgres, listenerOf } from '../storage/listener.js';
+import { isOptionalServiceRef, isServiceRef, type ServiceRef } from '../contract/refs.js';
+import { keyName } from '../hooks/types.js';
+import { pluginDatabase } from '../storage/plugin-database.js';
+import { requiredPlugins } from './resolve.js';
 
 export type PluginState = 'enabled' | 'disabled' | 'uninstalled';
 
@@ -45,6 +49,8 @@ export class PluginHost {
   readonly routers = new Map<string, RouteBuilder>();
   readonly importers = new Map<string, Importer & { owner: string }>();
   private readonly services = new Map<string, { owner: string; service: unknown }>();
+  /** Each plugin's resolved `deps`, as its setup received them (lifecycle hooks get the same). */
+  private readonly resolvedDeps = new Map<string, Record<string, unknown>>();
   /**
    * Every state change, made here or heard from elsewhere, runs after the one before it: a
    * recorded state read while this node was half-way through its own change would undo it.
@@ -71,12 +77,75 @@ export class PluginHost {
       // Until the table says otherwise a plugin is inert, so nothing half-booted is live.
       this.states.set(plugin.name, 'disabled');
       this.app.bus.deactivate(plugin.name);
+      const deps = this.resolveDeps(plugin);
+      this.resolvedDeps.set(plugin.name, deps);
       try {
-        plugin.setup?.(this.apiFor(plugin));
+        plugin.setup?.(this.apiFor(plugin), deps);
       } catch (error) {
         if (error instanceof PluginError) throw error;
         throw new PluginError(plugin.name, `setup failed: ${(error as Error).message}`);
       }
+      this.checkContract(plugin);
+    }
+  }
+
+  /**
+   * The plugin's `deps`, resolved: core capabilities (its own database handle and logger),
+   * other plugins' services (their setup ran first: they are required, so ordered before),
+   * and for an optional ref a function that answers the service while its owner is enabled.
+   */
+  private resolveDeps(plugin: PluginDefinition): Record<string, unknown> {
+    const resolved: Record<string, unknown> = {};
+    for (const [key, ref] of Object.entries(plugin.deps ?? {})) {
+      if (isOptionalServiceRef(ref)) {
+        const id = ref.ref.id;
+        if (ref.ref.owner === 'core') throw new PluginError(plugin.name, `deps.${key}: core services are always there; ask for "${id}" without optional()`);
+        resolved[key] = () => this.service(id);
+        continue;
+      }
+      if (!isServiceRef(ref)) throw new PluginError(plugin.name, `deps.${key} is not a service ref (coreServices.* or a contract's services.*)`);
+      if (ref.owner === 'core') {
+        resolved[key] = this.coreService(plugin, key, ref);
+        continue;
+      }
+      const provided = this.services.get(ref.id);
+      if (!provided) throw new PluginError(plugin.name, `needs the service "${ref.id}", which plugin "${ref.owner}" does not provide`);
+      resolved[key] = provided.service;
+    }
+    return resolved;
+  }
+
+  private coreService(plugin: PluginDefinition, key: string, ref: ServiceRef<unknown>): unknown {
+    const app = this.app;
+    switch (ref.id) {
+      case 'core.database':
+        return pluginDatabase(plugin.name, () => app.knex);
+      case 'core.logger':
+        return this.logger.child({ plugin: plugin.name });
+      case 'core.unit-of-work':
+        return { run: (scope: { tenantId: string; principal?: never }, work: never) => app.transaction(work, scope) };
+      case 'core.scopes':
+        return app.scopes;
+      case 'core.tenants':
+        return app.tenants;
+      case 'core.parties':
+      case 'core.relationships':
+      case 'core.interactions':
+      case 'core.observations':
+      case 'core.merge':
+        return app.services[ref.id.slice('core.'.length) as keyof typeof app.services];
+      default:
+        throw new PluginError(plugin.name, `deps.${key}: "${ref.id}" is not a core service`);
+    }
+  }
+
+  /** Every service of the plugin's contract is provided by its setup; the contract is its own. */
+  private checkContract(plugin: PluginDefinition): void {
+    const contract = plugin.contract;
+    if (!contract) return;
+    if (contract.owner !== plugin.name) throw new PluginError(plugin.name, `implements the contract of "${contract.owner}"; a plugin implements its own contract`);
+    for (const ref of Object.values(contract.services) as Array<ServiceRef<unknown>>) {
+      if (!this.services.has(ref.id)) throw new PluginError(plugin.name, `its contract declares the service "${ref.id}", which its setup does not provide`);
     }
   }
 
@@ -104,7 +173,7 @@ export class PluginHost {
         this.states.set(plugin.name, row.state);
         continue;
       }
-      const missing = Object.keys(plugin.requires?.plugins ?? {}).filter((dep) => this.states.get(dep) !== 'enabled');
+      const missing = Object.keys(requiredPlugins(plugin)).filter((dep) => this.states.get(dep) !== 'enabled');
       if (missing.length) {
         throw new PluginError(plugin.name, `is enabled but requires ${missing.map((m) => `"${m}"`).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not enabled`);
       }
@@ -226,7 +295,7 @@ export class PluginHost {
 
   private async enableNow(name: string): Promise<PluginStatus> {
     const plugin = this.require(name);
-    const missing = Object.keys(plugin.requires?.plugins ?? {}).filter((dep) => !this.isActive(dep));
+    const missing = Object.keys(requiredPlugins(plugin)).filter((dep) => !this.isActive(dep));
     if (missing.length) throw new ConflictError(`Plugin "${name}" requires ${missing.map((m) => `"${m}"`).join(', ')} to be enabled first`);
     if (this.isActive(name)) return this.status(name);
     const state = this.states.get(name);
@@ -244,7 +313,7 @@ export class PluginHost {
 
   private async disableNow(name: string): Promise<PluginStatus> {
     const plugin = this.require(name);
-    const dependents = this.ordered.filter((p) => this.isActive(p.name) && p.requires?.plugins?.[name] !== undefined).map((p) => p.name);
+    const dependents = this.ordered.filter((p) => this.isActive(p.name) && requiredPlugins(p)[name] !== undefined).map((p) => p.name);
     if (dependents.length) throw new ConflictError(`Plugin "${name}" is required by ${dependents.map((d) => `"${d}"`).join(', ')}; disable ${dependents.length > 1 ? 'them' : 'it'} first`);
     if (this.isActive(name)) {
       await this.stopLogged(plugin);
@@ -394,8 +463,13 @@ export class PluginHost {
     }
   }
 
-  private ctx(plugin: PluginDefinition): LifecycleContext {
-    return { plugin: plugin.name, knex: this.app.knex, logger: this.logger.child({ plugin: plugin.name }), app: this.app };
+  private ctx(plugin: PluginDefinition): LifecycleContext<Deps> {
+    return {
+      plugin: plugin.name,
+      knex: this.app.knex,
+      logger: this.logger.child({ plugin: plugin.name }),
+      deps: (this.resolvedDeps.get(plugin.name) ?? {}) as LifecycleContext<Deps>['deps'],
+    };
   }
 
   private apiFor(plugin: PluginDefinition): PluginApi {
@@ -404,7 +478,6 @@ export class PluginHost {
     return {
       plugin: owner,
       logger: this.logger.child({ plugin: owner }),
-      app: this.app,
       relationshipTypes: { define: (d) => registries.relationshipTypes.define(owner, d) },
       interactionTypes: { define: (d) => registries.interactionTypes.define(owner, d) },
       indicators: { define: (d) => registries.indicators.define(owner, d) },
@@ -418,8 +491,8 @@ export class PluginHost {
         extend: (resource, contribute) => scopes.extend(owner, resource, contribute),
       },
       hooks: {
-        filter: (name, handler, options) => bus.filter(owner, name, handler, options),
-        on: (pattern, handler) => bus.on(owner, pattern, handler),
+        filter: (filter, handler, options) => bus.filter(owner, keyName(filter), handler as never, options),
+        on: (event, handler) => bus.on(owner, keyName(event), handler as never),
       },
       routes: (register) => {
         const builder = this.routers.get(owner) ?? new RouteBuilder(owner, `/api/v1/${owner}`);
@@ -446,12 +519,14 @@ export class PluginHost {
           }
         },
       },
-      provide: (name, service) => {
-        const existing = this.services.get(name);
-        if (existing) throw new PluginError(owner, `service "${name}" is already provided by plugin "${existing.owner}"`);
-        this.services.set(name, { owner, service });
+      provide: (ref, service) => {
+        if (!isServiceRef(ref)) throw new PluginError(owner, 'provide() takes a service ref of its contract');
+        if (ref.owner !== owner) throw new PluginError(owner, `cannot provide "${ref.id}": a plugin provides the services of its own contract ("${owner}.…")`);
+        const existing = this.services.get(ref.id);
+        if (existing) throw new PluginError(owner, `service "${ref.id}" is provided twice`);
+        if (service === undefined || service === null) throw new PluginError(owner, `provides nothing for "${ref.id}"`);
+        this.services.set(ref.id, { owner, service });
       },
-      use: <T>(name: string) => () => this.service<T>(name),
     };
   }
 }

@@ -1,6 +1,19 @@
 import semver from 'semver';
 import { PluginError } from '../errors.js';
+import { isServiceRef } from '../contract/refs.js';
 import type { PluginDefinition } from './definition.js';
+
+/**
+ * The plugins `plugin` cannot run without, by name → semver range: those in `requires.plugins`
+ * and the owners of the services its `deps` ask for (not optionally), at any version.
+ */
+export function requiredPlugins(plugin: PluginDefinition): Record<string, string> {
+  const required: Record<string, string> = { ...plugin.requires?.plugins };
+  for (const ref of Object.values(plugin.deps ?? {})) {
+    if (isServiceRef(ref) && ref.owner !== 'core' && !(ref.owner in required)) required[ref.owner] = '*';
+  }
+  return required;
+}
 
 /** Names a plugin cannot take: they are kernel routes under /api/v1. */
 export const RESERVED_NAMES = new Set([
@@ -26,9 +39,16 @@ export function resolvePlugins(plugins: readonly PluginDefinition[], coreVersion
     if (core && !satisfies(coreVersion, core, plugin.name, '@rapport/core')) {
       throw new PluginError(plugin.name, `requires @rapport/core ${core}, but this is ${coreVersion}`);
     }
-    for (const [name, range] of Object.entries(plugin.requires?.plugins ?? {})) {
+    for (const [key, ref] of Object.entries(plugin.deps ?? {})) {
+      const owner = isServiceRef(ref) ? ref.owner : ref.ref.owner;
+      if (owner === plugin.name) throw new PluginError(plugin.name, `deps.${key} is one of its own services ("${isServiceRef(ref) ? ref.id : ref.ref.id}"); a plugin uses its own services directly`);
+    }
+    for (const [name, range] of Object.entries(requiredPlugins(plugin))) {
       const dependency = byName.get(name);
-      if (!dependency) throw new PluginError(plugin.name, `requires plugin "${name}" (${range}), which is not in the configuration`);
+      if (!dependency) {
+        const through = Object.values(plugin.deps ?? {}).find((ref) => isServiceRef(ref) && ref.owner === name);
+        throw new PluginError(plugin.name, through && isServiceRef(through) ? `needs the service "${through.id}" of plugin "${name}", which is not in the configuration` : `requires plugin "${name}" (${range}), which is not in the configuration`);
+      }
       if (!satisfies(dependency.version, range, plugin.name, name)) {
         throw new PluginError(plugin.name, `requires plugin "${name}" ${range}, but ${dependency.version} is configured`);
       }
@@ -45,7 +65,7 @@ export function resolvePlugins(plugins: readonly PluginDefinition[], coreVersion
       throw new PluginError(plugin.name, `is part of a dependency cycle: ${cycle}`);
     }
     state.set(plugin.name, 'visiting');
-    for (const name of Object.keys(plugin.requires?.plugins ?? {})) visit(byName.get(name)!, [...path, plugin.name]);
+    for (const name of Object.keys(requiredPlugins(plugin))) visit(byName.get(name)!, [...path, plugin.name]);
     state.set(plugin.name, 'done');
     ordered.push(plugin);
   };

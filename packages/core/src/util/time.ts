@@ -16,3 +16,16 @@ export function isoRequired(value: Date | string): string {
   if (value instanceof Date) return value.toISOString();
   return CANONICAL.test(value) ? value : new Date(value).toISOString();
 }
+
+/**
+ * A calendar day, `YYYY-MM-DD`, from a DATE column: the driver gives a Date at local midnight
+ * (read back with local getters, or the day shifts by the server's offset) or the text itself.
+ */
+export function calendarDay(value: Date | string): string;
+export function calendarDay(value: Date | string | null | undefined): string | null;
+export function calendarDay(value: Date | string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value.slice(0, 10);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${String(value.getFullYear()).padStart(4, '0')}-${pad(value.getMonth() + 1)}-${pad(value.getDate())}`;
+}

@@ -19,8 +19,8 @@ export function webhookRoutes(r: RouteBuilder, app: Rapport): void {
     permission: 'webhooks:write',
     body: webhookCreateSchema,
     response: webhookWithSecretSchema,
-    // Not ctx.transaction: that would store the response, secret in clear included, for replays.
-    handler: (ctx) => ctx.app.transaction((uow) => webhooks.create(uow, ctx.body), { principal: ctx.principal }),
+    // The response, secret in clear included, is not stored for replays.
+    handler: (ctx) => ctx.transaction((uow) => webhooks.create(uow, ctx.body), { storeResponse: false }),
   });
 
   r.get('/webhooks', {
@@ -30,7 +30,7 @@ export function webhookRoutes(r: RouteBuilder, app: Rapport): void {
     permission: 'webhooks:read',
     query: z.strictObject({ ...pageQuery, active: booleanQuery.optional() }),
     response: pageOf(webhookSchema),
-    handler: ({ query, principal, tenantId, db }) => webhooks.list({ db, tenantId, principal }, query),
+    handler: (ctx) => webhooks.list(ctx, ctx.query),
   });
 
   r.get('/webhooks/:id', {
@@ -39,7 +39,7 @@ export function webhookRoutes(r: RouteBuilder, app: Rapport): void {
     permission: 'webhooks:read',
     params: idParams,
     response: webhookSchema,
-    handler: ({ params, principal, tenantId, db }) => webhooks.get({ db, tenantId, principal }, params.id),
+    handler: (ctx) => webhooks.get(ctx, ctx.params.id),
   });
 
   r.patch('/webhooks/:id', {
@@ -73,7 +73,7 @@ export function webhookRoutes(r: RouteBuilder, app: Rapport): void {
     params: idParams,
     status: 200,
     response: webhookWithSecretSchema,
-    handler: (ctx) => ctx.app.transaction((uow) => webhooks.rotateSecret(uow, ctx.params.id, ctx.ifMatch), { principal: ctx.principal }),
+    handler: (ctx) => ctx.transaction((uow) => webhooks.rotateSecret(uow, ctx.params.id, ctx.ifMatch), { storeResponse: false }),
   });
 
   r.get('/webhooks/:id/deliveries', {
@@ -84,7 +84,7 @@ export function webhookRoutes(r: RouteBuilder, app: Rapport): void {
     params: idParams,
     query: z.strictObject({ ...pageQuery, status: z.enum(DELIVERY_STATUSES).optional() }),
     response: pageOf(deliverySchema),
-    handler: ({ params, query, principal, tenantId, db }) => webhooks.deliveries({ db, tenantId, principal }, params.id, query),
+    handler: (ctx) => webhooks.deliveries(ctx, ctx.params.id, ctx.query),
   });
 
   r.post('/webhooks/:id/deliveries/:deliveryId/retry', {

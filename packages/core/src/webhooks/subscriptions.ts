@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import { privateHostProblem } from './egress.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
-import type { QueryContext } from '../kernel/context.js';
+import { sql, type QueryContext } from '../kernel/context.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { newId } from '../util/ids.js';
 import { iso, isoRequired } from '../util/time.js';
@@ -131,7 +131,7 @@ export class WebhookService {
       updated_at: now,
     };
     const stored = this.secrets.seal(uow.tenantId, row.id, secret);
-    await uow.trx('rapport_webhooks').insert({ ...row, tenant_id: uow.tenantId, events: JSON.stringify(row.events), secret: stored });
+    await sql(uow)('rapport_webhooks').insert({ ...row, tenant_id: uow.tenantId, events: JSON.stringify(row.events), secret: stored });
     const webhook = toWebhook(row);
     uow.emit('webhook.created', { webhook }, { type: 'webhook', id: webhook.id });
     return { ...webhook, secret };
@@ -140,7 +140,7 @@ export class WebhookService {
   async list(ctx: QueryContext, query: WebhookListQuery): Promise<Page<Webhook>> {
     assertTenantWide(ctx);
     const after = decodeCursor(query.cursor, ['uuid']);
-    const q = ctx.db('rapport_webhooks').where('tenant_id', ctx.tenantId).select(WEBHOOK_COLUMNS);
+    const q = sql(ctx)('rapport_webhooks').where('tenant_id', ctx.tenantId).select(WEBHOOK_COLUMNS);
     if (query.active !== undefined) q.where('active', query.active);
     if (after) q.where('id', '<', after[0] as string);
     const rows: WebhookRow[] = await q.orderBy('id', 'desc').limit(query.limit + 1);
@@ -164,7 +164,7 @@ export class WebhookService {
       version: row.version + 1,
       updated_at: new Date(),
     };
-    await uow.trx('rapport_webhooks')
+    await sql(uow)('rapport_webhooks')
       .where({ tenant_id: uow.tenantId, id })
       .update({ url: next.url, events: JSON.stringify(next.events), description: next.description, active: next.active, version: next.version, updated_at: next.updated_at });
     const webhook = toWebhook(next);
@@ -175,9 +175,9 @@ export class WebhookService {
   /** Deletes the subscription with its delivery log; deliveries in flight finish but record nothing. */
   async remove(uow: UnitOfWork, id: string, expectedVersion?: number): Promise<void> {
     const row = await this.row(uow, id, { lock: true, expectedVersion });
-    await uow.trx('rapport_webhook_attempts').where({ tenant_id: uow.tenantId, webhook_id: id }).delete();
-    await uow.trx('rapport_webhook_deliveries').where({ tenant_id: uow.tenantId, webhook_id: id }).delete();
-    await uow.trx('rapport_webhooks').where({ tenant_id: uow.tenantId, id }).delete();
+    await sql(uow)('rapport_webhook_attempts').where({ tenant_id: uow.tenantId, webhook_id: id }).delete();
+    await sql(uow)('rapport_webhook_deliveries').where({ tenant_id: uow.tenantId, webhook_id: id }).delete();
+    await sql(uow)('rapport_webhooks').where({ tenant_id: uow.tenantId, id }).delete();
     uow.emit('webhook.deleted', { webhook: toWebhook(row) }, { type: 'webhook', id });
   }
 
@@ -187,7 +187,7 @@ export class WebhookService {
     const secret = newWebhookSecret();
     const stored = this.secrets.seal(uow.tenantId, id, secret);
     const next: WebhookRow = { ...row, version: row.version + 1, updated_at: new Date() };
-    await uow.trx('rapport_webhooks').where({ tenant_id: uow.tenantId, id }).update({ secret: stored, version: next.version, updated_at: next.updated_at });
+    await sql(uow)('rapport_webhooks').where({ tenant_id: uow.tenantId, id }).update({ secret: stored, version: next.version, updated_at: next.updated_at });
     const webhook = toWebhook(next);
     uow.emit('webhook.secret-rotated', { webhook }, { type: 'webhook', id });
     return { ...webhook, secret };
@@ -197,10 +197,10 @@ export class WebhookService {
   async deliveries(ctx: QueryContext, webhookId: string, query: DeliveryListQuery): Promise<Page<WebhookDelivery>> {
     await this.row(ctx, webhookId);
     const after = decodeCursor(query.cursor, ['uuid']);
-    const q = ctx.db('rapport_webhook_deliveries as d')
+    const q = sql(ctx)('rapport_webhook_deliveries as d')
       .where({ 'd.tenant_id': ctx.tenantId, 'd.webhook_id': webhookId })
       .select(DELIVERY_COLUMNS.map((c) => `d.${c}`))
-      .select(historyColumn(ctx.db));
+      .select(historyColumn(sql(ctx)));
     if (query.status) q.where('d.status', query.status);
     if (after) q.where('d.id', '<', after[0] as string);
     const rows: Array<DeliveryRow & HistoryColumn> = await q.orderBy('d.id', 'desc').limit(query.limit + 1);
@@ -210,7 +210,7 @@ export class WebhookService {
   /** Puts a failed delivery back in the queue with a fresh schedule of attempts. */
   async retryDelivery(uow: UnitOfWork, webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
     await this.row(uow, webhookId);
-    const row: DeliveryRow | undefined = await uow.trx('rapport_webhook_deliveries')
+    const row: DeliveryRow | undefined = await sql(uow)('rapport_webhook_deliveries')
       .where({ tenant_id: uow.tenantId, webhook_id: webhookId, id: deliveryId })
       .forUpdate()
       .first(DELIVERY_COLUMNS);
@@ -218,20 +218,19 @@ export class WebhookService {
     if (row.status !== 'failed') {
       throw new ConflictError(`Webhook delivery ${deliveryId} is ${row.status}; only failed deliveries can be retried`, { deliveryStatus: row.status });
     }
-    const [updated]: DeliveryRow[] = await uow.trx('rapport_webhook_deliveries')
+    const [updated]: DeliveryRow[] = await sql(uow)('rapport_webhook_deliveries')
       .where({ tenant_id: uow.tenantId, id: deliveryId })
-      .update({ status: 'pending', attempts: 0, next_attempt_at: uow.trx.fn.now(), lease_token: null }, DELIVERY_COLUMNS);
+      .update({ status: 'pending', attempts: 0, next_attempt_at: sql(uow).fn.now(), lease_token: null }, DELIVERY_COLUMNS);
     // The row is locked: no dispatcher can add an attempt between the update and this read.
-    const { history }: HistoryColumn = await uow
-      .trx('rapport_webhook_deliveries as d')
+    const { history }: HistoryColumn = await sql(uow)('rapport_webhook_deliveries as d')
       .where({ 'd.tenant_id': uow.tenantId, 'd.id': deliveryId })
-      .first(historyColumn(uow.trx));
+      .first(historyColumn(sql(uow)));
     return toDelivery(updated, toAttempts(history));
   }
 
   private async row(ctx: QueryContext, id: string, options: { lock?: boolean; expectedVersion?: number } = {}): Promise<WebhookRow> {
     assertTenantWide(ctx);
-    const q = ctx.db('rapport_webhooks').where({ tenant_id: ctx.tenantId, id });
+    const q = sql(ctx)('rapport_webhooks').where({ tenant_id: ctx.tenantId, id });
     if (options.lock) q.forUpdate();
     const row: WebhookRow | undefined = await q.first(WEBHOOK_COLUMNS);
     if (!row) throw new NotFoundError('Webhook', id);

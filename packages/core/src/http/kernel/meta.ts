@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { sql } from '../../kernel/context.js';
 import type { Rapport } from '../../app/rapport.js';
 import { findTenant } from '../../kernel/tenants.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
 import type { Principal } from '../../access/principal.js';
 import { activeStatusesOf, statusesOf } from '../../kernel/relationships.js';
 import type { RouteBuilder } from '../routes.js';
+import { indicatorSchema, interactionTypeSchema, partyAttributeSchema, permissionSchema, pluginStatusSchema, relationshipTypeSchema } from './response-schemas.js';
 
 export function metaRoutes(r: RouteBuilder, app: Rapport): void {
   const tags = ['Meta'];
@@ -14,10 +16,11 @@ export function metaRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'The caller’s tenant and its self party',
     tags,
     permission: 'meta:read',
+    audience: 'any',
     response: z.object({ id: z.uuid(), name: z.string(), selfPartyId: z.uuid() }),
-    handler: async ({ tenantId, db }) => {
-      const tenant = await findTenant(db, tenantId);
-      if (!tenant) throw new NotFoundError('Tenant', tenantId);
+    handler: async (ctx) => {
+      const tenant = await findTenant(sql(ctx), ctx.tenantId);
+      if (!tenant) throw new NotFoundError('Tenant', ctx.tenantId);
       return tenant;
     },
   });
@@ -26,6 +29,8 @@ export function metaRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Relationship types declared by enabled plugins',
     tags,
     permission: 'meta:read',
+    audience: 'any',
+    response: z.object({ data: z.array(relationshipTypeSchema) }),
     handler: () => ({
       data: registries.relationshipTypes.list().map((t) => ({
         key: t.key,
@@ -37,6 +42,7 @@ export function metaRoutes(r: RouteBuilder, app: Rapport): void {
         fromKinds: t.fromKinds ?? null,
         toKinds: t.toKinds ?? null,
         symmetric: t.symmetric ?? false,
+        internalOnly: t.internalOnly ?? false,
         statuses: statusesOf(t),
         activeStatuses: activeStatusesOf(t),
         transitions: t.transitions ?? null,
@@ -49,6 +55,8 @@ export function metaRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Interaction types declared by the kernel and enabled plugins',
     tags,
     permission: 'meta:read',
+    audience: 'any',
+    response: z.object({ data: z.array(interactionTypeSchema) }),
     handler: () => ({
       data: registries.interactionTypes.list().map((t) => ({
         key: t.key,
@@ -66,13 +74,31 @@ export function metaRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Indicators (quantitative and qualitative) declared by enabled plugins',
     tags,
     permission: 'meta:read',
-    handler: () => ({ data: registries.indicators.list().map(({ active: _active, ...rest }) => rest) }),
+    audience: 'any',
+    response: z.object({ data: z.array(indicatorSchema) }),
+    handler: () => ({
+      data: registries.indicators.list().map((i) => ({
+        key: i.key,
+        owner: i.owner,
+        title: i.title ?? i.key,
+        description: i.description ?? null,
+        subject: i.subject,
+        kind: i.kind,
+        hiddenFromSubject: i.hiddenFromSubject ?? false,
+        unit: i.kind === 'quantitative' ? (i.unit ?? null) : null,
+        scale: i.scale ? { ...i.scale } : null,
+        aggregate: i.kind === 'quantitative' ? (i.aggregate ?? null) : null,
+        text: i.kind === 'qualitative' ? (i.text ?? true) : null,
+      })),
+    }),
   });
 
   r.get('/meta/party-attributes', {
     summary: 'Party attributes declared by enabled plugins',
     tags,
     permission: 'meta:read',
+    audience: 'any',
+    response: z.object({ data: z.array(partyAttributeSchema) }),
     handler: () => ({
       data: registries.partyAttributes.list().map((a) => ({
         key: a.key,
@@ -88,6 +114,8 @@ export function metaRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Permissions declared by the kernel and enabled plugins',
     tags,
     permission: 'meta:read',
+    audience: 'any',
+    response: z.object({ data: z.array(permissionSchema) }),
     handler: () => ({ data: registries.permissions.list().map((p) => ({ key: p.key, owner: p.owner, description: p.description ?? null })) }),
   });
 }
@@ -106,6 +134,7 @@ export function pluginRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Configured plugins, their state and what each registered',
     tags,
     permission: 'plugins:read',
+    response: z.object({ data: z.array(pluginStatusSchema) }),
     handler: () => ({ data: app.plugins.statuses() }),
   });
 
@@ -114,6 +143,7 @@ export function pluginRoutes(r: RouteBuilder, app: Rapport): void {
     tags,
     permission: 'plugins:manage',
     params: nameParams,
+    response: pluginStatusSchema,
     status: 200,
     handler: ({ params, principal }) => {
       operatorOnly(principal);
@@ -126,6 +156,7 @@ export function pluginRoutes(r: RouteBuilder, app: Rapport): void {
     tags,
     permission: 'plugins:manage',
     params: nameParams,
+    response: pluginStatusSchema,
     status: 200,
     handler: ({ params, principal }) => {
       operatorOnly(principal);
@@ -139,6 +170,7 @@ export function pluginRoutes(r: RouteBuilder, app: Rapport): void {
     permission: 'plugins:manage',
     params: nameParams,
     body: z.strictObject({ purge: z.boolean().default(false) }),
+    response: pluginStatusSchema,
     status: 200,
     handler: ({ params, body, principal }) => {
       operatorOnly(principal);

@@ -4,7 +4,7 @@ import { mergeSchema, partyCreateSchema, partyUpdateSchema, contactPointSchema }
 import { PARTY_KINDS } from '../../kernel/types.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
 import type { RouteBuilder } from '../routes.js';
-import { interactionSchema, partySchema, relationshipSchema } from './response-schemas.js';
+import { interactionSchema, mergePlanSchema, partySchema, relationshipSchema } from './response-schemas.js';
 
 export function partyRoutes(r: RouteBuilder, app: Rapport): void {
   const { parties, relationships, interactions, merge } = app.services;
@@ -15,6 +15,7 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'Newest first. Filter by kind, name substring (`q`), contact point (`email`, `phone`, `domain`) or archive state.',
     tags,
     permission: 'parties:read',
+    audience: 'any',
     query: z.strictObject({
       ...pageQuery,
       kind: z.enum(PARTY_KINDS).optional(),
@@ -25,9 +26,9 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
       archived: booleanQuery.optional(),
     }),
     response: pageOf(partySchema),
-    handler: ({ query, principal, tenantId, db }) => {
-      const contact = query.email ? { kind: 'email', value: query.email } : query.phone ? { kind: 'phone', value: query.phone } : query.domain ? { kind: 'domain', value: query.domain } : undefined;
-      return parties.list({ db, tenantId, principal }, { ...query, contact });
+    handler: (ctx) => {
+      const contact = ctx.query.email ? { kind: 'email', value: ctx.query.email } : ctx.query.phone ? { kind: 'phone', value: ctx.query.phone } : ctx.query.domain ? { kind: 'domain', value: ctx.query.domain } : undefined;
+      return parties.list(ctx, { ...ctx.query, contact });
     },
   });
 
@@ -35,6 +36,7 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Create a party',
     tags,
     permission: 'parties:write',
+    audience: 'any',
     body: partyCreateSchema,
     response: partySchema,
     handler: (ctx) => ctx.transaction((uow) => parties.create(uow, ctx.body)),
@@ -44,9 +46,10 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Get a party',
     tags,
     permission: 'parties:read',
+    audience: 'any',
     params: idParams,
     response: partySchema,
-    handler: ({ params, principal, tenantId, db }) => parties.get({ db, tenantId, principal }, params.id),
+    handler: (ctx) => parties.get(ctx, ctx.params.id),
   });
 
   r.patch('/parties/:id', {
@@ -54,6 +57,7 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'Requires `If-Match` with the version read. `attributes` are merged; a null value removes a key. `contactPoints` replaces the list.',
     tags,
     permission: 'parties:write',
+    audience: 'any',
     params: idParams,
     body: partyUpdateSchema,
     requireIfMatch: true,
@@ -66,6 +70,7 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'Archived parties keep their history and leave default lists. Parties are never deleted.',
     tags,
     permission: 'parties:write',
+    audience: 'any',
     params: idParams,
     status: 200,
     response: partySchema,
@@ -76,6 +81,7 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Restore an archived party',
     tags,
     permission: 'parties:write',
+    audience: 'any',
     params: idParams,
     status: 200,
     response: partySchema,
@@ -87,10 +93,11 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'Every interaction the party took part in, newest first, keyset-paginated.',
     tags,
     permission: 'interactions:read',
+    audience: 'any',
     params: idParams,
     query: z.strictObject({ ...pageQuery, type: z.string().max(100).optional() }),
     response: pageOf(interactionSchema),
-    handler: ({ params, query, principal, tenantId, db }) => interactions.partyTimeline({ db, tenantId, principal }, params.id, query),
+    handler: (ctx) => interactions.partyTimeline(ctx, ctx.params.id, ctx.query),
   });
 
   r.get('/parties/:id/relationships', {
@@ -98,6 +105,7 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'Relationships with the party at either end; `role` keeps those where the party plays that role (e.g. `customer`).',
     tags,
     permission: 'relationships:read',
+    audience: 'any',
     params: idParams,
     query: z.strictObject({
       ...pageQuery,
@@ -107,10 +115,9 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
       active: booleanQuery.optional(),
     }),
     response: pageOf(relationshipSchema),
-    handler: async ({ params, query, principal, tenantId, db }) => {
-      const ctx = { db, tenantId, principal };
-      await parties.get(ctx, params.id);
-      return relationships.list(ctx, { ...query, partyId: params.id });
+    handler: async (ctx) => {
+      await parties.get(ctx, ctx.params.id);
+      return relationships.list(ctx, { ...ctx.query, partyId: ctx.params.id });
     },
   });
 
@@ -119,9 +126,10 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'Other parties sharing a normalized contact point (e-mail, phone, domain).',
     tags,
     permission: 'parties:read',
+    audience: 'any',
     params: idParams,
     response: z.object({ data: z.array(z.object({ party: partySchema, matches: z.array(z.object({ kind: z.string(), normalized: z.string() })) })) }),
-    handler: async ({ params, principal, tenantId, db }) => ({ data: await parties.duplicatesOf({ db, tenantId, principal }, params.id) }),
+    handler: async (ctx) => ({ data: await parties.duplicatesOf(ctx, ctx.params.id) }),
   });
 
   r.post('/parties/merge', {
@@ -129,7 +137,9 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'Moves relationships, interactions, observations and contact points in one transaction. `dryRun: true` reports what would move and writes nothing.',
     tags,
     permission: 'parties:write',
+    audience: 'any',
     body: mergeSchema,
+    response: mergePlanSchema,
     status: 200,
     handler: (ctx) => ctx.transaction((uow) => merge.merge(uow, ctx.body)),
   });
@@ -139,10 +149,11 @@ export function partyRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'Parties that already hold this contact point, before creating a new one.',
     tags,
     permission: 'parties:read',
+    audience: 'any',
     query: contactPointSchema.strict(),
     response: z.object({ data: z.array(partySchema) }),
-    handler: async ({ query, principal, tenantId, db }) => {
-      const page = await parties.list({ db, tenantId, principal }, { contact: query, limit: 50 });
+    handler: async (ctx) => {
+      const page = await parties.list(ctx, { contact: ctx.query, limit: 50 });
       return { data: page.data };
     },
   });

@@ -9,7 +9,7 @@ import {
 } from '../../kernel/schemas.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
 import type { RouteBuilder } from '../routes.js';
-import { interactionSchema, observationSchema, relationshipSchema } from './response-schemas.js';
+import { interactionSchema, observationSchema, relationshipSchema, indicatorSummarySchema } from './response-schemas.js';
 
 export function relationshipRoutes(r: RouteBuilder, app: Rapport): void {
   const { relationships, interactions } = app.services;
@@ -19,6 +19,7 @@ export function relationshipRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'List relationships',
     tags,
     permission: 'relationships:read',
+    audience: 'any',
     query: z.strictObject({
       ...pageQuery,
       type: z.string().max(100).optional(),
@@ -28,7 +29,7 @@ export function relationshipRoutes(r: RouteBuilder, app: Rapport): void {
       active: booleanQuery.optional(),
     }),
     response: pageOf(relationshipSchema),
-    handler: ({ query, principal, tenantId, db }) => relationships.list({ db, tenantId, principal }, query),
+    handler: (ctx) => relationships.list(ctx, ctx.query),
   });
 
   r.post('/relationships', {
@@ -36,6 +37,7 @@ export function relationshipRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'Roles come from the type: `fromPartyId` plays its `fromRole`, `toPartyId` its `toRole`. The self party may sit at either end.',
     tags,
     permission: 'relationships:write',
+    audience: 'any',
     body: relationshipCreateSchema,
     response: relationshipSchema,
     handler: (ctx) => ctx.transaction((uow) => relationships.create(uow, ctx.body)),
@@ -45,15 +47,17 @@ export function relationshipRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Get a relationship',
     tags,
     permission: 'relationships:read',
+    audience: 'any',
     params: idParams,
     response: relationshipSchema,
-    handler: ({ params, principal, tenantId, db }) => relationships.get({ db, tenantId, principal }, params.id),
+    handler: (ctx) => relationships.get(ctx, ctx.params.id),
   });
 
   r.patch('/relationships/:id', {
     summary: 'Change a relationship (status, validity, attributes)',
     tags,
     permission: 'relationships:write',
+    audience: 'any',
     params: idParams,
     body: relationshipUpdateSchema,
     requireIfMatch: true,
@@ -65,10 +69,11 @@ export function relationshipRoutes(r: RouteBuilder, app: Rapport): void {
     summary: "A relationship's timeline",
     tags,
     permission: 'interactions:read',
+    audience: 'any',
     params: idParams,
     query: z.strictObject({ ...pageQuery, type: z.string().max(100).optional() }),
     response: pageOf(interactionSchema),
-    handler: ({ params, query, principal, tenantId, db }) => interactions.relationshipTimeline({ db, tenantId, principal }, params.id, query),
+    handler: (ctx) => interactions.relationshipTimeline(ctx, ctx.params.id, ctx.query),
   });
 }
 
@@ -80,15 +85,17 @@ export function interactionRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'List interactions',
     tags,
     permission: 'interactions:read',
+    audience: 'any',
     query: z.strictObject({ ...pageQuery, type: z.string().max(100).optional() }),
     response: pageOf(interactionSchema),
-    handler: ({ query, principal, tenantId, db }) => interactions.list({ db, tenantId, principal }, query),
+    handler: (ctx) => interactions.list(ctx, ctx.query),
   });
 
   r.post('/interactions', {
     summary: 'Record an interaction',
     tags,
     permission: 'interactions:write',
+    audience: 'any',
     body: interactionCreateSchema,
     response: interactionSchema,
     handler: (ctx) => ctx.transaction((uow) => interactions.create(uow, ctx.body)),
@@ -98,15 +105,17 @@ export function interactionRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Get an interaction',
     tags,
     permission: 'interactions:read',
+    audience: 'any',
     params: idParams,
     response: interactionSchema,
-    handler: ({ params, principal, tenantId, db }) => interactions.get({ db, tenantId, principal }, params.id),
+    handler: (ctx) => interactions.get(ctx, ctx.params.id),
   });
 
   r.patch('/interactions/:id', {
     summary: 'Change an interaction',
     tags,
     permission: 'interactions:write',
+    audience: 'any',
     params: idParams,
     body: interactionUpdateSchema,
     requireIfMatch: true,
@@ -123,6 +132,7 @@ export function observationRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'List observations',
     tags,
     permission: 'observations:read',
+    audience: 'any',
     query: z.strictObject({
       ...pageQuery,
       indicator: z.string().max(100).optional(),
@@ -130,7 +140,7 @@ export function observationRoutes(r: RouteBuilder, app: Rapport): void {
       subjectId: z.uuid().optional(),
     }),
     response: pageOf(observationSchema),
-    handler: ({ query, principal, tenantId, db }) => observations.list({ db, tenantId, principal }, query),
+    handler: (ctx) => observations.list(ctx, ctx.query),
   });
 
   r.post('/observations', {
@@ -138,6 +148,7 @@ export function observationRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'Quantitative indicators take `value`; qualitative ones a `label` on their scale and/or free `text`.',
     tags,
     permission: 'observations:write',
+    audience: 'any',
     body: observationCreateSchema,
     response: observationSchema,
     handler: (ctx) => ctx.transaction((uow) => observations.record(uow, ctx.body)),
@@ -147,9 +158,10 @@ export function observationRoutes(r: RouteBuilder, app: Rapport): void {
     summary: 'Get an observation',
     tags,
     permission: 'observations:read',
+    audience: 'any',
     params: idParams,
     response: observationSchema,
-    handler: ({ params, principal, tenantId, db }) => observations.get({ db, tenantId, principal }, params.id),
+    handler: (ctx) => observations.get(ctx, ctx.params.id),
   });
 
   r.get('/indicators/:key/summary', {
@@ -157,8 +169,10 @@ export function observationRoutes(r: RouteBuilder, app: Rapport): void {
     description: 'The aggregate the indicator declares (avg, sum, min, max, last) and, for qualitative ones, the count per label.',
     tags,
     permission: 'observations:read',
+    audience: 'any',
     params: z.strictObject({ key: z.string().min(1).max(100) }),
     query: z.strictObject({ subjectId: z.uuid() }),
-    handler: ({ params, query, principal, tenantId, db }) => observations.summary({ db, tenantId, principal }, params.key, query.subjectId),
+    response: indicatorSummarySchema,
+    handler: (ctx) => observations.summary(ctx, ctx.params.key, ctx.query.subjectId),
   });
 }
