@@ -176,7 +176,7 @@ describe('rapport commands', { timeout: 180_000 }, () => {
     const broken = await cli('import', 'parties', 'broken.csv');
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/rapport: the import stopped: The CSV file cannot be read: the quoted value of the record on line \d+ is never closed.*The 1 rows imported before it are kept\./);
-    expect((await cli('import', '--list')).stdout).toMatch(/^parties — .*\n  kind \(required\)/);
+    expect((await cli('import', '--list')).stdout).toMatch(/^parties — .*\n {2}kind \(required\)/);
   });
 
   it('imports several files in one command, in order, with one report naming each file', async () => {

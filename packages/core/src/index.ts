@@ -47,11 +47,11 @@ export type {
   FilterPayload,
   EventMeta,
   EventSubject,
-  FilterContext,
-  FilterHandler,
   EventHandler,
 } from './hooks/types.js';
-export { UnitOfWork, type PendingEvent } from './hooks/unit-of-work.js';
+export { UnitOfWork, type PendingEvent, type FilterHandler } from './hooks/unit-of-work.js';
+/** What a filter receives besides its payload: the write's unit of work. */
+export type { UnitOfWork as FilterContext } from './hooks/unit-of-work.js';
 
 // Kernel model
 export * from './kernel/types.js';

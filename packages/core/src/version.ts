@@ -1,2 +1,4 @@
-/** The version plugins check `requires.core` against. Kept in step with package.json by a test. */
-export const CORE_VERSION = '0.1.0';
+import packageJson from '../package.json' with { type: 'json' };
+
+/** The version plugins check `requires.core` against: the package's own (bundled into the build). */
+export const CORE_VERSION: string = packageJson.version;

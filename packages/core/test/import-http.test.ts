@@ -235,7 +235,7 @@ describe('CSV import over HTTP', () => {
       headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'text/csv' },
       body,
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(res.status).toBe(413);
     expect(fs.readdirSync(uploadDir)).toEqual([]);
   });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRapport, type Rapport } from '@rapport/core';
 import { createTestApp, type TestApp, type TestResponse } from '@rapport/testing';
 import { UnauthorizedError } from '@rapport/core';
-import { clientNetwork, LOGIN_THROTTLE_PRUNE_TASK, LoginThrottle, LoginThrottledError, type LoginThrottleOptions } from '../src/access/throttle.js';
+import { clientNetwork, LOGIN_THROTTLE_PRUNE_TASK, LoginThrottle, LoginThrottledError } from '../src/access/throttle.js';
+import type { LoginThrottleOptions } from '../src/app/config.js';
 import { Scheduler } from '../src/jobs/scheduler.js';
 
 /*

@@ -22,7 +22,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T> | T, timeoutMs =
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value) return value as NonNullable<T>;
+    if (value) return value;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -57,7 +57,7 @@ class Receiver {
       const path = req.url ?? '/';
       let status = 200;
       if (path.startsWith('/flaky')) {
-        const key = `${path} ${req.headers['rapport-event-id']}`;
+        const key = `${path} ${String(req.headers['rapport-event-id'])}`;
         const seen = (this.attemptsByEvent.get(key) ?? 0) + 1;
         this.attemptsByEvent.set(key, seen);
         status = seen <= 2 ? 500 : 200;
@@ -84,7 +84,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T> | T, timeoutMs =
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value) return value as NonNullable<T>;
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -15,6 +15,14 @@ export function pluginFiles(names: PluginNames): Record<string, string> {
     'vitest.config.ts': VITEST_CONFIG,
     '.gitignore': 'node_modules/\ndist/\n',
     'src/index.ts': pluginSource(names),
+    'src/contract.ts': contractSource(names),
+    'src/records.ts': recordsSource(),
+    'src/deps.ts': depsSource(),
+    'src/migrations.ts': migrationsSource(names),
+    'src/declarations.ts': declarationsSource(names),
+    'src/services/items.ts': serviceSource(names),
+    'src/routes/items.ts': routesSource(names),
+    'src/hooks/items.ts': hooksSource(names),
     'test/plugin.test.ts': pluginTest(names),
     'README.md': readme(names),
   };
@@ -102,134 +110,219 @@ export default defineConfig({
 });
 `;
 
-function pluginSource({ name, table, title }: PluginNames): string {
-  return `import { z } from 'zod';
-import { decodeCursor, definePlugin, newId, pageOf, pageQuery, toPage, VetoError, type PluginDefinition } from '@rapport/core';
+/*
+ * The plugin's sources, in the one shape every Rapport plugin has (docs/plugin-guide.md):
+ * contract, records, deps, declarations, migrations, a service that owns the SQL, thin routes,
+ * hooks, and an index that only composes them.
+ */
+function contractSource({ name }: PluginNames): string {
+  return `import { defineContract, event } from '@rapport/core';
+import type { Item } from './records.js';
 
-/** An item of this plugin, as the API returns it. */
-export interface Item {
-  id: string;
-  partyId: string;
-  title: string;
-  createdAt: string;
+/**
+ * What other plugins may use of this one: its events (and services, filters), typed. A plugin
+ * that others build on publishes this file as a small package of its own.
+ */
+export const contract = defineContract('${name}', {
+  events: {
+    itemCreated: event<{ item: Item }>('item.created'),
+  },
+});
+`;
 }
 
-/*
- * Typed events: listeners (api.hooks.on) and uow.emit of '${name}.item.created' get this
- * payload. Declare every event the plugin emits here.
+function recordsSource(): string {
+  return `import { z } from 'zod';
+import { defineRecord, isoTimestamp } from '@rapport/core';
+
+/** An item, declared once: the API shape, its TypeScript type, and (derived) its row mapper and columns. */
+export const itemSchema = z.object({
+  id: z.uuid(),
+  partyId: z.uuid(),
+  title: z.string(),
+  createdAt: isoTimestamp,
+});
+export type Item = z.infer<typeof itemSchema>;
+export const itemRecord = defineRecord(itemSchema);
+`;
+}
+
+function depsSource(): string {
+  return `import { coreServices, type ResolvedDeps } from '@rapport/core';
+
+/** What the plugin uses of the kernel; it receives exactly these, typed. */
+export const deps = {
+  db: coreServices.database,
+  parties: coreServices.parties,
+  scopes: coreServices.scopes,
+} as const;
+
+export type Deps = ResolvedDeps<typeof deps>;
+`;
+}
+
+function migrationsSource({ table }: PluginNames): string {
+  return `import type { Migration } from '@rapport/core';
+
+export const ITEMS = '${table}';
+
+export const migrations: Migration[] = [
+  {
+    name: '0001_items',
+    up: (knex) =>
+      knex.schema.createTable(ITEMS, (t) => {
+        // Every table leads with tenant_id: the database handle scopes each query by it.
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('party_id').notNullable();
+        t.text('title').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'party_id', 'id']);
+      }),
+    // What \`rapport plugins uninstall --purge\` runs.
+    down: (knex) => knex.schema.dropTable(ITEMS),
+  },
+];
+`;
+}
+
+function declarationsSource({ name, title }: PluginNames): string {
+  return `import type { PluginApi } from '@rapport/core';
+import { ITEMS } from './migrations.js';
+
+export const PERMISSIONS = { read: '${name}.items:read', write: '${name}.items:write' } as const;
+export const ITEMS_SCOPE = '${name}.items';
+
+/** What the plugin adds to the kernel: permissions and a record scope (relationship and interaction types, indicators go here too). */
+export function declare(api: PluginApi): void {
+  api.permissions.define({ key: PERMISSIONS.read, description: 'Read ${title} items' });
+  api.permissions.define({ key: PERMISSIONS.write, description: 'Create ${title} items' });
+  // A scoped principal (a partner's key, say) sees only the items of its own party.
+  api.recordScopes.define(ITEMS_SCOPE, ({ tables, partyId }) => tables(ITEMS).select('id').where('party_id', partyId));
+}
+`;
+}
+
+function serviceSource({ name }: PluginNames): string {
+  return `import { keysetPage, newId, type Page, type QueryContext, type UnitOfWork } from '@rapport/core';
+import { contract } from '../contract.js';
+import { ITEMS_SCOPE } from '../declarations.js';
+import type { Deps } from '../deps.js';
+import { ITEMS } from '../migrations.js';
+import { itemRecord, type Item } from '../records.js';
+
+/**
+ * Items: every query of the plugin is here. \`db.in(ctx)\` gives the plugin's tables in the
+ * caller's tenant (every read filtered, every insert stamped), on the caller's connection.
  */
-declare module '@rapport/core' {
-  interface HookMap {
-    '${name}.item.created': { item: Item };
+export class ItemService {
+  constructor(private readonly deps: Deps) {}
+
+  /** Newest first, within the caller's record scope. */
+  list(ctx: QueryContext, query: { partyId?: string; limit: number; cursor?: string }): Promise<Page<Item>> {
+    const items = this.deps.db.in(ctx)(\`\${ITEMS} as i\`).select(itemRecord.columns('i'));
+    if (query.partyId) items.where('i.party_id', query.partyId);
+    this.deps.scopes.apply(items, ctx, ITEMS_SCOPE, 'i.id');
+    return keysetPage(items, query, [{ column: 'i.id', type: 'uuid', direction: 'desc' }], (rows: object[]) => rows.map((row) => itemRecord.fromRow(row)));
+  }
+
+  /** In the caller's unit of work: the row, its event and the audit entry commit together. */
+  async create(uow: UnitOfWork, input: { partyId: string; title: string }): Promise<Item> {
+    // 404 unless the party exists and the caller's scope includes it.
+    await this.deps.parties.get(uow, input.partyId);
+    const [row] = await this.deps.db.in(uow)(ITEMS).insert({ id: newId(), party_id: input.partyId, title: input.title }).returning(itemRecord.columns());
+    const item = itemRecord.fromRow(row);
+    uow.emit(contract.events.itemCreated, { item }, { type: '${name}.item', id: item.id });
+    return item;
+  }
+
+  async hasItems(ctx: QueryContext, partyId: string): Promise<boolean> {
+    return (await this.deps.db.in(ctx)(ITEMS).where('party_id', partyId).first('id')) !== undefined;
   }
 }
-
-const TABLE = '${table}';
-
-interface ItemRow {
-  tenant_id: string;
-  id: string;
-  party_id: string;
-  title: string;
-  created_at: Date | string;
+`;
 }
 
-const itemSchema = z.object({ id: z.uuid(), partyId: z.uuid(), title: z.string(), createdAt: z.iso.datetime() });
+function routesSource({ name }: PluginNames): string {
+  return `import { z } from 'zod';
+import { pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { PERMISSIONS } from '../declarations.js';
+import { itemSchema } from '../records.js';
+import type { ItemService } from '../services/items.js';
 
-const toItem = (row: ItemRow): Item => ({
-  id: row.id,
-  partyId: row.party_id,
-  title: row.title,
-  createdAt: new Date(row.created_at).toISOString(),
-});
+/** Mounted under /api/v1/${name}. Each route validates its input, calls the service and returns. */
+export function itemRoutes(r: RouteBuilder, items: ItemService): void {
+  r.get('/items', {
+    summary: 'List items, newest first',
+    permission: PERMISSIONS.read,
+    // Scoped principals too: the service applies their record scope.
+    audience: 'any',
+    query: z.strictObject({ ...pageQuery, partyId: z.uuid().optional() }),
+    response: pageOf(itemSchema),
+    handler: (ctx) => items.list(ctx, ctx.query),
+  });
 
-// Typed as PluginDefinition so the published .d.ts names only @rapport/core's types (not knex's).
-const plugin: PluginDefinition = definePlugin({
+  r.post('/items', {
+    summary: 'Create an item for a party',
+    permission: PERMISSIONS.write,
+    audience: 'any',
+    body: z.strictObject({ partyId: z.uuid(), title: z.string().trim().min(1).max(200) }),
+    response: itemSchema,
+    handler: (ctx) => ctx.transaction((uow) => items.create(uow, ctx.body)),
+  });
+}
+`;
+}
+
+function hooksSource({ name }: PluginNames): string {
+  return `import { VetoError, type PluginApi } from '@rapport/core';
+import { contract } from '../contract.js';
+import type { ItemService } from '../services/items.js';
+
+export function itemHooks(api: PluginApi, items: ItemService): void {
+  // A filter runs inside the kernel's transaction and may veto the write (422, nothing written).
+  api.hooks.filter('party.archive', async ({ party }, uow) => {
+    if (await items.hasItems(uow, party.id)) throw new VetoError('${name}: party ' + party.id + ' still has items; remove them before archiving it');
+  });
+
+  // A listener runs after commit; its failure is logged and never undoes the write.
+  api.hooks.on(contract.events.itemCreated, ({ item }, meta) => {
+    api.logger.info({ itemId: item.id, partyId: item.partyId, eventId: meta.id }, 'item created');
+  });
+}
+`;
+}
+
+function pluginSource({ name, title }: PluginNames): string {
+  return `import { definePlugin } from '@rapport/core';
+import { contract } from './contract.js';
+import { declare } from './declarations.js';
+import { deps } from './deps.js';
+import { itemHooks } from './hooks/items.js';
+import { migrations } from './migrations.js';
+import { itemRoutes } from './routes/items.js';
+import { ItemService } from './services/items.js';
+
+export { contract } from './contract.js';
+export type { Item } from './records.js';
+
+/** ${title}: composes the plugin from its parts; nothing else happens here. */
+export default definePlugin({
   name: '${name}',
   version: '0.1.0',
   description: '${title}',
   requires: { core: '${coreRange()}' },
-  migrations: [
-    {
-      name: '0001_items',
-      up: (knex) =>
-        knex.schema.createTable(TABLE, (t) => {
-          // Every table leads with tenant_id: each query is scoped by tenant.
-          t.uuid('tenant_id').notNullable();
-          t.uuid('id').notNullable();
-          t.uuid('party_id').notNullable();
-          t.text('title').notNullable();
-          t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-          t.primary(['tenant_id', 'id']);
-          t.index(['tenant_id', 'party_id']);
-        }),
-      // What \`rapport plugins uninstall --purge\` runs.
-      down: (knex) => knex.schema.dropTable(TABLE),
-    },
-  ],
-  setup(api) {
-    api.permissions.define({ key: '${name}.items:read', description: 'Read ${title} items' });
-    api.permissions.define({ key: '${name}.items:write', description: 'Create ${title} items' });
-
-    // A scoped principal (a partner's key, say) sees only the items of its own party.
-    api.recordScopes.define('${name}.items', ({ db, tenantId, partyId }) =>
-      db(TABLE).select('id').where({ tenant_id: tenantId, party_id: partyId }),
-    );
-
-    // A filter runs inside the kernel's transaction and may veto the write (422, nothing written).
-    api.hooks.filter('party.archive', async ({ party }, ctx) => {
-      const item = await ctx.trx(TABLE).where({ tenant_id: ctx.tenantId, party_id: party.id }).first('id');
-      if (item) throw new VetoError('${name}: party ' + party.id + ' still has items; remove them before archiving it');
-    });
-
-    // A listener runs after commit; its failure is logged and never undoes the write.
-    api.hooks.on('${name}.item.created', ({ item }, meta) => {
-      api.logger.info({ itemId: item.id, partyId: item.partyId, eventId: meta.id }, 'item created');
-    });
-
-    // Mounted under /api/v1/${name}.
-    api.routes((r) => {
-      r.get('/items', {
-        summary: 'List items, newest first',
-        permission: '${name}.items:read',
-        query: z.strictObject({ ...pageQuery, partyId: z.uuid().optional() }),
-        response: pageOf(itemSchema),
-        handler: async (ctx) => {
-          const after = decodeCursor(ctx.query.cursor, ['uuid']);
-          const query = ctx.db<ItemRow>(TABLE).where({ tenant_id: ctx.tenantId }).orderBy('id', 'desc').limit(ctx.query.limit + 1);
-          if (ctx.query.partyId) query.where('party_id', ctx.query.partyId);
-          if (after) query.where('id', '<', after[0]);
-          // The caller's record scope: a scoped principal gets only what it may see.
-          const scoped = ctx.app.scopes.apply(query, { db: ctx.db, tenantId: ctx.tenantId, principal: ctx.principal }, '${name}.items', 'id');
-          const rows: ItemRow[] = await scoped;
-          return toPage(rows, ctx.query.limit, toItem, (row) => [row.id]);
-        },
-      });
-
-      r.post('/items', {
-        summary: 'Create an item for a party',
-        permission: '${name}.items:write',
-        body: z.strictObject({ partyId: z.uuid(), title: z.string().trim().min(1).max(200) }),
-        response: itemSchema,
-        handler: (ctx) =>
-          // One unit of work: the row, the event in the outbox and the audit entry commit together.
-          ctx.transaction(async (uow) => {
-            // 404 unless the party exists and the caller's scope includes it.
-            await ctx.app.services.parties.get(uow, ctx.body.partyId);
-            const [row] = await uow
-              .trx<ItemRow>(TABLE)
-              .insert({ tenant_id: uow.tenantId, id: newId(), party_id: ctx.body.partyId, title: ctx.body.title })
-              .returning('*');
-            const item = toItem(row);
-            uow.emit('${name}.item.created', { item }, { type: '${name}.item', id: item.id });
-            return item;
-          }),
-      });
-    });
+  contract,
+  deps,
+  migrations,
+  setup(api, resolved) {
+    declare(api);
+    const items = new ItemService(resolved);
+    itemHooks(api, items);
+    api.routes((r) => itemRoutes(r, items));
   },
 });
-
-export default plugin;
 `;
 }
 
@@ -291,8 +384,24 @@ A [Rapport](https://github.com/rapport) plugin, scaffolded by \`rapport create-p
 | permissions | \`${name}.items:read\`, \`${name}.items:write\` |
 | record scope | \`${name}.items\`: a scoped principal sees the items of its own party |
 | filter | \`party.archive\`: vetoes archiving a party that still has items |
-| events | \`${name}.item.created\` \`{ item }\` (listened to in \`src/index.ts\`) |
+| events | \`${name}.item.created\` \`{ item }\`, typed in \`src/contract.ts\` (listened to in \`src/hooks/items.ts\`) |
 | table | created by migration \`0001_items\`, dropped by its \`down\` |
+
+## Layout
+
+The shape every Rapport plugin has ([plugin guide](https://github.com/rapport-dev/rapport/blob/main/docs/plugin-guide.md)):
+
+| file | |
+|---|---|
+| \`src/index.ts\` | \`definePlugin\`: contract, deps, migrations, and a \`setup\` that only composes the parts below |
+| \`src/contract.ts\` | the events (and services, filters) other plugins may use, as typed refs |
+| \`src/records.ts\` | each record's zod schema, once: API shape, TypeScript type, row mapper |
+| \`src/deps.ts\` | the kernel capabilities the plugin asks for (it gets exactly these) |
+| \`src/declarations.ts\` | permissions, record scopes, relationship and interaction types, indicators |
+| \`src/migrations.ts\` | the tables (the only place \`tenant_id\` is written) |
+| \`src/services/\` | the SQL, on the tenant-bound handle \`db.in(ctx)\` |
+| \`src/routes/\` | thin: validate, call a service, return |
+| \`src/hooks/\` | filters (in the write's transaction) and listeners (after commit) |
 
 ## Develop
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
@@ -16,12 +16,6 @@ export function hashToken(token: string): string {
 }
 
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-
-export function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 export function generateApiKeyToken(): string {
   return API_KEY_PREFIX + randomBytes(32).toString('base64url');

@@ -135,5 +135,5 @@ export function accessChanged(): void {
  * (PostgreSQL delivers NOTIFY on commit, never on rollback).
  */
 export async function notifyAccessChange(trx: Knex.Transaction, tenantId: string): Promise<void> {
-  if (isPostgres(trx as unknown as Knex)) await trx.raw('select pg_notify(?, ?)', [ACCESS_CHANNEL, tenantId]);
+  if (isPostgres(trx)) await trx.raw('select pg_notify(?, ?)', [ACCESS_CHANNEL, tenantId]);
 }

@@ -61,7 +61,7 @@ export class RecordScopes {
       .map((e) => e.contribute({ tables: tenantTables(sql(ctx), ctx.tenantId, e.owner), ctx, partyId }));
     if (parts.length === 0) return query.whereRaw('false') as Q;
     const [first, ...rest] = parts;
-    const visible = rest.length === 0 ? first : sql(ctx).queryBuilder().select('*').from((first as Knex.QueryBuilder).union(rest as Knex.QueryBuilder[], true).as('scope_union'));
+    const visible = rest.length === 0 ? first : sql(ctx).queryBuilder().select('*').from((first).union(rest, true).as('scope_union'));
     return query.whereIn(column, visible as Knex.QueryBuilder) as Q;
   }
 

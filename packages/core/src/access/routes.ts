@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { Rapport } from '../app/rapport.js';
+import type { KernelModule } from '../app/module.js';
+import type { Registry } from '../kernel/registry.js';
+import type { PermissionDefinition } from '../kernel/types.js';
 import { ValidationError } from '../errors.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../http/pagination.js';
 import type { RouteBuilder } from '../http/routes.js';
@@ -22,22 +24,39 @@ import {
   userSchema,
   userUpdateBody,
 } from './schemas.js';
-import { login, logout } from './sessions.js';
-import { LoginThrottledError } from './throttle.js';
+import { login, logout, type SessionHost } from './sessions.js';
+import { LoginThrottledError, type LoginThrottle } from './throttle.js';
 import { createUser, getUser, listUsers, updateUser } from './users.js';
 
 const MANAGE = 'access:manage';
 
-/** Login, users, API keys, roles and the audit log. docs/access.md describes each. */
-export function accessRoutes(r: RouteBuilder, app: Rapport): void {
-  authRoutes(r, app);
-  userRoutes(r, app);
-  keyRoutes(r, app);
-  roleRoutes(r, app);
-  auditRoutes(r);
+/** What access needs of the system: sessions' capabilities, the login throttle and the declared permissions. */
+export interface AccessHost extends SessionHost {
+  readonly loginThrottle: LoginThrottle;
+  readonly registries: { readonly permissions: Registry<PermissionDefinition> };
 }
 
-function authRoutes(r: RouteBuilder, app: Rapport): void {
+export const ACCESS_PERMISSIONS: readonly PermissionDefinition[] = [
+  { key: MANAGE, description: 'Manage users, API keys and roles' },
+  { key: 'audit:read', description: 'Read the audit log' },
+];
+
+/** Login, users, API keys, roles and the audit log. docs/access.md describes each. */
+export function accessModule(app: AccessHost): KernelModule {
+  return {
+    name: 'access',
+    permissions: ACCESS_PERMISSIONS,
+    routes(r) {
+      authRoutes(r, app);
+      userRoutes(r, app);
+      keyRoutes(r, app);
+      roleRoutes(r, app);
+      auditRoutes(r);
+    },
+  };
+}
+
+function authRoutes(r: RouteBuilder, app: AccessHost): void {
   const tags = ['Access'];
 
   r.post('/auth/login', {
@@ -96,7 +115,7 @@ function authRoutes(r: RouteBuilder, app: Rapport): void {
   });
 }
 
-function userRoutes(r: RouteBuilder, app: Rapport): void {
+function userRoutes(r: RouteBuilder, app: AccessHost): void {
   const tags = ['Access'];
   const permissions = app.registries.permissions;
 
@@ -149,7 +168,7 @@ function userRoutes(r: RouteBuilder, app: Rapport): void {
   });
 }
 
-function keyRoutes(r: RouteBuilder, app: Rapport): void {
+function keyRoutes(r: RouteBuilder, app: AccessHost): void {
   const tags = ['Access'];
   const permissions = app.registries.permissions;
 
@@ -196,7 +215,7 @@ function keyRoutes(r: RouteBuilder, app: Rapport): void {
   });
 }
 
-function roleRoutes(r: RouteBuilder, app: Rapport): void {
+function roleRoutes(r: RouteBuilder, app: AccessHost): void {
   const tags = ['Access'];
   const permissions = app.registries.permissions;
   const nameParams = z.strictObject({ name: roleName });

@@ -1,4 +1,5 @@
-import type { Rapport } from '../app/rapport.js';
+import type { Knex } from 'knex';
+import type { Transact } from '../hooks/unit-of-work.js';
 import { UnauthorizedError } from '../errors.js';
 import { generateSessionToken, hashToken } from './keys.js';
 import { verifyNobody, verifyPassword } from './passwords.js';
@@ -21,7 +22,14 @@ export interface LoginResult {
  * answer the same 401 after the same argon2 work, so neither the message nor the time
  * tells an attacker which accounts exist.
  */
-export async function login(app: Rapport, email: string, password: string): Promise<LoginResult> {
+/** What sessions need of the system: its connection, a unit of work, and the session lifetime setting. */
+export interface SessionHost {
+  readonly knex: Knex;
+  readonly transaction: Transact;
+  readonly config: { http?: { sessionTtlSeconds?: number } };
+}
+
+export async function login(app: SessionHost, email: string, password: string): Promise<LoginResult> {
   const row = await app.knex('rapport_users')
     .whereRaw('lower(email) = lower(?)', [email.trim()])
     .first([...USER_COLUMNS, 'tenant_id', 'password_hash']);
@@ -53,7 +61,7 @@ export async function login(app: Rapport, email: string, password: string): Prom
 }
 
 /** Ends the session the request came with. */
-export async function logout(app: Rapport, principal: Principal, token: string): Promise<void> {
+export async function logout(app: SessionHost, principal: Principal, token: string): Promise<void> {
   await app.transaction(
     async (uow) => {
       const ended = await sql(uow)('rapport_sessions').where({ token_hash: hashToken(token), tenant_id: uow.tenantId, user_id: principal.id }).delete();

@@ -1,34 +1,11 @@
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import type { Knex } from 'knex';
-import type { Rapport } from '../app/rapport.js';
+import type { LoginThrottleOptions, ThrottlePolicy } from '../app/config.js';
 import { RapportError, UnauthorizedError } from '../errors.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 
-/** How one kind of counter reacts to failed logins. */
-export interface ThrottlePolicy {
-  /** Failures allowed before the first block. */
-  freeFailures: number;
-  /** First block, seconds; each further failure doubles it. */
-  baseDelaySeconds: number;
-  /** Longest single block, seconds: nobody is locked out for longer at a time. */
-  maxDelaySeconds: number;
-  /** A counter with no failure for this long starts again from zero (and its row is pruned). */
-  forgetAfterSeconds: number;
-}
 
-export interface LoginThrottleOptions {
-  /** Default true. */
-  enabled?: boolean;
-  /** Same e-mail from the same client address: the tight limit a guesser hits first. */
-  perPair?: Partial<ThrottlePolicy>;
-  /** Same e-mail from any address: looser, against guessing spread over many addresses. */
-  perEmail?: Partial<ThrottlePolicy>;
-  /** Same address, any e-mail: against one client trying many accounts. */
-  perIp?: Partial<ThrottlePolicy>;
-  /** The clock (tests). */
-  now?: () => Date;
-}
 
 type CounterKind = 'pair' | 'email' | 'ip';
 
@@ -90,7 +67,7 @@ export class LoginThrottle {
   private readonly now: () => Date;
 
   constructor(
-    private readonly app: Rapport,
+    private readonly app: { readonly knex: Knex },
     scheduler: Scheduler,
     options: LoginThrottleOptions = {},
   ) {
@@ -246,7 +223,7 @@ function digest(value: string): string {
 }
 
 function policy(name: string, defaults: ThrottlePolicy, given: Partial<ThrottlePolicy> | undefined): ThrottlePolicy {
-  const merged = { ...defaults, ...Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined)) } as ThrottlePolicy;
+  const merged = { ...defaults, ...Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined)) };
   for (const [field, value] of Object.entries(merged)) {
     if (!Number.isInteger(value) || value < (field === 'freeFailures' ? 0 : 1)) {
       throw new Error(`auth.loginThrottle.${name}.${field} must be a positive integer, not ${String(value)}`);

@@ -1,9 +1,6 @@
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../storage/database.js';
 import type { PluginDefinition } from '../plugins/definition.js';
-import type { SchedulerOptions } from '../jobs/scheduler.js';
-import type { JobsOptions } from '../jobs/jobs.js';
-import type { LoginThrottleOptions } from '../access/throttle.js';
 
 export interface RapportConfig {
   database?: DatabaseConfig;
@@ -41,33 +38,90 @@ export interface RapportConfig {
      */
     checkResponses?: boolean;
   };
-  dispatcher?: {
-    /** Run the outbox dispatcher and webhook deliveries in this process (default true). */
-    enabled?: boolean;
-    pollIntervalMs?: number;
-    /** Base of the exponential backoff between delivery attempts (default 1000 ms). */
-    retryBaseMs?: number;
-    maxAttempts?: number;
-    /** Timeout for one webhook request (default 10 s). */
-    requestTimeoutMs?: number;
-    /**
-     * Let webhooks reach loopback, private, link-local and other non-public addresses
-     * (default false: a tenant's webhook could otherwise probe the server's own network).
-     * Turn on for receivers on your private network.
-     */
-    allowPrivateNetworks?: boolean;
-    /** Delete outbox rows dispatched longer ago than this, once their deliveries are done (default: keep). */
-    pruneDispatchedOlderThanMs?: number;
-  };
+  dispatcher?: DispatcherSettings;
   /** Recurring tasks (`api.schedule.every`); see docs/jobs.md. */
   scheduler?: SchedulerOptions;
   /** Background jobs (`rapport.jobs`); see docs/jobs.md. */
   jobs?: JobsOptions;
   /** CSV import over HTTP (`POST /api/v1/imports/{importer}`). */
-  imports?: {
-    /** Largest CSV upload accepted, bytes (default 256 MiB); larger is a 413. */
-    maxUploadBytes?: number;
-    /** Where uploads wait for their import (default `<os tmpdir>/rapport-imports`), as `<job id>.csv`; each file is deleted when its job ends, a crashed node's by a later upload's sweep. */
-    uploadDir?: string;
-  };
+  imports?: ImportSettingsConfig;
+}
+
+/* The settings of each subsystem, declared here so that the subsystems depend on the configuration and not the other way round. */
+
+export interface DispatcherSettings {
+  /** Run the outbox dispatcher and webhook deliveries in this process (default true). */
+  enabled?: boolean;
+  pollIntervalMs?: number;
+  /** Base of the exponential backoff between delivery attempts (default 1000 ms). */
+  retryBaseMs?: number;
+  maxAttempts?: number;
+  /** Timeout for one webhook request (default 10 s). */
+  requestTimeoutMs?: number;
+  /**
+   * Let webhooks reach loopback, private, link-local and other non-public addresses
+   * (default false: a tenant's webhook could otherwise probe the server's own network).
+   * Turn on for receivers on your private network.
+   */
+  allowPrivateNetworks?: boolean;
+  /** Delete outbox rows dispatched longer ago than this, once their deliveries are done (default: keep). */
+  pruneDispatchedOlderThanMs?: number;
+}
+
+export interface ImportSettingsConfig {
+  /** Largest CSV upload accepted, bytes (default 256 MiB); larger is a 413. */
+  maxUploadBytes?: number;
+  /** Where uploads wait for their import (default `<os tmpdir>/rapport-imports`), as `<job id>.csv`; each file is deleted when its job ends, a crashed node's by a later upload's sweep. */
+  uploadDir?: string;
+}
+
+export interface SchedulerOptions {
+  /** Start the timers with the system (default true; `createTestApp` turns them off). */
+  enabled?: boolean;
+  /** How long a run holds its task before another node may take it over (default 60 s; renewed while running). */
+  leaseMs?: number;
+  /** Longest pause between two looks at the task table (default 30 s). */
+  maxPollMs?: number;
+  /** How long `close()` waits for running tasks after aborting them (default 10 s). */
+  stopTimeoutMs?: number;
+}
+
+export interface JobsOptions {
+  /** How long a job stays "alive" without news from its process (default 60 s; renewed every third of it). */
+  leaseMs?: number;
+  /** How often reported progress is written to the job (default 1 s). */
+  progressIntervalMs?: number;
+  /** Jobs running at once in this process; more wait as `queued` (default 2). */
+  concurrency?: number;
+  /** How often the kernel task `core.jobs.fail-interrupted` looks for jobs whose process died (default 60 s). */
+  reapIntervalMs?: number;
+  /** How long `close()` waits for running jobs after aborting them (default 10 s). */
+  stopTimeoutMs?: number;
+  /** Finished jobs (and their import reports) older than this many days are deleted by `core.jobs.prune-finished` (default 30; null keeps them). */
+  keepFinishedDays?: number | null;
+}
+
+/** How one kind of counter reacts to failed logins. */
+export interface ThrottlePolicy {
+  /** Failures allowed before the first block. */
+  freeFailures: number;
+  /** First block, seconds; each further failure doubles it. */
+  baseDelaySeconds: number;
+  /** Longest single block, seconds: nobody is locked out for longer at a time. */
+  maxDelaySeconds: number;
+  /** A counter with no failure for this long starts again from zero (and its row is pruned). */
+  forgetAfterSeconds: number;
+}
+
+export interface LoginThrottleOptions {
+  /** Default true. */
+  enabled?: boolean;
+  /** Same e-mail from the same client address: the tight limit a guesser hits first. */
+  perPair?: Partial<ThrottlePolicy>;
+  /** Same e-mail from any address: looser, against guessing spread over many addresses. */
+  perEmail?: Partial<ThrottlePolicy>;
+  /** Same address, any e-mail: against one client trying many accounts. */
+  perIp?: Partial<ThrottlePolicy>;
+  /** The clock (tests). */
+  now?: () => Date;
 }

@@ -1,30 +1,28 @@
+import type { KernelModule } from './module.js';
 import type { KernelRegistries } from '../kernel/kernel.js';
+import type { PermissionDefinition } from '../kernel/types.js';
+import { ACCESS_PERMISSIONS } from '../access/routes.js';
+import { RECORD_PERMISSIONS } from '../http/kernel/module.js';
+import { PLUGIN_PERMISSIONS } from '../http/kernel/meta.js';
+import { HTTP_PERMISSIONS } from '../http/server.js';
+import { IMPORT_PERMISSIONS } from '../import/routes.js';
+import { JOB_PERMISSIONS } from '../jobs/routes.js';
+import { WEBHOOK_PERMISSIONS } from '../webhooks/routes.js';
 
-/** Permissions the kernel's own routes require. Plugins declare theirs in setup. */
-export const KERNEL_PERMISSIONS: Array<{ key: string; description: string }> = [
-  { key: 'parties:read', description: 'Read parties, their timelines and duplicate candidates' },
-  { key: 'parties:write', description: 'Create, change, archive and merge parties' },
-  { key: 'relationships:read', description: 'Read relationships' },
-  { key: 'relationships:write', description: 'Create and change relationships' },
-  { key: 'interactions:read', description: 'Read interactions and timelines' },
-  { key: 'interactions:write', description: 'Record and change interactions' },
-  { key: 'observations:read', description: 'Read indicator observations' },
-  { key: 'observations:write', description: 'Record indicator observations' },
-  { key: 'meta:read', description: 'Read type registries and the tenant' },
-  { key: 'plugins:read', description: 'List plugins and their state' },
-  { key: 'plugins:manage', description: 'Enable, disable and uninstall plugins' },
-  { key: 'webhooks:read', description: 'Read webhook subscriptions and their delivery logs' },
-  { key: 'webhooks:write', description: 'Create, change and delete webhook subscriptions' },
-  { key: 'access:manage', description: 'Manage users, API keys and roles' },
-  { key: 'audit:read', description: 'Read the audit log' },
-  { key: 'imports:write', description: 'Run bulk imports' },
-  { key: 'jobs:read', description: 'Read every background job of the tenant (everyone reads their own)' },
-  { key: 'jobs:manage', description: 'Cancel any background job of the tenant (everyone cancels their own)' },
-  { key: 'metrics:read', description: 'Scrape Prometheus metrics' },
+/** Permissions the kernel's own routes require (each module declares its own). Plugins declare theirs in setup. */
+export const KERNEL_PERMISSIONS: readonly PermissionDefinition[] = [
+  ...RECORD_PERMISSIONS,
+  ...PLUGIN_PERMISSIONS,
+  ...WEBHOOK_PERMISSIONS,
+  ...ACCESS_PERMISSIONS,
+  ...IMPORT_PERMISSIONS,
+  ...JOB_PERMISSIONS,
+  ...HTTP_PERMISSIONS,
 ];
 
-export function declareKernel(registries: KernelRegistries): void {
-  for (const permission of KERNEL_PERMISSIONS) registries.permissions.define('core', permission);
+/** What the kernel declares of its own: its modules' permissions, the server's, and the one interaction type every system has. */
+export function declareKernel(registries: KernelRegistries, modules: readonly KernelModule[]): void {
+  for (const permission of [...modules.flatMap((m) => m.permissions), ...HTTP_PERMISSIONS]) registries.permissions.define('core', permission);
   // A plain note is the one interaction every system needs, with or without plugins.
   registries.interactionTypes.define('core', {
     key: 'note',

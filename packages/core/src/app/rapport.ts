@@ -6,8 +6,9 @@ import { systemPrincipal, type Principal } from '../access/principal.js';
 import { HookBus } from '../hooks/hook-bus.js';
 import { runUnitOfWork, type UnitOfWork } from '../hooks/unit-of-work.js';
 import { InteractionService } from '../kernel/interactions.js';
-import { KernelRegistries, type KernelServices } from '../kernel/kernel.js';
-export type { KernelServices } from '../kernel/kernel.js';
+import { KernelRegistries } from '../kernel/kernel.js';
+import type { KernelServices } from '../kernel/services.js';
+export type { KernelServices } from '../kernel/services.js';
 import { MergeService } from '../kernel/merge.js';
 import { ObservationService } from '../kernel/observations.js';
 import { PartyService } from '../kernel/parties.js';
@@ -25,12 +26,20 @@ import { CORE_VERSION } from '../version.js';
 import { declareKernel } from './kernel-declarations.js';
 import type { RapportConfig } from './config.js';
 import { createHttpApp, type HttpApp } from '../http/server.js';
+import { HttpMetrics } from '../http/metrics.js';
 import { ensureBootstrapKey } from '../access/keys.js';
 import { Dispatcher } from '../webhooks/dispatcher.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import { JobService } from '../jobs/jobs.js';
 import { LoginThrottle } from '../access/throttle.js';
 import { WebhookSecrets } from '../webhooks/secrets.js';
+import type { KernelModule } from './module.js';
+import { recordsModule } from '../http/kernel/module.js';
+import { pluginsModule } from '../http/kernel/meta.js';
+import { accessModule } from '../access/routes.js';
+import { webhooksModule } from '../webhooks/routes.js';
+import { jobsModule } from '../jobs/routes.js';
+import { importsModule } from '../import/routes.js';
 
 /**
  * A composed system: database, kernel, plugins, HTTP and background work. Build one with
@@ -50,6 +59,8 @@ export class Rapport {
   private httpApp?: HttpApp;
   private server?: Server;
   readonly dispatcher: Dispatcher;
+  /** Prometheus metrics (served at /metrics): requests, committed events, webhook deliveries. */
+  readonly metrics = new HttpMetrics();
   /** Recurring tasks of the kernel and plugins; `runNow(name)` runs one at once (tests). */
   readonly scheduler: Scheduler;
   /** Background jobs (HTTP imports and whatever else starts one). */
@@ -58,7 +69,8 @@ export class Rapport {
   readonly loginThrottle: LoginThrottle;
   /** Encryption of webhook signing secrets at rest (docs/webhooks.md). */
   readonly webhookSecrets: WebhookSecrets;
-  private readonly afterCommitListeners: Array<(events: { name: string }[]) => void> = [];
+  /** The kernel's own subsystems, registered like plugins: their routes, permissions and lifecycle. */
+  readonly modules: readonly KernelModule[];
 
   constructor(readonly config: RapportConfig) {
     this.logger = config.logger ?? pino({ level: config.logLevel ?? process.env.LOG_LEVEL ?? 'info' });
@@ -69,7 +81,6 @@ export class Rapport {
     this.registries = new KernelRegistries(this.plugins.isActive);
     this.scopes = new RecordScopes(this.plugins.isActive);
     defineKernelScopes(this.scopes);
-    declareKernel(this.registries);
     const deps = { registries: this.registries, scopes: this.scopes, bus: this.bus };
     const parties = new PartyService(deps);
     const relationships = new RelationshipService(deps, parties);
@@ -81,11 +92,14 @@ export class Rapport {
       observations: new ObservationService(deps, parties, relationships),
       merge: new MergeService(parties, relationships, interactions),
     };
-    this.dispatcher = new Dispatcher(this, config.dispatcher ?? {});
     this.scheduler = new Scheduler(this, config.scheduler ?? {});
+    this.webhookSecrets = new WebhookSecrets(this, this.scheduler);
+    this.dispatcher = new Dispatcher(this, config.dispatcher ?? {});
     this.jobs = new JobService(this, this.scheduler, config.jobs ?? {});
     this.loginThrottle = new LoginThrottle(this, this.scheduler, config.auth?.loginThrottle ?? {});
-    this.webhookSecrets = new WebhookSecrets(this, this.scheduler);
+    // Each module gets this system as the narrow host interface it declares, never more.
+    this.modules = [recordsModule(this), pluginsModule(this), accessModule(this), webhooksModule(this), jobsModule(this), importsModule(this)];
+    declareKernel(this.registries, this.modules);
   }
 
   get knex(): Knex {
@@ -119,7 +133,7 @@ export class Rapport {
       this.webhookSecrets.checkConfiguredKeys();
       await this.plugins.startAll();
       await this.plugins.follow();
-      if (this.config.dispatcher?.enabled !== false) this.dispatcher.start();
+      for (const module of this.modules) module.start?.();
       if (this.config.scheduler?.enabled !== false) this.scheduler.start();
     } catch (error) {
       await this.database.close().catch(() => undefined);
@@ -144,7 +158,7 @@ export class Rapport {
       work,
       (events) => {
         if (events.length) this.dispatcher.nudge();
-        for (const listener of this.afterCommitListeners) listener(events);
+        this.metrics.countEvents(events);
       },
       scope?.beforeCommit,
     );
@@ -194,9 +208,8 @@ export class Rapport {
         server.closeIdleConnections?.();
       });
     }
-    await this.dispatcher.stop();
+    for (const module of [...this.modules].reverse()) await module.stop?.();
     await this.scheduler.stop();
-    await this.jobs.stop();
     await this.bus.settled();
     this.plugins.unfollow();
     await this.plugins.settled();

@@ -1,8 +1,8 @@
 import EventEmitter2 from 'eventemitter2';
 import type { Logger } from 'pino';
 import { RapportError } from '../errors.js';
-import type { EventHandler, EventMeta, FilterHandler } from './types.js';
-import type { UnitOfWork } from './unit-of-work.js';
+import type { EventHandler, EventMeta } from './types.js';
+import type { FilterHandler, FilterRunner, UnitOfWork } from './unit-of-work.js';
 
 interface FilterRegistration {
   owner: string;
@@ -27,7 +27,7 @@ interface ListenerRegistration {
  * Every registration has an owner (a plugin name or "core"), so disabling a plugin removes
  * exactly what it registered and enabling it restores the same set.
  */
-export class HookBus {
+export class HookBus implements FilterRunner {
   private readonly filters = new Map<string, FilterRegistration[]>();
   private readonly listeners: ListenerRegistration[] = [];
   private readonly inactiveOwners = new Set<string>();

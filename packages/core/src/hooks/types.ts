@@ -1,5 +1,4 @@
 import type { EventRef, FilterRef } from '../contract/refs.js';
-import type { UnitOfWork } from './unit-of-work.js';
 import type { ApiKeyInfo, Role, User } from '../access/types.js';
 import type {
   InteractionCreateInput,
@@ -89,14 +88,9 @@ export interface EventMeta {
   actor?: { kind: string; id: string } | null;
 }
 
-/** What a filter sees besides its payload: the write's unit of work (tenant, caller, transaction, events). */
-export type FilterContext = UnitOfWork;
-
 export interface EventSubject {
   type: string;
   id: string;
 }
-
-export type FilterHandler<K> = (payload: FilterPayload<K>, uow: UnitOfWork) => FilterPayload<K> | void | Promise<FilterPayload<K> | void>;
 
 export type EventHandler<K> = (payload: EventPayload<K>, meta: EventMeta) => void | Promise<void>;

@@ -5,7 +5,6 @@ import { chunk } from '../util/chunk.js';
 import { accessChanged, notifyAccessChange } from '../access/principal-cache.js';
 import { copyRows, settleInOrder, worthCopying } from '../storage/copy-rows.js';
 import { CONNECTION } from '../kernel/context.js';
-import type { HookBus } from './hook-bus.js';
 import { keyName, type EventKey, type EventMeta, type EventPayload, type EventSubject, type FilterKey, type FilterPayload } from './types.js';
 
 export interface PendingEvent {
@@ -14,6 +13,15 @@ export interface PendingEvent {
   meta: EventMeta;
   subject?: EventSubject;
 }
+
+/** Runs the filters registered under a name (the hook bus); a unit of work runs its write's filters through it. */
+export interface FilterRunner {
+  runFilters(name: string, payload: unknown, uow: UnitOfWork): Promise<unknown>;
+  hasFilters(name: string): boolean;
+}
+
+/** A filter: runs inside the write's transaction, may return a replacement payload or veto (throw). */
+export type FilterHandler<K> = (payload: FilterPayload<K>, uow: UnitOfWork) => FilterPayload<K> | void | Promise<FilterPayload<K> | void>;
 
 /**
  * One write: its transaction, who is writing, and the events it will release.
@@ -29,7 +37,7 @@ export class UnitOfWork {
     trx: Knex.Transaction,
     readonly tenantId: string,
     readonly principal: Principal,
-    private readonly bus: HookBus,
+    private readonly bus: FilterRunner,
   ) {
     this[CONNECTION] = trx;
   }
@@ -75,6 +83,9 @@ export class UnitOfWork {
   }
 }
 
+/** Runs one unit of work (the signature of `Rapport.transaction`), for subsystems that write outside a request. */
+export type Transact = <T>(work: (uow: UnitOfWork) => Promise<T>, scope?: { tenantId?: string; principal?: Principal; beforeCommit?: () => Promise<void> }) => Promise<T>;
+
 export interface UnitOfWorkScope {
   tenantId: string;
   principal: Principal;
@@ -89,7 +100,7 @@ const ROWS_PER_INSERT = 5000;
  */
 export async function runUnitOfWork<T>(
   knex: Knex,
-  bus: HookBus,
+  bus: FilterRunner & { publish(events: PendingEvent[]): void },
   scope: UnitOfWorkScope,
   work: (uow: UnitOfWork) => Promise<T>,
   afterCommit?: (events: PendingEvent[]) => void,

@@ -33,8 +33,9 @@ export async function* keysetBatches<Row>(fetch: (after: Row | undefined, limit:
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return value.toString();
+  return JSON.stringify(value);
 }
 
 /**

@@ -68,6 +68,7 @@ function cursorOf(row: Record<string, unknown>, keys: readonly KeysetKey[]): (st
     if (value instanceof Date) return value.toISOString();
     if (value === null || value === undefined) throw new Error(`keysetPage: the row has no value for sort key ${key.column}; select it`);
     if (key.type === 'number') return Number(value);
-    return key.type === 'timestamp' ? new Date(value as string).toISOString() : String(value);
+    if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`keysetPage: sort key ${key.column} is neither text nor a number`);
+    return key.type === 'timestamp' ? new Date(value).toISOString() : `${value}`;
   });
 }

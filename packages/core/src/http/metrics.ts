@@ -7,7 +7,7 @@ const OTHER_METHOD = METHOD_LABELS.length - 1;
 
 type Observer = { observe(value: number): void };
 
-/** One registry per app, so several apps in one process (tests) never collide. */
+/** The system's Prometheus metrics. One registry per app, so several apps in one process (tests) never collide. */
 export class HttpMetrics {
   readonly registry = new Registry();
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
@@ -25,6 +25,25 @@ export class HttpMetrics {
     });
     this.eventsPublished = new Counter({ name: 'rapport_events_total', help: 'Events committed, by name', labelNames: ['name'], registers: [this.registry] });
     this.webhookDeliveries = new Counter({ name: 'rapport_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  }
+
+  private readonly eventsByName = new Map<string, { inc(n: number): void }>();
+
+  /** Counts committed events by name (one increment per name and unit of work, however many events). */
+  countEvents(events: ReadonlyArray<{ name: string }>): void {
+    if (events.length === 0) return;
+    const counts = new Map<string, number>();
+    for (const event of events) counts.set(event.name, (counts.get(event.name) ?? 0) + 1);
+    for (const [name, n] of counts) {
+      let child = this.eventsByName.get(name);
+      if (!child) {
+        // Event names are a small declared set; the bound only guards against a runaway caller.
+        if (this.eventsByName.size > 10_000) this.eventsByName.clear();
+        child = this.eventsPublished.labels({ name });
+        this.eventsByName.set(name, child);
+      }
+      child.inc(n);
+    }
   }
 
   // The labelled children, by route template, then by status and method as one number: every

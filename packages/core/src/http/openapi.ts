@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Rapport } from '../app/rapport.js';
 import type { RegisteredRoute } from './routes.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -13,7 +12,7 @@ const problem = {
  * OpenAPI 3.1 from the same zod schemas that validate each request, so the document and
  * the behaviour cannot drift. Covers the kernel and every enabled plugin.
  */
-export function buildOpenApi(app: Rapport, routes: RegisteredRoute[]): JsonSchema {
+export function buildOpenApi(app: { readonly version: string }, routes: RegisteredRoute[]): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.fullPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -65,7 +64,7 @@ export function buildOpenApi(app: Rapport, routes: RegisteredRoute[]): JsonSchem
 }
 
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+  return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
 }
 
 function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {

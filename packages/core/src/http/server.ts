@@ -2,15 +2,21 @@ import { randomUUID, createHash } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import type { Rapport } from '../app/rapport.js';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { RapportConfig } from '../app/config.js';
+import type { KernelModule } from '../app/module.js';
+import type { Transact } from '../hooks/unit-of-work.js';
+import type { DatabaseKind } from '../storage/database.js';
+import type { PermissionDefinition } from '../kernel/types.js';
 import { authenticate, cachedPrincipal } from '../access/authenticate.js';
 import { hashToken } from '../access/keys.js';
 import { AUTHENTICATED, hasPermission, type Principal } from '../access/principal.js';
 import { ConflictError, ForbiddenError, RapportError, UnauthorizedError, ValidationError } from '../errors.js';
-import { HttpMetrics } from './metrics.js';
+import type { HttpMetrics } from './metrics.js';
 import { sendProblem, toProblem, zodToValidation } from './problem.js';
 import type { RegisteredRoute, RequestContext } from './routes.js';
-import { kernelRoutes } from './kernel-routes.js';
+import { RouteBuilder } from './routes.js';
 import { buildOpenApi } from './openapi.js';
 import { API_REFERENCE_PATH, OPENAPI_PATH, apiReference } from './api-reference.js';
 import { assertNoBody, assertNoQuery, assertPlainInput } from './input-guards.js';
@@ -33,14 +39,38 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * their own, chosen by the first path segment after /api/v1 (a Map lookup), so adding
  * plugins never lengthens the linear route scan of any request.
  */
-export function createHttpApp(app: Rapport): HttpApp {
+/** What the HTTP layer needs of the system: the kernel modules' and plugins' routes, principals, units of work, metrics. */
+export interface HttpHost {
+  readonly config: Pick<RapportConfig, 'http'>;
+  readonly logger: Logger;
+  readonly knex: Knex;
+  readonly databaseKind: DatabaseKind;
+  readonly version: string;
+  readonly defaultTenant: { readonly id: string };
+  readonly metrics: HttpMetrics;
+  readonly modules: readonly KernelModule[];
+  readonly plugins: { readonly routers: ReadonlyMap<string, RouteBuilder>; isActive(owner: string): boolean };
+  readonly transaction: Transact;
+}
+
+/** The permission of the server's own `/metrics` endpoint. */
+export const HTTP_PERMISSIONS: readonly PermissionDefinition[] = [{ key: 'metrics:read', description: 'Scrape Prometheus metrics' }];
+
+/** Every kernel module's routes, under /api/v1. */
+function kernelRoutes(modules: readonly KernelModule[]): RouteBuilder {
+  const r = new RouteBuilder('core', '/api/v1');
+  for (const module of modules) module.routes(r);
+  return r;
+}
+
+export function createHttpApp(app: HttpHost): HttpApp {
   const proxies = trustedProxies(process.env.RAPPORT_TRUST_PROXY);
   // Behind N proxies the client's address is the Nth entry of X-Forwarded-For from the right
   // (each proxy appends the address it saw); entries further left are whatever the client sent.
   const koa = new Koa({ proxy: proxies > 0, maxIpsCount: proxies });
-  const metrics = new HttpMetrics();
+  const metrics = app.metrics;
   const httpConfig = app.config.http ?? {};
-  const kernel = kernelRoutes(app);
+  const kernel = kernelRoutes(app.modules);
   const pluginRouters = new Map<string, Router>();
   for (const [name, builder] of app.plugins.routers) pluginRouters.set(name, mount(app, builder.routes));
 
@@ -185,7 +215,7 @@ function groupBySegment(routes: RegisteredRoute[]): Map<string, RegisteredRoute[
   return groups;
 }
 
-function mount(app: Rapport, routes: RegisteredRoute[]): Router {
+function mount(app: HttpHost, routes: RegisteredRoute[]): Router {
   const router = new Router();
   // Tests (and a development run) parse every answer with its route's response schema.
   const checkResponses = app.config.http?.checkResponses ?? process.env.RAPPORT_CHECK_RESPONSES === '1';
@@ -227,18 +257,18 @@ function credentialOf(ctx: Koa.Context): Credential {
 }
 
 /** The caller: from the principal cache without a pause when it knows the token, else from the database. */
-function principalFor(app: Rapport, ctx: Koa.Context): Principal | Promise<Principal> {
+function principalFor(app: HttpHost, ctx: Koa.Context): Principal | Promise<Principal> {
   const credential = credentialOf(ctx);
   return cachedPrincipal(app.knex, credential.token, credential.hash) ?? authenticated(app, credential.token);
 }
 
-async function authenticated(app: Rapport, token: string): Promise<Principal> {
+async function authenticated(app: HttpHost, token: string): Promise<Principal> {
   const principal = await authenticate(app.knex, token);
   if (!principal) throw new UnauthorizedError('The token is not valid, has expired or was revoked');
   return principal;
 }
 
-async function handle(app: Rapport, route: RegisteredRoute, ctx: Koa.Context, checkResponses: boolean): Promise<void> {
+async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, checkResponses: boolean): Promise<void> {
   let principal: Principal | undefined;
   if (route.permission !== null) {
     const found = principalFor(app, ctx);

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Kernel } from '../kernel/kernel.js';
+import type { Kernel } from '../kernel/services.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { validateTypedAttributes } from '../kernel/attributes.js';
 import { normalizeContactPoint } from '../kernel/contact-points.js';
@@ -124,7 +124,7 @@ function parseParticipants({ line, record }: ImportRecord): ParsedRow | { errors
           errors.push({ column, message: (error as Error).message });
         }
       } else if (!isUuid(who)) {
-        errors.push({ column, message: `"${who}" is not a party id` });
+        errors.push({ column, message: `"${String(who)}" is not a party id` });
       } else {
         byId.push({ partyId: who.toLowerCase(), role });
       }

@@ -1,10 +1,10 @@
-import type { Kernel } from '../kernel/kernel.js';
+import type { Kernel } from '../kernel/services.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { validatePartyAttributes } from '../kernel/attributes.js';
 import { normalizedPoints } from '../kernel/contact-points.js';
 import { toParty } from '../kernel/rows.js';
 import { partyCreateSchema, type PartyCreateInput } from '../kernel/schemas.js';
-import { PARTY_KINDS, type ContactPoint, type Party, type PartyKind } from '../kernel/types.js';
+import { PARTY_KINDS, type ContactPoint, type Party } from '../kernel/types.js';
 import { newId } from '../util/ids.js';
 import { insertUnnest } from './bulk-insert.js';
 import { parseCell, parseFlag, prefixedCells, rapportRowErrors, zodRowErrors, type ColumnOf } from './cells.js';
@@ -120,7 +120,7 @@ async function checkRow(uow: UnitOfWork, { line, record }: ImportRecord, kernel:
   }
   let checkedAttributes: Record<string, unknown> = {};
   try {
-    checkedAttributes = validatePartyAttributes(kernel.registries.partyAttributes, input.kind as PartyKind, input.attributes ?? {});
+    checkedAttributes = validatePartyAttributes(kernel.registries.partyAttributes, input.kind, input.attributes ?? {});
     for (const key of Object.keys(checkedAttributes)) if (checkedAttributes[key] === null) delete checkedAttributes[key];
   } catch (error) {
     errors.push(...rapportRowErrors(error, columnOf));

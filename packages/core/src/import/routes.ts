@@ -1,7 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Rapport } from '../app/rapport.js';
+import type { KernelModule } from '../app/module.js';
+import type { PermissionDefinition } from '../kernel/types.js';
 import { AUTHENTICATED, type Principal } from '../access/principal.js';
 import { NotFoundError, RapportError, ValidationError } from '../errors.js';
 import { keysetBatches, sendCsv, type CsvColumn } from '../http/csv-export.js';
@@ -14,7 +15,7 @@ import { newId } from '../util/ids.js';
 import { insertUnnest } from './bulk-insert.js';
 import { openCsv } from './csv-source.js';
 import type { RejectedRow, RowError } from './importer.js';
-import { listImporters, type ImporterInfo } from './registry.js';
+import { listImporters, type ImporterInfo, type ImportHost } from './registry.js';
 import { assertMayUse, checkHeader, DEFAULT_BATCH_SIZE, runImport } from './run-import.js';
 import { receiveUpload, UploadSweeper } from './upload.js';
 
@@ -52,7 +53,13 @@ const rejectedRowSchema = z.object({
  * background as the caller (its permissions, record scopes and the plugins' filters apply).
  * Progress is on the job; rejected rows, with their line and reasons, stay retrievable.
  */
-export function importRoutes(r: RouteBuilder, app: Rapport): void {
+export const IMPORT_PERMISSIONS: readonly PermissionDefinition[] = [{ key: 'imports:write', description: 'Run bulk imports' }];
+
+export function importsModule(app: ImportHost): KernelModule {
+  return { name: 'imports', permissions: IMPORT_PERMISSIONS, routes: (r) => importRoutes(r, app) };
+}
+
+function importRoutes(r: RouteBuilder, app: ImportHost): void {
   const tags = ['Imports'];
   const uploads = new UploadSweeper(app, app.config.imports?.uploadDir ?? path.join(os.tmpdir(), 'rapport-imports'));
 
@@ -134,7 +141,7 @@ export function importRoutes(r: RouteBuilder, app: Rapport): void {
   });
 }
 
-async function startHttpImport(app: Rapport, uploads: UploadSweeper, ctx: RequestContext<{ importer: string }, { dedupe?: boolean; batchSize?: number }>): Promise<Job> {
+async function startHttpImport(app: ImportHost, uploads: UploadSweeper, ctx: RequestContext<{ importer: string }, { dedupe?: boolean; batchSize?: number }>): Promise<Job> {
   const importer = usableImporter(app, ctx.params.importer);
   assertMayUse(importer, ctx.principal);
   const req = ctx.koa.req;
@@ -190,7 +197,7 @@ async function startHttpImport(app: Rapport, uploads: UploadSweeper, ctx: Reques
 class ImportStopped extends Error {}
 
 async function importInBackground(
-  app: Rapport,
+  app: ImportHost,
   run: {
     job: Job;
     principal: Principal;
@@ -252,7 +259,7 @@ async function importInBackground(
 }
 
 /** Kernel importers and enabled plugins' ones; anything else is a 404 that says what exists. */
-function usableImporter(app: Rapport, name: string): ImporterInfo {
+function usableImporter(app: ImportHost, name: string): ImporterInfo {
   const importers = listImporters(app);
   const importer = importers.find((i) => i.name === name);
   if (importer) return importer;
@@ -272,7 +279,7 @@ async function checkUploadedHeader(importer: ImporterInfo, file: string): Promis
   checkHeader(importer, csv.header());
 }
 
-async function importJob(app: Rapport, principal: Principal, id: string): Promise<Job> {
+async function importJob(app: ImportHost, principal: Principal, id: string): Promise<Job> {
   const job = await app.jobs.get(principal, id);
   if (job.kind !== IMPORT_JOB_KIND) throw new NotFoundError('Import', id);
   return job;

@@ -1,12 +1,11 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
-import type { Rapport } from '../app/rapport.js';
 import { hasPermission, systemPrincipal, type Principal } from '../access/principal.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { findTenant } from '../kernel/tenants.js';
 import { openCsv, type CsvRow } from './csv-source.js';
 import type { ImportBatchResult, Importer, ImportRecord, ImportSettings, RejectedRow } from './importer.js';
-import { findImporter } from './registry.js';
+import { findImporter, type ImportHost } from './registry.js';
 import { supportsCopy } from '../storage/copy-rows.js';
 import { describeError, ImportStoppedError, isFatalError } from './errors.js';
 
@@ -65,7 +64,7 @@ const PIPELINE_DEPTH = 2;
  *
  * Throws before writing anything when the importer, tenant, principal or header is wrong.
  */
-export async function runImport(app: Rapport, importerName: string, source: string | Readable, options: ImportOptions = {}): Promise<ImportResult> {
+export async function runImport(app: ImportHost, importerName: string, source: string | Readable, options: ImportOptions = {}): Promise<ImportResult> {
   const started = performance.now();
   const importer = findImporter(app, importerName);
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -209,7 +208,7 @@ export async function runImport(app: Rapport, importerName: string, source: stri
 
 /** One unit of work for the batch; on an unforeseen failure, bisect until the bad rows stand alone. */
 async function writeIsolating(
-  app: Rapport,
+  app: ImportHost,
   importer: Importer,
   rows: ImportRecord[],
   scope: { tenantId: string; principal: Principal },
@@ -228,7 +227,7 @@ async function writeIsolating(
   }
 }
 
-async function resolveScope(app: Rapport, options: ImportOptions): Promise<{ tenantId: string; principal: Principal }> {
+async function resolveScope(app: ImportHost, options: ImportOptions): Promise<{ tenantId: string; principal: Principal }> {
   const principal = options.principal;
   if (principal) {
     if (options.tenantId && options.tenantId !== principal.tenantId) throw new ForbiddenError('A principal imports only into its own tenant');

@@ -7,8 +7,8 @@ export {
   type ScheduledTask,
   type ScheduledTaskState,
   type ScheduledRunOutcome,
-  type SchedulerOptions,
 } from './scheduler.js';
+export type { SchedulerOptions, JobsOptions } from '../app/config.js';
 export {
   JobService,
   JobFailedError,
@@ -16,7 +16,6 @@ export {
   JOBS_READ_PERMISSION,
   JOBS_MANAGE_PERMISSION,
   INTERRUPTED_MESSAGE,
-  type JobsOptions,
   type JobContext,
   type JobWork,
   type JobListQuery,

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import type { Rapport } from '../app/rapport.js';
+import type { JobsOptions } from '../app/config.js';
 import { hasPermission, type Principal } from '../access/principal.js';
 import { ConflictError, ForbiddenError, NotFoundError, RapportError } from '../errors.js';
 import { describeError } from '../import/errors.js';
@@ -10,20 +10,6 @@ import type { Scheduler } from './scheduler.js';
 import { allSettledWithin } from './timing.js';
 import { JOB_COLUMNS, toJob, type Job, type JobRow, type JobStatus } from './schemas.js';
 
-export interface JobsOptions {
-  /** How long a job stays "alive" without news from its process (default 60 s; renewed every third of it). */
-  leaseMs?: number;
-  /** How often reported progress is written to the job (default 1 s). */
-  progressIntervalMs?: number;
-  /** Jobs running at once in this process; more wait as `queued` (default 2). */
-  concurrency?: number;
-  /** How often the kernel task `core.jobs.fail-interrupted` looks for jobs whose process died (default 60 s). */
-  reapIntervalMs?: number;
-  /** How long `close()` waits for running jobs after aborting them (default 10 s). */
-  stopTimeoutMs?: number;
-  /** Finished jobs (and their import reports) older than this many days are deleted by `core.jobs.prune-finished` (default 30; null keeps them). */
-  keepFinishedDays?: number | null;
-}
 
 export const JOBS_DEFAULTS = { leaseMs: 60_000, progressIntervalMs: 1000, concurrency: 2, reapIntervalMs: 60_000, stopTimeoutMs: 10_000, keepFinishedDays: 30 } as const;
 
@@ -46,7 +32,7 @@ export interface JobContext {
   /** Aborted when the job is cancelled or the server shuts down: stop at the next safe point. */
   readonly signal: AbortSignal;
   /** Reports progress (`{ done, total, ... }`); written to the job at most every `progressIntervalMs`. */
-  progress(progress: Record<string, unknown>): void;
+  progress: (progress: Record<string, unknown>) => void;
 }
 
 /** The work of a job: what it resolves with becomes the job's result. */
@@ -98,11 +84,11 @@ export class JobService {
   private closed = false;
 
   constructor(
-    private readonly app: Rapport,
+    private readonly app: { readonly logger: Logger; readonly knex: Knex },
     scheduler: Scheduler,
     options: JobsOptions = {},
   ) {
-    this.options = { ...JOBS_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<JobsOptions>;
+    this.options = { ...JOBS_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     this.logger = app.logger.child({ component: 'jobs' });
     scheduler.define('core', 'core.jobs.fail-interrupted', Math.max(this.options.reapIntervalMs, 1000), async () => {
       await this.failInterrupted();
@@ -147,7 +133,7 @@ export class JobService {
 
   /** Waits until every job started by this process has finished (tests, scripts). */
   async settled(): Promise<void> {
-    while (this.local.size) await Promise.all([...this.local.values()].map((e) => e.done));
+    while (this.local.size) await Promise.all([...this.local.values()].map((e) => e.done ?? Promise.resolve()));
   }
 
   /** One job the viewer may see; 404 otherwise (another tenant's, or someone else's without `jobs:read`). */

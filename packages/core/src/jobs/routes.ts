@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { Rapport } from '../app/rapport.js';
+import type { KernelModule } from '../app/module.js';
+import type { PermissionDefinition } from '../kernel/types.js';
+import { JOBS_MANAGE_PERMISSION, JOBS_READ_PERMISSION, type JobService } from './jobs.js';
 import { AUTHENTICATED } from '../access/principal.js';
 import { idParams, pageOf, pageQuery } from '../http/pagination.js';
 import type { RouteBuilder } from '../http/routes.js';
@@ -9,7 +11,16 @@ import { JOB_STATUSES, jobSchema } from './schemas.js';
  * Background jobs. Any principal reads and cancels its own; `jobs:read` shows every job of
  * the tenant and `jobs:manage` cancels any. Someone else's job, or another tenant's, is a 404.
  */
-export function jobRoutes(r: RouteBuilder, app: Rapport): void {
+export const JOB_PERMISSIONS: readonly PermissionDefinition[] = [
+  { key: JOBS_READ_PERMISSION, description: 'Read every background job of the tenant (everyone reads their own)' },
+  { key: JOBS_MANAGE_PERMISSION, description: 'Cancel any background job of the tenant (everyone cancels their own)' },
+];
+
+export function jobsModule(app: { readonly jobs: JobService }): KernelModule {
+  return { name: 'jobs', permissions: JOB_PERMISSIONS, routes: (r) => jobRoutes(r, app), stop: () => app.jobs.stop() };
+}
+
+function jobRoutes(r: RouteBuilder, app: { readonly jobs: JobService }): void {
   const tags = ['Jobs'];
 
   r.get('/jobs', {

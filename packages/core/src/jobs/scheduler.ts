@@ -1,31 +1,14 @@
 import type { Knex } from 'knex';
+import type { SchedulerOptions } from '../app/config.js';
 import type { Logger } from 'pino';
-import type { Rapport } from '../app/rapport.js';
 import { NotFoundError, PluginError } from '../errors.js';
 import { newId } from '../util/ids.js';
 import { allSettledWithin } from './timing.js';
 import { WakeableSleep } from '../util/wakeable-sleep.js';
 
-/** What a recurring task gets on each run. */
-export interface ScheduledTaskContext {
-  /** When this run started. */
-  now: Date;
-  /** Aborted when the system shuts down: stop at the next safe point. */
-  signal: AbortSignal;
-}
+import type { ScheduledTaskRun } from './task.js';
+export type { ScheduledTaskContext, ScheduledTaskRun } from './task.js';
 
-export type ScheduledTaskRun = (ctx: ScheduledTaskContext) => Promise<void>;
-
-export interface SchedulerOptions {
-  /** Start the timers with the system (default true; `createTestApp` turns them off). */
-  enabled?: boolean;
-  /** How long a run holds its task before another node may take it over (default 60 s; renewed while running). */
-  leaseMs?: number;
-  /** Longest pause between two looks at the task table (default 30 s). */
-  maxPollMs?: number;
-  /** How long `close()` waits for running tasks after aborting them (default 10 s). */
-  stopTimeoutMs?: number;
-}
 
 export const SCHEDULER_DEFAULTS = { leaseMs: 60_000, maxPollMs: 30_000, stopTimeoutMs: 10_000 } as const;
 
@@ -77,6 +60,13 @@ interface TaskRow {
  * task at once, and the last start time survives restarts. A failing run is logged,
  * recorded and tried again at the next interval; it never reaches the caller's process.
  */
+/** What the scheduler needs of the system: its connection, its log, and which owners are enabled. */
+export interface SchedulerHost {
+  readonly logger: Logger;
+  readonly knex: Knex;
+  readonly plugins: { isActive(owner: string): boolean };
+}
+
 export class Scheduler {
   private readonly tasks = new Map<string, ScheduledTask>();
   private readonly running = new Map<string, Promise<void>>();
@@ -88,10 +78,10 @@ export class Scheduler {
   private readonly pause = new WakeableSleep();
 
   constructor(
-    private readonly app: Rapport,
+    private readonly app: SchedulerHost,
     options: SchedulerOptions = {},
   ) {
-    this.options = { ...SCHEDULER_DEFAULTS, ...stripUndefined(options) } as Required<Omit<SchedulerOptions, 'enabled'>>;
+    this.options = { ...SCHEDULER_DEFAULTS, ...stripUndefined(options) };
     this.logger = app.logger.child({ component: 'scheduler' });
   }
 
@@ -160,7 +150,7 @@ export class Scheduler {
     if (!leaseToken) return { status: 'skipped', reason: 'it is running on another node' };
     const error = await this.execute(task, leaseToken);
     if (error !== undefined) {
-      const message = `scheduled task "${name}" failed: ${(error as Error)?.message ?? String(error)}`;
+      const message = `scheduled task "${name}" failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`;
       throw task.owner === 'core' ? new Error(message, { cause: error }) : Object.assign(new PluginError(task.owner, message), { cause: error });
     }
     return { status: 'succeeded' };

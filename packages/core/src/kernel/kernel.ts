@@ -1,10 +1,5 @@
 import type { HookBus } from '../hooks/hook-bus.js';
 import type { RecordScopes } from '../access/record-scopes.js';
-import type { InteractionService } from './interactions.js';
-import type { MergeService } from './merge.js';
-import type { ObservationService } from './observations.js';
-import type { PartyService } from './parties.js';
-import type { RelationshipService } from './relationships.js';
 import { Registry } from './registry.js';
 import type {
   IndicatorDefinition,
@@ -37,17 +32,3 @@ export interface KernelDeps {
   readonly bus: HookBus;
 }
 
-export interface KernelServices {
-  parties: PartyService;
-  relationships: RelationshipService;
-  interactions: InteractionService;
-  observations: ObservationService;
-  merge: MergeService;
-}
-
-/** The kernel as its own subsystems (import, the HTTP routes of records) use it. */
-export interface Kernel {
-  readonly registries: KernelRegistries;
-  readonly scopes: RecordScopes;
-  readonly services: KernelServices;
-}

@@ -39,7 +39,7 @@ export class ObservationService {
     const self = ctx.principal.scopePartyId;
     const hidden = self ? this.hiddenFromSubject() : [];
     if (hidden.length) {
-      query.whereNot((w) => w.whereIn(`${alias}.indicator`, hidden).where(`${alias}.subject_type`, 'party').where(`${alias}.subject_id`, self!));
+      query.whereNot((w) => w.whereIn(`${alias}.indicator`, hidden).where(`${alias}.subject_type`, 'party').where(`${alias}.subject_id`, self));
     }
     return this.deps.scopes.apply(query, ctx, 'observations', `${alias}.id`);
   }

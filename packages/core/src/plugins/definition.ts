@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { ScopeContribution } from '../access/record-scopes.js';
 import type { Contract, DependencyRef, ResolvedDeps, ServiceRef } from '../contract/refs.js';
 import type { RouteBuilder } from '../http/routes.js';
-import type { EventHandler, EventKey, FilterHandler, FilterKey } from '../hooks/types.js';
+import type { EventHandler, EventKey, FilterKey } from '../hooks/types.js';
+import type { FilterHandler } from '../hooks/unit-of-work.js';
 import type { Importer } from '../import/importer.js';
 import type {
   IndicatorDefinition,
@@ -13,7 +14,7 @@ import type {
   RelationshipTypeDefinition,
 } from '../kernel/types.js';
 import type { Migration } from '../storage/migrations.js';
-import type { ScheduledTaskContext } from '../jobs/scheduler.js';
+import type { ScheduledTaskContext } from '../jobs/task.js';
 
 /** What a plugin may ask for: core capabilities (`coreServices.*`) and other plugins' services (their contracts' refs). */
 export type Deps = Readonly<Record<string, DependencyRef>>;

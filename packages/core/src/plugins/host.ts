@@ -4,7 +4,13 @@ import type { Logger } from 'pino';
 import { ConflictError, NotFoundError, PluginError } from '../errors.js';
 import { RouteBuilder } from '../http/routes.js';
 import { appliedMigrations, migrateDownAll, migrateUp, pendingMigrations, type AppliedMigrations } from '../storage/migrations.js';
-import type { Rapport } from '../app/rapport.js';
+import type { RecordScopes } from '../access/record-scopes.js';
+import type { HookBus } from '../hooks/hook-bus.js';
+import type { Transact } from '../hooks/unit-of-work.js';
+import type { Scheduler } from '../jobs/scheduler.js';
+import type { KernelRegistries } from '../kernel/kernel.js';
+import type { KernelServices } from '../kernel/services.js';
+import type { TenantService } from '../kernel/tenants.js';
 import type { Importer } from '../import/importer.js';
 import type { Deps, LifecycleContext, PluginApi, PluginDefinition } from './definition.js';
 import { isPostgres, listenerOf } from '../storage/listener.js';
@@ -41,6 +47,18 @@ export interface PluginStatus {
  * dependency order. A disabled plugin stays declared but inert: its routes, hooks, types
  * and scopes are off until it is enabled again.
  */
+/** What the plugin host needs of the system: what it declares into, and the capabilities plugins may ask for. */
+export interface PluginHostSystem {
+  readonly knex: Knex;
+  readonly bus: HookBus;
+  readonly registries: KernelRegistries;
+  readonly scopes: RecordScopes;
+  readonly scheduler: Scheduler;
+  readonly services: KernelServices;
+  readonly tenants: TenantService;
+  readonly transaction: Transact;
+}
+
 export class PluginHost {
   private readonly states = new Map<string, PluginState>();
   private readonly versions = new Map<string, string>();
@@ -60,7 +78,7 @@ export class PluginHost {
   private readonly queuedReads = new Set<string>();
 
   constructor(
-    private readonly app: Rapport,
+    private readonly app: PluginHostSystem,
     readonly ordered: readonly PluginDefinition[],
     private readonly logger: Logger,
   ) {}
@@ -468,7 +486,7 @@ export class PluginHost {
       plugin: plugin.name,
       knex: this.app.knex,
       logger: this.logger.child({ plugin: plugin.name }),
-      deps: (this.resolvedDeps.get(plugin.name) ?? {}) as LifecycleContext<Deps>['deps'],
+      deps: (this.resolvedDeps.get(plugin.name) ?? {}),
     };
   }
 

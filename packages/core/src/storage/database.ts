@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type * as PgModule from 'pg';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import { createRequire } from 'node:module';
@@ -34,7 +35,7 @@ export interface Database {
 let pgTypesSet = false;
 function preparePgDriver(): void {
   if (pgTypesSet) return;
-  const pg = createRequire(import.meta.url)('pg') as typeof import('pg');
+  const pg = createRequire(import.meta.url)('pg') as typeof PgModule;
   // Counts and bigints come back as strings from pg; the kernel only counts small sets, so numbers are safe.
   pg.types.setTypeParser(20, (value) => Number(value));
   pg.types.setTypeParser(1700, (value) => Number(value));
@@ -91,7 +92,7 @@ function openPglite(config: DatabaseConfig): Database {
         ? () => ({ pglite: config.pglite }) as object
         : inMemory
           ? {}
-          : ({ filename: path.join(dataDir, 'pgdata') } as Knex.StaticConnectionConfig),
+          : ({ filename: path.join(dataDir, 'pgdata') }),
     } as Knex.Config);
   } catch (error) {
     lock?.release();

@@ -18,7 +18,7 @@ interface ClientInternals {
  */
 export async function preparedSelect<T>(db: Knex, sql: string, bindings: readonly unknown[]): Promise<T[]> {
   if ((db as { isTransaction?: boolean }).isTransaction) {
-    const result = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: T[] };
+    const result = await db.raw<{ rows: T[] }>(sql, bindings as Knex.RawBinding[]);
     return result.rows;
   }
   const client = (db as unknown as { client: ClientInternals }).client;

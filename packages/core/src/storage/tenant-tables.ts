@@ -113,7 +113,7 @@ export function tenantTables(connection: Knex, tenantId: string, owner: string):
       const stamp = (row: unknown) => {
         if (row === null || typeof row !== 'object' || Array.isArray(row) || isTenantBound(row)) refuse('insert takes rows (objects); an insert from a query needs unsafeKnex()');
         const given = (row as Record<string, unknown>)[TENANT_COLUMN];
-        if (given !== undefined && given !== tenantId) refuse(`a row for another tenant (${String(given)}) cannot be inserted here`);
+        if (given !== undefined && given !== tenantId) refuse(`a row for another tenant (${JSON.stringify(given)}) cannot be inserted here`);
         return { ...(row as object), [TENANT_COLUMN]: tenantId };
       };
       return insert(Array.isArray(values) ? values.map(stamp) : stamp(values), ...rest);
@@ -153,10 +153,10 @@ export function tenantTables(connection: Knex, tenantId: string, owner: string):
     const { alias } = parse(table);
     return wall(connection(table), alias);
   }) as TenantTables;
-  const bulkInsert = (table: string, columns: Record<string, string>, rows: ReadonlyArray<Record<string, unknown>>) => {
+  const bulkInsert = async (table: string, columns: Record<string, string>, rows: ReadonlyArray<Record<string, unknown>>) => {
     const { name } = parse(table);
     if (TENANT_COLUMN in columns) refuse(`bulkInsert(${name}): the tenant column is stamped by the wall; leave it out of the columns`);
-    for (const row of rows) if (row[TENANT_COLUMN] !== undefined && row[TENANT_COLUMN] !== tenantId) refuse(`a row for another tenant (${String(row[TENANT_COLUMN])}) cannot be inserted here`);
+    for (const row of rows) if (row[TENANT_COLUMN] !== undefined && row[TENANT_COLUMN] !== tenantId) refuse(`a row for another tenant (${JSON.stringify(row[TENANT_COLUMN])}) cannot be inserted here`);
     return insertUnnest(connection, name, { [TENANT_COLUMN]: 'uuid', ...columns }, rows.map((row) => ({ ...row, [TENANT_COLUMN]: tenantId })));
   };
   const lock = async (key: string) => {

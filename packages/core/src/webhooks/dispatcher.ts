@@ -2,8 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import type { Agent } from 'undici';
 import type { Logger } from 'pino';
-import type { Rapport } from '../app/rapport.js';
-import type { RapportConfig } from '../app/config.js';
+import type { DispatcherSettings } from '../app/config.js';
 import type { EventMeta } from '../hooks/types.js';
 import { chunk } from '../util/chunk.js';
 import { newId } from '../util/ids.js';
@@ -13,7 +12,15 @@ import { postWebhook, retryDelayMs, webhookBody, type AttemptOutcome } from './d
 import { matchesAnyPattern } from './patterns.js';
 import { WakeableSleep } from '../util/wakeable-sleep.js';
 
-export type DispatcherOptions = NonNullable<RapportConfig['dispatcher']> & {
+/** What the dispatcher needs of the system: its connection and log, the webhook secrets, the delivery counter. */
+export interface DispatcherHost {
+  readonly logger: Logger;
+  readonly knex: Knex;
+  readonly webhookSecrets: { open(tenantId: string, webhookId: string, sealed: string): string };
+  readonly metrics: { webhookDeliveries: { inc(labels: { outcome: string }): void } };
+}
+
+export type DispatcherOptions = DispatcherSettings & {
   /** Outbox rows fanned out per transaction (default 500). */
   fanOutBatchSize?: number;
   /** Webhook requests in flight at once on this node (default 20). */
@@ -86,7 +93,7 @@ export class Dispatcher {
   private lastPruneAt = 0;
 
   constructor(
-    private readonly app: Rapport,
+    private readonly app: DispatcherHost,
     options: DispatcherOptions,
   ) {
     const pick = <K extends keyof typeof DISPATCHER_DEFAULTS>(key: K): number => {
@@ -361,7 +368,7 @@ export class Dispatcher {
       return;
     }
     this.stats[result]++;
-    this.app.http.metrics.webhookDeliveries.inc({ outcome: result });
+    this.app.metrics.webhookDeliveries.inc({ outcome: result });
     const log = { webhookId: delivery.webhook_id, deliveryId: delivery.id, eventId: delivery.event_id, attempt: attempts, statusCode: outcome.statusCode, error: outcome.error };
     if (result === 'failed') this.logger.warn(log, 'webhook delivery failed for good');
     else if (result === 'retried') this.logger.info(log, 'webhook delivery attempt failed; will retry');

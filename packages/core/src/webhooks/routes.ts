@@ -1,12 +1,38 @@
 import { z } from 'zod';
-import type { Rapport } from '../app/rapport.js';
+import type { KernelModule } from '../app/module.js';
+import type { PermissionDefinition } from '../kernel/types.js';
+import type { WebhookSecrets } from './secrets.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../http/pagination.js';
 import type { RouteBuilder } from '../http/routes.js';
 import { deliverySchema, DELIVERY_STATUSES, webhookCreateSchema, webhookSchema, webhookUpdateSchema, webhookWithSecretSchema } from './schemas.js';
 import { WebhookService } from './subscriptions.js';
 
-/** Webhook subscriptions and their delivery logs. */
-export function webhookRoutes(r: RouteBuilder, app: Rapport): void {
+/** What webhooks need of the system: the secrets' keys, the dispatcher, and whether private receivers are allowed. */
+export interface WebhooksHost {
+  readonly webhookSecrets: WebhookSecrets;
+  readonly dispatcher: { start(): void; stop(): Promise<void>; nudge(): void };
+  readonly config: { dispatcher?: { enabled?: boolean; allowPrivateNetworks?: boolean } };
+}
+
+export const WEBHOOK_PERMISSIONS: readonly PermissionDefinition[] = [
+  { key: 'webhooks:read', description: 'Read webhook subscriptions and their delivery logs' },
+  { key: 'webhooks:write', description: 'Create, change and delete webhook subscriptions' },
+];
+
+/** Webhook subscriptions, their delivery logs, and the dispatcher that delivers (docs/webhooks.md). */
+export function webhooksModule(app: WebhooksHost): KernelModule {
+  return {
+    name: 'webhooks',
+    permissions: WEBHOOK_PERMISSIONS,
+    routes: (r) => webhookRoutes(r, app),
+    start: () => {
+      if (app.config.dispatcher?.enabled !== false) app.dispatcher.start();
+    },
+    stop: () => app.dispatcher.stop(),
+  };
+}
+
+function webhookRoutes(r: RouteBuilder, app: WebhooksHost): void {
   const webhooks = new WebhookService(app.webhookSecrets, app.config.dispatcher?.allowPrivateNetworks === true);
   const tags = ['Webhooks'];
 

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import type { Rapport } from '../app/rapport.js';
+import type { RapportConfig } from '../app/config.js';
+import type { DatabaseKind } from '../storage/database.js';
 import { RapportError } from '../errors.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import { generateSecretKey, parseSecretKey, SecretBox } from '../util/secret-box.js';
@@ -26,12 +27,20 @@ const SEAL_BATCH = 500;
  * secret answers 503 naming the setting, because a key stored beside the data it protects
  * protects nothing.
  */
+/** What webhook secrets need of the system: its connection, log and database kind, and the key settings. */
+export interface WebhookSecretsHost {
+  readonly logger: Logger;
+  readonly knex: Knex;
+  readonly databaseKind: DatabaseKind;
+  readonly config: Pick<RapportConfig, 'secretKey' | 'previousSecretKeys' | 'database'>;
+}
+
 export class WebhookSecrets {
   private resolved?: SecretBox | null;
   private readonly logger: Logger;
 
   constructor(
-    private readonly app: Rapport,
+    private readonly app: WebhookSecretsHost,
     scheduler: Scheduler,
   ) {
     this.logger = app.logger.child({ component: 'webhook-secrets' });

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { sql } from '../../kernel/context.js';
-import type { Rapport } from '../../app/rapport.js';
+import type { KernelModule } from '../../app/module.js';
+import type { KernelRegistries } from '../../kernel/kernel.js';
+import type { PermissionDefinition } from '../../kernel/types.js';
+import type { PluginHost } from '../../plugins/host.js';
 import { findTenant } from '../../kernel/tenants.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
 import type { Principal } from '../../access/principal.js';
@@ -8,9 +11,8 @@ import { activeStatusesOf, statusesOf } from '../../kernel/relationships.js';
 import type { RouteBuilder } from '../routes.js';
 import { indicatorSchema, interactionTypeSchema, partyAttributeSchema, permissionSchema, pluginStatusSchema, relationshipTypeSchema } from './response-schemas.js';
 
-export function metaRoutes(r: RouteBuilder, app: Rapport): void {
+export function metaRoutes(r: RouteBuilder, registries: KernelRegistries): void {
   const tags = ['Meta'];
-  const { registries } = app;
 
   r.get('/tenant', {
     summary: 'The caller’s tenant and its self party',
@@ -120,7 +122,22 @@ export function metaRoutes(r: RouteBuilder, app: Rapport): void {
   });
 }
 
-export function pluginRoutes(r: RouteBuilder, app: Rapport): void {
+export const PLUGIN_PERMISSIONS: readonly PermissionDefinition[] = [
+  { key: 'plugins:read', description: 'List plugins and their state' },
+  { key: 'plugins:manage', description: 'Enable, disable and uninstall plugins' },
+];
+
+/** Plugins over HTTP: their state, and enabling, disabling and uninstalling them (docs/cli.md). */
+export function pluginsModule(app: PluginsHost): KernelModule {
+  return { name: 'plugins', permissions: PLUGIN_PERMISSIONS, routes: (r) => pluginRoutes(r, app) };
+}
+
+export interface PluginsHost {
+  readonly plugins: Pick<PluginHost, 'statuses' | 'enable' | 'disable' | 'uninstall'>;
+  readonly defaultTenant: { readonly id: string };
+}
+
+function pluginRoutes(r: RouteBuilder, app: PluginsHost): void {
   const tags = ['Plugins'];
   const nameParams = z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/) });
   // A plugin's state applies to every tenant, so only the operator's tenant (the first one) may change it.

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import type { Rapport } from '../../app/rapport.js';
+import type { KernelServices } from '../../kernel/services.js';
 import { mergeSchema, partyCreateSchema, partyUpdateSchema, contactPointSchema } from '../../kernel/schemas.js';
 import { PARTY_KINDS } from '../../kernel/types.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
 import type { RouteBuilder } from '../routes.js';
 import { interactionSchema, mergePlanSchema, partySchema, relationshipSchema } from './response-schemas.js';
 
-export function partyRoutes(r: RouteBuilder, app: Rapport): void {
-  const { parties, relationships, interactions, merge } = app.services;
+export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
+  const { parties, relationships, interactions, merge } = services;
   const tags = ['Parties'];
 
   r.get('/parties', {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Rapport } from '../../app/rapport.js';
+import type { KernelServices } from '../../kernel/services.js';
 import {
   interactionCreateSchema,
   interactionUpdateSchema,
@@ -11,8 +11,8 @@ import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
 import type { RouteBuilder } from '../routes.js';
 import { interactionSchema, observationSchema, relationshipSchema, indicatorSummarySchema } from './response-schemas.js';
 
-export function relationshipRoutes(r: RouteBuilder, app: Rapport): void {
-  const { relationships, interactions } = app.services;
+export function relationshipRoutes(r: RouteBuilder, services: KernelServices): void {
+  const { relationships, interactions } = services;
   const tags = ['Relationships'];
 
   r.get('/relationships', {
@@ -77,8 +77,8 @@ export function relationshipRoutes(r: RouteBuilder, app: Rapport): void {
   });
 }
 
-export function interactionRoutes(r: RouteBuilder, app: Rapport): void {
-  const { interactions } = app.services;
+export function interactionRoutes(r: RouteBuilder, services: KernelServices): void {
+  const { interactions } = services;
   const tags = ['Interactions'];
 
   r.get('/interactions', {
@@ -124,8 +124,8 @@ export function interactionRoutes(r: RouteBuilder, app: Rapport): void {
   });
 }
 
-export function observationRoutes(r: RouteBuilder, app: Rapport): void {
-  const { observations } = app.services;
+export function observationRoutes(r: RouteBuilder, services: KernelServices): void {
+  const { observations } = services;
   const tags = ['Indicators'];
 
   r.get('/observations', {
