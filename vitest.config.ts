@@ -17,10 +17,10 @@ const alias = {
   '@rapport/hrm-contract': src('./plugins/hrm/contract/src/index.ts'),
 };
 
-const include = ['packages/*/test/**/*.test.ts', 'plugins/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'];
+const include = ['packages/*/test/**/*.test.ts', 'plugins/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'];
 // Files that never touch the database under test (they open an embedded one of their own):
 // running them a second time in the postgres project would test nothing new.
-const databaseIndependent = ['packages/client/test/schema.test.ts', 'packages/cli/test/on-listen.test.ts', 'packages/core/test/csv-source.test.ts', 'packages/core/test/ids.test.ts', 'packages/core/test/time.test.ts', 'packages/core/test/version.test.ts'];
+const databaseIndependent = ['packages/client/test/schema.test.ts', 'packages/cli/test/on-listen.test.ts', 'packages/core/test/csv-source.test.ts', 'packages/core/test/ids.test.ts', 'packages/core/test/time.test.ts', 'packages/core/test/version.test.ts', 'test/repo-rules.test.ts'];
 
 export default defineConfig({
   test: {
