@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { PluginApi } from '@rapport/core';
-import { PARTNER_KINDS } from './types.js';
-import { PARTNER_TYPE, STAFF_TYPE, SUPPLIER_TYPE, portalParties } from './services/portal.js';
-import { documentScope } from './services/documents.js';
+import type { Knex } from 'knex';
+import type { PluginApi, QueryContext, TenantTables } from '@rapport/core';
+import { PARTNER_KINDS } from '@rapport/prm-contract';
+import type { PrmDeps } from './deps.js';
+import { PARTNER_TYPE, STAFF_TYPE, SUPPLIER_TYPE, type PortalParties } from './services/portal.js';
 
 /** Relationship types, interaction types, indicators and permissions of the plugin. */
 export function declareModel(api: PluginApi): void {
@@ -179,72 +180,75 @@ const OWNED_BY_PORTAL_PARTY = [
   { resource: 'prm.purchase-orders', table: 'prm_purchase_orders', id: 'id', owner: 'supplier_id' },
 ] as const;
 
+type ScopeDeps = Pick<PrmDeps, 'relationships' | 'interactions' | 'observations'>;
+
 /**
  * Portal scope: what a principal scoped to a partner or supplier (or one of its staff) sees.
- * Compiled into every query as `id in (…)`.
+ * Compiled into every query as `id in (…)`; kernel data comes from the tenant-wide views.
  */
-export function declareScopes(api: PluginApi): void {
+export function declareScopes(api: PluginApi, deps: ScopeDeps, portal: PortalParties): void {
+  const { relationships, interactions, observations } = deps;
   for (const { resource, table, id, owner } of OWNED_BY_PORTAL_PARTY) {
-    api.recordScopes.define(resource, ({ db, tenantId, partyId }) =>
-      db(table).select(id === 'id' ? 'id' : `${id} as id`).where('tenant_id', tenantId).whereIn(owner, portalParties(db, tenantId, partyId)),
+    api.recordScopes.define(resource, ({ tables, ctx, partyId }) =>
+      tables(table)
+        .select(id === 'id' ? 'id' : `${id} as id`)
+        .whereIn(owner, portal.of(ctx, partyId)),
     );
   }
   // A partner sees the budgets of the program its active partnership belongs to.
-  api.recordScopes.define('prm.mdf-budgets', ({ db, tenantId, partyId }) =>
-    db('prm_mdf_budgets as b')
-      .select('b.id')
-      .where('b.tenant_id', tenantId)
-      .whereExists(
-        db('rapport_relationships as r')
-          .select(db.raw('1'))
-          .whereRaw("r.tenant_id = b.tenant_id and r.type = ? and r.status = 'active' and r.attributes->>'program' = b.program", [PARTNER_TYPE])
-          .whereIn('r.to_party_id', portalParties(db, tenantId, partyId)),
-      ),
+  api.recordScopes.define('prm.mdf-budgets', ({ tables, ctx, partyId }) =>
+    tables('prm_mdf_budgets')
+      .select('id')
+      .whereIn('program', relationships.query(ctx, { type: PARTNER_TYPE, status: 'active' }).whereIn('to_party_id', portal.of(ctx, partyId)).select(tables.raw("attributes->>'program'"))),
   );
-  api.recordScopes.define('prm.documents', ({ db, tenantId, partyId }) => documentScope(db, tenantId, partyId));
+  api.recordScopes.define('prm.documents', ({ tables, ctx, partyId }) => documentScope(tables, ctx, partyId, deps, portal));
   // A staff member sees its organization's partnership / supply relationship…
-  api.recordScopes.extend('relationships', ({ db, tenantId, partyId }) =>
-    db('rapport_relationships as r')
-      .select('r.id')
-      .where('r.tenant_id', tenantId)
-      .whereIn('r.type', [PARTNER_TYPE, SUPPLIER_TYPE])
-      .where((w) =>
-        w
-          .whereIn('r.to_party_id', portalParties(db, tenantId, partyId))
-          .orWhereIn('r.from_party_id', portalParties(db, tenantId, partyId)),
-      ),
-  );
+  const ownRelationships = (ctx: QueryContext, partyId: string) =>
+    relationships
+      .query(ctx, { type: [PARTNER_TYPE, SUPPLIER_TYPE] })
+      .where((w) => w.whereIn('to_party_id', portal.of(ctx, partyId)).orWhereIn('from_party_id', portal.of(ctx, partyId)));
+  api.recordScopes.extend('relationships', ({ ctx, partyId }) => ownRelationships(ctx, partyId).select('id'));
   // …the firm at the other end of it…
-  api.recordScopes.extend('parties', ({ db, tenantId, partyId }) =>
-    db('rapport_relationships as r')
-      .select(db.raw('case when r.type = ? then r.from_party_id else r.to_party_id end as id', [PARTNER_TYPE]))
-      .where('r.tenant_id', tenantId)
+  api.recordScopes.extend('parties', ({ tables, ctx, partyId }) =>
+    relationships
+      .query(ctx, { type: [PARTNER_TYPE, SUPPLIER_TYPE] })
+      .select(tables.raw('case when type = ? then from_party_id else to_party_id end as id', [PARTNER_TYPE]))
       .where((w) =>
         w
-          .where((p) => p.where('r.type', PARTNER_TYPE).whereIn('r.to_party_id', portalParties(db, tenantId, partyId)))
-          .orWhere((s) => s.where('r.type', SUPPLIER_TYPE).whereIn('r.from_party_id', portalParties(db, tenantId, partyId))),
+          .where((p) => p.where('type', PARTNER_TYPE).whereIn('to_party_id', portal.of(ctx, partyId)))
+          .orWhere((s) => s.where('type', SUPPLIER_TYPE).whereIn('from_party_id', portal.of(ctx, partyId))),
       ),
   );
   // …the observations on those relationships (scorecards and tier standings, both ways)…
-  api.recordScopes.extend('observations', ({ db, tenantId, partyId }) =>
-    db('rapport_observations as o')
-      .select('o.id')
-      .join('rapport_relationships as r', function () {
-        this.on('r.tenant_id', 'o.tenant_id').andOn('r.id', 'o.subject_id');
-      })
-      .where({ 'o.tenant_id': tenantId, 'o.subject_type': 'relationship' })
-      .whereIn('r.type', [PARTNER_TYPE, SUPPLIER_TYPE])
-      .where((w) => w.whereIn('r.to_party_id', portalParties(db, tenantId, partyId)).orWhereIn('r.from_party_id', portalParties(db, tenantId, partyId))),
+  api.recordScopes.extend('observations', ({ ctx, partyId }) =>
+    observations.query(ctx, { subjectType: 'relationship' }).select('id').whereIn('subject_id', ownRelationships(ctx, partyId).select('id')),
   );
   // …and the PRM steps its organization took part in (registrations, RFQs, POs).
-  api.recordScopes.extend('interactions', ({ db, tenantId, partyId }) =>
-    db('rapport_interaction_participants as p')
-      .select('p.interaction_id as id')
-      .join('rapport_interactions as i', function () {
-        this.on('i.tenant_id', 'p.tenant_id').andOn('i.id', 'p.interaction_id');
-      })
-      .where('p.tenant_id', tenantId)
-      .whereIn('p.party_id', portalParties(db, tenantId, partyId))
-      .where('i.type', 'like', 'prm.%'),
+  api.recordScopes.extend('interactions', ({ ctx, partyId }) =>
+    interactions
+      .participantQuery(ctx, {})
+      .select('interaction_id as id')
+      .whereIn('party_id', portal.of(ctx, partyId))
+      .whereIn('interaction_id', interactions.query(ctx, {}).select('id').where('type', 'like', 'prm.%')),
   );
+}
+
+/**
+ * What a partner sees of the shared information base: its own contributions, the firm's
+ * documents for its program and tier (while its partnership is active), and other partners'
+ * contributions they chose to share.
+ */
+function documentScope(tables: TenantTables, ctx: QueryContext, partyId: string, { relationships }: ScopeDeps, portal: PortalParties) {
+  const partnerships = () => relationships.query(ctx, { type: PARTNER_TYPE, status: 'active' }).whereIn('to_party_id', portal.of(ctx, partyId));
+  const own = tables('prm_documents').select('id').whereIn('contributor_id', portal.of(ctx, partyId));
+  const firms = tables('prm_documents as d')
+    .join(partnerships().as('r'), (on: Knex.JoinClause) =>
+      on
+        .on(tables.raw("(d.program is null or d.program = r.attributes->>'program')"))
+        .andOn(tables.raw("(d.tiers is null or jsonb_exists(d.tiers, coalesce(r.attributes->>'tier', '')))")),
+    )
+    .whereNull('d.contributor_id')
+    .select('d.id');
+  const shared = tables('prm_documents').select('id').whereNotNull('contributor_id').where('shared_with_partners', true).whereExists(partnerships());
+  return own.union([firms, shared]);
 }

@@ -1,9 +1,11 @@
-import { definePlugin } from '@rapport/core';
+import { definePlugin, type PluginApi } from '@rapport/core';
+import { SWEEP_TASK, prm } from '@rapport/prm-contract';
 import { declareModel, declareScopes } from './declarations.js';
-import { declareGuards } from './hooks/guards.js';
-import { prmMigrations } from './migrations/index.js';
+import { prmDeps, type PrmDeps } from './deps.js';
+import { registerGuards } from './hooks/guards.js';
 import { partnersImporter, suppliersImporter } from './importers/partnerships.js';
-import { sweepExpired } from './services/sweep.js';
+import { prmMigrations } from './migrations/index.js';
+import { resolveOptions, type PrmOptions, type ResolvedPrmOptions } from './options.js';
 import { collaborationRoutes } from './routes/collaboration.js';
 import { leadRoutes } from './routes/leads.js';
 import { mdfRoutes } from './routes/mdf.js';
@@ -12,33 +14,25 @@ import { programRoutes } from './routes/programs.js';
 import { registrationRoutes } from './routes/registrations.js';
 import { supplyRoutes } from './routes/supply.js';
 import { trainingRoutes } from './routes/training.js';
-import type { PrmOptions, ResolvedPrmOptions } from './types.js';
+import { DocumentService } from './services/documents.js';
+import { LeadService } from './services/leads.js';
+import { MdfService } from './services/mdf.js';
+import { OnboardingService } from './services/onboarding.js';
+import { OrderService } from './services/orders.js';
+import { PartnerScorecardService } from './services/partner-scorecard.js';
+import { Partnerships } from './services/partnerships.js';
+import { PlanService } from './services/plans.js';
+import { PortalParties } from './services/portal.js';
+import { ProgramService } from './services/programs.js';
+import { RegistrationService } from './services/registrations.js';
+import { RfqService } from './services/rfqs.js';
+import { ScorecardService } from './services/scorecard.js';
+import { SupplyChain } from './services/supply.js';
+import { ExpirySweep } from './services/sweep.js';
+import { TrainingService } from './services/training.js';
 
-export * from './types.js';
-export type { RegistrationInput } from './services/registrations.js';
-export type { SupplierScorecard } from './services/scorecard.js';
-export { TIER_METRICS, type Program, type Tier, type TierStanding } from './services/programs.js';
-export { SUPPLIER_STANDINGS, type SupplierStanding } from './services/supply.js';
-
-/** The scheduled expiry sweep (`rapport.scheduler.runNow(SWEEP_TASK)` runs it at once). */
-export const SWEEP_TASK = 'prm.sweep-expired';
-export { sweepExpired, type SweepResult } from './services/sweep.js';
-
-const DEFAULT_WEIGHTS = { onTime: 0.35, quality: 0.35, price: 0.15, responsiveness: 0.15 };
-
-export function resolveOptions(options: PrmOptions = {}): ResolvedPrmOptions {
-  const protectionDays = options.protectionDays ?? 90;
-  if (!Number.isFinite(protectionDays) || protectionDays <= 0) throw new Error('prm: protectionDays must be a positive number');
-  const scorecardWeights = { ...DEFAULT_WEIGHTS, ...options.scorecardWeights };
-  if (Object.values(scorecardWeights).some((w) => !Number.isFinite(w) || w < 0) || Object.values(scorecardWeights).every((w) => w === 0)) {
-    throw new Error('prm: scorecardWeights must be non-negative and not all zero');
-  }
-  const leadResponseHours = options.leadResponseHours ?? 48;
-  if (!Number.isFinite(leadResponseHours) || leadResponseHours <= 0) throw new Error('prm: leadResponseHours must be a positive number');
-  const sweepIntervalMs = options.sweepIntervalMs ?? 5 * 60_000;
-  if (!Number.isInteger(sweepIntervalMs) || sweepIntervalMs < 1000) throw new Error('prm: sweepIntervalMs must be an integer of at least 1000');
-  return { protectionDays, firstToFile: options.firstToFile ?? true, scorecardWeights, leadResponseHours, sweepIntervalMs };
-}
+export * from '@rapport/prm-contract';
+export type { PrmOptions } from './options.js';
 
 /** The PRM plugin with these options (`plugins: [createPrmPlugin({ protectionDays: 60 })]`). */
 export function createPrmPlugin(options: PrmOptions = {}) {
@@ -48,28 +42,50 @@ export function createPrmPlugin(options: PrmOptions = {}) {
     version: '0.1.0',
     description: 'Sales-channel partners and suppliers on mutual terms',
     requires: { core: '^0.1.0' },
+    contract: prm,
+    deps: prmDeps,
     migrations: prmMigrations,
-    setup(api) {
-      declareModel(api);
-      declareScopes(api);
-      declareGuards(api);
-      api.importers.define(partnersImporter);
-      api.importers.define(suppliersImporter);
-      // Protection periods and lead-offer deadlines run out by themselves; this sweep records it.
-      api.schedule.every(SWEEP_TASK, resolved.sweepIntervalMs, async ({ rapport, now, signal }) => {
-        await sweepExpired(rapport, resolved, now, signal);
-      });
-      api.routes((r) => {
-        onboardingRoutes(r);
-        registrationRoutes(r, resolved);
-        supplyRoutes(r, resolved);
-        mdfRoutes(r);
-        programRoutes(r);
-        leadRoutes(r, resolved);
-        trainingRoutes(r);
-        collaborationRoutes(r);
-      });
+    setup(api, deps) {
+      compose(api, deps, resolved);
     },
+  });
+}
+
+/** Declares the model, builds each service once and registers what uses them. */
+function compose(api: PluginApi, deps: PrmDeps, options: ResolvedPrmOptions): void {
+  const portal = new PortalParties(deps);
+  const partnerships = new Partnerships(deps);
+  const supply = new SupplyChain(deps, partnerships);
+  const training = new TrainingService(deps);
+  const programs = new ProgramService(deps, portal, partnerships, training);
+  const registrations = new RegistrationService(deps, options, portal, partnerships);
+  const leads = new LeadService(deps, options.leadResponseHours);
+  const expiry = new ExpirySweep(deps, registrations, leads);
+
+  declareModel(api);
+  declareScopes(api, deps, portal);
+  registerGuards(api, deps);
+  api.provide(prm.services.leads, leads);
+  api.provide(prm.services.expiry, expiry);
+  api.importers.define(partnersImporter(deps));
+  api.importers.define(suppliersImporter(deps));
+  // Protection periods and lead-offer deadlines run out by themselves; this sweep records it.
+  api.schedule.every(SWEEP_TASK, options.sweepIntervalMs, async ({ now, signal }) => {
+    await expiry.run(now, signal);
+  });
+  api.routes((r) => {
+    onboardingRoutes(r, new OnboardingService(deps, portal, partnerships));
+    registrationRoutes(r, registrations);
+    supplyRoutes(r, {
+      rfqs: new RfqService(deps, portal, supply),
+      orders: new OrderService(deps, supply),
+      scorecards: new ScorecardService(deps, options, portal, partnerships),
+    });
+    mdfRoutes(r, new MdfService(deps, portal, partnerships));
+    programRoutes(r, { programs, scorecards: new PartnerScorecardService(deps, portal, partnerships, programs) });
+    leadRoutes(r, leads);
+    trainingRoutes(r, training);
+    collaborationRoutes(r, { plans: new PlanService(deps, portal, partnerships), documents: new DocumentService(deps, portal, partnerships) });
   });
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { definePlugin, VetoError } from '@rapport/core';
-import '../src/index.js';
+import { prm } from '../src/index.js';
 import type { TestApp, TestClient } from '@rapport/testing';
 import { expect } from 'vitest';
 
@@ -47,7 +47,7 @@ export const salesPlugin = definePlugin({
   name: 'sales',
   version: '1.0.0',
   setup(api) {
-    api.hooks.filter('prm.registration.convert', ({ registration }) => {
+    api.hooks.filter(prm.filters.registrationConvert, ({ registration }) => {
       if (registration.customerName === 'Veto Corp') throw new VetoError('sales: no deals with Veto Corp');
       return { registration, dealId: `deal-${registration.id}` };
     });

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestClient } from '@rapport/testing';
-import { createPrmPlugin } from '../src/index.js';
-import { LeadService } from '../src/services/leads.js';
+import { createPrmPlugin, prm, type PrmLeads } from '../src/index.js';
 import { expectStatus, ok, organization } from './helpers.js';
 
 let t: TestApp;
@@ -91,7 +90,7 @@ describe('lead distribution', () => {
   it('expires unanswered offers and moves the lead to the next eligible partner', async () => {
     const created = await lead('Dunder Mifflin', { responseHours: 1 });
     const first = created.offers[0];
-    const service = new LeadService(t.app, 24);
+    const service = t.app.plugins.service<PrmLeads>(prm.services.leads.id)!;
     // Before the deadline the sweep leaves the offer alone.
     const early = await t.app.transaction((uow) => service.expireDue(uow, new Date(Date.parse(first.respondBy) - 1000)));
     expect(early).toEqual([]);

@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePlugin } from '@rapport/core';
+import { coreServices, definePlugin } from '@rapport/core';
 import { createTestApp, type TestApp, type TestClient } from '@rapport/testing';
-import { createPrmPlugin } from '../src/index.js';
+import { createPrmPlugin, prm } from '../src/index.js';
 import { activePartner, expectStatus, ok, person } from './helpers.js';
 
 /** Stands in for CRM's side of `prm.registration.conflicts`: an "open direct deal" with any customer named Direct…. */
 const directSalesPlugin = definePlugin({
   name: 'direct',
   version: '1.0.0',
-  setup(api) {
-    api.hooks.filter('prm.registration.conflicts', async (payload, ctx) => {
-      // Runs inside the registration's transaction: it may read with ctx.trx.
-      const self = await ctx.trx('rapport_tenants').where({ id: ctx.tenantId }).first('self_party_id');
+  deps: { tenants: coreServices.tenants },
+  setup(api, { tenants }) {
+    api.hooks.filter(prm.filters.registrationConflicts, async (payload, uow) => {
+      // Runs inside the registration's transaction: it may read through its unit of work.
+      const self = await tenants.selfPartyId(uow);
       if (!self || !payload.registration.customerName.startsWith('Direct')) return payload;
       return {
         ...payload,

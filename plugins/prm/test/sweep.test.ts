@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '@rapport/testing';
-import { createPrmPlugin, resolveOptions, sweepExpired, SWEEP_TASK } from '../src/index.js';
+import { createPrmPlugin, prm, SWEEP_TASK, type PrmExpiry } from '../src/index.js';
 import { activePartner, ok } from './helpers.js';
 
 const options = { protectionDays: 10, leadResponseHours: 4 };
@@ -27,12 +27,12 @@ describe('expiry sweep', () => {
     const reg = await approvedRegistration('Sweep Customer');
     const lead = await ok(t.admin.post('/api/v1/prm/leads', { customerName: 'Sweep Lead' }), 201);
     const offer = lead.offers[0];
-    const resolved = resolveOptions(options);
+    const expiry = t.app.plugins.service<PrmExpiry>(prm.services.expiry.id)!;
     const stored = async () => (await t.app.knex('prm_registrations').where({ id: reg.id }).first('status')).status;
 
     // Five hours on: the offer (4 h) is due, the protection (10 days) is not.
     const soon = new Date(Date.parse(offer.offeredAt) + 5 * 3_600_000);
-    const first = await sweepExpired(t.app, resolved, soon);
+    const first = await expiry.run(soon);
     expect(first).toEqual([{ tenantId: t.tenantId, expiredRegistrations: 0, expiredLeadOffers: 1 }]);
     expect(await stored()).toBe('approved');
     const moved = (await t.app.knex('prm_lead_offers').where({ lead_id: lead.id }).orderBy('offered_at').select('partner_id', 'status')).map((o: any) => [o.partner_id, o.status]);
@@ -43,14 +43,14 @@ describe('expiry sweep', () => {
 
     // Eleven days on: the protection has run out; the second offer too, and nobody is left.
     const later = new Date(Date.parse(reg.protectedUntil) + DAY);
-    const second = await sweepExpired(t.app, resolved, later);
+    const second = await expiry.run(later);
     expect(second).toEqual([{ tenantId: t.tenantId, expiredRegistrations: 1, expiredLeadOffers: 1 }]);
     expect(await stored()).toBe('expired');
     expect((await t.app.knex('prm_leads').where({ id: lead.id }).first('status')).status).toBe('unassigned');
     const steps = await ok(t.admin.get(`/api/v1/relationships/${a.relationshipId}/timeline?limit=200`));
     expect(steps.data.filter((i: any) => i.attributes.registrationId === reg.id).map((i: any) => i.attributes.step).sort()).toEqual(['approved', 'expired', 'submitted']);
     // Idempotent: nothing left to expire.
-    expect(await sweepExpired(t.app, resolved, later)).toEqual([{ tenantId: t.tenantId, expiredRegistrations: 0, expiredLeadOffers: 0 }]);
+    expect(await expiry.run(later)).toEqual([{ tenantId: t.tenantId, expiredRegistrations: 0, expiredLeadOffers: 0 }]);
   });
 
   it('runs as the scheduled task prm.sweep-expired', async () => {

@@ -7,18 +7,20 @@ import {
   type Importer,
   type ImportRecord,
   type PartyCreateInput,
-  type Rapport,
   type RejectedRow,
   type RelationshipCreateInput,
   type RowError,
   type UnitOfWork,
 } from '@rapport/core';
-import { PARTNER_KINDS } from '../types.js';
-import { PARTNER_TYPE, SUPPLIER_TYPE, selfPartyId } from '../services/portal.js';
+import { PARTNER_KINDS } from '@rapport/prm-contract';
+import type { PrmDeps } from '../deps.js';
+import { PARTNER_TYPE, SUPPLIER_TYPE } from '../services/portal.js';
 
 const list = (value: string | undefined) => (value ?? '').split(';').map((v) => v.trim()).filter(Boolean);
 const blank = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
 const label = z.string().trim().min(1).max(100);
+
+type ImporterDeps = Pick<PrmDeps, 'parties' | 'relationships' | 'tenants'>;
 
 interface Side {
   importer: string;
@@ -87,16 +89,16 @@ const SUPPLIERS: Side = {
  * kernel's `party.create` and `relationship.create` filters run per row (a veto rejects that
  * row only), so PRM's own guards hold for imports too.
  */
-function partnershipImporter(side: Side): Importer {
+function partnershipImporter(side: Side, kernel: ImporterDeps): Importer {
   return {
     name: side.importer,
     description: side === PARTNERS ? 'Channel partners and their partnership (program, tier, territories)' : 'Suppliers and their supply relationship (categories, status)',
     columns: side.columns,
-    async importBatch(uow: UnitOfWork, rows: ImportRecord[], app: Rapport): Promise<ImportBatchResult> {
+    async importBatch(uow: UnitOfWork, rows: ImportRecord[]): Promise<ImportBatchResult> {
       if (uow.principal.scopePartyId || !hasPermission(uow.principal, side.permission)) {
         return { imported: 0, rejected: rows.map((r) => ({ line: r.line, errors: [{ message: `prm: importing ${side.importer} needs ${side.permission} and a principal of the firm` }] })) };
       }
-      const self = await selfPartyId(uow.trx, uow.tenantId);
+      const self = await kernel.tenants.selfPartyId(uow);
       const rejected: RejectedRow[] = [];
       const valid: Array<{ line: number; name: string; domain: string | null; status: string; attributes: Record<string, unknown> }> = [];
       for (const { line, record } of rows) {
@@ -123,22 +125,19 @@ function partnershipImporter(side: Side): Importer {
       const domains = [...new Set(valid.map((v) => v.domain).filter((d): d is string => d !== null))];
       const byDomain = new Map<string, string[]>();
       if (domains.length) {
-        const found: Array<{ id: string; normalized: string }> = await uow.trx('rapport_contact_points as c')
-          .join('rapport_parties as p', function () {
-            this.on('p.tenant_id', 'c.tenant_id').andOn('p.id', 'c.party_id');
-          })
-          .where({ 'c.tenant_id': uow.tenantId, 'c.kind': 'domain', 'p.kind': 'organization' })
-          .whereNull('p.archived_at')
-          .whereIn('c.normalized', domains)
-          .distinct('p.id', 'c.normalized');
+        const found: Array<{ id: string; normalized: string }> = await kernel.parties
+          .contactPointQuery(uow, { kind: 'domain' })
+          .whereIn('normalized', domains)
+          .whereIn('party_id', kernel.parties.query(uow, { kind: 'organization' }).whereNull('archived_at').select('id'))
+          .distinct('party_id as id', 'normalized');
         for (const f of found) byDomain.set(f.normalized, [...(byDomain.get(f.normalized) ?? []), f.id]);
       }
       const existingOrgs = [...byDomain.values()].flat();
       const taken = new Set<string>(
         existingOrgs.length
           ? (
-              await uow.trx('rapport_relationships')
-                .where({ tenant_id: uow.tenantId, type: side.type })
+              await kernel.relationships
+                .query(uow, { type: side.type })
                 .whereNotIn('status', ['rejected', 'ended'])
                 .whereIn(side === PARTNERS ? 'to_party_id' : 'from_party_id', existingOrgs)
                 .select(side === PARTNERS ? 'to_party_id as id' : 'from_party_id as id')
@@ -178,7 +177,7 @@ function partnershipImporter(side: Side): Importer {
         }
       }
 
-      const parties = newParties.length ? await app.services.parties.insertMany(uow, newParties.map((p) => p.input)) : [];
+      const parties = newParties.length ? await kernel.parties.insertMany(uow, newParties.map((p) => p.input)) : [];
       // A veto here throws: the import engine then splits the batch until the vetoed row
       // stands alone and rejects it with the reason, so no organization is left behind.
       const relationships: RelationshipCreateInput[] = [];
@@ -186,7 +185,7 @@ function partnershipImporter(side: Side): Importer {
         const organization = typeof plan.organization === 'string' ? plan.organization : parties[plan.organization].id;
         relationships.push((await uow.filter('relationship.create', { input: { type: side.type, ...side.ends(self, organization), status: plan.status, attributes: plan.attributes } })).input);
       }
-      const created = await app.services.relationships.insertMany(uow, relationships);
+      const created = await kernel.relationships.insertMany(uow, relationships);
       for (const party of parties) uow.emit('party.created', { party }, { type: 'party', id: party.id });
       for (const relationship of created) uow.emit('relationship.created', { relationship }, { type: 'relationship', id: relationship.id });
       return { imported: created.length, rejected: rejected.sort((x, y) => x.line - y.line) };
@@ -194,5 +193,5 @@ function partnershipImporter(side: Side): Importer {
   };
 }
 
-export const partnersImporter = partnershipImporter(PARTNERS);
-export const suppliersImporter = partnershipImporter(SUPPLIERS);
+export const partnersImporter = (kernel: ImporterDeps) => partnershipImporter(PARTNERS, kernel);
+export const suppliersImporter = (kernel: ImporterDeps) => partnershipImporter(SUPPLIERS, kernel);

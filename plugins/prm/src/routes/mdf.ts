@@ -1,36 +1,20 @@
 import { z } from 'zod';
-import { decimalNumber, idParams, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
-import { MDF_STATUSES, MdfService } from '../services/mdf.js';
+import { decimalNumber, idParams, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { MDF_STATUSES, mdfBudgetSchema, mdfRequestSchema } from '@rapport/prm-contract';
+import type { MdfService } from '../services/mdf.js';
 
 const amount = decimalNumber(18, 2).positive().max(1e13);
-const budgetSchema = z.object({ id: z.uuid(), program: z.string(), period: z.string(), currency: z.string(), amount: z.number(), remaining: z.number(), createdAt: z.string() });
-const requestSchema = z.object({
-  id: z.uuid(),
-  budgetId: z.uuid(),
-  partnerId: z.uuid(),
-  relationshipId: z.uuid(),
-  activity: z.string(),
-  amount: z.number(),
-  status: z.enum(MDF_STATUSES),
-  decisionReason: z.string().nullable(),
-  claimedAmount: z.number().nullable(),
-  proof: z.string().nullable(),
-  version: z.number().int(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-const ctxOf = (ctx: { db: any; tenantId: string; principal: any }) => ({ db: ctx.db, tenantId: ctx.tenantId, principal: ctx.principal });
 
-export function mdfRoutes(r: RouteBuilder): void {
-  const mdf = (ctx: { app: Rapport }) => new MdfService(ctx.app);
-
+/** Partners read budgets, request and claim (`any`); budgets, approvals, rejections and payments are the firm's (`internal`). */
+export function mdfRoutes(r: RouteBuilder, mdf: MdfService): void {
   r.get('/mdf/budgets', {
     summary: 'List MDF budgets (a partner: those of its program)',
     tags: ['prm'],
     permission: 'prm.mdf:read',
+    audience: 'any',
     query: z.strictObject({ ...pageQuery }),
-    response: pageOf(budgetSchema),
-    handler: (ctx) => mdf(ctx).listBudgets(ctxOf(ctx), ctx.query),
+    response: pageOf(mdfBudgetSchema),
+    handler: (ctx) => mdf.listBudgets(ctx, ctx.query),
   });
   r.post('/mdf/budgets', {
     summary: 'Create an MDF budget for a program and period',
@@ -42,34 +26,37 @@ export function mdfRoutes(r: RouteBuilder): void {
       currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR'),
       amount,
     }),
-    response: budgetSchema,
+    response: mdfBudgetSchema,
     status: 201,
-    handler: (ctx) => ctx.transaction((uow) => mdf(ctx).createBudget(uow, ctx.body)),
+    handler: (ctx) => ctx.transaction((uow) => mdf.createBudget(uow, ctx.body)),
   });
   r.get('/mdf/requests', {
     summary: 'List MDF requests (a partner: its own)',
     tags: ['prm'],
     permission: 'prm.mdf:read',
+    audience: 'any',
     query: z.strictObject({ ...pageQuery, status: z.enum(MDF_STATUSES).optional(), partnerId: z.uuid().optional() }),
-    response: pageOf(requestSchema),
-    handler: (ctx) => mdf(ctx).listRequests(ctxOf(ctx), ctx.query),
+    response: pageOf(mdfRequestSchema),
+    handler: (ctx) => mdf.listRequests(ctx, ctx.query),
   });
   r.post('/mdf/requests', {
     summary: 'Request market development funds for an activity',
     tags: ['prm'],
     permission: 'prm.mdf:write',
+    audience: 'any',
     body: z.strictObject({ budgetId: z.uuid(), partnerId: z.uuid(), activity: z.string().trim().min(1).max(1000), amount }),
-    response: requestSchema,
+    response: mdfRequestSchema,
     status: 201,
-    handler: (ctx) => ctx.transaction((uow) => mdf(ctx).request(uow, ctx.body)),
+    handler: (ctx) => ctx.transaction((uow) => mdf.request(uow, ctx.body)),
   });
   r.get('/mdf/requests/:id', {
     summary: 'Get an MDF request',
     tags: ['prm'],
     permission: 'prm.mdf:read',
+    audience: 'any',
     params: idParams,
-    response: requestSchema,
-    handler: (ctx) => mdf(ctx).getRequest(ctxOf(ctx), ctx.params.id),
+    response: mdfRequestSchema,
+    handler: (ctx) => mdf.getRequest(ctx, ctx.params.id),
   });
   r.post('/mdf/requests/:id/approve', {
     summary: 'Approve an MDF request: spends the budget, 409 when too little is left',
@@ -77,9 +64,9 @@ export function mdfRoutes(r: RouteBuilder): void {
     permission: 'prm.mdf:decide',
     params: idParams,
     body: z.strictObject({ reason: z.string().trim().min(1).max(2000).optional() }).optional(),
-    response: requestSchema,
+    response: mdfRequestSchema,
     status: 200,
-    handler: (ctx) => ctx.transaction((uow) => mdf(ctx).approve(uow, ctx.params.id, ctx.body?.reason)),
+    handler: (ctx) => ctx.transaction((uow) => mdf.approve(uow, ctx.params.id, ctx.body?.reason)),
   });
   r.post('/mdf/requests/:id/reject', {
     summary: 'Reject an MDF request with a reason the partner sees',
@@ -87,27 +74,28 @@ export function mdfRoutes(r: RouteBuilder): void {
     permission: 'prm.mdf:decide',
     params: idParams,
     body: z.strictObject({ reason: z.string().trim().min(1).max(2000) }),
-    response: requestSchema,
+    response: mdfRequestSchema,
     status: 200,
-    handler: (ctx) => ctx.transaction((uow) => mdf(ctx).reject(uow, ctx.params.id, ctx.body.reason)),
+    handler: (ctx) => ctx.transaction((uow) => mdf.reject(uow, ctx.params.id, ctx.body.reason)),
   });
   r.post('/mdf/requests/:id/claim', {
     summary: 'Claim the spent amount with proof (the unspent rest returns to the budget)',
     tags: ['prm'],
     permission: 'prm.mdf:write',
+    audience: 'any',
     params: idParams,
     body: z.strictObject({ amount: decimalNumber(18, 2).nonnegative().max(1e13), proof: z.string().trim().min(1).max(5000) }),
-    response: requestSchema,
+    response: mdfRequestSchema,
     status: 200,
-    handler: (ctx) => ctx.transaction((uow) => mdf(ctx).claim(uow, ctx.params.id, ctx.body)),
+    handler: (ctx) => ctx.transaction((uow) => mdf.claim(uow, ctx.params.id, ctx.body)),
   });
   r.post('/mdf/requests/:id/pay', {
     summary: 'Mark a claim paid',
     tags: ['prm'],
     permission: 'prm.mdf:decide',
     params: idParams,
-    response: requestSchema,
+    response: mdfRequestSchema,
     status: 200,
-    handler: (ctx) => ctx.transaction((uow) => mdf(ctx).pay(uow, ctx.params.id)),
+    handler: (ctx) => ctx.transaction((uow) => mdf.pay(uow, ctx.params.id)),
   });
 }

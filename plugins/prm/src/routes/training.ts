@@ -1,29 +1,18 @@
 import { z } from 'zod';
-import { booleanQuery, idParams, isoTimestamp, pageOf, pageQuery, type Rapport, type RouteBuilder } from '@rapport/core';
-import { TrainingService } from '../services/training.js';
+import { booleanQuery, idParams, isoTimestamp, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { certificationSchema, courseSchema } from '@rapport/prm-contract';
+import type { TrainingService } from '../services/training.js';
 
-const courseSchema = z.object({ id: z.uuid(), title: z.string(), description: z.string().nullable(), validityDays: z.number().int().nullable(), createdAt: z.string() });
-const certificationSchema = z.object({
-  id: z.uuid(),
-  courseId: z.uuid(),
-  personId: z.uuid(),
-  partnerId: z.uuid(),
-  completedAt: z.string(),
-  expiresAt: z.string().nullable(),
-  valid: z.boolean(),
-  createdAt: z.string(),
-});
-const ctxOf = (ctx: { db: any; tenantId: string; principal: any }) => ({ db: ctx.db, tenantId: ctx.tenantId, principal: ctx.principal });
-
-export function trainingRoutes(r: RouteBuilder): void {
-  const training = (ctx: { app: Rapport }) => new TrainingService(ctx.app);
-
+/** Partners read the catalogue and their staff's certifications (`any`); courses and completions are the firm's (`internal`). */
+export function trainingRoutes(r: RouteBuilder, training: TrainingService): void {
   r.get('/courses', {
     summary: 'List training courses (the catalogue every partner may train for)',
     tags: ['prm'],
     permission: 'prm.training:read',
-    response: z.object({ data: z.array(courseSchema) }),
-    handler: async (ctx) => ({ data: await training(ctx).listCourses(ctxOf(ctx)) }),
+    audience: 'any',
+    query: z.strictObject({ ...pageQuery }),
+    response: pageOf(courseSchema),
+    handler: (ctx) => training.listCourses(ctx, ctx.query),
   });
   r.post('/courses', {
     summary: 'Define a course; validityDays sets how long its certification lasts',
@@ -32,15 +21,16 @@ export function trainingRoutes(r: RouteBuilder): void {
     body: z.strictObject({ title: z.string().trim().min(1).max(200), description: z.string().max(5000).optional(), validityDays: z.number().int().min(1).max(3650).optional() }),
     response: courseSchema,
     status: 201,
-    handler: (ctx) => ctx.transaction((uow) => training(ctx).createCourse(uow, ctx.body)),
+    handler: (ctx) => ctx.transaction((uow) => training.createCourse(uow, ctx.body)),
   });
   r.get('/certifications', {
     summary: 'List certifications (a partner: those of its staff)',
     tags: ['prm'],
     permission: 'prm.training:read',
+    audience: 'any',
     query: z.strictObject({ ...pageQuery, partnerId: z.uuid().optional(), personId: z.uuid().optional(), courseId: z.uuid().optional(), valid: booleanQuery.optional() }),
     response: pageOf(certificationSchema),
-    handler: (ctx) => training(ctx).listCertifications(ctxOf(ctx), ctx.query),
+    handler: (ctx) => training.listCertifications(ctx, ctx.query),
   });
   r.post('/certifications', {
     summary: 'Record that a partner staff member completed a course',
@@ -49,14 +39,15 @@ export function trainingRoutes(r: RouteBuilder): void {
     body: z.strictObject({ courseId: z.uuid(), personId: z.uuid(), partnerId: z.uuid(), completedAt: isoTimestamp.optional() }),
     response: certificationSchema,
     status: 201,
-    handler: (ctx) => ctx.transaction((uow) => training(ctx).recordCompletion(uow, ctx.body)),
+    handler: (ctx) => ctx.transaction((uow) => training.recordCompletion(uow, ctx.body)),
   });
   r.get('/certifications/:id', {
     summary: 'Get a certification',
     tags: ['prm'],
     permission: 'prm.training:read',
+    audience: 'any',
     params: idParams,
     response: certificationSchema,
-    handler: (ctx) => training(ctx).getCertification(ctxOf(ctx), ctx.params.id),
+    handler: (ctx) => training.getCertification(ctx, ctx.params.id),
   });
 }

@@ -1,64 +1,11 @@
-import { ConflictError, ForbiddenError, decodeCursor, newId, toPage, type Page, type QueryContext, type Rapport, type UnitOfWork } from '@rapport/core';
 import type { Knex } from 'knex';
-import type { PartnerKind } from '../types.js';
-import { PARTNER_TYPE, selfPartyId } from './portal.js';
-import { notFound } from './supply.js';
-
-export const LEAD_STATUSES = ['open', 'offered', 'accepted', 'unassigned'] as const;
-export type LeadStatus = (typeof LEAD_STATUSES)[number];
-export const OFFER_STATUSES = ['offered', 'accepted', 'declined', 'expired'] as const;
-export type OfferStatus = (typeof OFFER_STATUSES)[number];
-
-const HOUR_MS = 3_600_000;
-
-/** A distribution rule, kept as data: which partnerships may be offered a lead, and with what weight. */
-export interface LeadRule {
-  id: string;
-  name: string;
-  /** null: any lead; else only leads of this territory, to partners covering it. */
-  territory: string | null;
-  /** null: any tier. */
-  tiers: string[] | null;
-  /** null: any partner kind. */
-  kinds: PartnerKind[] | null;
-  weight: number;
-  active: boolean;
-  createdAt: string;
-}
-
-export interface LeadOffer {
-  id: string;
-  leadId: string;
-  partnerId: string;
-  relationshipId: string;
-  ruleId: string;
-  status: OfferStatus;
-  offeredAt: string;
-  respondBy: string;
-  respondedAt: string | null;
-  declineReason: string | null;
-}
-
-export interface Lead {
-  id: string;
-  customerName: string;
-  customerDomain: string | null;
-  /** A partner sees the contact once it accepted the lead. */
-  contactName: string | null;
-  contactEmail: string | null;
-  territory: string | null;
-  value: number | null;
-  currency: string | null;
-  description: string | null;
-  status: LeadStatus;
-  responseHours: number;
-  acceptedPartnerId: string | null;
-  /** The firm sees every offer; a partner only the offers made to it. */
-  offers: LeadOffer[];
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+import { ConflictError, keysetPage, newId, type Page, type QueryContext, type UnitOfWork } from '@rapport/core';
+import { prm, type Lead, type LeadOffer, type LeadOfferWithLead, type LeadRule, type LeadStatus, type OfferStatus, type PartnerKind, type PrmLeads } from '@rapport/prm-contract';
+import type { PrmDeps } from '../deps.js';
+import { leadOfferRecord, leadRecord, leadRuleRecord } from '../records.js';
+import { notFound } from './errors.js';
+import { newestFirst } from './pages.js';
+import { PARTNER_TYPE } from './portal.js';
 
 export interface LeadInput {
   customerName: string;
@@ -80,9 +27,18 @@ export interface LeadRuleInput {
   weight: number;
 }
 
-/** An offer together with the lead it is for, as the partner's inbox shows it. */
-export interface LeadOfferWithLead extends LeadOffer {
-  lead: Omit<Lead, 'offers'>;
+const LEADS = 'prm_leads';
+const OFFERS = 'prm_lead_offers';
+const RULES = 'prm_lead_rules';
+const HOUR_MS = 3_600_000;
+
+/** An offer row as PRM reads it to answer, expire or record it. */
+interface OfferRow {
+  id: string;
+  lead_id: string;
+  partner_id: string;
+  relationship_id: string;
+  status: string;
 }
 
 /**
@@ -90,81 +46,72 @@ export interface LeadOfferWithLead extends LeadOffer {
  * active rules; the partner accepts or declines with a reason; a declined or expired offer
  * moves the lead on to the next eligible partner, never back to one already offered it.
  */
-export class LeadService {
+export class LeadService implements PrmLeads {
   constructor(
-    private readonly app: Rapport,
+    private readonly deps: PrmDeps,
     private readonly defaultResponseHours: number,
   ) {}
 
-  leads(ctx: QueryContext): Knex.QueryBuilder {
-    return this.app.scopes.apply(ctx.db('prm_leads').where('tenant_id', ctx.tenantId), ctx, 'prm.leads', 'id');
-  }
-
-  offers(ctx: QueryContext): Knex.QueryBuilder {
-    return this.app.scopes.apply(ctx.db('prm_lead_offers').where('tenant_id', ctx.tenantId), ctx, 'prm.lead-offers', 'id');
-  }
-
   async createRule(uow: UnitOfWork, input: LeadRuleInput): Promise<LeadRule> {
-    firmOnly(uow, 'define lead rules');
-    const row = {
-      tenant_id: uow.tenantId,
-      id: newId(),
-      name: input.name,
-      territory: input.territory ?? null,
-      tiers: input.tiers ? JSON.stringify(input.tiers) : null,
-      kinds: input.kinds ? JSON.stringify(input.kinds) : null,
-      weight: input.weight,
-      active: true,
-      created_at: new Date(),
-    };
-    await uow.trx('prm_lead_rules').insert(row);
-    const rule = toRule({ ...row, tiers: input.tiers ?? null, kinds: input.kinds ?? null });
-    uow.emit('prm.lead-rule.created', { rule }, { type: 'prm.lead-rule', id: rule.id });
+    const [row] = await this.deps.db
+      .in(uow)(RULES)
+      .insert({
+        id: newId(),
+        name: input.name,
+        territory: input.territory ?? null,
+        tiers: input.tiers ? JSON.stringify(input.tiers) : null,
+        kinds: input.kinds ? JSON.stringify(input.kinds) : null,
+        weight: input.weight,
+        active: true,
+        created_at: new Date(),
+      })
+      .returning(leadRuleRecord.columns());
+    const rule = leadRuleRecord.fromRow(row);
+    uow.emit(prm.events.leadRuleCreated, { rule }, { type: 'prm.lead-rule', id: rule.id });
     return rule;
   }
 
   async setRuleActive(uow: UnitOfWork, id: string, active: boolean): Promise<LeadRule> {
-    firmOnly(uow, 'change lead rules');
-    const [row] = await uow.trx('prm_lead_rules').where({ tenant_id: uow.tenantId, id }).update({ active }).returning('*');
+    const [row] = await this.deps.db.in(uow)(RULES).where('id', id).update({ active }).returning(leadRuleRecord.columns());
     if (!row) throw notFound('lead rule', id);
-    return toRule(row);
+    return leadRuleRecord.fromRow(row);
   }
 
-  /** Every rule: the partner may read the rules it is offered leads by (they are the program's terms). */
-  async listRules(ctx: QueryContext): Promise<LeadRule[]> {
-    return (await ctx.db('prm_lead_rules').where('tenant_id', ctx.tenantId).orderBy([{ column: 'created_at' }, { column: 'id' }])).map(toRule);
+  /** Every rule, oldest first: the partner may read the rules it is offered leads by (they are the program's terms). */
+  listRules(ctx: QueryContext, page: { limit: number; cursor?: string }): Promise<Page<LeadRule>> {
+    const q = this.deps.db.in(ctx)(RULES).select(leadRuleRecord.columns());
+    return keysetPage(q, page, [{ column: 'created_at', type: 'timestamp' }, { column: 'id', type: 'uuid' }], (rows: object[]) => rows.map((r) => leadRuleRecord.fromRow(r)));
   }
 
   async create(uow: UnitOfWork, input: LeadInput, now = new Date()): Promise<Lead> {
-    firmOnly(uow, 'create leads');
-    const row = {
-      tenant_id: uow.tenantId,
-      id: newId(),
-      customer_name: input.customerName,
-      customer_domain: input.customerDomain ?? null,
-      contact_name: input.contactName ?? null,
-      contact_email: input.contactEmail ?? null,
-      territory: input.territory ?? null,
-      value: input.value ?? null,
-      currency: input.currency ?? null,
-      description: input.description ?? null,
-      status: 'open',
-      response_hours: input.responseHours ?? this.defaultResponseHours,
-      accepted_partner_id: null,
-      version: 1,
-      created_at: now,
-      updated_at: now,
-    };
-    await uow.trx('prm_leads').insert(row);
-    uow.emit('prm.lead.created', { lead: toLead(row, [], false, now) }, { type: 'prm.lead', id: row.id });
+    const [row] = await this.deps.db
+      .in(uow)(LEADS)
+      .insert({
+        id: newId(),
+        customer_name: input.customerName,
+        customer_domain: input.customerDomain ?? null,
+        contact_name: input.contactName ?? null,
+        contact_email: input.contactEmail ?? null,
+        territory: input.territory ?? null,
+        value: input.value ?? null,
+        currency: input.currency ?? null,
+        description: input.description ?? null,
+        status: 'open',
+        response_hours: input.responseHours ?? this.defaultResponseHours,
+        accepted_partner_id: null,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning(leadRecord.columns());
+    uow.emit(prm.events.leadCreated, { lead: toLead(row, [], false, now) }, { type: 'prm.lead', id: row.id });
     await this.distribute(uow, row.id, now);
     return this.get(uow, row.id, now);
   }
 
-  /** Offers an open or unassigned lead again (after new rules or partners), firm only. */
+  /** Offers an open or unassigned lead again (after new rules or partners). */
   async redistribute(uow: UnitOfWork, id: string, now = new Date()): Promise<Lead> {
-    firmOnly(uow, 'distribute leads');
-    const lead = await uow.trx('prm_leads').where({ tenant_id: uow.tenantId, id }).forUpdate().first('status');
+    const lead = await this.deps.db.in(uow)(LEADS).where('id', id).forUpdate().first('status');
     if (!lead) throw notFound('lead', id);
     if (lead.status !== 'open' && lead.status !== 'unassigned') throw new ConflictError(`prm: lead ${id} is ${lead.status}; only an open or unassigned lead is distributed`);
     await this.distribute(uow, id, now);
@@ -172,63 +119,54 @@ export class LeadService {
   }
 
   async get(ctx: QueryContext, id: string, now = new Date()): Promise<Lead> {
-    const row = await this.leads(ctx).where('id', id).first();
+    const row = await this.leads(ctx).where('id', id).first(leadRecord.columns());
     if (!row) throw notFound('lead', id);
     const [lead] = await this.present(ctx, [row], now);
     return lead;
   }
 
-  async list(ctx: QueryContext, query: { status?: LeadStatus; limit: number; cursor?: string }, now = new Date()): Promise<Page<Lead>> {
-    const q = this.leads(ctx).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(query.limit + 1);
+  list(ctx: QueryContext, query: { status?: LeadStatus; limit: number; cursor?: string }, now = new Date()): Promise<Page<Lead>> {
+    const q = this.leads(ctx).select(leadRecord.columns());
     if (query.status) q.where('status', query.status);
-    const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-    if (after) q.whereRaw('(created_at, id) < (?, ?)', after);
-    const rows = await q;
-    const shown = await this.present(ctx, rows.slice(0, query.limit), now);
-    const page = toPage(rows, query.limit, (r: any) => r, (r: any) => [new Date(r.created_at).toISOString(), r.id]);
-    return { ...page, data: shown };
+    return keysetPage(q, query, newestFirst(), (rows: object[]) => this.present(ctx, rows, now));
   }
 
   async getOffer(ctx: QueryContext, id: string, now = new Date()): Promise<LeadOfferWithLead> {
-    const row = await this.offers(ctx).where('id', id).first();
+    const row = await this.offers(ctx).where('id', id).first(leadOfferRecord.columns());
     if (!row) throw notFound('lead offer', id);
     return (await this.withLeads(ctx, [row], now))[0];
   }
 
-  async listOffers(ctx: QueryContext, query: { status?: OfferStatus; partnerId?: string; limit: number; cursor?: string }, now = new Date()): Promise<Page<LeadOfferWithLead>> {
-    const q = this.offers(ctx).orderBy([{ column: 'offered_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(query.limit + 1);
+  listOffers(ctx: QueryContext, query: { status?: OfferStatus; partnerId?: string; limit: number; cursor?: string }, now = new Date()): Promise<Page<LeadOfferWithLead>> {
+    const q = this.offers(ctx).select(leadOfferRecord.columns());
     if (query.partnerId) q.where('partner_id', query.partnerId);
     if (query.status === 'offered') q.where('status', 'offered').where('respond_by', '>', now);
     else if (query.status === 'expired') q.where((w) => w.where('status', 'expired').orWhere((o) => o.where('status', 'offered').where('respond_by', '<=', now)));
     else if (query.status) q.where('status', query.status);
-    const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-    if (after) q.whereRaw('(offered_at, id) < (?, ?)', after);
-    const rows = await q;
-    const shown = await this.withLeads(ctx, rows.slice(0, query.limit), now);
-    const page = toPage(rows, query.limit, (r: any) => r, (r: any) => [new Date(r.offered_at).toISOString(), r.id]);
-    return { ...page, data: shown };
+    return keysetPage(q, query, newestFirst('offered_at'), (rows: OfferRow[]) => this.withLeads(ctx, rows, now));
   }
 
   /** The partner takes the lead (the firm may record it on the partner's behalf). */
   async accept(uow: UnitOfWork, offerId: string, now = new Date()): Promise<LeadOfferWithLead> {
     const offer = await this.openOffer(uow, offerId, now);
-    await uow.trx('prm_lead_offers').where({ tenant_id: uow.tenantId, id: offerId }).update({ status: 'accepted', responded_at: now });
-    await uow.trx('prm_leads')
-      .where({ tenant_id: uow.tenantId, id: offer.lead_id })
-      .update({ status: 'accepted', accepted_partner_id: offer.partner_id, updated_at: now, version: uow.trx.raw('version + 1') });
+    const tables = this.deps.db.in(uow);
+    await tables(OFFERS).where('id', offerId).update({ status: 'accepted', responded_at: now });
+    await tables(LEADS)
+      .where('id', offer.lead_id)
+      .update({ status: 'accepted', accepted_partner_id: offer.partner_id, updated_at: now, version: tables.raw('version + 1') });
     await this.recordStep(uow, offer, 'accepted', now);
     const result = await this.getOffer(uow, offerId, now);
-    uow.emit('prm.lead.accepted', { offer: result }, { type: 'prm.lead-offer', id: offerId });
+    uow.emit(prm.events.leadAccepted, { offer: result }, { type: 'prm.lead-offer', id: offerId });
     return result;
   }
 
   /** The partner declines with a reason; the lead moves on and is never offered to it again. */
   async decline(uow: UnitOfWork, offerId: string, reason: string, now = new Date()): Promise<LeadOfferWithLead> {
     const offer = await this.openOffer(uow, offerId, now);
-    await uow.trx('prm_lead_offers').where({ tenant_id: uow.tenantId, id: offerId }).update({ status: 'declined', responded_at: now, decline_reason: reason });
+    await this.deps.db.in(uow)(OFFERS).where('id', offerId).update({ status: 'declined', responded_at: now, decline_reason: reason });
     await this.recordStep(uow, offer, 'declined', now, reason);
     const result = await this.getOffer(uow, offerId, now);
-    uow.emit('prm.lead.declined', { offer: result }, { type: 'prm.lead-offer', id: offerId });
+    uow.emit(prm.events.leadDeclined, { offer: result }, { type: 'prm.lead-offer', id: offerId });
     await this.distribute(uow, offer.lead_id, now);
     return this.getOffer(uow, offerId, now);
   }
@@ -238,19 +176,27 @@ export class LeadService {
    * eligible partner. Called by the scheduled sweep; `now` is the sweep's clock.
    */
   async expireDue(uow: UnitOfWork, now = new Date()): Promise<LeadOffer[]> {
-    firmOnly(uow, 'expire lead offers');
-    const rows: any[] = await uow.trx('prm_lead_offers')
-      .where({ tenant_id: uow.tenantId, status: 'offered' })
+    const rows: OfferRow[] = await this.deps.db
+      .in(uow)(OFFERS)
+      .where('status', 'offered')
       .where('respond_by', '<=', now)
       .update({ status: 'expired', responded_at: now })
-      .returning('*');
-    const expired = rows.map((r) => toOffer(r, now));
-    for (const row of rows) {
+      .returning(leadOfferRecord.columns());
+    const expired = rows.map((row) => toOffer(row, now));
+    for (const [i, row] of rows.entries()) {
       await this.recordStep(uow, row, 'expired', now);
-      uow.emit('prm.lead.offer-expired', { offer: toOffer(row, now) }, { type: 'prm.lead-offer', id: row.id });
+      uow.emit(prm.events.leadOfferExpired, { offer: expired[i] }, { type: 'prm.lead-offer', id: row.id });
     }
-    for (const leadId of new Set(rows.map((r) => r.lead_id as string))) await this.distribute(uow, leadId, now);
+    for (const leadId of new Set(rows.map((r) => r.lead_id))) await this.distribute(uow, leadId, now);
     return expired;
+  }
+
+  private leads(ctx: QueryContext): Knex.QueryBuilder {
+    return this.deps.scopes.apply(this.deps.db.in(ctx)(LEADS), ctx, 'prm.leads', 'id');
+  }
+
+  private offers(ctx: QueryContext): Knex.QueryBuilder {
+    return this.deps.scopes.apply(this.deps.db.in(ctx)(OFFERS), ctx, 'prm.lead-offers', 'id');
   }
 
   /**
@@ -261,162 +207,126 @@ export class LeadService {
    * offers in proportion to its weight, and the choice is reproducible.
    */
   private async distribute(uow: UnitOfWork, leadId: string, now: Date): Promise<void> {
-    const lead = await uow.trx('prm_leads').where({ tenant_id: uow.tenantId, id: leadId }).forUpdate().first();
+    const tables = this.deps.db.in(uow);
+    const lead = await tables(LEADS).where('id', leadId).forUpdate().first('status', 'territory', 'response_hours', 'version');
     if (!lead || lead.status === 'accepted') return;
-    const pending = await uow.trx('prm_lead_offers').where({ tenant_id: uow.tenantId, lead_id: leadId, status: 'offered' }).where('respond_by', '>', now).first('id');
+    const pending = await tables(OFFERS).where({ lead_id: leadId, status: 'offered' }).where('respond_by', '>', now).first('id');
     if (pending) return;
-    const self = await selfPartyId(uow.trx, uow.tenantId);
-    const candidates: Array<{ relationship_id: string; partner_id: string; weight: number; rule_id: string; received: number }> = (
-      await uow.trx.raw(
-        `select r.id as relationship_id, r.to_party_id as partner_id, max(l.weight)::int as weight,
-                (array_agg(l.id order by l.weight desc, l.id))[1] as rule_id,
-                (select count(*) from prm_lead_offers o2 where o2.tenant_id = r.tenant_id and o2.partner_id = r.to_party_id)::int as received
-           from rapport_relationships r
-           join prm_lead_rules l on l.tenant_id = r.tenant_id and l.active
-            and (l.territory is null or (l.territory = ? and jsonb_exists(coalesce(r.attributes->'territories', '[]'::jsonb), l.territory)))
-            and (l.tiers is null or jsonb_exists(l.tiers, coalesce(r.attributes->>'tier', '')))
-            and (l.kinds is null or jsonb_exists(l.kinds, coalesce(r.attributes->>'kind', '')))
-          where r.tenant_id = ? and r.type = ? and r.status = 'active' and r.from_party_id = ?
-            and not exists (select 1 from prm_lead_offers o where o.tenant_id = r.tenant_id and o.lead_id = ? and o.partner_id = r.to_party_id)
-          group by r.tenant_id, r.id, r.to_party_id`,
-        [lead.territory ?? '', uow.tenantId, PARTNER_TYPE, self, leadId],
-      )
-    ).rows;
-    candidates.sort((a, b) => a.received / a.weight - b.received / b.weight || b.weight - a.weight || (a.partner_id < b.partner_id ? -1 : 1));
-    const next = candidates[0];
+    const candidates = await this.candidates(uow, leadId, lead.territory);
+    const next = candidates.sort((a, b) => a.received / a.weight - b.received / b.weight || b.weight - a.weight || (a.partner_id < b.partner_id ? -1 : 1))[0];
     if (!next) {
-      await uow.trx('prm_leads').where({ tenant_id: uow.tenantId, id: leadId }).update({ status: 'unassigned', updated_at: now, version: lead.version + 1 });
-      uow.emit('prm.lead.unassigned', { leadId }, { type: 'prm.lead', id: leadId });
+      await tables(LEADS).where('id', leadId).update({ status: 'unassigned', updated_at: now, version: lead.version + 1 });
+      uow.emit(prm.events.leadUnassigned, { leadId }, { type: 'prm.lead', id: leadId });
       return;
     }
-    const offer = {
-      tenant_id: uow.tenantId,
-      id: newId(),
-      lead_id: leadId,
-      partner_id: next.partner_id,
-      relationship_id: next.relationship_id,
-      rule_id: next.rule_id,
-      status: 'offered',
-      offered_at: now,
-      respond_by: new Date(now.getTime() + lead.response_hours * HOUR_MS),
-      responded_at: null,
-      decline_reason: null,
-    };
-    await uow.trx('prm_lead_offers').insert(offer);
-    await uow.trx('prm_leads').where({ tenant_id: uow.tenantId, id: leadId }).update({ status: 'offered', updated_at: now, version: lead.version + 1 });
-    await this.recordStep(uow, { ...offer, customer_name: lead.customer_name }, 'offered', now);
-    uow.emit('prm.lead.offered', { offer: toOffer(offer, now) }, { type: 'prm.lead-offer', id: offer.id });
+    const [offer] = await tables(OFFERS)
+      .insert({
+        id: newId(),
+        lead_id: leadId,
+        partner_id: next.partner_id,
+        relationship_id: next.relationship_id,
+        rule_id: next.rule_id,
+        status: 'offered',
+        offered_at: now,
+        respond_by: new Date(now.getTime() + lead.response_hours * HOUR_MS),
+        responded_at: null,
+        decline_reason: null,
+      })
+      .returning(leadOfferRecord.columns());
+    await tables(LEADS).where('id', leadId).update({ status: 'offered', updated_at: now, version: lead.version + 1 });
+    await this.recordStep(uow, offer, 'offered', now);
+    uow.emit(prm.events.leadOffered, { offer: toOffer(offer, now) }, { type: 'prm.lead-offer', id: offer.id });
   }
 
-  /** The caller's offer, locked, still open (not answered and not past its deadline). */
-  private async openOffer(uow: UnitOfWork, offerId: string, now: Date): Promise<any> {
-    const offer = await this.offers(uow).where('id', offerId).forUpdate().first();
+  /** The partnerships the active rules match for a lead, never offered it, each with its best rule and the offers it received so far. */
+  private async candidates(uow: UnitOfWork, leadId: string, territory: string | null): Promise<Array<{ relationship_id: string; partner_id: string; weight: number; rule_id: string; received: number }>> {
+    const tables = this.deps.db.in(uow);
+    const { raw } = tables;
+    const partnerships = this.deps.relationships.query(uow, { type: PARTNER_TYPE, status: 'active', fromPartyId: await this.deps.tenants.selfPartyId(uow) }).as('r');
+    const matched: Array<{ relationship_id: string; partner_id: string; weight: number; rule_id: string }> = await tables(`${RULES} as l`)
+      .join(partnerships, (on: Knex.JoinClause) =>
+        on
+          .on(raw("(l.territory is null or (l.territory = ? and jsonb_exists(coalesce(r.attributes->'territories', '[]'::jsonb), l.territory)))", [territory ?? '']))
+          .andOn(raw("(l.tiers is null or jsonb_exists(l.tiers, coalesce(r.attributes->>'tier', '')))"))
+          .andOn(raw("(l.kinds is null or jsonb_exists(l.kinds, coalesce(r.attributes->>'kind', '')))")),
+      )
+      .where('l.active', true)
+      .whereNotIn('r.to_party_id', tables(OFFERS).select('partner_id').where('lead_id', leadId))
+      .groupBy('r.id', 'r.to_party_id')
+      .select('r.id as relationship_id', 'r.to_party_id as partner_id', raw('max(l.weight)::int as weight'), raw('(array_agg(l.id order by l.weight desc, l.id))[1] as rule_id'));
+    if (matched.length === 0) return [];
+    const received: Array<{ partner_id: string; n: number }> = await tables(OFFERS)
+      .whereIn('partner_id', matched.map((m) => m.partner_id))
+      .groupBy('partner_id')
+      .select('partner_id', raw('count(*)::int as n'));
+    return matched.map((m) => ({ ...m, received: received.find((r) => r.partner_id === m.partner_id)?.n ?? 0 }));
+  }
+
+  /** The caller's offer, locked, still open (not answered and not past its deadline), of a partner still active. */
+  private async openOffer(uow: UnitOfWork, offerId: string, now: Date): Promise<OfferRow> {
+    const offer: OfferRow | undefined = await this.offers(uow).where('id', offerId).forUpdate().first(leadOfferRecord.columns());
     if (!offer) throw notFound('lead offer', offerId);
     const status = toOffer(offer, now).status;
     if (status !== 'offered') throw new ConflictError(`prm: lead offer ${offerId} is ${status}; only an open offer can be answered`, { code: `offer-${status}` });
-    await uow.trx('prm_leads').where({ tenant_id: uow.tenantId, id: offer.lead_id }).forUpdate().first('id');
-    const partnership = await uow.trx('rapport_relationships').where({ tenant_id: uow.tenantId, id: offer.relationship_id }).first('status');
+    await this.deps.db.in(uow)(LEADS).where('id', offer.lead_id).forUpdate().first('id');
+    const partnership = await this.deps.relationships.query(uow, { ids: [offer.relationship_id] }).first('status');
     if (partnership?.status !== 'active') throw new ConflictError(`prm: the partnership of lead offer ${offerId} is ${partnership?.status ?? 'gone'}; only an active partner answers offers`);
     return offer;
   }
 
-  private async present(ctx: QueryContext, rows: any[], now: Date): Promise<Lead[]> {
+  private async present(ctx: QueryContext, rows: object[], now: Date): Promise<Lead[]> {
     if (rows.length === 0) return [];
-    const offers = await this.offers(ctx).whereIn('lead_id', rows.map((r) => r.id)).orderBy([{ column: 'offered_at' }, { column: 'id' }]);
-    const scoped = ctx.principal.scopePartyId !== null && ctx.principal.scopePartyId !== undefined;
-    return rows.map((r) => toLead(r, offers.filter((o: any) => o.lead_id === r.id), scoped, now));
+    const offers: OfferRow[] = await this.offers(ctx)
+      .whereIn('lead_id', rows.map((r) => (r as { id: string }).id))
+      .orderBy([{ column: 'offered_at' }, { column: 'id' }])
+      .select(leadOfferRecord.columns());
+    const scoped = Boolean(ctx.principal.scopePartyId);
+    return rows.map((r) => toLead(r, offers.filter((o) => o.lead_id === (r as { id: string }).id), scoped, now));
   }
 
-  private async withLeads(ctx: QueryContext, offerRows: any[], now: Date): Promise<LeadOfferWithLead[]> {
+  private async withLeads(ctx: QueryContext, offerRows: OfferRow[], now: Date): Promise<LeadOfferWithLead[]> {
     if (offerRows.length === 0) return [];
     // The offer is in the caller's scope, so its lead may be shown (read without the lead scope).
-    const leads = await ctx.db('prm_leads').where('tenant_id', ctx.tenantId).whereIn('id', [...new Set(offerRows.map((o) => o.lead_id))]);
+    const leads: Array<{ id: string }> = await this.deps.db
+      .in(ctx)(LEADS)
+      .whereIn('id', [...new Set(offerRows.map((o) => o.lead_id))])
+      .select(leadRecord.columns());
     const scoped = Boolean(ctx.principal.scopePartyId);
     return offerRows.map((o) => {
-      const leadRow = leads.find((l: any) => l.id === o.lead_id);
-      const { offers: _omit, ...lead } = toLead(leadRow, [o], scoped, now);
+      const { offers: _own, ...lead } = toLead(leads.find((l) => l.id === o.lead_id)!, [o], scoped, now);
       return { ...toOffer(o, now), lead };
     });
   }
 
-  private async recordStep(uow: UnitOfWork, offer: any, step: 'offered' | 'accepted' | 'declined' | 'expired', now: Date, reason?: string): Promise<void> {
-    const self = await selfPartyId(uow.trx, uow.tenantId);
-    const name = offer.customer_name ?? (await uow.trx('prm_leads').where({ tenant_id: uow.tenantId, id: offer.lead_id }).first('customer_name')).customer_name;
-    await this.app.services.interactions.create(uow.unscoped(), {
+  /** One interaction per step, on the partner's and the firm's timelines. */
+  private async recordStep(uow: UnitOfWork, offer: OfferRow, step: 'offered' | 'accepted' | 'declined' | 'expired', now: Date, reason?: string): Promise<void> {
+    const lead = await this.deps.db.in(uow)(LEADS).where('id', offer.lead_id).first('customer_name');
+    // The partner's portal cannot see the firm's party: the step is PRM's, already authorized.
+    await this.deps.interactions.create(uow.unscoped(), {
       type: 'prm.lead',
       direction: step === 'offered' ? 'outbound' : 'inbound',
-      subject: `Lead ${step}: ${name}`,
+      subject: `Lead ${step}: ${lead.customer_name}`,
       summary: reason ?? null,
       occurredAt: now.toISOString(),
       relationshipId: offer.relationship_id,
       participants: [
         { partyId: offer.partner_id, role: 'partner' },
-        { partyId: self, role: 'principal' },
+        { partyId: await this.deps.tenants.selfPartyId(uow), role: 'principal' },
       ],
       attributes: { leadId: offer.lead_id, offerId: offer.id, step, ...(reason ? { reason } : {}) },
     });
   }
 }
 
-function firmOnly(ctx: QueryContext, action: string): void {
-  if (ctx.principal.scopePartyId) throw new ForbiddenError(`prm: a partner principal cannot ${action}`);
-}
-
-function json<T>(value: unknown): T {
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
-}
-
-function toRule(row: any): LeadRule {
-  return {
-    id: row.id,
-    name: row.name,
-    territory: row.territory ?? null,
-    tiers: row.tiers ? json<string[]>(row.tiers) : null,
-    kinds: row.kinds ? json<PartnerKind[]>(row.kinds) : null,
-    weight: Number(row.weight),
-    active: Boolean(row.active),
-    createdAt: new Date(row.created_at).toISOString(),
-  };
-}
-
 /** An open offer past its deadline reads as expired even before the sweep has run. */
-export function toOffer(row: any, now: Date): LeadOffer {
-  const respondBy = new Date(row.respond_by);
-  const status: OfferStatus = row.status === 'offered' && respondBy <= now ? 'expired' : row.status;
-  return {
-    id: row.id,
-    leadId: row.lead_id,
-    partnerId: row.partner_id,
-    relationshipId: row.relationship_id,
-    ruleId: row.rule_id,
-    status,
-    offeredAt: new Date(row.offered_at).toISOString(),
-    respondBy: respondBy.toISOString(),
-    respondedAt: row.responded_at ? new Date(row.responded_at).toISOString() : null,
-    declineReason: row.decline_reason ?? null,
-  };
+function toOffer(row: object, now: Date): LeadOffer {
+  const offer = leadOfferRecord.fromRow(row);
+  return offer.status === 'offered' && Date.parse(offer.respondBy) <= now.getTime() ? { ...offer, status: 'expired' } : offer;
 }
 
-function toLead(row: any, offers: any[], scoped: boolean, now: Date): Lead {
-  // A partner sees who to call only once the lead is its own.
-  const contactVisible = !scoped || offers.some((o) => o.status === 'accepted');
-  return {
-    id: row.id,
-    customerName: row.customer_name,
-    customerDomain: row.customer_domain ?? null,
-    contactName: contactVisible ? (row.contact_name ?? null) : null,
-    contactEmail: contactVisible ? (row.contact_email ?? null) : null,
-    territory: row.territory ?? null,
-    value: row.value === null || row.value === undefined ? null : Number(row.value),
-    currency: row.currency ?? null,
-    description: row.description ?? null,
-    status: row.status,
-    responseHours: Number(row.response_hours),
-    acceptedPartnerId: scoped && !offers.some((o) => o.status === 'accepted') ? null : (row.accepted_partner_id ?? null),
-    offers: offers.map((o) => toOffer(o, now)),
-    version: row.version,
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
-  };
+/** A partner sees who to call, and that the lead is taken, only once the lead is its own. */
+function toLead(row: object, offers: OfferRow[], scoped: boolean, now: Date): Lead {
+  const lead = leadRecord.fromRow(row, { offers: offers.map((o) => toOffer(o, now)) });
+  if (!scoped || offers.some((o) => o.status === 'accepted')) return lead;
+  return { ...lead, contactName: null, contactEmail: null, acceptedPartnerId: null };
 }
-

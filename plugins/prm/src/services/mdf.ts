@@ -1,99 +1,79 @@
-import { ConflictError, ForbiddenError, ValidationError, decodeCursor, newId, toPage, type Page, type QueryContext, type Rapport, type UnitOfWork } from '@rapport/core';
 import type { Knex } from 'knex';
-import { PARTNER_TYPE, requireActsFor, selfPartyId } from './portal.js';
-import { notFound } from './supply.js';
+import { ConflictError, ValidationError, keysetPage, newId, type Page, type QueryContext, type UnitOfWork } from '@rapport/core';
+import { prm, type MdfBudget, type MdfRequest, type MdfStatus } from '@rapport/prm-contract';
+import type { PrmDeps } from '../deps.js';
+import { mdfBudgetRecord, mdfRequestRecord } from '../records.js';
+import { notFound } from './errors.js';
+import { newestFirst } from './pages.js';
+import type { Partnerships } from './partnerships.js';
+import type { PortalParties } from './portal.js';
 
-export const MDF_STATUSES = ['requested', 'approved', 'rejected', 'claimed', 'paid'] as const;
-export type MdfStatus = (typeof MDF_STATUSES)[number];
+const BUDGETS = 'prm_mdf_budgets';
+const REQUESTS = 'prm_mdf_requests';
 
-export interface MdfBudget {
-  id: string;
-  program: string;
-  period: string;
-  currency: string;
-  amount: number;
-  remaining: number;
-  createdAt: string;
-}
+/** The event of each step after the request. */
+const STEP_EVENTS = {
+  approved: prm.events.mdfApproved,
+  rejected: prm.events.mdfRejected,
+  claimed: prm.events.mdfClaimed,
+  paid: prm.events.mdfPaid,
+} as const;
 
-export interface MdfRequest {
-  id: string;
-  budgetId: string;
-  partnerId: string;
-  relationshipId: string;
-  activity: string;
-  amount: number;
-  status: MdfStatus;
-  decisionReason: string | null;
-  claimedAmount: number | null;
-  proof: string | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+type RequestRow = { id: string; budget_id: string; partner_id: string; amount: string | number; status: MdfStatus; version: number };
 
 /** Market development funds: budget per program and period → request → approval → claim → paid. */
 export class MdfService {
-  constructor(private readonly app: Rapport) {}
-
-  budgets(ctx: QueryContext): Knex.QueryBuilder {
-    return this.app.scopes.apply(ctx.db('prm_mdf_budgets').where('tenant_id', ctx.tenantId), ctx, 'prm.mdf-budgets', 'id');
-  }
-
-  requests(ctx: QueryContext): Knex.QueryBuilder {
-    return this.app.scopes.apply(ctx.db('prm_mdf_requests').where('tenant_id', ctx.tenantId), ctx, 'prm.mdf-requests', 'id');
-  }
+  constructor(
+    private readonly deps: PrmDeps,
+    private readonly portal: PortalParties,
+    private readonly partnerships: Partnerships,
+  ) {}
 
   async createBudget(uow: UnitOfWork, input: { program: string; period: string; currency: string; amount: number }): Promise<MdfBudget> {
-    firmOnly(uow, 'create MDF budgets');
-    const taken = await uow.trx('prm_mdf_budgets').where({ tenant_id: uow.tenantId, program: input.program, period: input.period, currency: input.currency }).first('id');
+    const tables = this.deps.db.in(uow);
+    const taken = await tables(BUDGETS).where({ program: input.program, period: input.period, currency: input.currency }).first('id');
     if (taken) throw new ConflictError(`prm: an MDF budget for ${input.program} ${input.period} ${input.currency} exists`, { budgetId: taken.id });
-    const row = { tenant_id: uow.tenantId, id: newId(), ...input, remaining: input.amount, created_at: new Date() };
-    await uow.trx('prm_mdf_budgets').insert(row);
-    const budget = toBudget(row);
-    uow.emit('prm.mdf.budget.created', { budget }, { type: 'prm.mdf-budget', id: budget.id });
+    const [row] = await tables(BUDGETS)
+      .insert({ id: newId(), ...input, remaining: input.amount, created_at: new Date() })
+      .returning(mdfBudgetRecord.columns());
+    const budget = mdfBudgetRecord.fromRow(row);
+    uow.emit(prm.events.mdfBudgetCreated, { budget }, { type: 'prm.mdf-budget', id: budget.id });
     return budget;
   }
 
-  async listBudgets(ctx: QueryContext, query: { limit: number; cursor?: string }): Promise<Page<MdfBudget>> {
-    const q = this.budgets(ctx).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(query.limit + 1);
-    const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-    if (after) q.whereRaw('(created_at, id) < (?, ?)', after);
-    return toPage(await q, query.limit, toBudget, (r: any) => [new Date(r.created_at).toISOString(), r.id]);
+  listBudgets(ctx: QueryContext, query: { limit: number; cursor?: string }): Promise<Page<MdfBudget>> {
+    const q = this.budgets(ctx).select(mdfBudgetRecord.columns());
+    return keysetPage(q, query, newestFirst(), (rows: object[]) => rows.map((r) => mdfBudgetRecord.fromRow(r)));
   }
 
   async getRequest(ctx: QueryContext, id: string): Promise<MdfRequest> {
-    const row = await this.requests(ctx).where('id', id).first();
+    const row = await this.requests(ctx).where('id', id).first(mdfRequestRecord.columns());
     if (!row) throw notFound('MDF request', id);
-    return toRequest(row);
+    return mdfRequestRecord.fromRow(row);
   }
 
-  async listRequests(ctx: QueryContext, query: { status?: MdfStatus; partnerId?: string; limit: number; cursor?: string }): Promise<Page<MdfRequest>> {
-    const q = this.requests(ctx).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(query.limit + 1);
+  listRequests(ctx: QueryContext, query: { status?: MdfStatus; partnerId?: string; limit: number; cursor?: string }): Promise<Page<MdfRequest>> {
+    const q = this.requests(ctx).select(mdfRequestRecord.columns());
     if (query.status) q.where('status', query.status);
     if (query.partnerId) q.where('partner_id', query.partnerId);
-    const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-    if (after) q.whereRaw('(created_at, id) < (?, ?)', after);
-    return toPage(await q, query.limit, toRequest, (r: any) => [new Date(r.created_at).toISOString(), r.id]);
+    return keysetPage(q, query, newestFirst(), (rows: object[]) => rows.map((r) => mdfRequestRecord.fromRow(r)));
   }
 
   async request(uow: UnitOfWork, input: { budgetId: string; partnerId: string; activity: string; amount: number }): Promise<MdfRequest> {
-    await requireActsFor(uow, input.partnerId);
-    const budget = await this.budgets(uow).where('id', input.budgetId).first();
+    await this.portal.requireActsFor(uow, input.partnerId);
+    const budget = await this.budgets(uow).where('id', input.budgetId).first('program', 'amount');
     if (!budget) throw new ValidationError(`prm: MDF budget ${input.budgetId} does not exist`, [{ path: 'budgetId', message: 'unknown budget' }]);
-    const self = await selfPartyId(uow.trx, uow.tenantId);
-    const rel = await uow.trx('rapport_relationships')
-      .where({ tenant_id: uow.tenantId, type: PARTNER_TYPE, from_party_id: self, to_party_id: input.partnerId, status: 'active' })
-      .whereRaw("attributes->>'program' = ?", [budget.program])
-      .first('id');
-    if (!rel) throw new ValidationError(`prm: party ${input.partnerId} is not an active partner of program ${budget.program}`, [{ path: 'partnerId', message: 'not in the program' }]);
+    const partnership = await this.partnerships.active(uow, input.partnerId, budget.program);
+    if (!partnership) throw new ValidationError(`prm: party ${input.partnerId} is not an active partner of program ${budget.program}`, [{ path: 'partnerId', message: 'not in the program' }]);
     if (input.amount > Number(budget.amount)) throw new ValidationError('prm: the request exceeds the whole budget', [{ path: 'amount', message: 'above budget' }]);
     const now = new Date();
-    const row = { tenant_id: uow.tenantId, id: newId(), budget_id: input.budgetId, partner_id: input.partnerId, relationship_id: rel.id, activity: input.activity, amount: input.amount, status: 'requested', version: 1, created_at: now, updated_at: now };
-    await uow.trx('prm_mdf_requests').insert(row);
-    const request = toRequest(row);
+    const [row] = await this.deps.db
+      .in(uow)(REQUESTS)
+      .insert({ id: newId(), budget_id: input.budgetId, partner_id: input.partnerId, relationship_id: partnership.id, activity: input.activity, amount: input.amount, status: 'requested', version: 1, created_at: now, updated_at: now })
+      .returning(mdfRequestRecord.columns());
+    const request = mdfRequestRecord.fromRow(row);
     await this.recordStep(uow, request, 'requested');
-    uow.emit('prm.mdf.requested', { request }, { type: 'prm.mdf-request', id: request.id });
+    uow.emit(prm.events.mdfRequested, { request }, { type: 'prm.mdf-request', id: request.id });
     return request;
   }
 
@@ -103,18 +83,17 @@ export class MdfService {
    * 409 — the budget can never go below zero (a CHECK constraint backs this up).
    */
   async approve(uow: UnitOfWork, id: string, reason?: string): Promise<MdfRequest> {
-    firmOnly(uow, 'approve MDF requests');
     const row = await this.lockRequest(uow, id, 'requested');
-    const spent = await uow.trx('prm_mdf_budgets')
-      .where({ tenant_id: uow.tenantId, id: row.budget_id })
+    const tables = this.deps.db.in(uow);
+    const spent = await tables(BUDGETS)
+      .where('id', row.budget_id)
       .where('remaining', '>=', row.amount)
-      .update({ remaining: uow.trx.raw('remaining - ?', [row.amount]) }, ['remaining']);
+      .update({ remaining: tables.raw('remaining - ?', [row.amount]) }, ['remaining']);
     if (spent.length === 0) throw new ConflictError(`prm: MDF budget ${row.budget_id} has less than ${Number(row.amount)} left`, { code: 'mdf-budget-exhausted' });
     return this.move(uow, row, { status: 'approved', decision_reason: reason ?? null });
   }
 
   async reject(uow: UnitOfWork, id: string, reason: string): Promise<MdfRequest> {
-    firmOnly(uow, 'reject MDF requests');
     const row = await this.lockRequest(uow, id, 'requested');
     return this.move(uow, row, { status: 'rejected', decision_reason: reason });
   }
@@ -122,39 +101,50 @@ export class MdfService {
   /** The partner claims what it spent (at most the approved amount) with proof; the unspent rest returns to the budget. */
   async claim(uow: UnitOfWork, id: string, input: { amount: number; proof: string }): Promise<MdfRequest> {
     const row = await this.lockRequest(uow, id, 'approved');
-    await requireActsFor(uow, row.partner_id);
+    await this.portal.requireActsFor(uow, row.partner_id);
     if (input.amount > Number(row.amount)) throw new ValidationError(`prm: the claim exceeds the approved ${Number(row.amount)}`, [{ path: 'amount', message: 'above approved amount' }]);
     const unspent = Number(row.amount) - input.amount;
-    if (unspent > 0) await uow.trx('prm_mdf_budgets').where({ tenant_id: uow.tenantId, id: row.budget_id }).update({ remaining: uow.trx.raw('remaining + ?', [unspent]) });
+    const tables = this.deps.db.in(uow);
+    if (unspent > 0) await tables(BUDGETS).where('id', row.budget_id).update({ remaining: tables.raw('remaining + ?', [unspent]) });
     return this.move(uow, row, { status: 'claimed', claimed_amount: input.amount, proof: input.proof });
   }
 
   async pay(uow: UnitOfWork, id: string): Promise<MdfRequest> {
-    firmOnly(uow, 'pay MDF claims');
     const row = await this.lockRequest(uow, id, 'claimed');
     return this.move(uow, row, { status: 'paid' });
   }
 
-  private async lockRequest(uow: UnitOfWork, id: string, expected: MdfStatus): Promise<any> {
-    const row = await this.requests(uow).where('id', id).forUpdate().first();
+  private budgets(ctx: QueryContext): Knex.QueryBuilder {
+    return this.deps.scopes.apply(this.deps.db.in(ctx)(BUDGETS), ctx, 'prm.mdf-budgets', 'id');
+  }
+
+  private requests(ctx: QueryContext): Knex.QueryBuilder {
+    return this.deps.scopes.apply(this.deps.db.in(ctx)(REQUESTS), ctx, 'prm.mdf-requests', 'id');
+  }
+
+  private async lockRequest(uow: UnitOfWork, id: string, expected: MdfStatus): Promise<RequestRow> {
+    const row = await this.requests(uow).where('id', id).forUpdate().first(mdfRequestRecord.columns());
     if (!row) throw notFound('MDF request', id);
     if (row.status !== expected) throw new ConflictError(`prm: MDF request ${id} is ${row.status}, not ${expected}`);
     return row;
   }
 
-  private async move(uow: UnitOfWork, row: any, patch: Record<string, unknown> & { status: MdfStatus }): Promise<MdfRequest> {
-    const now = new Date();
-    const next = { ...patch, version: row.version + 1, updated_at: now };
-    await uow.trx('prm_mdf_requests').where({ tenant_id: uow.tenantId, id: row.id }).update(next);
-    const request = toRequest({ ...row, ...next });
-    await this.recordStep(uow, request, patch.status, (patch.decision_reason as string | null | undefined) ?? undefined);
-    uow.emit(`prm.mdf.${patch.status}`, { request }, { type: 'prm.mdf-request', id: request.id });
+  private async move(uow: UnitOfWork, row: RequestRow, patch: { status: keyof typeof STEP_EVENTS; decision_reason?: string | null; claimed_amount?: number; proof?: string }): Promise<MdfRequest> {
+    const [moved] = await this.deps.db
+      .in(uow)(REQUESTS)
+      .where('id', row.id)
+      .update({ ...patch, version: row.version + 1, updated_at: new Date() })
+      .returning(mdfRequestRecord.columns());
+    const request = mdfRequestRecord.fromRow(moved);
+    await this.recordStep(uow, request, patch.status, patch.decision_reason ?? undefined);
+    uow.emit(STEP_EVENTS[patch.status], { request }, { type: 'prm.mdf-request', id: request.id });
     return request;
   }
 
+  /** One interaction per step, on the partner's and the firm's timelines. */
   private async recordStep(uow: UnitOfWork, request: MdfRequest, step: MdfStatus, reason?: string): Promise<void> {
-    const self = await selfPartyId(uow.trx, uow.tenantId);
-    await this.app.services.interactions.create(uow.unscoped(), {
+    // The partner's portal cannot see the firm's party: the step is PRM's, already authorized.
+    await this.deps.interactions.create(uow.unscoped(), {
       type: 'prm.mdf',
       direction: step === 'requested' || step === 'claimed' ? 'inbound' : 'outbound',
       subject: `MDF ${step}: ${request.activity}`,
@@ -162,35 +152,9 @@ export class MdfService {
       relationshipId: request.relationshipId,
       participants: [
         { partyId: request.partnerId, role: 'partner' },
-        { partyId: self, role: 'principal' },
+        { partyId: await this.deps.tenants.selfPartyId(uow), role: 'principal' },
       ],
       attributes: { mdfRequestId: request.id, step, amount: step === 'claimed' ? (request.claimedAmount ?? request.amount) : request.amount },
     });
   }
-}
-
-function firmOnly(ctx: QueryContext, action: string): void {
-  if (ctx.principal.scopePartyId) throw new ForbiddenError(`prm: a partner principal cannot ${action}`);
-}
-
-function toBudget(row: any): MdfBudget {
-  return { id: row.id, program: row.program, period: row.period, currency: row.currency, amount: Number(row.amount), remaining: Number(row.remaining), createdAt: new Date(row.created_at).toISOString() };
-}
-
-function toRequest(row: any): MdfRequest {
-  return {
-    id: row.id,
-    budgetId: row.budget_id,
-    partnerId: row.partner_id,
-    relationshipId: row.relationship_id,
-    activity: row.activity,
-    amount: Number(row.amount),
-    status: row.status,
-    decisionReason: row.decision_reason ?? null,
-    claimedAmount: row.claimed_amount === null || row.claimed_amount === undefined ? null : Number(row.claimed_amount),
-    proof: row.proof ?? null,
-    version: row.version,
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
-  };
 }

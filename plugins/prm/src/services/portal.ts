@@ -1,52 +1,42 @@
 import type { Knex } from 'knex';
 import { NotFoundError, type QueryContext } from '@rapport/core';
+import { PRM_RELATIONSHIP_TYPES } from '@rapport/prm-contract';
+import type { PrmDeps } from '../deps.js';
 
-export const STAFF_TYPE = 'prm.staff';
-export const PARTNER_TYPE = 'prm.partner';
-export const SUPPLIER_TYPE = 'prm.supplier';
+export const { partner: PARTNER_TYPE, supplier: SUPPLIER_TYPE, staff: STAFF_TYPE } = PRM_RELATIONSHIP_TYPES;
 
 /**
- * The parties a scoped principal acts for in the portal: its own party and, when that party
- * is a person, every organization it is active staff of (`prm.staff`). A partner's staff
- * member thus sees the organization's registrations, RFQs and POs, and nothing else.
+ * Who a portal principal acts for: its own party and, when that party is a person, every
+ * organization it is active staff of (`prm.staff`). A partner's staff member thus sees the
+ * organization's registrations, RFQs and POs, and nothing else.
  */
-export function portalParties(db: Knex, tenantId: string, partyId: string): Knex.QueryBuilder {
-  return db('rapport_parties')
-    .select('id')
-    .where({ tenant_id: tenantId, id: partyId })
-    .union(
-      [
-        db('rapport_relationships')
-          .select('to_party_id as id')
-          .where({ tenant_id: tenantId, type: STAFF_TYPE, from_party_id: partyId, status: 'active' }),
-      ],
-      true,
-    );
-}
+export class PortalParties {
+  constructor(private readonly deps: Pick<PrmDeps, 'parties' | 'relationships'>) {}
 
-/** Fails with 404 (as if it did not exist) when a scoped caller does not act for `partyId`. */
-export async function requireActsFor(ctx: QueryContext, partyId: string): Promise<void> {
-  const scope = ctx.principal.scopePartyId;
-  if (!scope) return;
-  const row = await ctx.db
-    .select('id')
-    .from(portalParties(ctx.db, ctx.tenantId, scope).as('p'))
-    .where('id', partyId)
-    .first();
-  if (!row) throw new NotFoundError('Party', partyId);
-}
+  /** The ids (`id`) of the parties `partyId` acts for, tenant-wide: for scope rules and PRM's own checks. */
+  of(ctx: QueryContext, partyId: string): Knex.QueryBuilder {
+    return this.deps.parties
+      .query(ctx, { ids: [partyId] })
+      .select('id')
+      .union([this.deps.relationships.query(ctx, { type: STAFF_TYPE, fromPartyId: partyId, status: 'active' }).select('to_party_id as id')], true);
+  }
 
-/** The party that stands for the firm running this system (the tenant's self party). */
-export async function selfPartyId(db: Knex, tenantId: string): Promise<string> {
-  const row = await db('rapport_tenants').where({ id: tenantId }).first('self_party_id');
-  return row.self_party_id as string;
-}
+  /** The caller's own portal parties, or null for a principal of the firm (who acts for anyone). */
+  ofCaller(ctx: QueryContext): Knex.QueryBuilder | null {
+    const scope = ctx.principal.scopePartyId;
+    return scope ? this.of(ctx, scope) : null;
+  }
 
-/** Case and spacing folded, punctuation dropped: "ACME, Inc." and "acme inc" compare equal. */
-export function normalizeName(name: string): string {
-  return name
-    .toLowerCase()
-    .normalize('NFKC')
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
+  /** Whether the caller may act for `partyId`: always for the firm; for a portal principal, its own party or its employer. */
+  async actsFor(ctx: QueryContext, partyId: string): Promise<boolean> {
+    const scope = ctx.principal.scopePartyId;
+    if (!scope || scope === partyId) return true;
+    const staff = await this.deps.relationships.query(ctx, { type: STAFF_TYPE, fromPartyId: scope, toPartyId: partyId, status: 'active' }).first('id');
+    return staff !== undefined;
+  }
+
+  /** Fails with 404 (as if it did not exist) when a portal caller does not act for `partyId`. */
+  async requireActsFor(ctx: QueryContext, partyId: string): Promise<void> {
+    if (!(await this.actsFor(ctx, partyId))) throw new NotFoundError('Party', partyId);
+  }
 }

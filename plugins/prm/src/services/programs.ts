@@ -1,96 +1,76 @@
-import { ConflictError, ForbiddenError, newId, type QueryContext, type Rapport, type UnitOfWork } from '@rapport/core';
-import { PARTNER_TYPE, portalParties, requireActsFor, selfPartyId } from './portal.js';
-import { notFound } from './supply.js';
-import { countCertifiedStaff } from './training.js';
+import { ConflictError, keysetPage, newId, type Page, type QueryContext, type UnitOfWork } from '@rapport/core';
+import { prm, type Program, type Tier, type TierMetric, type TierStanding } from '@rapport/prm-contract';
+import type { PrmDeps } from '../deps.js';
+import { programRecord } from '../records.js';
+import { notFound } from './errors.js';
+import type { Partnerships } from './partnerships.js';
+import { PARTNER_TYPE, type PortalParties } from './portal.js';
+import type { TrainingService } from './training.js';
 
-/** What tier criteria can require; each is computed from PRM's own records. */
-export const TIER_METRICS = ['partnerSourcedRevenue', 'approvedRegistrations', 'registrationApprovalRate', 'certifiedStaff'] as const;
-export type TierMetric = (typeof TIER_METRICS)[number];
-
-export interface Tier {
-  name: string;
-  criteria: Partial<Record<TierMetric, number>>;
-  /** What the tier gives the partner, as percentages of its partner-sourced revenue (feeds the mutual scorecard). */
-  benefits?: { marginPercent?: number; rebatePercent?: number };
-}
-
-export interface Program {
-  id: string;
-  name: string;
-  description: string | null;
-  tiers: Tier[];
-  createdAt: string;
-}
-
-export interface TierStanding {
-  partnerId: string;
-  relationshipId: string;
-  program: string;
-  /** The tier on the partnership (set by the firm). */
-  currentTier: string | null;
-  /** The highest tier whose criteria the partner meets now. */
-  qualifiedTier: string | null;
-  metrics: Record<TierMetric, number>;
-  nextTier: string | null;
-  /** What is still missing for the next tier, per criterion (0 when met). */
-  gap: Partial<Record<TierMetric, number>>;
-}
+const PROGRAMS = 'prm_programs';
+/** The tier metrics look at the trailing year. */
+const METRICS_WINDOW_MS = 365 * 86_400_000;
 
 /** Partner programs with tiers and criteria; the partner sees its own standing and gap. */
 export class ProgramService {
-  constructor(private readonly app: Rapport) {}
+  constructor(
+    private readonly deps: PrmDeps,
+    private readonly portal: PortalParties,
+    private readonly partnerships: Partnerships,
+    private readonly training: TrainingService,
+  ) {}
 
   async create(uow: UnitOfWork, input: { name: string; description?: string; tiers: Tier[] }): Promise<Program> {
-    if (uow.principal.scopePartyId) throw new ForbiddenError('prm: a partner principal cannot define programs');
-    const taken = await uow.trx('prm_programs').where({ tenant_id: uow.tenantId, name: input.name }).first('id');
+    const tables = this.deps.db.in(uow);
+    const taken = await tables(PROGRAMS).where('name', input.name).first('id');
     if (taken) throw new ConflictError(`prm: program ${input.name} exists`, { programId: taken.id });
-    const row = { tenant_id: uow.tenantId, id: newId(), name: input.name, description: input.description ?? null, tiers: JSON.stringify(input.tiers), created_at: new Date() };
-    await uow.trx('prm_programs').insert(row);
-    const program = toProgram({ ...row, tiers: input.tiers });
-    uow.emit('prm.program.created', { program }, { type: 'prm.program', id: program.id });
+    const [row] = await tables(PROGRAMS)
+      .insert({ id: newId(), name: input.name, description: input.description ?? null, tiers: JSON.stringify(input.tiers), created_at: new Date() })
+      .returning(programRecord.columns());
+    const program = programRecord.fromRow(row);
+    uow.emit(prm.events.programCreated, { program }, { type: 'prm.program', id: program.id });
     return program;
   }
 
-  async list(ctx: QueryContext): Promise<Program[]> {
-    const q = ctx.db('prm_programs').where('tenant_id', ctx.tenantId).orderBy('name');
-    const scope = ctx.principal.scopePartyId;
-    if (scope) {
-      // A partner sees the programs it is in (the criteria are the rules it plays by).
-      q.whereIn(
-        'name',
-        ctx.db('rapport_relationships')
-          .select(ctx.db.raw("attributes->>'program'"))
-          .where({ tenant_id: ctx.tenantId, type: PARTNER_TYPE })
-          .whereIn('to_party_id', portalParties(ctx.db, ctx.tenantId, scope)),
-      );
+  /** Programs by name; a partner sees the programs it is in (the criteria are the rules it plays by). */
+  list(ctx: QueryContext, page: { limit: number; cursor?: string }): Promise<Page<Program>> {
+    const tables = this.deps.db.in(ctx);
+    const q = tables(PROGRAMS).select(programRecord.columns());
+    const own = this.portal.ofCaller(ctx);
+    if (own) {
+      q.whereIn('name', this.deps.relationships.query(ctx, { type: PARTNER_TYPE }).whereIn('to_party_id', own).select(tables.raw("attributes->>'program'")));
     }
-    return (await q).map(toProgram);
+    return keysetPage(q, page, [{ column: 'name', type: 'string' }, { column: 'id', type: 'uuid' }], (rows: object[]) => rows.map((r) => programRecord.fromRow(r)));
+  }
+
+  async byName(ctx: QueryContext, name: string): Promise<Program | undefined> {
+    const row = await this.deps.db.in(ctx)(PROGRAMS).where('name', name).first(programRecord.columns());
+    return row ? programRecord.fromRow(row) : undefined;
   }
 
   /** The partner's metrics, the tier they qualify for and the gap to the next one, in a fixed number of queries. */
   async standing(ctx: QueryContext, partnerId: string, now = new Date()): Promise<TierStanding> {
-    await requireActsFor(ctx, partnerId);
-    const self = await selfPartyId(ctx.db, ctx.tenantId);
-    const rel = await ctx.db('rapport_relationships').where({ tenant_id: ctx.tenantId, type: PARTNER_TYPE, from_party_id: self, to_party_id: partnerId }).orderBy('created_at', 'desc').first('id', 'attributes');
-    const programName: string | undefined = rel?.attributes?.program;
+    await this.portal.requireActsFor(ctx, partnerId);
+    const rel = await this.partnerships.latest(ctx, partnerId);
+    const programName = rel?.attributes.program;
     if (!rel || !programName) throw notFound('partner program membership', partnerId);
-    const programRow = await ctx.db('prm_programs').where({ tenant_id: ctx.tenantId, name: programName }).first();
-    if (!programRow) throw notFound('program', programName);
-    const program = toProgram(programRow);
-    const since = new Date(now.getTime() - 365 * 86_400_000);
-    const m = await ctx.db('prm_registrations')
-      .where({ tenant_id: ctx.tenantId, partner_id: partnerId })
-      .where('created_at', '>', since)
+    const program = await this.byName(ctx, programName);
+    if (!program) throw notFound('program', programName);
+    const tables = this.deps.db.in(ctx);
+    const { raw } = tables;
+    const m = await tables('prm_registrations')
+      .where('partner_id', partnerId)
+      .where('created_at', '>', new Date(now.getTime() - METRICS_WINDOW_MS))
       .first(
-        ctx.db.raw("coalesce(sum(value) filter (where status in ('approved', 'expired')), 0)::float8 as revenue"),
-        ctx.db.raw("count(*) filter (where status in ('approved', 'expired'))::int as approved"),
-        ctx.db.raw("count(*) filter (where status in ('approved', 'expired', 'rejected'))::int as decided"),
+        raw("coalesce(sum(value) filter (where status in ('approved', 'expired')), 0)::float8 as revenue"),
+        raw("count(*) filter (where status in ('approved', 'expired'))::int as approved"),
+        raw("count(*) filter (where status in ('approved', 'expired', 'rejected'))::int as decided"),
       );
     const metrics: Record<TierMetric, number> = {
       partnerSourcedRevenue: m.revenue,
       approvedRegistrations: m.approved,
       registrationApprovalRate: m.decided > 0 ? Math.round((10000 * m.approved) / m.decided) / 100 : 0,
-      certifiedStaff: await countCertifiedStaff(ctx.db, ctx.tenantId, partnerId, now),
+      certifiedStaff: await this.training.certifiedStaff(ctx, partnerId, now),
     };
     const meets = (tier: Tier) => Object.entries(tier.criteria).every(([k, min]) => metrics[k as TierMetric] >= (min ?? 0));
     let qualified = -1;
@@ -104,15 +84,11 @@ export class ProgramService {
       partnerId,
       relationshipId: rel.id,
       program: program.name,
-      currentTier: rel.attributes?.tier ?? null,
+      currentTier: rel.attributes.tier ?? null,
       qualifiedTier: qualified >= 0 ? program.tiers[qualified].name : null,
       metrics,
       nextTier: next?.name ?? null,
       gap,
     };
   }
-}
-
-function toProgram(row: any): Program {
-  return { id: row.id, name: row.name, description: row.description ?? null, tiers: typeof row.tiers === 'string' ? JSON.parse(row.tiers) : row.tiers, createdAt: new Date(row.created_at).toISOString() };
 }

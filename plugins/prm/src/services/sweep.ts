@@ -1,34 +1,39 @@
-import { listTenants, type Rapport } from '@rapport/core';
-import type { ResolvedPrmOptions } from '../types.js';
-import { LeadService } from './leads.js';
-import { RegistrationService } from './registrations.js';
-
-export interface SweepResult {
-  tenantId: string;
-  expiredRegistrations: number;
-  expiredLeadOffers: number;
-}
+import type { PrmExpiry, SweepResult } from '@rapport/prm-contract';
+import type { PrmDeps } from '../deps.js';
+import type { LeadService } from './leads.js';
+import type { RegistrationService } from './registrations.js';
 
 /**
- * The periodic expiry sweep, for every tenant: approved registrations whose protection has
- * run out become `expired` (with their timeline step), and unanswered lead offers past their
- * deadline expire and move their lead on to the next eligible partner. One transaction per
- * tenant, so a failure in one tenant leaves the others swept. `now` is the sweep's clock.
+ * The periodic expiry sweep: approved registrations whose protection has run out become
+ * `expired` (with their timeline step), and unanswered lead offers past their deadline expire
+ * and move their lead on to the next eligible partner. One unit of work per tenant, so a
+ * failure in one tenant leaves the others swept.
  */
-export async function sweepExpired(app: Rapport, options: ResolvedPrmOptions, now: Date, signal?: AbortSignal): Promise<SweepResult[]> {
-  const results: SweepResult[] = [];
-  for (const tenant of await listTenants(app.knex)) {
-    if (signal?.aborted) break;
-    results.push(
-      await app.transaction(
-        async (uow) => ({
-          tenantId: tenant.id,
-          expiredRegistrations: (await new RegistrationService(app, options).expireDue(uow, now)).length,
-          expiredLeadOffers: (await new LeadService(app, options.leadResponseHours).expireDue(uow, now)).length,
-        }),
-        { tenantId: tenant.id },
-      ),
-    );
+export class ExpirySweep implements PrmExpiry {
+  constructor(
+    private readonly deps: Pick<PrmDeps, 'db' | 'unitOfWork'>,
+    private readonly registrations: RegistrationService,
+    private readonly leads: LeadService,
+  ) {}
+
+  async run(now = new Date(), signal?: AbortSignal): Promise<SweepResult[]> {
+    const results: SweepResult[] = [];
+    for (const tenantId of await this.tenants()) {
+      if (signal?.aborted) break;
+      results.push(
+        await this.deps.unitOfWork.run({ tenantId }, async (uow) => ({
+          tenantId,
+          expiredRegistrations: (await this.registrations.expireDue(uow, now)).length,
+          expiredLeadOffers: (await this.leads.expireDue(uow, now)).length,
+        })),
+      );
+    }
+    return results;
   }
-  return results;
+
+  /** The tenants that use PRM's registrations or leads: the others have nothing to expire. */
+  private async tenants(): Promise<string[]> {
+    const { db } = this.deps;
+    return [...new Set([...(await db.tenantsWith('prm_registrations')), ...(await db.tenantsWith('prm_lead_offers'))])].sort();
+  }
 }
