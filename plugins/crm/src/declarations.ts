@@ -1,35 +1,22 @@
 import { z } from 'zod';
 import type { PluginApi } from '@rapport/core';
-
-/** Lifecycle of one customer relationship: a conversion changes its status, it never copies it. */
-export const CUSTOMER_STATUSES = ['lead', 'prospect', 'customer', 'former-customer'] as const;
-export const CUSTOMER_TRANSITIONS = {
-  lead: ['prospect', 'customer'],
-  prospect: ['customer', 'lead'],
-  customer: ['former-customer'],
-  'former-customer': ['customer'],
-} as const;
-
-/** Seller-side activities (participants: who did it, who it was with). */
-export const ACTIVITY_TYPES = ['crm.call', 'crm.email', 'crm.meeting', 'crm.note'] as const;
-/** Buyer-side interactions: the self party is the customer of a vendor. */
-export const PURCHASE_TYPES = ['crm.offer-received', 'crm.quote-received', 'crm.purchase', 'crm.complaint'] as const;
-export type PurchaseType = (typeof PURCHASE_TYPES)[number];
-/** A deal's changes on the account's timeline. */
-export const DEAL_UPDATE_TYPE = 'crm.deal-update';
-
-export const ACTIVITY_ROLES = ['owner', 'account', 'contact', 'attendee'] as const;
-export const PURCHASE_ROLES = ['vendor', 'customer', 'buyer-contact'] as const;
-
-export const COMPANY_SIZES = ['1-10', '11-50', '51-200', '201-1000', '1001+'] as const;
-
-/** Schemas of the CRM party attributes (also used by the importers to check a row up front). */
-export const ATTRIBUTE_SCHEMAS = {
-  'crm.industry': z.string().min(2).max(100),
-  'crm.size': z.enum(COMPANY_SIZES),
-  'crm.source': z.string().min(1).max(100),
-  'crm.owner': z.uuid(),
-} as const;
+import {
+  ACTIVITY_ROLES,
+  ACTIVITY_TYPES,
+  ATTRIBUTE_SCHEMAS,
+  CONTACT_TYPE,
+  CUSTOMER_STATUSES,
+  CUSTOMER_TRANSITIONS,
+  CUSTOMER_TYPE,
+  DEAL_CHANGES,
+  DEAL_UPDATE_TYPE,
+  LEAD_SCORE,
+  PURCHASE_ROLES,
+  PURCHASE_TYPES,
+  currencySchema,
+  type ActivityType,
+  type PurchaseType,
+} from '@rapport/crm-contract';
 
 export const PERMISSIONS: Array<{ key: string; description: string }> = [
   { key: 'crm.deals:read', description: 'Read deals (only own deals without crm.deals:all)' },
@@ -50,16 +37,33 @@ export const PERMISSIONS: Array<{ key: string; description: string }> = [
   { key: 'crm.reports:read', description: 'Read pipeline, forecast and activity reports' },
 ];
 
+/** Without these a principal sees (and changes, and counts) only its own deals, tasks and activities. */
+export const SEE_ALL_DEALS = 'crm.deals:all';
+export const SEE_ALL_TASKS = 'crm.tasks:all';
+export const SEE_ALL_ACTIVITIES = 'crm.activities:all';
+
+/** Record scopes: what a principal scoped to a party (a customer's portal user) sees of deals and tasks. */
+export const DEAL_SCOPE = 'crm.deals';
+export const TASK_SCOPE = 'crm.tasks';
+
 const amountAttributes = z.strictObject({
   amount: z.number().finite().nonnegative().optional(),
-  currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+  currency: currencySchema.optional(),
   reference: z.string().max(200).optional(),
 });
 
-/** Every declaration of the plugin except routes and hooks. */
+const ACTIVITY_TITLES: Record<ActivityType, string> = { 'crm.call': 'Call', 'crm.email': 'E-mail', 'crm.meeting': 'Meeting', 'crm.note': 'Note' };
+const PURCHASE_TITLES: Record<PurchaseType, string> = {
+  'crm.offer-received': 'Offer received',
+  'crm.quote-received': 'Quote received',
+  'crm.purchase': 'Purchase',
+  'crm.complaint': 'Complaint',
+};
+
+/** Everything the plugin declares in the kernel: types, attributes, the indicator, permissions, record scopes. */
 export function declareModel(api: PluginApi): void {
   api.relationshipTypes.define({
-    key: 'crm.customer',
+    key: CUSTOMER_TYPE,
     title: 'Customer',
     description: 'A vendor sells to a customer. Either end may be the self party (role reversal).',
     fromRole: 'vendor',
@@ -74,7 +78,7 @@ export function declareModel(api: PluginApi): void {
     attributes: z.strictObject({ source: z.string().min(1).max(100).optional() }),
   });
   api.relationshipTypes.define({
-    key: 'crm.contact',
+    key: CONTACT_TYPE,
     title: 'Contact',
     description: 'A person works at an organization; one person may be a contact of several.',
     fromRole: 'contact',
@@ -93,18 +97,11 @@ export function declareModel(api: PluginApi): void {
   api.partyAttributes.define({ key: 'crm.source', description: 'Where the lead came from', schema: ATTRIBUTE_SCHEMAS['crm.source'] });
   api.partyAttributes.define({ key: 'crm.owner', description: 'Party id of the account owner (a sales rep)', schema: ATTRIBUTE_SCHEMAS['crm.owner'] });
 
-  const activityTitles: Record<(typeof ACTIVITY_TYPES)[number], string> = { 'crm.call': 'Call', 'crm.email': 'E-mail', 'crm.meeting': 'Meeting', 'crm.note': 'Note' };
   for (const key of ACTIVITY_TYPES) {
-    api.interactionTypes.define({ key, title: activityTitles[key], participantRoles: ACTIVITY_ROLES });
+    api.interactionTypes.define({ key, title: ACTIVITY_TITLES[key], participantRoles: ACTIVITY_ROLES });
   }
-  const purchaseTitles: Record<PurchaseType, string> = {
-    'crm.offer-received': 'Offer received',
-    'crm.quote-received': 'Quote received',
-    'crm.purchase': 'Purchase',
-    'crm.complaint': 'Complaint',
-  };
   for (const key of PURCHASE_TYPES) {
-    api.interactionTypes.define({ key, title: purchaseTitles[key], participantRoles: PURCHASE_ROLES, attributes: amountAttributes });
+    api.interactionTypes.define({ key, title: PURCHASE_TITLES[key], participantRoles: PURCHASE_ROLES, attributes: amountAttributes });
   }
   api.interactionTypes.define({
     key: DEAL_UPDATE_TYPE,
@@ -113,14 +110,14 @@ export function declareModel(api: PluginApi): void {
     participantRoles: ['account', 'owner'],
     attributes: z.strictObject({
       dealId: z.uuid(),
-      change: z.enum(['created', 'stage-changed', 'won', 'lost']),
+      change: z.enum(DEAL_CHANGES),
       fromStageId: z.uuid().nullable().optional(),
       toStageId: z.uuid(),
     }),
   });
 
   api.indicators.define({
-    key: 'crm.lead-score',
+    key: LEAD_SCORE,
     title: 'Lead score',
     description: 'Sum of the points of the scoring rules a lead or prospect meets; details.firedRules lists them',
     subject: 'party',
@@ -130,4 +127,13 @@ export function declareModel(api: PluginApi): void {
   });
 
   for (const permission of PERMISSIONS) api.permissions.define(permission);
+
+  // A party sees the deals of which it is the account or the owner (two index ranges)…
+  api.recordScopes.define(DEAL_SCOPE, ({ tables, partyId }) =>
+    tables('crm_deals').select('id').where('account_id', partyId).union([tables('crm_deals').select('id').where('owner_party_id', partyId)], true),
+  );
+  // …and the tasks assigned to it or about its account.
+  api.recordScopes.define(TASK_SCOPE, ({ tables, partyId }) =>
+    tables('crm_tasks').select('id').where('assignee_party_id', partyId).union([tables('crm_tasks').select('id').where('account_id', partyId)], true),
+  );
 }

@@ -1,63 +1,81 @@
 import { definePlugin } from '@rapport/core';
+import { crm } from '@rapport/crm-contract';
 import { declareModel } from './declarations.js';
+import { crmDeps } from './deps.js';
+import { prmGlue } from './hooks/prm.js';
+import { scoringHooks } from './hooks/scoring.js';
 import { accountsImporter } from './importers/accounts.js';
 import { contactsImporter } from './importers/contacts.js';
 import { dealsImporter } from './importers/deals.js';
 import { crmMigrations } from './migrations/index.js';
 import { accountRoutes } from './routes/accounts.js';
+import { activityRoutes } from './routes/activities.js';
 import { dealRoutes } from './routes/deals.js';
 import { exportRoutes } from './routes/exports.js';
 import { reportRoutes } from './routes/reports.js';
-import { taskRoutes } from './routes/tasks.js';
+import { savedViewRoutes } from './routes/saved-views.js';
 import { scoringRoutes } from './routes/scoring.js';
-import { viewRoutes } from './routes/views.js';
-import { scoringHooks } from './hooks/scoring.js';
-import { prmGlue } from './glue/prm.js';
-import { createLeadScoringService } from './services/scoring.js';
+import { taskRoutes } from './routes/tasks.js';
+import { ActivityService } from './services/activities.js';
+import { CounterpartService } from './services/counterparts.js';
+import { DealService } from './services/deals.js';
+import { ExportService } from './services/exports.js';
+import { PipelineService } from './services/pipelines.js';
+import { RegistrationDealService } from './services/registration-deals.js';
+import { ReportService } from './services/reports.js';
+import { SavedViewService } from './services/saved-views.js';
+import { ContributedRules, ScoringService } from './services/scoring.js';
+import { TaskService } from './services/tasks.js';
 
-export * from './types.js';
-export type { LeadScoringService, ContributedRule, ScoringInput, ScoreCondition, ScoreRule, LeadScore, FiredRule } from './services/scoring.js';
-export { registrationSource } from './glue/prm.js';
-export { CUSTOMER_STATUSES, CUSTOMER_TRANSITIONS, ACTIVITY_TYPES, PURCHASE_TYPES, DEAL_UPDATE_TYPE, PERMISSIONS } from './declarations.js';
+export * from '@rapport/crm-contract';
+export { PERMISSIONS } from './declarations.js';
 
 export const CRM_VERSION = '0.1.0';
 
 /** @rapport/plugin-crm: customers, contacts, pipelines and deals — and the firm as buyer. */
-const crm = definePlugin({
+const crmPlugin = definePlugin({
   name: 'crm',
   version: CRM_VERSION,
   description: 'Customers and contacts, pipelines and deals, activities, the firm as buyer, reports',
   requires: { core: '^0.1.0' },
+  contract: crm,
+  deps: crmDeps,
   migrations: crmMigrations,
-  setup(api) {
+  setup(api, deps) {
     declareModel(api);
-    // Per system: contributed rules and the listeners belong to the app this setup runs for.
-    const scoring = createLeadScoringService(api.app);
-    api.provide('crm.lead-scoring', scoring);
-    scoringHooks(api, scoring);
-    // Filters only PRM runs: inert without PRM (see glue/prm.ts).
-    prmGlue(api);
-    // An external principal (a customer's portal user) sees the deals of its own account.
-    api.recordScopes.define('crm.deals', ({ db, tenantId, partyId }) =>
-      db('crm_deals').select('id').where({ tenant_id: tenantId, account_id: partyId }).union([db('crm_deals').select('id').where({ tenant_id: tenantId, owner_party_id: partyId })], true),
-    );
-    // …and the tasks assigned to it or about its account.
-    api.recordScopes.define('crm.tasks', ({ db, tenantId, partyId }) =>
-      db('crm_tasks').select('id').where({ tenant_id: tenantId, assignee_party_id: partyId }).union([db('crm_tasks').select('id').where({ tenant_id: tenantId, account_id: partyId })], true),
-    );
-    api.importers.define(accountsImporter);
-    api.importers.define(contactsImporter);
-    api.importers.define(dealsImporter);
+
+    const pipelines = new PipelineService(deps);
+    const deals = new DealService(deps, pipelines);
+    const tasks = new TaskService(deps, deals);
+    const activities = new ActivityService(deps);
+    const counterparts = new CounterpartService(deps);
+    const reports = new ReportService(deps, deals, pipelines, activities);
+    const exports = new ExportService(deps, deals);
+    const views = new SavedViewService(deps);
+    // Per system: the rules contributed by the plugins set up with this one.
+    const contributed = new ContributedRules();
+    const scoring = new ScoringService(deps, contributed);
+    api.provide(crm.services.leadScoring, contributed);
+
+    scoringHooks(api, deps, scoring);
+    // Filters only PRM runs: inert without PRM.
+    prmGlue(api, new RegistrationDealService(deps, deals, pipelines));
+
+    api.importers.define(accountsImporter(deps));
+    api.importers.define(contactsImporter(deps));
+    api.importers.define(dealsImporter(deps));
+
     api.routes((r) => {
-      dealRoutes(r);
-      accountRoutes(r);
-      reportRoutes(r);
-      taskRoutes(r);
+      dealRoutes(r, { deals, pipelines });
+      accountRoutes(r, counterparts);
+      activityRoutes(r, activities);
+      reportRoutes(r, reports);
+      taskRoutes(r, tasks);
       scoringRoutes(r, scoring);
-      viewRoutes(r);
-      exportRoutes(r);
+      savedViewRoutes(r, views);
+      exportRoutes(r, exports);
     });
   },
 });
 
-export default crm;
+export default crmPlugin;

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin } from '@rapport/core';
 import { createTestApp, type TestApp } from '@rapport/testing';
-import crm, { type LeadScoringService } from '../src/index.js';
+import crmPlugin, { crm } from '../src/index.js';
 
-/* Another plugin contributes a rule through the crm.lead-scoring extension point. */
+/* Another plugin contributes a rule through CRM's lead-scoring service (crm.services.leadScoring). */
 const contributor = definePlugin({
   name: 'scoretest',
   version: '1.0.0',
   requires: { core: '^0.1.0', plugins: { crm: '^0.1.0' } },
+  deps: { scoring: crm.services.leadScoring },
   start(ctx) {
-    ctx.app.plugins.service<LeadScoringService>('crm.lead-scoring')!.contribute({
+    ctx.deps.scoring.contribute({
       key: 'scoretest.incorporated',
       name: 'Incorporated company',
       points: 7,
@@ -44,7 +45,7 @@ function expectedScore(facts: { industry?: string; source?: string; meetings: nu
 }
 
 beforeAll(async () => {
-  t = await createTestApp({ plugins: [crm, contributor] });
+  t = await createTestApp({ plugins: [crmPlugin, contributor] });
   for (const rule of rules) expect((await t.admin.post('/api/v1/crm/scoring/rules', rule)).status).toBe(201);
 });
 

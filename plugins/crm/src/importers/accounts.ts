@@ -1,5 +1,6 @@
-import { findTenant, normalizeContactPoint, type ImportBatchResult, type Importer, type ImportRecord, type PartyCreateInput, type Rapport, type RejectedRow, type RowError, type UnitOfWork } from '@rapport/core';
-import { ATTRIBUTE_SCHEMAS, CUSTOMER_STATUSES, COMPANY_SIZES } from '../declarations.js';
+import { normalizeContactPoint, type ImportBatchResult, type Importer, type ImportRecord, type PartyCreateInput, type RejectedRow, type RowError, type UnitOfWork } from '@rapport/core';
+import { ATTRIBUTE_SCHEMAS, COMPANY_SIZES, CUSTOMER_STATUSES, CUSTOMER_TYPE } from '@rapport/crm-contract';
+import type { CrmDeps } from '../deps.js';
 import { checkedPartyInput, insertParties, insertRelationships } from './bulk-writes.js';
 import { KeyRequest, blank, pick, resolveKeys } from './natural-keys.js';
 
@@ -20,7 +21,7 @@ interface AccountRow {
  * rejected as a duplicate naming that party, never created twice. Per batch: one lookup
  * query, one multi-row insert per table.
  */
-export const accountsImporter: Importer = {
+export const accountsImporter = (deps: CrmDeps): Importer => ({
   name: 'crm.accounts',
   description: 'Organizations with CRM attributes and lifecycle status; de-duplicated by domain and e-mail',
   permission: 'crm.accounts:write',
@@ -35,10 +36,10 @@ export const accountsImporter: Importer = {
     { name: 'owner_email', description: "e-mail of the owning rep's party (crm.owner)" },
     { name: 'status', description: `crm.customer lifecycle status with the self party as vendor: ${CUSTOMER_STATUSES.join(', ')}; empty = no lifecycle yet` },
   ],
-  importBatch: (uow, rows, app) => importAccounts(uow, rows, app),
-};
+  importBatch: (uow, rows) => importAccounts(uow, rows, deps),
+});
 
-async function importAccounts(uow: UnitOfWork, rows: ImportRecord[], app: Rapport): Promise<ImportBatchResult> {
+async function importAccounts(uow: UnitOfWork, rows: ImportRecord[], deps: CrmDeps): Promise<ImportBatchResult> {
   const request = new KeyRequest();
   const rejected: RejectedRow[] = [];
   const checked: AccountRow[] = [];
@@ -89,7 +90,7 @@ async function importAccounts(uow: UnitOfWork, rows: ImportRecord[], app: Rappor
     checked.push({ line, keys, ownerKey, status, input: { kind: 'organization', name, ...(contactPoints.length ? { contactPoints } : {}), attributes } });
   }
 
-  const resolved = await resolveKeys(uow, app, request);
+  const resolved = await resolveKeys(uow, deps, request);
   const claimed = new Map<string, number>();
   const accepted: Array<{ row: AccountRow; input: PartyCreateInput }> = [];
   for (const row of checked) {
@@ -116,14 +117,14 @@ async function importAccounts(uow: UnitOfWork, rows: ImportRecord[], app: Rappor
     rejected.push({ line: row.line, errors });
   }
 
-  const parties = await insertParties(uow, app, accepted.map((a) => a.input));
+  const parties = await insertParties(uow, deps, accepted.map((a) => a.input));
   const lifecycle = accepted.flatMap((a, i) => (a.row.status ? [{ status: a.row.status, partyId: parties[i].id }] : []));
   if (lifecycle.length > 0) {
-    const tenant = await findTenant(uow.trx, uow.tenantId);
+    const self = await deps.tenants.selfPartyId(uow);
     await insertRelationships(
       uow,
-      app,
-      lifecycle.map(({ status, partyId }) => ({ type: 'crm.customer', fromPartyId: tenant!.selfPartyId, toPartyId: partyId, status })),
+      deps,
+      lifecycle.map(({ status, partyId }) => ({ type: CUSTOMER_TYPE, fromPartyId: self, toPartyId: partyId, status })),
     );
   }
   return { imported: parties.length, rejected };

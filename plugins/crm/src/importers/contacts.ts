@@ -1,4 +1,6 @@
-import { normalizeContactPoint, type RelationshipCreateInput, type ImportBatchResult, type Importer, type ImportRecord, type PartyCreateInput, type Rapport, type RejectedRow, type RowError, type UnitOfWork } from '@rapport/core';
+import { normalizeContactPoint, type ImportBatchResult, type Importer, type ImportRecord, type PartyCreateInput, type RejectedRow, type RelationshipCreateInput, type RowError, type UnitOfWork } from '@rapport/core';
+import { CONTACT_TYPE } from '@rapport/crm-contract';
+import type { CrmDeps } from '../deps.js';
 import { checkedPartyInput, existingPairs, insertParties, insertRelationships } from './bulk-writes.js';
 import { KeyRequest, blank, pick, resolveKeys } from './natural-keys.js';
 
@@ -18,7 +20,7 @@ interface ContactRow {
  * points, organization names), one for the links that already exist, then one multi-row
  * insert per table (parties, contact points, relationships).
  */
-export const contactsImporter: Importer = {
+export const contactsImporter = (deps: CrmDeps): Importer => ({
   name: 'crm.contacts',
   description: 'People linked to their organization (crm.contact with job title); an existing person with the same e-mail is reused, not duplicated',
   permission: 'crm.accounts:write',
@@ -30,10 +32,10 @@ export const contactsImporter: Importer = {
     { name: 'organization_name', description: 'name of that organization, when no domain is given' },
     { name: 'job_title', description: "the person's job title at that organization" },
   ],
-  importBatch: (uow, rows, app) => importContacts(uow, rows, app),
-};
+  importBatch: (uow, rows) => importContacts(uow, rows, deps),
+});
 
-async function importContacts(uow: UnitOfWork, rows: ImportRecord[], app: Rapport): Promise<ImportBatchResult> {
+async function importContacts(uow: UnitOfWork, rows: ImportRecord[], deps: CrmDeps): Promise<ImportBatchResult> {
   const keys = new KeyRequest();
   const rejected: RejectedRow[] = [];
   const checked: ContactRow[] = [];
@@ -71,7 +73,7 @@ async function importContacts(uow: UnitOfWork, rows: ImportRecord[], app: Rappor
     checked.push({ line, emailKey, organization, jobTitle, input: { kind: 'person', name, ...(contactPoints.length ? { contactPoints } : {}) } });
   }
 
-  const resolved = await resolveKeys(uow, app, keys);
+  const resolved = await resolveKeys(uow, deps, keys);
   // Rows whose person is new: the first row with an e-mail creates the person, later rows of the batch reuse it.
   const newPeople: PartyCreateInput[] = [];
   const newIndexByEmail = new Map<string, number>();
@@ -110,10 +112,10 @@ async function importContacts(uow: UnitOfWork, rows: ImportRecord[], app: Rappor
     planned.push({ line: row.line, person, organizationId, jobTitle: row.jobTitle });
   }
 
-  const created = await insertParties(uow, app, newPeople);
+  const created = await insertParties(uow, deps, newPeople);
   const personId = (p: { id: string } | { newIndex: number }) => ('id' in p ? p.id : created[p.newIndex].id);
   const pairs = planned.filter((p) => p.organizationId).map((p) => [personId(p.person), p.organizationId!] as [string, string]);
-  const linked = await existingPairs(uow, 'crm.contact', pairs);
+  const linked = await existingPairs(uow, deps, CONTACT_TYPE, pairs);
   const links: RelationshipCreateInput[] = [];
   for (const plan of planned) {
     if (!plan.organizationId) continue;
@@ -121,13 +123,13 @@ async function importContacts(uow: UnitOfWork, rows: ImportRecord[], app: Rappor
     if (linked.has(pair)) continue; // already a contact there (an earlier import or row): nothing to add
     linked.add(pair);
     links.push({
-      type: 'crm.contact',
+      type: CONTACT_TYPE,
       fromPartyId: personId(plan.person),
       toPartyId: plan.organizationId,
       status: 'active',
       attributes: plan.jobTitle ? { jobTitle: plan.jobTitle } : {},
     });
   }
-  await insertRelationships(uow, app, links);
+  await insertRelationships(uow, deps, links);
   return { imported: planned.length, rejected };
 }

@@ -1,4 +1,5 @@
-import { normalizeContactPoint, type Rapport, type RowError, type UnitOfWork } from '@rapport/core';
+import { normalizeContactPoint, normalizeName, type RowError, type UnitOfWork } from '@rapport/core';
+import type { CrmDeps } from '../deps.js';
 
 /*
  * Natural keys of the CRM importers: a party is found by a contact point (e-mail, domain)
@@ -11,9 +12,13 @@ export type PointKind = 'email' | 'domain';
 export type Found = { id: string; kind: string } | 'ambiguous';
 
 export const pointKey = (kind: PointKind, normalized: string) => `${kind}:${normalized}`;
-/** Names match case- and space-insensitively ("ACME  ltd" = "Acme Ltd"). */
-export const nameKey = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
 export const blank = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
+
+/**
+ * A name folded as core's `normalizeName` folds it, in SQL: the parties view compares one
+ * name, and a batch compares all of its names in one statement.
+ */
+const NAME_KEY_SQL = `lower(regexp_replace(btrim(name), '\\s+', ' ', 'g'))`;
 
 /** The keys a batch wants resolved, collected while its rows are checked. */
 export class KeyRequest {
@@ -35,10 +40,11 @@ export class KeyRequest {
     }
   }
 
+  /** Names match case- and space-insensitively ("ACME  ltd" = "Acme Ltd"). */
   name(value: string | undefined): string | undefined {
     const given = blank(value);
     if (!given) return undefined;
-    const key = nameKey(given);
+    const key = normalizeName(given);
     this.names.add(key);
     return key;
   }
@@ -55,40 +61,30 @@ export interface Resolved {
  * requested contact point and organization name: two queries at most. A key two parties
  * share is 'ambiguous' — the row is rejected rather than attached to a guess.
  */
-export async function resolveKeys(uow: UnitOfWork, app: Rapport, request: KeyRequest): Promise<Resolved> {
+export async function resolveKeys(uow: UnitOfWork, { db, parties }: CrmDeps, request: KeyRequest): Promise<Resolved> {
   const resolved: Resolved = { byPoint: new Map(), byName: new Map() };
   const add = (map: Map<string, Found>, key: string, id: string, kind: string) => {
     const seen = map.get(key);
     map.set(key, seen && (seen === 'ambiguous' || seen.id !== id) ? 'ambiguous' : { id, kind });
   };
+  const { raw } = db.in(uow);
   if (request.points.size > 0) {
     const wanted = [...request.points.values()];
-    const query = uow
-      .trx('rapport_contact_points as c')
-      .join('rapport_parties as p', function () {
-        this.on('p.tenant_id', 'c.tenant_id').andOn('p.id', 'c.party_id');
+    const rows: Array<{ party_id: string; party_kind: string; kind: PointKind; normalized: string }> = await parties
+      .contactPointQuery(uow)
+      .join(parties.query(uow, { live: true, visible: true }).as('p'), 'p.id', 'contact_points.party_id')
+      .join(raw('unnest(?::text[], ?::text[]) as k(kind, normalized)', [wanted.map((w) => w.kind), wanted.map((w) => w.normalized)]), function () {
+        this.on('k.kind', 'contact_points.kind').andOn('k.normalized', 'contact_points.normalized');
       })
-      .join(uow.trx.raw('unnest(?::text[], ?::text[]) as k(kind, normalized)', [wanted.map((w) => w.kind), wanted.map((w) => w.normalized)]), function () {
-        this.on('k.kind', 'c.kind').andOn('k.normalized', 'c.normalized');
-      })
-      .where('c.tenant_id', uow.tenantId)
-      .whereNull('p.archived_at')
-      .whereNull('p.merged_into_id')
-      .distinct('c.party_id', 'p.kind as party_kind', 'c.kind', 'c.normalized');
-    const rows: Array<{ party_id: string; party_kind: string; kind: PointKind; normalized: string }> = await app.scopes.apply(query, uow, 'parties', 'p.id');
+      .distinct('contact_points.party_id', 'p.kind as party_kind', 'contact_points.kind', 'contact_points.normalized');
     for (const row of rows) add(resolved.byPoint, pointKey(row.kind, row.normalized), row.party_id, row.party_kind);
   }
   if (request.names.size > 0) {
-    const query = uow
-      .trx('rapport_parties as p')
-      .where('p.tenant_id', uow.tenantId)
-      .where('p.kind', 'organization')
-      .whereNull('p.archived_at')
-      .whereNull('p.merged_into_id')
-      .whereRaw(`lower(regexp_replace(btrim(p.name), '\\s+', ' ', 'g')) = any(?::text[])`, [[...request.names]])
-      .select('p.id', 'p.name');
-    const rows: Array<{ id: string; name: string }> = await app.scopes.apply(query, uow, 'parties', 'p.id');
-    for (const row of rows) add(resolved.byName, nameKey(row.name), row.id, 'organization');
+    const rows: Array<{ id: string; name: string }> = await parties
+      .query(uow, { kind: 'organization', live: true, visible: true })
+      .whereRaw(`${NAME_KEY_SQL} = any(?::text[])`, [[...request.names]])
+      .select('id', 'name');
+    for (const row of rows) add(resolved.byName, normalizeName(row.name), row.id, 'organization');
   }
   return resolved;
 }

@@ -1,18 +1,27 @@
 import { z } from 'zod';
-import { idParams, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
-import { DealService } from '../services/deals.js';
-import { createPipeline, getPipeline, listPipelines } from '../services/pipelines.js';
-import { amount, currency, dealSchema, isoDate, pipelineSchema, stageChangeSchema } from './schemas.js';
+import { idParams, isoDate, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { STAGE_OUTCOMES, amountSchema, currencySchema, dealSchema, pipelineSchema, stageChangeSchema } from '@rapport/crm-contract';
+import type { DealService } from '../services/deals.js';
+import type { PipelineService } from '../services/pipelines.js';
 
 const tags = ['crm'];
 
-export function dealRoutes(r: RouteBuilder): void {
+/** The deal list's filters; the deal export and saved views take the same. */
+export const dealFilters = {
+  pipelineId: z.uuid().optional(),
+  stageId: z.uuid().optional(),
+  status: z.enum(STAGE_OUTCOMES).optional(),
+  ownerPartyId: z.uuid().optional(),
+  accountId: z.uuid().optional(),
+};
+
+export function dealRoutes(r: RouteBuilder, { deals, pipelines }: { deals: DealService; pipelines: PipelineService }): void {
   r.get('/pipelines', {
     summary: 'Pipelines with their ordered stages',
     tags,
     permission: 'crm.pipelines:read',
     response: z.object({ data: z.array(pipelineSchema) }),
-    handler: async (ctx) => ({ data: await listPipelines(ctx) }),
+    handler: async (ctx) => ({ data: await pipelines.list(ctx) }),
   });
 
   r.post('/pipelines', {
@@ -26,7 +35,7 @@ export function dealRoutes(r: RouteBuilder): void {
           z.strictObject({
             name: z.string().trim().min(1).max(100),
             probability: z.number().int().min(0).max(100).optional(),
-            outcome: z.enum(['open', 'won', 'lost']).optional(),
+            outcome: z.enum(STAGE_OUTCOMES).optional(),
           }),
         )
         .min(1)
@@ -34,7 +43,7 @@ export function dealRoutes(r: RouteBuilder): void {
     }),
     response: pipelineSchema,
     status: 201,
-    handler: (ctx) => ctx.transaction((uow) => createPipeline(uow, ctx.body.name, ctx.body.stages)),
+    handler: (ctx) => ctx.transaction((uow) => pipelines.create(uow, ctx.body.name, ctx.body.stages)),
   });
 
   r.get('/pipelines/:id', {
@@ -43,23 +52,18 @@ export function dealRoutes(r: RouteBuilder): void {
     permission: 'crm.pipelines:read',
     params: idParams,
     response: pipelineSchema,
-    handler: (ctx) => getPipeline(ctx, ctx.params.id),
+    handler: (ctx) => pipelines.get(ctx, ctx.params.id),
   });
 
   r.get('/deals', {
     summary: 'Deals the caller may see (own deals only without crm.deals:all)',
     tags,
     permission: 'crm.deals:read',
-    query: z.strictObject({
-      ...pageQuery,
-      pipelineId: z.uuid().optional(),
-      stageId: z.uuid().optional(),
-      status: z.enum(['open', 'won', 'lost']).optional(),
-      ownerPartyId: z.uuid().optional(),
-      accountId: z.uuid().optional(),
-    }),
+    // A customer's portal reads the deals of its account (record scope crm.deals).
+    audience: 'any',
+    query: z.strictObject({ ...pageQuery, ...dealFilters }),
     response: pageOf(dealSchema),
-    handler: (ctx) => new DealService(ctx.app).list(ctx, ctx.query),
+    handler: (ctx) => deals.list(ctx, ctx.query),
   });
 
   r.post('/deals', {
@@ -70,8 +74,8 @@ export function dealRoutes(r: RouteBuilder): void {
       title: z.string().trim().min(1).max(300),
       pipelineId: z.uuid(),
       stageId: z.uuid().optional(),
-      amount,
-      currency,
+      amount: amountSchema,
+      currency: currencySchema,
       expectedClose: isoDate.nullable().optional(),
       ownerPartyId: z.uuid().nullable().optional(),
       accountId: z.uuid(),
@@ -79,16 +83,17 @@ export function dealRoutes(r: RouteBuilder): void {
     }),
     response: dealSchema,
     status: 201,
-    handler: (ctx) => ctx.transaction((uow) => new DealService(ctx.app).create(uow, ctx.body)),
+    handler: (ctx) => ctx.transaction((uow) => deals.create(uow, ctx.body)),
   });
 
   r.get('/deals/:id', {
     summary: 'One deal',
     tags,
     permission: 'crm.deals:read',
+    audience: 'any',
     params: idParams,
     response: dealSchema,
-    handler: (ctx) => new DealService(ctx.app).get(ctx, ctx.params.id),
+    handler: (ctx) => deals.get(ctx, ctx.params.id),
   });
 
   r.patch('/deals/:id', {
@@ -99,14 +104,14 @@ export function dealRoutes(r: RouteBuilder): void {
     requireIfMatch: true,
     body: z.strictObject({
       title: z.string().trim().min(1).max(300).optional(),
-      amount: amount.optional(),
-      currency: currency.optional(),
+      amount: amountSchema.optional(),
+      currency: currencySchema.optional(),
       expectedClose: isoDate.nullable().optional(),
       ownerPartyId: z.uuid().nullable().optional(),
       contactIds: z.array(z.uuid()).max(100).optional(),
     }),
     response: dealSchema,
-    handler: (ctx) => ctx.transaction((uow) => new DealService(ctx.app).update(uow, ctx.params.id, ctx.body, ctx.ifMatch)),
+    handler: (ctx) => ctx.transaction((uow) => deals.update(uow, ctx.params.id, ctx.body, ctx.ifMatch)),
   });
 
   r.post('/deals/:id/move', {
@@ -117,15 +122,16 @@ export function dealRoutes(r: RouteBuilder): void {
     body: z.strictObject({ stageId: z.uuid() }),
     response: dealSchema,
     status: 200,
-    handler: (ctx) => ctx.transaction((uow) => new DealService(ctx.app).move(uow, ctx.params.id, ctx.body.stageId, ctx.ifMatch)),
+    handler: (ctx) => ctx.transaction((uow) => deals.move(uow, ctx.params.id, ctx.body.stageId, ctx.ifMatch)),
   });
 
   r.get('/deals/:id/history', {
     summary: 'Stage history of a deal, oldest first',
     tags,
     permission: 'crm.deals:read',
+    audience: 'any',
     params: idParams,
     response: z.object({ data: z.array(stageChangeSchema) }),
-    handler: async (ctx) => ({ data: await new DealService(ctx.app).history(ctx, ctx.params.id) }),
+    handler: async (ctx) => ({ data: await deals.history(ctx, ctx.params.id) }),
   });
 }

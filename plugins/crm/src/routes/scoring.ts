@@ -1,31 +1,27 @@
 import { z } from 'zod';
 import { idParams, type RouteBuilder } from '@rapport/core';
-import { conditionSchema, createRule, deleteRule, listRules, scoreParty, type LeadScoringRuntime } from '../services/scoring.js';
+import { leadScoreSchema, listedScoreRuleSchema, scoreConditionSchema, scoreRuleSchema } from '@rapport/crm-contract';
+import type { ScoringService } from '../services/scoring.js';
 
 const tags = ['crm'];
-const ruleSchema = z.object({ id: z.string(), name: z.string(), points: z.number().int(), condition: z.unknown(), createdAt: z.string().nullable(), source: z.enum(['data', 'plugin']) });
 
-export function scoringRoutes(r: RouteBuilder, scoring: LeadScoringRuntime): void {
+export function scoringRoutes(r: RouteBuilder, scoring: ScoringService): void {
   r.get('/scoring/rules', {
     summary: 'Lead-scoring rules: those kept as data and those contributed by plugins',
     tags,
     permission: 'crm.scoring:read',
-    response: z.object({ data: z.array(ruleSchema) }),
-    handler: async (ctx) => ({
-      data: [
-        ...(await listRules(ctx)).map((rule) => ({ ...rule, source: 'data' as const })),
-        ...scoring.contributedRules().map((rule) => ({ id: rule.key, name: rule.name, points: rule.points, condition: null, createdAt: null, source: 'plugin' as const })),
-      ],
-    }),
+    response: z.object({ data: z.array(listedScoreRuleSchema) }),
+    handler: async (ctx) => ({ data: await scoring.listed(ctx) }),
   });
 
   r.post('/scoring/rules', {
     summary: 'Add a lead-scoring rule (a condition on attributes or interactions → points)',
     tags,
     permission: 'crm.scoring:write',
-    body: z.strictObject({ name: z.string().trim().min(1).max(200), points: z.number().int().min(-1000).max(1000), condition: conditionSchema }),
+    body: z.strictObject({ name: z.string().trim().min(1).max(200), points: z.number().int().min(-1000).max(1000), condition: scoreConditionSchema }),
+    response: scoreRuleSchema,
     status: 201,
-    handler: (ctx) => ctx.transaction((uow) => createRule(uow, ctx.body)),
+    handler: (ctx) => ctx.transaction((uow) => scoring.createRule(uow, ctx.body)),
   });
 
   r.delete('/scoring/rules/:id', {
@@ -34,10 +30,7 @@ export function scoringRoutes(r: RouteBuilder, scoring: LeadScoringRuntime): voi
     permission: 'crm.scoring:write',
     params: idParams,
     status: 204,
-    handler: async (ctx) => {
-      await ctx.transaction((uow) => deleteRule(uow, ctx.params.id));
-      return null;
-    },
+    handler: (ctx) => ctx.transaction((uow) => scoring.deleteRule(uow, ctx.params.id)),
   });
 
   r.post('/scoring/parties/:id/recompute', {
@@ -46,7 +39,7 @@ export function scoringRoutes(r: RouteBuilder, scoring: LeadScoringRuntime): voi
     permission: 'crm.scoring:write',
     params: idParams,
     status: 200,
-    response: z.object({ partyId: z.uuid(), score: z.number(), firedRules: z.array(z.object({ id: z.string(), name: z.string(), points: z.number() })), recorded: z.boolean() }),
-    handler: (ctx) => ctx.transaction((uow) => scoreParty(ctx.app, uow, scoring, ctx.params.id)),
+    response: leadScoreSchema,
+    handler: (ctx) => ctx.transaction((uow) => scoring.score(uow, ctx.params.id)),
   });
 }

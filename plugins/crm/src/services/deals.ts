@@ -1,22 +1,10 @@
 import type { Knex } from 'knex';
-import {
-  NotFoundError,
-  PreconditionFailedError,
-  ValidationError,
-  decodeCursor,
-  hasPermission,
-  newId,
-  toPage,
-  type Page,
-  type QueryContext,
-  type Rapport,
-  type UnitOfWork,
-} from '@rapport/core';
-import { DEAL_UPDATE_TYPE } from '../declarations.js';
-import type { Deal, DealStatus, StageChange } from '../types.js';
-import { getStage } from './pipelines.js';
-
-export const SEE_ALL_DEALS = 'crm.deals:all';
+import { NotFoundError, PreconditionFailedError, ValidationError, hasPermission, keysetPage, newId, type Page, type QueryContext, type UnitOfWork } from '@rapport/core';
+import { DEAL_UPDATE_TYPE, crm, type Deal, type DealChange, type DealStatus, type StageChange } from '@rapport/crm-contract';
+import { DEAL_SCOPE, SEE_ALL_DEALS } from '../declarations.js';
+import type { CrmDeps } from '../deps.js';
+import { dealRecord, stageChangeRecord } from '../records.js';
+import type { PipelineService } from './pipelines.js';
 
 export interface DealCreate {
   title: string;
@@ -50,142 +38,80 @@ export interface DealPatch {
   contactIds?: string[];
 }
 
-export interface DealListQuery {
+export interface DealFilter {
   pipelineId?: string;
   stageId?: string;
   status?: DealStatus;
   ownerPartyId?: string;
   accountId?: string;
-  limit: number;
-  cursor?: string;
 }
 
-interface DealRow {
-  id: string;
-  pipeline_id: string;
-  stage_id: string;
-  title: string;
-  amount: string | number;
-  currency: string;
-  expected_close: string | null;
-  owner_party_id: string | null;
-  account_id: string;
-  status: DealStatus;
-  closed_at: Date | string | null;
-  source: string | null;
-  version: number;
-  created_at: Date | string;
-  updated_at: Date | string;
+/** The deal list's filters (its export's too) on a query of `crm_deals as d`. */
+export function whereDeals(query: Knex.QueryBuilder, filter: DealFilter): Knex.QueryBuilder {
+  if (filter.pipelineId) query.where('d.pipeline_id', filter.pipelineId);
+  if (filter.stageId) query.where('d.stage_id', filter.stageId);
+  if (filter.status) query.where('d.status', filter.status);
+  if (filter.ownerPartyId) query.where('d.owner_party_id', filter.ownerPartyId);
+  if (filter.accountId) query.where('d.account_id', filter.accountId);
+  return query;
 }
 
-/**
- * The deals the caller may see, as a query on `crm_deals as d`. Without crm.deals:all a
- * principal sees only the deals it owns (its linked party is the owner): the "own records
- * only" rule of a sales rep. An external principal is further limited by the `crm.deals`
- * record scope. Compiled into the WHERE, so a deal outside reach simply is not found (404).
- */
-export function visibleDeals(app: Rapport, ctx: QueryContext): Knex.QueryBuilder {
-  const query = ctx.db('crm_deals as d').where('d.tenant_id', ctx.tenantId);
-  if (!hasPermission(ctx.principal, SEE_ALL_DEALS)) {
-    if (ctx.principal.partyId) query.where('d.owner_party_id', ctx.principal.partyId);
-    else query.whereRaw('false');
-  }
-  return app.scopes.apply(query, ctx, 'crm.deals', 'd.id');
-}
+const TIMELINE_SUBJECTS: Record<DealChange, string> = { created: 'Deal opened', 'stage-changed': 'Deal moved', won: 'Deal won', lost: 'Deal lost' };
 
-function dealColumns(db: Knex): Array<string | Knex.Raw> {
-  return [
-    'd.id',
-    'd.pipeline_id',
-    'd.stage_id',
-    'd.title',
-    'd.amount',
-    'd.currency',
-    // A DATE read through node-pg becomes a local-midnight Date; text keeps the calendar day.
-    db.raw(`to_char(d.expected_close, 'YYYY-MM-DD') as expected_close`),
-    'd.owner_party_id',
-    'd.account_id',
-    'd.status',
-    'd.closed_at',
-    'd.source',
-    'd.version',
-    'd.created_at',
-    'd.updated_at',
-  ];
-}
+/** The event that follows `stage-changed` (or `created`) when a deal lands in a closed stage. */
+export const closingEvent = (status: Exclude<DealStatus, 'open'>) => (status === 'won' ? crm.events.dealWon : crm.events.dealLost);
 
-const iso = (value: Date | string) => new Date(value).toISOString();
-
-function toDeal(row: DealRow, contactIds: string[]): Deal {
-  return {
-    id: row.id,
-    pipelineId: row.pipeline_id,
-    stageId: row.stage_id,
-    title: row.title,
-    amount: Number(row.amount),
-    currency: row.currency,
-    expectedClose: row.expected_close,
-    ownerPartyId: row.owner_party_id,
-    accountId: row.account_id,
-    contactIds,
-    status: row.status,
-    closedAt: row.closed_at ? iso(row.closed_at) : null,
-    source: row.source ?? null,
-    version: row.version,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  };
-}
-
-/** Rows to deals with their contacts: one query for the contacts of the whole page. */
-async function withContacts(ctx: QueryContext, rows: DealRow[]): Promise<Deal[]> {
-  if (rows.length === 0) return [];
-  const links: Array<{ deal_id: string; party_id: string }> = await ctx
-    .db('crm_deal_contacts')
-    .where('tenant_id', ctx.tenantId)
-    .whereIn('deal_id', rows.map((r) => r.id))
-    .orderBy('party_id')
-    .select('deal_id', 'party_id');
-  const byDeal = new Map<string, string[]>();
-  for (const link of links) byDeal.set(link.deal_id, [...(byDeal.get(link.deal_id) ?? []), link.party_id]);
-  return rows.map((r) => toDeal(r, byDeal.get(r.id) ?? []));
-}
-
+/** Deals, their contacts and their stage history; every read goes through `visible`. */
 export class DealService {
-  constructor(private readonly app: Rapport) {}
+  constructor(
+    private readonly deps: CrmDeps,
+    private readonly pipelines: PipelineService,
+  ) {}
+
+  /**
+   * The deals the caller may see, as a query on `crm_deals as d`. Without crm.deals:all a
+   * principal sees only the deals it owns (its linked party is the owner): the "own records
+   * only" rule of a sales rep. A scoped principal is further limited by the `crm.deals`
+   * record scope. Compiled into the WHERE, so a deal outside reach simply is not found (404).
+   */
+  visible(ctx: QueryContext): Knex.QueryBuilder {
+    const query = this.deps.db.in(ctx)('crm_deals as d');
+    if (!hasPermission(ctx.principal, SEE_ALL_DEALS)) {
+      if (ctx.principal.partyId) query.where('d.owner_party_id', ctx.principal.partyId);
+      else query.whereRaw('false');
+    }
+    return this.deps.scopes.apply(query, ctx, DEAL_SCOPE, 'd.id');
+  }
 
   async get(ctx: QueryContext, id: string): Promise<Deal> {
-    const row: DealRow | undefined = await visibleDeals(this.app, ctx).where('d.id', id).first(dealColumns(ctx.db));
+    const row = await this.visible(ctx).where('d.id', id).first(dealRecord.columns('d'));
     if (!row) throw new NotFoundError('Deal', id);
-    return (await withContacts(ctx, [row]))[0];
+    return (await this.withContacts(ctx, [row]))[0];
   }
 
-  async list(ctx: QueryContext, query: DealListQuery): Promise<Page<Deal>> {
-    const after = decodeCursor(query.cursor, ['uuid']);
-    const q = visibleDeals(this.app, ctx).select(dealColumns(ctx.db)).orderBy('d.id', 'desc').limit(query.limit + 1);
-    if (query.pipelineId) q.where('d.pipeline_id', query.pipelineId);
-    if (query.stageId) q.where('d.stage_id', query.stageId);
-    if (query.status) q.where('d.status', query.status);
-    if (query.ownerPartyId) q.where('d.owner_party_id', query.ownerPartyId);
-    if (query.accountId) q.where('d.account_id', query.accountId);
-    if (after) q.where('d.id', '<', after[0]);
-    const rows: DealRow[] = await q;
-    const page = toPage(rows, query.limit, (r) => r, (r) => [r.id]);
-    return { data: await withContacts(ctx, page.data), nextCursor: page.nextCursor };
+  /** 404 unless the caller may see the deal (another rep's deal is indistinguishable from an absent one). */
+  async requireVisible(ctx: QueryContext, id: string): Promise<void> {
+    if (!(await this.visible(ctx).where('d.id', id).first('d.id'))) throw new NotFoundError('Deal', id);
   }
 
+  /** Newest first (keyset on id); 2 queries per page (deals, their contacts). */
+  list(ctx: QueryContext, query: DealFilter & { limit: number; cursor?: string }): Promise<Page<Deal>> {
+    const q = whereDeals(this.visible(ctx).select(dealRecord.columns('d')), query);
+    return keysetPage(q, query, [{ column: 'd.id', type: 'uuid', direction: 'desc' }], (rows: Array<{ id: string }>) => this.withContacts(ctx, rows));
+  }
+
+  /** Stage changes of a visible deal, oldest first. */
   async history(ctx: QueryContext, id: string): Promise<StageChange[]> {
     await this.get(ctx, id); // 404 outside reach
-    const rows: Array<{ id: string; deal_id: string; from_stage_id: string | null; to_stage_id: string; changed_at: Date; changed_by_party_id: string | null }> = await ctx
-      .db('crm_deal_stage_history')
-      .where({ tenant_id: ctx.tenantId, deal_id: id })
-      .orderBy([{ column: 'changed_at' }, { column: 'id' }])
-      .select('id', 'deal_id', 'from_stage_id', 'to_stage_id', 'changed_at', 'changed_by_party_id');
-    return rows.map((r) => ({ id: r.id, dealId: r.deal_id, fromStageId: r.from_stage_id, toStageId: r.to_stage_id, changedAt: iso(r.changed_at), changedByPartyId: r.changed_by_party_id }));
+    const rows: object[] = await this.deps.db.in(ctx)('crm_deal_stage_history as h')
+      .where('h.deal_id', id)
+      .orderBy([{ column: 'h.changed_at' }, { column: 'h.id' }])
+      .select(stageChangeRecord.columns('h'));
+    return rows.map((row) => stageChangeRecord.fromRow(row));
   }
 
   async create(uow: UnitOfWork, input: DealCreate, options: CreateOptions = {}): Promise<Deal> {
-    const stage = input.stageId ? await getStage(uow, input.stageId) : await this.firstOpenStage(uow, input.pipelineId);
+    const stage = input.stageId ? await this.pipelines.stage(uow, input.stageId) : await this.pipelines.firstOpenStage(uow, input.pipelineId);
     if (stage.pipelineId !== input.pipelineId) {
       throw new ValidationError(`stageId: stage ${stage.id} is not in pipeline ${input.pipelineId}`, [{ path: 'stageId', message: 'stage of another pipeline' }]);
     }
@@ -193,10 +119,11 @@ export class DealService {
     if (!options.workflowStep) this.checkOwner(uow, ownerPartyId);
     const contactIds = [...new Set(input.contactIds ?? [])];
     await this.checkParties(uow, input.accountId, ownerPartyId, contactIds);
+    const tables = this.deps.db.in(uow);
     const now = new Date();
-    const row = {
-      tenant_id: uow.tenantId,
-      id: newId(),
+    const id = newId();
+    await tables('crm_deals').insert({
+      id,
       pipeline_id: input.pipelineId,
       stage_id: stage.id,
       title: input.title,
@@ -211,14 +138,13 @@ export class DealService {
       version: 1,
       created_at: now,
       updated_at: now,
-    };
-    await uow.trx('crm_deals').insert(row);
-    if (contactIds.length > 0) await uow.trx('crm_deal_contacts').insert(contactIds.map((party_id) => ({ tenant_id: uow.tenantId, deal_id: row.id, party_id })));
-    await this.recordChange(uow, row.id, null, stage.id, now);
-    const deal = options.workflowStep ? await this.getUnscoped(uow, row.id) : await this.get(uow, row.id);
+    });
+    if (contactIds.length > 0) await tables('crm_deal_contacts').insert(contactIds.map((party_id) => ({ deal_id: id, party_id })));
+    await this.recordChange(uow, id, null, stage.id, now);
+    const deal = options.workflowStep ? await this.getUnscoped(uow, id) : await this.get(uow, id);
     await this.onTimeline(uow, deal, 'created', null, now);
-    uow.emit('crm.deal.created', { deal }, { type: 'crm.deal', id: deal.id });
-    if (deal.status !== 'open') uow.emit(`crm.deal.${deal.status}`, { deal }, { type: 'crm.deal', id: deal.id });
+    uow.emit(crm.events.dealCreated, { deal }, { type: 'crm.deal', id });
+    if (deal.status !== 'open') uow.emit(closingEvent(deal.status), { deal }, { type: 'crm.deal', id });
     return deal;
   }
 
@@ -228,26 +154,27 @@ export class DealService {
     if (patch.ownerPartyId !== undefined) this.checkOwner(uow, ownerPartyId);
     const contactIds = patch.contactIds === undefined ? undefined : [...new Set(patch.contactIds)];
     await this.checkParties(uow, null, patch.ownerPartyId === undefined ? null : ownerPartyId, contactIds ?? []);
+    const tables = this.deps.db.in(uow);
     const changes: Record<string, unknown> = { version: previous.version + 1, updated_at: new Date() };
     if (patch.title !== undefined) changes.title = patch.title;
     if (patch.amount !== undefined) changes.amount = patch.amount;
     if (patch.currency !== undefined) changes.currency = patch.currency;
     if (patch.expectedClose !== undefined) changes.expected_close = patch.expectedClose;
     if (patch.ownerPartyId !== undefined) changes.owner_party_id = patch.ownerPartyId;
-    await uow.trx('crm_deals').where({ tenant_id: uow.tenantId, id }).update(changes);
+    await tables('crm_deals').where('id', id).update(changes);
     if (contactIds) {
-      await uow.trx('crm_deal_contacts').where({ tenant_id: uow.tenantId, deal_id: id }).delete();
-      if (contactIds.length > 0) await uow.trx('crm_deal_contacts').insert(contactIds.map((party_id) => ({ tenant_id: uow.tenantId, deal_id: id, party_id })));
+      await tables('crm_deal_contacts').where('deal_id', id).delete();
+      if (contactIds.length > 0) await tables('crm_deal_contacts').insert(contactIds.map((party_id) => ({ deal_id: id, party_id })));
     }
     const deal = await this.getUnscoped(uow, id);
-    uow.emit('crm.deal.updated', { deal, previous }, { type: 'crm.deal', id });
+    uow.emit(crm.events.dealUpdated, { deal, previous }, { type: 'crm.deal', id });
     return deal;
   }
 
   /** Moves a deal to another stage of its pipeline; a won or lost stage closes it. */
   async move(uow: UnitOfWork, id: string, stageId: string, expectedVersion?: number): Promise<Deal> {
     const previous = await this.lock(uow, id, expectedVersion);
-    const stage = await getStage(uow, stageId);
+    const stage = await this.pipelines.stage(uow, stageId);
     if (stage.pipelineId !== previous.pipelineId) {
       throw new ValidationError(`stageId: stage ${stageId} is not in the deal's pipeline ${previous.pipelineId}`, [{ path: 'stageId', message: 'stage of another pipeline' }]);
     }
@@ -255,28 +182,33 @@ export class DealService {
       throw new ValidationError(`stageId: deal ${id} is already in stage ${stageId}`, [{ path: 'stageId', message: 'same stage' }]);
     }
     const now = new Date();
-    await uow
-      .trx('crm_deals')
-      .where({ tenant_id: uow.tenantId, id })
+    await this.deps.db
+      .in(uow)('crm_deals')
+      .where('id', id)
       .update({ stage_id: stage.id, status: stage.outcome, closed_at: stage.outcome === 'open' ? null : now, version: previous.version + 1, updated_at: now });
     await this.recordChange(uow, id, previous.stageId, stage.id, now);
     const deal = await this.getUnscoped(uow, id);
-    const change = stage.outcome === 'open' ? 'stage-changed' : stage.outcome;
-    await this.onTimeline(uow, deal, change, previous.stageId, now);
-    uow.emit('crm.deal.stage-changed', { deal, fromStageId: previous.stageId, toStageId: stage.id }, { type: 'crm.deal', id });
-    if (stage.outcome !== 'open') uow.emit(`crm.deal.${stage.outcome}`, { deal }, { type: 'crm.deal', id });
+    await this.onTimeline(uow, deal, stage.outcome === 'open' ? 'stage-changed' : stage.outcome, previous.stageId, now);
+    uow.emit(crm.events.dealStageChanged, { deal, fromStageId: previous.stageId, toStageId: stage.id }, { type: 'crm.deal', id });
+    if (stage.outcome !== 'open') uow.emit(closingEvent(stage.outcome), { deal }, { type: 'crm.deal', id });
     return deal;
   }
 
-  private async firstOpenStage(uow: UnitOfWork, pipelineId: string) {
-    const row = await uow.trx('crm_stages').where({ tenant_id: uow.tenantId, pipeline_id: pipelineId, outcome: 'open' }).orderBy('position').first('id');
-    if (!row) throw new ValidationError(`pipelineId: pipeline ${pipelineId} does not exist`, [{ path: 'pipelineId', message: 'unknown pipeline' }]);
-    return getStage(uow, row.id);
+  /** Rows of `crm_deals` to deals with their contacts: one query for the contacts of them all. */
+  private async withContacts(ctx: QueryContext, rows: Array<{ id: string }>): Promise<Deal[]> {
+    if (rows.length === 0) return [];
+    const links: Array<{ deal_id: string; party_id: string }> = await this.deps.db.in(ctx)('crm_deal_contacts as c')
+      .whereIn('c.deal_id', rows.map((r) => r.id))
+      .orderBy('c.party_id')
+      .select('c.deal_id', 'c.party_id');
+    const byDeal = new Map<string, string[]>();
+    for (const link of links) byDeal.set(link.deal_id, [...(byDeal.get(link.deal_id) ?? []), link.party_id]);
+    return rows.map((row) => dealRecord.fromRow(row, { contactIds: byDeal.get(row.id) ?? [] }));
   }
 
   /** Locks the visible deal row (404 outside reach) and checks If-Match. */
   private async lock(uow: UnitOfWork, id: string, expectedVersion?: number): Promise<Deal> {
-    const row = await visibleDeals(this.app, uow).where('d.id', id).forUpdate().first('d.id', 'd.version');
+    const row = await this.visible(uow).where('d.id', id).forUpdate().first('d.id', 'd.version');
     if (!row) throw new NotFoundError('Deal', id);
     if (expectedVersion !== undefined && row.version !== expectedVersion) {
       throw new PreconditionFailedError(`Deal ${id} is at version ${row.version}, not ${expectedVersion}`, { currentVersion: row.version });
@@ -286,8 +218,8 @@ export class DealService {
 
   /** After a write the caller may have handed the deal to someone else: read it back unscoped. */
   private async getUnscoped(uow: UnitOfWork, id: string): Promise<Deal> {
-    const row: DealRow = await uow.trx('crm_deals as d').where({ 'd.tenant_id': uow.tenantId, 'd.id': id }).first(dealColumns(uow.trx));
-    return (await withContacts(uow, [row]))[0];
+    const row = await this.deps.db.in(uow)('crm_deals as d').where('d.id', id).first(dealRecord.columns('d'));
+    return (await this.withContacts(uow, [row]))[0];
   }
 
   /** A rep without crm.deals:all may only own its deals, or it would create deals it cannot see. */
@@ -299,7 +231,7 @@ export class DealService {
   }
 
   private async checkParties(uow: UnitOfWork, accountId: string | null, ownerPartyId: string | null, contactIds: string[]): Promise<void> {
-    const parties = this.app.services.parties;
+    const { parties } = this.deps;
     if (accountId) {
       const account = (await parties.requireLive(uow, [accountId], 'accountId')).get(accountId)!;
       if (account.kind === 'unit') throw new ValidationError('accountId: an account is a person or an organization', [{ path: 'accountId', message: 'unit' }]);
@@ -314,8 +246,7 @@ export class DealService {
   }
 
   private async recordChange(uow: UnitOfWork, dealId: string, from: string | null, to: string, at: Date): Promise<void> {
-    await uow.trx('crm_deal_stage_history').insert({
-      tenant_id: uow.tenantId,
+    await this.deps.db.in(uow)('crm_deal_stage_history').insert({
       id: newId(),
       deal_id: dealId,
       from_stage_id: from,
@@ -326,17 +257,21 @@ export class DealService {
   }
 
   /** Each change of a deal also appears on the account's timeline, as a kernel interaction. */
-  private async onTimeline(uow: UnitOfWork, deal: Deal, change: 'created' | 'stage-changed' | 'won' | 'lost', fromStageId: string | null, at: Date): Promise<void> {
-    const participants = [{ partyId: deal.accountId, role: 'account' }];
-    if (deal.ownerPartyId && deal.ownerPartyId !== deal.accountId) participants.push({ partyId: deal.ownerPartyId, role: 'owner' });
-    const subjects = { created: 'Deal opened', 'stage-changed': 'Deal moved', won: 'Deal won', lost: 'Deal lost' };
-    await this.app.services.interactions.create(uow, {
+  private async onTimeline(uow: UnitOfWork, deal: Deal, change: DealChange, fromStageId: string | null, at: Date): Promise<void> {
+    await this.deps.interactions.create(uow, {
       type: DEAL_UPDATE_TYPE,
       occurredAt: at.toISOString(),
       direction: 'internal',
-      subject: `${subjects[change]}: ${deal.title}`,
-      participants,
+      subject: `${TIMELINE_SUBJECTS[change]}: ${deal.title}`,
+      participants: timelineParticipants(deal),
       attributes: { dealId: deal.id, change, fromStageId, toStageId: deal.stageId },
     });
   }
+}
+
+/** Who a deal's timeline entry is about: the account, and the owner when it is someone else. */
+export function timelineParticipants(deal: Pick<Deal, 'accountId' | 'ownerPartyId'>): Array<{ partyId: string; role: string }> {
+  const participants = [{ partyId: deal.accountId, role: 'account' }];
+  if (deal.ownerPartyId && deal.ownerPartyId !== deal.accountId) participants.push({ partyId: deal.ownerPartyId, role: 'owner' });
+  return participants;
 }
