@@ -98,6 +98,9 @@ describe('the tenant wall of a plugin database handle', () => {
     // Even a join on a condition that matches across tenants (every tag) finds only the tenant's.
     const everyPair = await tables('walled_notes as n').leftJoin('walled_tags as g', (on) => on.on(t.app.knex.raw('true'))).select('g.tag');
     expect(new Set(everyPair.map((r: { tag: string }) => r.tag))).toEqual(new Set(['a-tag-1', 'a-tag-2']));
+    // An `or` in the caller's join condition cannot escape the tenant condition.
+    const withOr = await tables('walled_notes as n').join('walled_tags as g', (on) => on.on('g.note_id', 'n.id').orOn(t.app.knex.raw('true'))).select('g.tag');
+    expect(new Set(withOr.map((r: { tag: string }) => r.tag))).toEqual(new Set(['a-tag-1', 'a-tag-2']));
     const viaSubquery = await tables('walled_notes').whereIn('id', tables('walled_tags').select('note_id')).select('body').orderBy('body');
     expect(viaSubquery.map((r: { body: string }) => r.body)).toEqual(['a-note-1', 'a-note-2']);
     // A clone, or a cleared WHERE, keeps the wall.

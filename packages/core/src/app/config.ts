@@ -37,6 +37,8 @@ export interface RapportConfig {
      * on in the test kit; RAPPORT_CHECK_RESPONSES=1): OpenAPI and the typed client cannot drift.
      */
     checkResponses?: boolean;
+    /** How long a graceful stop answers requests still arriving on open connections before closing them (default 10 s). */
+    shutdownGraceMs?: number;
   };
   dispatcher?: DispatcherSettings;
   /** Recurring tasks (`api.schedule.every`); see docs/jobs.md. */

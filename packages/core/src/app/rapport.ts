@@ -196,17 +196,16 @@ export class Rapport {
   }
 
   /**
-   * Graceful stop: refuse new connections, let requests in flight finish, drain the
-   * dispatcher's current batch and event listeners, stop plugins, close the database.
+   * Graceful stop: refuse new connections, answer the requests in flight and those already
+   * on their way on keep-alive connections (each with `Connection: close`), close every
+   * connection within `http.shutdownGraceMs`; then stop the kernel modules (dispatcher, jobs),
+   * the scheduler, event listeners and plugins, and close the database.
    */
   async close(): Promise<void> {
     if (this.server) {
       const server = this.server;
       this.server = undefined;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections?.();
-      });
+      await this.http.drain(server, this.config.http?.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
     }
     for (const module of [...this.modules].reverse()) await module.stop?.();
     await this.scheduler.stop();
@@ -217,6 +216,9 @@ export class Rapport {
     await this.database?.close();
   }
 }
+
+/** How long a stop waits for connections to finish before closing them (overridable: `http.shutdownGraceMs`). */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export async function createRapport(config: RapportConfig = {}): Promise<Rapport> {
   return new Rapport(config).init();

@@ -39,6 +39,8 @@ export interface PluginDatabase {
 export interface UnitOfWorkRunner {
   /** As the system principal of `tenantId` unless a principal is given. */
   run<T>(scope: { tenantId: string; principal?: Principal }, work: (uow: UnitOfWork) => Promise<T>): Promise<T>;
+  /** A read context outside a request and outside any transaction (a listener's cheap pre-check): the tenant's system principal, the root connection. */
+  readContext(tenantId: string): QueryContext;
 }
 
 /** What a scoped principal (a partner's user, an employee) may see of a resource: compiled into queries. */

@@ -21,11 +21,17 @@ import { buildOpenApi } from './openapi.js';
 import { API_REFERENCE_PATH, OPENAPI_PATH, apiReference } from './api-reference.js';
 import { assertNoBody, assertNoQuery, assertPlainInput } from './input-guards.js';
 import { checkResponse } from './response-check.js';
+import { isConnectionError } from './database-errors.js';
+import { OutageLog } from './outage.js';
+import { ServerDrain } from './drain.js';
+import type { Server } from 'node:http';
 import { CONNECTION, sql } from '../kernel/context.js';
 
 export interface HttpApp {
   koa: Koa;
   metrics: HttpMetrics;
+  /** Stops a server of this app gracefully (see ServerDrain); nothing else is started by it. */
+  drain(server: Server, graceMs: number): Promise<void>;
   /** Every route currently served (kernel and enabled plugins), for OpenAPI and diagnostics. */
   routes(): RegisteredRoute[];
 }
@@ -69,6 +75,8 @@ export function createHttpApp(app: HttpHost): HttpApp {
   // (each proxy appends the address it saw); entries further left are whatever the client sent.
   const koa = new Koa({ proxy: proxies > 0, maxIpsCount: proxies });
   const metrics = app.metrics;
+  const outage = new OutageLog(app.logger, () => app.knex.raw('select 1'));
+  const drain = new ServerDrain();
   const httpConfig = app.config.http ?? {};
   const kernel = kernelRoutes(app.modules);
   const pluginRouters = new Map<string, Router>();
@@ -86,6 +94,8 @@ export function createHttpApp(app: HttpHost): HttpApp {
     const requestId = typeof sent === 'string' && sent ? sent.slice(0, 100) : randomUUID();
     ctx.state.requestId = requestId;
     ctx.res.setHeader('X-Request-Id', requestId);
+    // While the server drains, each answer closes its connection: a keep-alive client moves on.
+    if (drain.closing()) ctx.res.setHeader('Connection', 'close');
     const started = performance.now();
     try {
       await dispatchRequest(ctx, next);
@@ -96,7 +106,8 @@ export function createHttpApp(app: HttpHost): HttpApp {
       }
     } catch (error) {
       const problem = toProblem(error, requestId);
-      if (problem.status >= 500) app.logger.error({ err: error, requestId, plugin: (error as { plugin?: string })?.plugin }, 'request failed');
+      if (isConnectionError(error)) outage.failed(error);
+      else if (problem.status >= 500) app.logger.error({ err: error, requestId, plugin: (error as { plugin?: string })?.plugin }, 'request failed');
       sendProblem(ctx, problem);
     } finally {
       const seconds = (performance.now() - started) / 1000;
@@ -186,7 +197,18 @@ export function createHttpApp(app: HttpHost): HttpApp {
   const dispatchRequest = (ctx: Koa.Context, next: Koa.Next): Promise<void> =>
     BODY_METHODS.has(ctx.method) ? parseBody(ctx, () => serve(ctx, next)) : serve(ctx, next);
 
-  return { koa, metrics, routes: servedRoutes };
+  return {
+    koa,
+    metrics,
+    routes: servedRoutes,
+    drain: async (server, graceMs) => {
+      try {
+        await drain.drain(server, graceMs);
+      } finally {
+        outage.stop();
+      }
+    },
+  };
 }
 
 /** RAPPORT_TRUST_PROXY: how many proxies in front of the server append to X-Forwarded-For. */
@@ -291,7 +313,11 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
     throw new RapportError(415, 'unsupported-media-type', 'Send the body as application/json');
   }
   // A route with a non-JSON `requestBody` reads the body itself and answers a wrong media type (415).
-  if (!hasBody && !route.raw && !route.requestBody) assertNoBody(rawBody);
+  if (!hasBody && !route.raw && !route.requestBody) {
+    // A body the JSON parser left unread (text/plain, a form) would be ignored: refuse it rather than act.
+    if (carriesBody(ctx) && !ctx.is('application/json')) throw new RapportError(415, 'unsupported-media-type', 'This route takes no request body; send none (or an empty JSON object)');
+    assertNoBody(rawBody);
+  }
   if (!route.query && !route.raw) assertNoQuery(rawQuery);
   const body = hasBody ? parse(route.body, rawBody, 'body') : undefined;
 
@@ -362,12 +388,15 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
   // Most handlers of reads answer with a promise, some with a value: skip the extra turn then.
   const result = typeof (answer as PromiseLike<unknown> | undefined)?.then === 'function' ? await answer : answer;
   if (route.raw) return;
-  if (checkResponses && result !== undefined) checkResponse(route, result);
-  ctx.status = result === undefined ? 204 : status;
-  if (result !== undefined) {
-    ctx.body = result;
-    setEtag(ctx, result);
+  // Nothing to say (undefined or null) is 204 No Content.
+  if (result === undefined || result === null) {
+    ctx.status = 204;
+    return;
   }
+  if (checkResponses) checkResponse(route, result);
+  ctx.status = status;
+  ctx.body = result;
+  setEtag(ctx, result);
 }
 
 /** A caller outside the route's audience is refused before anything is read (see RouteAudience). */
@@ -390,11 +419,21 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
   return result.data;
 }
 
-/** Koa gives repeated query keys as arrays; single values stay strings. */
+/**
+ * Koa gives repeated query keys as arrays; single values stay strings. Into an object with
+ * no prototype, so a key named `__proto__` is a key like any other (and is refused as one).
+ */
 function normalizeQuery(query: Koa.Context['query']): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+  const out = Object.create(null) as Record<string, string | string[]>;
   for (const [key, value] of Object.entries(query)) if (value !== undefined) out[key] = value;
   return out;
+}
+
+/** Whether the request has a body at all (a length above zero, or chunks to come). */
+function carriesBody(ctx: Koa.Context): boolean {
+  const length = ctx.req.headers['content-length'];
+  if (length !== undefined) return Number(length) > 0;
+  return ctx.req.headers['transfer-encoding'] !== undefined;
 }
 
 function setEtag(ctx: Koa.Context, body: unknown): void {

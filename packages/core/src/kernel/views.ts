@@ -9,7 +9,7 @@ import type { ContactPoint, PartyKind } from './types.js';
  * The kernel's read views, version 1: how a plugin reads kernel data in its own queries
  * (a subquery, a join, an EXISTS) without naming a kernel table. Each view is a query of
  * one tenant with the columns listed below, snake_case as SQL has them; the kernel keeps
- * these names and meanings whatever its tables become (docs/kernel-views.md). PostgreSQL
+ * these names and meanings whatever its tables become (docs/plugin-guide.md, §6). PostgreSQL
  * folds the view into the query that uses it, so a view costs what the table would.
  *
  * `visible: true` limits a view to what the caller may see (its record scope); without it
@@ -33,8 +33,8 @@ export interface PartyViewFilter {
   kind?: PartyKind | readonly PartyKind[];
   /** Neither archived nor merged away. */
   live?: boolean;
-  /** The name compared case- and space-insensitively (`normalizeName`). */
-  name?: string;
+  /** The name (or any of the names) compared case- and space-insensitively (`normalizeName`). */
+  name?: string | readonly string[];
   /** Parties with this contact point (compared normalized: `WWW.Acme.example` finds `acme.example`). */
   contactPoint?: ContactPoint;
   visible?: boolean;
@@ -205,7 +205,10 @@ export function partiesView(ctx: QueryContext, filter: PartyViewFilter, scopes: 
   if (filter.ids) q.whereIn('p.id', [...filter.ids]);
   whereValue(q, 'p.kind', filter.kind);
   if (filter.live) q.whereNull('p.archived_at').whereNull('p.merged_into_id');
-  if (filter.name !== undefined) q.whereRaw(`${NAME_KEY_SQL} = ?`, ['p.name', normalizeName(filter.name)]);
+  if (filter.name !== undefined) {
+    const names = list(filter.name).map(normalizeName);
+    q.whereRaw(`${NAME_KEY_SQL} = any(?::text[])`, ['p.name', names]);
+  }
   if (filter.contactPoint) {
     const { kind } = filter.contactPoint;
     q.whereExists(

@@ -18,6 +18,8 @@ import { isOptionalServiceRef, isServiceRef, type ServiceRef } from '../contract
 import { keyName } from '../hooks/types.js';
 import { pluginDatabase } from '../storage/plugin-database.js';
 import { requiredPlugins } from './resolve.js';
+import { queryContext } from '../kernel/context.js';
+import { systemPrincipal } from '../access/principal.js';
 
 export type PluginState = 'enabled' | 'disabled' | 'uninstalled';
 
@@ -141,7 +143,10 @@ export class PluginHost {
       case 'core.logger':
         return this.logger.child({ plugin: plugin.name });
       case 'core.unit-of-work':
-        return { run: (scope: { tenantId: string; principal?: never }, work: never) => app.transaction(work, scope) };
+        return {
+          run: (scope: { tenantId: string; principal?: never }, work: never) => app.transaction(work, scope),
+          readContext: (tenantId: string) => queryContext(app.knex, tenantId, systemPrincipal(tenantId)),
+        };
       case 'core.scopes':
         return app.scopes;
       case 'core.tenants':

@@ -99,7 +99,10 @@ export function tenantTables(connection: Knex, tenantId: string, owner: string):
         const joined = parse(table);
         return join(table, function (this: Knex.JoinClause) {
           const [first, operator, second] = on;
-          if (typeof first === 'function') first.call(this, this);
+          // The caller's conditions in a group of their own: an `or` among them cannot escape the tenant condition.
+          if (typeof first === 'function') this.on(function (this: Knex.JoinClause) {
+            (first as (join: Knex.JoinClause) => void).call(this, this);
+          });
           else if (first !== null && typeof first === 'object') this.on(first as Record<string, string>);
           else if (second === undefined) this.on(first as string, operator as string);
           else this.on(first as string, operator as string, second as string);
