@@ -11,6 +11,7 @@ import {
 import type { HrmDeps } from './deps.js';
 import type { ResolvedHrmOptions } from './options.js';
 
+// The contract's names, under the short names the plugin's own modules use.
 export { INDICATORS, INTERACTIONS, PERMISSIONS, TYPES };
 
 const DESCRIPTIONS: Record<string, string> = {

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { idParams, interactionSchema, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { idParams, isoTimestamp, interactionSchema, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
 import { privateRecordSchema } from '@rapport/hrm-contract';
 import { PERMISSIONS } from '../declarations.js';
 import type { HrmServices } from '../services/index.js';
-import { timestamp } from './inputs.js';
 
 const privateBody = z.strictObject({
   contract: z
@@ -51,7 +50,7 @@ export function peopleRoutes(r: RouteBuilder, { privateData, timeline }: HrmServ
     params: idParams,
     body: z.strictObject({
       kind: z.enum(['one-to-one', 'feedback', 'onboarding-step']),
-      occurredAt: timestamp.optional(),
+      occurredAt: isoTimestamp.optional(),
       subject: z.string().max(500).optional(),
       summary: z.string().max(20000).optional(),
       withPartyId: z.uuid().optional(),

@@ -91,7 +91,7 @@ export class ExitInterviewService {
   /** An employee's interviews, oldest first (confidential ones without their reasons). */
   async list(ctx: QueryContext, employeeId: string, page: { limit: number; cursor?: string }): Promise<Page<ExitInterview>> {
     await this.collaborators.staff.visible(ctx, employeeId);
-    const q = this.deps.db.in(ctx)('hrm_exit_interviews').where({ employee_id: employeeId }).select(exitInterviewRecord.columns(), 'reasons');
+    const q = this.deps.db.in(ctx)('hrm_exit_interviews').where({ employee_id: employeeId }).select([...exitInterviewRecord.columns(), 'reasons']);
     return keysetPage(
       q,
       page,

@@ -10,7 +10,7 @@ import type { StaffDirectory } from './staff.js';
 import type { SurveyService } from './surveys.js';
 
 /** The key of the tenant's retention weights in `hrm_settings`. */
-export const RETENTION_WEIGHTS_KEY = 'retention-weights';
+const RETENTION_WEIGHTS_KEY = 'retention-weights';
 
 const DAY_MS = 86_400_000;
 

@@ -5,7 +5,7 @@ import type { HrmDeps } from '../deps.js';
 import type { StaffDirectory } from './staff.js';
 
 /** Timeline entries HRM records by hand (kudos has its own method; requests and surveys come from their modules). */
-export const TIMELINE_KINDS = { 'one-to-one': INTERACTIONS.oneToOne, feedback: INTERACTIONS.feedback, 'onboarding-step': INTERACTIONS.onboardingStep } as const;
+const TIMELINE_KINDS = { 'one-to-one': INTERACTIONS.oneToOne, feedback: INTERACTIONS.feedback, 'onboarding-step': INTERACTIONS.onboardingStep } as const;
 
 export interface TimelineEntry {
   kind: keyof typeof TIMELINE_KINDS;

@@ -98,7 +98,7 @@ export class UnitService {
   }
 
   /** The unit and every unit above it. */
-  async ancestorsOf(ctx: QueryContext, unitId: string): Promise<string[]> {
+  private async ancestorsOf(ctx: QueryContext, unitId: string): Promise<string[]> {
     const rows: Array<{ party_id: string }> = await this.deps.relationships
       .reachable(ctx, { type: TYPES.partOf, from: unitId, along: 'from-to', maxDepth: 1000 })
       .select('party_id');
