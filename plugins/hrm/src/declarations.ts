@@ -1,38 +1,18 @@
 import { z } from 'zod';
-import type { PluginApi } from '@rapport/core';
-import { FINAL_RECRUITING_STAGES, type ResolvedHrmOptions } from './options.js';
+import type { PluginApi, QueryContext } from '@rapport/core';
+import {
+  FINAL_RECRUITING_STAGES,
+  HRM_INDICATORS as INDICATORS,
+  HRM_INTERACTION_TYPES as INTERACTIONS,
+  HRM_PERMISSIONS as PERMISSIONS,
+  HRM_RELATIONSHIP_TYPES as TYPES,
+  INTERVIEW_SCALE,
+} from '@rapport/hrm-contract';
+import type { HrmDeps } from './deps.js';
+import type { ResolvedHrmOptions } from './options.js';
 
-export const PERMISSIONS = {
-  orgRead: 'hrm.org:read',
-  orgWrite: 'hrm.org:write',
-  employeesRead: 'hrm.employees:read',
-  employeesWrite: 'hrm.employees:write',
-  teamRead: 'hrm.team:read',
-  privateRead: 'hrm.private:read',
-  privateWrite: 'hrm.private:write',
-  timelineWrite: 'hrm.timeline:write',
-  surveysRead: 'hrm.surveys:read',
-  surveysWrite: 'hrm.surveys:write',
-  surveysRespond: 'hrm.surveys:respond',
-  engagementRead: 'hrm.engagement:read',
-  deskRead: 'hrm.desk:read',
-  deskWrite: 'hrm.desk:write',
-  deskManage: 'hrm.desk:manage',
-  reviewsRead: 'hrm.reviews:read',
-  reviewsWrite: 'hrm.reviews:write',
-  reviewsManage: 'hrm.reviews:manage',
-  announcementsRead: 'hrm.announcements:read',
-  announcementsWrite: 'hrm.announcements:write',
-  retentionRead: 'hrm.retention:read',
-  retentionWrite: 'hrm.retention:write',
-  recruitingRead: 'hrm.recruiting:read',
-  recruitingWrite: 'hrm.recruiting:write',
-  onboardingRead: 'hrm.onboarding:read',
-  onboardingWrite: 'hrm.onboarding:write',
-  onboardingManage: 'hrm.onboarding:manage',
-  exitRead: 'hrm.exit:read',
-  exitWrite: 'hrm.exit:write',
-} as const;
+// The contract's names, under the short names the plugin's own modules use.
+export { INDICATORS, INTERACTIONS, PERMISSIONS, TYPES };
 
 const DESCRIPTIONS: Record<string, string> = {
   [PERMISSIONS.orgRead]: 'Read units and positions',
@@ -66,37 +46,6 @@ const DESCRIPTIONS: Record<string, string> = {
   [PERMISSIONS.exitWrite]: 'Record exit interviews and their outcome',
 };
 
-export const TYPES = {
-  partOf: 'hrm.part-of',
-  employment: 'hrm.employment',
-  reportsTo: 'hrm.reports-to',
-  recruiting: 'hrm.recruiting',
-} as const;
-
-export const INTERACTIONS = {
-  onboardingStep: 'hrm.onboarding-step',
-  oneToOne: 'hrm.one-to-one',
-  feedback: 'hrm.feedback',
-  kudos: 'hrm.kudos',
-  request: 'hrm.request',
-  surveyParticipation: 'hrm.survey-participation',
-  recruitingStage: 'hrm.recruiting-stage',
-  interview: 'hrm.interview',
-  exitInterview: 'hrm.exit-interview',
-} as const;
-
-export const INDICATORS = {
-  enps: 'hrm.enps',
-  engagementComment: 'hrm.engagement-comment',
-  csat: 'hrm.csat',
-  retentionRisk: 'hrm.retention-risk',
-  interviewRating: 'hrm.interview-rating',
-  exitComment: 'hrm.exit-comment',
-} as const;
-
-/** The named scale interviewers rate a candidate on (qualitative). */
-export const INTERVIEW_SCALE = { name: 'hiring-recommendation', levels: ['strong-no', 'no', 'yes', 'strong-yes'] } as const;
-
 /** Resources a scoped principal is restricted by. */
 export const SCOPES = {
   /** The employee itself. */
@@ -129,7 +78,8 @@ export function recruitingTransitions(stages: readonly string[]): Record<string,
   return transitions;
 }
 
-export function declare(api: PluginApi, options: ResolvedHrmOptions): void {
+/** The kernel records HRM adds: permissions, relationship and interaction types, indicators, record scopes. */
+export function declare(api: PluginApi, deps: HrmDeps, options: ResolvedHrmOptions): void {
   for (const key of Object.values(PERMISSIONS)) api.permissions.define({ key, description: DESCRIPTIONS[key] });
 
   api.relationshipTypes.define({
@@ -216,64 +166,27 @@ export function declare(api: PluginApi, options: ResolvedHrmOptions): void {
   api.indicators.define({ key: INDICATORS.retentionRisk, title: 'Retention risk', subject: 'party', hiddenFromSubject: true, kind: 'quantitative', scale: { min: 0, max: 100 }, aggregate: 'last' });
   api.indicators.define({ key: INDICATORS.csat, title: 'Internal CSAT', subject: 'party', kind: 'quantitative', scale: { min: 1, max: 5 }, aggregate: 'avg' });
 
-  api.recordScopes.define(SCOPES.self, ({ db, tenantId, partyId }) => db('rapport_parties').select('id').where({ tenant_id: tenantId, id: partyId }));
+  declareScopes(api, deps);
+}
+
+/** What a principal scoped to a party (an employee's self-service) sees of HRM's records and the kernel's. */
+function declareScopes(api: PluginApi, { parties, relationships }: HrmDeps): void {
+  api.recordScopes.define(SCOPES.self, ({ ctx, partyId }) => parties.query(ctx, { ids: [partyId] }).select('id'));
   // Everyone below the manager, at any depth: one recursive query compiled into the caller's SQL.
-  // `union` (not `union all`) stops on a cycle in bad data; the depth bound is a second guard.
-  api.recordScopes.define(SCOPES.team, ({ db, tenantId, partyId }) =>
-    db
-      .select('team.id')
-      .from(
-        db.raw(
-          `(with recursive tree(id, depth) as (
-             select ?::uuid, 0
-             union
-             select r.to_party_id, tree.depth + 1 from rapport_relationships r join tree on r.from_party_id = tree.id
-             where r.tenant_id = ? and r.type = ? and r.status = 'active' and tree.depth < 100
-           ) select distinct id from tree) as team`,
-          [partyId, tenantId, TYPES.reportsTo],
-        ),
-      ),
-  );
+  api.recordScopes.define(SCOPES.team, ({ ctx, partyId }) => relationships.reachable(ctx, { type: TYPES.reportsTo, from: partyId, along: 'from-to' }).select('party_id'));
   // Openings (and through them their candidacies) reach only their hiring manager; candidates are
   // not employees, so the extension of the kernel `parties` scope below never shows them.
-  api.recordScopes.define(SCOPES.openings, ({ db, tenantId, partyId }) => db('hrm_openings').select('id').where({ tenant_id: tenantId, hiring_manager_id: partyId }));
-  api.recordScopes.define(SCOPES.units, ({ db, tenantId, partyId }) =>
-    db('rapport_parties')
-      .select('id')
-      .where({ tenant_id: tenantId, kind: 'unit' })
-      .whereExists(
-        db('rapport_relationships')
-          .select(db.raw('1'))
-          .where({ tenant_id: tenantId, type: TYPES.employment, to_party_id: partyId, status: 'active' }),
-      ),
-  );
+  api.recordScopes.define(SCOPES.openings, ({ tables, partyId }) => tables('hrm_openings').select('id').where({ hiring_manager_id: partyId }));
+  const isEmployee = (ctx: QueryContext, partyId: string) => relationships.query(ctx, { type: TYPES.employment, toPartyId: partyId, status: 'active' });
+  api.recordScopes.define(SCOPES.units, ({ ctx, partyId }) => parties.query(ctx, { kind: 'unit' }).select('id').whereExists(isEmployee(ctx, partyId)));
   // Colleagues: an employee sees (the parties of) the other current employees, so kudos and
   // one-to-ones can name them. The records about them stay behind HRM's own scopes.
-  api.recordScopes.extend('parties', ({ db, tenantId, partyId }) =>
-    db('rapport_relationships')
-      .select('to_party_id as id')
-      .where({ tenant_id: tenantId, type: TYPES.employment, status: 'active' })
-      .whereExists(
-        db('rapport_relationships as me')
-          .select(db.raw('1'))
-          .where({ 'me.tenant_id': tenantId, 'me.type': TYPES.employment, 'me.to_party_id': partyId, 'me.status': 'active' }),
-      ),
+  api.recordScopes.extend('parties', ({ ctx, partyId }) =>
+    relationships.query(ctx, { type: TYPES.employment, status: 'active' }).select('to_party_id as id').whereExists(isEmployee(ctx, partyId)),
   );
   // Units too (the org chart): requests and other interactions name the unit as a participant.
-  api.recordScopes.extend('parties', ({ db, tenantId, partyId }) =>
-    db('rapport_parties')
-      .select('id')
-      .where({ tenant_id: tenantId, kind: 'unit' })
-      .whereExists(
-        db('rapport_relationships')
-          .select(db.raw('1'))
-          .where({ tenant_id: tenantId, type: TYPES.employment, to_party_id: partyId, status: 'active' }),
-      ),
-  );
-  api.recordScopes.define(SCOPES.requests, ({ db, tenantId, partyId }) =>
-    db('hrm_requests')
-      .select('id')
-      .where({ tenant_id: tenantId, requester_party_id: partyId })
-      .union([db('hrm_requests').select('id').where({ tenant_id: tenantId, assignee_party_id: partyId })], true),
+  api.recordScopes.extend('parties', ({ ctx, partyId }) => parties.query(ctx, { kind: 'unit' }).select('id').whereExists(isEmployee(ctx, partyId)));
+  api.recordScopes.define(SCOPES.requests, ({ tables, partyId }) =>
+    tables('hrm_requests').select('id').where({ requester_party_id: partyId }).union([tables('hrm_requests').select('id').where({ assignee_party_id: partyId })], true),
   );
 }

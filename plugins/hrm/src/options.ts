@@ -1,3 +1,5 @@
+import { FINAL_RECRUITING_STAGES } from '@rapport/hrm-contract';
+
 /** How a system configures HRM. Every option has a sensible default. */
 export interface HrmOptions {
   /**
@@ -27,7 +29,6 @@ export interface ResolvedHrmOptions {
 }
 
 export const DEFAULT_RECRUITING_STAGES = ['applied', 'screening', 'interview', 'offer'] as const;
-export const FINAL_RECRUITING_STAGES = ['hired', 'rejected', 'withdrawn'] as const;
 export const DEFAULT_EXIT_REASONS = ['compensation', 'career-growth', 'manager', 'workload', 'culture', 'relocation', 'personal', 'other'] as const;
 const STAGE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 

@@ -51,7 +51,7 @@ describe('reporting tree scope', () => {
 
   it('is a recursive subquery of the scope, not a filter after loading', async () => {
     const sql = t.app.scopes
-      .apply(t.app.knex('rapport_parties').select('id'), { db: t.app.knex, tenantId: t.tenantId, principal: { ...(await principalFor(ada)), permissions: ['hrm.team:read'] } as any }, 'hrm.team', 'id')
+      .apply(t.app.knex('rapport_parties').select('id'), { ...t.app.systemContext(t.tenantId), principal: { ...(await principalFor(ada)), permissions: ['hrm.team:read'] } as any }, 'hrm.team', 'id')
       .toString();
     expect(sql).toMatch(/with recursive/i);
   });

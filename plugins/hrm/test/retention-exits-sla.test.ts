@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '@rapport/testing';
-import { createHrmPlugin, RETENTION_WEIGHTS, SLA_SWEEP_TASK, recordSlaBreaches } from '../src/index.js';
+import { createHrmPlugin, hrm, RETENTION_WEIGHTS, SLA_SWEEP_TASK, type SlaBreaches } from '../src/index.js';
 import { resolveOptions } from '../src/options.js';
 import { createRole, hire, ok, testClock, unit } from './helpers.js';
 
@@ -23,6 +23,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
+
+/** HRM's contract service: what the scheduled sweep does, for one tenant. */
+const recordSlaBreaches = (tenantId: string, now: Date) => t.app.plugins.service<SlaBreaches>(hrm.services.slaBreaches.id)!.record(tenantId, now);
 
 describe('configurable recruiting stages', () => {
   it("follows the tenant's stages and refuses the default ones it replaced", async () => {
@@ -161,13 +164,13 @@ describe('SLA breach sweep', () => {
     clock.advanceMinutes(30);
     onTime = (await raise('on time')).id;
     // Nothing is past its target yet.
-    expect(await recordSlaBreaches(t.app, t.tenantId, clock.now())).toEqual([]);
+    expect(await recordSlaBreaches(t.tenantId, clock.now())).toEqual([]);
     clock.advanceMinutes(45); // 75 min after the first three: late; "on time" is at 45 of 60.
     await ok(t.admin.patch(`/api/v1/hrm/requests/${resolvedLate}`, { status: 'resolved' }, { headers: { 'if-match': '1' } }));
-    const first = await recordSlaBreaches(t.app, t.tenantId, clock.now());
+    const first = await recordSlaBreaches(t.tenantId, clock.now());
     expect(first).toEqual([late, resolvedLate].sort());
     // Run again: nothing new.
-    expect(await recordSlaBreaches(t.app, t.tenantId, clock.now())).toEqual([]);
+    expect(await recordSlaBreaches(t.tenantId, clock.now())).toEqual([]);
     const events = await t.outbox({ name: 'hrm.request.sla-breached' });
     expect(events.map((e) => e.payload.request.id).sort()).toEqual([late, resolvedLate].sort());
     expect((await ok(t.admin.get(`/api/v1/hrm/requests/${late}`))).slaBreachedAt).toBe(clock.now().toISOString());

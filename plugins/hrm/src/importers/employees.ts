@@ -1,25 +1,25 @@
 import { z } from 'zod';
 import {
   hasPermission,
-  insertUnnest,
   isoDate,
   isoTimestamp,
-  newId,
   normalizeContactPoint,
   type ImportBatchResult,
   type Importer,
   type ImportRecord,
   type PartyCreateInput,
-  type Rapport,
-  type Relationship,
   type RejectedRow,
+  type RelationshipCreateInput,
   type RowError,
   type UnitOfWork,
 } from '@rapport/core';
+import { hrm } from '@rapport/hrm-contract';
 import { PERMISSIONS, TYPES } from '../declarations.js';
-import type { ResolvedHrmOptions } from '../options.js';
-import { instantiateOnboardingMany } from '../services/onboarding.js';
-import { loadEmployees } from '../services/org.js';
+import type { HrmDeps } from '../deps.js';
+import type { OnboardingService } from '../services/onboarding.js';
+import type { PositionService } from '../services/positions.js';
+import type { StaffDirectory } from '../services/staff.js';
+import type { UnitService } from '../services/units.js';
 
 const rowSchema = z.strictObject({
   name: z.string().trim().min(1).max(300),
@@ -42,22 +42,12 @@ interface Accepted {
   managerEmail: string | null;
 }
 
-const RELATIONSHIP_COLUMNS = {
-  tenant_id: 'uuid',
-  id: 'uuid',
-  type: 'text',
-  from_party_id: 'uuid',
-  to_party_id: 'uuid',
-  from_role: 'text',
-  to_role: 'text',
-  status: 'text',
-  valid_from: 'timestamptz',
-  valid_to: 'timestamptz',
-  attributes: 'jsonb',
-  version: 'int',
-  created_at: 'timestamptz',
-  updated_at: 'timestamptz',
-};
+export interface EmployeesImporterServices {
+  staff: StaffDirectory;
+  units: UnitService;
+  positions: PositionService;
+  onboarding: OnboardingService;
+}
 
 /**
  * `hrm.employees`: people with their employment, the unit by name, the position by title and the
@@ -65,7 +55,7 @@ const RELATIONSHIP_COLUMNS = {
  * with the e-mail is employed as is (no copy). Per batch a fixed number of queries: units,
  * positions, people by e-mail, their employments, then one insert per table, whatever its size.
  */
-export function employeesImporter(options: ResolvedHrmOptions): Importer {
+export function employeesImporter(deps: HrmDeps, services: EmployeesImporterServices): Importer {
   return {
     name: 'hrm.employees',
     description: 'Employees: a person, its employment in a unit (by name), its position (by title) and manager (by e-mail)',
@@ -77,11 +67,11 @@ export function employeesImporter(options: ResolvedHrmOptions): Importer {
       { name: 'position', description: 'Position title (unique among positions)' },
       { name: 'manager_email', description: 'E-mail of the manager: a current employee, or a row of the same file' },
     ],
-    importBatch: (uow, rows, app) => importEmployees(uow, rows, app, options),
+    importBatch: (uow, rows) => importEmployees(uow, rows, deps, services),
   };
 }
 
-async function importEmployees(uow: UnitOfWork, rows: ImportRecord[], app: Rapport, options: ResolvedHrmOptions): Promise<ImportBatchResult> {
+async function importEmployees(uow: UnitOfWork, rows: ImportRecord[], deps: HrmDeps, { staff, units, positions, onboarding }: EmployeesImporterServices): Promise<ImportBatchResult> {
   if (!hasPermission(uow.principal, PERMISSIONS.employeesWrite) || uow.principal.scopePartyId) {
     return { imported: 0, rejected: rows.map((r) => ({ line: r.line, errors: [{ message: `hrm: importing employees needs ${PERMISSIONS.employeesWrite} and an unscoped principal` }] })) };
   }
@@ -94,31 +84,11 @@ async function importEmployees(uow: UnitOfWork, rows: ImportRecord[], app: Rappo
     else rejected.push({ line, errors: result.error.issues.map((i) => ({ column: String(i.path[0] ?? ''), message: i.message })) });
   }
 
-  const units = await byLowerName(uow, 'rapport_parties', 'name', parsed.map((p) => p.data.unit), { kind: 'unit', archived_at: null });
-  const positions = await byLowerName(uow, 'hrm_positions', 'title', parsed.flatMap((p) => (p.data.position ? [p.data.position] : [])), {});
-  const emails = new Set(parsed.flatMap((p) => [p.data.email, ...(p.data.manager_email ? [p.data.manager_email] : [])]).map(normalEmail));
-  const people: Array<{ party_id: string; normalized: string }> = emails.size
-    ? await uow.trx('rapport_contact_points as cp')
-        .join('rapport_parties as p', function () {
-          this.on('p.tenant_id', 'cp.tenant_id').andOn('p.id', 'cp.party_id');
-        })
-        .where({ 'cp.tenant_id': uow.tenantId, 'cp.kind': 'email', 'p.kind': 'person' })
-        .whereNull('p.archived_at')
-        .whereIn('cp.normalized', [...emails])
-        .select('cp.party_id', 'cp.normalized')
-    : [];
-  const personByEmail = new Map<string, string[]>();
-  for (const p of people) personByEmail.set(p.normalized, [...(personByEmail.get(p.normalized) ?? []), p.party_id]);
-  const employedIds = new Set<string>(
-    people.length
-      ? (
-          await uow.trx('rapport_relationships')
-            .where({ tenant_id: uow.tenantId, type: TYPES.employment, status: 'active' })
-            .whereIn('to_party_id', [...new Set(people.map((p) => p.party_id))])
-            .select('to_party_id')
-        ).map((r: { to_party_id: string }) => r.to_party_id)
-      : [],
-  );
+  const unitIds = await units.idsByName(uow, parsed.map((p) => p.data.unit));
+  const positionIds = await positions.idsByTitle(uow, parsed.flatMap((p) => (p.data.position ? [p.data.position] : [])));
+  const emails = [...new Set(parsed.flatMap((p) => [p.data.email, ...(p.data.manager_email ? [p.data.manager_email] : [])]).map(normalEmail))];
+  const personByEmail = await peopleByEmail(uow, deps, emails);
+  const employedIds = await staff.employedAmong(uow, [...new Set([...personByEmail.values()].flat())]);
 
   // Row-level checks against what exists.
   let accepted: Accepted[] = [];
@@ -126,8 +96,8 @@ async function importEmployees(uow: UnitOfWork, rows: ImportRecord[], app: Rappo
   for (const { line, data } of parsed) {
     const errors: RowError[] = [];
     const email = normalEmail(data.email);
-    const unit = one(units.get(data.unit.toLowerCase()), 'unit', 'unit', errors);
-    const position = data.position ? one(positions.get(data.position.toLowerCase()), 'position', 'position', errors) : null;
+    const unit = one(unitIds.get(data.unit.toLowerCase()), 'unit', 'unit', errors);
+    const position = data.position ? one(positionIds.get(data.position.toLowerCase()), 'position', 'position', errors) : null;
     const matches = personByEmail.get(email) ?? [];
     if (matches.length > 1) errors.push({ column: 'email', message: `${matches.length} people have this e-mail` });
     const existingId = matches.length === 1 ? matches[0] : null;
@@ -181,38 +151,30 @@ async function importEmployees(uow: UnitOfWork, rows: ImportRecord[], app: Rappo
   // New people: the kernel's party.create filters per row, then one insert.
   const inputs: PartyCreateInput[] = [];
   for (const row of accepted.filter((a) => !a.existingId)) {
-    const { input } = await uow.filter('party.create', { input: { kind: 'person', name: row.data.name, contactPoints: [{ kind: 'email', value: row.data.email }] } as PartyCreateInput });
+    const { input } = await uow.filter('party.create', { input: { kind: 'person', name: row.data.name, contactPoints: [{ kind: 'email', value: row.data.email }] } });
     inputs.push(input);
   }
-  const created = await app.services.parties.insertMany(uow, inputs);
+  const created = await deps.parties.insertMany(uow, inputs);
   for (const party of created) uow.emit('party.created', { party }, { type: 'party', id: party.id });
   const newIds = created.map((p) => p.id);
   const partyOf = new Map<string, string>();
   for (const row of accepted) partyOf.set(row.email, row.existingId ?? newIds.shift()!);
 
-  const tenant = await uow.trx('rapport_tenants').where({ id: uow.tenantId }).first('self_party_id');
-  const now = new Date();
-  const relationshipRows: Array<Record<string, unknown>> = [];
-  const employmentOf = new Map<string, string>();
-  const add = (type: string, from: string, to: string, fromRole: string, toRole: string, validFrom: Date | null, attributes: Record<string, unknown>) => {
-    const id = newId();
-    relationshipRows.push({ tenant_id: uow.tenantId, id, type, from_party_id: from, to_party_id: to, from_role: fromRole, to_role: toRole, status: 'active', valid_from: validFrom, valid_to: null, attributes: JSON.stringify(attributes), version: 1, created_at: now, updated_at: now });
-    return id;
-  };
-  for (const row of accepted) {
-    const partyId = partyOf.get(row.email)!;
-    employmentOf.set(partyId, add(TYPES.employment, tenant.self_party_id, partyId, 'employer', 'employee', new Date(row.data.start), { unitId: row.unitId, positionId: row.positionId }));
-  }
-  for (const row of accepted) {
-    if (!row.managerEmail) continue;
-    add(TYPES.reportsTo, currentManager(row.managerEmail) ?? partyOf.get(row.managerEmail)!, partyOf.get(row.email)!, 'manager', 'report', null, {});
-  }
-  await insertUnnest(uow.trx, 'rapport_relationships', RELATIONSHIP_COLUMNS, relationshipRows);
-  for (const r of relationshipRows) uow.emit('relationship.created', { relationship: toRelationship(r) }, { type: 'relationship', id: r.id as string });
+  // Employments, then reporting lines: the kernel's relationship.create filters per row, then one insert.
+  const self = await deps.tenants.selfPartyId(uow);
+  const lines: RelationshipCreateInput[] = [
+    ...accepted.map((row) => ({ type: TYPES.employment, fromPartyId: self, toPartyId: partyOf.get(row.email)!, validFrom: new Date(row.data.start).toISOString(), attributes: { unitId: row.unitId, positionId: row.positionId } })),
+    ...accepted.flatMap((row) => (row.managerEmail ? [{ type: TYPES.reportsTo, fromPartyId: currentManager(row.managerEmail) ?? partyOf.get(row.managerEmail)!, toPartyId: partyOf.get(row.email)! }] : [])),
+  ];
+  const filtered: RelationshipCreateInput[] = [];
+  for (const line of lines) filtered.push(uow.hasFilters('relationship.create') ? (await uow.filter('relationship.create', { input: line })).input : line);
+  const relationships = await deps.relationships.insertMany(uow, filtered);
+  for (const relationship of relationships) uow.emit('relationship.created', { relationship }, { type: 'relationship', id: relationship.id });
+  const employmentOf = new Map(relationships.filter((r) => r.type === TYPES.employment).map((r) => [r.toPartyId, r.id]));
 
-  const employees = await loadEmployees(uow.trx, uow.tenantId, accepted.map((a) => partyOf.get(a.email)!));
-  await instantiateOnboardingMany(uow, employees.map((employee) => ({ employee, employmentId: employmentOf.get(employee.id)! })), options);
-  for (const employee of employees) uow.emit('hrm.employee.hired', { employee }, { type: 'hrm.employee', id: employee.id });
+  const employees = await staff.profiles(uow, accepted.map((a) => partyOf.get(a.email)!));
+  await onboarding.instantiate(uow, employees.map((employee) => ({ employee, employmentId: employmentOf.get(employee.id)! })));
+  for (const employee of employees) uow.emit(hrm.events.employeeHired, { employee }, { type: 'hrm.employee', id: employee.id });
   return { imported: accepted.length, rejected };
 }
 
@@ -220,13 +182,17 @@ function normalEmail(email: string): string {
   return normalizeContactPoint({ kind: 'email', value: email });
 }
 
-/** Rows of a table by lower-cased name, in one query: name → ids (several = ambiguous). */
-async function byLowerName(uow: UnitOfWork, table: string, column: string, names: string[], where: Record<string, unknown>): Promise<Map<string, string[]>> {
-  const wanted = [...new Set(names.map((n) => n.toLowerCase()))];
+/** Live people (not archived) with these normalized e-mails, in one query: e-mail → party ids. */
+async function peopleByEmail(uow: UnitOfWork, { parties }: HrmDeps, emails: readonly string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  if (wanted.length === 0) return out;
-  const rows: Array<{ id: string; name: string }> = await uow.trx(table).where({ ...where, tenant_id: uow.tenantId }).whereRaw(`lower(??) = any(?::text[])`, [column, wanted]).select('id', `${column} as name`);
-  for (const row of rows) out.set(row.name.toLowerCase(), [...(out.get(row.name.toLowerCase()) ?? []), row.id]);
+  if (emails.length === 0) return out;
+  const people = parties.query(uow, { kind: 'person' }).whereNull('archived_at').select('id');
+  const rows: Array<{ party_id: string; normalized: string }> = await parties
+    .contactPointQuery(uow, { kind: 'email' })
+    .whereIn('normalized', emails)
+    .whereIn('party_id', people)
+    .select('party_id', 'normalized');
+  for (const row of rows) out.set(row.normalized, [...(out.get(row.normalized) ?? []), row.party_id]);
   return out;
 }
 
@@ -235,23 +201,4 @@ function one(ids: string[] | undefined, column: string, what: string, errors: Ro
   else if (ids.length > 1) errors.push({ column, message: `${ids.length} ${what}s have this name` });
   else return ids[0];
   return undefined;
-}
-
-function toRelationship(r: Record<string, unknown>): Relationship {
-  const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
-  return {
-    id: r.id as string,
-    type: r.type as string,
-    fromPartyId: r.from_party_id as string,
-    toPartyId: r.to_party_id as string,
-    fromRole: r.from_role as string,
-    toRole: r.to_role as string,
-    status: 'active',
-    validFrom: iso(r.valid_from),
-    validTo: null,
-    attributes: JSON.parse(r.attributes as string),
-    version: 1,
-    createdAt: iso(r.created_at)!,
-    updatedAt: iso(r.updated_at)!,
-  };
 }

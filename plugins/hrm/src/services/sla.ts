@@ -1,38 +1,56 @@
-import type { Principal, Rapport } from '@rapport/core';
-import { toRequest, type RequestRow } from './desk.js';
+import type { UnitOfWork } from '@rapport/core';
+import { hrm, type SlaBreaches } from '@rapport/hrm-contract';
+import type { HrmDeps } from '../deps.js';
+import { BREACHED_SQL } from '../domain/request-sla.js';
+import type { ResolvedHrmOptions } from '../options.js';
+import { requestRecord } from '../records.js';
+import type { DeskService } from './desk.js';
 
 /** Past its resolution target (unresolved now, or resolved late), not cancelled, not yet recorded. */
-const PENDING_BREACH = "sla_breached_at is null and status <> 'cancelled' and coalesce(resolved_at, ?::timestamptz) > resolution_due_at";
+const PENDING_BREACH = `sla_breached_at is null and ${BREACHED_SQL}`;
 
 /**
- * Records the SLA breaches of one tenant as of `now`: one set-based update marks every request
- * newly past its target (`sla_breached_at`), and each gets one `hrm.request.sla-breached` event.
- * A request already marked is never reported again, so the sweep can run as often as wanted.
+ * The SLA sweep: one set-based update per tenant marks every request newly past its target
+ * (`sla_breached_at`), and each gets one `hrm.request.sla-breached` event. A request already
+ * marked is never reported again, so the sweep can run as often as wanted.
  */
-export async function recordSlaBreaches(app: Rapport, tenantId: string, now: Date, principal?: Principal): Promise<string[]> {
-  return app.transaction(
-    async (uow) => {
-      const rows: Array<RequestRow & { tenant_id: string }> = await uow
-        .trx('hrm_requests')
-        .where({ tenant_id: tenantId })
-        .whereRaw(PENDING_BREACH, [now])
-        .update({ sla_breached_at: now })
-        .returning('*');
-      rows.sort((a, b) => a.id.localeCompare(b.id));
-      for (const row of rows) uow.emit('hrm.request.sla-breached', { request: toRequest(row, now) }, { type: 'hrm.request', id: row.id });
-      return rows.map((r) => r.id);
-    },
-    { tenantId, principal },
-  );
-}
+export class SlaService implements SlaBreaches {
+  constructor(
+    private readonly deps: HrmDeps,
+    private readonly desk: DeskService,
+    private readonly options: ResolvedHrmOptions,
+  ) {}
 
-/** The sweep over every tenant with a pending breach (one query finds them). */
-export async function sweepSlaBreaches(app: Rapport, now: Date, signal?: AbortSignal): Promise<Map<string, string[]>> {
-  const tenants: Array<{ tenant_id: string }> = await app.knex('hrm_requests').whereRaw(PENDING_BREACH, [now]).distinct('tenant_id').orderBy('tenant_id');
-  const out = new Map<string, string[]>();
-  for (const { tenant_id } of tenants) {
-    if (signal?.aborted) break;
-    out.set(tenant_id, await recordSlaBreaches(app, tenant_id, now));
+  /** The breaches of the unit of work's tenant as of the plugin clock (what the sweep would record now). */
+  async recordNow(uow: UnitOfWork): Promise<{ asOf: string; breached: string[] }> {
+    const now = this.options.now();
+    return { asOf: now.toISOString(), breached: await this.recordIn(uow, now) };
   }
-  return out;
+
+  /** Records the breaches of the unit of work's tenant as of `now`; the ids, sorted. */
+  async recordIn(uow: UnitOfWork, now: Date): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.deps.db
+      .in(uow)('hrm_requests')
+      .whereRaw(PENDING_BREACH, [now])
+      .update({ sla_breached_at: now })
+      .returning(requestRecord.columns());
+    rows.sort((a, b) => a.id.localeCompare(b.id));
+    for (const row of rows) uow.emit(hrm.events.requestSlaBreached, { request: this.desk.toRequest(row, now) }, { type: 'hrm.request', id: row.id });
+    return rows.map((r) => r.id);
+  }
+
+  /** As the tenant's system principal, in a unit of work of its own. */
+  record(tenantId: string, now: Date): Promise<string[]> {
+    return this.deps.unitOfWork.run({ tenantId }, (uow) => this.recordIn(uow, now));
+  }
+
+  /** Every tenant with a pending breach as of the plugin clock, one after the other (one query finds them). */
+  async sweep(signal?: AbortSignal): Promise<void> {
+    const now = this.options.now();
+    const tenants = await this.deps.db.tenantsWith('hrm_requests', (q) => q.whereRaw(PENDING_BREACH, [now]));
+    for (const tenantId of tenants) {
+      if (signal?.aborted) break;
+      await this.record(tenantId, now);
+    }
+  }
 }

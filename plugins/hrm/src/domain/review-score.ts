@@ -1,18 +1,4 @@
-export const REVIEW_KINDS = ['self', 'manager', 'peer', 'upward'] as const;
-export type ReviewKind = (typeof REVIEW_KINDS)[number];
-
-/** The configurable final-score formula of a cycle. */
-export interface ScoreFormula {
-  /** Weights of the goal (quantitative) and competency (qualitative) parts. */
-  goals: number;
-  competencies: number;
-  /** Weights of each reviewer kind inside the competency part. */
-  reviewers: Record<ReviewKind, number>;
-  /** Attainment (actual / target) is capped at this, so one goal cannot carry the rest. */
-  goalCap: number;
-}
-
-export const DEFAULT_FORMULA: ScoreFormula = { goals: 0.5, competencies: 0.5, reviewers: { self: 0.1, manager: 0.5, peer: 0.2, upward: 0.2 }, goalCap: 1.2 };
+import { REVIEW_KINDS, type KindScore, type ReviewKind, type ScoreFormula } from '@rapport/hrm-contract';
 
 export interface GoalInput {
   weight: number;
@@ -39,7 +25,7 @@ export function reviewScore(ratings: Record<string, string>, levels: readonly st
 
 export interface ScoreBreakdown {
   goals: number | null;
-  byKind: Record<ReviewKind, { reviews: number; score: number | null; suppressed?: boolean }>;
+  byKind: Record<ReviewKind, KindScore>;
   competencies: number | null;
   final: number | null;
 }

@@ -1,4 +1,4 @@
-import type { Survey, SurveyQuestion } from '../types.js';
+import type { GroupResult, QuestionResult, Survey, SurveyQuestion } from '@rapport/hrm-contract';
 
 /** eNPS: % promoters (9–10) minus % detractors (0–6), from -100 to 100; null without answers. */
 export function enps(scores: readonly number[]): number | null {
@@ -14,25 +14,6 @@ export interface StoredResponse {
   unitId: string | null;
   managerId: string | null;
   answers: Record<string, unknown>;
-}
-
-export interface QuestionResult {
-  id: string;
-  type: SurveyQuestion['type'];
-  answered: number;
-  /** scale and eNPS: the mean score. */
-  mean?: number | null;
-  /** eNPS questions. */
-  enps?: number | null;
-  /** scale, eNPS and choice: how many gave each value. Free text is never listed here. */
-  distribution?: Record<string, number>;
-}
-
-export interface GroupResult {
-  responses: number;
-  /** eNPS over the survey's eNPS questions (the first one). */
-  enps: number | null;
-  questions: QuestionResult[];
 }
 
 export function summarize(survey: Pick<Survey, 'questions'>, responses: readonly StoredResponse[]): GroupResult {
