@@ -801,7 +801,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An employee's exit interviews (confidential ones without their reasons) */
+        /** An employee's exit interviews, oldest first (confidential ones without their reasons) */
         get: operations["getHrmEmployeesByIdExitInterviews"];
         put?: never;
         /**
@@ -858,7 +858,10 @@ export interface paths {
         };
         /** HR-private data of an employee (contract, pay band, private contact) */
         get: operations["getHrmEmployeesByIdPrivate"];
-        /** Create or replace HR-private data; If-Match (the version) is required once it exists */
+        /**
+         * Create or replace HR-private data; If-Match (the version) is required once it exists
+         * @description HR-private data is HR's: a scoped principal (the employee, a manager) never writes it.
+         */
         put: operations["putHrmEmployeesByIdPrivate"];
         post?: never;
         delete?: never;
@@ -1159,7 +1162,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Assign and progress a request (If-Match: its version) */
+        /**
+         * Assign and progress a request (If-Match: its version)
+         * @description A scoped principal progresses only the requests it raised or is assigned.
+         */
         patch: operations["patchHrmRequestsById"];
         trace?: never;
     };
@@ -1395,7 +1401,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Individual answers of a NON-anonymous survey, with the respondent; an anonymous survey never serves them (409) */
+        /**
+         * Individual answers of a NON-anonymous survey, with the respondent; an anonymous survey never serves them (409)
+         * @description Colleagues' answers are HR's to read, never another employee's self-service.
+         */
         get: operations["getHrmSurveysByIdAnswers"];
         put?: never;
         post?: never;
@@ -3849,6 +3858,7 @@ export interface operations {
                             amount: number;
                             closedAt: string | null;
                             contactIds: string[];
+                            /** Format: date-time */
                             createdAt: string;
                             currency: string;
                             expectedClose: string | null;
@@ -3863,6 +3873,7 @@ export interface operations {
                             /** @enum {string} */
                             status: "open" | "won" | "lost";
                             title: string;
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         }[];
@@ -3940,6 +3951,7 @@ export interface operations {
                         amount: number;
                         closedAt: string | null;
                         contactIds: string[];
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string;
                         expectedClose: string | null;
@@ -3954,6 +3966,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "open" | "won" | "lost";
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -4047,6 +4060,7 @@ export interface operations {
                         amount: number;
                         closedAt: string | null;
                         contactIds: string[];
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string;
                         expectedClose: string | null;
@@ -4061,6 +4075,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "open" | "won" | "lost";
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -4141,6 +4156,7 @@ export interface operations {
                         amount: number;
                         closedAt: string | null;
                         contactIds: string[];
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string;
                         expectedClose: string | null;
@@ -4155,6 +4171,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "open" | "won" | "lost";
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -4271,6 +4288,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             changedAt: string;
                             changedByPartyId: string | null;
                             /** Format: uuid */
@@ -4355,6 +4373,7 @@ export interface operations {
                         amount: number;
                         closedAt: string | null;
                         contactIds: string[];
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string;
                         expectedClose: string | null;
@@ -4369,6 +4388,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "open" | "won" | "lost";
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -4616,6 +4636,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             createdAt: string;
                             /** Format: uuid */
                             id: string;
@@ -4693,6 +4714,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         /** Format: uuid */
                         id: string;
@@ -4792,6 +4814,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         /** Format: uuid */
                         id: string;
@@ -5142,7 +5165,8 @@ export interface operations {
                             }[];
                             count: number;
                             name: string;
-                            outcome: string;
+                            /** @enum {string} */
+                            outcome: "open" | "won" | "lost";
                             position: number;
                             probability: number;
                             /** Format: uuid */
@@ -5324,7 +5348,21 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
-                            condition: unknown;
+                            condition: ({
+                                equals: string | number | boolean;
+                                key: string;
+                                /** @constant */
+                                kind: "attribute";
+                            } | {
+                                key: string;
+                                /** @constant */
+                                kind: "attribute-present";
+                            } | {
+                                atLeast: number;
+                                /** @constant */
+                                kind: "interactions";
+                                type: string;
+                            }) | null;
                             createdAt: string | null;
                             id: string;
                             name: string;
@@ -5403,7 +5441,31 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        condition: {
+                            equals: string | number | boolean;
+                            key: string;
+                            /** @constant */
+                            kind: "attribute";
+                        } | {
+                            key: string;
+                            /** @constant */
+                            kind: "attribute-present";
+                        } | {
+                            atLeast: number;
+                            /** @constant */
+                            kind: "interactions";
+                            type: string;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        points: number;
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -5550,14 +5612,17 @@ export interface operations {
                         data: {
                             accountId: string | null;
                             assigneePartyId: string | null;
+                            /** Format: date-time */
                             createdAt: string;
                             dealId: string | null;
                             done: boolean;
                             doneAt: string | null;
+                            /** Format: date-time */
                             dueAt: string;
                             /** Format: uuid */
                             id: string;
                             title: string;
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         }[];
@@ -5626,14 +5691,17 @@ export interface operations {
                     "application/json": {
                         accountId: string | null;
                         assigneePartyId: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         dealId: string | null;
                         done: boolean;
                         doneAt: string | null;
+                        /** Format: date-time */
                         dueAt: string;
                         /** Format: uuid */
                         id: string;
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -5724,14 +5792,17 @@ export interface operations {
                     "application/json": {
                         accountId: string | null;
                         assigneePartyId: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         dealId: string | null;
                         done: boolean;
                         doneAt: string | null;
+                        /** Format: date-time */
                         dueAt: string;
                         /** Format: uuid */
                         id: string;
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -5808,14 +5879,17 @@ export interface operations {
                     "application/json": {
                         accountId: string | null;
                         assigneePartyId: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         dealId: string | null;
                         done: boolean;
                         doneAt: string | null;
+                        /** Format: date-time */
                         dueAt: string;
                         /** Format: uuid */
                         id: string;
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -5936,14 +6010,17 @@ export interface operations {
                         data: {
                             accountId: string | null;
                             assigneePartyId: string | null;
+                            /** Format: date-time */
                             createdAt: string;
                             dealId: string | null;
                             done: boolean;
                             doneAt: string | null;
+                            /** Format: date-time */
                             dueAt: string;
                             /** Format: uuid */
                             id: string;
                             title: string;
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         }[];
@@ -6217,6 +6294,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             createdAt: string;
                             filters: {
                                 [key: string]: unknown;
@@ -6314,6 +6392,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         filters: {
                             [key: string]: unknown;
@@ -6541,6 +6620,7 @@ export interface operations {
                             body: string;
                             /** Format: uuid */
                             id: string;
+                            /** Format: date-time */
                             publishedAt: string;
                             readAt?: string | null;
                             requiresAck: boolean;
@@ -6614,6 +6694,7 @@ export interface operations {
                         body: string;
                         /** Format: uuid */
                         id: string;
+                        /** Format: date-time */
                         publishedAt: string;
                         readAt?: string | null;
                         requiresAck: boolean;
@@ -6712,6 +6793,7 @@ export interface operations {
                         body: string;
                         /** Format: uuid */
                         id: string;
+                        /** Format: date-time */
                         publishedAt: string;
                         readAt?: string | null;
                         requiresAck: boolean;
@@ -6783,6 +6865,7 @@ export interface operations {
                         body: string;
                         /** Format: uuid */
                         id: string;
+                        /** Format: date-time */
                         publishedAt: string;
                         readAt?: string | null;
                         requiresAck: boolean;
@@ -6913,6 +6996,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         appliedAt: string;
                         /** Format: uuid */
                         candidateId: string;
@@ -6923,6 +7007,7 @@ export interface operations {
                         openingId: string;
                         source: string | null;
                         stage: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -7004,7 +7089,8 @@ export interface operations {
                         };
                         channel: string | null;
                         createdAt: string;
-                        direction: string;
+                        /** @enum {string} */
+                        direction: "inbound" | "outbound" | "internal";
                         /** Format: uuid */
                         id: string;
                         occurredAt: string;
@@ -7128,6 +7214,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         application: {
+                            /** Format: date-time */
                             appliedAt: string;
                             /** Format: uuid */
                             candidateId: string;
@@ -7138,6 +7225,7 @@ export interface operations {
                             openingId: string;
                             source: string | null;
                             stage: string;
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         };
@@ -7265,6 +7353,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         appliedAt: string;
                         /** Format: uuid */
                         candidateId: string;
@@ -7275,6 +7364,7 @@ export interface operations {
                         openingId: string;
                         source: string | null;
                         stage: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -7377,6 +7467,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             appliedAt: string;
                             /** Format: uuid */
                             candidateId: string;
@@ -7387,6 +7478,7 @@ export interface operations {
                             openingId: string;
                             source: string | null;
                             stage: string;
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         }[];
@@ -7450,7 +7542,8 @@ export interface operations {
                             };
                             channel: string | null;
                             createdAt: string;
-                            direction: string;
+                            /** @enum {string} */
+                            direction: "inbound" | "outbound" | "internal";
                             /** Format: uuid */
                             id: string;
                             occurredAt: string;
@@ -7903,7 +7996,10 @@ export interface operations {
     };
     getHrmEmployeesByIdExitInterviews: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -7920,6 +8016,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             conductedAt: string;
                             confidential: boolean;
                             /** Format: uuid */
@@ -7933,6 +8030,7 @@ export interface operations {
                             /** Format: uuid */
                             unitId: string;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -8010,6 +8108,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         conductedAt: string;
                         confidential: boolean;
                         /** Format: uuid */
@@ -8240,6 +8339,7 @@ export interface operations {
                         items: {
                             doneAt: string | null;
                             doneByPartyId: string | null;
+                            /** Format: date-time */
                             dueAt: string;
                             /** Format: uuid */
                             employeeId: string;
@@ -8317,15 +8417,23 @@ export interface operations {
                 content: {
                     "application/json": {
                         contract: {
-                            [key: string]: unknown;
+                            end?: string | null;
+                            hoursPerWeek?: number;
+                            reference?: string;
+                            start?: string;
+                            type?: string;
                         };
                         notes: string | null;
                         /** Format: uuid */
                         partyId: string;
                         payBand: string | null;
                         privateContact: {
-                            [key: string]: unknown;
+                            address?: string;
+                            email?: string;
+                            emergencyContact?: string;
+                            phone?: string;
                         };
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -8413,15 +8521,23 @@ export interface operations {
                 content: {
                     "application/json": {
                         contract: {
-                            [key: string]: unknown;
+                            end?: string | null;
+                            hoursPerWeek?: number;
+                            reference?: string;
+                            start?: string;
+                            type?: string;
                         };
                         notes: string | null;
                         /** Format: uuid */
                         partyId: string;
                         payBand: string | null;
                         privateContact: {
-                            [key: string]: unknown;
+                            address?: string;
+                            email?: string;
+                            emergencyContact?: string;
+                            phone?: string;
                         };
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -8519,13 +8635,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         asOf: string;
                         /** Format: uuid */
                         employeeId: string;
                         factors: {
                             contribution: number;
                             detail: string;
-                            key: string;
+                            /** @enum {string} */
+                            key: "tenure" | "manager-change" | "review-trend" | "engagement-trend" | "open-grievances";
                             value: number;
                             weight: number;
                         }[];
@@ -8594,13 +8712,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         asOf: string;
                         /** Format: uuid */
                         employeeId: string;
                         factors: {
                             contribution: number;
                             detail: string;
-                            key: string;
+                            /** @enum {string} */
+                            key: "tenure" | "manager-change" | "review-trend" | "engagement-trend" | "open-grievances";
                             value: number;
                             weight: number;
                         }[];
@@ -8676,7 +8796,8 @@ export interface operations {
                             };
                             channel: string | null;
                             createdAt: string;
-                            direction: string;
+                            /** @enum {string} */
+                            direction: "inbound" | "outbound" | "internal";
                             /** Format: uuid */
                             id: string;
                             occurredAt: string;
@@ -8777,7 +8898,8 @@ export interface operations {
                         };
                         channel: string | null;
                         createdAt: string;
-                        direction: string;
+                        /** @enum {string} */
+                        direction: "inbound" | "outbound" | "internal";
                         /** Format: uuid */
                         id: string;
                         occurredAt: string;
@@ -8889,6 +9011,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             closedAt: string;
                             enps: number | null;
                             responses: number | null;
@@ -8959,6 +9082,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             closedAt: string;
                             enps: number | null;
                             responses: number | null;
@@ -9027,9 +9151,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         ended: boolean;
+                        /** Format: date-time */
                         from: string;
                         minGroupSize: number;
                         period: string;
+                        /** Format: date-time */
                         to: string;
                         units: {
                             confidential: {
@@ -9258,7 +9384,8 @@ export interface operations {
                         };
                         channel: string | null;
                         createdAt: string;
-                        direction: string;
+                        /** @enum {string} */
+                        direction: "inbound" | "outbound" | "internal";
                         /** Format: uuid */
                         id: string;
                         occurredAt: string;
@@ -9427,6 +9554,7 @@ export interface operations {
                     "application/json": {
                         doneAt: string | null;
                         doneByPartyId: string | null;
+                        /** Format: date-time */
                         dueAt: string;
                         /** Format: uuid */
                         employeeId: string;
@@ -9502,6 +9630,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             createdAt: string;
                             /** Format: uuid */
                             id: string;
@@ -9581,6 +9710,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         /** Format: uuid */
                         id: string;
@@ -9683,6 +9813,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             createdAt: string;
                             hiringManagerId: string | null;
                             /** Format: uuid */
@@ -9756,6 +9887,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         hiringManagerId: string | null;
                         /** Format: uuid */
@@ -9852,6 +9984,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         hiringManagerId: string | null;
                         /** Format: uuid */
@@ -9940,6 +10073,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         appliedAt: string;
                         /** Format: uuid */
                         candidateId: string;
@@ -9950,6 +10084,7 @@ export interface operations {
                         openingId: string;
                         source: string | null;
                         stage: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -10050,6 +10185,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         hiringManagerId: string | null;
                         /** Format: uuid */
@@ -10122,6 +10258,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             createdAt: string;
                             grade: string | null;
                             /** Format: uuid */
@@ -10189,6 +10326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         grade: string | null;
                         /** Format: uuid */
@@ -10298,11 +10436,13 @@ export interface operations {
                             /** Format: uuid */
                             id: string;
                             interactionId: string | null;
+                            /** Format: date-time */
                             openedAt: string;
                             /** Format: uuid */
                             providerUnitId: string;
                             /** Format: uuid */
                             requesterPartyId: string;
+                            /** Format: date-time */
                             resolutionDueAt: string;
                             resolvedAt: string | null;
                             responseDueAt: string | null;
@@ -10387,11 +10527,13 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         interactionId: string | null;
+                        /** Format: date-time */
                         openedAt: string;
                         /** Format: uuid */
                         providerUnitId: string;
                         /** Format: uuid */
                         requesterPartyId: string;
+                        /** Format: date-time */
                         resolutionDueAt: string;
                         resolvedAt: string | null;
                         responseDueAt: string | null;
@@ -10498,11 +10640,13 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         interactionId: string | null;
+                        /** Format: date-time */
                         openedAt: string;
                         /** Format: uuid */
                         providerUnitId: string;
                         /** Format: uuid */
                         requesterPartyId: string;
+                        /** Format: date-time */
                         resolutionDueAt: string;
                         resolvedAt: string | null;
                         responseDueAt: string | null;
@@ -10593,11 +10737,13 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         interactionId: string | null;
+                        /** Format: date-time */
                         openedAt: string;
                         /** Format: uuid */
                         providerUnitId: string;
                         /** Format: uuid */
                         requesterPartyId: string;
+                        /** Format: date-time */
                         resolutionDueAt: string;
                         resolvedAt: string | null;
                         responseDueAt: string | null;
@@ -10741,11 +10887,13 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         interactionId: string | null;
+                        /** Format: date-time */
                         openedAt: string;
                         /** Format: uuid */
                         providerUnitId: string;
                         /** Format: uuid */
                         requesterPartyId: string;
+                        /** Format: date-time */
                         resolutionDueAt: string;
                         resolvedAt: string | null;
                         responseDueAt: string | null;
@@ -10852,6 +11000,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         asOf: string;
                         breached: string[];
                     };
@@ -10909,19 +11058,25 @@ export interface operations {
                         data: {
                             closedAt: string | null;
                             competencies: string[];
+                            /** Format: date-time */
                             createdAt: string;
                             formula: {
                                 competencies: number;
                                 goalCap: number;
                                 goals: number;
                                 reviewers: {
-                                    [key: string]: number;
+                                    manager: number;
+                                    peer: number;
+                                    self: number;
+                                    upward: number;
                                 };
                             };
                             /** Format: uuid */
                             id: string;
                             name: string;
+                            /** Format: date-time */
                             periodEnd: string;
+                            /** Format: date-time */
                             periodStart: string;
                             scale: {
                                 levels: string[];
@@ -11009,19 +11164,25 @@ export interface operations {
                     "application/json": {
                         closedAt: string | null;
                         competencies: string[];
+                        /** Format: date-time */
                         createdAt: string;
                         formula: {
                             competencies: number;
                             goalCap: number;
                             goals: number;
                             reviewers: {
-                                [key: string]: number;
+                                manager: number;
+                                peer: number;
+                                self: number;
+                                upward: number;
                             };
                         };
                         /** Format: uuid */
                         id: string;
                         name: string;
+                        /** Format: date-time */
                         periodEnd: string;
+                        /** Format: date-time */
                         periodStart: string;
                         scale: {
                             levels: string[];
@@ -11115,19 +11276,25 @@ export interface operations {
                     "application/json": {
                         closedAt: string | null;
                         competencies: string[];
+                        /** Format: date-time */
                         createdAt: string;
                         formula: {
                             competencies: number;
                             goalCap: number;
                             goals: number;
                             reviewers: {
-                                [key: string]: number;
+                                manager: number;
+                                peer: number;
+                                self: number;
+                                upward: number;
                             };
                         };
                         /** Format: uuid */
                         id: string;
                         name: string;
+                        /** Format: date-time */
                         periodEnd: string;
+                        /** Format: date-time */
                         periodStart: string;
                         scale: {
                             levels: string[];
@@ -11197,19 +11364,25 @@ export interface operations {
                     "application/json": {
                         closedAt: string | null;
                         competencies: string[];
+                        /** Format: date-time */
                         createdAt: string;
                         formula: {
                             competencies: number;
                             goalCap: number;
                             goals: number;
                             reviewers: {
-                                [key: string]: number;
+                                manager: number;
+                                peer: number;
+                                self: number;
+                                upward: number;
                             };
                         };
                         /** Format: uuid */
                         id: string;
                         name: string;
+                        /** Format: date-time */
                         periodEnd: string;
+                        /** Format: date-time */
                         periodStart: string;
                         scale: {
                             levels: string[];
@@ -11277,7 +11450,8 @@ export interface operations {
                     "application/json": {
                         attributed: {
                             feedback: string;
-                            kind: string;
+                            /** @enum {string} */
+                            kind: "self" | "manager" | "peer" | "upward";
                             /** Format: uuid */
                             reviewerId: string;
                         }[];
@@ -11585,7 +11759,22 @@ export interface operations {
                 content: {
                     "application/json": {
                         byKind: {
-                            [key: string]: {
+                            manager: {
+                                reviews: number;
+                                score: number | null;
+                                suppressed?: boolean;
+                            };
+                            peer: {
+                                reviews: number;
+                                score: number | null;
+                                suppressed?: boolean;
+                            };
+                            self: {
+                                reviews: number;
+                                score: number | null;
+                                suppressed?: boolean;
+                            };
+                            upward: {
                                 reviews: number;
                                 score: number | null;
                                 suppressed?: boolean;
@@ -11674,6 +11863,7 @@ export interface operations {
                     "application/json": {
                         data: {
                             active: boolean;
+                            /** Format: date-time */
                             createdAt: string;
                             description: string | null;
                             /** Format: uuid */
@@ -11748,6 +11938,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** Format: date-time */
                         createdAt: string;
                         description: string | null;
                         /** Format: uuid */
@@ -12022,6 +12213,7 @@ export interface operations {
                         data: {
                             anonymous: boolean;
                             closedAt: string | null;
+                            /** Format: date-time */
                             createdAt: string;
                             /** Format: uuid */
                             id: string;
@@ -12035,7 +12227,8 @@ export interface operations {
                                 max?: number;
                                 min?: number;
                                 text: string;
-                                type: string;
+                                /** @enum {string} */
+                                type: "scale" | "enps" | "choice" | "text";
                             }[];
                             /** @enum {string} */
                             status: "draft" | "open" | "closed";
@@ -12132,6 +12325,7 @@ export interface operations {
                     "application/json": {
                         anonymous: boolean;
                         closedAt: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         /** Format: uuid */
                         id: string;
@@ -12145,7 +12339,8 @@ export interface operations {
                             max?: number;
                             min?: number;
                             text: string;
-                            type: string;
+                            /** @enum {string} */
+                            type: "scale" | "enps" | "choice" | "text";
                         }[];
                         /** @enum {string} */
                         status: "draft" | "open" | "closed";
@@ -12238,6 +12433,7 @@ export interface operations {
                     "application/json": {
                         anonymous: boolean;
                         closedAt: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         /** Format: uuid */
                         id: string;
@@ -12251,7 +12447,8 @@ export interface operations {
                             max?: number;
                             min?: number;
                             text: string;
-                            type: string;
+                            /** @enum {string} */
+                            type: "scale" | "enps" | "choice" | "text";
                         }[];
                         /** @enum {string} */
                         status: "draft" | "open" | "closed";
@@ -12391,6 +12588,7 @@ export interface operations {
                     "application/json": {
                         anonymous: boolean;
                         closedAt: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         /** Format: uuid */
                         id: string;
@@ -12404,7 +12602,8 @@ export interface operations {
                             max?: number;
                             min?: number;
                             text: string;
-                            type: string;
+                            /** @enum {string} */
+                            type: "scale" | "enps" | "choice" | "text";
                         }[];
                         /** @enum {string} */
                         status: "draft" | "open" | "closed";
@@ -12473,6 +12672,7 @@ export interface operations {
                     "application/json": {
                         anonymous: boolean;
                         closedAt: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         /** Format: uuid */
                         id: string;
@@ -12486,7 +12686,8 @@ export interface operations {
                             max?: number;
                             min?: number;
                             text: string;
-                            type: string;
+                            /** @enum {string} */
+                            type: "scale" | "enps" | "choice" | "text";
                         }[];
                         /** @enum {string} */
                         status: "draft" | "open" | "closed";
@@ -12739,7 +12940,8 @@ export interface operations {
                                 enps?: number | null;
                                 id: string;
                                 mean?: number | null;
-                                type: string;
+                                /** @enum {string} */
+                                type: "scale" | "enps" | "choice" | "text";
                             }[];
                             responses: number;
                             /** @constant */
@@ -12762,7 +12964,8 @@ export interface operations {
                                 enps?: number | null;
                                 id: string;
                                 mean?: number | null;
-                                type: string;
+                                /** @enum {string} */
+                                type: "scale" | "enps" | "choice" | "text";
                             }[];
                             responses: number;
                             /** @constant */
@@ -13159,6 +13362,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         asOf: string;
                         services: {
                             avgResolutionMinutes: number | null;
@@ -13534,7 +13738,21 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        aggregate: string;
+                        count: number;
+                        indicator: string;
+                        labels: {
+                            [key: string]: number;
+                        };
+                        lastObservedAt: string | null;
+                        latestLabel: string | null;
+                        /** Format: uuid */
+                        subjectId: string;
+                        value: number | null;
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -14568,7 +14786,31 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            aggregate: ("avg" | "sum" | "min" | "max" | "last") | null;
+                            description: string | null;
+                            hiddenFromSubject: boolean;
+                            key: string;
+                            /** @enum {string} */
+                            kind: "quantitative" | "qualitative";
+                            owner: string;
+                            scale: ({
+                                max?: number;
+                                min?: number;
+                            } | {
+                                levels: string[];
+                                name: string;
+                            }) | null;
+                            /** @enum {string} */
+                            subject: "party" | "relationship";
+                            text: boolean | null;
+                            title: string;
+                            unit: string | null;
+                        }[];
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -14613,7 +14855,21 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            attributes: {
+                                [key: string]: unknown;
+                            } | null;
+                            channels: string[] | null;
+                            description: string | null;
+                            key: string;
+                            owner: string;
+                            participantRoles: string[] | null;
+                            title: string;
+                        }[];
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -14658,7 +14914,19 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            description: string | null;
+                            key: string;
+                            kinds: string[] | null;
+                            owner: string;
+                            schema: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -14703,7 +14971,15 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            description: string | null;
+                            key: string;
+                            owner: string;
+                        }[];
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -14748,7 +15024,30 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            activeStatuses: string[];
+                            attributes: {
+                                [key: string]: unknown;
+                            } | null;
+                            description: string | null;
+                            fromKinds: string[] | null;
+                            fromRole: string;
+                            internalOnly: boolean;
+                            key: string;
+                            owner: string;
+                            statuses: string[];
+                            symmetric: boolean;
+                            title: string;
+                            toKinds: string[] | null;
+                            toRole: string;
+                            transitions: {
+                                [key: string]: string[];
+                            } | null;
+                        }[];
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -15912,7 +16211,42 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        conflicts: {
+                            reason: string;
+                            /** Format: uuid */
+                            relationshipId: string;
+                        }[];
+                        contactPoints: number;
+                        dryRun: boolean;
+                        interactions: number;
+                        mergedIds: string[];
+                        observations: number;
+                        relationships: number;
+                        survivor: {
+                            archivedAt: string | null;
+                            attributes: {
+                                [key: string]: unknown;
+                            };
+                            contactPoints: {
+                                kind: string;
+                                value: string;
+                            }[];
+                            createdAt: string;
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "person" | "organization" | "unit";
+                            mergedIntoId: string | null;
+                            name: string;
+                            updatedAt: string;
+                            version: number;
+                        };
+                        /** Format: uuid */
+                        survivorId: string;
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -15993,7 +16327,27 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            description: string | null;
+                            installedVersion: string | null;
+                            name: string;
+                            registrations: {
+                                [key: string]: string[];
+                            };
+                            requires: {
+                                core?: string;
+                                plugins?: {
+                                    [key: string]: string;
+                                };
+                            };
+                            /** @enum {string} */
+                            state: "enabled" | "disabled" | "uninstalled";
+                            version: string;
+                        }[];
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -16043,7 +16397,25 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        description: string | null;
+                        installedVersion: string | null;
+                        name: string;
+                        registrations: {
+                            [key: string]: string[];
+                        };
+                        requires: {
+                            core?: string;
+                            plugins?: {
+                                [key: string]: string;
+                            };
+                        };
+                        /** @enum {string} */
+                        state: "enabled" | "disabled" | "uninstalled";
+                        version: string;
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -16102,7 +16474,25 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        description: string | null;
+                        installedVersion: string | null;
+                        name: string;
+                        registrations: {
+                            [key: string]: string[];
+                        };
+                        requires: {
+                            core?: string;
+                            plugins?: {
+                                [key: string]: string;
+                            };
+                        };
+                        /** @enum {string} */
+                        state: "enabled" | "disabled" | "uninstalled";
+                        version: string;
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -16168,7 +16558,25 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        description: string | null;
+                        installedVersion: string | null;
+                        name: string;
+                        registrations: {
+                            [key: string]: string[];
+                        };
+                        requires: {
+                            core?: string;
+                            plugins?: {
+                                [key: string]: string;
+                            };
+                        };
+                        /** @enum {string} */
+                        state: "enabled" | "disabled" | "uninstalled";
+                        version: string;
+                    };
+                };
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -16268,9 +16676,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             completedAt: string;
                             /** Format: uuid */
                             courseId: string;
+                            /** Format: date-time */
                             createdAt: string;
                             expiresAt: string | null;
                             /** Format: uuid */
@@ -16346,9 +16756,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         completedAt: string;
                         /** Format: uuid */
                         courseId: string;
+                        /** Format: date-time */
                         createdAt: string;
                         expiresAt: string | null;
                         /** Format: uuid */
@@ -16444,9 +16856,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         completedAt: string;
                         /** Format: uuid */
                         courseId: string;
+                        /** Format: date-time */
                         createdAt: string;
                         expiresAt: string | null;
                         /** Format: uuid */
@@ -16499,7 +16913,10 @@ export interface operations {
     };
     getPrmCourses: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -16514,6 +16931,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             createdAt: string;
                             description: string | null;
                             /** Format: uuid */
@@ -16521,6 +16939,7 @@ export interface operations {
                             title: string;
                             validityDays: number | null;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -16580,6 +16999,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         description: string | null;
                         /** Format: uuid */
@@ -16679,6 +17099,7 @@ export interface operations {
                             archivedAt: string | null;
                             content: string | null;
                             contributorId: string | null;
+                            /** Format: date-time */
                             createdAt: string;
                             description: string | null;
                             /** Format: uuid */
@@ -16759,6 +17180,7 @@ export interface operations {
                         archivedAt: string | null;
                         content: string | null;
                         contributorId: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         description: string | null;
                         /** Format: uuid */
@@ -16857,6 +17279,7 @@ export interface operations {
                         archivedAt: string | null;
                         content: string | null;
                         contributorId: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         description: string | null;
                         /** Format: uuid */
@@ -16931,6 +17354,7 @@ export interface operations {
                         archivedAt: string | null;
                         content: string | null;
                         contributorId: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         description: string | null;
                         /** Format: uuid */
@@ -17010,6 +17434,7 @@ export interface operations {
                                 acceptedPartnerId: string | null;
                                 contactEmail: string | null;
                                 contactName: string | null;
+                                /** Format: date-time */
                                 createdAt: string;
                                 currency: string | null;
                                 customerDomain: string | null;
@@ -17021,17 +17446,20 @@ export interface operations {
                                 /** @enum {string} */
                                 status: "open" | "offered" | "accepted" | "unassigned";
                                 territory: string | null;
+                                /** Format: date-time */
                                 updatedAt: string;
                                 value: number | null;
                                 version: number;
                             };
                             /** Format: uuid */
                             leadId: string;
+                            /** Format: date-time */
                             offeredAt: string;
                             /** Format: uuid */
                             partnerId: string;
                             /** Format: uuid */
                             relationshipId: string;
+                            /** Format: date-time */
                             respondBy: string;
                             respondedAt: string | null;
                             /** Format: uuid */
@@ -17097,6 +17525,7 @@ export interface operations {
                             acceptedPartnerId: string | null;
                             contactEmail: string | null;
                             contactName: string | null;
+                            /** Format: date-time */
                             createdAt: string;
                             currency: string | null;
                             customerDomain: string | null;
@@ -17108,17 +17537,20 @@ export interface operations {
                             /** @enum {string} */
                             status: "open" | "offered" | "accepted" | "unassigned";
                             territory: string | null;
+                            /** Format: date-time */
                             updatedAt: string;
                             value: number | null;
                             version: number;
                         };
                         /** Format: uuid */
                         leadId: string;
+                        /** Format: date-time */
                         offeredAt: string;
                         /** Format: uuid */
                         partnerId: string;
                         /** Format: uuid */
                         relationshipId: string;
+                        /** Format: date-time */
                         respondBy: string;
                         respondedAt: string | null;
                         /** Format: uuid */
@@ -17194,6 +17626,7 @@ export interface operations {
                             acceptedPartnerId: string | null;
                             contactEmail: string | null;
                             contactName: string | null;
+                            /** Format: date-time */
                             createdAt: string;
                             currency: string | null;
                             customerDomain: string | null;
@@ -17205,17 +17638,20 @@ export interface operations {
                             /** @enum {string} */
                             status: "open" | "offered" | "accepted" | "unassigned";
                             territory: string | null;
+                            /** Format: date-time */
                             updatedAt: string;
                             value: number | null;
                             version: number;
                         };
                         /** Format: uuid */
                         leadId: string;
+                        /** Format: date-time */
                         offeredAt: string;
                         /** Format: uuid */
                         partnerId: string;
                         /** Format: uuid */
                         relationshipId: string;
+                        /** Format: date-time */
                         respondBy: string;
                         respondedAt: string | null;
                         /** Format: uuid */
@@ -17297,6 +17733,7 @@ export interface operations {
                             acceptedPartnerId: string | null;
                             contactEmail: string | null;
                             contactName: string | null;
+                            /** Format: date-time */
                             createdAt: string;
                             currency: string | null;
                             customerDomain: string | null;
@@ -17308,17 +17745,20 @@ export interface operations {
                             /** @enum {string} */
                             status: "open" | "offered" | "accepted" | "unassigned";
                             territory: string | null;
+                            /** Format: date-time */
                             updatedAt: string;
                             value: number | null;
                             version: number;
                         };
                         /** Format: uuid */
                         leadId: string;
+                        /** Format: date-time */
                         offeredAt: string;
                         /** Format: uuid */
                         partnerId: string;
                         /** Format: uuid */
                         relationshipId: string;
+                        /** Format: date-time */
                         respondBy: string;
                         respondedAt: string | null;
                         /** Format: uuid */
@@ -17404,7 +17844,10 @@ export interface operations {
     };
     getPrmLeadRules: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -17420,6 +17863,7 @@ export interface operations {
                     "application/json": {
                         data: {
                             active: boolean;
+                            /** Format: date-time */
                             createdAt: string;
                             /** Format: uuid */
                             id: string;
@@ -17429,6 +17873,7 @@ export interface operations {
                             tiers: string[] | null;
                             weight: number;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -17491,6 +17936,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** Format: date-time */
                         createdAt: string;
                         /** Format: uuid */
                         id: string;
@@ -17595,6 +18041,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** Format: date-time */
                         createdAt: string;
                         /** Format: uuid */
                         id: string;
@@ -17704,6 +18151,7 @@ export interface operations {
                             acceptedPartnerId: string | null;
                             contactEmail: string | null;
                             contactName: string | null;
+                            /** Format: date-time */
                             createdAt: string;
                             currency: string | null;
                             customerDomain: string | null;
@@ -17717,11 +18165,13 @@ export interface operations {
                                 id: string;
                                 /** Format: uuid */
                                 leadId: string;
+                                /** Format: date-time */
                                 offeredAt: string;
                                 /** Format: uuid */
                                 partnerId: string;
                                 /** Format: uuid */
                                 relationshipId: string;
+                                /** Format: date-time */
                                 respondBy: string;
                                 respondedAt: string | null;
                                 /** Format: uuid */
@@ -17733,6 +18183,7 @@ export interface operations {
                             /** @enum {string} */
                             status: "open" | "offered" | "accepted" | "unassigned";
                             territory: string | null;
+                            /** Format: date-time */
                             updatedAt: string;
                             value: number | null;
                             version: number;
@@ -17807,6 +18258,7 @@ export interface operations {
                         acceptedPartnerId: string | null;
                         contactEmail: string | null;
                         contactName: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string | null;
                         customerDomain: string | null;
@@ -17820,11 +18272,13 @@ export interface operations {
                             id: string;
                             /** Format: uuid */
                             leadId: string;
+                            /** Format: date-time */
                             offeredAt: string;
                             /** Format: uuid */
                             partnerId: string;
                             /** Format: uuid */
                             relationshipId: string;
+                            /** Format: date-time */
                             respondBy: string;
                             respondedAt: string | null;
                             /** Format: uuid */
@@ -17836,6 +18290,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "open" | "offered" | "accepted" | "unassigned";
                         territory: string | null;
+                        /** Format: date-time */
                         updatedAt: string;
                         value: number | null;
                         version: number;
@@ -17928,6 +18383,7 @@ export interface operations {
                         acceptedPartnerId: string | null;
                         contactEmail: string | null;
                         contactName: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string | null;
                         customerDomain: string | null;
@@ -17941,11 +18397,13 @@ export interface operations {
                             id: string;
                             /** Format: uuid */
                             leadId: string;
+                            /** Format: date-time */
                             offeredAt: string;
                             /** Format: uuid */
                             partnerId: string;
                             /** Format: uuid */
                             relationshipId: string;
+                            /** Format: date-time */
                             respondBy: string;
                             respondedAt: string | null;
                             /** Format: uuid */
@@ -17957,6 +18415,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "open" | "offered" | "accepted" | "unassigned";
                         territory: string | null;
+                        /** Format: date-time */
                         updatedAt: string;
                         value: number | null;
                         version: number;
@@ -18025,6 +18484,7 @@ export interface operations {
                         acceptedPartnerId: string | null;
                         contactEmail: string | null;
                         contactName: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string | null;
                         customerDomain: string | null;
@@ -18038,11 +18498,13 @@ export interface operations {
                             id: string;
                             /** Format: uuid */
                             leadId: string;
+                            /** Format: date-time */
                             offeredAt: string;
                             /** Format: uuid */
                             partnerId: string;
                             /** Format: uuid */
                             relationshipId: string;
+                            /** Format: date-time */
                             respondBy: string;
                             respondedAt: string | null;
                             /** Format: uuid */
@@ -18054,6 +18516,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "open" | "offered" | "accepted" | "unassigned";
                         territory: string | null;
+                        /** Format: date-time */
                         updatedAt: string;
                         value: number | null;
                         version: number;
@@ -18119,6 +18582,7 @@ export interface operations {
                     "application/json": {
                         data: {
                             amount: number;
+                            /** Format: date-time */
                             createdAt: string;
                             currency: string;
                             /** Format: uuid */
@@ -18189,6 +18653,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         amount: number;
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string;
                         /** Format: uuid */
@@ -18291,6 +18756,7 @@ export interface operations {
                             /** Format: uuid */
                             budgetId: string;
                             claimedAmount: number | null;
+                            /** Format: date-time */
                             createdAt: string;
                             decisionReason: string | null;
                             /** Format: uuid */
@@ -18302,6 +18768,7 @@ export interface operations {
                             relationshipId: string;
                             /** @enum {string} */
                             status: "requested" | "approved" | "rejected" | "claimed" | "paid";
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         }[];
@@ -18373,6 +18840,7 @@ export interface operations {
                         /** Format: uuid */
                         budgetId: string;
                         claimedAmount: number | null;
+                        /** Format: date-time */
                         createdAt: string;
                         decisionReason: string | null;
                         /** Format: uuid */
@@ -18384,6 +18852,7 @@ export interface operations {
                         relationshipId: string;
                         /** @enum {string} */
                         status: "requested" | "approved" | "rejected" | "claimed" | "paid";
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -18477,6 +18946,7 @@ export interface operations {
                         /** Format: uuid */
                         budgetId: string;
                         claimedAmount: number | null;
+                        /** Format: date-time */
                         createdAt: string;
                         decisionReason: string | null;
                         /** Format: uuid */
@@ -18488,6 +18958,7 @@ export interface operations {
                         relationshipId: string;
                         /** @enum {string} */
                         status: "requested" | "approved" | "rejected" | "claimed" | "paid";
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -18563,6 +19034,7 @@ export interface operations {
                         /** Format: uuid */
                         budgetId: string;
                         claimedAmount: number | null;
+                        /** Format: date-time */
                         createdAt: string;
                         decisionReason: string | null;
                         /** Format: uuid */
@@ -18574,6 +19046,7 @@ export interface operations {
                         relationshipId: string;
                         /** @enum {string} */
                         status: "requested" | "approved" | "rejected" | "claimed" | "paid";
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -18686,6 +19159,7 @@ export interface operations {
                         /** Format: uuid */
                         budgetId: string;
                         claimedAmount: number | null;
+                        /** Format: date-time */
                         createdAt: string;
                         decisionReason: string | null;
                         /** Format: uuid */
@@ -18697,6 +19171,7 @@ export interface operations {
                         relationshipId: string;
                         /** @enum {string} */
                         status: "requested" | "approved" | "rejected" | "claimed" | "paid";
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -18802,6 +19277,7 @@ export interface operations {
                         /** Format: uuid */
                         budgetId: string;
                         claimedAmount: number | null;
+                        /** Format: date-time */
                         createdAt: string;
                         decisionReason: string | null;
                         /** Format: uuid */
@@ -18813,6 +19289,7 @@ export interface operations {
                         relationshipId: string;
                         /** @enum {string} */
                         status: "requested" | "approved" | "rejected" | "claimed" | "paid";
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -18888,6 +19365,7 @@ export interface operations {
                         /** Format: uuid */
                         budgetId: string;
                         claimedAmount: number | null;
+                        /** Format: date-time */
                         createdAt: string;
                         decisionReason: string | null;
                         /** Format: uuid */
@@ -18899,6 +19377,7 @@ export interface operations {
                         relationshipId: string;
                         /** @enum {string} */
                         status: "requested" | "approved" | "rejected" | "claimed" | "paid";
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -19005,7 +19484,9 @@ export interface operations {
                         /** Format: uuid */
                         partnerId: string;
                         partnerSourcedRevenue: number;
+                        /** Format: date-time */
                         periodEnd: string;
+                        /** Format: date-time */
                         periodStart: string;
                         rebatesEarned: number | null;
                         registrationApprovalRate: number | null;
@@ -19103,7 +19584,9 @@ export interface operations {
                             /** Format: uuid */
                             partnerId: string;
                             partnerSourcedRevenue: number;
+                            /** Format: date-time */
                             periodEnd: string;
+                            /** Format: date-time */
                             periodStart: string;
                             rebatesEarned: number | null;
                             registrationApprovalRate: number | null;
@@ -19360,17 +19843,21 @@ export interface operations {
                         attributes: {
                             [key: string]: unknown;
                         };
+                        createdAt: string;
                         /** Format: uuid */
                         fromPartyId: string;
+                        fromRole: string;
                         /** Format: uuid */
                         id: string;
                         status: string;
                         /** Format: uuid */
                         toPartyId: string;
+                        toRole: string;
                         type: string;
+                        updatedAt: string;
+                        validFrom: string | null;
+                        validTo: string | null;
                         version: number;
-                    } & {
-                        [key: string]: unknown;
                     };
                 };
             };
@@ -19460,6 +19947,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             createdAt: string;
                             /** Format: uuid */
                             id: string;
@@ -19471,6 +19959,7 @@ export interface operations {
                             /** @enum {string} */
                             status: "draft" | "active" | "closed";
                             title: string;
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         }[];
@@ -19535,10 +20024,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         edits: {
                             /** @enum {string} */
                             action: "plan-created" | "plan-updated" | "item-added" | "item-updated";
+                            /** Format: date-time */
                             at: string;
                             changes: {
                                 [key: string]: unknown;
@@ -19566,6 +20057,7 @@ export interface operations {
                             target: number | null;
                             title: string;
                             unit: string | null;
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         }[];
@@ -19577,6 +20069,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "active" | "closed";
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -19665,10 +20158,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         edits: {
                             /** @enum {string} */
                             action: "plan-created" | "plan-updated" | "item-added" | "item-updated";
+                            /** Format: date-time */
                             at: string;
                             changes: {
                                 [key: string]: unknown;
@@ -19696,6 +20191,7 @@ export interface operations {
                             target: number | null;
                             title: string;
                             unit: string | null;
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         }[];
@@ -19707,6 +20203,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "active" | "closed";
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -19777,10 +20274,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         edits: {
                             /** @enum {string} */
                             action: "plan-created" | "plan-updated" | "item-added" | "item-updated";
+                            /** Format: date-time */
                             at: string;
                             changes: {
                                 [key: string]: unknown;
@@ -19808,6 +20307,7 @@ export interface operations {
                             target: number | null;
                             title: string;
                             unit: string | null;
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         }[];
@@ -19819,6 +20319,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "active" | "closed";
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -19933,10 +20434,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         edits: {
                             /** @enum {string} */
                             action: "plan-created" | "plan-updated" | "item-added" | "item-updated";
+                            /** Format: date-time */
                             at: string;
                             changes: {
                                 [key: string]: unknown;
@@ -19964,6 +20467,7 @@ export interface operations {
                             target: number | null;
                             title: string;
                             unit: string | null;
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         }[];
@@ -19975,6 +20479,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "active" | "closed";
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -20087,10 +20592,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         edits: {
                             /** @enum {string} */
                             action: "plan-created" | "plan-updated" | "item-added" | "item-updated";
+                            /** Format: date-time */
                             at: string;
                             changes: {
                                 [key: string]: unknown;
@@ -20118,6 +20625,7 @@ export interface operations {
                             target: number | null;
                             title: string;
                             unit: string | null;
+                            /** Format: date-time */
                             updatedAt: string;
                             version: number;
                         }[];
@@ -20129,6 +20637,7 @@ export interface operations {
                         /** @enum {string} */
                         status: "draft" | "active" | "closed";
                         title: string;
+                        /** Format: date-time */
                         updatedAt: string;
                         version: number;
                     };
@@ -20210,7 +20719,10 @@ export interface operations {
     };
     getPrmPrograms: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -20225,6 +20737,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             createdAt: string;
                             description: string | null;
                             /** Format: uuid */
@@ -20241,6 +20754,7 @@ export interface operations {
                                 name: string;
                             }[];
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -20312,6 +20826,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         description: string | null;
                         /** Format: uuid */
@@ -20416,6 +20931,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            /** Format: date-time */
                             createdAt: string;
                             currency: string;
                             deliveries: {
@@ -20427,6 +20943,7 @@ export interface operations {
                                 purchaseOrderId: string;
                                 quantityAccepted: number;
                                 quantityRejected: number;
+                                /** Format: date-time */
                                 receivedAt: string;
                                 unitPrice: number;
                             }[];
@@ -20434,7 +20951,9 @@ export interface operations {
                             id: string;
                             /** Format: uuid */
                             interactionId: string;
+                            /** Format: date-time */
                             orderedAt: string;
+                            /** Format: date-time */
                             promisedAt: string;
                             quantity: number;
                             quoteId: string | null;
@@ -20517,6 +21036,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string;
                         deliveries: {
@@ -20528,6 +21048,7 @@ export interface operations {
                             purchaseOrderId: string;
                             quantityAccepted: number;
                             quantityRejected: number;
+                            /** Format: date-time */
                             receivedAt: string;
                             unitPrice: number;
                         }[];
@@ -20535,7 +21056,9 @@ export interface operations {
                         id: string;
                         /** Format: uuid */
                         interactionId: string;
+                        /** Format: date-time */
                         orderedAt: string;
+                        /** Format: date-time */
                         promisedAt: string;
                         quantity: number;
                         quoteId: string | null;
@@ -20632,6 +21155,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string;
                         deliveries: {
@@ -20643,6 +21167,7 @@ export interface operations {
                             purchaseOrderId: string;
                             quantityAccepted: number;
                             quantityRejected: number;
+                            /** Format: date-time */
                             receivedAt: string;
                             unitPrice: number;
                         }[];
@@ -20650,7 +21175,9 @@ export interface operations {
                         id: string;
                         /** Format: uuid */
                         interactionId: string;
+                        /** Format: date-time */
                         orderedAt: string;
+                        /** Format: date-time */
                         promisedAt: string;
                         quantity: number;
                         quoteId: string | null;
@@ -20741,6 +21268,7 @@ export interface operations {
                         purchaseOrderId: string;
                         quantityAccepted: number;
                         quantityRejected: number;
+                        /** Format: date-time */
                         receivedAt: string;
                         unitPrice: number;
                     };
@@ -20843,6 +21371,7 @@ export interface operations {
                     "application/json": {
                         data: {
                             conflicts: {
+                                /** Format: date-time */
                                 filedAt?: string;
                                 /** @description 'registration', 'existing-customer', or the reason another plugin reported */
                                 kind: string;
@@ -20853,6 +21382,7 @@ export interface operations {
                                 /** Format: uuid */
                                 registrationId?: string;
                             }[];
+                            /** Format: date-time */
                             createdAt: string;
                             currency: string;
                             customerDomain: string | null;
@@ -20861,6 +21391,7 @@ export interface operations {
                             dealId: string | null;
                             decidedAt: string | null;
                             decisionReason: string | null;
+                            /** Format: date */
                             expectedCloseDate: string;
                             /** Format: uuid */
                             id: string;
@@ -20872,6 +21403,7 @@ export interface operations {
                             relationshipId: string;
                             /** @enum {string} */
                             status: "submitted" | "approved" | "rejected" | "expired";
+                            /** Format: date-time */
                             updatedAt: string;
                             value: number;
                             version: number;
@@ -20943,6 +21475,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         conflicts: {
+                            /** Format: date-time */
                             filedAt?: string;
                             /** @description 'registration', 'existing-customer', or the reason another plugin reported */
                             kind: string;
@@ -20953,6 +21486,7 @@ export interface operations {
                             /** Format: uuid */
                             registrationId?: string;
                         }[];
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string;
                         customerDomain: string | null;
@@ -20961,6 +21495,7 @@ export interface operations {
                         dealId: string | null;
                         decidedAt: string | null;
                         decisionReason: string | null;
+                        /** Format: date */
                         expectedCloseDate: string;
                         /** Format: uuid */
                         id: string;
@@ -20972,6 +21507,7 @@ export interface operations {
                         relationshipId: string;
                         /** @enum {string} */
                         status: "submitted" | "approved" | "rejected" | "expired";
+                        /** Format: date-time */
                         updatedAt: string;
                         value: number;
                         version: number;
@@ -21062,6 +21598,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         conflicts: {
+                            /** Format: date-time */
                             filedAt?: string;
                             /** @description 'registration', 'existing-customer', or the reason another plugin reported */
                             kind: string;
@@ -21072,6 +21609,7 @@ export interface operations {
                             /** Format: uuid */
                             registrationId?: string;
                         }[];
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string;
                         customerDomain: string | null;
@@ -21080,6 +21618,7 @@ export interface operations {
                         dealId: string | null;
                         decidedAt: string | null;
                         decisionReason: string | null;
+                        /** Format: date */
                         expectedCloseDate: string;
                         /** Format: uuid */
                         id: string;
@@ -21091,6 +21630,7 @@ export interface operations {
                         relationshipId: string;
                         /** @enum {string} */
                         status: "submitted" | "approved" | "rejected" | "expired";
+                        /** Format: date-time */
                         updatedAt: string;
                         value: number;
                         version: number;
@@ -21163,6 +21703,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         conflicts: {
+                            /** Format: date-time */
                             filedAt?: string;
                             /** @description 'registration', 'existing-customer', or the reason another plugin reported */
                             kind: string;
@@ -21173,6 +21714,7 @@ export interface operations {
                             /** Format: uuid */
                             registrationId?: string;
                         }[];
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string;
                         customerDomain: string | null;
@@ -21181,6 +21723,7 @@ export interface operations {
                         dealId: string | null;
                         decidedAt: string | null;
                         decisionReason: string | null;
+                        /** Format: date */
                         expectedCloseDate: string;
                         /** Format: uuid */
                         id: string;
@@ -21192,6 +21735,7 @@ export interface operations {
                         relationshipId: string;
                         /** @enum {string} */
                         status: "submitted" | "approved" | "rejected" | "expired";
+                        /** Format: date-time */
                         updatedAt: string;
                         value: number;
                         version: number;
@@ -21300,6 +21844,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         conflicts: {
+                            /** Format: date-time */
                             filedAt?: string;
                             /** @description 'registration', 'existing-customer', or the reason another plugin reported */
                             kind: string;
@@ -21310,6 +21855,7 @@ export interface operations {
                             /** Format: uuid */
                             registrationId?: string;
                         }[];
+                        /** Format: date-time */
                         createdAt: string;
                         currency: string;
                         customerDomain: string | null;
@@ -21318,6 +21864,7 @@ export interface operations {
                         dealId: string | null;
                         decidedAt: string | null;
                         decisionReason: string | null;
+                        /** Format: date */
                         expectedCloseDate: string;
                         /** Format: uuid */
                         id: string;
@@ -21329,6 +21876,7 @@ export interface operations {
                         relationshipId: string;
                         /** @enum {string} */
                         status: "submitted" | "approved" | "rejected" | "expired";
+                        /** Format: date-time */
                         updatedAt: string;
                         value: number;
                         version: number;
@@ -21430,6 +21978,7 @@ export interface operations {
                     "application/json": {
                         expired: {
                             conflicts: {
+                                /** Format: date-time */
                                 filedAt?: string;
                                 /** @description 'registration', 'existing-customer', or the reason another plugin reported */
                                 kind: string;
@@ -21440,6 +21989,7 @@ export interface operations {
                                 /** Format: uuid */
                                 registrationId?: string;
                             }[];
+                            /** Format: date-time */
                             createdAt: string;
                             currency: string;
                             customerDomain: string | null;
@@ -21448,6 +21998,7 @@ export interface operations {
                             dealId: string | null;
                             decidedAt: string | null;
                             decisionReason: string | null;
+                            /** Format: date */
                             expectedCloseDate: string;
                             /** Format: uuid */
                             id: string;
@@ -21459,6 +22010,7 @@ export interface operations {
                             relationshipId: string;
                             /** @enum {string} */
                             status: "submitted" | "approved" | "rejected" | "expired";
+                            /** Format: date-time */
                             updatedAt: string;
                             value: number;
                             version: number;
@@ -21517,6 +22069,7 @@ export interface operations {
                     "application/json": {
                         data: {
                             awardedQuoteId: string | null;
+                            /** Format: date-time */
                             createdAt: string;
                             description: string | null;
                             /** Format: uuid */
@@ -21533,11 +22086,13 @@ export interface operations {
                                 rfqId: string;
                                 /** @enum {string} */
                                 status: "submitted" | "awarded" | "lost";
+                                /** Format: date-time */
                                 submittedAt: string;
                                 /** Format: uuid */
                                 supplierId: string;
                                 unitPrice: number;
                             }[];
+                            /** Format: date-time */
                             respondBy: string;
                             /** @enum {string} */
                             status: "open" | "awarded" | "cancelled";
@@ -21611,6 +22166,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         awardedQuoteId: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         description: string | null;
                         /** Format: uuid */
@@ -21627,11 +22183,13 @@ export interface operations {
                             rfqId: string;
                             /** @enum {string} */
                             status: "submitted" | "awarded" | "lost";
+                            /** Format: date-time */
                             submittedAt: string;
                             /** Format: uuid */
                             supplierId: string;
                             unitPrice: number;
                         }[];
+                        /** Format: date-time */
                         respondBy: string;
                         /** @enum {string} */
                         status: "open" | "awarded" | "cancelled";
@@ -21726,6 +22284,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         awardedQuoteId: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         description: string | null;
                         /** Format: uuid */
@@ -21742,11 +22301,13 @@ export interface operations {
                             rfqId: string;
                             /** @enum {string} */
                             status: "submitted" | "awarded" | "lost";
+                            /** Format: date-time */
                             submittedAt: string;
                             /** Format: uuid */
                             supplierId: string;
                             unitPrice: number;
                         }[];
+                        /** Format: date-time */
                         respondBy: string;
                         /** @enum {string} */
                         status: "open" | "awarded" | "cancelled";
@@ -21824,6 +22385,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         awardedQuoteId: string | null;
+                        /** Format: date-time */
                         createdAt: string;
                         description: string | null;
                         /** Format: uuid */
@@ -21840,11 +22402,13 @@ export interface operations {
                             rfqId: string;
                             /** @enum {string} */
                             status: "submitted" | "awarded" | "lost";
+                            /** Format: date-time */
                             submittedAt: string;
                             /** Format: uuid */
                             supplierId: string;
                             unitPrice: number;
                         }[];
+                        /** Format: date-time */
                         respondBy: string;
                         /** @enum {string} */
                         status: "open" | "awarded" | "cancelled";
@@ -21971,6 +22535,7 @@ export interface operations {
                         rfqId: string;
                         /** @enum {string} */
                         status: "submitted" | "awarded" | "lost";
+                        /** Format: date-time */
                         submittedAt: string;
                         /** Format: uuid */
                         supplierId: string;
@@ -22076,6 +22641,7 @@ export interface operations {
                         quality: number | null;
                         ratings: {
                             label: string | null;
+                            /** Format: date-time */
                             observedAt: string;
                             observerPartyId: string | null;
                             text: string | null;
@@ -22163,6 +22729,7 @@ export interface operations {
                         quality: number | null;
                         ratings: {
                             label: string | null;
+                            /** Format: date-time */
                             observedAt: string;
                             observerPartyId: string | null;
                             text: string | null;
@@ -22253,11 +22820,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        attributes: {
+                            [key: string]: unknown;
+                        };
+                        createdAt: string;
+                        /** Format: uuid */
+                        fromPartyId: string;
+                        fromRole: string;
                         /** Format: uuid */
                         id: string;
                         status: string;
-                    } & {
-                        [key: string]: unknown;
+                        /** Format: uuid */
+                        toPartyId: string;
+                        toRole: string;
+                        type: string;
+                        updatedAt: string;
+                        validFrom: string | null;
+                        validTo: string | null;
+                        version: number;
                     };
                 };
             };

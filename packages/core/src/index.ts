@@ -21,6 +21,7 @@ export {
   eventRef,
   type Contract,
   type ContractShape,
+  type Slot,
   type ServiceRef,
   type OptionalServiceRef,
   type FilterRef,

@@ -94,10 +94,10 @@ export function isOptionalServiceRef(value: unknown): value is OptionalServiceRe
 /**
  * Declared in a contract (`service<T>()`, `filter<P>('registration.convert')`,
  * `event<P>('deal.won')`); the owner's name is put in front when the contract is defined.
- * A service's name defaults to its key; filters and events name themselves, since their
+ * A service's name defaults to its key in kebab case (`leadScoring` → `crm.lead-scoring`); filters and events name themselves, since their
  * dotted names are what webhook subscribers and logs see.
  */
-interface Slot<K extends string, T> {
+export interface Slot<K extends string, T> {
   readonly slot: K;
   readonly name?: string;
   readonly __type?: T;
@@ -135,10 +135,12 @@ export interface Contract<S extends ContractShape> {
  *
  * `prm.filters.registrationConvert.name` is then `prm.registration.convert`.
  */
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 export function defineContract<const S extends ContractShape>(owner: string, shape: S): Contract<S> {
   if (!OWNER.test(owner)) throw new Error(`A contract's owner must be a plugin name, not "${owner}"`);
   const name = <R>(slots: Record<string, Slot<string, unknown>> | undefined, make: (id: string) => R) =>
-    Object.freeze(Object.fromEntries(Object.entries(slots ?? {}).map(([key, slot]) => [key, make(`${owner}.${slot.name ?? key}`)])));
+    Object.freeze(Object.fromEntries(Object.entries(slots ?? {}).map(([key, slot]) => [key, make(`${owner}.${slot.name ?? kebab(key)}`)])));
   return Object.freeze({
     owner,
     services: name(shape.services, serviceRef),
