@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 /*
  * Type-aware linting of every source, test and example (the same files `pnpm typecheck`
@@ -10,7 +11,7 @@ import tseslint from 'typescript-eslint';
  */
 export default tseslint.config(
   {
-    ignores: ['**/tsup.config.ts', 'vitest.config.ts', '**/dist/**', '**/node_modules/**', 'packages/client/src/schema.d.ts', 'examples/*/src/api.d.ts', 'bench/results/**', '**/*.d.ts', '**/.rapport/**'],
+    ignores: ['**/tsup.config.ts', 'vitest.config.ts', '**/rapport.config.ts', '**/dist/**', '**/node_modules/**', 'packages/client/src/schema.d.ts', 'examples/*/src/api.d.ts', 'bench/results/**', '**/*.d.ts', '**/.rapport/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -47,6 +48,7 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { ...globals.node } },
   },
   {
     // Tests assert on what they receive; a helper's unused result is often the point.

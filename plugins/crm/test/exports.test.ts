@@ -6,7 +6,7 @@ import { createTestApp, type TestApp } from '@rapport/testing';
 import crm from '../src/index.js';
 
 let t: TestApp;
-const rows = (text: string) => parse(text, { columns: true }) as Array<Record<string, string>>;
+const rows = (text: string) => parse<Record<string, string>>(text, { columns: true });
 
 beforeAll(async () => {
   t = await createTestApp({ plugins: [crm] });

@@ -50,9 +50,8 @@ describe('reporting tree scope', () => {
   });
 
   it('is a recursive subquery of the scope, not a filter after loading', async () => {
-    const sql = t.app.scopes
-      .apply(t.app.knex('rapport_parties').select('id'), { ...t.app.systemContext(t.tenantId), principal: { ...(await principalFor(ada)), permissions: ['hrm.team:read'] } as any }, 'hrm.team', 'id')
-      .toString();
+    const scoped = t.app.scopes.apply(t.app.knex('rapport_parties').select('id'), { ...t.app.systemContext(t.tenantId), principal: { ...(await principalFor(ada)), permissions: ['hrm.team:read'] } as any }, 'hrm.team', 'id');
+    const sql = scoped.toQuery();
     expect(sql).toMatch(/with recursive/i);
   });
 });

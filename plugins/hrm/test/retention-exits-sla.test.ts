@@ -153,7 +153,7 @@ describe('SLA breach sweep', () => {
   it('records each breach once, as of the controlled clock, with one event per request', async () => {
     clock.set('2026-05-04T09:00:00.000Z');
     service = (await ok(t.admin.post('/api/v1/hrm/services', { unitId: support, name: 'Laptop', resolutionTargetMinutes: 60 }), 201)).id;
-    const raise = async (title: string) => (await ok(t.admin.post('/api/v1/hrm/requests', { serviceId: service, title, requesterPartyId: ann }), 201)) as { id: string; version: number };
+    const raise = async (title: string): Promise<{ id: string; version: number }> => await ok(t.admin.post('/api/v1/hrm/requests', { serviceId: service, title, requesterPartyId: ann }), 201);
     const a = await raise('late');
     const b = await raise('resolved late');
     const c = await raise('cancelled');

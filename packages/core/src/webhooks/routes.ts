@@ -85,6 +85,7 @@ function webhookRoutes(r: RouteBuilder, app: WebhooksHost): void {
     tags,
     permission: 'webhooks:write',
     params: idParams,
+    status: 204,
     handler: async (ctx) => {
       await ctx.transaction((uow) => webhooks.remove(uow, ctx.params.id, ctx.ifMatch));
       return undefined;

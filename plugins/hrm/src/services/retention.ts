@@ -81,7 +81,7 @@ export class RetentionService {
     const risk = retentionRisk(
       {
         tenureMonths: start ? Math.max(0, Math.floor((now.getTime() - start.getTime()) / (30.44 * DAY_MS))) : null,
-        daysSinceManagerChange: managerChanged ? Math.max(0, Math.floor((now.getTime() - new Date(currentLine!.created_at).getTime()) / DAY_MS)) : null,
+        daysSinceManagerChange: managerChanged ? Math.max(0, Math.floor((now.getTime() - new Date(currentLine.created_at).getTime()) / DAY_MS)) : null,
         reviewScores: reviewScores.length === 2 ? reviewScores : [],
         unitEnps: unitEnps.length === 2 ? unitEnps : [],
         openBreachedRequests: await this.signals.desk.overdueRequestsOf(ctx, employeeId, now),

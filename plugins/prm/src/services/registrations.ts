@@ -103,7 +103,7 @@ export class RegistrationService {
         notes: input.notes ?? null,
         status: autoReject ? 'rejected' : 'submitted',
         conflicts: JSON.stringify(conflicts),
-        decision_reason: autoReject ? `First to file: another partner registered this customer earlier (${earlier!.filedAt!.slice(0, 10)}).` : null,
+        decision_reason: autoReject ? `First to file: another partner registered this customer earlier (${earlier.filedAt!.slice(0, 10)}).` : null,
         decided_at: autoReject ? now : null,
         protected_until: null,
         version: 1,
