@@ -1,4 +1,5 @@
 import { definePlugin, VetoError } from '@rapport/core';
+import packageJson from '../package.json' with { type: 'json' };
 import { loyalty } from './contract.js';
 import { declare } from './declarations.js';
 import { loyaltyDeps } from './deps.js';
@@ -19,7 +20,7 @@ export type { LedgerEntry, Movement, Balance, Tier } from './records.js';
  */
 export default definePlugin({
   name: 'loyalty',
-  version: '0.2.0',
+  version: packageJson.version,
   description: 'Customer loyalty points: membership, a points ledger, redemptions, points for won deals',
   requires: { core: '^0.1.0' },
   contract: loyalty,

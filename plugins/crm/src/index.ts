@@ -1,4 +1,5 @@
 import { definePlugin } from '@rapport/core';
+import packageJson from '../package.json' with { type: 'json' };
 import { crm } from '@rapport/crm-contract';
 import { declareModel } from './declarations.js';
 import { crmDeps } from './deps.js';
@@ -30,7 +31,8 @@ import { TaskService } from './services/tasks.js';
 export * from '@rapport/crm-contract';
 export { PERMISSIONS } from './declarations.js';
 
-export const CRM_VERSION = '0.1.0';
+/** The package's version: what `rapport_plugins` records and upgrades compare. */
+export const CRM_VERSION: string = packageJson.version;
 
 /** @rapport/plugin-crm: customers, contacts, pipelines and deals — and the firm as buyer. */
 const crmPlugin = definePlugin({

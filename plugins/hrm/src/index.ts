@@ -1,4 +1,5 @@
 import { definePlugin } from '@rapport/core';
+import packageJson from '../package.json' with { type: 'json' };
 import { SLA_SWEEP_TASK, hrm } from '@rapport/hrm-contract';
 import { declare } from './declarations.js';
 import { hrmDeps } from './deps.js';
@@ -26,7 +27,7 @@ export function createHrmPlugin(options: HrmOptions = {}) {
   const resolved = resolveOptions(options);
   return definePlugin({
     name: 'hrm',
-    version: '0.1.0',
+    version: packageJson.version,
     requires: { core: '^0.1.0' },
     contract: hrm,
     deps: hrmDeps,

@@ -1,4 +1,5 @@
 import { definePlugin, type PluginApi } from '@rapport/core';
+import packageJson from '../package.json' with { type: 'json' };
 import { SWEEP_TASK, prm } from '@rapport/prm-contract';
 import { declareModel, declareScopes } from './declarations.js';
 import { prmDeps, type PrmDeps } from './deps.js';
@@ -39,7 +40,7 @@ export function createPrmPlugin(options: PrmOptions = {}) {
   const resolved = resolveOptions(options);
   return definePlugin({
     name: 'prm',
-    version: '0.1.0',
+    version: packageJson.version,
     description: 'Sales-channel partners and suppliers on mutual terms',
     requires: { core: '^0.1.0' },
     contract: prm,

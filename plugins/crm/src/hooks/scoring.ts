@@ -15,10 +15,13 @@ export function scoringHooks(api: PluginApi, { unitOfWork }: CrmDeps, scoring: S
   const rules = new RulePresence(scoring);
   const recompute = async (tenantId: string, partyIds: string[]) => {
     const ids = [...new Set(partyIds)];
-    // Bulk imports emit one event per record: without rules none of them costs a transaction.
+    // Bulk imports emit one event per record: without rules none of them costs a query, and
+    // a party that is no lead costs one read, no transaction.
     if (ids.length === 0 || !(await rules.any(tenantId))) return;
+    const leads = await scoring.scoredParties(unitOfWork.readContext(tenantId), ids);
+    if (leads.length === 0) return;
     await unitOfWork.run({ tenantId }, async (uow) => {
-      for (const id of await scoring.scoredParties(uow, ids)) await scoring.score(uow, id);
+      for (const id of leads) await scoring.score(uow, id);
     });
   };
   api.hooks.on(crm.events.scoreRuleCreated, (_payload, meta) => rules.forget(meta.tenantId));
