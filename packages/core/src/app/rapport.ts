@@ -118,7 +118,7 @@ export class Rapport {
   /** Opens the database, migrates the kernel, declares and boots plugins. */
   async init(): Promise<this> {
     this.plugins.declare();
-    this.database = openDatabase(this.config.database);
+    this.database = openDatabase(this.config.database, this.logger);
     try {
       // One node at a time through migrations, first tenant, bootstrap key and plugin installs.
       await withBootLock(this.knex, this.database.kind, async () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type * as PgModule from 'pg';
 import knexFactory, { type Knex } from 'knex';
+import type { Logger } from 'pino';
 import ClientPgLite from 'knex-pglite';
 import { createRequire } from 'node:module';
 import { DataDirLock } from './lock.js';
@@ -16,8 +17,12 @@ export interface DatabaseConfig {
   dataDir?: string;
   /** A PostgreSQL schema to work in (tests use one per file). */
   schema?: string;
-  /** Pool size on PostgreSQL. */
-  pool?: { min?: number; max?: number };
+  /**
+   * Pool on PostgreSQL: its size, how long a request waits for a connection (default 10 s)
+   * and how long opening one may take (default 5 s). Bounded so that a database that is down
+   * or unreachable answers 503 within seconds instead of holding requests for minutes.
+   */
+  pool?: { min?: number; max?: number; acquireTimeoutMs?: number; connectTimeoutMs?: number };
   /** An already-open PGlite instance (the test kit loads one from a snapshot). */
   pglite?: unknown;
 }
@@ -54,16 +59,28 @@ class PgliteClient extends (ClientPgLite as unknown as new (config: Knex.Config)
   }
 }
 
-export function openDatabase(config: DatabaseConfig = {}): Database {
-  if (config.url) return openPostgres(config);
+/**
+ * Opens the configured database. `logger` receives the driver's own warnings at debug level:
+ * during an outage knex warns once per failed connection attempt, and the HTTP layer already
+ * logs the outage once (http/outage.ts).
+ */
+export function openDatabase(config: DatabaseConfig = {}, logger?: Logger): Database {
+  if (config.url) return openPostgres(config, logger);
   return openPglite(config);
 }
 
-function openPostgres(config: DatabaseConfig): Database {
+function openPostgres(config: DatabaseConfig, logger: Logger | undefined): Database {
   preparePgDriver();
   const knex = knexFactory({
     client: 'pg',
-    connection: config.url,
+    connection: { connectionString: config.url, connectionTimeoutMillis: config.pool?.connectTimeoutMs ?? 5_000 },
+    acquireConnectionTimeout: config.pool?.acquireTimeoutMs ?? 10_000,
+    log: {
+      warn: (message: unknown) => logger?.debug({ driver: 'knex' }, String(message)),
+      error: (message: unknown) => logger?.debug({ driver: 'knex' }, String(message)),
+      deprecate: (method: string, alternative: string) => logger?.debug({ driver: 'knex' }, `${method} is deprecated, use ${alternative}`),
+      debug: () => undefined,
+    },
     pool: { min: config.pool?.min ?? 0, max: config.pool?.max ?? 10 },
     searchPath: config.schema ? [config.schema, 'public'] : undefined,
   });
