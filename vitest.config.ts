@@ -20,7 +20,7 @@ const alias = {
 const include = ['packages/*/test/**/*.test.ts', 'plugins/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'];
 // Files that never touch the database under test (they open an embedded one of their own, or
 // always PostgreSQL, as the outage test must): running them a second time would test nothing new.
-const databaseIndependent = ['packages/client/test/schema.test.ts', 'packages/cli/test/on-listen.test.ts', 'packages/core/test/csv-source.test.ts', 'packages/core/test/ids.test.ts', 'packages/core/test/time.test.ts', 'packages/core/test/version.test.ts', 'test/repo-rules.test.ts', 'packages/core/test/outage.test.ts'];
+const databaseIndependent = ['packages/client/test/schema.test.ts', 'packages/cli/test/on-listen.test.ts', 'packages/core/test/csv-source.test.ts', 'packages/core/test/ids.test.ts', 'packages/core/test/time.test.ts', 'packages/core/test/version.test.ts', 'test/repo-rules.test.ts', 'packages/core/test/outage.test.ts', 'packages/core/test/limits-nodes.test.ts'];
 
 export default defineConfig({
   test: {

@@ -9,6 +9,8 @@ export const rootDir = path.resolve(benchDir, '..');
 export const requireCore = createRequire(path.join(rootDir, 'packages/core/package.json'));
 export const cliBin = path.join(rootDir, 'packages/cli/dist/bin.js');
 export const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The request limits on, as in production, but far above what a benchmark sends: their cost is measured, never a 429. */
+export const benchLimits = { perPrincipal: { requests: 1e9, windowSeconds: 60 }, perAddress: { requests: 1e9, windowSeconds: 60 } };
 
 export async function loadCore() {
   return import(pathToFileURL(path.join(rootDir, 'packages/core/dist/index.js')).href);

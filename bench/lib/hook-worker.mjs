@@ -1,7 +1,7 @@
 // One system in its own process for the hook-dispatch benchmark: `plain` (no plugin) or
 // `busy` (a plugin with 100 filters and 100 listeners on names a party create never
 // fires). Separate processes keep the two from sharing a heap, a JIT or a PGlite.
-import { databaseUrl, loadCore, pgSchema } from './common.mjs';
+import { databaseUrl, loadCore, pgSchema, benchLimits } from './common.mjs';
 
 const [db, variant] = process.argv.slice(2);
 const core = await loadCore();
@@ -23,6 +23,7 @@ const app = await core.createRapport({
   plugins: variant === 'busy' ? [busy] : [],
   logLevel: 'silent',
   dispatcher: { enabled: false },
+  limits: benchLimits,
 });
 let seq = 0;
 const create = () => app.transaction((uow) => app.services.parties.create(uow, { kind: 'person', name: `p${seq++}` }));

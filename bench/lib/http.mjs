@@ -5,7 +5,7 @@
 //  b. A trivial authenticated route through the whole stack with every first-party
 //     plugin loaded vs plain Koa + @koa/router with one route.
 import { loadGenerator } from './children.mjs';
-import { databaseUrl, interleave, loadCore, loadFirstPartyPlugins, median, pairedRatio, pgSchema, requireCore } from './common.mjs';
+import { benchLimits, databaseUrl, interleave, loadCore, loadFirstPartyPlugins, median, pairedRatio, pgSchema, requireCore } from './common.mjs';
 
 const Koa = requireCore('koa');
 const Router = requireCore('@koa/router');
@@ -14,13 +14,13 @@ const { z } = requireCore('zod');
 async function openApp(core, db, plugins) {
   if (db === 'postgres') {
     const pg = await pgSchema('http');
-    const app = await core.createRapport({ database: { url: databaseUrl, schema: pg.schema }, plugins, logLevel: 'silent', dispatcher: { enabled: false } });
+    const app = await core.createRapport({ database: { url: databaseUrl, schema: pg.schema }, plugins, logLevel: 'silent', dispatcher: { enabled: false }, limits: benchLimits });
     const driver = new (requireCore('pg').Pool)({ connectionString: databaseUrl, max: 10, options: `-c search_path="${pg.schema}",public` });
     return { app, query: async (sql, params) => (await driver.query(sql, params)).rows, close: async () => { await app.close(); await driver.end(); await pg.drop(); } };
   }
   const { PGlite } = await import(requireCore.resolve('@electric-sql/pglite'));
   const pglite = await PGlite.create();
-  const app = await core.createRapport({ database: { pglite }, plugins, logLevel: 'silent', dispatcher: { enabled: false } });
+  const app = await core.createRapport({ database: { pglite }, plugins, logLevel: 'silent', dispatcher: { enabled: false }, limits: benchLimits });
   return { app, query: async (sql, params) => (await pglite.query(sql, params)).rows, close: async () => { await app.close(); await pglite.close().catch(() => undefined); } };
 }
 

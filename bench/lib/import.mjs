@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { cliBin, databaseUrl, interleave, loadCore, now, pgSchema, requireCore } from './common.mjs';
+import { cliBin, databaseUrl, interleave, loadCore, now, pgSchema, requireCore, benchLimits } from './common.mjs';
 
 function run(cmd, args, options) {
   return new Promise((resolve, reject) => {
@@ -27,7 +27,7 @@ export async function importBenchmarks({ quick }) {
   const core = await loadCore();
   const pg = await pgSchema('import');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-bench-import-'));
-  const app = await core.createRapport({ database: { url: databaseUrl, schema: pg.schema }, plugins: [], logLevel: 'silent', dispatcher: { enabled: false } });
+  const app = await core.createRapport({ database: { url: databaseUrl, schema: pg.schema }, plugins: [], logLevel: 'silent', dispatcher: { enabled: false }, limits: benchLimits });
   const pgLib = requireCore('pg');
   const { from: copyFrom } = requireCore('pg-copy-streams');
   try {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { cliBin, now, pluginPaths, sleep } from './common.mjs';
+import { cliBin, now, pluginPaths, sleep, benchLimits } from './common.mjs';
 
 export const BENCH_KEY = 'rpk_bench_bootstrap_key_0123456789abcdef';
 
@@ -18,7 +18,7 @@ export async function freePort() {
 /** A config file with every first-party plugin (by path) and `database`. */
 export function writeConfig(dir, database, extra = {}) {
   const file = path.join(dir, 'rapport.config.mjs');
-  fs.writeFileSync(file, `export default ${JSON.stringify({ database, plugins: pluginPaths(), logLevel: 'warn', ...extra }, null, 2)};\n`);
+  fs.writeFileSync(file, `export default ${JSON.stringify({ database, plugins: pluginPaths(), logLevel: 'warn', limits: benchLimits, ...extra }, null, 2)};\n`);
   return file;
 }
 

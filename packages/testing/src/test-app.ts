@@ -50,6 +50,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       ...options.config,
       // Every answer is parsed with its route's response schema: a route that drifts from its OpenAPI fails its tests.
       http: { checkResponses: true, ...options.config?.http },
+      // A test makes thousands of requests with one key in seconds; the limits' own tests turn them on.
+      limits: { enabled: false, ...options.config?.limits },
       // Test receivers listen on 127.0.0.1.
       dispatcher: { pollIntervalMs: 50, retryBaseMs: 50, allowPrivateNetworks: true, ...options.config?.dispatcher },
       // Timers off: tests run recurring tasks with `app.scheduler.runNow(name)` (pass `enabled: true` to test timing).

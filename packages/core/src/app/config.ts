@@ -47,6 +47,36 @@ export interface RapportConfig {
   jobs?: JobsOptions;
   /** CSV import over HTTP (`POST /api/v1/imports/{importer}`). */
   imports?: ImportSettingsConfig;
+  /** Limits on every caller: requests per principal and per address, and per-tenant daily quotas (docs/operations.md). */
+  limits?: LimitsSettings;
+}
+
+/** At most `requests` in `windowSeconds`. */
+export interface LimitRule {
+  requests: number;
+  windowSeconds: number;
+}
+
+/** A tenant's daily quotas; null or absent: no quota. */
+export interface TenantQuotas {
+  requestsPerDay?: number | null;
+  importRowsPerDay?: number | null;
+  uploadBytesPerDay?: number | null;
+}
+
+export interface LimitsSettings {
+  /** Default true. */
+  enabled?: boolean;
+  /** Requests per principal (API key, session); default 6000 a minute. null: no limit. */
+  perPrincipal?: LimitRule | null;
+  /** Requests per client address, authenticated or not; default 20000 a minute. null: no limit. */
+  perAddress?: LimitRule | null;
+  /** Quotas of every tenant (default none)… */
+  perTenant?: TenantQuotas;
+  /** …and of some tenants instead: by id, or looked up (a tenant's plan); read on each count. */
+  tenants?: Record<string, TenantQuotas> | ((tenantId: string) => TenantQuotas | undefined);
+  /** How often a node shares its counts with the others on PostgreSQL (default 1000 ms). */
+  syncIntervalMs?: number;
 }
 
 /* The settings of each subsystem, declared here so that the subsystems depend on the configuration and not the other way round. */

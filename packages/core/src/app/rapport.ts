@@ -34,6 +34,7 @@ import { JobService } from '../jobs/jobs.js';
 import { LoginThrottle } from '../access/throttle.js';
 import { WebhookSecrets } from '../webhooks/secrets.js';
 import type { KernelModule } from './module.js';
+import { RATE_LIMIT_TABLE, RequestLimits } from '../http/limits.js';
 import { recordsModule } from '../http/kernel/module.js';
 import { pluginsModule } from '../http/kernel/meta.js';
 import { accessModule } from '../access/routes.js';
@@ -69,6 +70,8 @@ export class Rapport {
   readonly loginThrottle: LoginThrottle;
   /** Encryption of webhook signing secrets at rest (docs/webhooks.md). */
   readonly webhookSecrets: WebhookSecrets;
+  /** Limits on every caller (requests per principal and address, tenant quotas), shared across nodes. */
+  readonly limits: RequestLimits;
   /** The kernel's own subsystems, registered like plugins: their routes, permissions and lifecycle. */
   readonly modules: readonly KernelModule[];
 
@@ -97,6 +100,11 @@ export class Rapport {
     this.dispatcher = new Dispatcher(this, config.dispatcher ?? {});
     this.jobs = new JobService(this, this.scheduler, config.jobs ?? {});
     this.loginThrottle = new LoginThrottle(this, this.scheduler, config.auth?.loginThrottle ?? {});
+    this.limits = new RequestLimits(config.limits ?? {}, () => (this.database?.kind === 'postgres' ? this.knex : undefined), this.logger.child({ component: 'limits' }));
+    this.scheduler.define('core', 'core.limits.prune', 3_600_000, async () => {
+      // Windows that ended an hour ago: their rows are no longer read by anyone.
+      await this.knex(RATE_LIMIT_TABLE).where('expire', '<', Date.now() - 3_600_000).delete();
+    });
     // Each module gets this system as the narrow host interface it declares, never more.
     this.modules = [recordsModule(this), pluginsModule(this), accessModule(this), webhooksModule(this), jobsModule(this), importsModule(this)];
     declareKernel(this.registries, this.modules);
@@ -134,6 +142,7 @@ export class Rapport {
       await this.plugins.startAll();
       await this.plugins.follow();
       for (const module of this.modules) module.start?.();
+      this.limits.start();
       if (this.config.scheduler?.enabled !== false) this.scheduler.start();
     } catch (error) {
       await this.database.close().catch(() => undefined);
@@ -209,6 +218,7 @@ export class Rapport {
     }
     for (const module of [...this.modules].reverse()) await module.stop?.();
     await this.scheduler.stop();
+    await this.limits.stop();
     await this.bus.settled();
     this.plugins.unfollow();
     await this.plugins.settled();

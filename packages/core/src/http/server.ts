@@ -10,6 +10,7 @@ import type { Transact } from '../hooks/unit-of-work.js';
 import type { DatabaseKind } from '../storage/database.js';
 import type { PermissionDefinition } from '../kernel/types.js';
 import { authenticate, cachedPrincipal } from '../access/authenticate.js';
+import { clientNetwork } from '../access/throttle.js';
 import { hashToken } from '../access/keys.js';
 import { AUTHENTICATED, hasPermission, type Principal } from '../access/principal.js';
 import { ConflictError, ForbiddenError, RapportError, UnauthorizedError, ValidationError } from '../errors.js';
@@ -24,6 +25,7 @@ import { checkResponse } from './response-check.js';
 import { isConnectionError } from './database-errors.js';
 import { OutageLog } from './outage.js';
 import { ServerDrain } from './drain.js';
+import { LimitExceededError, rateLimitHeaders, type RequestLimits } from './limits.js';
 import type { Server } from 'node:http';
 import { CONNECTION, sql } from '../kernel/context.js';
 
@@ -57,6 +59,7 @@ export interface HttpHost {
   readonly modules: readonly KernelModule[];
   readonly plugins: { readonly routers: ReadonlyMap<string, RouteBuilder>; isActive(owner: string): boolean };
   readonly transaction: Transact;
+  readonly limits: RequestLimits;
 }
 
 /** The permission of the server's own `/metrics` endpoint. */
@@ -106,6 +109,7 @@ export function createHttpApp(app: HttpHost): HttpApp {
       }
     } catch (error) {
       const problem = toProblem(error, requestId);
+      if (error instanceof LimitExceededError) ctx.set(rateLimitHeaders(error.limit));
       if (isConnectionError(error)) outage.failed(error);
       else if (problem.status >= 500) app.logger.error({ err: error, requestId, plugin: (error as { plugin?: string })?.plugin }, 'request failed');
       sendProblem(ctx, problem);
@@ -152,6 +156,11 @@ export function createHttpApp(app: HttpHost): HttpApp {
   const serve = (ctx: Koa.Context, next: Koa.Next): Promise<void> => {
     const path = ctx.path;
     if (!path.startsWith(API_PREFIX)) return servePublic(ctx, path, next);
+    // Every API request counts against its address, before anything else (a flood of bad tokens too).
+    if (app.limits.enabled) return app.limits.address(clientAddress(ctx)).then(() => serveApi(ctx, path, next));
+    return serveApi(ctx, path, next);
+  };
+  const serveApi = (ctx: Koa.Context, path: string, next: Koa.Next): Promise<void> => {
     if (path === OPENAPI_PATH) {
       ctx.body = buildOpenApi(app, servedRoutes());
       return Promise.resolve();
@@ -210,6 +219,19 @@ export function createHttpApp(app: HttpHost): HttpApp {
     },
   };
 }
+
+/** The client's address as the limits count it: IPv6 by its /64 (one host holds a whole /64), IPv4-mapped as IPv4. */
+function clientAddress(ctx: Koa.Context): string {
+  const ip = ctx.ip || ctx.req.socket.remoteAddress || 'unknown';
+  // A keep-alive connection sends from one address: parse it once per connection.
+  const socket = ctx.req.socket as object;
+  const known = lastAddress.get(socket);
+  if (known?.ip === ip) return known.network;
+  const network = clientNetwork(ip);
+  lastAddress.set(socket, { ip, network });
+  return network;
+}
+const lastAddress = new WeakMap<object, { ip: string; network: string }>();
 
 /** RAPPORT_TRUST_PROXY: how many proxies in front of the server append to X-Forwarded-For. */
 function trustedProxies(setting: string | undefined): number {
@@ -299,6 +321,10 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
       throw new ForbiddenError(`This requires the permission "${route.permission}"`);
     }
     checkAudience(route, principal);
+    if (app.limits.enabled) {
+      const decision = await app.limits.principal(principal.tenantId, principal.id);
+      if (decision) ctx.set(rateLimitHeaders(decision));
+    }
   }
   // Most requests carry no query string: skip parsing one.
   const rawQuery = ctx.querystring ? normalizeQuery(ctx.query) : {};

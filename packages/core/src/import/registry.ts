@@ -25,6 +25,8 @@ export interface ImportHost extends Kernel {
   readonly plugins: { readonly importers: ReadonlyMap<string, ImporterInfo>; isActive(owner: string): boolean };
   readonly jobs: JobService;
   readonly config: { imports?: ImportSettingsConfig };
+  /** The tenants' daily quotas of imported rows and uploaded bytes. */
+  readonly limits: { quota(tenantId: string, kind: 'importRowsPerDay' | 'uploadBytesPerDay', amount: number): Promise<void> };
 }
 
 /** Kernel importers and those of enabled plugins, by name. */

@@ -161,6 +161,7 @@ async function startHttpImport(app: ImportHost, uploads: UploadSweeper, ctx: Req
   try {
     if (upload.bytes === 0) throw new ValidationError('The body is empty: send the CSV file, header line first, as text/csv');
     await checkUploadedHeader(importer, upload.path);
+    await app.limits.quota(ctx.tenantId, 'uploadBytesPerDay', upload.bytes);
   } catch (error) {
     await upload.remove();
     throw error;

@@ -134,7 +134,11 @@ export async function runImport(app: ImportHost, importerName: string, source: s
       await previous;
       if (failure) throw new ImportStoppedError();
     };
-    const written = rows.length === 0 ? Promise.resolve({ imported: 0, rejected: [] }) : writeIsolating(app, importer, rows, { tenantId, principal }, { ...settings, waitTurn });
+    // The tenant's daily quota of imported rows is counted before each batch: used up, the import stops there.
+    const written =
+      rows.length === 0
+        ? Promise.resolve({ imported: 0, rejected: [] })
+        : app.limits.quota(tenantId, 'importRowsPerDay', rows.length).then(() => writeIsolating(app, importer, rows, { tenantId, principal }, { ...settings, waitTurn }));
     // Settling never rejects: the first failure is kept, and the batches after it stop at their turn.
     settled = previous.then(async () => {
       let outcome: ImportBatchResult | undefined;

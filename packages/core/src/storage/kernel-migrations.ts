@@ -301,4 +301,17 @@ export const kernelMigrations: Migration[] = [
       await knex.raw('create index rapport_audit_record_idx on rapport_audit (tenant_id, record_type, record_id, id)');
     },
   },
+  {
+    // Request counts shared by the nodes of one PostgreSQL (http/limits.ts): a key is a limit's
+    // policy with the principal, address or tenant it counts; `expire` is when its window ends
+    // (epoch ms). Global (no tenant column): a key names its tenant itself.
+    name: '0007_rate_limits',
+    async up(knex: Knex) {
+      await knex.schema.createTable('rapport_rate_limits', (t) => {
+        t.string('key', 255).primary();
+        t.integer('points').notNullable().defaultTo(0);
+        t.bigInteger('expire');
+      });
+    },
+  },
 ];
