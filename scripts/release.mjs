@@ -90,7 +90,12 @@ const DEPENDENCY_FIELDS = ['dependencies', 'peerDependencies', 'optionalDependen
 export function tarballProblems(tarball) {
   const listing = spawnSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
   if (listing.status !== 0) return [`cannot list ${tarball}: ${listing.stderr.trim()}`];
-  const files = new Set(listing.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, '')));
+  const files = new Set(
+    listing.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, '')),
+  );
   const manifestText = spawnSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' });
   if (manifestText.status !== 0) return ['the tarball has no package/package.json'];
   const manifest = JSON.parse(manifestText.stdout);
@@ -112,7 +117,13 @@ function alreadyPublished(pkg, registry) {
 
 function selected(packages, filters) {
   if (filters.length === 0) return packages;
-  const matches = (name, filter) => new RegExp(`^${filter.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name);
+  const matches = (name, filter) =>
+    new RegExp(
+      `^${filter
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(name);
   const chosen = packages.filter((pkg) => filters.some((filter) => matches(pkg.name, filter)));
   for (const filter of filters) if (!packages.some((pkg) => matches(pkg.name, filter))) fail(`--filter ${filter} matches no public package (${packages.map((p) => p.name).join(', ')})`);
   return chosen;
