@@ -9,7 +9,8 @@
 //    it (an unpublished one is a 404), everything else is proxied from the public npm registry;
 // 2. publishes every public package of the workspace to it with `pnpm release`;
 // 3. in a temp directory outside the workspace, as a stranger with only npm and
-//    npm_config_registry: `npx @rapport/cli create-plugin acme-audits`, then in it
+//    npm_config_registry: `npm install` of every published package in an empty directory,
+//    each loaded with import and require; `npx @rapport/cli create-plugin acme-audits`, then in it
 //    `npm install`, `npm test`, `npm run build`, `npm pack`;
 // 4. `npm create rapport@latest my-system -- --plugins crm,prm`, `npm install` there, then the
 //    new plugin's tarball, and adds it to rapport.config.ts;
@@ -287,15 +288,17 @@ async function publish(registry) {
   const args = ['scripts/release.mjs', '--registry', registry.url];
   if (!options.build) args.push('--no-build');
   // With no first-party plugin in the system, none is published: the rest of the path is checked alone.
-  if (options.plugins.length === 0) for (const { name } of publicPackages()) if (!name.startsWith('@rapport/plugin-') && !name.endsWith('-contract')) args.push('--filter', name);
+  const packages = publicPackages().filter(({ name }) => options.plugins.length > 0 || (!name.startsWith('@rapport/plugin-') && !name.endsWith('-contract')));
+  if (options.plugins.length === 0) for (const { name } of packages) args.push('--filter', name);
   const output = await exec('publish', process.execPath, args, { cwd: root, env: { ...process.env, npm_config_userconfig: registry.npmrc }, timeoutMs: 600_000 });
   for (const line of output.trim().split('\n')) console.log(`  ${line}`);
+  return packages.map(({ name }) => name);
 }
 
 // ---------------------------------------------------------------------------------------
 // The stranger
 
-async function scenario(registry) {
+async function scenario(registry, published) {
   const home = path.join(tmp, 'stranger');
   fs.mkdirSync(home, { recursive: true });
   fs.mkdirSync(path.join(tmp, 'tmp'), { recursive: true });
@@ -303,6 +306,19 @@ async function scenario(registry) {
   const npm = (stepName, args, cwd, timeoutMs) => exec(stepName, 'npm', args, { cwd, env, timeoutMs });
   const plugin = path.join(home, PLUGIN);
   const system = path.join(home, 'my-system');
+
+  await step('an empty directory: npm install every published package, import and require each', async () => {
+    const dir = path.join(home, 'empty');
+    fs.mkdirSync(dir);
+    await npm('install', ['install', ...published], dir);
+    // Both builds of each, through its `exports`, as an ESM and a CommonJS consumer load them.
+    const script = `import { createRequire } from 'node:module';
+      const require = createRequire(process.cwd() + '/');
+      for (const name of ${JSON.stringify(published)}) {
+        try { await import(name); require(name); } catch (error) { console.error(name + ': ' + error.message); process.exitCode = 1; }
+      }`;
+    await exec('load', process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env });
+  });
 
   await step(`npx @rapport/cli create-plugin ${PLUGIN}`, async () => {
     const out = await exec('create-plugin', 'npx', ['--yes', '@rapport/cli', 'create-plugin', PLUGIN], { cwd: home, env });
@@ -452,8 +468,8 @@ async function main() {
   let failure;
   try {
     registry = await step(STEP_REGISTRY, startRegistry);
-    await step(STEP_PUBLISH, () => publish(registry));
-    await scenario(registry);
+    const published = await step(STEP_PUBLISH, () => publish(registry));
+    await scenario(registry, published);
   } catch (error) {
     failure = error instanceof StepFailure ? error : new StepFailure('adoption-check', error instanceof Error ? (error.stack ?? error.message) : String(error));
   }
