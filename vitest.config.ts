@@ -9,6 +9,7 @@ const alias = {
   '@rapport/testing': src('./packages/testing/src/index.ts'),
   '@rapport/client': src('./packages/client/src/index.ts'),
   '@rapport/cli': src('./packages/cli/src/index.ts'),
+  'create-rapport': src('./packages/create-rapport/src/index.ts'),
   '@rapport/plugin-crm': src('./plugins/crm/src/index.ts'),
   '@rapport/plugin-prm': src('./plugins/prm/src/index.ts'),
   '@rapport/plugin-hrm': src('./plugins/hrm/src/index.ts'),
@@ -20,7 +21,20 @@ const alias = {
 const include = ['packages/*/test/**/*.test.ts', 'plugins/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'];
 // Files that never touch the database under test (they open an embedded one of their own, or
 // always PostgreSQL, as the outage test must): running them a second time would test nothing new.
-const databaseIndependent = ['packages/client/test/schema.test.ts', 'packages/cli/test/on-listen.test.ts', 'packages/core/test/csv-source.test.ts', 'packages/core/test/ids.test.ts', 'packages/core/test/time.test.ts', 'packages/core/test/version.test.ts', 'test/repo-rules.test.ts', 'packages/core/test/outage.test.ts', 'packages/core/test/limits-nodes.test.ts'];
+const databaseIndependent = [
+  'packages/client/test/schema.test.ts',
+  'packages/cli/test/on-listen.test.ts',
+  'packages/cli/test/init.test.ts',
+  'packages/core/test/csv-source.test.ts',
+  'packages/core/test/ids.test.ts',
+  'packages/core/test/single-copy.test.ts',
+  'packages/core/test/time.test.ts',
+  'packages/core/test/version.test.ts',
+  'packages/core/test/outage.test.ts',
+  'packages/core/test/limits-nodes.test.ts',
+  'packages/create-rapport/test/create-rapport.test.ts',
+  'test/repo-rules.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -2,11 +2,13 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { registerCreatePlugin } from './commands/create-plugin.js';
 import { registerImport } from './commands/import.js';
+import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPlugins } from './commands/plugins.js';
 import { registerServe } from './commands/serve.js';
 import { CommandContext, type GlobalOptions } from './context.js';
+import { withDotEnv } from './dotenv.js';
 import { formatError } from './errors.js';
 import { defaultIO, println, type CliIO } from './io.js';
 
@@ -17,7 +19,15 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
  * process.argv; tests call it in-process with their own streams, environment and cwd.
  */
 export async function run(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
-  const cli: CliIO = { ...defaultIO(), ...io };
+  const given: CliIO = { ...defaultIO(), ...io };
+  let cli: CliIO;
+  try {
+    // A .env in the current directory fills in what the environment does not set.
+    cli = { ...given, env: withDotEnv(given.env, given.cwd) };
+  } catch (error) {
+    println(given.stderr, formatError(error, false));
+    return 1;
+  }
   const program = new Command('rapport');
   let exitCode = 0;
   const done = (code: number) => {
@@ -38,7 +48,7 @@ export async function run(argv: string[], io: Partial<CliIO> = {}): Promise<numb
       writeOut: (text) => cli.stdout.write(text),
       writeErr: (text) => cli.stderr.write(text),
     });
-  for (const register of [registerServe, registerMigrate, registerPlugins, registerKeys, registerImport, registerCreatePlugin]) register(program, ctx, done);
+  for (const register of [registerServe, registerMigrate, registerPlugins, registerKeys, registerImport, registerCreatePlugin, registerInit]) register(program, ctx, done);
   for (const command of program.commands) applyOverrides(command);
 
   try {

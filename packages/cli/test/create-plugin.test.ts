@@ -77,10 +77,21 @@ describe('rapport create-plugin', { timeout: 120_000 }, () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
     expect(pkg.name).toBe('rapport-plugin-loyalty-points');
     expect(pkg.peerDependencies).toEqual({ '@rapport/core': `^${t.app.version}` });
+    // One copy of core: the system's. The plugin's own copy is for its tests only.
+    expect(pkg.dependencies).not.toHaveProperty('@rapport/core');
+    expect(pkg.devDependencies['@rapport/core']).toBe(pkg.peerDependencies['@rapport/core']);
+    expect(fs.readFileSync(path.join(dir, 'tsup.config.ts'), 'utf8')).toContain("external: ['@rapport/core']");
     expect(pkg.dependencies).toHaveProperty('zod');
     expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(['@rapport/testing', 'vitest', 'tsup']));
     expect(pkg.scripts).toMatchObject({ build: 'tsup', test: 'vitest run' });
     expect(fs.readFileSync(path.join(dir, 'tsup.config.ts'), 'utf8')).toContain("format: ['esm', 'cjs']");
+  });
+
+  it('points its README at the plugin guide shipped in @rapport/cli, and at no web address', () => {
+    const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+    expect(readme).toContain('node_modules/@rapport/cli/docs/plugin-guide.md');
+    expect(readme).not.toMatch(/https?:\/\//);
+    expect(readme).toContain('npm install ../loyalty-points/rapport-plugin-loyalty-points-0.1.0.tgz');
   });
 
   it('typechecks (sources, test and configs) against the workspace packages', () => {

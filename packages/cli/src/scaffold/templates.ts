@@ -13,7 +13,7 @@ export function pluginFiles(names: PluginNames): Record<string, string> {
     'tsup.config.ts': TSUP_CONFIG,
     'tsconfig.json': TSCONFIG,
     'vitest.config.ts': VITEST_CONFIG,
-    '.gitignore': 'node_modules/\ndist/\n',
+    '.gitignore': 'node_modules/\ndist/\n*.tgz\n',
     'src/index.ts': pluginSource(names),
     'src/contract.ts': contractSource(names),
     'src/records.ts': recordsSource(),
@@ -54,7 +54,9 @@ function packageJson({ packageName, title }: PluginNames): string {
     // The system that installs the plugin provides @rapport/core; `requires.core` is checked at start.
     peerDependencies: { '@rapport/core': coreRange() },
     dependencies: { zod: '^4.1.0' },
+    // @rapport/core again, for the tests only; @rapport/cli for `npx rapport serve` and the plugin guide it ships.
     devDependencies: {
+      '@rapport/cli': coreRange(),
       '@rapport/core': coreRange(),
       '@rapport/testing': coreRange(),
       '@types/node': '^20.19.0',
@@ -376,7 +378,8 @@ describe('${name} plugin', () => {
 function readme({ name, packageName, title }: PluginNames): string {
   return `# ${title}
 
-A [Rapport](https://github.com/rapport) plugin, scaffolded by \`rapport create-plugin ${name}\`.
+A Rapport plugin, scaffolded by \`rapport create-plugin ${name}\`. The plugin guide is in
+\`node_modules/@rapport/cli/docs/plugin-guide.md\` (installed with the dev dependencies).
 
 | | |
 |---|---|
@@ -389,7 +392,8 @@ A [Rapport](https://github.com/rapport) plugin, scaffolded by \`rapport create-p
 
 ## Layout
 
-The shape every Rapport plugin has ([plugin guide](https://github.com/rapport-dev/rapport/blob/main/docs/plugin-guide.md)):
+The shape every Rapport plugin has (the plugin guide, \`node_modules/@rapport/cli/docs/plugin-guide.md\`,
+section 1):
 
 | file | |
 |---|---|
@@ -414,13 +418,25 @@ npm run build       # dist/: ESM, CJS and .d.ts
 
 ## Use it in a system
 
+\`@rapport/core\` is a peer dependency: the system provides it, and runs on exactly one copy
+(a second copy of core in one process is refused at start). So install the plugin as a
+package — packed, or published to a registry — not from this folder, whose
+\`node_modules\` holds the copy of core the tests use:
+
 \`\`\`sh
-npm install ${packageName}
+npm run build && npm pack                 # writes ${packageName}-0.1.0.tgz
+cd ../my-system                           # a system: npm create rapport@latest my-system
+npm install ../${name}/${packageName}-0.1.0.tgz
 \`\`\`
+
+(Once published — \`npm publish\` — a system installs it by name: \`npm install ${packageName}\`.)
+Then list it in the system's configuration:
 
 \`\`\`ts
 // rapport.config.ts
-export default { plugins: ['@rapport/plugin-crm', '${packageName}'] };
+import { defineConfig } from '@rapport/cli';
+
+export default defineConfig({ plugins: ['@rapport/plugin-crm', '${packageName}'] });
 \`\`\`
 
 \`rapport migrate\` (or \`rapport serve\`) creates its table; its routes appear in the API

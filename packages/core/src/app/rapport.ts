@@ -34,6 +34,7 @@ import { JobService } from '../jobs/jobs.js';
 import { LoginThrottle } from '../access/throttle.js';
 import { WebhookSecrets } from '../webhooks/secrets.js';
 import type { KernelModule } from './module.js';
+import { assertSingleCoreCopy } from './single-copy.js';
 import { RATE_LIMIT_TABLE, RequestLimits } from '../http/limits.js';
 import { recordsModule } from '../http/kernel/module.js';
 import { pluginsModule } from '../http/kernel/meta.js';
@@ -76,6 +77,8 @@ export class Rapport {
   readonly modules: readonly KernelModule[];
 
   constructor(readonly config: RapportConfig) {
+    // Two copies of core in one process would each keep their own registries and wall: refuse.
+    assertSingleCoreCopy();
     this.logger = config.logger ?? pino({ level: config.logLevel ?? process.env.LOG_LEVEL ?? 'info' });
     this.bus = new HookBus(this.logger);
     this.tenants = new TenantService(() => this.knex);
