@@ -31,7 +31,7 @@ import { TaskService } from './services/tasks.js';
 export * from '@rapport/crm-contract';
 export { PERMISSIONS } from './declarations.js';
 
-/** The package's version: what `rapport_plugins` records and upgrades compare. */
+/** The package's version: what the kernel records as installed, and upgrades compare. */
 export const CRM_VERSION: string = packageJson.version;
 
 /** @rapport/plugin-crm: customers, contacts, pipelines and deals — and the firm as buyer. */
