@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { PluginDefinition, Rapport, RapportConfig } from '@rapport/core';
+import { checkConfig, ConfigError, configReference, named, rapportConfigSchema, type PluginDefinition, type Rapport, type RapportConfig } from '@rapport/core';
+import { z } from 'zod';
 import type { Logger } from 'pino';
 import { CliError } from './errors.js';
 import { loadFirstPartyPlugins, loadPlugin } from './plugin-loader.js';
@@ -28,6 +29,22 @@ export interface ListeningContext {
   /** e.g. `http://127.0.0.1:4000` (a wildcard host is given as 127.0.0.1). */
   url: string;
   logger: Logger;
+}
+
+/** The file's settings: the core's, plugins also by package name or path, and the server's own. */
+const cliConfigSchema = rapportConfigSchema.extend({
+  plugins: z
+    .array(z.union([named(z.string().min(1), 'package name or path'), named(z.custom<PluginDefinition>((v) => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string', 'a plugin or a package name'), 'plugin')]))
+    .optional()
+    .describe('Plugin objects, or package names (or paths) whose default export is a plugin'),
+  port: z.number().int().min(0).max(65535).optional().describe('Port `rapport serve` listens on (PORT; default 4000)'),
+  host: z.string().min(1).optional().describe('Address `rapport serve` binds (HOST; default 0.0.0.0)'),
+  onListen: named(z.custom<NonNullable<RapportCliConfig['onListen']>>((v) => typeof v === 'function', 'a function'), 'function').optional().describe('Runs once the server listens, on every start'),
+});
+
+/** The settings of a rapport.config file as a Markdown table (docs/operations.md is generated from it). */
+export function configFileReference(): string {
+  return configReference(cliConfigSchema);
 }
 
 /** Typed identity for `rapport.config.ts`: `export default defineConfig({ ... })`. */
@@ -155,10 +172,13 @@ async function readConfigFile(file: string): Promise<RapportCliConfig> {
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new CliError(`${file} must export a configuration object (export default defineConfig({ ... }))`);
   }
-  const config = value as RapportCliConfig;
-  if (config.plugins !== undefined && !Array.isArray(config.plugins)) throw new CliError(`${file}: "plugins" must be an array`);
-  if (config.onListen !== undefined && typeof config.onListen !== 'function') throw new CliError(`${file}: "onListen" must be a function`);
-  return config;
+  try {
+    checkConfig(value, file, cliConfigSchema);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+  return value as RapportCliConfig;
 }
 
 function parsePort(value: number | string, source: string): number {

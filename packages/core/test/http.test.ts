@@ -268,12 +268,19 @@ describe('HTTP contract', () => {
       for (let i = 0; i < 3; i++) expect((await t.admin.get(`/api/v1/parties/${party.id}`)).status).toBe(200);
       expect((await t.admin.get('/api/v1/parties/0190c9a4-0000-7000-8000-00000000abcd')).status).toBe(404);
       expect((await t.admin.request('PROPFIND', '/api/v1/parties')).status).toBe(501);
+      expect((await t.anonymous.get('/health')).status).toBe(200);
+      expect((await t.anonymous.get('/api/v1/openapi.json')).status).toBe(200);
+      expect((await t.anonymous.get('/docs')).status).toBe(200);
       const after = await scrape();
       const added = (labels: string) => after(labels) - before(labels);
       // Raw paths (ids) never become labels; any method a client invents is OTHER.
       expect(added('method="GET",route="/api/v1/parties/:id",status="200"')).toBe(3);
       expect(added('method="GET",route="/api/v1/parties/:id",status="404"')).toBe(1);
       expect(added('method="OTHER",route="unmatched",status="501"')).toBe(1);
+      // The public endpoints by name, not as "unmatched".
+      expect(added('method="GET",route="/health",status="200"')).toBe(1);
+      expect(added('method="GET",route="/api/v1/openapi.json",status="200"')).toBe(1);
+      expect(added('method="GET",route="/docs",status="200"')).toBe(1);
       const text = (await t.admin.get('/metrics')).text;
       expect(text).not.toContain(party.id);
       expect(text).toMatch(/^rapport_process_cpu_seconds_total /m);

@@ -28,6 +28,8 @@ describe('OpenAPI document', () => {
   it('is a valid OpenAPI 3.1 document for this core version', async () => {
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
     expect(doc.info.version).toBe(t.app.version);
+    // A linter's first complaint about an API document: whose licence it is under.
+    expect(doc.info.license).toEqual({ name: 'MIT', identifier: 'MIT' });
     const result = await new Validator().validate(structuredClone(doc));
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);

@@ -39,6 +39,8 @@ export interface RapportConfig {
     checkResponses?: boolean;
     /** How long a graceful stop answers requests still arriving on open connections before closing them (default 10 s). */
     shutdownGraceMs?: number;
+    /** CORS for browsers on other origins; off unless origins are given (docs/operations.md). */
+    cors?: CorsSettings;
   };
   dispatcher?: DispatcherSettings;
   /** Recurring tasks (`api.schedule.every`); see docs/jobs.md. */
@@ -49,6 +51,15 @@ export interface RapportConfig {
   imports?: ImportSettingsConfig;
   /** Limits on every caller: requests per principal and per address, and per-tenant daily quotas (docs/operations.md). */
   limits?: LimitsSettings;
+}
+
+export interface CorsSettings {
+  /** Origins allowed to call the API from a browser (`https://app.example.com`), or `['*']` for any. */
+  origins: string[];
+  /** Allow credentials (cookies) from those origins (default false; never with `*`). */
+  credentials?: boolean;
+  /** How long a browser may cache a preflight answer, seconds (default 600). */
+  maxAgeSeconds?: number;
 }
 
 /** At most `requests` in `windowSeconds`. */

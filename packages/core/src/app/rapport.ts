@@ -35,6 +35,7 @@ import { LoginThrottle } from '../access/throttle.js';
 import { WebhookSecrets } from '../webhooks/secrets.js';
 import type { KernelModule } from './module.js';
 import { assertSingleCoreCopy } from './single-copy.js';
+import { checkConfig } from './config-schema.js';
 import { RATE_LIMIT_TABLE, RequestLimits } from '../http/limits.js';
 import { recordsModule } from '../http/kernel/module.js';
 import { pluginsModule } from '../http/kernel/meta.js';
@@ -79,6 +80,8 @@ export class Rapport {
   constructor(readonly config: RapportConfig) {
     // Two copies of core in one process would each keep their own registries and wall: refuse.
     assertSingleCoreCopy();
+    // A misspelt or mistyped setting stops the start with one message naming it (and the nearest valid one).
+    checkConfig(config);
     this.logger = config.logger ?? pino({ level: config.logLevel ?? process.env.LOG_LEVEL ?? 'info' });
     this.bus = new HookBus(this.logger);
     this.tenants = new TenantService(() => this.knex);

@@ -39,6 +39,7 @@ export function buildOpenApi(app: { readonly version: string }, routes: Register
     info: {
       title: 'Rapport API',
       version: app.version,
+      license: { name: 'MIT', identifier: 'MIT' },
       description: 'Kernel and plugin routes of this Rapport system. Errors are application/problem+json (RFC 9457).',
     },
     servers: [{ url: '/' }],

@@ -2,9 +2,10 @@ import { randomUUID, createHash } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
+import koaCors from '@koa/cors';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import type { RapportConfig } from '../app/config.js';
+import type { CorsSettings, RapportConfig } from '../app/config.js';
 import type { KernelModule } from '../app/module.js';
 import type { Transact } from '../hooks/unit-of-work.js';
 import type { DatabaseKind } from '../storage/database.js';
@@ -39,6 +40,7 @@ export interface HttpApp {
 }
 
 const API_PREFIX = '/api/v1/';
+const PUBLIC_PATHS = new Set(['/health', '/ready', '/metrics']);
 /** The methods whose JSON body is parsed (the body parser's own list). */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -162,6 +164,7 @@ export function createHttpApp(app: HttpHost): HttpApp {
   };
   const serveApi = (ctx: Koa.Context, path: string, next: Koa.Next): Promise<void> => {
     if (path === OPENAPI_PATH) {
+      ctx.state.routeTemplate = OPENAPI_PATH;
       ctx.body = buildOpenApi(app, servedRoutes());
       return Promise.resolve();
     }
@@ -176,6 +179,9 @@ export function createHttpApp(app: HttpHost): HttpApp {
     return (kernelBySegment.get(segment) ?? kernelDispatch)(ctx, next);
   };
   const servePublic = async (ctx: Koa.Context, path: string, next: Koa.Next): Promise<void> => {
+    // The public endpoints by name in the metrics (every page and asset of the reference as one).
+    if (PUBLIC_PATHS.has(path)) ctx.state.routeTemplate = path;
+    else if (path.startsWith(API_REFERENCE_PATH)) ctx.state.routeTemplate = API_REFERENCE_PATH;
     switch (path) {
       case '/health':
         ctx.body = { status: 'ok' };
@@ -203,8 +209,11 @@ export function createHttpApp(app: HttpHost): HttpApp {
         return kernelDispatch(ctx, next);
     }
   };
-  const dispatchRequest = (ctx: Koa.Context, next: Koa.Next): Promise<void> =>
+  const parseAndServe = (ctx: Koa.Context, next: Koa.Next): Promise<void> =>
     BODY_METHODS.has(ctx.method) ? parseBody(ctx, () => serve(ctx, next)) : serve(ctx, next);
+  // CORS only when origins are configured: otherwise no request pays for it.
+  const cors = httpConfig.cors ? corsFor(httpConfig.cors) : undefined;
+  const dispatchRequest = cors ? (ctx: Koa.Context, next: Koa.Next) => cors(ctx, () => parseAndServe(ctx, next)) as Promise<void> : parseAndServe;
 
   return {
     koa,
@@ -218,6 +227,30 @@ export function createHttpApp(app: HttpHost): HttpApp {
       }
     },
   };
+}
+
+/**
+ * CORS (@koa/cors) for the configured origins: a request from one of them gets the
+ * Access-Control headers (its errors too, so a browser can read the problem), a preflight is
+ * answered with the methods and headers the API takes; any other origin gets none.
+ */
+function corsFor(settings: CorsSettings): Koa.Middleware {
+  const any = settings.origins.includes('*');
+  const allowed = new Set(settings.origins.map((o) => o.replace(/\/+$/, '').toLowerCase()));
+  if (any && settings.credentials) throw new Error('http.cors: credentials cannot be allowed for every origin ("*"); list the origins');
+  return koaCors({
+    origin: (ctx) => {
+      const origin = ctx.get('Origin');
+      if (!origin) return '';
+      return any ? '*' : allowed.has(origin.toLowerCase()) ? origin : '';
+    },
+    credentials: settings.credentials === true,
+    maxAge: settings.maxAgeSeconds ?? 600,
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'X-Request-Id'],
+    exposeHeaders: ['ETag', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'X-Request-Id', 'Idempotent-Replayed'],
+    keepHeadersOnError: true,
+  });
 }
 
 /** The client's address as the limits count it: IPv6 by its /64 (one host holds a whole /64), IPv4-mapped as IPv4. */
