@@ -178,7 +178,7 @@ async function readConfigFile(file: string): Promise<RapportCliConfig> {
     if (error instanceof ConfigError) throw new CliError(error.message);
     throw error;
   }
-  return value as RapportCliConfig;
+  return value;
 }
 
 function parsePort(value: number | string, source: string): number {

@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from '@rapport/testing';
 import { samplePlugin } from './fixtures/test-plugin.js';
 
 type Operation = { operationId?: string; responses?: Record<string, unknown>; parameters?: Array<{ name: string; in: string; required?: boolean }>; requestBody?: unknown; 'x-plugin'?: string };
-type Document = { openapi: string; info: { version: string }; paths: Record<string, Record<string, Operation>> };
+type Document = { openapi: string; info: { version: string; license?: unknown }; paths: Record<string, Record<string, Operation>> };
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const toOpenApiPath = (koaPath: string) => koaPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
