@@ -7,5 +7,8 @@ export default defineConfig({
   // Package names: loaded with Node's own import, sharing the one @rapport/core of the CLI.
   plugins: ['@rapport/plugin-crm', '@rapport/plugin-prm', '@rapport/plugin-hrm'],
   tenantName: 'Northwind Machines',
+  // A demo on one machine: the README tour's webhook receiver listens on localhost. A
+  // production system keeps the default and delivers to public addresses only.
+  dispatcher: { allowPrivateNetworks: true },
   onListen: seedOnListen,
 });

@@ -163,13 +163,13 @@ export class Rapport {
    * caller running several units of work side by side orders their commits with it, and
    * rolls one back by throwing.
    */
-  transaction<T>(work: (uow: UnitOfWork) => Promise<T>, scope?: { tenantId?: string; principal?: Principal; beforeCommit?: () => Promise<void> }): Promise<T> {
+  transaction<T>(work: (uow: UnitOfWork) => Promise<T>, scope?: { tenantId?: string; principal?: Principal; anonymous?: boolean; beforeCommit?: () => Promise<void> }): Promise<T> {
     const tenantId = scope?.tenantId ?? scope?.principal?.tenantId ?? this.tenant.id;
     const principal = scope?.principal ?? systemPrincipal(tenantId);
     return runUnitOfWork(
       this.knex,
       this.bus,
-      { tenantId, principal },
+      { tenantId, principal, anonymous: scope?.anonymous },
       work,
       (events) => {
         if (events.length) this.dispatcher.nudge();

@@ -12,6 +12,8 @@ export interface PendingEvent {
   payload: unknown;
   meta: EventMeta;
   subject?: EventSubject;
+  /** Emitted by an anonymous write: audited as `anonymous`, with no actor. */
+  anonymous?: true;
 }
 
 /** Runs the filters registered under a name (the hook bus); a unit of work runs its write's filters through it. */
@@ -38,6 +40,12 @@ export class UnitOfWork {
     readonly tenantId: string,
     readonly principal: Principal,
     private readonly bus: FilterRunner,
+    /**
+     * An anonymous write (an anonymous survey answer, an upward review): its events carry no
+     * actor (outbox, webhooks, listeners) and its audit entries name no one. The principal is
+     * still the caller, for the checks of the write itself.
+     */
+    readonly anonymous = false,
   ) {
     this[CONNECTION] = trx;
   }
@@ -50,7 +58,7 @@ export class UnitOfWork {
    */
   unscoped(): UnitOfWork {
     if (!this.principal.scopePartyId) return this;
-    const view = new UnitOfWork(this[CONNECTION], this.tenantId, { ...this.principal, scopePartyId: null }, this.bus);
+    const view = new UnitOfWork(this[CONNECTION], this.tenantId, { ...this.principal, scopePartyId: null }, this.bus, this.anonymous);
     (view as { events: PendingEvent[] }).events = this.events;
     return view;
   }
@@ -62,12 +70,13 @@ export class UnitOfWork {
       name,
       payload,
       subject,
+      ...(this.anonymous ? { anonymous: true } : {}),
       meta: {
         id: newId(),
         name,
         tenantId: this.tenantId,
         occurredAt: new Date().toISOString(),
-        actor: this.principal.kind === 'system' ? null : { kind: this.principal.kind, id: this.principal.id },
+        actor: this.anonymous || this.principal.kind === 'system' ? null : { kind: this.principal.kind, id: this.principal.id },
       },
     });
   }
@@ -84,11 +93,12 @@ export class UnitOfWork {
 }
 
 /** Runs one unit of work (the signature of `Rapport.transaction`), for subsystems that write outside a request. */
-export type Transact = <T>(work: (uow: UnitOfWork) => Promise<T>, scope?: { tenantId?: string; principal?: Principal; beforeCommit?: () => Promise<void> }) => Promise<T>;
+export type Transact = <T>(work: (uow: UnitOfWork) => Promise<T>, scope?: { tenantId?: string; principal?: Principal; anonymous?: boolean; beforeCommit?: () => Promise<void> }) => Promise<T>;
 
 export interface UnitOfWorkScope {
   tenantId: string;
   principal: Principal;
+  anonymous?: boolean;
 }
 
 // Events per statement: bounds the size of one statement's arrays, not a parameter count.
@@ -108,7 +118,7 @@ export async function runUnitOfWork<T>(
 ): Promise<T> {
   let uow!: UnitOfWork;
   const result = await knex.transaction(async (trx) => {
-    uow = new UnitOfWork(trx, scope.tenantId, scope.principal, bus);
+    uow = new UnitOfWork(trx, scope.tenantId, scope.principal, bus, scope.anonymous === true);
     const value = await work(uow);
     await writeOutboxAndAudit(trx, uow.events);
     if (changesAccess(uow.events)) await notifyAccessChange(trx, scope.tenantId);
@@ -148,7 +158,7 @@ async function writeOutboxAndAudit(trx: Knex.Transaction, events: PendingEvent[]
         trx,
         'rapport_audit',
         ['id', 'tenant_id', 'event_id', 'action', 'record_type', 'record_id', 'actor_kind', 'actor_id', 'at'],
-        events.map((e) => [e.meta.id, e.meta.tenantId, e.meta.id, e.name, e.subject?.type ?? null, e.subject?.id ?? null, e.meta.actor?.kind ?? 'system', e.meta.actor?.id ?? null, e.meta.occurredAt]),
+        events.map((e) => [e.meta.id, e.meta.tenantId, e.meta.id, e.name, e.subject?.type ?? null, e.subject?.id ?? null, auditActorKind(e), e.meta.actor?.id ?? null, e.meta.occurredAt]),
       ),
     ]);
     return;
@@ -177,10 +187,16 @@ async function writeOutboxAndAudit(trx: Knex.Transaction, events: PendingEvent[]
         batch.map((e) => e.name),
         batch.map((e) => e.subject?.type ?? null),
         batch.map((e) => e.subject?.id ?? null),
-        batch.map((e) => e.meta.actor?.kind ?? 'system'),
+        batch.map((e) => auditActorKind(e)),
         batch.map((e) => e.meta.actor?.id ?? null),
         batch.map((e) => e.meta.occurredAt),
       ] as unknown as Knex.RawBinding[],
     );
   }
+}
+
+/** Who the audit log names for an event: its actor's kind, `anonymous` for an anonymous write, else the system. */
+function auditActorKind(event: PendingEvent): string {
+  if (event.anonymous) return 'anonymous';
+  return event.meta.actor?.kind ?? 'system';
 }

@@ -56,6 +56,13 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   response?: z.ZodType;
   /** Status of a successful response; 200 by default, 201 for POST that creates. */
   status?: number;
+  /**
+   * An anonymous write (an anonymous survey's answer, an upward review): its events carry no
+   * actor, its audit entries name no one, and its Idempotency-Key is kept as a keyed hash
+   * (HMAC under the server's secret key) that names neither the caller nor the request. The
+   * route still authenticates and authorizes the caller; its own records must not name them.
+   */
+  anonymous?: boolean;
   /** PATCH routes that use optimistic concurrency require `If-Match`. */
   requireIfMatch?: boolean;
   /** Free-form responses (CSV, HTML): the handler sets ctx.koa.body itself. */

@@ -1,4 +1,4 @@
-import { randomUUID, createHash } from 'node:crypto';
+import { randomUUID, createHash, createHmac } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -62,6 +62,7 @@ export interface HttpHost {
   readonly plugins: { readonly routers: ReadonlyMap<string, RouteBuilder>; isActive(owner: string): boolean };
   readonly transaction: Transact;
   readonly limits: RequestLimits;
+  readonly webhookSecrets: { derivedKey(purpose: string): Buffer };
 }
 
 /** The permission of the server's own `/metrics` endpoint. */
@@ -391,10 +392,10 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
   }
 
   const status = route.status ?? (route.method === 'post' ? 201 : 200);
-  const idempotency = route.method === 'post' && principal ? idempotencyFor(ctx, principal) : undefined;
+  const idempotency = route.method === 'post' && principal ? idempotencyFor(ctx, principal, route.anonymous ? app.webhookSecrets.derivedKey('idempotency') : undefined) : undefined;
   if (idempotency) {
     const stored = await app.knex('rapport_idempotency_keys')
-      .where({ tenant_id: principal!.tenantId, principal_id: principal!.id, key: idempotency.key })
+      .where({ tenant_id: principal!.tenantId, principal_id: idempotency.principalId, key: idempotency.key })
       .first('request_hash', 'status_code', 'response');
     if (stored) {
       if (stored.request_hash !== idempotency.hash) {
@@ -426,7 +427,7 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
             await sql(uow).raw('savepoint rapport_idempotency');
             await sql(uow)('rapport_idempotency_keys').insert({
               tenant_id: tenantId,
-              principal_id: principal!.id,
+              principal_id: idempotency.principalId,
               key: idempotency.key,
               request_hash: idempotency.hash,
               status_code: status,
@@ -441,7 +442,7 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
           }
         }
         return result;
-      }, { tenantId, principal }),
+      }, { tenantId, principal, anonymous: route.anonymous === true }),
   };
   const answer = route.handler(requestContext);
   // Most handlers of reads answer with a promise, some with a value: skip the extra turn then.
@@ -501,12 +502,26 @@ function setEtag(ctx: Koa.Context, body: unknown): void {
   }
 }
 
-function idempotencyFor(ctx: Koa.Context, principal: Principal): { key: string; hash: string } | undefined {
+/** Where an anonymous write's idempotency record is filed: no principal's id. */
+const NO_PRINCIPAL = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The idempotency record's key and request hash. For an anonymous route both are keyed hashes
+ * (HMAC under a key derived from the server's secret key) and the record names no principal:
+ * someone who can read the database cannot tell whose request it was, nor try the few
+ * possible answers against its hash.
+ */
+function idempotencyFor(ctx: Koa.Context, principal: Principal, anonymousKey?: Buffer): { key: string; hash: string; principalId: string } | undefined {
   const key = ctx.get('idempotency-key');
   if (!key) return undefined;
   if (key.length > 200) throw new ValidationError('Idempotency-Key is longer than 200 characters', [{ path: 'headers.idempotency-key', message: 'too long' }]);
-  const hash = createHash('sha256')
-    .update(`${ctx.method} ${ctx.path}\n${principal.id}\n${JSON.stringify((ctx.request as { body?: unknown }).body ?? null)}`)
-    .digest('hex');
-  return { key, hash };
+  const request = `${ctx.method} ${ctx.path}\n${principal.id}\n${JSON.stringify((ctx.request as { body?: unknown }).body ?? null)}`;
+  if (anonymousKey) {
+    return {
+      key: createHmac('sha256', anonymousKey).update(`key\n${principal.id}\n${key}`).digest('hex'),
+      hash: createHmac('sha256', anonymousKey).update(`request\n${request}`).digest('hex'),
+      principalId: NO_PRINCIPAL,
+    };
+  }
+  return { key, hash: createHash('sha256').update(request).digest('hex'), principalId: principal.id };
 }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, createHmac } from 'node:crypto';
 
 /** Prefix of a sealed value: format version 1, then the key id, then base64url(iv | ciphertext | tag). */
 const PREFIX = 'rsb1';
@@ -55,6 +55,11 @@ export class SecretBox {
       if (key.length !== SECRET_KEY_BYTES) throw new Error(`a secret key has ${SECRET_KEY_BYTES} bytes, not ${key.length}`);
       if (!this.keys.has(secretKeyId(key))) this.keys.set(secretKeyId(key), key);
     }
+  }
+
+  /** A key for one purpose (`idempotency`), derived from the current key: HMAC-SHA256(key, purpose). */
+  derive(purpose: string): Buffer {
+    return createHmac('sha256', this.keys.get(this.currentKeyId)!).update(`rapport:${purpose}`).digest();
   }
 
   static isSealed(value: string): boolean {

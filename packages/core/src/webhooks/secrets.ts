@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
@@ -37,6 +38,7 @@ export interface WebhookSecretsHost {
 
 export class WebhookSecrets {
   private resolved?: SecretBox | null;
+  private readonly derived = new Map<string, Buffer>();
   private readonly logger: Logger;
 
   constructor(
@@ -56,6 +58,21 @@ export class WebhookSecrets {
   box(): SecretBox | null {
     if (this.resolved === undefined) this.resolved = this.resolve();
     return this.resolved;
+  }
+
+  /**
+   * A key for one purpose, derived from the configured secret key, so that what it keys (an
+   * anonymous write's idempotency record) is worthless to someone who can read the database
+   * but not the key. On PostgreSQL without a key: a key of this process only (warned once).
+   */
+  derivedKey(purpose: string): Buffer {
+    const known = this.derived.get(purpose);
+    if (known) return known;
+    const box = this.box();
+    if (!box) this.logger.warn({ purpose }, `RAPPORT_SECRET_KEY is not set: ${purpose} keys live only in this process`);
+    const key = box ? box.derive(purpose) : randomBytes(32);
+    this.derived.set(purpose, key);
+    return key;
   }
 
   /** The stored form of a new secret. */
