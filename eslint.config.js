@@ -11,7 +11,18 @@ import globals from 'globals';
  */
 export default tseslint.config(
   {
-    ignores: ['**/tsup.config.ts', 'vitest.config.ts', '**/rapport.config.ts', '**/dist/**', '**/node_modules/**', 'packages/client/src/schema.d.ts', 'examples/*/src/api.d.ts', 'bench/results/**', '**/*.d.ts', '**/.rapport/**'],
+    ignores: [
+      '**/tsup.config.ts',
+      'vitest.config.ts',
+      '**/rapport.config.ts',
+      '**/dist/**',
+      '**/node_modules/**',
+      'packages/client/src/schema.d.ts',
+      'examples/*/src/api.d.ts',
+      'bench/results/**',
+      '**/*.d.ts',
+      '**/.rapport/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -25,7 +25,10 @@ import { scaleOutBenchmarks } from './lib/scaleout.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const databases = args.includes('--postgres') ? ['postgres'] : args.includes('--pglite') ? ['pglite'] : ['pglite', 'postgres'];
 
 const suites = [
@@ -109,7 +112,9 @@ async function main() {
     return ok ? 'met' : 'MISSED';
   };
   const machine = machineNow();
-  console.log(`\nRapport benchmarks — ${quick ? 'quick' : 'full'} mode, ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, load ${machine.loadAverageBefore[0]} → ${machine.loadAverageAfter[0]}, ${((now() - started) / 1000).toFixed(0)} s\n`);
+  console.log(
+    `\nRapport benchmarks — ${quick ? 'quick' : 'full'} mode, ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, load ${machine.loadAverageBefore[0]} → ${machine.loadAverageAfter[0]}, ${((now() - started) / 1000).toFixed(0)} s\n`,
+  );
   console.log('| benchmark | db | baseline | measured | unit | ratio | goal | |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of results) {

@@ -19,10 +19,10 @@ export async function hookBenchmarks({ quick, db }) {
   const rounds = quick ? 4 : 24;
   const workers = { plain: await start(db, 'plain'), busy: await start(db, 'busy') };
   try {
-    const measured = await interleave(
-      Object.fromEntries(Object.entries(workers).map(([name, w]) => [name, async () => stats((await w.call({ n: perRound })).samples).p50])),
-      { rounds, warmup: quick ? 1 : 2 },
-    );
+    const measured = await interleave(Object.fromEntries(Object.entries(workers).map(([name, w]) => [name, async () => stats((await w.call({ n: perRound })).samples).p50])), {
+      rounds,
+      warmup: quick ? 1 : 2,
+    });
     const bus = {};
     for (const [name, w] of Object.entries(workers)) bus[name] = (await w.call({ bus: quick ? 20_000 : 200_000 })).microseconds;
     const none = median(measured.plain);

@@ -16,18 +16,40 @@ async function openApp(core, db, plugins) {
     const pg = await pgSchema('http');
     const app = await core.createRapport({ database: { url: databaseUrl, schema: pg.schema }, plugins, logLevel: 'silent', dispatcher: { enabled: false }, limits: benchLimits });
     const driver = new (requireCore('pg').Pool)({ connectionString: databaseUrl, max: 10, options: `-c search_path="${pg.schema}",public` });
-    return { app, query: async (sql, params) => (await driver.query(sql, params)).rows, close: async () => { await app.close(); await driver.end(); await pg.drop(); } };
+    return {
+      app,
+      query: async (sql, params) => (await driver.query(sql, params)).rows,
+      close: async () => {
+        await app.close();
+        await driver.end();
+        await pg.drop();
+      },
+    };
   }
   const { PGlite } = await import(requireCore.resolve('@electric-sql/pglite'));
   const pglite = await PGlite.create();
   const app = await core.createRapport({ database: { pglite }, plugins, logLevel: 'silent', dispatcher: { enabled: false }, limits: benchLimits });
-  return { app, query: async (sql, params) => (await pglite.query(sql, params)).rows, close: async () => { await app.close(); await pglite.close().catch(() => undefined); } };
+  return {
+    app,
+    query: async (sql, params) => (await pglite.query(sql, params)).rows,
+    close: async () => {
+      await app.close();
+      await pglite.close().catch(() => undefined);
+    },
+  };
 }
 
 async function listen(koa) {
   const server = koa.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => { server.close(r); server.closeAllConnections?.(); }) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () =>
+      new Promise((r) => {
+        server.close(r);
+        server.closeAllConnections?.();
+      }),
+  };
 }
 
 /** Knex's `?` placeholders to the driver's `$n`. */

@@ -93,10 +93,7 @@ export async function importBenchmarks({ quick }) {
             fs.createReadStream(files.interactions),
             client.query(copyFrom('copy rapport_interactions (tenant_id, id, type, occurred_at, channel, direction, subject, summary, attributes, relationship_id, version) from stdin')),
           );
-          await pipeline(
-            fs.createReadStream(files.participants),
-            client.query(copyFrom('copy rapport_interaction_participants (tenant_id, interaction_id, party_id, role, occurred_at) from stdin')),
-          );
+          await pipeline(fs.createReadStream(files.participants), client.query(copyFrom('copy rapport_interaction_participants (tenant_id, interaction_id, party_id, role, occurred_at) from stdin')));
           await client.query('commit');
           const seconds = (now() - t0) / 1000;
           fs.rmSync(files.interactions);
@@ -121,7 +118,13 @@ export async function importBenchmarks({ quick }) {
         unit: 'rows/s',
         ratio: importRps / copyRps,
         goal: '>= 0.5',
-        detail: { rowsPerRound: rows, rounds, rounds_rowsPerSecond: measured, tableRowsAtEnd: n, importIncludes: 'CLI start, CSV parse, validation, filters, interactions + participants + outbox + audit rows' },
+        detail: {
+          rowsPerRound: rows,
+          rounds,
+          rounds_rowsPerSecond: measured,
+          tableRowsAtEnd: n,
+          importIncludes: 'CLI start, CSV parse, validation, filters, interactions + participants + outbox + audit rows',
+        },
       },
     ];
   } finally {

@@ -80,9 +80,36 @@ export async function timelineBenchmarks({ quick }) {
     const offset = stats(measured.offset.flat());
     const detail = { total, partyInteractions: total / every, depth, pageSize: PAGE, seedSeconds, first, deep, offset };
     return [
-      { name: `timeline: page ${depth.toLocaleString('en-US')} deep vs first page, p50`, db: 'postgres', baseline: first.p50, measured: deep.p50, unit: 'ms', ratio: deep.p50 / first.p50, goal: '<= 1.5', detail },
-      { name: `timeline: page ${depth.toLocaleString('en-US')} deep vs first page, p99`, db: 'postgres', baseline: first.p99, measured: deep.p99, unit: 'ms', ratio: deep.p99 / first.p99, goal: '<= 1.5', detail },
-      { name: `timeline: OFFSET ${depth.toLocaleString('en-US')} vs first page (reference), p50`, db: 'postgres', baseline: first.p50, measured: offset.p50, unit: 'ms', ratio: offset.p50 / first.p50, goal: 'reference', detail },
+      {
+        name: `timeline: page ${depth.toLocaleString('en-US')} deep vs first page, p50`,
+        db: 'postgres',
+        baseline: first.p50,
+        measured: deep.p50,
+        unit: 'ms',
+        ratio: deep.p50 / first.p50,
+        goal: '<= 1.5',
+        detail,
+      },
+      {
+        name: `timeline: page ${depth.toLocaleString('en-US')} deep vs first page, p99`,
+        db: 'postgres',
+        baseline: first.p99,
+        measured: deep.p99,
+        unit: 'ms',
+        ratio: deep.p99 / first.p99,
+        goal: '<= 1.5',
+        detail,
+      },
+      {
+        name: `timeline: OFFSET ${depth.toLocaleString('en-US')} vs first page (reference), p50`,
+        db: 'postgres',
+        baseline: first.p50,
+        measured: offset.p50,
+        unit: 'ms',
+        ratio: offset.p50 / first.p50,
+        goal: 'reference',
+        detail,
+      },
     ];
   } finally {
     await app.close();

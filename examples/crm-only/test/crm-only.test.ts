@@ -41,10 +41,12 @@ describe('examples/crm-only', () => {
 
   it('reports a refused change as a problem and changes nothing', async () => {
     // customer → lead is not an allowed transition of crm.customer.
-    const attempt = client.PATCH('/api/v1/relationships/{id}', {
-      params: { path: { id: result.customer.id }, header: { 'If-Match': `"${result.customer.version}"` } },
-      body: { status: 'lead' },
-    }).then(ok);
+    const attempt = client
+      .PATCH('/api/v1/relationships/{id}', {
+        params: { path: { id: result.customer.id }, header: { 'If-Match': `"${result.customer.version}"` } },
+        body: { status: 'lead' },
+      })
+      .then(ok);
     await expect(attempt).rejects.toBeInstanceOf(RapportProblemError);
     await expect(attempt).rejects.toMatchObject({ status: 400 });
     const kept = ok(await client.GET('/api/v1/relationships/{id}', { params: { path: { id: result.customer.id } } }));

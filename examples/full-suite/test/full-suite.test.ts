@@ -34,22 +34,32 @@ describe('examples/full-suite', () => {
   it('CRM: customers at each lifecycle stage, contacts, deals in a pipeline, activities on the timeline', async () => {
     const customers = ok(await client.GET('/api/v1/crm/customers')).data;
     expect(Object.fromEntries(customers.map((c) => [c.party.name, c.relationship.status]))).toEqual({
-      'Acme Foods': 'customer', 'Globex Energy': 'prospect', 'Initech Logistics': 'lead',
+      'Acme Foods': 'customer',
+      'Globex Energy': 'prospect',
+      'Initech Logistics': 'lead',
     });
     const acme = customers.find((c) => c.party.name === 'Acme Foods')!.party;
     expect(acme.attributes).toMatchObject({ 'crm.industry': 'Food processing' });
 
     const deals = ok(await client.GET('/api/v1/crm/deals')).data;
-    expect(deals.map((d) => [d.title, d.status])).toEqual(expect.arrayContaining([
-      ['Acme packaging line', 'open'], ['Acme spare parts 2027', 'won'], ['Globex turbine retrofit', 'open'], ['Initech conveyor pilot', 'open'],
-    ]));
+    expect(deals.map((d) => [d.title, d.status])).toEqual(
+      expect.arrayContaining([
+        ['Acme packaging line', 'open'],
+        ['Acme spare parts 2027', 'won'],
+        ['Globex turbine retrofit', 'open'],
+        ['Initech conveyor pilot', 'open'],
+      ]),
+    );
     // The pipeline report agrees with the deals, stage by stage.
     const pipeline = ok(await client.GET('/api/v1/crm/reports/pipeline', { params: { query: { pipelineId: deals[0].pipelineId } } }));
     expect(pipeline.stages.map((s) => s.name)).toEqual(['Qualify', 'Propose', 'Negotiate', 'Won', 'Lost']);
     for (const stage of pipeline.stages) {
       const inStage = deals.filter((d) => d.stageId === stage.stageId);
       expect(stage.count, stage.name).toBe(inStage.length);
-      expect(stage.byCurrency.reduce((sum, c) => sum + c.amount, 0), stage.name).toBe(inStage.reduce((sum, d) => sum + d.amount, 0));
+      expect(
+        stage.byCurrency.reduce((sum, c) => sum + c.amount, 0),
+        stage.name,
+      ).toBe(inStage.reduce((sum, d) => sum + d.amount, 0));
     }
 
     const timeline = ok(await client.GET('/api/v1/parties/{id}/timeline', { params: { path: { id: acme.id } } })).data;

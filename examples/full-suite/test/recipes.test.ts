@@ -61,7 +61,10 @@ describe('docs/recipes.md', () => {
 
   it("Role reversal: the firm as buyer, talking to its supplier's system", async () => {
     const run = await runRecipe("Role reversal: the firm as buyer, talking to its supplier's system", {
-      API: api(ours), KEY: ours.adminToken, THEIR_API: api(theirs), THEIR_KEY: theirs.adminToken,
+      API: api(ours),
+      KEY: ours.adminToken,
+      THEIR_API: api(theirs),
+      THEIR_KEY: theirs.adminToken,
     });
     expect(run.code, run.stderr + run.stdout).toBe(0);
     const lines = run.stdout.split('\n');

@@ -1,20 +1,25 @@
 import { createRapportClient, login, ok, type RapportClient } from '@rapport/client';
 
 /** The permissions of an employee in self-service: answer surveys, use the service desk, read its own records. */
-export const EMPLOYEE_PERMISSIONS = [
-  'hrm.employees:read', 'hrm.org:read', 'hrm.surveys:read', 'hrm.surveys:respond', 'hrm.desk:read', 'hrm.desk:write', 'hrm.timeline:write',
-];
+export const EMPLOYEE_PERMISSIONS = ['hrm.employees:read', 'hrm.org:read', 'hrm.surveys:read', 'hrm.surveys:respond', 'hrm.desk:read', 'hrm.desk:write', 'hrm.timeline:write'];
 
 /** Units and employees: a production unit of four with its manager, and the IT unit that serves them. */
 export async function setUpOrganization(admin: RapportClient) {
   const production = ok(await admin.POST('/api/v1/hrm/units', { body: { name: 'Production' } }));
   const it = ok(await admin.POST('/api/v1/hrm/units', { body: { name: 'IT' } }));
   const hire = async (name: string, unitId: string, managerId?: string) =>
-    ok(await admin.POST('/api/v1/hrm/employees', {
-      body: { person: { name, contactPoints: [{ kind: 'email', value: `${name.split(' ')[0].toLowerCase()}@northwind.example` }] }, unitId, start: '2024-01-15T00:00:00Z', managerId },
-    }));
+    ok(
+      await admin.POST('/api/v1/hrm/employees', {
+        body: { person: { name, contactPoints: [{ kind: 'email', value: `${name.split(' ')[0].toLowerCase()}@northwind.example` }] }, unitId, start: '2024-01-15T00:00:00Z', managerId },
+      }),
+    );
   const manager = await hire('Maria Keller', production.id);
-  const team = [await hire('Tom Berg', production.id, manager.id), await hire('Ana Silva', production.id, manager.id), await hire('Raj Patel', production.id, manager.id), await hire('Eva Lind', production.id, manager.id)];
+  const team = [
+    await hire('Tom Berg', production.id, manager.id),
+    await hire('Ana Silva', production.id, manager.id),
+    await hire('Raj Patel', production.id, manager.id),
+    await hire('Eva Lind', production.id, manager.id),
+  ];
   const helpdesk = await hire('Omar Haddad', it.id);
   ok(await admin.POST('/api/v1/roles', { body: { name: 'employee', permissions: EMPLOYEE_PERMISSIONS, description: 'Self-service' } }));
   return { production, it, manager, team, helpdesk };
@@ -28,12 +33,19 @@ export async function employeeClient(admin: RapportClient, baseUrl: string, part
 
 /** A pulse survey answered anonymously by the team, closed, and its result read back. */
 export async function runPulseSurvey(admin: RapportClient, respondents: RapportClient[], answers: Array<{ recommend: number; comment?: string }>) {
-  const survey = ok(await admin.POST('/api/v1/hrm/surveys', {
-    body: {
-      title: 'How are we doing?', kind: 'pulse', minGroupSize: 3,
-      questions: [{ id: 'recommend', type: 'enps', text: 'Would you recommend Northwind as an employer?' }, { id: 'comment', type: 'text', text: 'One thing to change?' }],
-    },
-  }));
+  const survey = ok(
+    await admin.POST('/api/v1/hrm/surveys', {
+      body: {
+        title: 'How are we doing?',
+        kind: 'pulse',
+        minGroupSize: 3,
+        questions: [
+          { id: 'recommend', type: 'enps', text: 'Would you recommend Northwind as an employer?' },
+          { id: 'comment', type: 'text', text: 'One thing to change?' },
+        ],
+      },
+    }),
+  );
   ok(await admin.POST('/api/v1/hrm/surveys/{id}/open', { params: { path: { id: survey.id } } }));
   for (const [i, employee] of respondents.entries()) {
     ok(await employee.POST('/api/v1/hrm/surveys/{id}/responses', { params: { path: { id: survey.id } }, body: { answers: answers[i] } }));
@@ -52,10 +64,12 @@ export async function serviceDeskRound(admin: RapportClient, baseUrl: string, it
   const session = await login({ baseUrl, email: employee.email, password: employee.password });
   try {
     const opened = ok(await session.client.POST('/api/v1/hrm/requests', { body: { serviceId: service.id, title: 'Badge stopped working at gate 2' } }));
-    const resolved = ok(await admin.PATCH('/api/v1/hrm/requests/{id}', {
-      params: { path: { id: opened.id }, header: { 'If-Match': `"${opened.version}"` } },
-      body: { status: 'resolved' },
-    }));
+    const resolved = ok(
+      await admin.PATCH('/api/v1/hrm/requests/{id}', {
+        params: { path: { id: opened.id }, header: { 'If-Match': `"${opened.version}"` } },
+        body: { status: 'resolved' },
+      }),
+    );
     return ok(await session.client.POST('/api/v1/hrm/requests/{id}/rating', { params: { path: { id: resolved.id } }, body: { score: 5, comment: 'Fixed within the hour' } }));
   } finally {
     await session.logout();

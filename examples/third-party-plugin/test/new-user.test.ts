@@ -118,7 +118,7 @@ describe('a new user: create-plugin → build → rapport.config → serve → /
     expect(await docs.text()).toContain('swagger-ui');
 
     const auth = { authorization: `Bearer ${BOOTSTRAP_KEY}`, 'content-type': 'application/json' };
-    const party = await (await fetch(`${base}/api/v1/parties`, { method: 'POST', headers: auth, body: JSON.stringify({ kind: 'organization', name: 'Steelworks' }) })).json() as { id: string };
+    const party = (await (await fetch(`${base}/api/v1/parties`, { method: 'POST', headers: auth, body: JSON.stringify({ kind: 'organization', name: 'Steelworks' }) })).json()) as { id: string };
     const item = await fetch(`${base}/api/v1/supplier-audits/items`, { method: 'POST', headers: auth, body: JSON.stringify({ partyId: party.id, title: 'First audit' }) });
     expect(item.status).toBe(201);
     const list = (await (await fetch(`${base}/api/v1/supplier-audits/items`, { headers: auth })).json()) as { data: Array<{ title: string }> };

@@ -34,12 +34,25 @@ export interface ListeningContext {
 /** The file's settings: the core's, plugins also by package name or path, and the server's own. */
 const cliConfigSchema = rapportConfigSchema.extend({
   plugins: z
-    .array(z.union([named(z.string().min(1), 'package name or path'), named(z.custom<PluginDefinition>((v) => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string', 'a plugin or a package name'), 'plugin')]))
+    .array(
+      z.union([
+        named(z.string().min(1), 'package name or path'),
+        named(
+          z.custom<PluginDefinition>((v) => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string', 'a plugin or a package name'),
+          'plugin',
+        ),
+      ]),
+    )
     .optional()
     .describe('Plugin objects, or package names (or paths) whose default export is a plugin'),
   port: z.number().int().min(0).max(65535).optional().describe('Port `rapport serve` listens on (PORT; default 4000)'),
   host: z.string().min(1).optional().describe('Address `rapport serve` binds (HOST; default 0.0.0.0)'),
-  onListen: named(z.custom<NonNullable<RapportCliConfig['onListen']>>((v) => typeof v === 'function', 'a function'), 'function').optional().describe('Runs once the server listens, on every start'),
+  onListen: named(
+    z.custom<NonNullable<RapportCliConfig['onListen']>>((v) => typeof v === 'function', 'a function'),
+    'function',
+  )
+    .optional()
+    .describe('Runs once the server listens, on every start'),
 });
 
 /** The settings of a rapport.config file as a Markdown table (docs/operations.md is generated from it). */
@@ -110,7 +123,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     : fromEnv('RAPPORT_DATA_DIR')
       ? path.resolve(cwd, fromEnv('RAPPORT_DATA_DIR')!)
       : file.database?.dataDir
-        ? file.database.dataDir.startsWith('memory://') ? file.database.dataDir : path.resolve(baseDir, file.database.dataDir)
+        ? file.database.dataDir.startsWith('memory://')
+          ? file.database.dataDir
+          : path.resolve(baseDir, file.database.dataDir)
         : path.resolve(cwd, '.rapport');
 
   const resolved: ResolvedConfig = {

@@ -39,7 +39,12 @@ export class CommandContext {
    */
   async withApp<T>(work: (app: Rapport, config: ResolvedConfig) => Promise<T>, loaded?: ResolvedConfig): Promise<T> {
     const config = loaded ?? (await this.loadConfig());
-    const app = await createRapport({ ...toRapportConfig(config), logger: this.logger(config), dispatcher: { ...config.dispatcher, enabled: false }, scheduler: { ...config.scheduler, enabled: false } });
+    const app = await createRapport({
+      ...toRapportConfig(config),
+      logger: this.logger(config),
+      dispatcher: { ...config.dispatcher, enabled: false },
+      scheduler: { ...config.scheduler, enabled: false },
+    });
     try {
       return await work(app, config);
     } finally {

@@ -48,7 +48,7 @@ async function importPlugin(url: string, name: string): Promise<unknown> {
     const module = (await import(url)) as { default?: unknown };
     const exported = module.default ?? module;
     // A CommonJS or transpiled build seen through ESM interop nests the plugin one `default` deeper.
-    if (exported && typeof exported === 'object' && !('name' in exported) && 'default' in exported) return (exported).default;
+    if (exported && typeof exported === 'object' && !('name' in exported) && 'default' in exported) return exported.default;
     return exported;
   } catch (error) {
     throw new CliError(`Plugin "${name}" failed to load: ${(error as Error).message}`, { cause: error });

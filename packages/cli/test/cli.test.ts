@@ -144,7 +144,11 @@ describe('rapport commands', { timeout: 180_000 }, () => {
       abort.abort();
     }
     expect(await serving).toBe(0);
-    const logs = out.text().split('\n').filter(Boolean).map((line) => JSON.parse(line).msg);
+    const logs = out
+      .text()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line).msg);
     expect(logs).toEqual(expect.arrayContaining([expect.stringMatching(/^Rapport listening on http:\/\/127\.0\.0\.1:\d+/), expect.stringMatching(/^shutting down/), 'stopped']));
     if (kind === 'pglite') expect(fs.existsSync(path.join(dir, 'data', 'rapport.lock'))).toBe(false);
   });
@@ -163,7 +167,10 @@ describe('rapport commands', { timeout: 180_000 }, () => {
       ['line,column,message', '3,kind,"""robot"" is not one of person, organization, unit"', '4,email,"""grace@example"" is not an e-mail address"', ''].join('\n'),
     );
 
-    fs.writeFileSync(path.join(dir, 'calls.csv'), ['type,subject,participant_emails', 'fixture.call,Hello,ada@example.com:caller;sales@acme.example:callee', 'fixture.call,Oops,ada@example.com:boss'].join('\n'));
+    fs.writeFileSync(
+      path.join(dir, 'calls.csv'),
+      ['type,subject,participant_emails', 'fixture.call,Hello,ada@example.com:caller;sales@acme.example:callee', 'fixture.call,Oops,ada@example.com:boss'].join('\n'),
+    );
     const calls = await cli('import', 'interactions', 'calls.csv');
     expect(calls.code).toBe(0);
     expect(calls.stdout).toMatch(/^interactions: 1 imported, 1 rejected/m);

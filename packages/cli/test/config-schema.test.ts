@@ -26,7 +26,11 @@ describe('configuration checked by its schema', () => {
     ['prot', '{ "prot": 4001 }', /unknown setting "prot" — did you mean "port"\?/],
     ['tenantNmae', '{ "tenantNmae": "Acme" }', /unknown setting "tenantNmae" — did you mean "tenantName"\?/],
     ['dispatcher.allowPrivateNetwork', '{ "dispatcher": { "allowPrivateNetwork": true } }', /unknown setting "dispatcher.allowPrivateNetwork" — did you mean "dispatcher.allowPrivateNetworks"\?/],
-    ['limits.perPrincipal.request', '{ "limits": { "perPrincipal": { "request": 5, "windowSeconds": 60 } } }', /unknown setting "limits.perPrincipal.request" — did you mean "limits.perPrincipal.requests"\?/],
+    [
+      'limits.perPrincipal.request',
+      '{ "limits": { "perPrincipal": { "request": 5, "windowSeconds": 60 } } }',
+      /unknown setting "limits.perPrincipal.request" — did you mean "limits.perPrincipal.requests"\?/,
+    ],
   ])('refuses a misspelt key (%s) in rapport.config.json, naming it and the nearest valid one', async (_name, text, message) => {
     const dir = configDir('rapport.config.json', text);
     await expect(loadConfig({ cwd: dir, env: {} })).rejects.toThrow(message);

@@ -56,7 +56,7 @@ describe('configuration', () => {
     await expect(loadConfig({ cwd, env: { PORT: 'eighty' } })).rejects.toThrow('PORT must be a port number (0-65535), not "eighty"');
   });
 
-  it('loads plugins named by package, from the config file\'s directory, and refuses what is not a plugin', async () => {
+  it("loads plugins named by package, from the config file's directory, and refuses what is not a plugin", async () => {
     const cwd = project('plugins', {
       'config/rapport.config.json': JSON.stringify({ plugins: ['rapport-plugin-fixture'] }),
     });

@@ -99,7 +99,8 @@ describe('rapport create-plugin', { timeout: 120_000 }, () => {
   });
 
   it('migrates a tenant-keyed table and registers its permissions', async () => {
-    const columns = await t.app.knex('information_schema.columns')
+    const columns = await t.app
+      .knex('information_schema.columns')
       .where({ table_name: 'loyalty_points_items' })
       .whereRaw('table_schema = current_schema()')
       .orderBy('ordinal_position')

@@ -41,7 +41,11 @@ describe('rapport serve: onListen in the configuration', () => {
     const result = JSON.parse(fs.readFileSync(seen, 'utf8'));
     // A wildcard bind is reached through the loopback address.
     expect(result).toEqual({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), health: 200, tenant: 'Hook Co' });
-    const messages = out.text().split('\n').filter(Boolean).map((line) => JSON.parse(line).msg);
+    const messages = out
+      .text()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line).msg);
     expect(messages.indexOf('hook ran')).toBeGreaterThan(messages.findIndex((m) => m.startsWith('Rapport listening on')));
   });
 

@@ -38,19 +38,7 @@ export type { PluginState, PluginStatus } from './plugins/host.js';
 export { resolvePlugins, RESERVED_NAMES } from './plugins/resolve.js';
 
 // Hooks and events
-export type {
-  HookMap,
-  FilterMap,
-  EventName,
-  FilterName,
-  EventKey,
-  FilterKey,
-  EventPayload,
-  FilterPayload,
-  EventMeta,
-  EventSubject,
-  EventHandler,
-} from './hooks/types.js';
+export type { HookMap, FilterMap, EventName, FilterName, EventKey, FilterKey, EventPayload, FilterPayload, EventMeta, EventSubject, EventHandler } from './hooks/types.js';
 export { UnitOfWork, type PendingEvent, type FilterHandler } from './hooks/unit-of-work.js';
 /** What a filter receives besides its payload: the write's unit of work. */
 export type { UnitOfWork as FilterContext } from './hooks/unit-of-work.js';

@@ -40,7 +40,10 @@ describe('access', () => {
     const sample = (path: string) => path.replace(/:(\w+)/g, (_m, name: string) => (name === 'id' ? '0190c9a4-0000-7000-8000-000000000001' : 'x'));
 
     it('leaves only login public among the API routes', () => {
-      const open = t.app.http.routes().filter((r) => r.permission === null).map((r) => `${r.method} ${r.fullPath}`);
+      const open = t.app.http
+        .routes()
+        .filter((r) => r.permission === null)
+        .map((r) => `${r.method} ${r.fullPath}`);
       expect(open).toEqual(['post /api/v1/auth/login']);
     });
 
@@ -119,11 +122,7 @@ describe('access', () => {
       expectProblem(await t.admin.post('/api/v1/users', { email: 'short@example.com', password: 'too-short' }), 400, 'validation');
       expectProblem(await t.admin.post('/api/v1/users', { email: 'role@example.com', password: PASSWORD, roles: ['no-such-role'] }), 400, 'validation');
       expectProblem(await t.admin.post('/api/v1/users', { email: 'scoped@example.com', password: PASSWORD, scoped: true }), 400, 'validation');
-      expectProblem(
-        await t.admin.post('/api/v1/users', { email: 'scoped@example.com', password: PASSWORD, scoped: true, partyId: '0190c9a4-0000-7000-8000-00000000dead' }),
-        400,
-        'validation',
-      );
+      expectProblem(await t.admin.post('/api/v1/users', { email: 'scoped@example.com', password: PASSWORD, scoped: true, partyId: '0190c9a4-0000-7000-8000-00000000dead' }), 400, 'validation');
       expectProblem(await t.admin.post('/api/v1/users', { email: 'ada@EXAMPLE.com', password: PASSWORD }), 409, 'conflict');
       expectProblem(await t.admin.post('/api/v1/users', { email: 'x@example.com', password: PASSWORD, passwordHash: 'x' }), 400, 'validation');
       expect(await t.app.knex('rapport_users').count({ n: '*' }).first()).toEqual(before);
@@ -356,7 +355,15 @@ describe('access', () => {
       const audit = await t.admin.get(`/api/v1/audit?recordType=user&recordId=${created.body.id}`);
       expect(audit.status).toBe(200);
       expect(audit.body.data).toEqual([
-        { id: expect.any(String), eventId: expect.any(String), action: 'access.user.created', recordType: 'user', recordId: created.body.id, actor: { kind: 'api-key', id: adminKeyId }, at: expect.any(String) },
+        {
+          id: expect.any(String),
+          eventId: expect.any(String),
+          action: 'access.user.created',
+          recordType: 'user',
+          recordId: created.body.id,
+          actor: { kind: 'api-key', id: adminKeyId },
+          at: expect.any(String),
+        },
       ]);
 
       const login = await t.anonymous.post('/api/v1/auth/login', { email: 'grace@example.com', password: PASSWORD });
@@ -366,7 +373,18 @@ describe('access', () => {
       expect(started.body.data[0].actor).toEqual({ kind: 'user', id: created.body.id });
 
       const actions = (await t.admin.get(`/api/v1/audit?actorId=${adminKeyId}&limit=200`)).body.data.map((e: any) => e.action);
-      expect(actions).toEqual(expect.arrayContaining(['party.created', 'access.user.created', 'access.user.updated', 'access.key.created', 'access.key.revoked', 'access.role.created', 'access.role.updated', 'access.role.deleted']));
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'party.created',
+          'access.user.created',
+          'access.user.updated',
+          'access.key.created',
+          'access.key.revoked',
+          'access.role.created',
+          'access.role.updated',
+          'access.role.deleted',
+        ]),
+      );
       const roleEvents = await t.admin.get('/api/v1/audit?recordType=role&recordId=support');
       expect(roleEvents.body.data.map((e: any) => e.action)).toEqual(['access.role.deleted', 'access.role.updated', 'access.role.created']);
     });

@@ -281,7 +281,16 @@ describe('bad input on every kernel route', () => {
       ['an unknown participant field', { ...newCall, participants: [{ partyId: mine.party, role: 'caller', weight: 2 }] }],
       ['an unknown participant', { ...newCall, participants: [{ partyId: UNKNOWN, role: 'caller' }] }],
       ['a participant of another tenant', { ...newCall, participants: [{ partyId: foreign.party, role: 'caller' }] }],
-      ['a duplicate participant', { ...newCall, participants: [{ partyId: mine.party, role: 'caller' }, { partyId: mine.party, role: 'callee' }] }],
+      [
+        'a duplicate participant',
+        {
+          ...newCall,
+          participants: [
+            { partyId: mine.party, role: 'caller' },
+            { partyId: mine.party, role: 'callee' },
+          ],
+        },
+      ],
       ['a role the type does not know', { ...newCall, participants: [{ partyId: mine.party, role: 'spy' }] }],
       ['a channel the type does not know', { ...newCall, channel: 'fax' }],
       ['an unknown type', { ...newCall, type: 'sample.nothing' }],
@@ -339,8 +348,18 @@ describe('bad input on every kernel route', () => {
     ] as const) {
       add('POST /api/v1/observations', name, { path: '/api/v1/observations', body, status: 400 });
     }
-    add('POST /api/v1/observations', 'details nested 5,000 deep', { path: '/api/v1/observations', rawBody: `{"indicator":"sample.nps","subjectId":"${mine.party}","value":1,"details":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`, headers: { 'content-type': 'application/json' }, status: 400 });
-    add('POST /api/v1/observations', 'a value beyond double precision', { path: '/api/v1/observations', rawBody: `{"indicator":"sample.nps","subjectId":"${mine.party}","value":1e400}`, headers: { 'content-type': 'application/json' }, status: 400 });
+    add('POST /api/v1/observations', 'details nested 5,000 deep', {
+      path: '/api/v1/observations',
+      rawBody: `{"indicator":"sample.nps","subjectId":"${mine.party}","value":1,"details":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`,
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+    });
+    add('POST /api/v1/observations', 'a value beyond double precision', {
+      path: '/api/v1/observations',
+      rawBody: `{"indicator":"sample.nps","subjectId":"${mine.party}","value":1e400}`,
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+    });
 
     idCases('GET /api/v1/observations/:id', (id) => `/api/v1/observations/${id}`, foreign.observation);
     noInputCases('GET /api/v1/observations/:id', `/api/v1/observations/${mine.observation}`);
@@ -356,7 +375,14 @@ describe('bad input on every kernel route', () => {
     add(summary, 'a subject of another tenant', { path: `/api/v1/indicators/sample.nps/summary?subjectId=${foreign.party}`, status: 404 });
 
     // Meta and tenant: they take no input at all.
-    for (const path of ['/api/v1/tenant', '/api/v1/meta/relationship-types', '/api/v1/meta/interaction-types', '/api/v1/meta/indicators', '/api/v1/meta/party-attributes', '/api/v1/meta/permissions']) {
+    for (const path of [
+      '/api/v1/tenant',
+      '/api/v1/meta/relationship-types',
+      '/api/v1/meta/interaction-types',
+      '/api/v1/meta/indicators',
+      '/api/v1/meta/party-attributes',
+      '/api/v1/meta/permissions',
+    ]) {
       noInputCases(`GET ${path}`, path);
     }
 

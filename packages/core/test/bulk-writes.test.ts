@@ -45,7 +45,13 @@ describe('bulk writes through unnest and COPY', () => {
     });
     expect(created).toHaveLength(texts.length);
 
-    const rows = await t.app.knex('rapport_interactions').whereIn('id', created.map((c) => c.id)).select('id', 'subject', 'summary', 'occurred_at', 'tenant_id');
+    const rows = await t.app
+      .knex('rapport_interactions')
+      .whereIn(
+        'id',
+        created.map((c) => c.id),
+      )
+      .select('id', 'subject', 'summary', 'occurred_at', 'tenant_id');
     const byId = new Map(rows.map((r: any) => [r.id, r]));
     texts.forEach((text, i) => {
       const row: any = byId.get(created[i].id);
@@ -55,7 +61,13 @@ describe('bulk writes through unnest and COPY', () => {
       expect(row.tenant_id).toBe(t.tenantId);
     });
 
-    const participants = await t.app.knex('rapport_interaction_participants').whereIn('interaction_id', created.map((c) => c.id)).select('party_id', 'role', 'occurred_at');
+    const participants = await t.app
+      .knex('rapport_interaction_participants')
+      .whereIn(
+        'interaction_id',
+        created.map((c) => c.id),
+      )
+      .select('party_id', 'role', 'occurred_at');
     expect(participants).toHaveLength(texts.length);
     for (const p of participants) expect({ ...p, occurred_at: new Date(p.occurred_at).toISOString() }).toEqual({ party_id: partyId, role: 'participant', occurred_at: occurredAt });
 
@@ -63,7 +75,13 @@ describe('bulk writes through unnest and COPY', () => {
     expect(outbox).toHaveLength(texts.length);
     for (const event of outbox) expect(event.payload.note).toEqual(AWKWARD);
 
-    const audit = await t.app.knex('rapport_audit').whereIn('record_id', created.map((c) => c.id)).select('action', 'record_type', 'actor_kind', 'actor_id');
+    const audit = await t.app
+      .knex('rapport_audit')
+      .whereIn(
+        'record_id',
+        created.map((c) => c.id),
+      )
+      .select('action', 'record_type', 'actor_kind', 'actor_id');
     expect(audit).toHaveLength(texts.length);
     for (const row of audit) expect(row).toEqual({ action: 'bulk.test.noted', record_type: 'interaction', actor_kind: 'system', actor_id: null });
 
@@ -87,7 +105,13 @@ describe('bulk writes through unnest and COPY', () => {
       interactions.forEach((interaction, i) => uow.emit(bulkEvents.big, { interactionId: interaction.id, blob: big(i) }, { type: 'interaction', id: interaction.id }));
       return interactions;
     });
-    const rows = await t.app.knex('rapport_interactions').whereIn('id', created.map((c) => c.id)).select('id', 'summary');
+    const rows = await t.app
+      .knex('rapport_interactions')
+      .whereIn(
+        'id',
+        created.map((c) => c.id),
+      )
+      .select('id', 'summary');
     const summaries = new Map(rows.map((r: { id: string; summary: string }) => [r.id, r.summary]));
     created.forEach((c, i) => expect(summaries.get(c.id) === summary(i), `summary ${i}`).toBe(true));
     const events = (await t.outbox({ name: 'bulk.test.big' })).filter((e) => created.some((c) => c.id === e.payload.interactionId));

@@ -30,7 +30,11 @@ describe('keysetBatches', () => {
     const seen: number[][] = [];
     for await (const batch of keysetBatches(fetch, 3)) seen.push(batch.map((r) => r.id));
     expect(seen).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
-    expect(calls).toEqual([{ after: undefined, limit: 3 }, { after: 3, limit: 3 }, { after: 6, limit: 3 }]);
+    expect(calls).toEqual([
+      { after: undefined, limit: 3 },
+      { after: 3, limit: 3 },
+      { after: 6, limit: 3 },
+    ]);
   });
 
   it('asks once more after an exactly full last batch, and yields nothing for an empty table', async () => {
@@ -58,7 +62,12 @@ describe('csvStream', () => {
       { id: 4, name: { nested: true } },
       { id: 5, name: new Date('2027-01-02T03:04:05Z') },
     ];
-    const out = await text(csvStream(columns, keysetBatches(async (after, limit) => rows.filter((r) => r.id > (after?.id ?? 0)).slice(0, limit), 2)));
+    const out = await text(
+      csvStream(
+        columns,
+        keysetBatches(async (after, limit) => rows.filter((r) => r.id > (after?.id ?? 0)).slice(0, limit), 2),
+      ),
+    );
     expect(parse(out, { columns: true })).toEqual([
       { id: '1', name: 'Acme, Inc.' },
       { id: '2', name: 'She said "hi"\non two lines' },
@@ -73,7 +82,14 @@ describe('csvStream', () => {
       { id: -1, name: '=HYPERLINK("http://evil")' },
       { id: 2, name: '+1 555 0100' },
     ];
-    const out = await text(csvStream(columns, (async function* () { yield rows; })()));
+    const out = await text(
+      csvStream(
+        columns,
+        (async function* () {
+          yield rows;
+        })(),
+      ),
+    );
     expect(parse(out, { columns: true })).toEqual([
       { id: '-1', name: `'=HYPERLINK("http://evil")` },
       { id: '2', name: `'+1 555 0100` },

@@ -31,12 +31,20 @@ describe('hooks and events', () => {
         if (input.name.startsWith('Noted')) ctx.emit('hookprobe.noted', { name: input.name });
       });
       // Priorities: lower runs first, whatever the registration order.
-      api.hooks.filter('interaction.create', ({ input }) => {
-        if (input.subject?.startsWith('order:')) return { input: { ...input, subject: `${input.subject}>late` } };
-      }, { priority: 200 });
-      api.hooks.filter('interaction.create', ({ input }) => {
-        if (input.subject?.startsWith('order:')) return { input: { ...input, subject: `${input.subject}>early` } };
-      }, { priority: 10 });
+      api.hooks.filter(
+        'interaction.create',
+        ({ input }) => {
+          if (input.subject?.startsWith('order:')) return { input: { ...input, subject: `${input.subject}>late` } };
+        },
+        { priority: 200 },
+      );
+      api.hooks.filter(
+        'interaction.create',
+        ({ input }) => {
+          if (input.subject?.startsWith('order:')) return { input: { ...input, subject: `${input.subject}>early` } };
+        },
+        { priority: 10 },
+      );
       api.hooks.on('party.created', () => {
         throw new Error('listener failure must stay here');
       });
@@ -204,8 +212,24 @@ describe('hooks and events', () => {
     const r1 = (await t.admin.post('/api/v1/relationships', { type: 'sample.supply', fromPartyId: m1.id, toPartyId: third.id })).body;
     const r2 = (await t.admin.post('/api/v1/relationships', { type: 'sample.supply', fromPartyId: third.id, toPartyId: m2.id })).body;
     // One interaction with both merged parties (one participation survives), one with m2 only.
-    const both = (await t.admin.post('/api/v1/interactions', { type: 'note', participants: [{ partyId: m1.id, role: 'a' }, { partyId: m2.id, role: 'b' }] })).body;
-    const single = (await t.admin.post('/api/v1/interactions', { type: 'note', participants: [{ partyId: m2.id, role: 'a' }, { partyId: third.id, role: 'b' }] })).body;
+    const both = (
+      await t.admin.post('/api/v1/interactions', {
+        type: 'note',
+        participants: [
+          { partyId: m1.id, role: 'a' },
+          { partyId: m2.id, role: 'b' },
+        ],
+      })
+    ).body;
+    const single = (
+      await t.admin.post('/api/v1/interactions', {
+        type: 'note',
+        participants: [
+          { partyId: m2.id, role: 'a' },
+          { partyId: third.id, role: 'b' },
+        ],
+      })
+    ).body;
     const obs = (await t.admin.post('/api/v1/observations', { indicator: 'sample.nps', subjectId: m1.id, value: 7 })).body;
     expect([r1.id, r2.id, both.id, single.id, obs.id].every(Boolean)).toBe(true);
 
@@ -216,10 +240,22 @@ describe('hooks and events', () => {
     await t.app.settled();
 
     const byName = (name: string) => events.filter((e) => e.name === name);
-    expect(byName('relationship.updated').map((e) => e.payload.relationship.id).sort()).toEqual([r1.id, r2.id].sort());
-    expect(byName('interaction.updated').map((e) => e.payload.interaction.id).sort()).toEqual([both.id, single.id].sort());
+    expect(
+      byName('relationship.updated')
+        .map((e) => e.payload.relationship.id)
+        .sort(),
+    ).toEqual([r1.id, r2.id].sort());
+    expect(
+      byName('interaction.updated')
+        .map((e) => e.payload.interaction.id)
+        .sort(),
+    ).toEqual([both.id, single.id].sort());
     expect(byName('observation.updated').map((e) => e.payload.observation.id)).toEqual([obs.id]);
-    expect(byName('party.merged').map((e) => e.payload.mergedId).sort()).toEqual([m1.id, m2.id].sort());
+    expect(
+      byName('party.merged')
+        .map((e) => e.payload.mergedId)
+        .sort(),
+    ).toEqual([m1.id, m2.id].sort());
     expect(byName('party.updated').map((e) => e.payload.party.id)).toEqual([survivor.id]);
     expect(events).toHaveLength(2 + 2 + 1 + 2 + 1);
     expect((await t.outbox()).length).toBe(outboxBefore + events.length);

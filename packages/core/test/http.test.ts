@@ -122,7 +122,10 @@ describe('HTTP contract', () => {
     beforeAll(async () => {
       // 205 more parties than the cap, in one multi-row write.
       await t.app.transaction((uow) =>
-        t.app.services.parties.insertMany(uow, Array.from({ length: 205 }, (_, i) => ({ kind: 'person' as const, name: `Bulk ${i}` }))),
+        t.app.services.parties.insertMany(
+          uow,
+          Array.from({ length: 205 }, (_, i) => ({ kind: 'person' as const, name: `Bulk ${i}` })),
+        ),
       );
     });
 
@@ -216,8 +219,16 @@ describe('HTTP contract', () => {
 
     it('answers odd requests without a 5xx', async () => {
       const odd: Array<[string, Promise<TestResponse>, number]> = [
-        ['gzip that is not gzip', t.admin.request('POST', '/api/v1/parties', { rawBody: '{"kind":"person","name":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }), 400],
-        ['an unknown content encoding', t.admin.request('POST', '/api/v1/parties', { rawBody: '{"kind":"person","name":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': 'rot13' } }), 415],
+        [
+          'gzip that is not gzip',
+          t.admin.request('POST', '/api/v1/parties', { rawBody: '{"kind":"person","name":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }),
+          400,
+        ],
+        [
+          'an unknown content encoding',
+          t.admin.request('POST', '/api/v1/parties', { rawBody: '{"kind":"person","name":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': 'rot13' } }),
+          415,
+        ],
         ['a malformed percent-encoding in the path', t.admin.get('/api/v1/parties/%E0%A4%A'), 400],
         ['deeply nested JSON', t.admin.request('POST', '/api/v1/parties', { rawBody: `{"kind":"person","name":"x","attributes":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}` }), 400],
       ];
@@ -235,7 +246,14 @@ describe('HTTP contract', () => {
 
     it('names where a NUL character or too deep nesting was found, and writes nothing', async () => {
       const before = await count('rapport_parties');
-      const nul = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Nul', contactPoints: [{ kind: 'email', value: 'a@b.example' }, { kind: 'email', value: 'c\u0000@d.example' }] });
+      const nul = await t.admin.post('/api/v1/parties', {
+        kind: 'person',
+        name: 'Nul',
+        contactPoints: [
+          { kind: 'email', value: 'a@b.example' },
+          { kind: 'email', value: 'c\u0000@d.example' },
+        ],
+      });
       expectProblem(nul, 400);
       expect(nul.body.errors).toEqual([{ path: 'body.contactPoints.1.value', message: 'contains a NUL character' }]);
       const surrogate = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Half \ud83d', attributes: { ['key\udc00']: 1 } });

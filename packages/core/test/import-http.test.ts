@@ -32,7 +32,11 @@ const tagsPlugin = definePlugin({
       async importBatch(uow, rows) {
         const good = rows.filter((r) => /^[a-z]+$/.test(r.record.label));
         const rejected = rows.filter((r) => !good.includes(r)).map((r) => ({ line: r.line, errors: [{ column: 'label', message: 'must be lower-case letters' }] }));
-        await db.in(uow).bulkInsert('tags_items', { label: 'text' }, good.map((r) => ({ label: r.record.label })));
+        await db.in(uow).bulkInsert(
+          'tags_items',
+          { label: 'text' },
+          good.map((r) => ({ label: r.record.label })),
+        );
         return { imported: good.length, rejected };
       },
     });
@@ -79,7 +83,10 @@ describe('CSV import over HTTP', () => {
     const names = res.body.data.map((i: { name: string }) => i.name);
     expect(names).toEqual(['parties', 'interactions', 'tags.labels']);
     expect(res.body.data.find((i: { name: string }) => i.name === 'parties').columns).toEqual(
-      expect.arrayContaining([{ name: 'kind', required: true, description: expect.any(String) }, { name: 'email', required: false, description: expect.any(String) }]),
+      expect.arrayContaining([
+        { name: 'kind', required: true, description: expect.any(String) },
+        { name: 'email', required: false, description: expect.any(String) },
+      ]),
     );
     expect(res.body.data[0].permission).toBe('parties:write');
     expect(res.body.data[2]).toEqual({ name: 'tags.labels', owner: 'tags', description: 'Labels', permission: null, columns: [{ name: 'label', required: true, description: 'The label' }] });
@@ -189,7 +196,7 @@ describe('CSV import over HTTP', () => {
     const rows = Array.from({ length: 1500 }, (_, i) => label(i));
     const res = await postCsv(t.admin, 'tags.labels', `label\n${rows.join('\n')}\n`, '?batchSize=1');
     expect(res.status).toBe(202);
-    for (let seen = 0; seen === 0; ) {
+    for (let seen = 0; seen === 0;) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       seen = (await t.admin.get(`/api/v1/jobs/${res.body.id}`)).body.progress.imported;
     }

@@ -96,7 +96,12 @@ describe('import interactions', () => {
     expect(timeline.body.data.map((i: { subject: string }) => i.subject)).toEqual(['Follow-up', 'Intro']);
     const intro = timeline.body.data[1];
     expect(intro).toMatchObject({ type: 'sample.call', channel: 'phone', direction: 'outbound', summary: 'Talked', relationshipId: supply.body.id, occurredAt: '2024-05-01T10:00:00.000Z' });
-    expect(intro.participants).toEqual(expect.arrayContaining([{ partyId: ids.Alice, role: 'caller' }, { partyId: ids.Acme, role: 'callee' }]));
+    expect(intro.participants).toEqual(
+      expect.arrayContaining([
+        { partyId: ids.Alice, role: 'caller' },
+        { partyId: ids.Acme, role: 'callee' },
+      ]),
+    );
     const bob = await t.admin.get(`/api/v1/parties/${ids.Bob}/timeline`);
     expect(bob.body.data.map((i: { subject: string }) => i.subject)).toEqual(['Follow-up', 'A note']);
     expect(bob.body.data[1]).toMatchObject({ occurredAt: '2024-05-02T00:00:00.000Z', direction: 'internal', participants: [{ partyId: ids.Bob, role: 'participant' }] });
@@ -144,7 +149,14 @@ describe('import interactions', () => {
     const events = (await t.outbox({ name: 'interaction.created' })).slice(before);
     expect(events).toHaveLength(449);
     expect(events.map((e) => e.payload.interaction.subject)).toContain('Bulk 449\tq {x} \\ end');
-    const audited = await t.app.knex('rapport_audit').where({ tenant_id: t.tenantId, action: 'interaction.created' }).whereIn('record_id', events.map((e) => e.payload.interaction.id)).count<{ n: number }[]>('* as n');
+    const audited = await t.app
+      .knex('rapport_audit')
+      .where({ tenant_id: t.tenantId, action: 'interaction.created' })
+      .whereIn(
+        'record_id',
+        events.map((e) => e.payload.interaction.id),
+      )
+      .count<{ n: number }[]>('* as n');
     expect(Number(audited[0].n)).toBe(449);
   });
 

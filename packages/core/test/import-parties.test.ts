@@ -15,11 +15,13 @@ const bulkPlugin = definePlugin({
     {
       name: '0001_items',
       up: (knex) =>
-        knex.schema.createTable('bulk_items', (t) => {
-          t.uuid('tenant_id').notNullable();
-          t.text('code').notNullable();
-          t.primary(['tenant_id', 'code']);
-        }).then(() => knex.raw("alter table bulk_items add constraint bulk_items_code_check check (code <> 'boom')")),
+        knex.schema
+          .createTable('bulk_items', (t) => {
+            t.uuid('tenant_id').notNullable();
+            t.text('code').notNullable();
+            t.primary(['tenant_id', 'code']);
+          })
+          .then(() => knex.raw("alter table bulk_items add constraint bulk_items_code_check check (code <> 'boom')")),
       down: (knex) => knex.schema.dropTable('bulk_items'),
     },
   ],
@@ -29,7 +31,11 @@ const bulkPlugin = definePlugin({
       name: 'bulk.items',
       columns: [{ name: 'code', required: true }],
       async importBatch(uow, rows) {
-        await db.in(uow).bulkInsert('bulk_items', { code: 'text' }, rows.map((r) => ({ code: r.record.code })));
+        await db.in(uow).bulkInsert(
+          'bulk_items',
+          { code: 'text' },
+          rows.map((r) => ({ code: r.record.code })),
+        );
         return { imported: rows.length, rejected: [] };
       },
     });
@@ -102,12 +108,23 @@ describe('import parties', () => {
     reported.forEach((row, i) => {
       const text = row.errors.map((e) => `${e.column ?? ''} ${e.message}`).join(' | ');
       switch (reasons[i]) {
-        case 'kind': expect(row.errors[0]).toMatchObject({ column: 'kind', message: expect.stringContaining('"robot" is not one of') }); break;
-        case 'name': expect(row.errors[0]).toMatchObject({ column: 'name', message: 'is empty' }); break;
-        case 'email': expect(row.errors[0]).toMatchObject({ column: 'email', message: expect.stringContaining('not an e-mail address') }); break;
-        case 'attr.nope': expect(row.errors[0]).toMatchObject({ column: 'attr.nope', message: expect.stringContaining('unknown attribute "nope"') }); break;
-        case 'veto': expect(text).toContain('sample: that name is not allowed'); break;
-        default: expect(row.errors[0].column).toBe('attr.sample.industry');
+        case 'kind':
+          expect(row.errors[0]).toMatchObject({ column: 'kind', message: expect.stringContaining('"robot" is not one of') });
+          break;
+        case 'name':
+          expect(row.errors[0]).toMatchObject({ column: 'name', message: 'is empty' });
+          break;
+        case 'email':
+          expect(row.errors[0]).toMatchObject({ column: 'email', message: expect.stringContaining('not an e-mail address') });
+          break;
+        case 'attr.nope':
+          expect(row.errors[0]).toMatchObject({ column: 'attr.nope', message: expect.stringContaining('unknown attribute "nope"') });
+          break;
+        case 'veto':
+          expect(text).toContain('sample: that name is not allowed');
+          break;
+        default:
+          expect(row.errors[0].column).toBe('attr.sample.industry');
       }
     });
 
@@ -116,13 +133,20 @@ describe('import parties', () => {
     expect(created).toHaveLength(result.imported);
     const ids = new Set(created.map((e) => e.payload.party.id));
     expect(ids.size).toBe(result.imported);
-    const stored = await t.app.knex('rapport_parties').where('tenant_id', t.tenantId).whereIn('id', [...ids].slice(0, 1000)).count<{ count: number }[]>('* as count');
+    const stored = await t.app
+      .knex('rapport_parties')
+      .where('tenant_id', t.tenantId)
+      .whereIn('id', [...ids].slice(0, 1000))
+      .count<{ count: number }[]>('* as count');
     expect(Number(stored[0].count)).toBe(Math.min(1000, ids.size));
 
     const org = await t.app.knex('rapport_parties').where({ tenant_id: t.tenantId, name: 'Org 2' }).first();
     expect(org.attributes).toEqual({ 'sample.industry': 'Software' });
     const person = created.find((e) => e.payload.party.name === 'Person 1')!.payload.party;
-    expect(person.contactPoints).toEqual([{ kind: 'email', value: 'p1@example.com' }, { kind: 'phone', value: '+1 555 1001' }]);
+    expect(person.contactPoints).toEqual([
+      { kind: 'email', value: 'p1@example.com' },
+      { kind: 'phone', value: '+1 555 1001' },
+    ]);
     const read = await t.admin.get(`/api/v1/parties/${person.id}`);
     expect(read.status).toBe(200);
     expect(read.body.contactPoints).toEqual(person.contactPoints);

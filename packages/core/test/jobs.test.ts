@@ -280,7 +280,17 @@ describe('background jobs', () => {
     const orphan = newId();
     const stale = newId();
     await t.app.knex('rapport_jobs').insert([
-      { tenant_id: t.tenantId, id: orphan, kind: 'test.orphan', status: 'running', created_by_kind: 'api-key', created_by_id: importerKeyId, lease_token: newId(), lease_expires_at: new Date(Date.now() - 1000), started_at: new Date() },
+      {
+        tenant_id: t.tenantId,
+        id: orphan,
+        kind: 'test.orphan',
+        status: 'running',
+        created_by_kind: 'api-key',
+        created_by_id: importerKeyId,
+        lease_token: newId(),
+        lease_expires_at: new Date(Date.now() - 1000),
+        started_at: new Date(),
+      },
       { tenant_id: t.tenantId, id: stale, kind: 'test.orphan', status: 'queued', created_by_kind: 'system', created_by_id: 'x', lease_token: newId(), lease_expires_at: new Date(Date.now() - 1000) },
     ]);
     const seen = await importer.get(`/api/v1/jobs/${orphan}`);
@@ -324,8 +334,22 @@ describe('background jobs', () => {
     const old = newId();
     const recent = newId();
     const running = newId();
-    const row = (id: string, status: string, finishedAt: Date | null) => ({ tenant_id: t.tenantId, id, kind: 'import', status, created_by_kind: 'system', created_by_id: 'x', finished_at: finishedAt });
-    await t.app.knex('rapport_jobs').insert([row(old, 'succeeded', new Date(Date.now() - 31 * day)), row(recent, 'failed', new Date(Date.now() - 29 * day)), { ...row(running, 'running', null), lease_token: newId(), lease_expires_at: new Date(Date.now() + 60_000) }]);
+    const row = (id: string, status: string, finishedAt: Date | null) => ({
+      tenant_id: t.tenantId,
+      id,
+      kind: 'import',
+      status,
+      created_by_kind: 'system',
+      created_by_id: 'x',
+      finished_at: finishedAt,
+    });
+    await t.app
+      .knex('rapport_jobs')
+      .insert([
+        row(old, 'succeeded', new Date(Date.now() - 31 * day)),
+        row(recent, 'failed', new Date(Date.now() - 29 * day)),
+        { ...row(running, 'running', null), lease_token: newId(), lease_expires_at: new Date(Date.now() + 60_000) },
+      ]);
     await t.app.knex('rapport_import_rejections').insert([old, recent].map((job_id) => ({ tenant_id: t.tenantId, job_id, line: 2, errors: JSON.stringify([{ message: 'bad' }]) })));
 
     await expect(t.app.scheduler.runNow('core.jobs.prune-finished')).resolves.toEqual({ status: 'succeeded' });

@@ -59,10 +59,23 @@ describe('concurrent start-up on one database', () => {
     }
     const app = booted[0];
     expect(new Set(booted.map((a) => a.defaultTenant.id)).size).toBe(1);
-    expect(await app.knex('rapport_tenants').count({ n: '*' }).first().then((r) => Number(r!.n))).toBe(1);
-    expect(await app.knex('rapport_api_keys').where({ name: 'bootstrap' }).count({ n: '*' }).first().then((r) => Number(r!.n))).toBe(1);
+    expect(
+      await app
+        .knex('rapport_tenants')
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r!.n)),
+    ).toBe(1);
+    expect(
+      await app
+        .knex('rapport_api_keys')
+        .where({ name: 'bootstrap' })
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r!.n)),
+    ).toBe(1);
     expect(installs).toBe(1);
-    expect((await app.knex('rapport_plugins').select('name', 'state'))).toEqual([{ name: 'counter', state: 'enabled' }]);
+    expect(await app.knex('rapport_plugins').select('name', 'state')).toEqual([{ name: 'counter', state: 'enabled' }]);
     expect(await app.knex.schema.hasTable('counter_counts')).toBe(true);
   }, 120_000);
 });

@@ -4,7 +4,16 @@ import { createTestApp, type TestApp } from '@rapport/testing';
 import { definePlugin, type InteractionCreateInput } from '@rapport/core';
 import { samplePlugin } from './fixtures/test-plugin.js';
 
-type Party = { id: string; kind: string; name: string; version: number; archivedAt: string | null; mergedIntoId: string | null; contactPoints: Array<{ kind: string; value: string }>; attributes: Record<string, unknown> };
+type Party = {
+  id: string;
+  kind: string;
+  name: string;
+  version: number;
+  archivedAt: string | null;
+  mergedIntoId: string | null;
+  contactPoints: Array<{ kind: string; value: string }>;
+  attributes: Record<string, unknown>;
+};
 
 // A second plugin whose attribute disappears when it is disabled.
 const extra = definePlugin({
@@ -211,13 +220,27 @@ describe('kernel behaviour over HTTP', () => {
 
     it('checks participants, roles, channels, types and relationships', async () => {
       const post = (body: object) => t.admin.post('/api/v1/interactions', { type: 'sample.call', channel: 'phone', ...body });
-      const ok = await post({ participants: [{ partyId: a.id, role: 'caller' }, { partyId: b.id, role: 'callee' }] });
+      const ok = await post({
+        participants: [
+          { partyId: a.id, role: 'caller' },
+          { partyId: b.id, role: 'callee' },
+        ],
+      });
       expect(ok.status).toBe(201);
       expect(ok.body).toMatchObject({ direction: 'internal', channel: 'phone', relationshipId: null, version: 1 });
 
       const cases: Array<[string, object, string]> = [
         ['unknown party', { participants: [{ partyId: '01890000-0000-7000-8000-000000000000', role: 'caller' }] }, 'participants.0.partyId'],
-        ['duplicate participant', { participants: [{ partyId: a.id, role: 'caller' }, { partyId: a.id, role: 'callee' }] }, 'participants.1.partyId'],
+        [
+          'duplicate participant',
+          {
+            participants: [
+              { partyId: a.id, role: 'caller' },
+              { partyId: a.id, role: 'callee' },
+            ],
+          },
+          'participants.1.partyId',
+        ],
         ['wrong role', { participants: [{ partyId: a.id, role: 'listener' }] }, 'participants.0.role'],
         ['wrong channel', { channel: 'pigeon', participants: [{ partyId: a.id, role: 'caller' }] }, 'channel'],
         ['unknown type', { type: 'sample.telepathy', participants: [{ partyId: a.id, role: 'caller' }] }, 'type'],
@@ -228,7 +251,10 @@ describe('kernel behaviour over HTTP', () => {
       for (const [name, body, path] of cases) {
         const res = await post(body);
         expect(res.status, name).toBe(400);
-        expect(res.body.errors.map((e: { path: string }) => e.path), name).toContain(path);
+        expect(
+          res.body.errors.map((e: { path: string }) => e.path),
+          name,
+        ).toContain(path);
       }
       expect(await count('rapport_interactions')).toBe(before);
     });
@@ -259,24 +285,22 @@ describe('kernel behaviour over HTTP', () => {
         occurredAt: new Date(Date.UTC(2024, 0, 1) + Math.floor(i / 3) * 60_000).toISOString(),
         subject: `call ${i}`,
         relationshipId: i % 2 === 0 ? rel.id : null,
-        participants: [
-          { partyId: subject.id, role: 'callee' },
-          ...(i % 4 === 0 ? [{ partyId: other.id, role: 'caller' }] : []),
-        ],
+        participants: [{ partyId: subject.id, role: 'callee' }, ...(i % 4 === 0 ? [{ partyId: other.id, role: 'caller' }] : [])],
       }));
       const rows = await t.app.transaction((uow) => t.app.services.interactions.insertMany(uow, inputs));
       created.push(...rows.map((r) => ({ id: r.id, occurredAt: r.occurredAt })));
     });
 
-    const expectedOrder = () =>
-      [...created].sort((x, y) => (x.occurredAt === y.occurredAt ? (x.id < y.id ? 1 : -1) : x.occurredAt < y.occurredAt ? 1 : -1)).map((x) => x.id);
+    const expectedOrder = () => [...created].sort((x, y) => (x.occurredAt === y.occurredAt ? (x.id < y.id ? 1 : -1) : x.occurredAt < y.occurredAt ? 1 : -1)).map((x) => x.id);
 
     async function pageThrough(path: string, limit: number, afterFirstPage?: () => Promise<void>) {
       const seen: string[] = [];
       const pages: number[] = [];
       let cursor: string | null = null;
       do {
-        const res: { status: number; body: { data: Array<{ id: string; occurredAt: string }>; nextCursor: string | null } } = await t.admin.get(`${path}${path.includes('?') ? '&' : '?'}limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+        const res: { status: number; body: { data: Array<{ id: string; occurredAt: string }>; nextCursor: string | null } } = await t.admin.get(
+          `${path}${path.includes('?') ? '&' : '?'}limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         expect(res.status).toBe(200);
         pages.push(res.body.data.length);
         seen.push(...res.body.data.map((i) => i.id));
@@ -334,7 +358,11 @@ describe('kernel behaviour over HTTP', () => {
 
     it('range-checks quantitative values', async () => {
       const post = (body: object) => t.admin.post('/api/v1/observations', { indicator: 'sample.nps', subjectId: subject.id, ...body });
-      for (const [value, observedAt] of [[4, '2024-01-01T00:00:00Z'], [8, '2024-02-01T00:00:00Z'], [9, '2024-03-01T00:00:00Z']] as const) {
+      for (const [value, observedAt] of [
+        [4, '2024-01-01T00:00:00Z'],
+        [8, '2024-02-01T00:00:00Z'],
+        [9, '2024-03-01T00:00:00Z'],
+      ] as const) {
         const res = await post({ value, observedAt });
         expect(res.status).toBe(201);
         expect(res.body).toMatchObject({ indicator: 'sample.nps', subjectType: 'party', subjectId: subject.id, value, label: null });
@@ -371,7 +399,11 @@ describe('kernel behaviour over HTTP', () => {
     });
 
     it('computes sum, min, max and last over the whole series', async () => {
-      const series = [[5, '2024-01-03'], [-2.5, '2024-01-01'], [10, '2024-01-02']] as const;
+      const series = [
+        [5, '2024-01-03'],
+        [-2.5, '2024-01-01'],
+        [10, '2024-01-02'],
+      ] as const;
       for (const key of ['extra.sum', 'extra.min', 'extra.max', 'extra.last']) {
         for (const [value, day] of series) {
           expect((await t.admin.post('/api/v1/observations', { indicator: key, subjectId: subject.id, value, observedAt: `${day}T00:00:00Z` })).status).toBe(201);
@@ -405,11 +437,26 @@ describe('kernel behaviour over HTTP', () => {
 
     beforeAll(async () => {
       survivor = await party({ kind: 'organization', name: 'Umbrella', contactPoints: [{ kind: 'email', value: 'info@umbrella.example' }] });
-      dupe = await party({ kind: 'organization', name: 'Umbrella Corp', contactPoints: [{ kind: 'email', value: 'INFO@umbrella.example' }, { kind: 'phone', value: '+44 20 7946 0000' }] });
+      dupe = await party({
+        kind: 'organization',
+        name: 'Umbrella Corp',
+        contactPoints: [
+          { kind: 'email', value: 'INFO@umbrella.example' },
+          { kind: 'phone', value: '+44 20 7946 0000' },
+        ],
+      });
       dupe2 = await party({ kind: 'organization', name: 'Umbrella Ltd', contactPoints: [{ kind: 'domain', value: 'umbrella.example' }] });
       partner = await party({ kind: 'person', name: 'Umbrella Partner' });
       rel = (await t.admin.post('/api/v1/relationships', { type: 'sample.supply', fromPartyId: dupe.id, toPartyId: partner.id })).body;
-      call = (await t.admin.post('/api/v1/interactions', { type: 'note', participants: [{ partyId: dupe.id, role: 'a' }, { partyId: partner.id, role: 'b' }] })).body;
+      call = (
+        await t.admin.post('/api/v1/interactions', {
+          type: 'note',
+          participants: [
+            { partyId: dupe.id, role: 'a' },
+            { partyId: partner.id, role: 'b' },
+          ],
+        })
+      ).body;
       obs = (await t.admin.post('/api/v1/observations', { indicator: 'sample.nps', subjectId: dupe.id, value: 3 })).body;
     });
 

@@ -34,8 +34,7 @@ describe('login throttling', () => {
   let ipCounter = 0;
   const newIp = () => `203.0.113.${++ipCounter}`;
 
-  const login = (email: string, password: string, ip: string) =>
-    t.anonymous.post('/api/v1/auth/login', { email, password }, { headers: { 'x-forwarded-for': ip } });
+  const login = (email: string, password: string, ip: string) => t.anonymous.post('/api/v1/auth/login', { email, password }, { headers: { 'x-forwarded-for': ip } });
 
   async function user(email: string) {
     const res = await t.admin.post('/api/v1/users', { email, password: PASSWORD, roles: ['viewer'] });

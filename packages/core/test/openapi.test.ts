@@ -14,7 +14,11 @@ describe('OpenAPI document', () => {
   let doc: Document;
 
   const operations = (d: Document) =>
-    Object.entries(d.paths).flatMap(([path, item]) => Object.entries(item).filter(([m]) => METHODS.includes(m)).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })));
+    Object.entries(d.paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([m]) => METHODS.includes(m))
+        .map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })),
+    );
 
   beforeAll(async () => {
     t = await createTestApp({ plugins: [samplePlugin().plugin] });
@@ -69,7 +73,10 @@ describe('OpenAPI document', () => {
     for (const { key, op } of ops) {
       expect(op.operationId, key).toMatch(/^[A-Za-z][A-Za-z0-9]*$/);
       expect(Object.keys(op.responses ?? {}).length, key).toBeGreaterThan(0);
-      expect(Object.keys(op.responses ?? {}).some((s) => /^2\d\d$/.test(s)), key).toBe(true);
+      expect(
+        Object.keys(op.responses ?? {}).some((s) => /^2\d\d$/.test(s)),
+        key,
+      ).toBe(true);
     }
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -78,10 +85,9 @@ describe('OpenAPI document', () => {
     const list = doc.paths['/api/v1/parties'].get;
     expect(list.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['limit', 'cursor', 'kind', 'q', 'email']));
     const patch = doc.paths['/api/v1/parties/{id}'].patch;
-    expect(patch.parameters).toEqual(expect.arrayContaining([
-      expect.objectContaining({ name: 'id', in: 'path', required: true }),
-      expect.objectContaining({ name: 'If-Match', in: 'header', required: true }),
-    ]));
+    expect(patch.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'id', in: 'path', required: true }), expect.objectContaining({ name: 'If-Match', in: 'header', required: true })]),
+    );
     expect(patch.responses).toHaveProperty('412');
     expect(patch.responses).toHaveProperty('428');
     const create = doc.paths['/api/v1/parties'].post as Operation & { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown>; additionalProperties?: unknown } }> } };

@@ -16,9 +16,7 @@ class CuttableProxy {
   private readonly sockets = new Set<net.Socket>();
   port = 0;
 
-  constructor(
-    private readonly target: { host: string; port: number },
-  ) {}
+  constructor(private readonly target: { host: string; port: number }) {}
 
   async open(port = 0): Promise<void> {
     this.server = net.createServer((client) => {

@@ -14,10 +14,11 @@ const calls: Array<{ plugin: string; hook: string; from?: string }> = [];
 
 const itemsTable: Migration = {
   name: '0001_items',
-  up: (knex) => knex.schema.createTable('tracker_items', (t) => {
-    t.text('id').primary();
-    t.text('title').notNullable();
-  }),
+  up: (knex) =>
+    knex.schema.createTable('tracker_items', (t) => {
+      t.text('id').primary();
+      t.text('title').notNullable();
+    }),
   down: (knex) => knex.schema.dropTable('tracker_items'),
 };
 const priorityColumn: Migration = {
@@ -128,9 +129,9 @@ describe('plugin upgrades and persisted state across restarts', () => {
   it('refuses a downgrade, naming the plugin', async () => {
     await app?.close();
     app = undefined;
-    await expect(
-      createRapport({ logLevel: 'silent', database, plugins: [tracker('1.0.0', [itemsTable]), quiet('2.0.0', [notesTable, notesColumn])], dispatcher: { enabled: false } }),
-    ).rejects.toThrow('Plugin "tracker": version 1.0.0 is older than the installed 1.1.0; downgrades are not supported');
+    await expect(createRapport({ logLevel: 'silent', database, plugins: [tracker('1.0.0', [itemsTable]), quiet('2.0.0', [notesTable, notesColumn])], dispatcher: { enabled: false } })).rejects.toThrow(
+      'Plugin "tracker": version 1.0.0 is older than the installed 1.1.0; downgrades are not supported',
+    );
     // The failed boot released the database: a correct configuration opens it again.
     const a = await boot([tracker('1.1.0', [itemsTable, priorityColumn]), quiet('2.0.0', [notesTable, notesColumn])]);
     expect(a.plugins.status('tracker').state).toBe('enabled');

@@ -37,19 +37,13 @@ describe('plugin host: start-up errors name the plugin', () => {
   });
 
   it('refuses a dependency cycle', async () => {
-    const error = await bootError([
-      plugin('chicken', '1.0.0', { requires: { plugins: { egg: '*' } } }),
-      plugin('egg', '1.0.0', { requires: { plugins: { chicken: '*' } } }),
-    ]);
+    const error = await bootError([plugin('chicken', '1.0.0', { requires: { plugins: { egg: '*' } } }), plugin('egg', '1.0.0', { requires: { plugins: { chicken: '*' } } })]);
     expect(error.message).toBe('Plugin "chicken": is part of a dependency cycle: chicken → egg → chicken');
   });
 
   it('refuses two plugins declaring the same relationship type, naming both', async () => {
     const link = { key: 'alpha.link', fromRole: 'a', toRole: 'b' };
-    const error = await bootError([
-      plugin('alpha', '1.0.0', { setup: (api) => api.relationshipTypes.define(link) }),
-      plugin('beta', '1.0.0', { setup: (api) => api.relationshipTypes.define(link) }),
-    ]);
+    const error = await bootError([plugin('alpha', '1.0.0', { setup: (api) => api.relationshipTypes.define(link) }), plugin('beta', '1.0.0', { setup: (api) => api.relationshipTypes.define(link) })]);
     expect(error.message).toBe('Plugin "beta": relationship type "alpha.link" is already declared by plugin "alpha"');
   });
 

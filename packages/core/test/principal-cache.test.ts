@@ -53,9 +53,7 @@ describe('principal cache', () => {
     // On PostgreSQL the cache is trusted once this node listens for other nodes' changes
     // (a busy machine may take a moment, or a retry, to open that connection).
     await principalCacheOf(t.app.knex).ready();
-    await expect
-      .poll(() => accessReads(t.app, async () => expect((await reader.get('/api/v1/parties')).status).toBe(200)), { timeout: 5000, interval: 50 })
-      .toEqual([]);
+    await expect.poll(() => accessReads(t.app, async () => expect((await reader.get('/api/v1/parties')).status).toBe(200)), { timeout: 5000, interval: 50 }).toEqual([]);
   });
 
   it('stops a revoked key at once, on this node and on the other', async () => {
@@ -132,10 +130,13 @@ describe('principal cache', () => {
     const { port } = new URL(t.baseUrl);
     const send = (method: string, authorization?: string) =>
       new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
-        const req = http.request({ agent, host: '127.0.0.1', port, method, path: '/api/v1/parties', headers: { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
-        });
+        const req = http.request(
+          { agent, host: '127.0.0.1', port, method, path: '/api/v1/parties', headers: { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
+          },
+        );
         req.on('error', reject);
         req.end(method === 'POST' ? JSON.stringify({ kind: 'person', name: 'Same Socket' }) : undefined);
       });

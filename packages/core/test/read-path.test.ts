@@ -16,7 +16,14 @@ afterAll(() => t?.close());
 describe('party by id, tenant-wide read path', () => {
   it('answers the party with its contact points in order, and 404 for another tenant', async () => {
     const party = await t.app.transaction((uow) =>
-      t.app.services.parties.create(uow, { kind: 'person', name: 'Ada', contactPoints: [{ kind: 'email', value: 'ada@example.com' }, { kind: 'phone', value: '+44 20 7946 0000' }] }),
+      t.app.services.parties.create(uow, {
+        kind: 'person',
+        name: 'Ada',
+        contactPoints: [
+          { kind: 'email', value: 'ada@example.com' },
+          { kind: 'phone', value: '+44 20 7946 0000' },
+        ],
+      }),
     );
     const read = await t.app.services.parties.get(t.app.systemContext(), party.id);
     expect(read).toEqual(party);
@@ -66,10 +73,13 @@ describe('migrations checked in one query at boot', () => {
 
     const owner = `readpath${Date.now().toString(36)}`;
     const ran: string[] = [];
-    const migration = (name: string): Migration => ({ name, up: async (knex) => {
-      ran.push(name);
-      await knex.raw("select 1");
-    } });
+    const migration = (name: string): Migration => ({
+      name,
+      up: async (knex) => {
+        ran.push(name);
+        await knex.raw('select 1');
+      },
+    });
     // `known` says the first was applied: only the second runs, and is recorded.
     const known = new Map([[owner, new Set(['one'])]]);
     expect(await migrateUp(t.app.knex, owner, [migration('one'), migration('two')], known)).toEqual(['two']);

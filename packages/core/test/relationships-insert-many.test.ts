@@ -8,7 +8,14 @@ const links = definePlugin({
   name: 'links',
   version: '1.0.0',
   setup(api) {
-    api.relationshipTypes.define({ key: TYPE, fromRole: 'employee', toRole: 'employer', fromKinds: ['person'], toKinds: ['organization'], attributes: z.strictObject({ title: z.string().optional() }) });
+    api.relationshipTypes.define({
+      key: TYPE,
+      fromRole: 'employee',
+      toRole: 'employer',
+      fromKinds: ['person'],
+      toKinds: ['organization'],
+      attributes: z.strictObject({ title: z.string().optional() }),
+    });
   },
 });
 
@@ -48,7 +55,12 @@ describe('relationships.insertMany', () => {
     const before = await count();
     const type = TYPE;
     const attempt = (inputs: any[]) => t.app.transaction((uow) => t.app.services.relationships.insertMany(uow, inputs));
-    await expect(attempt([{ type, fromPartyId: ada, toPartyId: acme }, { type, fromPartyId: ada, toPartyId: ada }])).rejects.toThrow(/two different parties/);
+    await expect(
+      attempt([
+        { type, fromPartyId: ada, toPartyId: acme },
+        { type, fromPartyId: ada, toPartyId: ada },
+      ]),
+    ).rejects.toThrow(/two different parties/);
     await expect(attempt([{ type, fromPartyId: ada, toPartyId: '00000000-0000-4000-8000-000000000000' }])).rejects.toThrow(/does not exist/);
     await expect(attempt([{ type: 'nope.nothing', fromPartyId: ada, toPartyId: acme }])).rejects.toThrow();
     await expect(attempt([{ type, fromPartyId: ada, toPartyId: acme, status: 'no-such-status' }])).rejects.toThrow();

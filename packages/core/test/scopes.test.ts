@@ -55,12 +55,10 @@ const routeChecks: Record<string, (c: TestClient, ids: Ids) => Promise<void>> = 
   'get /api/v1/parties/:id/relationships': async (c, ids) => expectNotFound(await c.get(`/api/v1/parties/${ids.party}/relationships`), 'party relationships'),
   'get /api/v1/parties/:id/duplicates': async (c, ids) => expectNotFound(await c.get(`/api/v1/parties/${ids.party}/duplicates`), 'duplicates'),
   'get /api/v1/relationships/:id': async (c, ids) => expectNotFound(await c.get(`/api/v1/relationships/${ids.relationship}`), 'get relationship'),
-  'patch /api/v1/relationships/:id': async (c, ids) =>
-    expectNotFound(await c.patch(`/api/v1/relationships/${ids.relationship}`, { status: 'ended' }, ifMatch), 'patch relationship'),
+  'patch /api/v1/relationships/:id': async (c, ids) => expectNotFound(await c.patch(`/api/v1/relationships/${ids.relationship}`, { status: 'ended' }, ifMatch), 'patch relationship'),
   'get /api/v1/relationships/:id/timeline': async (c, ids) => expectNotFound(await c.get(`/api/v1/relationships/${ids.relationship}/timeline`), 'relationship timeline'),
   'get /api/v1/interactions/:id': async (c, ids) => expectNotFound(await c.get(`/api/v1/interactions/${ids.interaction}`), 'get interaction'),
-  'patch /api/v1/interactions/:id': async (c, ids) =>
-    expectNotFound(await c.patch(`/api/v1/interactions/${ids.interaction}`, { summary: 'Hacked' }, ifMatch), 'patch interaction'),
+  'patch /api/v1/interactions/:id': async (c, ids) => expectNotFound(await c.patch(`/api/v1/interactions/${ids.interaction}`, { summary: 'Hacked' }, ifMatch), 'patch interaction'),
   'get /api/v1/observations/:id': async (c, ids) => {
     expectNotFound(await c.get(`/api/v1/observations/${ids.partyObservation}`), 'party observation');
     expectNotFound(await c.get(`/api/v1/observations/${ids.relationshipObservation}`), 'relationship observation');
@@ -121,7 +119,17 @@ describe('record scopes and tenants', () => {
 
   /** Row counts per table for one tenant: a refused write must leave them all unchanged. */
   async function counts(tenantId: string) {
-    const tables = ['rapport_parties', 'rapport_relationships', 'rapport_interactions', 'rapport_interaction_participants', 'rapport_observations', 'sample_tickets', 'rapport_users', 'rapport_api_keys', 'rapport_roles'];
+    const tables = [
+      'rapport_parties',
+      'rapport_relationships',
+      'rapport_interactions',
+      'rapport_interaction_participants',
+      'rapport_observations',
+      'sample_tickets',
+      'rapport_users',
+      'rapport_api_keys',
+      'rapport_roles',
+    ];
     const out: Record<string, number> = {};
     for (const table of tables) out[table] = Number((await t.app.knex(table).where('tenant_id', tenantId).count({ n: '*' }).first())!.n);
     out.archived = Number((await t.app.knex('rapport_parties').where('tenant_id', tenantId).whereNotNull('archived_at').count({ n: '*' }).first())!.n);
@@ -138,7 +146,15 @@ describe('record scopes and tenants', () => {
     charlie = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Charlie' })).body.id;
     shared = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Shared Desk' })).body.id;
     relAC = (await t.admin.post('/api/v1/relationships', { type: 'sample.supply', fromPartyId: a.party, toPartyId: charlie })).body.id;
-    selfWithCharlie = (await t.admin.post('/api/v1/interactions', { type: 'note', participants: [{ partyId: self, role: 'author' }, { partyId: charlie, role: 'subject' }] })).body.id;
+    selfWithCharlie = (
+      await t.admin.post('/api/v1/interactions', {
+        type: 'note',
+        participants: [
+          { partyId: self, role: 'author' },
+          { partyId: charlie, role: 'subject' },
+        ],
+      })
+    ).body.id;
     scoped = await t.clientFor({ roles: ['admin'], scopePartyId: a.party });
   });
   afterAll(() => t?.close());
@@ -238,7 +254,16 @@ describe('record scopes and tenants', () => {
       const before = await counts(t.tenantId);
       const refused: Array<[string, Promise<TestResponse>]> = [
         ['relationship to B', scoped.post('/api/v1/relationships', { type: 'sample.supply', fromPartyId: a.party, toPartyId: b.party })],
-        ['interaction with B', scoped.post('/api/v1/interactions', { type: 'sample.call', participants: [{ partyId: a.party, role: 'caller' }, { partyId: b.party, role: 'callee' }] })],
+        [
+          'interaction with B',
+          scoped.post('/api/v1/interactions', {
+            type: 'sample.call',
+            participants: [
+              { partyId: a.party, role: 'caller' },
+              { partyId: b.party, role: 'callee' },
+            ],
+          }),
+        ],
         ['interaction on B’s relationship', scoped.post('/api/v1/interactions', { type: 'sample.call', relationshipId: b.relationship, participants: [{ partyId: a.party, role: 'caller' }] })],
         ['observation of B', scoped.post('/api/v1/observations', { indicator: 'sample.nps', subjectId: b.party, value: 1 })],
         ['observation of B’s relationship', scoped.post('/api/v1/observations', { indicator: 'sample.mood', subjectId: b.relationship, label: 'poor' })],
@@ -337,7 +362,16 @@ describe('record scopes and tenants', () => {
       const theirs = await counts(other.id);
       const refused: Array<[string, Promise<TestResponse>]> = [
         ['relationship', outsider.post('/api/v1/relationships', { type: 'sample.supply', fromPartyId: other.selfPartyId, toPartyId: a.party })],
-        ['interaction', outsider.post('/api/v1/interactions', { type: 'note', participants: [{ partyId: other.selfPartyId, role: 'author' }, { partyId: a.party, role: 'subject' }] })],
+        [
+          'interaction',
+          outsider.post('/api/v1/interactions', {
+            type: 'note',
+            participants: [
+              { partyId: other.selfPartyId, role: 'author' },
+              { partyId: a.party, role: 'subject' },
+            ],
+          }),
+        ],
         ['interaction on relationship', outsider.post('/api/v1/interactions', { type: 'note', relationshipId: a.relationship, participants: [{ partyId: other.selfPartyId, role: 'author' }] })],
         ['observation', outsider.post('/api/v1/observations', { indicator: 'sample.nps', subjectId: a.party, value: 1 })],
         ['relationship observation', outsider.post('/api/v1/observations', { indicator: 'sample.mood', subjectId: a.relationship, label: 'fair' })],

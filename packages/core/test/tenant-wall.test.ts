@@ -54,7 +54,11 @@ describe('the tenant wall of a plugin database handle', () => {
   const noteOf: Record<string, string> = {};
 
   /** Every row of a table, both tenants, past the wall. */
-  const raw = (table: string) => t.app.knex(table).orderBy(['tenant_id', table === 'walled_notes' ? 'body' : 'tag']).select('*');
+  const raw = (table: string) =>
+    t.app
+      .knex(table)
+      .orderBy(['tenant_id', table === 'walled_notes' ? 'body' : 'tag'])
+      .select('*');
 
   beforeAll(async () => {
     t = await createTestApp({ plugins: [walled] });
@@ -67,8 +71,12 @@ describe('the tenant wall of a plugin database handle', () => {
       for (const n of [1, 2]) {
         const id = newId();
         noteOf[`${prefix}${n}`] = id;
-        await db.in(tenant)('walled_notes').insert({ id, body: `${prefix}-note-${n}` });
-        await db.in(tenant)('walled_tags').insert({ note_id: id, tag: `${prefix}-tag-${n}` });
+        await db
+          .in(tenant)('walled_notes')
+          .insert({ id, body: `${prefix}-note-${n}` });
+        await db
+          .in(tenant)('walled_tags')
+          .insert({ note_id: id, tag: `${prefix}-tag-${n}` });
       }
     }
   });
@@ -81,7 +89,7 @@ describe('the tenant wall of a plugin database handle', () => {
         ['A', 'a-note-2'],
         ['B', 'b-note-1'],
         ['B', 'b-note-2'],
-      ].sort((x, y) => (x[0] === y[0] ? 0 : (x[0] === 'A') === (a < b) ? -1 : 1)),
+      ].sort((x, y) => (x[0] === y[0] ? 0 : (x[0] === 'A') === a < b ? -1 : 1)),
     );
   });
 
@@ -96,10 +104,14 @@ describe('the tenant wall of a plugin database handle', () => {
       { body: 'a-note-2', tag: 'a-tag-2' },
     ]);
     // Even a join on a condition that matches across tenants (every tag) finds only the tenant's.
-    const everyPair = await tables('walled_notes as n').leftJoin('walled_tags as g', (on) => on.on(t.app.knex.raw('true'))).select('g.tag');
+    const everyPair = await tables('walled_notes as n')
+      .leftJoin('walled_tags as g', (on) => on.on(t.app.knex.raw('true')))
+      .select('g.tag');
     expect(new Set(everyPair.map((r: { tag: string }) => r.tag))).toEqual(new Set(['a-tag-1', 'a-tag-2']));
     // An `or` in the caller's join condition cannot escape the tenant condition.
-    const withOr = await tables('walled_notes as n').join('walled_tags as g', (on) => on.on('g.note_id', 'n.id').orOn(t.app.knex.raw('true'))).select('g.tag');
+    const withOr = await tables('walled_notes as n')
+      .join('walled_tags as g', (on) => on.on('g.note_id', 'n.id').orOn(t.app.knex.raw('true')))
+      .select('g.tag');
     expect(new Set(withOr.map((r: { tag: string }) => r.tag))).toEqual(new Set(['a-tag-1', 'a-tag-2']));
     const viaSubquery = await tables('walled_notes').whereIn('id', tables('walled_tags').select('note_id')).select('body').orderBy('body');
     expect(viaSubquery.map((r: { body: string }) => r.body)).toEqual(['a-note-1', 'a-note-2']);
@@ -109,9 +121,12 @@ describe('the tenant wall of a plugin database handle', () => {
   });
 
   it('changes and deletes only the tenant’s rows with no condition written', async () => {
-    await t.app.transaction(async (uow) => {
-      expect(await db.in(uow)('walled_notes').increment('hits', 1)).toBe(2);
-    }, { tenantId: b });
+    await t.app.transaction(
+      async (uow) => {
+        expect(await db.in(uow)('walled_notes').increment('hits', 1)).toBe(2);
+      },
+      { tenantId: b },
+    );
     const hits = (await raw('walled_notes')).map((r: { tenant_id: string; hits: number }) => [r.tenant_id === b, r.hits]);
     expect(hits.filter(([isB]) => isB).map(([, n]) => n)).toEqual([1, 1]);
     expect(hits.filter(([isB]) => !isB).map(([, n]) => n)).toEqual([0, 0]);
@@ -137,13 +152,16 @@ describe('the tenant wall of a plugin database handle', () => {
   });
 
   it('bulk-inserts rows stamped with the tenant', async () => {
-    await t.app.transaction(async (uow) => {
-      await db.in(uow)('walled_tags').where('tag', 'like', 'bulk-%').del();
-      await db.in(uow).bulkInsert('walled_tags', { note_id: 'uuid', tag: 'text' }, [
-        { note_id: noteOf.a1, tag: 'bulk-1' },
-        { note_id: noteOf.a1, tag: 'bulk-2' },
-      ]);
-    }, { tenantId: a });
+    await t.app.transaction(
+      async (uow) => {
+        await db.in(uow)('walled_tags').where('tag', 'like', 'bulk-%').del();
+        await db.in(uow).bulkInsert('walled_tags', { note_id: 'uuid', tag: 'text' }, [
+          { note_id: noteOf.a1, tag: 'bulk-1' },
+          { note_id: noteOf.a1, tag: 'bulk-2' },
+        ]);
+      },
+      { tenantId: a },
+    );
     const bulk = (await raw('walled_tags')).filter((r: { tag: string }) => r.tag.startsWith('bulk-'));
     expect(bulk.map((r: { tenant_id: string }) => r.tenant_id)).toEqual([a, a]);
   });
@@ -181,10 +199,16 @@ describe('the tenant wall of a plugin database handle', () => {
     const partner = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Joined Org' })).body.id;
     expect((await t.admin.post('/api/v1/relationships', { type: 'walled.link', fromPartyId: t.selfPartyId, toPartyId: partner })).status).toBe(201);
     const view = relationships.query(ctx, { type: 'walled.link' }).select('id', 'to_party_id');
-    const rows = await db.in(ctx)('walled_notes as n').join(view.as('r'), (on) => on.on(t.app.knex.raw('true'))).distinct('r.to_party_id');
+    const rows = await db
+      .in(ctx)('walled_notes as n')
+      .join(view.as('r'), (on) => on.on(t.app.knex.raw('true')))
+      .distinct('r.to_party_id');
     expect(rows).toEqual([{ to_party_id: partner }]);
     // The same view in the other tenant is empty: B has no such relationship.
-    const other = await db.in(b)('walled_notes as n').join(relationships.query(t.app.systemContext(b), { type: 'walled.link' }).as('r'), (on) => on.on(t.app.knex.raw('true'))).distinct('r.to_party_id');
+    const other = await db
+      .in(b)('walled_notes as n')
+      .join(relationships.query(t.app.systemContext(b), { type: 'walled.link' }).as('r'), (on) => on.on(t.app.knex.raw('true')))
+      .distinct('r.to_party_id');
     expect(other).toEqual([]);
   });
 

@@ -12,13 +12,16 @@ afterAll(() => t?.close());
 describe('UnitOfWork.unscoped()', () => {
   it('lets a plugin step reach past the caller scope in the same transaction, keeping the actor', async () => {
     const [a, b] = await t.app.transaction(async (uow) =>
-      Promise.all([
-        t.app.services.parties.create(uow, { kind: 'organization', name: 'Scoped A' }),
-        t.app.services.parties.create(uow, { kind: 'organization', name: 'Unrelated B' }),
-      ]),
+      Promise.all([t.app.services.parties.create(uow, { kind: 'organization', name: 'Scoped A' }), t.app.services.parties.create(uow, { kind: 'organization', name: 'Unrelated B' })]),
     );
     const principal: Principal = { kind: 'api-key', id: newId(), tenantId: t.tenantId, roles: ['admin'], permissions: new Set(['*']), partyId: a.id, scopePartyId: a.id };
-    const call = { type: 'sample.call', participants: [{ partyId: a.id, role: 'caller' }, { partyId: b.id, role: 'callee' }] };
+    const call = {
+      type: 'sample.call',
+      participants: [
+        { partyId: a.id, role: 'caller' },
+        { partyId: b.id, role: 'callee' },
+      ],
+    };
 
     // Scoped, B is invisible.
     await expect(t.app.transaction((uow) => t.app.services.interactions.create(uow, call), { principal })).rejects.toBeInstanceOf(ValidationError);

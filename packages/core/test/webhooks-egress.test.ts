@@ -31,7 +31,21 @@ describe('webhook egress', () => {
 
   it('tells public addresses from the rest', () => {
     for (const address of ['8.8.8.8', '2a00:1450:4001:80b::200e', '::ffff:8.8.4.4']) expect(isPublicAddress(address), address).toBe(true);
-    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '224.0.0.1', 'nonsense']) {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+      '224.0.0.1',
+      'nonsense',
+    ]) {
       expect(isPublicAddress(address), address).toBe(false);
     }
     expect(privateHostProblem('http://169.254.169.254/latest/meta-data')).toBe('169.254.169.254 is not a public address');

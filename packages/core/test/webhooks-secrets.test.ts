@@ -99,7 +99,10 @@ describe('webhook secrets at rest', () => {
   it('binds a sealed secret to its webhook: copied onto another it does not open', async () => {
     const [a, b] = [await subscribe('/bound-a'), await subscribe('/bound-b')];
     copiedOnto = b.id;
-    await t.app.knex('rapport_webhooks').where({ id: b.id }).update({ secret: await stored(a.id) });
+    await t.app
+      .knex('rapport_webhooks')
+      .where({ id: b.id })
+      .update({ secret: await stored(a.id) });
     const copied = await stored(b.id);
     expect(() => t.app.webhookSecrets.open(t.tenantId, b.id, copied)).toThrow(SecretBoxError);
     expect(t.app.webhookSecrets.open(t.tenantId, a.id, copied)).toBe(a.secret);

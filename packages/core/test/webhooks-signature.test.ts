@@ -61,7 +61,10 @@ describe('event patterns', () => {
         heard.push(this.event);
       });
       for (const name of names) emitter.emit(name);
-      expect(names.filter((name) => matchesEventPattern(pattern, name)), pattern).toEqual(heard);
+      expect(
+        names.filter((name) => matchesEventPattern(pattern, name)),
+        pattern,
+      ).toEqual(heard);
     }
   });
 

@@ -110,8 +110,7 @@ describe('webhooks', () => {
   });
 
   const outboxDrained = async () => Number((await t.app.knex('rapport_outbox').whereNull('dispatched_at').count({ n: '*' }))[0].n) === 0;
-  const pendingDeliveries = async (webhookId: string) =>
-    Number((await t.app.knex('rapport_webhook_deliveries').where({ webhook_id: webhookId, status: 'pending' }).count({ n: '*' }))[0].n);
+  const pendingDeliveries = async (webhookId: string) => Number((await t.app.knex('rapport_webhook_deliveries').where({ webhook_id: webhookId, status: 'pending' }).count({ n: '*' }))[0].n);
   const settled = (webhookId: string) => waitFor(`deliveries of ${webhookId} to settle`, async () => (await outboxDrained()) && (await pendingDeliveries(webhookId)) === 0);
   const subscribe = async (body: Record<string, unknown>) => {
     const res = await t.admin.post('/api/v1/webhooks', body);
@@ -153,7 +152,13 @@ describe('webhooks', () => {
     expect((await t.admin.get('/api/v1/parties?q=Forbidden')).body.data).toEqual([]);
 
     const expected = new Set(committed.map((e) => e.id));
-    const delivered = () => new Set(receiver.on('/flaky/all').filter((r) => r.status === 200).map((r) => r.body.id));
+    const delivered = () =>
+      new Set(
+        receiver
+          .on('/flaky/all')
+          .filter((r) => r.status === 200)
+          .map((r) => r.body.id),
+      );
     await waitFor('every committed event to be delivered', () => [...expected].every((id) => delivered().has(id)));
     await settled(webhook.id);
 

@@ -87,7 +87,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       return anonymous.as(key.token);
     },
     async outbox(filter = {}) {
-      const query = app.knex('rapport_outbox').orderBy([{ column: 'occurred_at' }, { column: 'id' }]).select('id', 'name', 'payload', 'tenant_id');
+      const query = app
+        .knex('rapport_outbox')
+        .orderBy([{ column: 'occurred_at' }, { column: 'id' }])
+        .select('id', 'name', 'payload', 'tenant_id');
       if (filter.name) query.where('name', filter.name);
       const rows: Array<{ id: string; name: string; payload: any; tenant_id: string }> = await query;
       return rows.map((r) => ({ id: r.id, name: r.name, payload: r.payload, tenantId: r.tenant_id }));

@@ -130,10 +130,16 @@ export function declareModel(api: PluginApi): void {
 
   // A party sees the deals of which it is the account or the owner (two index ranges)…
   api.recordScopes.define(DEAL_SCOPE, ({ tables, partyId }) =>
-    tables('crm_deals').select('id').where('account_id', partyId).union([tables('crm_deals').select('id').where('owner_party_id', partyId)], true),
+    tables('crm_deals')
+      .select('id')
+      .where('account_id', partyId)
+      .union([tables('crm_deals').select('id').where('owner_party_id', partyId)], true),
   );
   // …and the tasks assigned to it or about its account.
   api.recordScopes.define(TASK_SCOPE, ({ tables, partyId }) =>
-    tables('crm_tasks').select('id').where('assignee_party_id', partyId).union([tables('crm_tasks').select('id').where('account_id', partyId)], true),
+    tables('crm_tasks')
+      .select('id')
+      .where('assignee_party_id', partyId)
+      .union([tables('crm_tasks').select('id').where('account_id', partyId)], true),
   );
 }

@@ -60,7 +60,12 @@ describe('buyer side', () => {
     ]);
     const purchase = timeline.body.data[1];
     expect(purchase.attributes).toEqual({ amount: 4800, currency: 'EUR', reference: 'PO-1001' });
-    expect(purchase.participants).toEqual(expect.arrayContaining([{ partyId: vendor, role: 'vendor' }, { partyId: t.selfPartyId, role: 'customer' }]));
+    expect(purchase.participants).toEqual(
+      expect.arrayContaining([
+        { partyId: vendor, role: 'vendor' },
+        { partyId: t.selfPartyId, role: 'customer' },
+      ]),
+    );
     // The relationship's own timeline holds the same four.
     expect((await t.admin.get(`/api/v1/relationships/${buyerRel}/timeline`)).body.data).toHaveLength(4);
   });
@@ -112,7 +117,11 @@ describe('buyer side', () => {
     const changed = await portal.patch(`/api/v1/relationships/${sellerRel}`, { attributes: { source: 'self-made' } }, { headers: { 'if-match': String(before.version) } });
     expect(changed.status, changed.text).toBe(403);
     expect(changed.body.detail).toContain('crm.customer');
-    const contact = await portal.post('/api/v1/relationships', { type: 'crm.contact', fromPartyId: (await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Vendor Staff' })).body.id, toPartyId: vendor });
+    const contact = await portal.post('/api/v1/relationships', {
+      type: 'crm.contact',
+      fromPartyId: (await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Vendor Staff' })).body.id,
+      toPartyId: vendor,
+    });
     expect(contact.status, contact.text).toBe(403);
     expect(await t.app.knex('rapport_relationships').where({ id: sellerRel }).first('status', 'version')).toEqual(before);
   });

@@ -32,7 +32,15 @@ async function seed(from: number, count: number) {
   for (let i = from; i < from + count; i++) {
     const path = PATHS[(i * 5) % PATHS.length];
     const owner = i % 3 === 0 ? rep : other;
-    const res = await t.admin.post('/api/v1/crm/deals', { title: `Deal ${i}`, pipelineId: pipeline.id, stageId: stageId(path[0]), amount: 100, currency: 'EUR', accountId: account, ownerPartyId: owner });
+    const res = await t.admin.post('/api/v1/crm/deals', {
+      title: `Deal ${i}`,
+      pipelineId: pipeline.id,
+      stageId: stageId(path[0]),
+      amount: 100,
+      currency: 'EUR',
+      accountId: account,
+      ownerPartyId: owner,
+    });
     expect(res.status).toBe(201);
     for (const next of path.slice(1)) expect((await t.admin.post(`/api/v1/crm/deals/${res.body.id}/move`, { stageId: stageId(next) })).status).toBe(200);
     seeded.push({ path, owner });

@@ -121,11 +121,29 @@ describe('pipelines and deals', () => {
 
   it('opens a deal in the first open stage and puts it on the account timeline', async () => {
     const events = t.recordEvents('crm.deal.*');
-    const res = await clientA.post('/api/v1/crm/deals', { title: 'Acme rollout', pipelineId: pipeline.id, amount: 12000.5, currency: 'EUR', expectedClose: '2027-03-31', accountId: account, contactIds: [contact] });
+    const res = await clientA.post('/api/v1/crm/deals', {
+      title: 'Acme rollout',
+      pipelineId: pipeline.id,
+      amount: 12000.5,
+      currency: 'EUR',
+      expectedClose: '2027-03-31',
+      accountId: account,
+      contactIds: [contact],
+    });
     expect(res.status).toBe(201);
     deal = res.body;
     openedDeal = deal;
-    expect(deal).toMatchObject({ stageId: stage('Qualify'), status: 'open', amount: 12000.5, currency: 'EUR', expectedClose: '2027-03-31', ownerPartyId: repA, accountId: account, contactIds: [contact], version: 1 });
+    expect(deal).toMatchObject({
+      stageId: stage('Qualify'),
+      status: 'open',
+      amount: 12000.5,
+      currency: 'EUR',
+      expectedClose: '2027-03-31',
+      ownerPartyId: repA,
+      accountId: account,
+      contactIds: [contact],
+      version: 1,
+    });
     await t.app.settled();
     expect(events.map((e) => e.name)).toEqual(['crm.deal.created']);
   });
@@ -188,7 +206,7 @@ describe('pipelines and deals', () => {
     expect(res.body).toMatchObject({ amount: 15000, contactIds: [], version: 4 });
   });
 
-  it('shows a sales rep only its own deals: 404 for another rep\'s deal on every CRM route', async () => {
+  it("shows a sales rep only its own deals: 404 for another rep's deal on every CRM route", async () => {
     const own = await clientB.post('/api/v1/crm/deals', { title: 'Sam deal', pipelineId: pipeline.id, amount: 100, currency: 'USD', accountId: account });
     expect(own.status).toBe(201);
     const foreign = deal.id;
@@ -227,7 +245,7 @@ describe('pipelines and deals', () => {
 describe('tasks', () => {
   const hours = (n: number) => new Date(Date.now() + n * 3_600_000).toISOString();
 
-  it('keeps due date, assignee and done state, lists the overdue ones, and hides other reps\' tasks', async () => {
+  it("keeps due date, assignee and done state, lists the overdue ones, and hides other reps' tasks", async () => {
     const events = t.recordEvents('crm.task.*');
     const a1 = await clientA.post('/api/v1/crm/tasks', { title: 'Call Ann back', dueAt: hours(-24), accountId: account });
     expect(a1.status).toBe(201);

@@ -31,9 +31,33 @@ describe('CSV exports', () => {
     const deals = rows(res.text);
     expect(deals).toHaveLength(2500);
     expect(new Set(deals.map((d) => d.id)).size).toBe(2500);
-    expect(Object.keys(deals[0])).toEqual(['id', 'title', 'amount', 'currency', 'pipeline', 'stage', 'status', 'expected_close', 'account_id', 'account_name', 'owner_party_id', 'closed_at', 'created_at']);
+    expect(Object.keys(deals[0])).toEqual([
+      'id',
+      'title',
+      'amount',
+      'currency',
+      'pipeline',
+      'stage',
+      'status',
+      'expected_close',
+      'account_id',
+      'account_name',
+      'owner_party_id',
+      'closed_at',
+      'created_at',
+    ]);
     const deal7 = deals.find((d) => d.title === 'Deal 7')!;
-    expect(deal7).toMatchObject({ amount: '7.25', currency: 'EUR', pipeline: 'Sales', stage: 'Qualify', status: 'open', expected_close: '2027-03-01', account_name: 'Acme', owner_party_id: '', closed_at: '' });
+    expect(deal7).toMatchObject({
+      amount: '7.25',
+      currency: 'EUR',
+      pipeline: 'Sales',
+      stage: 'Qualify',
+      status: 'open',
+      expected_close: '2027-03-01',
+      account_name: 'Acme',
+      owner_party_id: '',
+      closed_at: '',
+    });
     // Filters are those of the list.
     expect(rows((await t.admin.get('/api/v1/crm/exports/deals?status=won')).text)).toHaveLength(250);
     expect((await t.admin.get('/api/v1/crm/exports/deals?status=maybe')).status).toBe(400);

@@ -55,7 +55,12 @@ describe('crm.accounts importer', () => {
     expect(result.rejectedRows[0].errors[0].message).toContain(initech);
     const acme = (await t.admin.get('/api/v1/parties?q=Acme')).body.data.find((p: any) => p.name === 'Acme');
     expect(acme.attributes).toEqual({ 'crm.industry': 'Energy', 'crm.size': '51-200', 'crm.source': 'fair', 'crm.owner': rita });
-    expect(acme.contactPoints).toEqual(expect.arrayContaining([{ kind: 'domain', value: 'https://www.acme.example/' }, { kind: 'phone', value: '+1 555 0100' }]));
+    expect(acme.contactPoints).toEqual(
+      expect.arrayContaining([
+        { kind: 'domain', value: 'https://www.acme.example/' },
+        { kind: 'phone', value: '+1 555 0100' },
+      ]),
+    );
     const lifecycle = await relationshipsOf(acme.id, 'crm.customer');
     expect(lifecycle).toMatchObject([{ fromPartyId: t.selfPartyId, toPartyId: acme.id, status: 'prospect' }]);
     const customers = (await t.admin.get('/api/v1/crm/customers')).body.data.map((c: any) => c.party.name);
@@ -107,8 +112,15 @@ describe('crm.contacts importer', () => {
     const bob = people.find((p: any) => p.name === 'Bob New');
     const bobsJobs = await relationshipsOf(bob.id, 'crm.contact');
     const acme = (await t.admin.get('/api/v1/parties?q=Acme')).body.data.find((p: any) => p.name === 'Acme').id;
-    expect(bobsJobs.map((r: any) => [r.toPartyId, r.attributes.jobTitle]).sort()).toEqual([[acme, 'Advisor'], [initech, 'CTO']].sort());
-    expect(await relationshipsOf(ann, 'crm.contact')).toMatchObject([{ fromPartyId: ann, toPartyId: initech, fromRole: 'contact', toRole: 'organization', status: 'active', attributes: { jobTitle: 'Buyer' } }]);
+    expect(bobsJobs.map((r: any) => [r.toPartyId, r.attributes.jobTitle]).sort()).toEqual(
+      [
+        [acme, 'Advisor'],
+        [initech, 'CTO'],
+      ].sort(),
+    );
+    expect(await relationshipsOf(ann, 'crm.contact')).toMatchObject([
+      { fromPartyId: ann, toPartyId: initech, fromRole: 'contact', toRole: 'organization', status: 'active', attributes: { jobTitle: 'Buyer' } },
+    ]);
     expect(people.find((p: any) => p.name === 'Carl')).toBeDefined();
 
     // Importing the same file again creates nobody and no link twice.

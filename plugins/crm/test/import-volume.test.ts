@@ -40,13 +40,23 @@ function writeCsv(name: string, header: string, good: (i: number) => string, cou
   return { file, expected };
 }
 
-const count = async (table: string, where: Record<string, unknown> = {}) => Number((await t.app.knex(table).where({ tenant_id: t.tenantId, ...where }).count({ n: '*' }).first())!.n);
+const count = async (table: string, where: Record<string, unknown> = {}) =>
+  Number(
+    (await t.app
+      .knex(table)
+      .where({ tenant_id: t.tenantId, ...where })
+      .count({ n: '*' })
+      .first())!.n,
+  );
 
 beforeAll(async () => {
   t = await createTestApp({ plugins: [crm] });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-import-'));
   for (const email of REPS) expect((await t.admin.post('/api/v1/parties', { kind: 'person', name: email.split('@')[0], contactPoints: [{ kind: 'email', value: email }] })).status).toBe(201);
-  const pipeline = await t.admin.post('/api/v1/crm/pipelines', { name: 'Sales', stages: [{ name: 'Qualify' }, { name: 'Propose', probability: 50 }, { name: 'Won', outcome: 'won' }, { name: 'Lost', outcome: 'lost' }] });
+  const pipeline = await t.admin.post('/api/v1/crm/pipelines', {
+    name: 'Sales',
+    stages: [{ name: 'Qualify' }, { name: 'Propose', probability: 50 }, { name: 'Won', outcome: 'won' }, { name: 'Lost', outcome: 'lost' }],
+  });
   expect(pipeline.status).toBe(201);
 });
 
@@ -112,7 +122,11 @@ describe('importing 10k accounts, 20k contacts and 10k deals', () => {
     const seconds = (performance.now() - started) / 1000;
     console.info(`crm import of ${ACCOUNTS} accounts, ${CONTACTS} contacts, ${DEALS} deals on ${t.kind}: ${seconds.toFixed(1)} s`);
 
-    for (const [name, csv, good] of [['accounts', accounts, ACCOUNTS], ['contacts', contacts, CONTACTS], ['deals', deals, DEALS]] as const) {
+    for (const [name, csv, good] of [
+      ['accounts', accounts, ACCOUNTS],
+      ['contacts', contacts, CONTACTS],
+      ['deals', deals, DEALS],
+    ] as const) {
       const result = results[name];
       expect(result.completed, `${name}: ${result.error?.message}`).toBe(true);
       expect(result).toMatchObject({ read: good + csv.expected.size, imported: good, rejected: csv.expected.size });
@@ -150,10 +164,7 @@ describe('importing 10k accounts, 20k contacts and 10k deals', () => {
       [t.tenantId],
     );
     expect(Number(wrongEmployer.rows[0].n)).toBe(0);
-    const owners = await t.app.knex.raw(
-      `select count(distinct owner_party_id) as n, count(*) filter (where owner_party_id is null) as unowned from crm_deals where tenant_id = ?`,
-      [t.tenantId],
-    );
+    const owners = await t.app.knex.raw(`select count(distinct owner_party_id) as n, count(*) filter (where owner_party_id is null) as unowned from crm_deals where tenant_id = ?`, [t.tenantId]);
     expect(Number(owners.rows[0].n)).toBe(REPS.length);
     expect(Number(owners.rows[0].unowned)).toBe(0);
   }, 600_000);

@@ -10,8 +10,7 @@ let acme: string;
 let globex: string;
 let rita: string;
 
-const party = async (kind: string, name: string, contactPoints: Array<{ kind: string; value: string }>) =>
-  (await t.admin.post('/api/v1/parties', { kind, name, contactPoints })).body.id as string;
+const party = async (kind: string, name: string, contactPoints: Array<{ kind: string; value: string }>) => (await t.admin.post('/api/v1/parties', { kind, name, contactPoints })).body.id as string;
 
 beforeAll(async () => {
   t = await createTestApp({ plugins: [crm] });
@@ -21,7 +20,15 @@ beforeAll(async () => {
   await party('organization', 'Twin A', [{ kind: 'domain', value: 'twin.example' }]);
   await party('organization', 'Twin B', [{ kind: 'domain', value: 'twin.example' }]);
   pipeline = (
-    await t.admin.post('/api/v1/crm/pipelines', { name: 'Sales', stages: [{ name: 'Qualify', probability: 10 }, { name: 'Propose', probability: 50 }, { name: 'Won', outcome: 'won' }, { name: 'Lost', outcome: 'lost' }] })
+    await t.admin.post('/api/v1/crm/pipelines', {
+      name: 'Sales',
+      stages: [
+        { name: 'Qualify', probability: 10 },
+        { name: 'Propose', probability: 50 },
+        { name: 'Won', outcome: 'won' },
+        { name: 'Lost', outcome: 'lost' },
+      ],
+    })
   ).body;
 });
 

@@ -66,8 +66,7 @@ const ROUTES: Record<string, { kind: 'id'; request?: Request } | { kind: 'read';
   'GET /exports/contacts': { kind: 'read' },
 };
 
-const fill = (text: string) =>
-  text.replaceAll('SAM', sam).replaceAll('ACCOUNT', secretAccount).replaceAll('PIPELINE', pipelineId).replaceAll('WON', wonStageId).replaceAll('DEAL', samDeal);
+const fill = (text: string) => text.replaceAll('SAM', sam).replaceAll('ACCOUNT', secretAccount).replaceAll('PIPELINE', pipelineId).replaceAll('WON', wonStageId).replaceAll('DEAL', samDeal);
 const fillBody = (body: unknown) => (body === undefined ? undefined : JSON.parse(fill(JSON.stringify(body))));
 
 function send(client: TestClient, method: string, path: string, request: Request = {}) {
@@ -96,7 +95,22 @@ beforeAll(async () => {
   secretAccount = await party('organization', 'Sams Account');
   const ritaAccount = await party('organization', 'Ritas Account');
   // Everything a rep may do, without any `:all` permission.
-  const permissions = ['crm.deals:read', 'crm.deals:write', 'crm.pipelines:read', 'crm.accounts:read', 'crm.activities:read', 'crm.activities:write', 'crm.tasks:read', 'crm.tasks:write', 'crm.reports:read', 'crm.scoring:read', 'crm.scoring:write', 'parties:read', 'interactions:read', 'relationships:read'];
+  const permissions = [
+    'crm.deals:read',
+    'crm.deals:write',
+    'crm.pipelines:read',
+    'crm.accounts:read',
+    'crm.activities:read',
+    'crm.activities:write',
+    'crm.tasks:read',
+    'crm.tasks:write',
+    'crm.reports:read',
+    'crm.scoring:read',
+    'crm.scoring:write',
+    'parties:read',
+    'interactions:read',
+    'relationships:read',
+  ];
   expect((await t.admin.post('/api/v1/roles', { name: 'sales-rep', permissions })).status).toBe(201);
   rita = await t.clientFor({ roles: ['sales-rep'], partyId: ritaParty });
 
@@ -113,7 +127,8 @@ beforeAll(async () => {
   expect((await t.admin.post('/api/v1/crm/activities', { type: 'crm.call', ownerPartyId: sam, accountId: secretAccount, subject: 'SECRET-SAM call' })).status).toBe(201);
   expect((await rita.post('/api/v1/crm/activities', { type: 'crm.call', accountId: ritaAccount, subject: 'Rita call' })).status).toBe(201);
   expect((await rita.post('/api/v1/crm/tasks', { title: 'Rita task', dueAt: '2020-01-01T00:00:00Z', dealId: ritaDeal })).status).toBe(201);
-  for (const id of [secretAccount, ritaAccount]) expect((await t.admin.post('/api/v1/relationships', { type: 'crm.customer', fromPartyId: t.selfPartyId, toPartyId: id, status: 'customer' })).status).toBe(201);
+  for (const id of [secretAccount, ritaAccount])
+    expect((await t.admin.post('/api/v1/relationships', { type: 'crm.customer', fromPartyId: t.selfPartyId, toPartyId: id, status: 'customer' })).status).toBe(201);
 });
 
 afterAll(() => t?.close());

@@ -25,7 +25,10 @@ const organization = async (name: string, domain?: string) =>
 
 async function activePartner(name: string) {
   const id = await organization(name);
-  await ok(t.admin.post('/api/v1/relationships', { type: 'prm.partner', fromPartyId: t.selfPartyId, toPartyId: id, status: 'active', attributes: { kind: 'reseller', program: 'Resell', tier: 'silver' } }), 201);
+  await ok(
+    t.admin.post('/api/v1/relationships', { type: 'prm.partner', fromPartyId: t.selfPartyId, toPartyId: id, status: 'active', attributes: { kind: 'reseller', program: 'Resell', tier: 'silver' } }),
+    201,
+  );
   return { id, client: await t.clientFor({ roles: ['admin'], scopePartyId: id }) };
 }
 
@@ -52,7 +55,17 @@ describe('prm.registration.convert → a CRM deal', () => {
   });
 
   it('opens a deal in the first open stage of the first pipeline, with a new account for an unknown customer', async () => {
-    const pipeline = await ok(t.admin.post('/api/v1/crm/pipelines', { name: 'Channel', stages: [{ name: 'Registered', probability: 30 }, { name: 'Won', outcome: 'won' }, { name: 'Lost', outcome: 'lost' }] }), 201);
+    const pipeline = await ok(
+      t.admin.post('/api/v1/crm/pipelines', {
+        name: 'Channel',
+        stages: [
+          { name: 'Registered', probability: 30 },
+          { name: 'Won', outcome: 'won' },
+          { name: 'Lost', outcome: 'lost' },
+        ],
+      }),
+      201,
+    );
     await ok(t.admin.post('/api/v1/crm/pipelines', { name: 'Later', stages: [{ name: 'Other' }] }), 201);
     pipelineId = pipeline.id;
     firstStageId = pipeline.stages[0].id;
@@ -78,7 +91,7 @@ describe('prm.registration.convert → a CRM deal', () => {
 });
 
 describe('prm.registration.conflicts ← open direct deals', () => {
-  it("flags a registration for a customer with an open direct deal, telling the partner why but not whose", async () => {
+  it('flags a registration for a customer with an open direct deal, telling the partner why but not whose', async () => {
     const globex = await organization('Globex', 'globex.example');
     const direct = await ok(t.admin.post('/api/v1/crm/deals', { title: 'Globex expansion', pipelineId, amount: 5000, currency: 'EUR', accountId: globex, ownerPartyId: null }), 201);
     const submitted = await register(other, 'Globex Inc', 'https://globex.example/');

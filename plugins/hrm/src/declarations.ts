@@ -19,7 +19,7 @@ const DESCRIPTIONS: Record<string, string> = {
   [PERMISSIONS.orgWrite]: 'Create units and positions, move units in the tree',
   [PERMISSIONS.employeesRead]: 'Read employee profiles (a scoped principal: its own)',
   [PERMISSIONS.employeesWrite]: 'Hire, end employment, change reporting lines',
-  [PERMISSIONS.teamRead]: "A scoped manager also reads the records of everyone below it in the reporting tree",
+  [PERMISSIONS.teamRead]: 'A scoped manager also reads the records of everyone below it in the reporting tree',
   [PERMISSIONS.privateRead]: 'Read HR-private data (contract, pay band, private contact)',
   [PERMISSIONS.privateWrite]: 'Write HR-private data',
   [PERMISSIONS.timelineWrite]: 'Record one-to-ones, feedback, onboarding steps, kudos',
@@ -40,7 +40,7 @@ const DESCRIPTIONS: Record<string, string> = {
   [PERMISSIONS.recruitingRead]: 'Read openings, candidates and interview feedback (scoped: the openings one is hiring manager of)',
   [PERMISSIONS.recruitingWrite]: 'Open positions, add candidates, move them through the stages, hire; give interview feedback',
   [PERMISSIONS.onboardingRead]: 'Read onboarding checklists (scoped: its own, and its reports with hrm.team:read)',
-  [PERMISSIONS.onboardingWrite]: 'Tick onboarding items one owns (the employee its own, a manager its reports\', HR any)',
+  [PERMISSIONS.onboardingWrite]: "Tick onboarding items one owns (the employee its own, a manager its reports', HR any)",
   [PERMISSIONS.onboardingManage]: 'Define onboarding checklist templates per unit and position',
   [PERMISSIONS.exitRead]: 'Read exit interviews (confidential ones: never individually) and reasons per unit',
   [PERMISSIONS.exitWrite]: 'Record exit interviews and their outcome',
@@ -151,7 +151,12 @@ export function declare(api: PluginApi, deps: HrmDeps, options: ResolvedHrmOptio
     participantRoles: ['candidate'],
     attributes: z.strictObject({ openingId: z.uuid(), from: z.string().nullable(), to: z.string(), reason: z.string().max(2000).nullable() }),
   });
-  api.interactionTypes.define({ key: INTERACTIONS.interview, title: 'Interview', participantRoles: ['candidate', 'interviewer'], attributes: z.strictObject({ openingId: z.uuid(), rating: z.enum(INTERVIEW_SCALE.levels) }) });
+  api.interactionTypes.define({
+    key: INTERACTIONS.interview,
+    title: 'Interview',
+    participantRoles: ['candidate', 'interviewer'],
+    attributes: z.strictObject({ openingId: z.uuid(), rating: z.enum(INTERVIEW_SCALE.levels) }),
+  });
   api.interactionTypes.define({
     key: INTERACTIONS.exitInterview,
     title: 'Exit interview',
@@ -181,12 +186,13 @@ function declareScopes(api: PluginApi, { parties, relationships }: HrmDeps): voi
   api.recordScopes.define(SCOPES.units, ({ ctx, partyId }) => parties.query(ctx, { kind: 'unit' }).select('id').whereExists(isEmployee(ctx, partyId)));
   // Colleagues: an employee sees (the parties of) the other current employees, so kudos and
   // one-to-ones can name them. The records about them stay behind HRM's own scopes.
-  api.recordScopes.extend('parties', ({ ctx, partyId }) =>
-    relationships.query(ctx, { type: TYPES.employment, status: 'active' }).select('to_party_id as id').whereExists(isEmployee(ctx, partyId)),
-  );
+  api.recordScopes.extend('parties', ({ ctx, partyId }) => relationships.query(ctx, { type: TYPES.employment, status: 'active' }).select('to_party_id as id').whereExists(isEmployee(ctx, partyId)));
   // Units too (the org chart): requests and other interactions name the unit as a participant.
   api.recordScopes.extend('parties', ({ ctx, partyId }) => parties.query(ctx, { kind: 'unit' }).select('id').whereExists(isEmployee(ctx, partyId)));
   api.recordScopes.define(SCOPES.requests, ({ tables, partyId }) =>
-    tables('hrm_requests').select('id').where({ requester_party_id: partyId }).union([tables('hrm_requests').select('id').where({ assignee_party_id: partyId })], true),
+    tables('hrm_requests')
+      .select('id')
+      .where({ requester_party_id: partyId })
+      .union([tables('hrm_requests').select('id').where({ assignee_party_id: partyId })], true),
   );
 }

@@ -27,7 +27,16 @@ describe('route audiences', () => {
     expect((await ok(asReport.get(`/api/v1/hrm/units/${team}`))).headcount).toBe(2);
     // A manager records a one-to-one with its report, sets and updates the report's goals, records its retention risk.
     expect((await ok(asBoss.post(`/api/v1/hrm/employees/${report}/timeline`, { kind: 'one-to-one', withPartyId: boss }), 201)).type).toBe('hrm.one-to-one');
-    const cycle = await ok(t.admin.post('/api/v1/hrm/review-cycles', { name: 'H1', periodStart: '2026-01-01T00:00:00Z', periodEnd: '2026-06-30T00:00:00Z', competencies: ['craft'], scale: { name: 'two', levels: ['low', 'high'] } }), 201);
+    const cycle = await ok(
+      t.admin.post('/api/v1/hrm/review-cycles', {
+        name: 'H1',
+        periodStart: '2026-01-01T00:00:00Z',
+        periodEnd: '2026-06-30T00:00:00Z',
+        competencies: ['craft'],
+        scale: { name: 'two', levels: ['low', 'high'] },
+      }),
+      201,
+    );
     const goal = await ok(asBoss.post(`/api/v1/hrm/review-cycles/${cycle.id}/goals`, { employeeId: report, title: 'Ship', weight: 1, target: 10 }), 201);
     expect((await ok(asBoss.patch(`/api/v1/hrm/goals/${goal.id}`, { actual: 5 }, { headers: { 'if-match': '1' } }))).actual).toBe(5);
     expect((await asReport.post(`/api/v1/hrm/review-cycles/${cycle.id}/goals`, { employeeId: boss, title: 'Ship', weight: 1, target: 10 })).status).toBe(404);

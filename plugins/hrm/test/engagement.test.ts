@@ -44,8 +44,10 @@ beforeAll(async () => {
   ned = await hire(t.admin, { name: 'Ned', unitId: beta });
   const enpsScores = [10, 9, 9, 7, 3, 10, 6, 8, 9, 2, 10, 10, 5, 9, 8, 0, 7];
   const plan: Array<[string, string | null]> = [
-    [alpha, null], ...Array.from({ length: 6 }, () => [alpha, mia] as [string, string]),
-    [beta, null], ...Array.from({ length: 3 }, () => [beta, ned] as [string, string]),
+    [alpha, null],
+    ...Array.from({ length: 6 }, () => [alpha, mia] as [string, string]),
+    [beta, null],
+    ...Array.from({ length: 3 }, () => [beta, ned] as [string, string]),
     ...Array.from({ length: 6 }, () => [gamma, null] as [string, null]),
   ];
   for (const [i, [unitId, manager]] of plan.entries()) {
@@ -122,7 +124,12 @@ describe('engagement surveys', () => {
     const enpsObs = await ok(t.admin.get(`/api/v1/observations?subjectId=${alpha}&indicator=hrm.enps`));
     expect(enpsObs.data.map((o: any) => o.value)).toEqual([expectedEnps(people.filter((p) => p.unit === alpha).map((p) => p.enps))]);
     const comments = await ok(t.admin.get(`/api/v1/observations?subjectId=${alpha}&indicator=hrm.engagement-comment`));
-    expect(comments.data.map((o: any) => o.text).sort()).toEqual(people.filter((p) => p.unit === alpha).map((p) => p.marker).sort());
+    expect(comments.data.map((o: any) => o.text).sort()).toEqual(
+      people
+        .filter((p) => p.unit === alpha)
+        .map((p) => p.marker)
+        .sort(),
+    );
     for (const o of comments.data) expect(o).toMatchObject({ observerPartyId: null, interactionId: null, observedAt: '2026-03-20T17:00:00.000Z' });
     // Suppressed units get neither.
     const betaObs = await ok(t.admin.get(`/api/v1/observations?subjectId=${beta}`));
@@ -137,7 +144,14 @@ describe('engagement surveys', () => {
     await ok(t.admin.post(`/api/v1/hrm/surveys/${survey2}/close`));
     const trend = await ok(t.admin.get(`/api/v1/hrm/engagement/units/${alpha}`));
     expect(trend.data).toEqual([
-      { surveyId: survey1, title: 'Q1 engagement', closedAt: '2026-03-20T17:00:00.000Z', suppressed: false, responses: 7, enps: expectedEnps(people.filter((p) => p.unit === alpha).map((p) => p.enps)) },
+      {
+        surveyId: survey1,
+        title: 'Q1 engagement',
+        closedAt: '2026-03-20T17:00:00.000Z',
+        suppressed: false,
+        responses: 7,
+        enps: expectedEnps(people.filter((p) => p.unit === alpha).map((p) => p.enps)),
+      },
       { surveyId: survey2, title: 'April pulse', closedAt: '2026-04-08T09:00:00.000Z', suppressed: true, responses: null, enps: null },
     ]);
     expect((await ok(t.admin.get(`/api/v1/hrm/surveys/${survey2}/results`))).overall).toEqual({ suppressed: true });

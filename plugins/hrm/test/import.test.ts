@@ -19,7 +19,9 @@ beforeAll(async () => {
   await unit(t.admin, 'Twin');
   await unit(t.admin, 'Twin');
   await ok(t.admin.post('/api/v1/hrm/positions', { title: 'Engineer', unitId: engineering }), 201);
-  boss = (await ok(t.admin.post('/api/v1/hrm/employees', { person: { name: 'Boss', contactPoints: [{ kind: 'email', value: 'boss@firm.example' }] }, unitId: company, start: '2024-01-01T00:00:00Z' }), 201)).id;
+  boss = (
+    await ok(t.admin.post('/api/v1/hrm/employees', { person: { name: 'Boss', contactPoints: [{ kind: 'email', value: 'boss@firm.example' }] }, unitId: company, start: '2024-01-01T00:00:00Z' }), 201)
+  ).id;
   // A person who exists already (a former candidate, say): imported, not copied.
   known = (await ok(t.admin.post('/api/v1/parties', { kind: 'person', name: 'Known Person', contactPoints: [{ kind: 'email', value: 'known@firm.example' }] }), 201)).id;
   await hire(t.admin, { name: 'Someone', unitId: sales });

@@ -62,7 +62,8 @@ describe('lists', () => {
   it("pages an employee's exit interviews oldest first, with the reasons of those not confidential", async () => {
     const unitId = await unit(t.admin, 'Exits');
     const person = await hire(t.admin, { name: 'Stayer', unitId });
-    for (const day of ['03', '01', '02']) await ok(t.admin.post(`/api/v1/hrm/employees/${person}/exit-interviews`, { reasons: ['manager'], outcome: 'retained', conductedAt: `2026-01-${day}T00:00:00.000Z` }), 201);
+    for (const day of ['03', '01', '02'])
+      await ok(t.admin.post(`/api/v1/hrm/employees/${person}/exit-interviews`, { reasons: ['manager'], outcome: 'retained', conductedAt: `2026-01-${day}T00:00:00.000Z` }), 201);
     await ok(t.admin.post(`/api/v1/hrm/employees/${person}/exit-interviews`, { reasons: ['workload'], outcome: 'retained', confidential: true }), 201);
     const interviews = await pagedEqualsWhole(`/api/v1/hrm/employees/${person}/exit-interviews`);
     expect(interviews.map((i) => [i.conductedAt.slice(0, 10), i.reasons])).toEqual([

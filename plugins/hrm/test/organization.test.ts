@@ -18,9 +18,7 @@ describe('HRM alone', () => {
     const names = (plugins.data ?? plugins).map((p: { name: string }) => p.name);
     expect(names).toEqual(['hrm']);
     const doc = await ok(t.anonymous.get('/api/v1/openapi.json'));
-    const documented = new Set(
-      Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)),
-    );
+    const documented = new Set(Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)));
     const hrmRoutes = routesOf(doc);
     expect(hrmRoutes.length).toBeGreaterThan(15);
     for (const route of hrmRoutes) expect(documented.has(route)).toBe(true);
@@ -112,7 +110,10 @@ describe('organization', () => {
     expect((await viewer.get(`/api/v1/hrm/employees/${bob}/private`)).status).toBe(403);
     // The event never carries the data.
     const events = await t.outbox({ name: 'hrm.private.updated' });
-    expect(events.map((e) => e.payload)).toEqual([{ partyId: bob, version: 1 }, { partyId: bob, version: 2 }]);
+    expect(events.map((e) => e.payload)).toEqual([
+      { partyId: bob, version: 1 },
+      { partyId: bob, version: 2 },
+    ]);
   });
 
   it('gives employees self-service and managers their reports (by permission)', async () => {
@@ -165,7 +166,12 @@ describe('organization', () => {
     expect(oneToOne.type).toBe('hrm.one-to-one');
     const cyClient = await t.clientFor({ roles: ['employee'], scopePartyId: cy });
     const kudos = await ok(cyClient.post('/api/v1/hrm/kudos', { toPartyId: bob, message: 'Great release!' }), 201);
-    expect(kudos.participants).toEqual(expect.arrayContaining([{ partyId: cy, role: 'giver' }, { partyId: bob, role: 'receiver' }]));
+    expect(kudos.participants).toEqual(
+      expect.arrayContaining([
+        { partyId: cy, role: 'giver' },
+        { partyId: bob, role: 'receiver' },
+      ]),
+    );
     const bobTimeline = await ok(t.admin.get(`/api/v1/hrm/employees/${bob}/timeline`));
     expect(bobTimeline.data.map((i: any) => i.type)).toEqual(expect.arrayContaining(['hrm.kudos', 'hrm.one-to-one']));
     const cyTimeline = await ok(t.admin.get(`/api/v1/hrm/employees/${cy}/timeline`));

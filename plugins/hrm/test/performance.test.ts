@@ -139,7 +139,19 @@ describe('performance reviews', () => {
   it('computes a retention risk from its signals and shows the factors', async () => {
     const subject = reports[0];
     // A second closed cycle where the subject's goals fell flat: the final score drops to 0.
-    const second = (await ok(t.admin.post('/api/v1/hrm/review-cycles', { name: '2026 H2', periodStart: '2026-07-01T00:00:00Z', periodEnd: '2026-12-31T00:00:00Z', competencies: ['delivery'], scale: { name: 'four-step', levels }, formula }), 201)).id;
+    const second = (
+      await ok(
+        t.admin.post('/api/v1/hrm/review-cycles', {
+          name: '2026 H2',
+          periodStart: '2026-07-01T00:00:00Z',
+          periodEnd: '2026-12-31T00:00:00Z',
+          competencies: ['delivery'],
+          scale: { name: 'four-step', levels },
+          formula,
+        }),
+        201,
+      )
+    ).id;
     await ok(t.admin.post(`/api/v1/hrm/review-cycles/${second}/goals`, { employeeId: subject, title: 'Ship v3', weight: 1, target: 100, actual: 0 }), 201);
     await ok(t.admin.post(`/api/v1/hrm/review-cycles/${second}/close`));
     // A new manager today.

@@ -24,8 +24,26 @@ beforeAll(async () => {
   bob = await hire(t.admin, { name: 'Bob', unitId: platform, managerId: ada });
   cy = await hire(t.admin, { name: 'Cy', unitId: platform, managerId: bob });
   dee = await hire(t.admin, { name: 'Dee', unitId: sales });
-  await createRole(t, 'staff', ['hrm.employees:read', 'hrm.recruiting:read', 'hrm.recruiting:write', 'hrm.onboarding:read', 'hrm.onboarding:write', 'parties:read', 'interactions:read', 'observations:read']);
-  await createRole(t, 'manager', ['hrm.employees:read', 'hrm.team:read', 'hrm.recruiting:read', 'hrm.recruiting:write', 'hrm.onboarding:read', 'hrm.onboarding:write', 'parties:read', 'interactions:read']);
+  await createRole(t, 'staff', [
+    'hrm.employees:read',
+    'hrm.recruiting:read',
+    'hrm.recruiting:write',
+    'hrm.onboarding:read',
+    'hrm.onboarding:write',
+    'parties:read',
+    'interactions:read',
+    'observations:read',
+  ]);
+  await createRole(t, 'manager', [
+    'hrm.employees:read',
+    'hrm.team:read',
+    'hrm.recruiting:read',
+    'hrm.recruiting:write',
+    'hrm.onboarding:read',
+    'hrm.onboarding:write',
+    'parties:read',
+    'interactions:read',
+  ]);
 });
 afterAll(async () => {
   await t?.close();
@@ -50,7 +68,12 @@ describe('reporting tree scope', () => {
   });
 
   it('is a recursive subquery of the scope, not a filter after loading', async () => {
-    const scoped = t.app.scopes.apply(t.app.knex('rapport_parties').select('id'), { ...t.app.systemContext(t.tenantId), principal: { ...(await principalFor(ada)), permissions: ['hrm.team:read'] } as any }, 'hrm.team', 'id');
+    const scoped = t.app.scopes.apply(
+      t.app.knex('rapport_parties').select('id'),
+      { ...t.app.systemContext(t.tenantId), principal: { ...(await principalFor(ada)), permissions: ['hrm.team:read'] } as any },
+      'hrm.team',
+      'id',
+    );
     const sql = scoped.toQuery();
     expect(sql).toMatch(/with recursive/i);
   });
@@ -69,7 +92,10 @@ describe('recruiting', () => {
     const created = await ok(t.admin.post('/api/v1/hrm/openings', { title: 'Platform engineer', unitId: platform, positionId: position, hiringManagerId: ada }), 201);
     opening = created.id;
     expect(created).toMatchObject({ status: 'open', unitId: platform, hiringManagerId: ada });
-    const applied = await ok(t.admin.post(`/api/v1/hrm/openings/${opening}/candidates`, { person: { name: 'Eve Candidate', contactPoints: [{ kind: 'email', value: 'eve@example.com' }] }, source: 'referral' }), 201);
+    const applied = await ok(
+      t.admin.post(`/api/v1/hrm/openings/${opening}/candidates`, { person: { name: 'Eve Candidate', contactPoints: [{ kind: 'email', value: 'eve@example.com' }] }, source: 'referral' }),
+      201,
+    );
     application = applied.id;
     candidate = applied.candidateId;
     expect(applied).toMatchObject({ stage: 'applied', openingId: opening, candidateName: 'Eve Candidate', source: 'referral' });
@@ -104,7 +130,12 @@ describe('recruiting', () => {
     const adaClient = await t.clientFor({ roles: ['manager'], scopePartyId: ada });
     const feedback = await ok(adaClient.post(`/api/v1/hrm/applications/${application}/feedback`, { rating: 'strong-yes', summary: 'Clear systems thinking' }), 201);
     expect(feedback).toMatchObject({ type: 'hrm.interview', relationshipId: application, attributes: { rating: 'strong-yes', openingId: opening } });
-    expect(feedback.participants).toEqual(expect.arrayContaining([{ partyId: candidate, role: 'candidate' }, { partyId: ada, role: 'interviewer' }]));
+    expect(feedback.participants).toEqual(
+      expect.arrayContaining([
+        { partyId: candidate, role: 'candidate' },
+        { partyId: ada, role: 'interviewer' },
+      ]),
+    );
     const ratings = await ok(t.admin.get(`/api/v1/observations?subjectId=${candidate}&indicator=hrm.interview-rating`));
     expect(ratings.data.map((o: any) => [o.label, o.text, o.observerPartyId, o.interactionId])).toEqual([['strong-yes', 'Clear systems thinking', ada, feedback.id]]);
     expect((await t.admin.post(`/api/v1/hrm/applications/${application}/feedback`, { rating: 'maybe' })).status).toBe(400);
@@ -152,7 +183,16 @@ describe('recruiting', () => {
 
 describe('onboarding checklists', () => {
   it('instantiates the fitting templates when an employment starts, in the same transaction', async () => {
-    const all = await ok(t.admin.post('/api/v1/hrm/onboarding/templates', { name: 'Everyone', items: [{ title: 'Sign contract', owner: 'hr', dueDays: 0 }, { title: 'Read handbook', owner: 'employee', dueDays: 7 }] }), 201);
+    const all = await ok(
+      t.admin.post('/api/v1/hrm/onboarding/templates', {
+        name: 'Everyone',
+        items: [
+          { title: 'Sign contract', owner: 'hr', dueDays: 0 },
+          { title: 'Read handbook', owner: 'employee', dueDays: 7 },
+        ],
+      }),
+      201,
+    );
     await ok(t.admin.post('/api/v1/hrm/onboarding/templates', { name: 'Engineering', unitId: engineering, items: [{ title: 'Laptop set-up', owner: 'manager', dueDays: 3 }] }), 201);
     await ok(t.admin.post('/api/v1/hrm/onboarding/templates', { name: 'Sales', unitId: sales, items: [{ title: 'CRM training', owner: 'employee', dueDays: 5 }] }), 201);
     expect((await t.admin.post('/api/v1/hrm/onboarding/templates', { name: 'Bad', items: [{ title: 'x', owner: 'ceo', dueDays: 1 }] })).status).toBe(400);
@@ -168,7 +208,9 @@ describe('onboarding checklists', () => {
     expect(list.items[0].templateId).toBe(all.id);
     // A hire that fails (unknown manager) leaves no items behind.
     const before = await t.app.knex('hrm_onboarding_items').count<{ n: string }[]>('* as n');
-    expect((await t.admin.post('/api/v1/hrm/employees', { person: { name: 'Hal' }, unitId: platform, start: '2026-02-02T00:00:00.000Z', managerId: '00000000-0000-4000-8000-000000000000' })).status).toBe(400);
+    expect(
+      (await t.admin.post('/api/v1/hrm/employees', { person: { name: 'Hal' }, unitId: platform, start: '2026-02-02T00:00:00.000Z', managerId: '00000000-0000-4000-8000-000000000000' })).status,
+    ).toBe(400);
     expect((await t.app.knex('hrm_onboarding_items').count<{ n: string }[]>('* as n'))[0].n).toBe(before[0].n);
   });
 
@@ -195,7 +237,12 @@ describe('onboarding checklists', () => {
     const timeline = await ok(t.admin.get(`/api/v1/hrm/employees/${gia}/timeline?type=hrm.onboarding-step`));
     expect(timeline.data.map((i: any) => i.subject).sort()).toEqual(['Laptop set-up', 'Read handbook', 'Sign contract']);
     const byAda = timeline.data.find((i: any) => i.subject === 'Laptop set-up');
-    expect(byAda.participants).toEqual(expect.arrayContaining([{ partyId: gia, role: 'employee' }, { partyId: ada, role: 'manager' }]));
+    expect(byAda.participants).toEqual(
+      expect.arrayContaining([
+        { partyId: gia, role: 'employee' },
+        { partyId: ada, role: 'manager' },
+      ]),
+    );
   });
 
   it('shows overdue items against the plugin clock', async () => {
@@ -203,7 +250,12 @@ describe('onboarding checklists', () => {
     clock.set('2026-02-08T00:00:00.000Z');
     const list = await ok(t.admin.get(`/api/v1/hrm/employees/${hal}/onboarding`));
     // Sign contract (day 0) and CRM training (day 5) are late; the handbook (day 7) is not yet.
-    expect(list.items.filter((i: any) => i.overdue).map((i: any) => i.title).sort()).toEqual(['CRM training', 'Sign contract']);
+    expect(
+      list.items
+        .filter((i: any) => i.overdue)
+        .map((i: any) => i.title)
+        .sort(),
+    ).toEqual(['CRM training', 'Sign contract']);
     expect(list.overdue).toBe(2);
   });
 });

@@ -62,7 +62,10 @@ describe('retention-risk weights per tenant', () => {
     const newTenure = after.factors.find((f: any) => f.key === 'tenure');
     expect(newTenure).toMatchObject({ weight: 60, contribution: Math.round(60 * expectedTenureValue * 100) / 100 });
     expect(newTenure.detail).toMatch(/months in the company/);
-    expect(after.score).toBeCloseTo(after.factors.reduce((a: number, f: any) => a + f.contribution, 0), 2);
+    expect(after.score).toBeCloseTo(
+      after.factors.reduce((a: number, f: any) => a + f.contribution, 0),
+      2,
+    );
     expect(after.score).toBeGreaterThan(before.score);
     // A scoped principal cannot change a tenant-wide setting.
     await createRole(t, 'retention', ['hrm.retention:read', 'hrm.retention:write']);
@@ -110,10 +113,21 @@ describe('exit interviews', () => {
     for (const [i, person] of ops3.entries()) {
       const marker = `confidential-${i}-${person}`;
       markers.push(marker);
-      const rec = await ok(t.admin.post(`/api/v1/hrm/employees/${person}/exit-interviews`, { reasons: i === 0 ? ['manager', 'pay'] : ['manager'], comment: marker, outcome: i === 2 ? 'retained' : 'left', end: i === 2 ? undefined : '2026-02-28T00:00:00.000Z', confidential: true }), 201);
+      const rec = await ok(
+        t.admin.post(`/api/v1/hrm/employees/${person}/exit-interviews`, {
+          reasons: i === 0 ? ['manager', 'pay'] : ['manager'],
+          comment: marker,
+          outcome: i === 2 ? 'retained' : 'left',
+          end: i === 2 ? undefined : '2026-02-28T00:00:00.000Z',
+          confidential: true,
+        }),
+        201,
+      );
       expect(rec.reasons).toBeNull();
     }
-    expect((await t.admin.post(`/api/v1/hrm/employees/${ann}/exit-interviews`, { reasons: ['pay'], outcome: 'retained', confidential: true, conductedAt: '2025-12-01T00:00:00.000Z' })).status).toBe(400);
+    expect((await t.admin.post(`/api/v1/hrm/employees/${ann}/exit-interviews`, { reasons: ['pay'], outcome: 'retained', confidential: true, conductedAt: '2025-12-01T00:00:00.000Z' })).status).toBe(
+      400,
+    );
     for (const person of ops3) {
       const own = await t.admin.get(`/api/v1/hrm/employees/${person}/exit-interviews`);
       const timeline = await t.admin.get(`/api/v1/hrm/employees/${person}/timeline`);
@@ -195,7 +209,13 @@ describe('SLA breach sweep', () => {
 
 describe('lists', () => {
   it('lists review cycles, newest first, filtered by status', async () => {
-    const body = (name: string) => ({ name, periodStart: '2026-01-01T00:00:00Z', periodEnd: '2026-06-30T00:00:00Z', competencies: ['craft'], scale: { name: 'three', levels: ['low', 'mid', 'high'] } });
+    const body = (name: string) => ({
+      name,
+      periodStart: '2026-01-01T00:00:00Z',
+      periodEnd: '2026-06-30T00:00:00Z',
+      competencies: ['craft'],
+      scale: { name: 'three', levels: ['low', 'mid', 'high'] },
+    });
     const h1 = await ok(t.admin.post('/api/v1/hrm/review-cycles', body('H1')), 201);
     const h2 = await ok(t.admin.post('/api/v1/hrm/review-cycles', body('H2')), 201);
     await ok(t.admin.post(`/api/v1/hrm/review-cycles/${h1.id}/close`));

@@ -36,7 +36,14 @@ describe('internal service desk', () => {
     const catalog = await ok(staff[0].get('/api/v1/hrm/services'));
     expect(catalog.data.map((s: any) => s.name).sort()).toEqual(['New laptop', 'System access']);
     const req = await ok(staff[0].post('/api/v1/hrm/requests', { serviceId: laptop, title: 'Laptop for new hire' }), 201);
-    expect(req).toMatchObject({ status: 'open', requesterPartyId: requesters[0], providerUnitId: it_, resolutionDueAt: '2026-02-02T16:00:00.000Z', responseDueAt: '2026-02-02T09:00:00.000Z', breached: false });
+    expect(req).toMatchObject({
+      status: 'open',
+      requesterPartyId: requesters[0],
+      providerUnitId: it_,
+      resolutionDueAt: '2026-02-02T16:00:00.000Z',
+      responseDueAt: '2026-02-02T09:00:00.000Z',
+      breached: false,
+    });
     // On the requester's timeline, with the providing unit.
     const timeline = await ok(t.admin.get(`/api/v1/hrm/employees/${requesters[0]}/timeline?type=hrm.request`));
     expect(timeline.data[0].participants).toEqual(expect.arrayContaining([{ partyId: it_, role: 'provider' }]));

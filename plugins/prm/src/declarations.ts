@@ -129,14 +129,37 @@ export function declareModel(api: PluginApi): void {
 
   // Quantitative and qualitative, in both directions: the partner rates the firm too.
   api.indicators.define({ key: 'prm.partner-health', title: 'Partner health', subject: 'relationship', kind: 'quantitative', unit: 'score', scale: { min: 0, max: 100 }, aggregate: 'last' });
-  api.indicators.define({ key: 'prm.registration-approval-rate', title: 'Deal registrations approved', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
+  api.indicators.define({
+    key: 'prm.registration-approval-rate',
+    title: 'Deal registrations approved',
+    subject: 'relationship',
+    kind: 'quantitative',
+    unit: '%',
+    scale: { min: 0, max: 100 },
+    aggregate: 'last',
+  });
   // Mutual-benefit scorecard and tier evaluations (rolling figures over the last 365 days, hence `last`).
   api.indicators.define({ key: 'prm.partner-sourced-revenue', title: 'Partner-sourced revenue, last 365 days', subject: 'relationship', kind: 'quantitative', unit: 'currency', aggregate: 'last' });
-  api.indicators.define({ key: 'prm.partner-earnings', title: 'Margin and rebates earned by the partner, last 365 days', subject: 'relationship', kind: 'quantitative', unit: 'currency', aggregate: 'last' });
+  api.indicators.define({
+    key: 'prm.partner-earnings',
+    title: 'Margin and rebates earned by the partner, last 365 days',
+    subject: 'relationship',
+    kind: 'quantitative',
+    unit: 'currency',
+    aggregate: 'last',
+  });
   api.indicators.define({ key: 'prm.mdf-used', title: 'MDF claimed by the partner, last 365 days', subject: 'relationship', kind: 'quantitative', unit: 'currency', aggregate: 'last' });
   api.indicators.define({ key: 'prm.registration-decision-days', title: 'Mean days to decide a deal registration', subject: 'relationship', kind: 'quantitative', unit: 'days', aggregate: 'last' });
   api.indicators.define({ key: 'prm.lead-acceptance-rate', title: 'Lead offers accepted', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
-  api.indicators.define({ key: 'prm.tier-standing', title: 'Tier the partner qualifies for (rank, 0 = none)', subject: 'relationship', kind: 'quantitative', unit: 'rank', scale: { min: 0, max: 20 }, aggregate: 'last' });
+  api.indicators.define({
+    key: 'prm.tier-standing',
+    title: 'Tier the partner qualifies for (rank, 0 = none)',
+    subject: 'relationship',
+    kind: 'quantitative',
+    unit: 'rank',
+    scale: { min: 0, max: 20 },
+    aggregate: 'last',
+  });
   api.indicators.define({ key: 'prm.on-time-delivery', title: 'On-time delivery', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
   api.indicators.define({ key: 'prm.quality', title: 'Quality (accepted share)', subject: 'relationship', kind: 'quantitative', unit: '%', scale: { min: 0, max: 100 }, aggregate: 'last' });
   api.indicators.define({ key: 'prm.price-variance', title: 'Price variance against the order', subject: 'relationship', kind: 'quantitative', unit: '%', aggregate: 'last' });
@@ -204,9 +227,7 @@ export function declareScopes(api: PluginApi, deps: ScopeDeps, portal: PortalPar
   api.recordScopes.define('prm.documents', ({ tables, ctx, partyId }) => documentScope(tables, ctx, partyId, deps, portal));
   // A staff member sees its organization's partnership / supply relationship…
   const ownRelationships = (ctx: QueryContext, partyId: string) =>
-    relationships
-      .query(ctx, { type: [PARTNER_TYPE, SUPPLIER_TYPE] })
-      .where((w) => w.whereIn('to_party_id', portal.of(ctx, partyId)).orWhereIn('from_party_id', portal.of(ctx, partyId)));
+    relationships.query(ctx, { type: [PARTNER_TYPE, SUPPLIER_TYPE] }).where((w) => w.whereIn('to_party_id', portal.of(ctx, partyId)).orWhereIn('from_party_id', portal.of(ctx, partyId)));
   api.recordScopes.extend('relationships', ({ ctx, partyId }) => ownRelationships(ctx, partyId).select('id'));
   // …the firm at the other end of it…
   api.recordScopes.extend('parties', ({ tables, ctx, partyId }) =>
@@ -214,9 +235,7 @@ export function declareScopes(api: PluginApi, deps: ScopeDeps, portal: PortalPar
       .query(ctx, { type: [PARTNER_TYPE, SUPPLIER_TYPE] })
       .select(tables.raw('case when type = ? then from_party_id else to_party_id end as id', [PARTNER_TYPE]))
       .where((w) =>
-        w
-          .where((p) => p.where('type', PARTNER_TYPE).whereIn('to_party_id', portal.of(ctx, partyId)))
-          .orWhere((s) => s.where('type', SUPPLIER_TYPE).whereIn('from_party_id', portal.of(ctx, partyId))),
+        w.where((p) => p.where('type', PARTNER_TYPE).whereIn('to_party_id', portal.of(ctx, partyId))).orWhere((s) => s.where('type', SUPPLIER_TYPE).whereIn('from_party_id', portal.of(ctx, partyId))),
       ),
   );
   // …the observations on those relationships (scorecards and tier standings, both ways)…
@@ -243,9 +262,7 @@ function documentScope(tables: TenantTables, ctx: QueryContext, partyId: string,
   const own = tables('prm_documents').select('id').whereIn('contributor_id', portal.of(ctx, partyId));
   const firms = tables('prm_documents as d')
     .join(partnerships().as('r'), (on: Knex.JoinClause) =>
-      on
-        .on(tables.raw("(d.program is null or d.program = r.attributes->>'program')"))
-        .andOn(tables.raw("(d.tiers is null or jsonb_exists(d.tiers, coalesce(r.attributes->>'tier', '')))")),
+      on.on(tables.raw("(d.program is null or d.program = r.attributes->>'program')")).andOn(tables.raw("(d.tiers is null or jsonb_exists(d.tiers, coalesce(r.attributes->>'tier', '')))")),
     )
     .whereNull('d.contributor_id')
     .select('d.id');

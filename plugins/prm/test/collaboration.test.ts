@@ -11,7 +11,10 @@ let other: Partner; // another program
 
 async function partner(name: string, program: string, tier: string): Promise<Partner> {
   const id = await organization(t, name);
-  const rel = await ok(t.admin.post('/api/v1/relationships', { type: 'prm.partner', fromPartyId: t.selfPartyId, toPartyId: id, status: 'active', attributes: { kind: 'reseller', program, tier } }), 201);
+  const rel = await ok(
+    t.admin.post('/api/v1/relationships', { type: 'prm.partner', fromPartyId: t.selfPartyId, toPartyId: id, status: 'active', attributes: { kind: 'reseller', program, tier } }),
+    201,
+  );
   return { id, relationshipId: rel.id, client: await t.clientFor({ roles: ['admin'], scopePartyId: id }) };
 }
 const ifMatch = (v: number) => ({ headers: { 'if-match': String(v) } });
@@ -91,7 +94,10 @@ describe('shared information base', () => {
     expectStatus(await gold.client.get(`/api/v1/prm/documents/${privateNote.id}`), 404);
 
     // Promotion to gold opens the gold documents.
-    await t.app.knex('rapport_relationships').where({ id: silver.relationshipId }).update({ attributes: { kind: 'reseller', program: 'Resell', tier: 'gold' } });
+    await t.app
+      .knex('rapport_relationships')
+      .where({ id: silver.relationshipId })
+      .update({ attributes: { kind: 'reseller', program: 'Resell', tier: 'gold' } });
     expect(await titles(silver.client)).toContain(goldOnly.id);
 
     // A partner withdraws its own contribution, never another's or the firm's.

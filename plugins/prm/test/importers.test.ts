@@ -24,7 +24,13 @@ afterAll(() => t?.close());
 
 const csv = (lines: string[]) => Readable.from([lines.join('\n') + '\n']);
 const partnerships = async (type: string) =>
-  (await t.app.knex('rapport_relationships as r').join('rapport_parties as p', 'p.id', type === 'prm.partner' ? 'r.to_party_id' : 'r.from_party_id').where('r.type', type).select('p.name', 'r.status', 'r.attributes', 'r.from_party_id', 'r.to_party_id')).sort((a: any, b: any) => a.name.localeCompare(b.name));
+  (
+    await t.app
+      .knex('rapport_relationships as r')
+      .join('rapport_parties as p', 'p.id', type === 'prm.partner' ? 'r.to_party_id' : 'r.from_party_id')
+      .where('r.type', type)
+      .select('p.name', 'r.status', 'r.attributes', 'r.from_party_id', 'r.to_party_id')
+  ).sort((a: any, b: any) => a.name.localeCompare(b.name));
 
 describe('CSV importers', () => {
   it('imports partners: reuses organizations by domain, rejects bad rows with reasons', async () => {
@@ -62,7 +68,11 @@ describe('CSV importers', () => {
 
     const rows = await partnerships('prm.partner');
     const byName = Object.fromEntries(rows.map((r: any) => [r.name, r]));
-    expect(byName['New Reseller']).toMatchObject({ status: 'active', from_party_id: t.selfPartyId, attributes: { kind: 'reseller', program: 'Resell', tier: 'gold', territories: ['north', 'south'] } });
+    expect(byName['New Reseller']).toMatchObject({
+      status: 'active',
+      from_party_id: t.selfPartyId,
+      attributes: { kind: 'reseller', program: 'Resell', tier: 'gold', territories: ['north', 'south'] },
+    });
     expect(byName['Known Reseller Ltd']).toMatchObject({ status: 'review', to_party_id: existing, attributes: { kind: 'distributor' } });
     // One organization created (New Reseller); the vetoed row left none behind.
     expect(await parties()).toBe(partiesBefore + 1);

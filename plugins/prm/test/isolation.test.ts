@@ -16,7 +16,16 @@ const future = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString()
 
 async function partner(name: string, program: string, territory: string) {
   const id = await organization(t, name);
-  const rel = await ok(t.admin.post('/api/v1/relationships', { type: 'prm.partner', fromPartyId: t.selfPartyId, toPartyId: id, status: 'active', attributes: { kind: 'reseller', program, tier: 'silver', territories: [territory] } }), 201);
+  const rel = await ok(
+    t.admin.post('/api/v1/relationships', {
+      type: 'prm.partner',
+      fromPartyId: t.selfPartyId,
+      toPartyId: id,
+      status: 'active',
+      attributes: { kind: 'reseller', program, tier: 'silver', territories: [territory] },
+    }),
+    201,
+  );
   // B is also a supplier of the firm, so the buy-side routes are walked with B's ids too.
   return { id, rel: rel.id as string, client: await t.clientFor({ roles: ['admin'], scopePartyId: id }) };
 }
@@ -120,11 +129,14 @@ function walk(): Record<string, [() => Promise<Res>, Expect]> {
     'PATCH /api/v1/prm/plans/:id': [() => c().patch(`/api/v1/prm/plans/${ids.plan}`, { title: 'mine' }, { headers: { 'if-match': '2' } }), 404],
     'POST /api/v1/prm/plans/:id/items': [() => c().post(`/api/v1/prm/plans/${ids.plan}/items`, { kind: 'goal', title: 'x' }, { headers: { 'if-match': '2' } }), 404],
     'PATCH /api/v1/prm/plans/:id/items/:itemId': [() => c().patch(`/api/v1/prm/plans/${ids.plan}/items/${ids.planItem}`, { title: 'x' }, { headers: { 'if-match': '1' } }), 404],
-    'GET /api/v1/prm/documents': [() => c().get('/api/v1/prm/documents?limit=200&includeArchived=true'), (res) => {
-      expect(res.status).toBe(200);
-      expect(res.body.data.map((d: any) => d.id)).not.toContain(ids.document);
-      expect(res.body.data.map((d: any) => d.id)).not.toContain(ids.firmDocument);
-    }],
+    'GET /api/v1/prm/documents': [
+      () => c().get('/api/v1/prm/documents?limit=200&includeArchived=true'),
+      (res) => {
+        expect(res.status).toBe(200);
+        expect(res.body.data.map((d: any) => d.id)).not.toContain(ids.document);
+        expect(res.body.data.map((d: any) => d.id)).not.toContain(ids.firmDocument);
+      },
+    ],
     'POST /api/v1/prm/documents': [() => c().post('/api/v1/prm/documents', { title: 'x', content: 'x', contributorId: B() }), 404],
     'GET /api/v1/prm/documents/:id': [() => c().get(`/api/v1/prm/documents/${ids.document}`), 404],
     'POST /api/v1/prm/documents/:id/archive': [() => c().post(`/api/v1/prm/documents/${ids.document}/archive`), 404],
@@ -147,7 +159,10 @@ function walk(): Record<string, [() => Promise<Res>, Expect]> {
 describe('portal isolation between partners', () => {
   it('walks every PRM route with A’s credentials and B’s ids', async () => {
     const table = walk();
-    const registered = t.app.http.routes().filter((r) => r.owner === 'prm').map((r) => `${r.method.toUpperCase()} ${r.fullPath}`);
+    const registered = t.app.http
+      .routes()
+      .filter((r) => r.owner === 'prm')
+      .map((r) => `${r.method.toUpperCase()} ${r.fullPath}`);
     expect(Object.keys(table).sort(), 'every registered PRM route is walked, and nothing else').toEqual([...registered].sort());
 
     const snapshot = async () => ({

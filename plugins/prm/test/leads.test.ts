@@ -11,7 +11,10 @@ let south: Partner; // gold, covers south only
 
 async function partner(name: string, attributes: Record<string, unknown>): Promise<Partner> {
   const id = await organization(t, name);
-  const rel = await ok(t.admin.post('/api/v1/relationships', { type: 'prm.partner', fromPartyId: t.selfPartyId, toPartyId: id, status: 'active', attributes: { kind: 'reseller', ...attributes } }), 201);
+  const rel = await ok(
+    t.admin.post('/api/v1/relationships', { type: 'prm.partner', fromPartyId: t.selfPartyId, toPartyId: id, status: 'active', attributes: { kind: 'reseller', ...attributes } }),
+    201,
+  );
   return { id, relationshipId: rel.id, client: await t.clientFor({ roles: ['admin'], scopePartyId: id }) };
 }
 
@@ -72,7 +75,12 @@ describe('lead distribution', () => {
 
     // Each step is on the partner's timeline.
     const steps = await ok(north.client.get(`/api/v1/relationships/${north.relationshipId}/timeline`));
-    expect(steps.data.filter((i: any) => i.type === 'prm.lead' && i.attributes.leadId === created.id).map((i: any) => i.attributes.step).sort()).toEqual(['declined', 'offered']);
+    expect(
+      steps.data
+        .filter((i: any) => i.type === 'prm.lead' && i.attributes.leadId === created.id)
+        .map((i: any) => i.attributes.step)
+        .sort(),
+    ).toEqual(['declined', 'offered']);
   });
 
   it('hands the lead, with its contact, to the partner that accepts', async () => {
@@ -105,7 +113,10 @@ describe('lead distribution', () => {
     // An offer past its deadline reads as expired and cannot be accepted, even before a sweep.
     const other = await lead('Wernham Hogg');
     const offer = other.offers[0];
-    await t.app.knex('prm_lead_offers').where({ id: offer.id }).update({ respond_by: new Date(Date.now() - 1000) });
+    await t.app
+      .knex('prm_lead_offers')
+      .where({ id: offer.id })
+      .update({ respond_by: new Date(Date.now() - 1000) });
     const owner = [north, northSilver].find((p) => p.id === offer.partnerId)!;
     expect((await ok(owner.client.get(`/api/v1/prm/lead-offers/${offer.id}`))).status).toBe('expired');
     const res = await owner.client.post(`/api/v1/prm/lead-offers/${offer.id}/accept`);
@@ -131,7 +142,11 @@ describe('lead distribution', () => {
     expect((await ok(north.client.get('/api/v1/prm/lead-rules'))).data.length).toBeGreaterThan(0);
     const count = async () => Number((await t.app.knex('prm_leads').count('* as n').first())!.n) + Number((await t.app.knex('prm_lead_rules').count('* as n').first())!.n);
     const before = await count();
-    for (const body of [{ name: 'x', weight: 0 }, { name: 'x', weight: 1, kinds: ['spy'] }, { name: 'x', weight: 1, extra: 1 }]) {
+    for (const body of [
+      { name: 'x', weight: 0 },
+      { name: 'x', weight: 1, kinds: ['spy'] },
+      { name: 'x', weight: 1, extra: 1 },
+    ]) {
       expectStatus(await t.admin.post('/api/v1/prm/lead-rules', body), 400);
     }
     for (const body of [{ customerName: '' }, { customerName: 'X', contactEmail: 'nope' }, { customerName: 'X', responseHours: 0 }, { customerName: 'X', currency: 'euro' }]) {

@@ -35,7 +35,12 @@ describe('MDF', () => {
     expect(paid.status).toBe('paid');
     expectStatus(await t.admin.post(`/api/v1/prm/mdf/requests/${req.id}/pay`), 409);
     const steps = await ok(a.client.get(`/api/v1/relationships/${a.relationshipId}/timeline`));
-    expect(steps.data.filter((i: any) => i.type === 'prm.mdf').map((i: any) => i.attributes.step).sort()).toEqual(['approved', 'claimed', 'paid', 'requested']);
+    expect(
+      steps.data
+        .filter((i: any) => i.type === 'prm.mdf')
+        .map((i: any) => i.attributes.step)
+        .sort(),
+    ).toEqual(['approved', 'claimed', 'paid', 'requested']);
   });
 
   it('works without CRM: an approved registration simply has no deal', async () => {
@@ -56,7 +61,13 @@ describe('MDF', () => {
     expect(results.filter((r) => r.status === 409).length).toBe(8 - approved);
     expect(results.find((r) => r.status === 409)!.body.detail).toMatch(/less than 200 left/);
     expect(await remaining()).toBe(before - approved * 200);
-    const statuses = await t.app.knex('prm_mdf_requests').whereIn('id', requests.map((r) => r.id)).pluck('status');
+    const statuses = await t.app
+      .knex('prm_mdf_requests')
+      .whereIn(
+        'id',
+        requests.map((r) => r.id),
+      )
+      .pluck('status');
     expect(statuses.filter((s: string) => s === 'approved')).toHaveLength(approved);
   });
 
@@ -71,7 +82,10 @@ describe('MDF', () => {
       'POST /api/v1/prm/mdf/requests/:id/reject': () => a.client.post(`/api/v1/prm/mdf/requests/${mine.id}/reject`, { reason: 'x' }),
       'POST /api/v1/prm/mdf/requests/:id/pay': () => a.client.post(`/api/v1/prm/mdf/requests/${mine.id}/pay`),
     };
-    const withIds = t.app.http.routes().filter((r) => r.owner === 'prm' && r.fullPath.startsWith('/api/v1/prm/mdf/') && r.fullPath.includes('/:')).map((r) => `${r.method.toUpperCase()} ${r.fullPath}`);
+    const withIds = t.app.http
+      .routes()
+      .filter((r) => r.owner === 'prm' && r.fullPath.startsWith('/api/v1/prm/mdf/') && r.fullPath.includes('/:'))
+      .map((r) => `${r.method.toUpperCase()} ${r.fullPath}`);
     expect(withIds.sort()).toEqual(Object.keys(byPath).sort());
     for (const [route, call] of Object.entries(byPath)) {
       const res = await call();

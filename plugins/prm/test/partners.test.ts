@@ -74,7 +74,8 @@ describe('training and certification', () => {
 
     const [ann, bob, cid, dee] = [await staffOf(a.id, 'Ann'), await staffOf(a.id, 'Bob'), await staffOf(a.id, 'Cid'), await staffOf(a.id, 'Dee')];
     const other = await staffOf(b.id, 'Eve');
-    const certify = (personId: string, courseId: string, completedAt?: string, partnerId = a.id) => t.admin.post('/api/v1/prm/certifications', { courseId, personId, partnerId, ...(completedAt ? { completedAt } : {}) });
+    const certify = (personId: string, courseId: string, completedAt?: string, partnerId = a.id) =>
+      t.admin.post('/api/v1/prm/certifications', { courseId, personId, partnerId, ...(completedAt ? { completedAt } : {}) });
     const annCert = await ok(certify(ann.id, course.id), 201);
     expect(Date.parse(annCert.expiresAt) - Date.parse(annCert.completedAt)).toBe(365 * DAY);
     await ok(certify(bob.id, course.id, new Date(Date.now() - 400 * DAY).toISOString()), 201); // expired
@@ -111,7 +112,12 @@ describe('training and certification', () => {
     // The evaluation is recorded as an observation both sides can read.
     expectStatus(await a.client.post(`/api/v1/prm/partners/${a.id}/tier/evaluations`), 403);
     const evaluation = await ok(t.admin.post(`/api/v1/prm/partners/${a.id}/tier/evaluations`), 201);
-    expect(evaluation.observation).toMatchObject({ indicator: 'prm.tier-standing', subjectId: a.relationshipId, value: 2, details: { qualifiedTier: 'gold', currentTier: 'silver', gap: { certifiedStaff: 3 } } });
+    expect(evaluation.observation).toMatchObject({
+      indicator: 'prm.tier-standing',
+      subjectId: a.relationshipId,
+      value: 2,
+      details: { qualifiedTier: 'gold', currentTier: 'silver', gap: { certifiedStaff: 3 } },
+    });
     const seen = await ok(a.client.get(`/api/v1/observations?indicator=prm.tier-standing&subjectId=${a.relationshipId}`));
     expect(seen.data.map((o: any) => o.id)).toEqual([evaluation.observation.id]);
     const annPortal = await t.clientFor({ roles: ['admin'], scopePartyId: ann.id });
@@ -124,9 +130,16 @@ describe('mutual-benefit scorecard', () => {
   it('equals an independent computation from the records, and both sides read the same figures', async () => {
     // Give the firm's decisions a duration: backdate the submissions.
     const submitted = [];
-    for (const [name, days] of [['Score A', 2], ['Score B', 5], ['Score C', 1]] as const) {
+    for (const [name, days] of [
+      ['Score A', 2],
+      ['Score B', 5],
+      ['Score C', 1],
+    ] as const) {
       const reg = await ok(a.client.post('/api/v1/prm/registrations', { ...base, value: 1000 * days, partnerId: a.id, customerName: name }), 201);
-      await t.app.knex('prm_registrations').where({ id: reg.id }).update({ created_at: new Date(Date.now() - days * DAY) });
+      await t.app
+        .knex('prm_registrations')
+        .where({ id: reg.id })
+        .update({ created_at: new Date(Date.now() - days * DAY) });
       submitted.push(reg);
     }
     await ok(t.admin.post(`/api/v1/prm/registrations/${submitted[0].id}/approve`));
@@ -140,7 +153,10 @@ describe('mutual-benefit scorecard', () => {
     await ok(t.admin.post(`/api/v1/prm/mdf/requests/${m2.id}/approve`));
     // Leads: A is the only partner of the rule; it accepts one and declines one, one stays open.
     await ok(t.admin.post('/api/v1/prm/lead-rules', { name: 'Alpha only', tiers: ['silver'], weight: 1 }), 201);
-    await t.app.knex('rapport_relationships').where({ id: b.relationshipId }).update({ attributes: { kind: 'reseller', program: 'Resell', tier: 'bronze' } });
+    await t.app
+      .knex('rapport_relationships')
+      .where({ id: b.relationshipId })
+      .update({ attributes: { kind: 'reseller', program: 'Resell', tier: 'bronze' } });
     const offers = [];
     for (const name of ['Lead 1', 'Lead 2', 'Lead 3']) offers.push((await ok(t.admin.post('/api/v1/prm/leads', { customerName: name }), 201)).offers[0]);
     expect(offers.every((o: any) => o.partnerId === a.id)).toBe(true);

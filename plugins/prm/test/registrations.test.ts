@@ -69,7 +69,10 @@ describe('deal registration', () => {
 
     // Each step is on both timelines.
     const steps = await ok(t.admin.get(`/api/v1/parties/${b.id}/timeline`));
-    const mine = steps.data.filter((i: any) => i.attributes.registrationId === second.id).map((i: any) => i.attributes.step).sort();
+    const mine = steps.data
+      .filter((i: any) => i.attributes.registrationId === second.id)
+      .map((i: any) => i.attributes.step)
+      .sort();
     expect(mine).toEqual(['rejected', 'submitted']);
     const firm = await ok(t.admin.get(`/api/v1/parties/${t.selfPartyId}/timeline?limit=200`));
     expect(firm.data.filter((i: any) => i.attributes.registrationId === second.id)).toHaveLength(2);
@@ -122,7 +125,10 @@ describe('deal registration', () => {
     const blocked = await ok(b.client.post('/api/v1/prm/registrations', { ...base, partnerId: b.id, customerName: 'Hooli' }), 201);
     expect(blocked.status).toBe('rejected');
     // Time passes: the protection ends by itself.
-    await t.app.knex('prm_registrations').where({ id: reg.id }).update({ protected_until: new Date(Date.now() - 1000) });
+    await t.app
+      .knex('prm_registrations')
+      .where({ id: reg.id })
+      .update({ protected_until: new Date(Date.now() - 1000) });
     expect((await ok(a.client.get(`/api/v1/prm/registrations/${reg.id}`))).status).toBe('expired');
     const listed = await ok(a.client.get('/api/v1/prm/registrations?status=expired'));
     expect(listed.data.map((r: any) => r.id)).toEqual([reg.id]);
@@ -200,7 +206,10 @@ describe('portal isolation', () => {
     };
     // A guard: a new PRM route with an id fails here until it is walked above.
     // (supply.test.ts walks the buy side; isolation.test.ts walks every PRM route.)
-    const withIds = t.app.http.routes().filter((r) => r.owner === 'prm' && r.fullPath.includes('/:') && /^\/api\/v1\/prm\/(registrations\/|partners\/:partnerId\/tier$)/.test(r.fullPath)).map((r) => `${r.method.toUpperCase()} ${r.fullPath}`);
+    const withIds = t.app.http
+      .routes()
+      .filter((r) => r.owner === 'prm' && r.fullPath.includes('/:') && /^\/api\/v1\/prm\/(registrations\/|partners\/:partnerId\/tier$)/.test(r.fullPath))
+      .map((r) => `${r.method.toUpperCase()} ${r.fullPath}`);
     expect(withIds.sort()).toEqual(Object.keys(byPath).sort());
     for (const [route, call] of Object.entries(byPath)) {
       const res = await call();

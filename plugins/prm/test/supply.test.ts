@@ -76,14 +76,42 @@ describe('scorecard', () => {
     expect((await ok(s1.client.post(`/api/v1/prm/rfqs/${late.id}/quotes`, { supplierId: s1.id, unitPrice: 3, currency: 'EUR', leadTimeDays: 5 }), 201)).onTime).toBe(false);
 
     const orders = [
-      { reference: 'PO-1', quantity: 100, unitPrice: 10, promised: '2026-03-10', deliveries: [{ received: '2026-03-09', accepted: 60, rejected: 0 }, { received: '2026-03-12', accepted: 38, rejected: 2, unitPrice: 11 }] },
+      {
+        reference: 'PO-1',
+        quantity: 100,
+        unitPrice: 10,
+        promised: '2026-03-10',
+        deliveries: [
+          { received: '2026-03-09', accepted: 60, rejected: 0 },
+          { received: '2026-03-12', accepted: 38, rejected: 2, unitPrice: 11 },
+        ],
+      },
       { reference: 'PO-2', quantity: 50, unitPrice: 4, promised: '2026-04-01', deliveries: [{ received: '2026-04-01', accepted: 45, rejected: 5, unitPrice: 3.8 }] },
       { reference: 'PO-3', quantity: 10, unitPrice: 100, promised: '2026-05-01', deliveries: [{ received: '2026-05-03', accepted: 10, rejected: 0 }] },
     ];
     for (const o of orders) {
-      const po = await ok(t.admin.post('/api/v1/prm/purchase-orders', { supplierId: s1.id, reference: o.reference, quantity: o.quantity, unitPrice: o.unitPrice, currency: 'EUR', orderedAt: at('2026-02-01'), promisedAt: at(o.promised) }), 201);
+      const po = await ok(
+        t.admin.post('/api/v1/prm/purchase-orders', {
+          supplierId: s1.id,
+          reference: o.reference,
+          quantity: o.quantity,
+          unitPrice: o.unitPrice,
+          currency: 'EUR',
+          orderedAt: at('2026-02-01'),
+          promisedAt: at(o.promised),
+        }),
+        201,
+      );
       for (const d of o.deliveries) {
-        await ok(t.admin.post(`/api/v1/prm/purchase-orders/${po.id}/deliveries`, { receivedAt: at(d.received), quantityAccepted: d.accepted, quantityRejected: d.rejected, ...(d.unitPrice ? { unitPrice: d.unitPrice } : {}) }), 201);
+        await ok(
+          t.admin.post(`/api/v1/prm/purchase-orders/${po.id}/deliveries`, {
+            receivedAt: at(d.received),
+            quantityAccepted: d.accepted,
+            quantityRejected: d.rejected,
+            ...(d.unitPrice ? { unitPrice: d.unitPrice } : {}),
+          }),
+          201,
+        );
       }
     }
     const rating = await ok(t.admin.post('/api/v1/observations', { indicator: 'prm.supplier-rating', subjectId: s1.rel, label: 'good', text: 'Helpful when a batch slipped' }), 201);

@@ -48,14 +48,22 @@ describe('expiry sweep', () => {
     expect(await stored()).toBe('expired');
     expect((await t.app.knex('prm_leads').where({ id: lead.id }).first('status')).status).toBe('unassigned');
     const steps = await ok(t.admin.get(`/api/v1/relationships/${a.relationshipId}/timeline?limit=200`));
-    expect(steps.data.filter((i: any) => i.attributes.registrationId === reg.id).map((i: any) => i.attributes.step).sort()).toEqual(['approved', 'expired', 'submitted']);
+    expect(
+      steps.data
+        .filter((i: any) => i.attributes.registrationId === reg.id)
+        .map((i: any) => i.attributes.step)
+        .sort(),
+    ).toEqual(['approved', 'expired', 'submitted']);
     // Idempotent: nothing left to expire.
     expect(await expiry.run(later)).toEqual([{ tenantId: t.tenantId, expiredRegistrations: 0, expiredLeadOffers: 0 }]);
   });
 
   it('runs as the scheduled task prm.sweep-expired', async () => {
     const reg = await approvedRegistration('Scheduled Customer');
-    await t.app.knex('prm_registrations').where({ id: reg.id }).update({ protected_until: new Date(Date.now() - 1000) });
+    await t.app
+      .knex('prm_registrations')
+      .where({ id: reg.id })
+      .update({ protected_until: new Date(Date.now() - 1000) });
     expect(await t.app.scheduler.runNow(SWEEP_TASK)).toEqual({ status: 'succeeded' });
     expect((await t.app.knex('prm_registrations').where({ id: reg.id }).first('status')).status).toBe('expired');
   });

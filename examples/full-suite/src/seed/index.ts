@@ -31,9 +31,11 @@ export async function seedDemoData(client: RapportClient, options: { now?: Date 
   await seedSuppliers(ctx);
   await seedPeople(ctx);
 
-  ok(await client.POST('/api/v1/interactions', {
-    body: { type: 'note', subject: SEED_MARKER, direction: 'internal', participants: [{ partyId: selfPartyId, role: 'subject' }] },
-  }));
+  ok(
+    await client.POST('/api/v1/interactions', {
+      body: { type: 'note', subject: SEED_MARKER, direction: 'internal', participants: [{ partyId: selfPartyId, role: 'subject' }] },
+    }),
+  );
   return { seeded: true, selfPartyId };
 }
 

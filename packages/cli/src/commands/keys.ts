@@ -48,10 +48,7 @@ async function create(ctx: CommandContext, app: Rapport, options: KeyOptions): P
   const roles = [...new Set(options.role)];
   const key = await createApiKey(app.knex, tenantId, { name: options.name, roles, partyId: options.party ?? null, scoped: options.scoped ?? false });
   // The details go to stderr so that `TOKEN=$(rapport keys create ...)` captures the token alone.
-  println(
-    ctx.io.stderr,
-    `Created API key "${key.name}" (id ${key.id}, tenant ${tenantId}, roles ${roles.join(', ')}${key.partyId ? `, party ${key.partyId}${key.scoped ? ', scoped' : ''}` : ''}).`,
-  );
+  println(ctx.io.stderr, `Created API key "${key.name}" (id ${key.id}, tenant ${tenantId}, roles ${roles.join(', ')}${key.partyId ? `, party ${key.partyId}${key.scoped ? ', scoped' : ''}` : ''}).`);
   println(ctx.io.stderr, 'Its token follows. It is shown this once; store it now (send it as "Authorization: Bearer <token>").');
   println(ctx.io.stdout, key.token);
   return 0;

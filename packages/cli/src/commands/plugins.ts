@@ -19,7 +19,12 @@ export function registerPlugins(program: Command, ctx: CommandContext, done: (co
         await ctx.withApp(async (app) => {
           const before = requireConfigured(app, name).state;
           const status = await app.plugins.enable(name);
-          println(ctx.io.stdout, before === 'enabled' ? `Plugin "${name}" is already enabled.` : `Plugin "${name}" ${before === 'uninstalled' ? 'installed again and enabled' : 'enabled'} (version ${status.version}): its routes, hooks and types are active.`);
+          println(
+            ctx.io.stdout,
+            before === 'enabled'
+              ? `Plugin "${name}" is already enabled.`
+              : `Plugin "${name}" ${before === 'uninstalled' ? 'installed again and enabled' : 'enabled'} (version ${status.version}): its routes, hooks and types are active.`,
+          );
           return 0;
         }),
       ),
@@ -32,14 +37,17 @@ export function registerPlugins(program: Command, ctx: CommandContext, done: (co
         await ctx.withApp(async (app) => {
           const before = requireConfigured(app, name).state;
           await app.plugins.disable(name);
-          println(ctx.io.stdout, before === 'enabled' ? `Plugin "${name}" disabled; its data is kept. \`rapport plugins enable ${name}\` turns it back on.` : `Plugin "${name}" is not enabled (${before}); nothing to do.`);
+          println(
+            ctx.io.stdout,
+            before === 'enabled' ? `Plugin "${name}" disabled; its data is kept. \`rapport plugins enable ${name}\` turns it back on.` : `Plugin "${name}" is not enabled (${before}); nothing to do.`,
+          );
           return 0;
         }),
       ),
     );
   plugins
     .command('uninstall <name>')
-    .description('Run the plugin\'s uninstall step; its tables are kept unless --purge is given')
+    .description("Run the plugin's uninstall step; its tables are kept unless --purge is given")
     .option('--purge', 'also drop the tables of this plugin (and only this plugin): its data is gone for good')
     .action(async (name: string, options: { purge?: boolean }) =>
       done(
@@ -82,7 +90,14 @@ async function list(ctx: CommandContext, app: Rapport, json: boolean): Promise<n
     ...missing.map((r) => [r.name, '-', r.version, r.state, '(not in the configuration: not loaded)']),
   ];
   const widths = table[0].map((_, column) => Math.max(...table.map((row) => row[column].length)));
-  for (const row of table) println(ctx.io.stdout, row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ').trimEnd());
+  for (const row of table)
+    println(
+      ctx.io.stdout,
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column])))
+        .join('  ')
+        .trimEnd(),
+    );
   return 0;
 }
 

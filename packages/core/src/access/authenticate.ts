@@ -44,10 +44,7 @@ export async function authenticate(db: Knex, token: string): Promise<Principal |
   // Sessions are always `rps_…`; API keys are `rpk_…` or an operator's RAPPORT_BOOTSTRAP_KEY.
   if (!token.startsWith(SESSION_PREFIX)) {
     kind = 'api-key';
-    grant = await db('rapport_api_keys')
-      .where({ secret_hash: hash })
-      .whereNull('revoked_at')
-      .first('tenant_id', 'id', 'roles', 'party_id', 'scoped', 'last_used_at');
+    grant = await db('rapport_api_keys').where({ secret_hash: hash }).whereNull('revoked_at').first('tenant_id', 'id', 'roles', 'party_id', 'scoped', 'last_used_at');
     if (grant && isStale(grant.last_used_at ? new Date(grant.last_used_at).getTime() : null)) {
       await stampLastUsed(db, grant.tenant_id, grant.id);
       grant.last_used_at = new Date();
@@ -66,9 +63,7 @@ export async function authenticate(db: Knex, token: string): Promise<Principal |
   if (!grant) return undefined;
   // Fail closed: a scoped grant without its party would otherwise see the whole tenant.
   if (grant.scoped && !grant.party_id) return undefined;
-  const roles: Array<{ permissions: string[] }> = grant.roles.length
-    ? await db('rapport_roles').where('tenant_id', grant.tenant_id).whereIn('name', grant.roles).select('permissions')
-    : [];
+  const roles: Array<{ permissions: string[] }> = grant.roles.length ? await db('rapport_roles').where('tenant_id', grant.tenant_id).whereIn('name', grant.roles).select('permissions') : [];
   const principal: Principal = {
     kind,
     id: grant.id,

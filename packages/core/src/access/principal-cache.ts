@@ -41,7 +41,10 @@ export class PrincipalCache {
   private readonly listener: DatabaseListener | undefined;
   private stopped = false;
 
-  constructor(private readonly knex: Knex, shared: boolean) {
+  constructor(
+    private readonly knex: Knex,
+    shared: boolean,
+  ) {
     // PGlite has one connection in one process: every change goes through this process.
     this.trusted = !shared;
     if (!shared) return;

@@ -56,19 +56,19 @@ export class RecordScopes {
     if (!partyId) return query;
     const resourceEntry = this.resources.get(resource);
     if (!resourceEntry) throw new Error(`record scope "${resource}" is not declared`);
-    const parts = resourceEntry.entries
-      .filter((e) => this.isActive(e.owner))
-      .map((e) => e.contribute({ tables: tenantTables(sql(ctx), ctx.tenantId, e.owner), ctx, partyId }));
+    const parts = resourceEntry.entries.filter((e) => this.isActive(e.owner)).map((e) => e.contribute({ tables: tenantTables(sql(ctx), ctx.tenantId, e.owner), ctx, partyId }));
     if (parts.length === 0) return query.whereRaw('false') as Q;
     const [first, ...rest] = parts;
-    const visible = rest.length === 0 ? first : sql(ctx).queryBuilder().select('*').from((first).union(rest, true).as('scope_union'));
+    const visible = rest.length === 0 ? first : sql(ctx).queryBuilder().select('*').from(first.union(rest, true).as('scope_union'));
     return query.whereIn(column, visible as Knex.QueryBuilder) as Q;
   }
 
   /** True when the caller may see the record `id` of `resource`. */
   async canSee(ctx: QueryContext, resource: string, id: string): Promise<boolean> {
     if (!ctx.principal.scopePartyId) return true;
-    const base = sql(ctx).select(sql(ctx).raw('1')).from(sql(ctx).raw('(select ?::uuid as id) as candidate', [id]));
+    const base = sql(ctx)
+      .select(sql(ctx).raw('1'))
+      .from(sql(ctx).raw('(select ?::uuid as id) as candidate', [id]));
     const row = await this.apply(base, ctx, resource, 'candidate.id').first();
     return row !== undefined;
   }

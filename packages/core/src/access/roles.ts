@@ -129,7 +129,10 @@ function ungrantable(caller: Principal, registry: PermissionRegistry, permission
  */
 export async function requireNotStronger(db: Knex, caller: Principal, registry: PermissionRegistry, tenantId: string, holder: { label: string; roles: readonly string[] }): Promise<void> {
   if (holder.roles.length === 0) return;
-  const rows: RoleRow[] = await db('rapport_roles').where('tenant_id', tenantId).whereIn('name', [...holder.roles]).select(ROLE_COLUMNS);
+  const rows: RoleRow[] = await db('rapport_roles')
+    .where('tenant_id', tenantId)
+    .whereIn('name', [...holder.roles])
+    .select(ROLE_COLUMNS);
   const lacking = ungrantable(
     caller,
     registry,
@@ -147,6 +150,10 @@ export async function requireRoles(db: Knex, caller: Principal, registry: Permis
   unique.forEach((name) => {
     if (!found.has(name)) throw new ValidationError(`Role "${name}" does not exist`, [{ path: `roles.${roles.indexOf(name)}`, message: 'unknown role' }]);
   });
-  requireGrantable(caller, registry, rows.flatMap((r) => r.permissions));
+  requireGrantable(
+    caller,
+    registry,
+    rows.flatMap((r) => r.permissions),
+  );
   return unique;
 }

@@ -184,7 +184,8 @@ function keyRoutes(r: RouteBuilder, app: AccessHost): void {
 
   r.post('/keys', {
     summary: 'Create an API key',
-    description: 'The `token` is in this response only; store it now. `scoped: true` with `partyId` makes an external principal. Idempotency-Key is not honoured here: the response carries a secret that is never stored.',
+    description:
+      'The `token` is in this response only; store it now. `scoped: true` with `partyId` makes an external principal. Idempotency-Key is not honoured here: the response carries a secret that is never stored.',
     tags,
     permission: MANAGE,
     body: keyCreateBody,

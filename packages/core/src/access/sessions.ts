@@ -30,7 +30,8 @@ export interface SessionHost {
 }
 
 export async function login(app: SessionHost, email: string, password: string): Promise<LoginResult> {
-  const row = await app.knex('rapport_users')
+  const row = await app
+    .knex('rapport_users')
     .whereRaw('lower(email) = lower(?)', [email.trim()])
     .first([...USER_COLUMNS, 'tenant_id', 'password_hash']);
   const valid = row ? await verifyPassword(row.password_hash, password) : await verifyNobody(password);
@@ -64,7 +65,9 @@ export async function login(app: SessionHost, email: string, password: string): 
 export async function logout(app: SessionHost, principal: Principal, token: string): Promise<void> {
   await app.transaction(
     async (uow) => {
-      const ended = await sql(uow)('rapport_sessions').where({ token_hash: hashToken(token), tenant_id: uow.tenantId, user_id: principal.id }).delete();
+      const ended = await sql(uow)('rapport_sessions')
+        .where({ token_hash: hashToken(token), tenant_id: uow.tenantId, user_id: principal.id })
+        .delete();
       if (ended) uow.emit('access.session.ended', { userId: principal.id }, { type: 'user', id: principal.id });
     },
     { principal },

@@ -5,8 +5,6 @@ import type { LoginThrottleOptions, ThrottlePolicy } from '../app/config.js';
 import { RapportError, UnauthorizedError } from '../errors.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 
-
-
 type CounterKind = 'pair' | 'email' | 'ip';
 
 export const LOGIN_THROTTLE_DEFAULTS: Record<CounterKind, ThrottlePolicy> = {
@@ -215,7 +213,10 @@ export function clientNetwork(ip: string): string {
     return ip;
   }
   if (parsed.kind() === 'ipv4') return parsed.toString();
-  return `${(parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
+  return `${(parsed as ipaddr.IPv6).parts
+    .slice(0, 4)
+    .map((part) => part.toString(16))
+    .join(':')}::/64`;
 }
 
 function digest(value: string): string {

@@ -19,9 +19,7 @@ const ms = (what: string) => z.number().int().positive().describe(what);
 const seconds = (what: string) => z.number().int().positive().describe(what);
 const positive = (what: string) => z.number().int().positive().describe(what);
 
-const limitRule = z
-  .strictObject({ requests: z.number().int().positive().describe('At most this many…'), windowSeconds: z.number().int().positive().describe('…in this many seconds') })
-  .nullable();
+const limitRule = z.strictObject({ requests: z.number().int().positive().describe('At most this many…'), windowSeconds: z.number().int().positive().describe('…in this many seconds') }).nullable();
 
 const tenantQuotas = z.strictObject({
   requestsPerDay: z.number().int().positive().nullable().optional().describe('Requests a day'),
@@ -39,9 +37,17 @@ const throttlePolicy = z.strictObject({
 export const rapportConfigSchema = z.strictObject({
   database: z
     .strictObject({
-      url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional().describe('postgres://… selects PostgreSQL (DATABASE_URL); absent selects the embedded PGlite'),
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+        .optional()
+        .describe('postgres://… selects PostgreSQL (DATABASE_URL); absent selects the embedded PGlite'),
       dataDir: z.string().min(1).optional().describe('PGlite data directory (RAPPORT_DATA_DIR; default ./.rapport); `memory://` keeps it in memory'),
-      schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a schema name').optional().describe('A PostgreSQL schema to work in'),
+      schema: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a schema name')
+        .optional()
+        .describe('A PostgreSQL schema to work in'),
       pool: z
         .strictObject({
           min: z.number().int().nonnegative().optional().describe('Connections kept open (default 0)'),
@@ -54,7 +60,18 @@ export const rapportConfigSchema = z.strictObject({
       pglite: z.unknown().optional().describe('An already-open PGlite instance (tests)'),
     })
     .optional(),
-  plugins: z.array(named(z.custom<NonNullable<RapportConfig['plugins']>[number]>((value) => typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string', 'a plugin (definePlugin)'), 'plugin')).optional().describe('The plugins the system is made of; nothing else is loaded'),
+  plugins: z
+    .array(
+      named(
+        z.custom<NonNullable<RapportConfig['plugins']>[number]>(
+          (value) => typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string',
+          'a plugin (definePlugin)',
+        ),
+        'plugin',
+      ),
+    )
+    .optional()
+    .describe('The plugins the system is made of; nothing else is loaded'),
   tenantName: z.string().trim().min(1).max(200).optional().describe('Name of the first tenant and its self party, created on first start (RAPPORT_TENANT_NAME)'),
   bootstrapKey: z.string().min(16, 'at least 16 characters').optional().describe('Becomes the first tenant’s admin API key while it has none (RAPPORT_BOOTSTRAP_KEY)'),
   secretKey: z.string().min(1).optional().describe('32 bytes, hex or base64, that encrypt webhook signing secrets at rest (RAPPORT_SECRET_KEY); required on PostgreSQL to create webhooks'),
@@ -67,17 +84,31 @@ export const rapportConfigSchema = z.strictObject({
           perPair: throttlePolicy.optional().describe('Same e-mail from the same address (default 5 free, then 30 s doubling, ≤ 15 min)'),
           perEmail: throttlePolicy.optional().describe('Same e-mail from any address (default 20 free)'),
           perIp: throttlePolicy.optional().describe('Same address, any e-mail (default 100 free)'),
-          now: named(z.custom<() => Date>((v) => typeof v === 'function', 'a function'), 'function').optional().describe('The clock (tests)'),
+          now: named(
+            z.custom<() => Date>((v) => typeof v === 'function', 'a function'),
+            'function',
+          )
+            .optional()
+            .describe('The clock (tests)'),
         })
         .optional()
         .describe('Failed-login throttling (docs/access.md)'),
     })
     .optional(),
-  logger: named(z.custom<NonNullable<RapportConfig['logger']>>((v) => typeof v === 'object' && v !== null && typeof (v as { info?: unknown }).info === 'function', 'a pino logger'), 'pino logger').optional().describe('A pino logger to log with'),
+  logger: named(
+    z.custom<NonNullable<RapportConfig['logger']>>((v) => typeof v === 'object' && v !== null && typeof (v as { info?: unknown }).info === 'function', 'a pino logger'),
+    'pino logger',
+  )
+    .optional()
+    .describe('A pino logger to log with'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().describe('Log level (LOG_LEVEL; default info)'),
   http: z
     .strictObject({
-      bodyLimit: z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)$/i, 'a size such as 1mb').optional().describe('Largest JSON body accepted (default 1mb)'),
+      bodyLimit: z
+        .string()
+        .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)$/i, 'a size such as 1mb')
+        .optional()
+        .describe('Largest JSON body accepted (default 1mb)'),
       maxPageSize: positive('Cap on `limit` for every list (default 200)').optional(),
       sessionTtlSeconds: seconds('Lifetime of a password login’s session (default 43200)').optional(),
       checkResponses: z.boolean().optional().describe('Parse every answer with its route’s response schema (RAPPORT_CHECK_RESPONSES=1; tests)'),
@@ -136,7 +167,13 @@ export const rapportConfigSchema = z.strictObject({
       perAddress: limitRule.optional().describe('Requests per client address (default 20000 a minute; null: none)'),
       perTenant: tenantQuotas.optional().describe('Daily quotas of every tenant (default none)'),
       tenants: z
-        .union([named(z.record(z.string(), tenantQuotas), 'object by tenant id'), named(z.custom<(tenantId: string) => z.infer<typeof tenantQuotas> | undefined>((v) => typeof v === 'function', 'a function'), 'function')])
+        .union([
+          named(z.record(z.string(), tenantQuotas), 'object by tenant id'),
+          named(
+            z.custom<(tenantId: string) => z.infer<typeof tenantQuotas> | undefined>((v) => typeof v === 'function', 'a function'),
+            'function',
+          ),
+        ])
         .optional()
         .describe('Quotas of some tenants instead: by tenant id, or a function of the tenant id'),
       syncIntervalMs: ms('How often a node shares its counts with the others on PostgreSQL (default 1000)').optional(),
@@ -165,7 +202,9 @@ export function checkConfig(config: unknown, source = 'the configuration', schem
     const where = at ? `${at}.${key}` : key;
     const known = keysAt(schema, issue.path.map(String));
     const nearest = closest(key, known);
-    throw new ConfigError(`${source}: unknown setting "${where}"${nearest ? ` — did you mean "${at ? `${at}.` : ''}${nearest}"?` : ''}${known.length ? ` (${at ? `${at} takes` : 'settings are'}: ${known.join(', ')})` : ''}`);
+    throw new ConfigError(
+      `${source}: unknown setting "${where}"${nearest ? ` — did you mean "${at ? `${at}.` : ''}${nearest}"?` : ''}${known.length ? ` (${at ? `${at} takes` : 'settings are'}: ${known.join(', ')})` : ''}`,
+    );
   }
   throw new ConfigError(`${source}: ${at || 'the configuration'}: ${issue.message}`);
 }
@@ -256,7 +295,9 @@ function typeName(node: unknown): string {
       return element.includes(' ') ? `(${element})[]` : `${element}[]`;
     }
     case 'enum':
-      return Object.values(def.entries ?? {}).map((v) => `\`${v}\``).join(', ');
+      return Object.values(def.entries ?? {})
+        .map((v) => `\`${v}\``)
+        .join(', ');
     case 'custom':
       return 'value';
     case 'union':

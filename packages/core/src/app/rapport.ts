@@ -109,7 +109,9 @@ export class Rapport {
     this.limits = new RequestLimits(config.limits ?? {}, () => (this.database?.kind === 'postgres' ? this.knex : undefined), this.logger.child({ component: 'limits' }));
     this.scheduler.define('core', 'core.limits.prune', 3_600_000, async () => {
       // Windows that ended an hour ago: their rows are no longer read by anyone.
-      await this.knex(RATE_LIMIT_TABLE).where('expire', '<', Date.now() - 3_600_000).delete();
+      await this.knex(RATE_LIMIT_TABLE)
+        .where('expire', '<', Date.now() - 3_600_000)
+        .delete();
     });
     // Each module gets this system as the narrow host interface it declares, never more.
     this.modules = [recordsModule(this), pluginsModule(this), accessModule(this), webhooksModule(this), jobsModule(this), importsModule(this)];

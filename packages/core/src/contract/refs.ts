@@ -107,7 +107,9 @@ export const service = <T>(name?: string): Slot<'service', T> => ({ slot: 'servi
 export const filter = <P>(name: string): Slot<'filter', P> => ({ slot: 'filter', name });
 export const event = <P>(name: string): Slot<'event', P> => ({ slot: 'event', name });
 
-type Named<S> = { readonly [K in keyof S]: S[K] extends Slot<'service', infer T> ? ServiceRef<T> : S[K] extends Slot<'filter', infer P> ? FilterRef<P> : S[K] extends Slot<'event', infer P> ? EventRef<P> : never };
+type Named<S> = {
+  readonly [K in keyof S]: S[K] extends Slot<'service', infer T> ? ServiceRef<T> : S[K] extends Slot<'filter', infer P> ? FilterRef<P> : S[K] extends Slot<'event', infer P> ? EventRef<P> : never;
+};
 
 export interface ContractShape {
   services?: Record<string, Slot<'service', unknown>>;

@@ -19,7 +19,8 @@ interface DatabaseErrorFields {
 }
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03', '53300']);
-const CONNECTION_MESSAGES = /Connection terminated|connection error|Timeout acquiring a connection|Client was closed|terminating connection|the database system is (starting up|shutting down)|Connection ended unexpectedly/i;
+const CONNECTION_MESSAGES =
+  /Connection terminated|connection error|Timeout acquiring a connection|Client was closed|terminating connection|the database system is (starting up|shutting down)|Connection ended unexpectedly/i;
 
 /** The database could not be reached (or dropped the connection): the request may succeed later. */
 export function isConnectionError(error: unknown): boolean {
@@ -65,7 +66,10 @@ export function databaseProblem(error: unknown): RapportError | undefined {
       return new ConflictError(`A record with ${what} already exists (it may have been created at the same moment)`, { fields, constraint: constraint ?? null });
     }
     case '23503':
-      return new ConflictError('The record refers to one that does not exist (or is referred to by another), perhaps changed at the same moment', { fields: keyFields(detail), constraint: constraint ?? null });
+      return new ConflictError('The record refers to one that does not exist (or is referred to by another), perhaps changed at the same moment', {
+        fields: keyFields(detail),
+        constraint: constraint ?? null,
+      });
     case '23P01':
       return new ConflictError('The record overlaps another one', { constraint: constraint ?? null });
     case '23514':

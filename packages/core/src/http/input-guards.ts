@@ -24,7 +24,15 @@ function inspect(value: unknown, depth: number): { keys: string[]; message: stri
   if (depth >= MAX_DEPTH) return { keys: [], message: `is nested deeper than ${MAX_DEPTH} levels` };
   for (const key of Object.keys(value)) {
     const keyProblem = textProblem(key);
-    if (keyProblem) return { keys: [JSON.stringify(key).slice(1, -1).replace(/\\u0000/g, '\\0')], message: keyProblem.message };
+    if (keyProblem)
+      return {
+        keys: [
+          JSON.stringify(key)
+            .slice(1, -1)
+            .replace(/\\u0000/g, '\\0'),
+        ],
+        message: keyProblem.message,
+      };
     const found = inspect((value as Record<string, unknown>)[key], depth + 1);
     if (found) {
       found.keys.push(key);
@@ -52,5 +60,9 @@ export function assertNoBody(body: unknown): void {
 /** Likewise a route without a query schema takes no query parameters. */
 export function assertNoQuery(query: Record<string, unknown>): void {
   const keys = Object.keys(query);
-  if (keys.length) throw new ValidationError(`This route takes no query parameters (got ${keys.join(', ')})`, keys.map((key) => ({ path: `query.${key}`, message: 'unknown parameter' })));
+  if (keys.length)
+    throw new ValidationError(
+      `This route takes no query parameters (got ${keys.join(', ')})`,
+      keys.map((key) => ({ path: `query.${key}`, message: 'unknown parameter' })),
+    );
 }

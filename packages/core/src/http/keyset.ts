@@ -26,7 +26,10 @@ export async function keysetPage<R, T>(
   map: (rows: R[]) => T[] | Promise<T[]>,
 ): Promise<Page<T>> {
   if (keys.length === 0) throw new Error('keysetPage needs at least one sort key');
-  const after = decodeCursor(page.cursor, keys.map((k) => k.type));
+  const after = decodeCursor(
+    page.cursor,
+    keys.map((k) => k.type),
+  );
   if (after) whereAfter(query, keys, after);
   query.orderBy(keys.map((k) => ({ column: k.column, order: k.direction ?? 'asc' })));
   const rows = (await query.limit(page.limit + 1)) as R[];

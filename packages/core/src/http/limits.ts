@@ -62,7 +62,16 @@ class SharedLimit {
   ) {
     this.local = new RateLimiterMemory({ keyPrefix: policy, points: rule.requests, duration: rule.windowSeconds });
     this.shared = knex
-      ? new RateLimiterPostgres({ storeClient: knex, storeType: 'knex', tableName: RATE_LIMIT_TABLE, tableCreated: true, keyPrefix: policy, points: rule.requests, duration: rule.windowSeconds, clearExpiredByTimeout: false })
+      ? new RateLimiterPostgres({
+          storeClient: knex,
+          storeType: 'knex',
+          tableName: RATE_LIMIT_TABLE,
+          tableCreated: true,
+          keyPrefix: policy,
+          points: rule.requests,
+          duration: rule.windowSeconds,
+          clearExpiredByTimeout: false,
+        })
       : undefined;
   }
 

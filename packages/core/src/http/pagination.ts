@@ -5,7 +5,12 @@ export const MAX_PAGE_SIZE = 200;
 
 /** `limit` above the cap is clamped, not refused: the cap protects the server, not the client's intent. */
 export const pageQuery = {
-  limit: z.coerce.number().int().min(1).default(DEFAULT_PAGE_SIZE).transform((n) => Math.min(n, MAX_PAGE_SIZE)),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_PAGE_SIZE)
+    .transform((n) => Math.min(n, MAX_PAGE_SIZE)),
   cursor: z.string().max(500).optional(),
 };
 

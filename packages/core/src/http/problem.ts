@@ -25,7 +25,13 @@ function problemOf(error: unknown, requestId: string): ProblemDetails {
       requestId,
     };
   }
-  return { type: 'https://rapport.dev/problems/internal', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred; the request id identifies it in the server log', requestId };
+  return {
+    type: 'https://rapport.dev/problems/internal',
+    title: 'Internal Server Error',
+    status: 500,
+    detail: 'An unexpected error occurred; the request id identifies it in the server log',
+    requestId,
+  };
 }
 
 export function zodToValidation(error: z.ZodError, where: 'body' | 'query' | 'params'): ValidationError {

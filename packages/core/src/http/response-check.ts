@@ -8,7 +8,12 @@ import type { RegisteredRoute } from './routes.js';
  */
 export class ResponseSchemaError extends RapportError {
   constructor(route: string, problems: string[]) {
-    super(500, 'response-schema-mismatch', `${route} answered a body its response schema does not describe: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`, { route, problems: problems.slice(0, 50) });
+    super(
+      500,
+      'response-schema-mismatch',
+      `${route} answered a body its response schema does not describe: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`,
+      { route, problems: problems.slice(0, 50) },
+    );
   }
 }
 
@@ -21,7 +26,7 @@ export function checkResponse(route: RegisteredRoute, body: unknown): void {
   const name = `${route.method.toUpperCase()} ${route.fullPath}`;
   if (!route.response) throw new ResponseSchemaError(name, ['the route declares no response schema']);
   const wire: unknown = JSON.parse(JSON.stringify(body));
-  const parsed = (route.response).safeParse(wire);
+  const parsed = route.response.safeParse(wire);
   if (!parsed.success) {
     throw new ResponseSchemaError(
       name,
@@ -29,7 +34,11 @@ export function checkResponse(route: RegisteredRoute, body: unknown): void {
     );
   }
   const extra = undeclared(wire, parsed.data, '');
-  if (extra.length) throw new ResponseSchemaError(name, extra.map((path) => `${path}: not in the response schema`));
+  if (extra.length)
+    throw new ResponseSchemaError(
+      name,
+      extra.map((path) => `${path}: not in the response schema`),
+    );
 }
 
 /** Paths of object keys present in what was sent and dropped by the parse. */

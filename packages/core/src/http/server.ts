@@ -88,10 +88,7 @@ export function createHttpApp(app: HttpHost): HttpApp {
   const pluginRouters = new Map<string, Router>();
   for (const [name, builder] of app.plugins.routers) pluginRouters.set(name, mount(app, builder.routes));
 
-  const servedRoutes = (): RegisteredRoute[] => [
-    ...kernel.routes,
-    ...[...app.plugins.routers.entries()].filter(([name]) => app.plugins.isActive(name)).flatMap(([, builder]) => builder.routes),
-  ];
+  const servedRoutes = (): RegisteredRoute[] => [...kernel.routes, ...[...app.plugins.routers.entries()].filter(([name]) => app.plugins.isActive(name)).flatMap(([, builder]) => builder.routes)];
 
   // One Koa middleware for the whole stack (every layer costs each request): request id,
   // timing, problem answers and the request log around `dispatchRequest` below.
@@ -107,7 +104,8 @@ export function createHttpApp(app: HttpHost): HttpApp {
       await dispatchRequest(ctx, next);
       if (ctx.body === undefined || ctx.body === null) {
         if (ctx.status === 404) sendProblem(ctx, toProblem(new RapportError(404, 'not-found', `No route for ${ctx.method} ${ctx.path}`), requestId));
-        else if (ctx.status === 405) sendProblem(ctx, toProblem(new RapportError(405, 'method-not-allowed', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${ctx.response.get('allow')}`), requestId));
+        else if (ctx.status === 405)
+          sendProblem(ctx, toProblem(new RapportError(405, 'method-not-allowed', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${ctx.response.get('allow')}`), requestId));
         else if (ctx.status === 501) sendProblem(ctx, toProblem(new RapportError(501, 'not-implemented', `The method ${ctx.method} is not supported`), requestId));
       }
     } catch (error) {
@@ -210,8 +208,7 @@ export function createHttpApp(app: HttpHost): HttpApp {
         return kernelDispatch(ctx, next);
     }
   };
-  const parseAndServe = (ctx: Koa.Context, next: Koa.Next): Promise<void> =>
-    BODY_METHODS.has(ctx.method) ? parseBody(ctx, () => serve(ctx, next)) : serve(ctx, next);
+  const parseAndServe = (ctx: Koa.Context, next: Koa.Next): Promise<void> => (BODY_METHODS.has(ctx.method) ? parseBody(ctx, () => serve(ctx, next)) : serve(ctx, next));
   // CORS only when origins are configured: otherwise no request pays for it.
   const cors = httpConfig.cors ? corsFor(httpConfig.cors) : undefined;
   const dispatchRequest = cors ? (ctx: Koa.Context, next: Koa.Next) => cors(ctx, () => parseAndServe(ctx, next)) as Promise<void> : parseAndServe;
@@ -394,7 +391,8 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
   const status = route.status ?? (route.method === 'post' ? 201 : 200);
   const idempotency = route.method === 'post' && principal ? idempotencyFor(ctx, principal, route.anonymous ? app.webhookSecrets.derivedKey('idempotency') : undefined) : undefined;
   if (idempotency) {
-    const stored = await app.knex('rapport_idempotency_keys')
+    const stored = await app
+      .knex('rapport_idempotency_keys')
       .where({ tenant_id: principal!.tenantId, principal_id: idempotency.principalId, key: idempotency.key })
       .first('request_hash', 'status_code', 'response');
     if (stored) {
@@ -420,29 +418,32 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
     ifMatch,
     koa: ctx,
     transaction: (work, options) =>
-      app.transaction(async (uow) => {
-        const result = await work(uow);
-        if (idempotency && options?.storeResponse !== false) {
-          try {
-            await sql(uow).raw('savepoint rapport_idempotency');
-            await sql(uow)('rapport_idempotency_keys').insert({
-              tenant_id: tenantId,
-              principal_id: idempotency.principalId,
-              key: idempotency.key,
-              request_hash: idempotency.hash,
-              status_code: status,
-              response: JSON.stringify(result ?? null),
-            });
-            await sql(uow).raw('release savepoint rapport_idempotency');
-          } catch (error) {
-            if ((error as { code?: string }).code === '23505') {
-              throw new ConflictError('A request with this Idempotency-Key completed concurrently; retry to get its response');
+      app.transaction(
+        async (uow) => {
+          const result = await work(uow);
+          if (idempotency && options?.storeResponse !== false) {
+            try {
+              await sql(uow).raw('savepoint rapport_idempotency');
+              await sql(uow)('rapport_idempotency_keys').insert({
+                tenant_id: tenantId,
+                principal_id: idempotency.principalId,
+                key: idempotency.key,
+                request_hash: idempotency.hash,
+                status_code: status,
+                response: JSON.stringify(result ?? null),
+              });
+              await sql(uow).raw('release savepoint rapport_idempotency');
+            } catch (error) {
+              if ((error as { code?: string }).code === '23505') {
+                throw new ConflictError('A request with this Idempotency-Key completed concurrently; retry to get its response');
+              }
+              throw error;
             }
-            throw error;
           }
-        }
-        return result;
-      }, { tenantId, principal, anonymous: route.anonymous === true }),
+          return result;
+        },
+        { tenantId, principal, anonymous: route.anonymous === true },
+      ),
   };
   const answer = route.handler(requestContext);
   // Most handlers of reads answer with a promise, some with a value: skip the extra turn then.

@@ -50,7 +50,7 @@ export const interactionsImporter = (kernel: Kernel): Importer => ({
     { name: 'relationship_id', description: 'The relationship this interaction belongs to' },
     { name: 'participant_emails', description: 'email:role pairs separated by ";" (a@x.com:customer;b@y.com:vendor)' },
     { name: 'participant_ids', description: 'party-id:role pairs separated by ";"' },
-    { name: 'attributes', description: 'A JSON object validated by the type\'s attribute schema' },
+    { name: 'attributes', description: "A JSON object validated by the type's attribute schema" },
     { name: 'attr.*', description: 'One attribute per column (attr.duration), merged into attributes' },
   ],
   // Rows of one batch never depend on those of another: batch N+1 is checked while batch N is written.
@@ -68,7 +68,11 @@ async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], kernel:
     if ('errors' in outcome) reject(row.line, outcome.errors);
     else parsed.push(outcome);
   }
-  const emailOwners = await resolveEmails(uow, kernel, parsed.flatMap((p) => p.byEmail.map((e) => e.email)));
+  const emailOwners = await resolveEmails(
+    uow,
+    kernel,
+    parsed.flatMap((p) => p.byEmail.map((e) => e.email)),
+  );
   // Every record of a batch has the header's columns: find the attribute ones once.
   const attributeColumns = Object.keys(rows[0]?.record ?? {}).filter((column) => column.startsWith('attr.') && column.length > 'attr.'.length);
 
@@ -97,7 +101,10 @@ async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], kernel:
   // No waitTurn before writing: these rows never depend on an earlier batch's, and the
   // engine commits the batches in order.
   // checkReferences made every check insertMany would (row by row): no second lookup.
-  const interactions = await kernel.services.interactions.writeChecked(uow, accepted.map((c) => c.input));
+  const interactions = await kernel.services.interactions.writeChecked(
+    uow,
+    accepted.map((c) => c.input),
+  );
   for (const interaction of interactions) uow.emit('interaction.created', { interaction }, { type: 'interaction', id: interaction.id });
   return { imported: interactions.length, rejected };
 }
@@ -242,10 +249,24 @@ async function checkReferences(uow: UnitOfWork, kernel: Kernel, candidates: Cand
     if (input.relationshipId && isUuid(input.relationshipId)) relationshipIds.add(input.relationshipId);
   }
   const knownParties = new Set<string>(
-    partyIds.size === 0 ? [] : (await kernel.services.parties.visible(uow).whereRaw('id = any(?::uuid[])', [[...partyIds]]).select('id')).map((r: { id: string }) => r.id),
+    partyIds.size === 0
+      ? []
+      : (
+          await kernel.services.parties
+            .visible(uow)
+            .whereRaw('id = any(?::uuid[])', [[...partyIds]])
+            .select('id')
+        ).map((r: { id: string }) => r.id),
   );
   const knownRelationships = new Set<string>(
-    relationshipIds.size === 0 ? [] : (await kernel.services.relationships.visible(uow).whereRaw('r.id = any(?::uuid[])', [[...relationshipIds]]).select('r.id')).map((r: { id: string }) => r.id),
+    relationshipIds.size === 0
+      ? []
+      : (
+          await kernel.services.relationships
+            .visible(uow)
+            .whereRaw('r.id = any(?::uuid[])', [[...relationshipIds]])
+            .select('r.id')
+        ).map((r: { id: string }) => r.id),
   );
 
   const accepted: Candidate[] = [];

@@ -73,7 +73,10 @@ async function checkRow(uow: UnitOfWork, { line, record }: ImportRecord, kernel:
   const pointColumns: string[] = [];
   const contactPoints: ContactPoint[] = [];
   for (const column of POINT_COLUMNS) {
-    for (const value of (record[column] ?? '').split(';').map((v) => v.trim()).filter(Boolean)) {
+    for (const value of (record[column] ?? '')
+      .split(';')
+      .map((v) => v.trim())
+      .filter(Boolean)) {
       contactPoints.push({ kind: column, value });
       pointColumns.push(column);
     }
@@ -194,9 +197,12 @@ async function insertParties(uow: UnitOfWork, candidates: Candidate[]): Promise<
     { tenant_id: 'uuid', id: 'uuid', kind: 'text', name: 'text', attributes: 'jsonb', version: 'int', created_at: 'timestamptz', updated_at: 'timestamptz' },
     rows.map((r) => ({ ...r, attributes: JSON.stringify(r.attributes) })),
   );
-  const points = candidates.flatMap((c) =>
-    c.points.map((p, position) => ({ tenant_id: uow.tenantId, party_id: c.id, kind: p.kind, value: p.value, normalized: p.normalized, position })),
-  );
+  const points = candidates.flatMap((c) => c.points.map((p, position) => ({ tenant_id: uow.tenantId, party_id: c.id, kind: p.kind, value: p.value, normalized: p.normalized, position })));
   await insertUnnest(sql(uow), 'rapport_contact_points', { tenant_id: 'uuid', party_id: 'uuid', kind: 'text', value: 'text', normalized: 'text', position: 'int' }, points);
-  return rows.map((row, i) => toParty(row, candidates[i].points.map(({ kind, value }) => ({ kind, value }))));
+  return rows.map((row, i) =>
+    toParty(
+      row,
+      candidates[i].points.map(({ kind, value }) => ({ kind, value })),
+    ),
+  );
 }

@@ -114,7 +114,12 @@ function importRoutes(r: RouteBuilder, app: ImportHost): void {
       const q = app.knex('rapport_import_rejections').where({ tenant_id: job.tenantId, job_id: job.id }).select('line', 'errors');
       if (after) q.where('line', '>', after[0]);
       const rows: RejectedRow[] = await q.orderBy('line').limit(query.limit + 1);
-      return toPage(rows, query.limit, (row) => ({ line: row.line, errors: row.errors }), (row) => [row.line]);
+      return toPage(
+        rows,
+        query.limit,
+        (row) => ({ line: row.line, errors: row.errors }),
+        (row) => [row.line],
+      );
     },
   });
 
@@ -129,7 +134,8 @@ function importRoutes(r: RouteBuilder, app: ImportHost): void {
     handler: async ({ params, principal, koa }) => {
       const job = await importJob(app, principal, params.id);
       const batches = keysetBatches<{ line: number; errors: RowError[] }>((after, limit) =>
-        app.knex('rapport_import_rejections')
+        app
+          .knex('rapport_import_rejections')
           .where({ tenant_id: job.tenantId, job_id: job.id })
           .where('line', '>', after?.line ?? 0)
           .orderBy('line')

@@ -211,13 +211,7 @@ export async function runImport(app: ImportHost, importerName: string, source: s
 }
 
 /** One unit of work for the batch; on an unforeseen failure, bisect until the bad rows stand alone. */
-async function writeIsolating(
-  app: ImportHost,
-  importer: Importer,
-  rows: ImportRecord[],
-  scope: { tenantId: string; principal: Principal },
-  settings: ImportSettings,
-): Promise<ImportBatchResult> {
+async function writeIsolating(app: ImportHost, importer: Importer, rows: ImportRecord[], scope: { tenantId: string; principal: Principal }, settings: ImportSettings): Promise<ImportBatchResult> {
   try {
     // A pipelined batch may be written while the one before it still is; it commits after it.
     return await app.transaction((uow) => importer.importBatch(uow, rows, settings), { ...scope, beforeCommit: settings.waitTurn });

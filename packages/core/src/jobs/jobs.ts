@@ -10,7 +10,6 @@ import type { Scheduler } from './scheduler.js';
 import { allSettledWithin } from './timing.js';
 import { JOB_COLUMNS, toJob, type Job, type JobRow, type JobStatus } from './schemas.js';
 
-
 export const JOBS_DEFAULTS = { leaseMs: 60_000, progressIntervalMs: 1000, concurrency: 2, reapIntervalMs: 60_000, stopTimeoutMs: 10_000, keepFinishedDays: 30 } as const;
 
 /** Finished jobs deleted per statement when pruning. */
@@ -228,7 +227,10 @@ export class JobService {
     this.closed = true;
     for (const entry of this.local.values()) entry.controller.abort(new Error('shutdown'));
     for (const wake of this.waiting.splice(0)) wake();
-    const stopped = await allSettledWithin([...this.local.values()].map((e) => e.done!), this.options.stopTimeoutMs);
+    const stopped = await allSettledWithin(
+      [...this.local.values()].map((e) => e.done!),
+      this.options.stopTimeoutMs,
+    );
     if (!stopped) this.logger.warn({ jobs: [...this.local.keys()] }, 'jobs still running after the stop timeout; they will be marked failed when their lease expires');
     this.stopTicker();
   }

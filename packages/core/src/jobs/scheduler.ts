@@ -9,7 +9,6 @@ import { WakeableSleep } from '../util/wakeable-sleep.js';
 import type { ScheduledTaskRun } from './task.js';
 export type { ScheduledTaskContext, ScheduledTaskRun } from './task.js';
 
-
 export const SCHEDULER_DEFAULTS = { leaseMs: 60_000, maxPollMs: 30_000, stopTimeoutMs: 10_000 } as const;
 
 /** A task's interval must be at least this: a smaller value is almost always seconds given as milliseconds. */
@@ -254,12 +253,15 @@ export class Scheduler {
   }
 
   private async runClaimed(task: ScheduledTask, leaseToken: string): Promise<unknown> {
-    const renew = setInterval(() => {
-      this.knex('rapport_scheduled_tasks')
-        .where({ name: task.name, lease_token: leaseToken })
-        .update({ lease_expires_at: this.knex.raw('now() + make_interval(secs => ?::double precision)', [this.options.leaseMs / 1000]) })
-        .catch((error: unknown) => this.logger.warn({ err: error, task: task.name }, 'could not renew the lease of a scheduled task'));
-    }, Math.max(Math.floor(this.options.leaseMs / 3), 10));
+    const renew = setInterval(
+      () => {
+        this.knex('rapport_scheduled_tasks')
+          .where({ name: task.name, lease_token: leaseToken })
+          .update({ lease_expires_at: this.knex.raw('now() + make_interval(secs => ?::double precision)', [this.options.leaseMs / 1000]) })
+          .catch((error: unknown) => this.logger.warn({ err: error, task: task.name }, 'could not renew the lease of a scheduled task'));
+      },
+      Math.max(Math.floor(this.options.leaseMs / 3), 10),
+    );
     renew.unref();
     const log = { task: task.name, plugin: task.owner === 'core' ? undefined : task.owner };
     let failure: unknown;

@@ -59,10 +59,7 @@ export interface JobRow {
   updated_at: Date;
 }
 
-export const JOB_COLUMNS = [
-  'tenant_id', 'id', 'kind', 'status', 'input', 'progress', 'result', 'error',
-  'created_by_kind', 'created_by_id', 'created_at', 'started_at', 'finished_at', 'updated_at',
-];
+export const JOB_COLUMNS = ['tenant_id', 'id', 'kind', 'status', 'input', 'progress', 'result', 'error', 'created_by_kind', 'created_by_id', 'created_at', 'started_at', 'finished_at', 'updated_at'];
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 

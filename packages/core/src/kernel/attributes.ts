@@ -7,11 +7,7 @@ import type { z } from 'zod';
  * Party attributes are plugin-owned keys. A key nobody registered, or whose owner is
  * disabled, is refused: nothing is stored that no schema vouches for.
  */
-export function validatePartyAttributes(
-  registry: Registry<PartyAttributeDefinition>,
-  kind: PartyKind,
-  attributes: Record<string, unknown>,
-): Record<string, unknown> {
+export function validatePartyAttributes(registry: Registry<PartyAttributeDefinition>, kind: PartyKind, attributes: Record<string, unknown>): Record<string, unknown> {
   const issues: ValidationIssue[] = [];
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(attributes)) {

@@ -69,7 +69,14 @@ export class InteractionService {
     }
     const known = new Set((await this.parties.getMany(uow, [...partyIds])).map((p) => p.id));
     const knownRelationships = new Set(
-      relationshipIds.size === 0 ? [] : (await this.relationships.visible(uow).whereIn('r.id', [...relationshipIds]).select('r.id')).map((r: { id: string }) => r.id),
+      relationshipIds.size === 0
+        ? []
+        : (
+            await this.relationships
+              .visible(uow)
+              .whereIn('r.id', [...relationshipIds])
+              .select('r.id')
+          ).map((r: { id: string }) => r.id),
     );
     const now = new Date();
     const checked = inputs.map((input) => {
@@ -97,22 +104,20 @@ export class InteractionService {
   async writeChecked(uow: UnitOfWork, inputs: InteractionCreateInput[], now = new Date()): Promise<Interaction[]> {
     const createdAt = now.toISOString();
     // Built once in the shape callers get back; the rows written are read off these objects.
-    const interactions = inputs.map(
-      (input): Interaction => ({
-        id: newId(),
-        type: input.type,
-        occurredAt: input.occurredAt ? isoRequired(input.occurredAt) : createdAt,
-        channel: input.channel ?? null,
-        direction: input.direction ?? 'internal',
-        subject: input.subject ?? null,
-        summary: input.summary ?? null,
-        attributes: input.attributes ?? {},
-        relationshipId: input.relationshipId ?? null,
-        participants: input.participants.map((p) => ({ partyId: p.partyId, role: p.role })),
-        version: 1,
-        createdAt,
-      }),
-    );
+    const interactions = inputs.map((input): Interaction => ({
+      id: newId(),
+      type: input.type,
+      occurredAt: input.occurredAt ? isoRequired(input.occurredAt) : createdAt,
+      channel: input.channel ?? null,
+      direction: input.direction ?? 'internal',
+      subject: input.subject ?? null,
+      summary: input.summary ?? null,
+      attributes: input.attributes ?? {},
+      relationshipId: input.relationshipId ?? null,
+      participants: input.participants.map((p) => ({ partyId: p.partyId, role: p.role })),
+      version: 1,
+      createdAt,
+    }));
     if (worthCopying(sql(uow), interactions.length)) await this.copyInteractions(uow, interactions);
     else await this.insertInteractions(uow, interactions);
     return interactions;
@@ -176,7 +181,9 @@ export class InteractionService {
   }
 
   async get(ctx: QueryContext, id: string): Promise<Interaction> {
-    const row: InteractionRow | undefined = await this.visible(ctx).where('i.id', id).first(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+    const row: InteractionRow | undefined = await this.visible(ctx)
+      .where('i.id', id)
+      .first(INTERACTION_COLUMNS.map((c) => `i.${c}`));
     if (!row) throw new NotFoundError('Interaction', id);
     const [interaction] = await this.withParticipants(ctx, [row]);
     return interaction;
@@ -187,7 +194,12 @@ export class InteractionService {
     const q = this.visible(ctx).select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
     if (query.type) q.where('i.type', query.type);
     if (after) q.whereRaw('(i.occurred_at, i.id) < (?, ?)', after);
-    const rows: InteractionRow[] = await q.orderBy([{ column: 'i.occurred_at', order: 'desc' }, { column: 'i.id', order: 'desc' }]).limit(query.limit + 1);
+    const rows: InteractionRow[] = await q
+      .orderBy([
+        { column: 'i.occurred_at', order: 'desc' },
+        { column: 'i.id', order: 'desc' },
+      ])
+      .limit(query.limit + 1);
     return this.page(ctx, rows, query.limit);
   }
 
@@ -210,7 +222,10 @@ export class InteractionService {
     if (query.type) q.where('i.type', query.type);
     if (after) q.whereRaw('(tp.occurred_at, tp.interaction_id) < (?, ?)', after);
     const rows: InteractionRow[] = await q
-      .orderBy([{ column: 'tp.occurred_at', order: 'desc' }, { column: 'tp.interaction_id', order: 'desc' }])
+      .orderBy([
+        { column: 'tp.occurred_at', order: 'desc' },
+        { column: 'tp.interaction_id', order: 'desc' },
+      ])
       .limit(query.limit + 1);
     return this.page(ctx, rows, query.limit);
   }
@@ -218,15 +233,25 @@ export class InteractionService {
   async relationshipTimeline(ctx: QueryContext, relationshipId: string, query: TimelineQuery): Promise<Page<Interaction>> {
     await this.relationships.get(ctx, relationshipId);
     const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-    const q = this.visible(ctx).where('i.relationship_id', relationshipId).select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+    const q = this.visible(ctx)
+      .where('i.relationship_id', relationshipId)
+      .select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
     if (query.type) q.where('i.type', query.type);
     if (after) q.whereRaw('(i.occurred_at, i.id) < (?, ?)', after);
-    const rows: InteractionRow[] = await q.orderBy([{ column: 'i.occurred_at', order: 'desc' }, { column: 'i.id', order: 'desc' }]).limit(query.limit + 1);
+    const rows: InteractionRow[] = await q
+      .orderBy([
+        { column: 'i.occurred_at', order: 'desc' },
+        { column: 'i.id', order: 'desc' },
+      ])
+      .limit(query.limit + 1);
     return this.page(ctx, rows, query.limit);
   }
 
   async update(uow: UnitOfWork, id: string, patch: InteractionUpdateInput, expectedVersion?: number): Promise<Interaction> {
-    const row: InteractionRow | undefined = await this.visible(uow).where('i.id', id).forUpdate().first(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+    const row: InteractionRow | undefined = await this.visible(uow)
+      .where('i.id', id)
+      .forUpdate()
+      .first(INTERACTION_COLUMNS.map((c) => `i.${c}`));
     if (!row) throw new NotFoundError('Interaction', id);
     if (expectedVersion !== undefined && row.version !== expectedVersion) {
       throw new PreconditionFailedError(`Interaction ${id} is at version ${row.version}, not ${expectedVersion}`, { currentVersion: row.version });
@@ -237,9 +262,7 @@ export class InteractionService {
     if (change.channel && type.channels && !type.channels.includes(change.channel)) {
       throw new ValidationError(`${type.key}: channel "${change.channel}" is not one of ${type.channels.join(', ')}`, [{ path: 'channel', message: 'unknown channel' }]);
     }
-    const attributes = change.attributes
-      ? validateTypedAttributes(`interaction type ${type.key}`, type.attributes, mergeAttributes(current.attributes, change.attributes))
-      : current.attributes;
+    const attributes = change.attributes ? validateTypedAttributes(`interaction type ${type.key}`, type.attributes, mergeAttributes(current.attributes, change.attributes)) : current.attributes;
     const occurredAt = change.occurredAt ? new Date(change.occurredAt) : new Date(current.occurredAt);
     await sql(uow)('rapport_interactions')
       .where({ tenant_id: uow.tenantId, id })
@@ -284,7 +307,12 @@ export class InteractionService {
   }
 
   private async page(ctx: QueryContext, rows: InteractionRow[], limit: number): Promise<Page<Interaction>> {
-    const page = toPage(rows, limit, (r) => r, (r) => [new Date(r.occurred_at).toISOString(), r.id]);
+    const page = toPage(
+      rows,
+      limit,
+      (r) => r,
+      (r) => [new Date(r.occurred_at).toISOString(), r.id],
+    );
     return { data: await this.withParticipants(ctx, page.data), nextCursor: page.nextCursor };
   }
 
@@ -293,7 +321,10 @@ export class InteractionService {
     if (rows.length === 0) return [];
     const participants: Array<{ interaction_id: string; party_id: string; role: string }> = await sql(ctx)('rapport_interaction_participants')
       .where('tenant_id', ctx.tenantId)
-      .whereIn('interaction_id', rows.map((r) => r.id))
+      .whereIn(
+        'interaction_id',
+        rows.map((r) => r.id),
+      )
       .select('interaction_id', 'party_id', 'role');
     const byInteraction = new Map<string, Participant[]>();
     for (const p of participants) {

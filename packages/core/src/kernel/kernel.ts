@@ -1,13 +1,7 @@
 import type { HookBus } from '../hooks/hook-bus.js';
 import type { RecordScopes } from '../access/record-scopes.js';
 import { Registry } from './registry.js';
-import type {
-  IndicatorDefinition,
-  InteractionTypeDefinition,
-  PartyAttributeDefinition,
-  PermissionDefinition,
-  RelationshipTypeDefinition,
-} from './types.js';
+import type { IndicatorDefinition, InteractionTypeDefinition, PartyAttributeDefinition, PermissionDefinition, RelationshipTypeDefinition } from './types.js';
 
 /** The registries every kernel service consults; owned by the app, filled by plugins in setup. */
 export class KernelRegistries {
@@ -31,4 +25,3 @@ export interface KernelDeps {
   readonly scopes: RecordScopes;
   readonly bus: HookBus;
 }
-

@@ -63,14 +63,8 @@ export class MergeService {
       .where('tenant_id', t)
       .whereIn('party_id', mergedIds)
       .select('interaction_id', 'party_id');
-    const observationRows: ObservationRow[] = await sql(uow)('rapport_observations')
-      .where({ tenant_id: t, subject_type: 'party' })
-      .whereIn('subject_id', mergedIds)
-      .select(OBSERVATION_COLUMNS);
-    const points: Array<{ kind: string; normalized: string }> = await sql(uow)('rapport_contact_points')
-      .where('tenant_id', t)
-      .whereIn('party_id', mergedIds)
-      .select('kind', 'normalized');
+    const observationRows: ObservationRow[] = await sql(uow)('rapport_observations').where({ tenant_id: t, subject_type: 'party' }).whereIn('subject_id', mergedIds).select(OBSERVATION_COLUMNS);
+    const points: Array<{ kind: string; normalized: string }> = await sql(uow)('rapport_contact_points').where('tenant_id', t).whereIn('party_id', mergedIds).select('kind', 'normalized');
 
     const plan: MergePlan = {
       survivorId: survivor.id,
@@ -92,8 +86,14 @@ export class MergeService {
     const interactionsBefore = await this.loadInteractions(uow, interactionIds);
 
     const now = new Date();
-    await sql(uow)('rapport_relationships').where('tenant_id', t).whereIn('from_party_id', mergedIds).update({ from_party_id: survivor.id, version: sql(uow).raw('version + 1'), updated_at: now });
-    await sql(uow)('rapport_relationships').where('tenant_id', t).whereIn('to_party_id', mergedIds).update({ to_party_id: survivor.id, version: sql(uow).raw('version + 1'), updated_at: now });
+    await sql(uow)('rapport_relationships')
+      .where('tenant_id', t)
+      .whereIn('from_party_id', mergedIds)
+      .update({ from_party_id: survivor.id, version: sql(uow).raw('version + 1'), updated_at: now });
+    await sql(uow)('rapport_relationships')
+      .where('tenant_id', t)
+      .whereIn('to_party_id', mergedIds)
+      .update({ to_party_id: survivor.id, version: sql(uow).raw('version + 1'), updated_at: now });
     // An interaction where both the survivor and a merged party took part keeps one participation.
     await sql(uow).raw(
       `delete from rapport_interaction_participants p where p.tenant_id = ? and p.party_id = any(?::uuid[])
@@ -107,7 +107,10 @@ export class MergeService {
     );
     await sql(uow)('rapport_interaction_participants').where('tenant_id', t).whereIn('party_id', mergedIds).update({ party_id: survivor.id });
     if (interactionIds.length) {
-      await sql(uow)('rapport_interactions').where('tenant_id', t).whereIn('id', interactionIds).update({ version: sql(uow).raw('version + 1'), updated_at: now });
+      await sql(uow)('rapport_interactions')
+        .where('tenant_id', t)
+        .whereIn('id', interactionIds)
+        .update({ version: sql(uow).raw('version + 1'), updated_at: now });
     }
     await sql(uow)('rapport_observations').where({ tenant_id: t, subject_type: 'party' }).whereIn('subject_id', mergedIds).update({ subject_id: survivor.id });
     await sql(uow).raw(
@@ -122,11 +125,19 @@ export class MergeService {
       .where('tenant_id', t)
       .whereIn('id', mergedIds)
       .update({ archived_at: now, merged_into_id: survivor.id, version: sql(uow).raw('version + 1'), updated_at: now });
-    await sql(uow)('rapport_parties').where({ tenant_id: t, id: survivor.id }).update({ version: survivor.version + 1, updated_at: now });
+    await sql(uow)('rapport_parties')
+      .where({ tenant_id: t, id: survivor.id })
+      .update({ version: survivor.version + 1, updated_at: now });
 
     // One event per changed record, as everywhere else.
     const movedRelationships: RelationshipRow[] = relationshipRows.length
-      ? await sql(uow)('rapport_relationships').where('tenant_id', t).whereIn('id', relationshipRows.map((r) => r.id)).select(RELATIONSHIP_COLUMNS)
+      ? await sql(uow)('rapport_relationships')
+          .where('tenant_id', t)
+          .whereIn(
+            'id',
+            relationshipRows.map((r) => r.id),
+          )
+          .select(RELATIONSHIP_COLUMNS)
       : [];
     const relationshipsBefore = new Map(relationshipRows.map((r) => [r.id, toRelationship(r)]));
     for (const row of movedRelationships) {

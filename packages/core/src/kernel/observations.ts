@@ -96,7 +96,9 @@ export class ObservationService {
   }
 
   async get(ctx: QueryContext, id: string): Promise<Observation> {
-    const row: ObservationRow | undefined = await this.visible(ctx).where('o.id', id).first(OBSERVATION_COLUMNS.map((c) => `o.${c}`));
+    const row: ObservationRow | undefined = await this.visible(ctx)
+      .where('o.id', id)
+      .first(OBSERVATION_COLUMNS.map((c) => `o.${c}`));
     if (!row) throw new NotFoundError('Observation', id);
     return toObservation(row);
   }
@@ -108,7 +110,12 @@ export class ObservationService {
     if (query.subjectType) q.where('o.subject_type', query.subjectType);
     if (query.subjectId) q.where('o.subject_id', query.subjectId);
     if (after) q.whereRaw('(o.observed_at, o.id) < (?, ?)', after);
-    const rows: ObservationRow[] = await q.orderBy([{ column: 'o.observed_at', order: 'desc' }, { column: 'o.id', order: 'desc' }]).limit(query.limit + 1);
+    const rows: ObservationRow[] = await q
+      .orderBy([
+        { column: 'o.observed_at', order: 'desc' },
+        { column: 'o.id', order: 'desc' },
+      ])
+      .limit(query.limit + 1);
     return toPage(rows, query.limit, toObservation, (r) => [new Date(r.observed_at).toISOString(), r.id]);
   }
 
@@ -125,15 +132,17 @@ export class ObservationService {
     // Aggregates in SQL over every observation, on the (tenant, subject, indicator, time) index.
     const aggregate = indicator.kind === 'quantitative' ? (indicator.aggregate ?? 'last') : 'last';
     const series = () => this.visible(ctx).where({ 'o.subject_type': indicator.subject, 'o.subject_id': subjectId, 'o.indicator': indicatorKey });
-    const newestFirst = [{ column: 'o.observed_at', order: 'desc' as const }, { column: 'o.id', order: 'desc' as const }];
-    const totals: { count: number; avg: number | null; sum: number | null; min: number | null; max: number | null } = await series()
-      .first(
-        sql(ctx).raw('count(*)::int as count'),
-        sql(ctx).raw('avg(o.value)::float8 as avg'),
-        sql(ctx).raw('sum(o.value)::float8 as sum'),
-        sql(ctx).raw('min(o.value)::float8 as min'),
-        sql(ctx).raw('max(o.value)::float8 as max'),
-      );
+    const newestFirst = [
+      { column: 'o.observed_at', order: 'desc' as const },
+      { column: 'o.id', order: 'desc' as const },
+    ];
+    const totals: { count: number; avg: number | null; sum: number | null; min: number | null; max: number | null } = await series().first(
+      sql(ctx).raw('count(*)::int as count'),
+      sql(ctx).raw('avg(o.value)::float8 as avg'),
+      sql(ctx).raw('sum(o.value)::float8 as sum'),
+      sql(ctx).raw('min(o.value)::float8 as min'),
+      sql(ctx).raw('max(o.value)::float8 as max'),
+    );
     const latest: { label: string | null; observed_at: Date } | undefined = await series().orderBy(newestFirst).first('o.label', 'o.observed_at');
     const lastValue: { value: number } | undefined = aggregate === 'last' ? await series().whereNotNull('o.value').orderBy(newestFirst).first('o.value') : undefined;
     const labelRows: Array<{ label: string; count: number }> = await series().whereNotNull('o.label').groupBy('o.label').orderBy('o.label').select('o.label', sql(ctx).raw('count(*)::int as count'));

@@ -73,10 +73,18 @@ export class PartyService {
       for (const key of Object.keys(attributes)) if (attributes[key] === null) delete attributes[key];
       const normalized = normalizedPoints(input.contactPoints ?? []);
       normalized.forEach((p, position) => points.push({ tenant_id: uow.tenantId, party_id: id, kind: p.kind, value: p.value, normalized: p.normalized, position }));
-      pointsByParty.set(id, normalized.map(({ kind, value }) => ({ kind, value })));
+      pointsByParty.set(
+        id,
+        normalized.map(({ kind, value }) => ({ kind, value })),
+      );
       rows.push({ id, kind: input.kind, name: input.name.trim(), attributes, archived_at: null, merged_into_id: null, version: 1, created_at: now, updated_at: now });
     }
-    await insertChunked(sql(uow), 'rapport_parties', rows.map((r) => ({ ...r, tenant_id: uow.tenantId, attributes: JSON.stringify(r.attributes) })), 10);
+    await insertChunked(
+      sql(uow),
+      'rapport_parties',
+      rows.map((r) => ({ ...r, tenant_id: uow.tenantId, attributes: JSON.stringify(r.attributes) })),
+      10,
+    );
     await insertChunked(sql(uow), 'rapport_contact_points', points, 6);
     return rows.map((row) => toParty(row, pointsByParty.get(row.id) ?? []));
   }
@@ -96,13 +104,20 @@ export class PartyService {
     const rows = await preparedSelect<PartyRow>(sql(ctx), PARTY_BY_ID_SQL, [ctx.tenantId, id]);
     if (rows.length === 0) return [];
     const points = await preparedSelect<{ kind: string; value: string }>(sql(ctx), CONTACT_POINTS_OF_PARTY_SQL, [ctx.tenantId, id]);
-    return [toParty(rows[0], points.map((p) => ({ kind: p.kind, value: p.value })))];
+    return [
+      toParty(
+        rows[0],
+        points.map((p) => ({ kind: p.kind, value: p.value })),
+      ),
+    ];
   }
 
   /** Parties by id in one query plus one for their contact points; missing or invisible ids are left out. */
   async getMany(ctx: QueryContext, ids: readonly string[]): Promise<Party[]> {
     if (ids.length === 0) return [];
-    const rows: PartyRow[] = await this.visible(ctx).whereIn('id', [...new Set(ids)]).select(PARTY_COLUMNS);
+    const rows: PartyRow[] = await this.visible(ctx)
+      .whereIn('id', [...new Set(ids)])
+      .select(PARTY_COLUMNS);
     return this.withContactPoints(ctx, rows);
   }
 
@@ -126,7 +141,12 @@ export class PartyService {
     }
     if (after) q.where('p.id', '<', after[0] as string);
     const rows: PartyRow[] = await q.orderBy('p.id', 'desc').limit(query.limit + 1);
-    const page = toPage(rows, query.limit, (r) => r, (r) => [r.id]);
+    const page = toPage(
+      rows,
+      query.limit,
+      (r) => r,
+      (r) => [r.id],
+    );
     return { data: await this.withContactPoints(ctx, page.data), nextCursor: page.nextCursor };
   }
 
@@ -134,9 +154,7 @@ export class PartyService {
     const current = await this.lockForWrite(uow, id, expectedVersion);
     const filtered = await uow.filter('party.update', { current, patch: structuredClone(patch) });
     const change = filtered.patch;
-    const attributes = change.attributes
-      ? mergeAttributes(current.attributes, validatePartyAttributes(this.deps.registries.partyAttributes, current.kind, change.attributes))
-      : current.attributes;
+    const attributes = change.attributes ? mergeAttributes(current.attributes, validatePartyAttributes(this.deps.registries.partyAttributes, current.kind, change.attributes)) : current.attributes;
     const now = new Date();
     await sql(uow)('rapport_parties')
       .where({ tenant_id: uow.tenantId, id })
@@ -191,7 +209,10 @@ export class PartyService {
       )
       .select('other.party_id', 'other.kind', 'other.normalized')
       .limit(500);
-    const parties = await this.getMany(ctx, matches.map((m) => m.party_id));
+    const parties = await this.getMany(
+      ctx,
+      matches.map((m) => m.party_id),
+    );
     return parties
       .filter((p) => !p.mergedIntoId)
       .map((party) => ({
@@ -235,7 +256,10 @@ export class PartyService {
     if (rows.length === 0) return [];
     const points: Array<{ party_id: string; kind: string; value: string }> = await sql(ctx)('rapport_contact_points')
       .where('tenant_id', ctx.tenantId)
-      .whereIn('party_id', rows.map((r) => r.id))
+      .whereIn(
+        'party_id',
+        rows.map((r) => r.id),
+      )
       .orderBy('position')
       .select('party_id', 'kind', 'value');
     const byParty = new Map<string, ContactPoint[]>();

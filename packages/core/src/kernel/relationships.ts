@@ -126,7 +126,9 @@ export class RelationshipService {
   }
 
   async get(ctx: QueryContext, id: string): Promise<Relationship> {
-    const row: RelationshipRow | undefined = await this.visible(ctx).where('r.id', id).first(RELATIONSHIP_COLUMNS.map((c) => `r.${c}`));
+    const row: RelationshipRow | undefined = await this.visible(ctx)
+      .where('r.id', id)
+      .first(RELATIONSHIP_COLUMNS.map((c) => `r.${c}`));
     if (!row) throw new NotFoundError('Relationship', id);
     return toRelationship(row);
   }
@@ -157,9 +159,7 @@ export class RelationshipService {
     if (query.active !== undefined) {
       // Pairs of (type, active status) across every declared type, so records of a disabled
       // plugin's type still answer the filter the same way.
-      const live = this.deps.registries.relationshipTypes
-        .list({ includeInactive: true })
-        .flatMap((t) => activeStatusesOf(t).map((s) => [t.key, s]));
+      const live = this.deps.registries.relationshipTypes.list({ includeInactive: true }).flatMap((t) => activeStatusesOf(t).map((s) => [t.key, s]));
       const isLive = (w: Knex.QueryBuilder) => {
         if (live.length) w.whereIn(['r.type', 'r.status'], live);
         else w.whereRaw('false');
@@ -175,7 +175,10 @@ export class RelationshipService {
   }
 
   async update(uow: UnitOfWork, id: string, patch: RelationshipUpdateInput, expectedVersion?: number): Promise<Relationship> {
-    const row: RelationshipRow | undefined = await this.visible(uow).where('r.id', id).forUpdate().first(RELATIONSHIP_COLUMNS.map((c) => `r.${c}`));
+    const row: RelationshipRow | undefined = await this.visible(uow)
+      .where('r.id', id)
+      .forUpdate()
+      .first(RELATIONSHIP_COLUMNS.map((c) => `r.${c}`));
     if (!row) throw new NotFoundError('Relationship', id);
     if (expectedVersion !== undefined && row.version !== expectedVersion) {
       throw new PreconditionFailedError(`Relationship ${id} is at version ${row.version}, not ${expectedVersion}`, { currentVersion: row.version });
@@ -200,9 +203,7 @@ export class RelationshipService {
     const validFrom = change.validFrom !== undefined ? change.validFrom : current.validFrom;
     const validTo = change.validTo !== undefined ? change.validTo : current.validTo;
     checkValidity(validFrom, validTo);
-    const attributes = change.attributes
-      ? validateTypedAttributes(`relationship type ${type.key}`, type.attributes, mergeAttributes(current.attributes, change.attributes))
-      : current.attributes;
+    const attributes = change.attributes ? validateTypedAttributes(`relationship type ${type.key}`, type.attributes, mergeAttributes(current.attributes, change.attributes)) : current.attributes;
     await sql(uow)('rapport_relationships')
       .where({ tenant_id: uow.tenantId, id })
       .update({

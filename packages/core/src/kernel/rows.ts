@@ -48,10 +48,7 @@ export interface RelationshipRow {
   updated_at: Date;
 }
 
-export const RELATIONSHIP_COLUMNS = [
-  'id', 'type', 'from_party_id', 'to_party_id', 'from_role', 'to_role', 'status',
-  'valid_from', 'valid_to', 'attributes', 'version', 'created_at', 'updated_at',
-];
+export const RELATIONSHIP_COLUMNS = ['id', 'type', 'from_party_id', 'to_party_id', 'from_role', 'to_role', 'status', 'valid_from', 'valid_to', 'attributes', 'version', 'created_at', 'updated_at'];
 
 export function toRelationship(row: RelationshipRow): Relationship {
   return {
@@ -85,9 +82,7 @@ export interface InteractionRow {
   created_at: Date;
 }
 
-export const INTERACTION_COLUMNS = [
-  'id', 'type', 'occurred_at', 'channel', 'direction', 'subject', 'summary', 'attributes', 'relationship_id', 'version', 'created_at',
-];
+export const INTERACTION_COLUMNS = ['id', 'type', 'occurred_at', 'channel', 'direction', 'subject', 'summary', 'attributes', 'relationship_id', 'version', 'created_at'];
 
 export function toInteraction(row: InteractionRow, participants: Participant[]): Interaction {
   return {
@@ -121,9 +116,7 @@ export interface ObservationRow {
   created_at: Date;
 }
 
-export const OBSERVATION_COLUMNS = [
-  'id', 'indicator', 'subject_type', 'subject_id', 'value', 'label', 'text', 'observed_at', 'observer_party_id', 'interaction_id', 'details', 'created_at',
-];
+export const OBSERVATION_COLUMNS = ['id', 'indicator', 'subject_type', 'subject_id', 'value', 'label', 'text', 'observed_at', 'observer_party_id', 'interaction_id', 'details', 'created_at'];
 
 export function toObservation(row: ObservationRow): Observation {
   return {

@@ -38,7 +38,13 @@ export async function ensureDefaultTenant(db: Knex, name: string): Promise<Tenan
 function builtinRoles(tenantId: string) {
   return [
     { tenant_id: tenantId, name: 'admin', description: 'Every permission', permissions: JSON.stringify(['*']), builtin: true },
-    { tenant_id: tenantId, name: 'viewer', description: 'Read every kernel record', permissions: JSON.stringify(['parties:read', 'relationships:read', 'interactions:read', 'observations:read', 'meta:read']), builtin: true },
+    {
+      tenant_id: tenantId,
+      name: 'viewer',
+      description: 'Read every kernel record',
+      permissions: JSON.stringify(['parties:read', 'relationships:read', 'interactions:read', 'observations:read', 'meta:read']),
+      builtin: true,
+    },
   ];
 }
 

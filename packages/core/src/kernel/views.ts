@@ -201,7 +201,9 @@ function view(ctx: QueryContext, inner: Knex.QueryBuilder, name: string): Knex.Q
 
 export function partiesView(ctx: QueryContext, filter: PartyViewFilter, scopes: RecordScopes): Knex.QueryBuilder {
   const db = sql(ctx);
-  const q = db('rapport_parties as p').where('p.tenant_id', ctx.tenantId).select(PARTY_VIEW.map((c) => `p.${c}`));
+  const q = db('rapport_parties as p')
+    .where('p.tenant_id', ctx.tenantId)
+    .select(PARTY_VIEW.map((c) => `p.${c}`));
   if (filter.ids) q.whereIn('p.id', [...filter.ids]);
   whereValue(q, 'p.kind', filter.kind);
   if (filter.live) q.whereNull('p.archived_at').whereNull('p.merged_into_id');
@@ -223,7 +225,9 @@ export function partiesView(ctx: QueryContext, filter: PartyViewFilter, scopes: 
 }
 
 export function contactPointsView(ctx: QueryContext, filter: ContactPointViewFilter): Knex.QueryBuilder {
-  const q = sql(ctx)('rapport_contact_points as cp').where('cp.tenant_id', ctx.tenantId).select(CONTACT_POINT_VIEW.map((c) => `cp.${c}`));
+  const q = sql(ctx)('rapport_contact_points as cp')
+    .where('cp.tenant_id', ctx.tenantId)
+    .select(CONTACT_POINT_VIEW.map((c) => `cp.${c}`));
   if (filter.partyId) q.where('cp.party_id', filter.partyId);
   if (filter.partyIds) q.whereIn('cp.party_id', [...filter.partyIds]);
   if (filter.kind) q.where('cp.kind', filter.kind);
@@ -235,7 +239,9 @@ export function contactPointsView(ctx: QueryContext, filter: ContactPointViewFil
 }
 
 export function relationshipsView(ctx: QueryContext, filter: RelationshipViewFilter, scopes: RecordScopes): Knex.QueryBuilder {
-  const q = sql(ctx)('rapport_relationships as r').where('r.tenant_id', ctx.tenantId).select(RELATIONSHIP_VIEW.map((c) => `r.${c}`));
+  const q = sql(ctx)('rapport_relationships as r')
+    .where('r.tenant_id', ctx.tenantId)
+    .select(RELATIONSHIP_VIEW.map((c) => `r.${c}`));
   if (filter.ids) q.whereIn('r.id', [...filter.ids]);
   whereValue(q, 'r.type', filter.type);
   whereValue(q, 'r.from_party_id', filter.fromPartyId);
@@ -273,7 +279,9 @@ export function reachableView(ctx: QueryContext, filter: ReachableFilter): Knex.
 }
 
 export function interactionsView(ctx: QueryContext, filter: InteractionViewFilter, scopes: RecordScopes): Knex.QueryBuilder {
-  const q = sql(ctx)('rapport_interactions as i').where('i.tenant_id', ctx.tenantId).select(INTERACTION_VIEW.map((c) => `i.${c}`));
+  const q = sql(ctx)('rapport_interactions as i')
+    .where('i.tenant_id', ctx.tenantId)
+    .select(INTERACTION_VIEW.map((c) => `i.${c}`));
   if (filter.ids) q.whereIn('i.id', [...filter.ids]);
   whereValue(q, 'i.type', filter.type);
   whereValue(q, 'i.relationship_id', filter.relationshipId);
@@ -284,7 +292,9 @@ export function interactionsView(ctx: QueryContext, filter: InteractionViewFilte
 }
 
 export function participantsView(ctx: QueryContext, filter: ParticipantViewFilter): Knex.QueryBuilder {
-  const q = sql(ctx)('rapport_interaction_participants as ip').where('ip.tenant_id', ctx.tenantId).select(PARTICIPANT_VIEW.map((c) => `ip.${c}`));
+  const q = sql(ctx)('rapport_interaction_participants as ip')
+    .where('ip.tenant_id', ctx.tenantId)
+    .select(PARTICIPANT_VIEW.map((c) => `ip.${c}`));
   whereValue(q, 'ip.interaction_id', filter.interactionId);
   whereValue(q, 'ip.party_id', filter.partyId);
   whereValue(q, 'ip.role', filter.role);

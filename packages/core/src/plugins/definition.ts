@@ -6,13 +6,7 @@ import type { RouteBuilder } from '../http/routes.js';
 import type { EventHandler, EventKey, FilterKey } from '../hooks/types.js';
 import type { FilterHandler } from '../hooks/unit-of-work.js';
 import type { Importer } from '../import/importer.js';
-import type {
-  IndicatorDefinition,
-  InteractionTypeDefinition,
-  PartyAttributeDefinition,
-  PermissionDefinition,
-  RelationshipTypeDefinition,
-} from '../kernel/types.js';
+import type { IndicatorDefinition, InteractionTypeDefinition, PartyAttributeDefinition, PermissionDefinition, RelationshipTypeDefinition } from '../kernel/types.js';
 import type { Migration } from '../storage/migrations.js';
 import type { ScheduledTaskContext } from '../jobs/task.js';
 

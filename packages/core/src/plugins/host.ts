@@ -247,9 +247,7 @@ export class PluginHost {
     this.inTurn(() => {
       this.queuedReads.delete(key);
       return this.applyRecordedNow(name);
-    }).catch((error) =>
-      this.logger.error({ err: error, plugin: name }, `could not apply the recorded state of ${name ? `plugin "${name}"` : 'the plugins'}`),
-    );
+    }).catch((error) => this.logger.error({ err: error, plugin: name }, `could not apply the recorded state of ${name ? `plugin "${name}"` : 'the plugins'}`));
   }
 
   /** Runs a state change once the changes queued before it are done. */
@@ -356,7 +354,9 @@ export class PluginHost {
       const byName = new Map((plugin.migrations ?? []).map((m) => [m.name, m]));
       const irreversible = (await appliedMigrations(this.app.knex, name)).filter((m) => !byName.get(m)?.down);
       if (irreversible.length) {
-        throw new ConflictError(`Plugin "${name}" cannot be purged: migration ${irreversible.map((m) => `"${m}"`).join(', ')} ${irreversible.length > 1 ? 'have' : 'has'} no down(); uninstall it without purge`);
+        throw new ConflictError(
+          `Plugin "${name}" cannot be purged: migration ${irreversible.map((m) => `"${m}"`).join(', ')} ${irreversible.length > 1 ? 'have' : 'has'} no down(); uninstall it without purge`,
+        );
       }
     }
     await this.disableNow(name);
@@ -408,10 +408,7 @@ export class PluginHost {
   private async install(plugin: PluginDefinition): Promise<void> {
     await this.migrate(plugin);
     await this.runHook(plugin, 'install', () => plugin.install?.(this.ctx(plugin)));
-    await this.app.knex('rapport_plugins')
-      .insert({ name: plugin.name, version: plugin.version, state: 'enabled', updated_at: new Date() })
-      .onConflict('name')
-      .merge();
+    await this.app.knex('rapport_plugins').insert({ name: plugin.name, version: plugin.version, state: 'enabled', updated_at: new Date() }).onConflict('name').merge();
     this.versions.set(plugin.name, plugin.version);
     this.activate(plugin.name);
     this.logger.info({ plugin: plugin.name, version: plugin.version }, `plugin "${plugin.name}" installed`);
@@ -491,7 +488,7 @@ export class PluginHost {
       plugin: plugin.name,
       knex: this.app.knex,
       logger: this.logger.child({ plugin: plugin.name }),
-      deps: (this.resolvedDeps.get(plugin.name) ?? {}),
+      deps: this.resolvedDeps.get(plugin.name) ?? {},
     };
   }
 

@@ -17,8 +17,25 @@ export function requiredPlugins(plugin: PluginDefinition): Record<string, string
 
 /** Names a plugin cannot take: they are kernel routes under /api/v1. */
 export const RESERVED_NAMES = new Set([
-  'core', 'parties', 'relationships', 'interactions', 'observations', 'indicators', 'meta', 'plugins', 'webhooks',
-  'auth', 'keys', 'users', 'roles', 'audit', 'tenant', 'imports', 'duplicates', 'openapi.json', 'docs',
+  'core',
+  'parties',
+  'relationships',
+  'interactions',
+  'observations',
+  'indicators',
+  'meta',
+  'plugins',
+  'webhooks',
+  'auth',
+  'keys',
+  'users',
+  'roles',
+  'audit',
+  'tenant',
+  'imports',
+  'duplicates',
+  'openapi.json',
+  'docs',
 ]);
 
 /**
@@ -47,7 +64,12 @@ export function resolvePlugins(plugins: readonly PluginDefinition[], coreVersion
       const dependency = byName.get(name);
       if (!dependency) {
         const through = Object.values(plugin.deps ?? {}).find((ref) => isServiceRef(ref) && ref.owner === name);
-        throw new PluginError(plugin.name, through && isServiceRef(through) ? `needs the service "${through.id}" of plugin "${name}", which is not in the configuration` : `requires plugin "${name}" (${range}), which is not in the configuration`);
+        throw new PluginError(
+          plugin.name,
+          through && isServiceRef(through)
+            ? `needs the service "${through.id}" of plugin "${name}", which is not in the configuration`
+            : `requires plugin "${name}" (${range}), which is not in the configuration`,
+        );
       }
       if (!satisfies(dependency.version, range, plugin.name, name)) {
         throw new PluginError(plugin.name, `requires plugin "${name}" ${range}, but ${dependency.version} is configured`);

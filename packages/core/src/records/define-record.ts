@@ -84,10 +84,7 @@ function convert(value: unknown, how: Conversion): unknown {
   }
 }
 
-export function defineRecord<S extends z.ZodObject>(
-  schema: S,
-  options: { columns?: { readonly [K in keyof z.infer<S>]?: string | null } } = {},
-): RecordDefinition<z.infer<S>> {
+export function defineRecord<S extends z.ZodObject>(schema: S, options: { columns?: { readonly [K in keyof z.infer<S>]?: string | null } } = {}): RecordDefinition<z.infer<S>> {
   const overrides = (options.columns ?? {}) as Record<string, string | null | undefined>;
   const fields: Field[] = Object.entries(schema.shape as Record<string, z.ZodType>).map(([key, field]) => ({
     key,

@@ -105,11 +105,7 @@ function openPglite(config: DatabaseConfig): Database {
     knex = knexFactory({
       client: PgliteClient as unknown as typeof knexFactory.Client,
       dialect: 'postgres',
-      connection: config.pglite
-        ? () => ({ pglite: config.pglite }) as object
-        : inMemory
-          ? {}
-          : ({ filename: path.join(dataDir, 'pgdata') }),
+      connection: config.pglite ? () => ({ pglite: config.pglite }) as object : inMemory ? {} : { filename: path.join(dataDir, 'pgdata') },
     } as Knex.Config);
   } catch (error) {
     lock?.release();

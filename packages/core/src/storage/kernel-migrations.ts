@@ -86,9 +86,7 @@ export const kernelMigrations: Migration[] = [
         t.primary(['tenant_id', 'id']);
         t.index(['tenant_id', 'type', 'occurred_at', 'id']);
       });
-      await knex.raw(
-        'create index rapport_interactions_relationship_timeline_idx on rapport_interactions (tenant_id, relationship_id, occurred_at desc, id desc) where relationship_id is not null',
-      );
+      await knex.raw('create index rapport_interactions_relationship_timeline_idx on rapport_interactions (tenant_id, relationship_id, occurred_at desc, id desc) where relationship_id is not null');
 
       // occurred_at is copied here so a party's timeline is one index range, newest first.
       await knex.schema.createTable('rapport_interaction_participants', (t) => {
@@ -99,9 +97,7 @@ export const kernelMigrations: Migration[] = [
         t.timestamp('occurred_at', { useTz: true }).notNullable();
         t.primary(['tenant_id', 'interaction_id', 'party_id']);
       });
-      await knex.raw(
-        'create index rapport_participants_timeline_idx on rapport_interaction_participants (tenant_id, party_id, occurred_at desc, interaction_id desc)',
-      );
+      await knex.raw('create index rapport_participants_timeline_idx on rapport_interaction_participants (tenant_id, party_id, occurred_at desc, interaction_id desc)');
 
       await knex.schema.createTable('rapport_observations', (t) => {
         t.uuid('tenant_id').notNullable();
@@ -119,9 +115,7 @@ export const kernelMigrations: Migration[] = [
         t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
         t.primary(['tenant_id', 'id']);
       });
-      await knex.raw(
-        'create index rapport_observations_subject_idx on rapport_observations (tenant_id, subject_type, subject_id, indicator, observed_at desc, id desc)',
-      );
+      await knex.raw('create index rapport_observations_subject_idx on rapport_observations (tenant_id, subject_type, subject_id, indicator, observed_at desc, id desc)');
       await knex.raw('create index rapport_observations_indicator_idx on rapport_observations (tenant_id, indicator, observed_at desc, id desc)');
 
       await knex.schema.createTable('rapport_plugins', (t) => {

@@ -58,7 +58,10 @@ export class DatabaseListener {
     await this.connecting?.catch(() => undefined);
     const connection = this.connection;
     this.connection = undefined;
-    if (connection) await this.client().destroyRawConnection(connection).catch(() => undefined);
+    if (connection)
+      await this.client()
+        .destroyRawConnection(connection)
+        .catch(() => undefined);
   }
 
   private async connect(): Promise<void> {

@@ -18,9 +18,7 @@ const TABLE = 'rapport_migrations';
  * caller's transaction, which PGlite's single connection requires.
  */
 export async function ensureMigrationTable(knex: Knex): Promise<void> {
-  await knex.raw(
-    `create table if not exists ${TABLE} (owner text not null, name text not null, applied_at timestamptz not null default now(), primary key (owner, name))`,
-  );
+  await knex.raw(`create table if not exists ${TABLE} (owner text not null, name text not null, applied_at timestamptz not null default now(), primary key (owner, name))`);
 }
 
 export async function appliedMigrations(knex: Knex, owner: string): Promise<string[]> {

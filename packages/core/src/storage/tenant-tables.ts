@@ -100,9 +100,10 @@ export function tenantTables(connection: Knex, tenantId: string, owner: string):
         return join(table, function (this: Knex.JoinClause) {
           const [first, operator, second] = on;
           // The caller's conditions in a group of their own: an `or` among them cannot escape the tenant condition.
-          if (typeof first === 'function') this.on(function (this: Knex.JoinClause) {
-            (first as (join: Knex.JoinClause) => void).call(this, this);
-          });
+          if (typeof first === 'function')
+            this.on(function (this: Knex.JoinClause) {
+              (first as (join: Knex.JoinClause) => void).call(this, this);
+            });
           else if (first !== null && typeof first === 'object') this.on(first as Record<string, string>);
           else if (second === undefined) this.on(first as string, operator as string);
           else this.on(first as string, operator as string, second as string);
@@ -160,7 +161,12 @@ export function tenantTables(connection: Knex, tenantId: string, owner: string):
     const { name } = parse(table);
     if (TENANT_COLUMN in columns) refuse(`bulkInsert(${name}): the tenant column is stamped by the wall; leave it out of the columns`);
     for (const row of rows) if (row[TENANT_COLUMN] !== undefined && row[TENANT_COLUMN] !== tenantId) refuse(`a row for another tenant (${JSON.stringify(row[TENANT_COLUMN])}) cannot be inserted here`);
-    return insertUnnest(connection, name, { [TENANT_COLUMN]: 'uuid', ...columns }, rows.map((row) => ({ ...row, [TENANT_COLUMN]: tenantId })));
+    return insertUnnest(
+      connection,
+      name,
+      { [TENANT_COLUMN]: 'uuid', ...columns },
+      rows.map((row) => ({ ...row, [TENANT_COLUMN]: tenantId })),
+    );
   };
   const lock = async (key: string) => {
     if (!(connection as { isTransaction?: boolean }).isTransaction) refuse('lock() holds until the transaction ends: take it on the tables of a unit of work, db.in(uow)');

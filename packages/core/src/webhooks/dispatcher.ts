@@ -251,10 +251,7 @@ export class Dispatcher {
       }
       // Two arrays through unnest rather than a list of (tenant_id, id) pairs: PGlite fails on
       // row-value IN lists of a few hundred pairs ("bad buffer ID"), and one plan serves any size.
-      await trx.raw(
-        'update rapport_outbox set dispatched_at = now() where (tenant_id, id) in (select * from unnest(?::uuid[], ?::uuid[]))',
-        [events.map((e) => e.tenant_id), events.map((e) => e.id)],
-      );
+      await trx.raw('update rapport_outbox set dispatched_at = now() where (tenant_id, id) in (select * from unnest(?::uuid[], ?::uuid[]))', [events.map((e) => e.tenant_id), events.map((e) => e.id)]);
       return events.length;
     });
     this.stats.fannedOut += handled;
@@ -294,9 +291,7 @@ export class Dispatcher {
       ...row,
       leaseToken,
       event:
-        name !== null && occurred_at !== null
-          ? { name, payload, meta: { id: row.event_id, name, tenantId: row.tenant_id, occurredAt: isoRequired(occurred_at), actor: actor ?? null } }
-          : undefined,
+        name !== null && occurred_at !== null ? { name, payload, meta: { id: row.event_id, name, tenantId: row.tenant_id, occurredAt: isoRequired(occurred_at), actor: actor ?? null } } : undefined,
     }));
   }
 

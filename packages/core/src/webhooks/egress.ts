@@ -42,16 +42,18 @@ export function publicOnlyAgent(resolve: typeof dns.lookup = dns.lookup): Agent 
   return new Agent({ connect: { lookup: publicOnlyLookup(resolve) } });
 }
 
-const publicOnlyLookup = (resolve: typeof dns.lookup): LookupFunction => (hostname, options, callback) => {
-  resolve(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, '');
-    const refused = addresses.find((a) => !isPublicAddress(a.address));
-    if (refused) {
-      const denied: NodeJS.ErrnoException = new Error(`${hostname} resolves to ${refused.address}, which is not a public address (dispatcher.allowPrivateNetworks)`);
-      denied.code = 'EPRIVATEADDRESS';
-      return callback(denied, '');
-    }
-    if (options.all) return callback(null, addresses);
-    callback(null, addresses[0].address, addresses[0].family);
-  });
-};
+const publicOnlyLookup =
+  (resolve: typeof dns.lookup): LookupFunction =>
+  (hostname, options, callback) => {
+    resolve(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '');
+      const refused = addresses.find((a) => !isPublicAddress(a.address));
+      if (refused) {
+        const denied: NodeJS.ErrnoException = new Error(`${hostname} resolves to ${refused.address}, which is not a public address (dispatcher.allowPrivateNetworks)`);
+        denied.code = 'EPRIVATEADDRESS';
+        return callback(denied, '');
+      }
+      if (options.all) return callback(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
+    });
+  };

@@ -41,13 +41,7 @@ export interface VerifyWebhookSignatureInput {
  * True when the header carries a valid signature of `body` under `secret` and its
  * timestamp lies within `toleranceSeconds` of now. Compares in constant time.
  */
-export function verifyWebhookSignature({
-  secret,
-  header,
-  body,
-  toleranceSeconds = DEFAULT_SIGNATURE_TOLERANCE_SECONDS,
-  now = Date.now(),
-}: VerifyWebhookSignatureInput): boolean {
+export function verifyWebhookSignature({ secret, header, body, toleranceSeconds = DEFAULT_SIGNATURE_TOLERANCE_SECONDS, now = Date.now() }: VerifyWebhookSignatureInput): boolean {
   const parsed = parseSignatureHeader(header);
   if (!parsed) return false;
   const nowSeconds = (now instanceof Date ? now.getTime() : now) / 1000;

@@ -7,15 +7,7 @@ import { sql, type QueryContext } from '../kernel/context.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { newId } from '../util/ids.js';
 import { iso, isoRequired } from '../util/time.js';
-import type {
-  DeliveryStatus,
-  Webhook,
-  WebhookCreateInput,
-  WebhookDelivery,
-  WebhookDeliveryAttempt,
-  WebhookUpdateInput,
-  WebhookWithSecret,
-} from './schemas.js';
+import type { DeliveryStatus, Webhook, WebhookCreateInput, WebhookDelivery, WebhookDeliveryAttempt, WebhookUpdateInput, WebhookWithSecret } from './schemas.js';
 import type { WebhookSecrets } from './secrets.js';
 
 declare module '../hooks/types.js' {
@@ -204,16 +196,18 @@ export class WebhookService {
     if (query.status) q.where('d.status', query.status);
     if (after) q.where('d.id', '<', after[0] as string);
     const rows: Array<DeliveryRow & HistoryColumn> = await q.orderBy('d.id', 'desc').limit(query.limit + 1);
-    return toPage(rows, query.limit, (r) => toDelivery(r, toAttempts(r.history)), (r) => [r.id]);
+    return toPage(
+      rows,
+      query.limit,
+      (r) => toDelivery(r, toAttempts(r.history)),
+      (r) => [r.id],
+    );
   }
 
   /** Puts a failed delivery back in the queue with a fresh schedule of attempts. */
   async retryDelivery(uow: UnitOfWork, webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
     await this.row(uow, webhookId);
-    const row: DeliveryRow | undefined = await sql(uow)('rapport_webhook_deliveries')
-      .where({ tenant_id: uow.tenantId, webhook_id: webhookId, id: deliveryId })
-      .forUpdate()
-      .first(DELIVERY_COLUMNS);
+    const row: DeliveryRow | undefined = await sql(uow)('rapport_webhook_deliveries').where({ tenant_id: uow.tenantId, webhook_id: webhookId, id: deliveryId }).forUpdate().first(DELIVERY_COLUMNS);
     if (!row) throw new NotFoundError('Webhook delivery', deliveryId);
     if (row.status !== 'failed') {
       throw new ConflictError(`Webhook delivery ${deliveryId} is ${row.status}; only failed deliveries can be retried`, { deliveryStatus: row.status });
@@ -239,7 +233,6 @@ export class WebhookService {
     }
     return row;
   }
-
 }
 
 function assertTenantWide(ctx: QueryContext): void {

@@ -27,7 +27,12 @@ export function scoringHooks(api: PluginApi, { unitOfWork }: CrmDeps, scoring: S
   api.hooks.on(crm.events.scoreRuleCreated, (_payload, meta) => rules.forget(meta.tenantId));
   api.hooks.on(crm.events.scoreRuleDeleted, (_payload, meta) => rules.forget(meta.tenantId));
   api.hooks.on('party.updated', ({ party }, meta) => recompute(meta.tenantId, [party.id]));
-  api.hooks.on('interaction.created', ({ interaction }, meta) => recompute(meta.tenantId, interaction.participants.map((p) => p.partyId)));
+  api.hooks.on('interaction.created', ({ interaction }, meta) =>
+    recompute(
+      meta.tenantId,
+      interaction.participants.map((p) => p.partyId),
+    ),
+  );
   api.hooks.on('relationship.created', ({ relationship }, meta) => (relationship.type === CUSTOMER_TYPE ? recompute(meta.tenantId, [relationship.toPartyId]) : undefined));
   api.hooks.on('relationship.updated', ({ relationship }, meta) => (relationship.type === CUSTOMER_TYPE ? recompute(meta.tenantId, [relationship.toPartyId]) : undefined));
 }

@@ -117,7 +117,11 @@ async function importAccounts(uow: UnitOfWork, rows: ImportRecord[], deps: CrmDe
     rejected.push({ line: row.line, errors });
   }
 
-  const parties = await insertParties(uow, deps, accepted.map((a) => a.input));
+  const parties = await insertParties(
+    uow,
+    deps,
+    accepted.map((a) => a.input),
+  );
   const lifecycle = accepted.flatMap((a, i) => (a.row.status ? [{ status: a.row.status, partyId: parties[i].id }] : []));
   if (lifecycle.length > 0) {
     const self = await deps.tenants.selfPartyId(uow);

@@ -1,13 +1,4 @@
-import {
-  RapportError,
-  partyCreateSchema,
-  type Party,
-  type PartyCreateInput,
-  type Relationship,
-  type RelationshipCreateInput,
-  type RowError,
-  type UnitOfWork,
-} from '@rapport/core';
+import { RapportError, partyCreateSchema, type Party, type PartyCreateInput, type Relationship, type RelationshipCreateInput, type RowError, type UnitOfWork } from '@rapport/core';
 import type { CrmDeps } from '../deps.js';
 
 /** Turns a schema issue path into the CSV column it came from. */

@@ -1,4 +1,14 @@
-import { normalizeContactPoint, type ImportBatchResult, type Importer, type ImportRecord, type PartyCreateInput, type RejectedRow, type RelationshipCreateInput, type RowError, type UnitOfWork } from '@rapport/core';
+import {
+  normalizeContactPoint,
+  type ImportBatchResult,
+  type Importer,
+  type ImportRecord,
+  type PartyCreateInput,
+  type RejectedRow,
+  type RelationshipCreateInput,
+  type RowError,
+  type UnitOfWork,
+} from '@rapport/core';
 import { CONTACT_TYPE } from '@rapport/crm-contract';
 import type { CrmDeps } from '../deps.js';
 import { checkedPartyInput, existingPairs, insertParties, insertRelationships } from './bulk-writes.js';
@@ -101,7 +111,9 @@ async function importContacts(uow: UnitOfWork, rows: ImportRecord[], deps: CrmDe
       continue;
     }
     if (!person) {
-      const input = await checkedPartyInput(uow, row.input, (path) => (path[0] === 'contactPoints' ? (row.input.contactPoints?.[Number(path[1])]?.kind ?? 'email') : path[0] === 'name' ? 'name' : undefined));
+      const input = await checkedPartyInput(uow, row.input, (path) =>
+        path[0] === 'contactPoints' ? (row.input.contactPoints?.[Number(path[1])]?.kind ?? 'email') : path[0] === 'name' ? 'name' : undefined,
+      );
       if (Array.isArray(input)) {
         rejected.push({ line: row.line, errors: input });
         continue;

@@ -74,7 +74,11 @@ export const dealsImporter = (deps: CrmDeps): Importer => ({
 });
 
 async function importDeals(uow: UnitOfWork, rows: ImportRecord[], deps: CrmDeps): Promise<ImportBatchResult> {
-  const stages = await loadStages(uow, deps, rows.map((r) => r.record.pipeline ?? ''));
+  const stages = await loadStages(
+    uow,
+    deps,
+    rows.map((r) => r.record.pipeline ?? ''),
+  );
   const keys = new KeyRequest();
   const rejected: RejectedRow[] = [];
   const parsed = parseRows(rows, stages, keys, rejected);
@@ -84,7 +88,11 @@ async function importDeals(uow: UnitOfWork, rows: ImportRecord[], deps: CrmDeps)
   const deals: Deal[] = [];
   for (const row of parsed) {
     const errors: RowError[] = [];
-    const account = pick(row.account.byName ? resolved.byName.get(row.account.key) : resolved.byPoint.get(row.account.key), row.account.byName ? 'organization has this name' : 'party has this contact point', ['organization', 'person']);
+    const account = pick(
+      row.account.byName ? resolved.byName.get(row.account.key) : resolved.byPoint.get(row.account.key),
+      row.account.byName ? 'organization has this name' : 'party has this contact point',
+      ['organization', 'person'],
+    );
     if ('error' in account) errors.push({ column: row.account.column, message: account.error });
     let owner: string | null = null;
     if (row.ownerKey) {
@@ -132,7 +140,10 @@ function parseRows(rows: ImportRecord[], stages: StageRef[], keys: KeyRequest, r
     if (!result.success) for (const issue of result.error.issues) errors.push({ column: String(issue.path[0] ?? ''), message: issue.message });
     const stage = pickStage(stages, record.pipeline ?? '', blank(record.stage), errors);
     let account: ParsedRow['account'] | undefined;
-    for (const [kind, column] of [['domain', 'account_domain'], ['email', 'account_email']] as const) {
+    for (const [kind, column] of [
+      ['domain', 'account_domain'],
+      ['email', 'account_email'],
+    ] as const) {
       if (account || !blank(record[column])) continue;
       const key = keys.point(kind, record[column], column, errors);
       if (key) account = { key, column, byName: false };

@@ -96,4 +96,3 @@ export function pick(found: Found | undefined, what: string, kinds: readonly str
   if (!kinds.includes(found.kind)) return { error: `party ${found.id} matches but is a ${found.kind}, not a ${kinds.join(' or ')}` };
   return { id: found.id };
 }
-

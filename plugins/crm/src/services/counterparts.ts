@@ -60,10 +60,7 @@ export class CounterpartService {
   async recordPurchase(uow: UnitOfWork, vendorPartyId: string, input: PurchaseInteractionInput): Promise<Interaction> {
     await this.deps.parties.get(uow, vendorPartyId); // 404 outside reach
     const self = await this.deps.tenants.selfPartyId(uow);
-    const relationship = await this.deps.relationships
-      .query(uow, { type: CUSTOMER_TYPE, fromPartyId: vendorPartyId, toPartyId: self, visible: true })
-      .orderBy('id', 'desc')
-      .first('id');
+    const relationship = await this.deps.relationships.query(uow, { type: CUSTOMER_TYPE, fromPartyId: vendorPartyId, toPartyId: self, visible: true }).orderBy('id', 'desc').first('id');
     if (!relationship) throw new NotFoundError('Vendor relationship (crm.customer with the self party as customer)', vendorPartyId);
     const participants = [
       { partyId: vendorPartyId, role: 'vendor' },

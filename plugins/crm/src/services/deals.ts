@@ -103,7 +103,8 @@ export class DealService {
   /** Stage changes of a visible deal, oldest first. */
   async history(ctx: QueryContext, id: string): Promise<StageChange[]> {
     await this.get(ctx, id); // 404 outside reach
-    const rows: object[] = await this.deps.db.in(ctx)('crm_deal_stage_history as h')
+    const rows: object[] = await this.deps.db
+      .in(ctx)('crm_deal_stage_history as h')
       .where('h.deal_id', id)
       .orderBy([{ column: 'h.changed_at' }, { column: 'h.id' }])
       .select(stageChangeRecord.columns('h'));
@@ -197,8 +198,12 @@ export class DealService {
   /** Rows of `crm_deals` to deals with their contacts: one query for the contacts of them all. */
   private async withContacts(ctx: QueryContext, rows: Array<{ id: string }>): Promise<Deal[]> {
     if (rows.length === 0) return [];
-    const links: Array<{ deal_id: string; party_id: string }> = await this.deps.db.in(ctx)('crm_deal_contacts as c')
-      .whereIn('c.deal_id', rows.map((r) => r.id))
+    const links: Array<{ deal_id: string; party_id: string }> = await this.deps.db
+      .in(ctx)('crm_deal_contacts as c')
+      .whereIn(
+        'c.deal_id',
+        rows.map((r) => r.id),
+      )
       .orderBy('c.party_id')
       .select('c.deal_id', 'c.party_id');
     const byDeal = new Map<string, string[]>();

@@ -50,12 +50,17 @@ export class PipelineService {
   /** Pipelines (all, or those of `ids`) with their stages, oldest first: two queries. */
   async list(ctx: QueryContext, ids?: readonly string[]): Promise<Pipeline[]> {
     const tables = this.deps.db.in(ctx);
-    const q = tables('crm_pipelines as p').orderBy([{ column: 'p.created_at' }, { column: 'p.id' }]).select(pipelineRecord.columns('p'));
+    const q = tables('crm_pipelines as p')
+      .orderBy([{ column: 'p.created_at' }, { column: 'p.id' }])
+      .select(pipelineRecord.columns('p'));
     if (ids) q.whereIn('p.id', [...ids]);
     const pipelines: Array<{ id: string }> = await q;
     if (pipelines.length === 0) return [];
     const stages: Array<{ pipeline_id: string }> = await tables('crm_stages as s')
-      .whereIn('s.pipeline_id', pipelines.map((p) => p.id))
+      .whereIn(
+        's.pipeline_id',
+        pipelines.map((p) => p.id),
+      )
       .orderBy('s.position')
       .select('s.pipeline_id', ...stageRecord.columns('s'));
     return pipelines.map((p) => pipelineRecord.fromRow(p, { stages: stages.filter((s) => s.pipeline_id === p.id).map((s) => stageRecord.fromRow(s)) }));
@@ -69,14 +74,18 @@ export class PipelineService {
 
   /** A stage by id; a 400 on `stageId` when there is none (it is always a field of the request). */
   async stage(ctx: QueryContext, stageId: string): Promise<PipelineStage> {
-    const row = await this.deps.db.in(ctx)('crm_stages as s').where('s.id', stageId).first('s.pipeline_id', ...stageRecord.columns('s'));
+    const row = await this.deps.db
+      .in(ctx)('crm_stages as s')
+      .where('s.id', stageId)
+      .first('s.pipeline_id', ...stageRecord.columns('s'));
     if (!row) throw new ValidationError(`stageId: stage ${stageId} does not exist`, [{ path: 'stageId', message: 'unknown stage' }]);
     return { ...stageRecord.fromRow(row), pipelineId: row.pipeline_id };
   }
 
   /** Where a deal opens when no stage is given; a 400 on `pipelineId` for an unknown pipeline. */
   async firstOpenStage(ctx: QueryContext, pipelineId: string): Promise<PipelineStage> {
-    const row = await this.deps.db.in(ctx)('crm_stages as s')
+    const row = await this.deps.db
+      .in(ctx)('crm_stages as s')
       .where({ 's.pipeline_id': pipelineId, 's.outcome': 'open' })
       .orderBy('s.position')
       .first('s.pipeline_id', ...stageRecord.columns('s'));
@@ -86,7 +95,10 @@ export class PipelineService {
 
   /** The first pipeline created, if any. */
   async oldestId(ctx: QueryContext): Promise<string | undefined> {
-    const row = await this.deps.db.in(ctx)('crm_pipelines as p').orderBy([{ column: 'p.created_at' }, { column: 'p.id' }]).first('p.id');
+    const row = await this.deps.db
+      .in(ctx)('crm_pipelines as p')
+      .orderBy([{ column: 'p.created_at' }, { column: 'p.id' }])
+      .first('p.id');
     return row?.id;
   }
 }

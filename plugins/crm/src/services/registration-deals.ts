@@ -55,7 +55,8 @@ export class RegistrationDealService {
    */
   async openDirectDeals(uow: UnitOfWork, customer: RegistrationConflictsPayload['registration']): Promise<string[]> {
     const { parties } = this.deps;
-    const rows: Array<{ id: string }> = await this.deps.db.in(uow)('crm_deals as d')
+    const rows: Array<{ id: string }> = await this.deps.db
+      .in(uow)('crm_deals as d')
       .where('d.status', 'open')
       .where((q) => q.whereNull('d.source').orWhereNot('d.source', 'like', `${REGISTRATION_SOURCE_PREFIX}%`))
       .where((q) => {

@@ -15,7 +15,10 @@ const money = (v: unknown) => Math.round(Number(v ?? 0) * 100) / 100;
 
 /** A stage a deal progresses through (a lost stage is an exit). */
 type ProgressStage = Stage & { outcome: 'open' | 'won' };
-const withOutcome = (outcome: ProgressStage['outcome']) => (stage: Stage): stage is ProgressStage => stage.outcome === outcome;
+const withOutcome =
+  (outcome: ProgressStage['outcome']) =>
+  (stage: Stage): stage is ProgressStage =>
+    stage.outcome === outcome;
 
 export interface DealReportFilter {
   pipelineId?: string;
@@ -47,7 +50,15 @@ export class ReportService {
         const figures: MoneyFigures[] = rows
           .filter((r) => r.stage_id === stage.id)
           .map((r) => ({ currency: r.currency, count: Number(r.count), amount: money(r.amount), weightedAmount: money(r.weighted) }));
-        return { stageId: stage.id, name: stage.name, position: stage.position, probability: stage.probability, outcome: stage.outcome, count: figures.reduce((n, f) => n + f.count, 0), byCurrency: figures };
+        return {
+          stageId: stage.id,
+          name: stage.name,
+          position: stage.position,
+          probability: stage.probability,
+          outcome: stage.outcome,
+          count: figures.reduce((n, f) => n + f.count, 0),
+          byCurrency: figures,
+        };
       }),
     };
   }

@@ -15,7 +15,8 @@ export class SavedViewService {
 
   /** The caller's views of the lists it may read, by list and name. */
   async list(ctx: QueryContext, resource?: ViewResource): Promise<SavedView[]> {
-    const q = this.deps.db.in(ctx)('crm_saved_views as v')
+    const q = this.deps.db
+      .in(ctx)('crm_saved_views as v')
       .where('v.owner', ownerOf(ctx.principal))
       .orderBy([{ column: 'v.resource' }, { column: 'v.name' }])
       .select(savedViewRecord.columns('v'));
@@ -39,7 +40,10 @@ export class SavedViewService {
   }
 
   async delete(uow: UnitOfWork, id: string): Promise<void> {
-    const deleted = await this.deps.db.in(uow)('crm_saved_views').where({ id, owner: ownerOf(uow.principal) }).delete();
+    const deleted = await this.deps.db
+      .in(uow)('crm_saved_views')
+      .where({ id, owner: ownerOf(uow.principal) })
+      .delete();
     if (!deleted) throw new NotFoundError('Saved view', id);
     uow.emit(crm.events.viewDeleted, { viewId: id }, { type: 'crm.view', id });
   }

@@ -54,7 +54,8 @@ export class ScoringService {
 
   /** The rules kept as data, oldest first. */
   async rules(ctx: QueryContext): Promise<ScoreRule[]> {
-    const rows: object[] = await this.deps.db.in(ctx)('crm_score_rules as r')
+    const rows: object[] = await this.deps.db
+      .in(ctx)('crm_score_rules as r')
       .orderBy([{ column: 'r.created_at' }, { column: 'r.id' }])
       .select(scoreRuleRecord.columns('r'));
     return rows.map((row) => scoreRuleRecord.fromRow(row));
@@ -77,7 +78,9 @@ export class ScoringService {
   async createRule(uow: UnitOfWork, input: { name: string; points: number; condition: ScoreCondition }): Promise<ScoreRule> {
     const now = new Date();
     const rule: ScoreRule = { id: newId(), name: input.name, points: input.points, condition: input.condition, createdAt: now.toISOString() };
-    await this.deps.db.in(uow)('crm_score_rules').insert({ id: rule.id, name: rule.name, points: rule.points, condition: JSON.stringify(rule.condition), created_at: now });
+    await this.deps.db
+      .in(uow)('crm_score_rules')
+      .insert({ id: rule.id, name: rule.name, points: rule.points, condition: JSON.stringify(rule.condition), created_at: now });
     uow.emit(crm.events.scoreRuleCreated, { rule }, { type: 'crm.score-rule', id: rule.id });
     return rule;
   }
@@ -121,9 +124,7 @@ export class ScoringService {
   /** Parties among `ids` that are a lead or prospect (customer end of crm.customer) of any vendor. One query. */
   async scoredParties(ctx: QueryContext, ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const rows: Array<{ to_party_id: string }> = await this.deps.relationships
-      .query(ctx, { type: CUSTOMER_TYPE, status: SCORED_STATUSES, toPartyId: ids })
-      .distinct('to_party_id');
+    const rows: Array<{ to_party_id: string }> = await this.deps.relationships.query(ctx, { type: CUSTOMER_TYPE, status: SCORED_STATUSES, toPartyId: ids }).distinct('to_party_id');
     return rows.map((r) => r.to_party_id);
   }
 }

@@ -306,7 +306,16 @@ export const reviewCycleSchema = z.object({
 });
 export type ReviewCycle = z.infer<typeof reviewCycleSchema>;
 
-export const goalSchema = z.object({ id: z.uuid(), cycleId: z.uuid(), employeeId: z.uuid(), title: z.string(), weight: z.number(), target: z.number(), actual: z.number().nullable(), version: z.number().int() });
+export const goalSchema = z.object({
+  id: z.uuid(),
+  cycleId: z.uuid(),
+  employeeId: z.uuid(),
+  title: z.string(),
+  weight: z.number(),
+  target: z.number(),
+  actual: z.number().nullable(),
+  version: z.number().int(),
+});
 export type Goal = z.infer<typeof goalSchema>;
 
 /** What giving a review returns: that it was taken, never who gave an upward one. */

@@ -36,11 +36,7 @@ interface Counts {
  * ended period (a result that moves with each interview would tell whose it is) and at the
  * threshold, with their comments unattributed and sorted.
  */
-export function aggregateExitReasons(
-  rows: readonly ExitReasonRow[],
-  reasonChoices: readonly string[],
-  rule: { ended: boolean; minGroupSize: number },
-) {
+export function aggregateExitReasons(rows: readonly ExitReasonRow[], reasonChoices: readonly string[], rule: { ended: boolean; minGroupSize: number }) {
   const empty = (): Counts => ({ interviews: 0, retained: 0, left: 0, reasons: Object.fromEntries(reasonChoices.map((r) => [r, 0])) });
   const units = new Map<string, { open: Counts; confidential: Counts; comments: string[] }>();
   for (const row of rows) {

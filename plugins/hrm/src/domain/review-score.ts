@@ -18,7 +18,9 @@ export function goalScore(goals: readonly GoalInput[], cap: number): number | nu
 
 /** A review's ratings on the cycle's named scale, as 0..100 (first level 0, last 100). */
 export function reviewScore(ratings: Record<string, string>, levels: readonly string[]): number | null {
-  const values = Object.values(ratings).map((label) => levels.indexOf(label)).filter((i) => i >= 0);
+  const values = Object.values(ratings)
+    .map((label) => levels.indexOf(label))
+    .filter((i) => i >= 0);
   if (!values.length || levels.length < 2) return null;
   return (values.reduce((a, b) => a + b, 0) / values.length / (levels.length - 1)) * 100;
 }
@@ -44,11 +46,12 @@ export function finalScore(
   const goalsPart = goalScore(goals, formula.goalCap);
   const byKind = {} as ScoreBreakdown['byKind'];
   for (const kind of REVIEW_KINDS) {
-    const scores = reviews.filter((r) => r.kind === kind).map((r) => reviewScore(r.ratings, levels)).filter((s): s is number => s !== null);
+    const scores = reviews
+      .filter((r) => r.kind === kind)
+      .map((r) => reviewScore(r.ratings, levels))
+      .filter((s): s is number => s !== null);
     const suppressed = kind === 'upward' && scores.length > 0 && scores.length < minGroupSize;
-    byKind[kind] = suppressed
-      ? { reviews: 0, score: null, suppressed: true }
-      : { reviews: scores.length, score: scores.length ? round(scores.reduce((a, b) => a + b, 0) / scores.length) : null };
+    byKind[kind] = suppressed ? { reviews: 0, score: null, suppressed: true } : { reviews: scores.length, score: scores.length ? round(scores.reduce((a, b) => a + b, 0) / scores.length) : null };
   }
   const present = REVIEW_KINDS.filter((k) => byKind[k].score !== null && formula.reviewers[k] > 0);
   const kindWeight = present.reduce((a, k) => a + formula.reviewers[k], 0);

@@ -50,12 +50,7 @@ export type GroupOutcome = { key: string; suppressed: true } | ({ key: string; s
  * the smallest shown groups are suppressed too — otherwise the overall result minus the
  * shown groups would give the small group's answers by subtraction.
  */
-export function groupResults(
-  survey: Pick<Survey, 'questions'>,
-  responses: readonly StoredResponse[],
-  keyOf: (r: StoredResponse) => string | null,
-  minGroupSize: number,
-): GroupOutcome[] {
+export function groupResults(survey: Pick<Survey, 'questions'>, responses: readonly StoredResponse[], keyOf: (r: StoredResponse) => string | null, minGroupSize: number): GroupOutcome[] {
   const groups = new Map<string, StoredResponse[]>();
   for (const r of responses) {
     const key = keyOf(r) ?? NO_GROUP;
@@ -85,7 +80,8 @@ export function answerIssues(questions: readonly SurveyQuestion[], answers: Reco
     const path = `answers.${id}`;
     if (!q) issues.push({ path, message: 'no such question in this survey' });
     else if (q.type === 'enps' && !(Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 10)) issues.push({ path, message: 'an integer from 0 to 10' });
-    else if (q.type === 'scale' && !(Number.isInteger(value) && (value as number) >= (q.min ?? 1) && (value as number) <= (q.max ?? 5))) issues.push({ path, message: `an integer from ${q.min ?? 1} to ${q.max ?? 5}` });
+    else if (q.type === 'scale' && !(Number.isInteger(value) && (value as number) >= (q.min ?? 1) && (value as number) <= (q.max ?? 5)))
+      issues.push({ path, message: `an integer from ${q.min ?? 1} to ${q.max ?? 5}` });
     else if (q.type === 'choice' && !(typeof value === 'string' && q.choices?.includes(value))) issues.push({ path, message: `one of ${q.choices?.join(', ')}` });
     else if (q.type === 'text' && !(typeof value === 'string' && value.trim().length > 0 && value.length <= 5000)) issues.push({ path, message: 'text of 1 to 5000 characters' });
   }

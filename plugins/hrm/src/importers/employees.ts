@@ -79,13 +79,26 @@ async function importEmployees(uow: UnitOfWork, rows: ImportRecord[], deps: HrmD
   const parsed: Array<{ line: number; data: Row }> = [];
   for (const { line, record } of rows) {
     const blank = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
-    const result = rowSchema.safeParse({ name: record.name, email: blank(record.email), unit: record.unit, start: blank(record.start), position: blank(record.position), manager_email: blank(record.manager_email) });
+    const result = rowSchema.safeParse({
+      name: record.name,
+      email: blank(record.email),
+      unit: record.unit,
+      start: blank(record.start),
+      position: blank(record.position),
+      manager_email: blank(record.manager_email),
+    });
     if (result.success) parsed.push({ line, data: result.data });
     else rejected.push({ line, errors: result.error.issues.map((i) => ({ column: String(i.path[0] ?? ''), message: i.message })) });
   }
 
-  const unitIds = await units.idsByName(uow, parsed.map((p) => p.data.unit));
-  const positionIds = await positions.idsByTitle(uow, parsed.flatMap((p) => (p.data.position ? [p.data.position] : [])));
+  const unitIds = await units.idsByName(
+    uow,
+    parsed.map((p) => p.data.unit),
+  );
+  const positionIds = await positions.idsByTitle(
+    uow,
+    parsed.flatMap((p) => (p.data.position ? [p.data.position] : [])),
+  );
   const emails = [...new Set(parsed.flatMap((p) => [p.data.email, ...(p.data.manager_email ? [p.data.manager_email] : [])]).map(normalEmail))];
   const personByEmail = await peopleByEmail(uow, deps, emails);
   const employedIds = await staff.employedAmong(uow, [...new Set([...personByEmail.values()].flat())]);
@@ -119,7 +132,7 @@ async function importEmployees(uow: UnitOfWork, rows: ImportRecord[], deps: HrmD
     const ids = personByEmail.get(email) ?? [];
     return ids.length === 1 && employedIds.has(ids[0]) ? ids[0] : null;
   };
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     const inBatch = new Map(accepted.map((a) => [a.email, a]));
     const keep: Accepted[] = [];
@@ -163,8 +176,16 @@ async function importEmployees(uow: UnitOfWork, rows: ImportRecord[], deps: HrmD
   // Employments, then reporting lines: the kernel's relationship.create filters per row, then one insert.
   const self = await deps.tenants.selfPartyId(uow);
   const lines: RelationshipCreateInput[] = [
-    ...accepted.map((row) => ({ type: TYPES.employment, fromPartyId: self, toPartyId: partyOf.get(row.email)!, validFrom: new Date(row.data.start).toISOString(), attributes: { unitId: row.unitId, positionId: row.positionId } })),
-    ...accepted.flatMap((row) => (row.managerEmail ? [{ type: TYPES.reportsTo, fromPartyId: currentManager(row.managerEmail) ?? partyOf.get(row.managerEmail)!, toPartyId: partyOf.get(row.email)! }] : [])),
+    ...accepted.map((row) => ({
+      type: TYPES.employment,
+      fromPartyId: self,
+      toPartyId: partyOf.get(row.email)!,
+      validFrom: new Date(row.data.start).toISOString(),
+      attributes: { unitId: row.unitId, positionId: row.positionId },
+    })),
+    ...accepted.flatMap((row) =>
+      row.managerEmail ? [{ type: TYPES.reportsTo, fromPartyId: currentManager(row.managerEmail) ?? partyOf.get(row.managerEmail)!, toPartyId: partyOf.get(row.email)! }] : [],
+    ),
   ];
   const filtered: RelationshipCreateInput[] = [];
   for (const line of lines) filtered.push(uow.hasFilters('relationship.create') ? (await uow.filter('relationship.create', { input: line })).input : line);
@@ -172,8 +193,14 @@ async function importEmployees(uow: UnitOfWork, rows: ImportRecord[], deps: HrmD
   for (const relationship of relationships) uow.emit('relationship.created', { relationship }, { type: 'relationship', id: relationship.id });
   const employmentOf = new Map(relationships.filter((r) => r.type === TYPES.employment).map((r) => [r.toPartyId, r.id]));
 
-  const employees = await staff.profiles(uow, accepted.map((a) => partyOf.get(a.email)!));
-  await onboarding.instantiate(uow, employees.map((employee) => ({ employee, employmentId: employmentOf.get(employee.id)! })));
+  const employees = await staff.profiles(
+    uow,
+    accepted.map((a) => partyOf.get(a.email)!),
+  );
+  await onboarding.instantiate(
+    uow,
+    employees.map((employee) => ({ employee, employmentId: employmentOf.get(employee.id)! })),
+  );
   for (const employee of employees) uow.emit(hrm.events.employeeHired, { employee }, { type: 'hrm.employee', id: employee.id });
   return { imported: accepted.length, rejected };
 }

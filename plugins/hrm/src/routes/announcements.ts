@@ -9,7 +9,12 @@ export function announcementRoutes(r: RouteBuilder, { announcements }: HrmServic
   r.post('/announcements', {
     summary: 'Publish an announcement to units (and their subunits) or, without units, to everyone',
     permission: PERMISSIONS.announcementsWrite,
-    body: z.strictObject({ title: z.string().trim().min(1).max(300), body: z.string().trim().min(1).max(50000), unitIds: z.array(z.uuid()).max(200).default([]), requiresAck: z.boolean().default(false) }),
+    body: z.strictObject({
+      title: z.string().trim().min(1).max(300),
+      body: z.string().trim().min(1).max(50000),
+      unitIds: z.array(z.uuid()).max(200).default([]),
+      requiresAck: z.boolean().default(false),
+    }),
     response: announcementSchema,
     status: 201,
     handler: (ctx) => ctx.transaction((uow) => announcements.publish(uow, ctx.body)),

@@ -39,7 +39,12 @@ export function exitRoutes(r: RouteBuilder, { exits }: HrmServices, options: Res
   r.get('/exit-interviews/reasons', {
     summary: 'Exit reasons and outcomes per unit for a quarter; confidential interviews only once the quarter ended and at the anonymity threshold',
     permission: PERMISSIONS.exitRead,
-    query: z.strictObject({ period: z.string().regex(/^\d{4}-Q[1-4]$/).optional() }),
+    query: z.strictObject({
+      period: z
+        .string()
+        .regex(/^\d{4}-Q[1-4]$/)
+        .optional(),
+    }),
     response: exitReasonsSchema,
     handler: (ctx) => exits.reasons(ctx, ctx.query.period),
   });

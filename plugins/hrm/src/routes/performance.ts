@@ -72,7 +72,10 @@ export function performanceRoutes(r: RouteBuilder, { reviews }: HrmServices): vo
       employeeId: z.uuid(),
       title: z.string().trim().min(1).max(300),
       weight: z.number().positive().max(1000),
-      target: z.number().finite().refine((n) => n !== 0, 'target cannot be 0'),
+      target: z
+        .number()
+        .finite()
+        .refine((n) => n !== 0, 'target cannot be 0'),
       actual: z.number().finite().nullable().optional(),
     }),
     response: goalSchema,
@@ -85,7 +88,15 @@ export function performanceRoutes(r: RouteBuilder, { reviews }: HrmServices): vo
     permission: PERMISSIONS.reviewsManage,
     audience: 'any',
     params: idParams,
-    body: z.strictObject({ actual: z.number().finite().nullable().optional(), target: z.number().finite().refine((n) => n !== 0).optional(), weight: z.number().positive().max(1000).optional() }),
+    body: z.strictObject({
+      actual: z.number().finite().nullable().optional(),
+      target: z
+        .number()
+        .finite()
+        .refine((n) => n !== 0)
+        .optional(),
+      weight: z.number().positive().max(1000).optional(),
+    }),
     requireIfMatch: true,
     response: goalSchema,
     handler: (ctx) => ctx.transaction((uow) => reviews.updateGoal(uow, ctx.params.id, ctx.body, ctx.ifMatch)),

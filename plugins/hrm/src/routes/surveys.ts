@@ -13,7 +13,10 @@ import {
 import { PERMISSIONS } from '../declarations.js';
 import type { HrmServices } from '../services/index.js';
 
-const questionId = z.string().regex(/^[a-z0-9_-]{1,40}$/i).optional();
+const questionId = z
+  .string()
+  .regex(/^[a-z0-9_-]{1,40}$/i)
+  .optional();
 const questionText = z.string().trim().min(1).max(500);
 const questionInput = z.discriminatedUnion('type', [
   z.strictObject({ id: questionId, type: z.literal('scale'), text: questionText, min: z.number().int().min(0).max(10).default(1), max: z.number().int().min(1).max(10).default(5) }),

@@ -39,7 +39,9 @@ export class AnnouncementService {
   async mark(uow: UnitOfWork, id: string, action: 'read' | 'acknowledge'): Promise<Announcement> {
     const self = callerPartyId(uow.principal);
     if (!self) throw new ForbiddenError('hrm: only a principal linked to an employee reads announcements');
-    const row: ({ id: string; requires_ack: boolean } & Receipt) | undefined = await this.audience(uow, await this.callerUnit(uow), self).where('a.id', id).first();
+    const row: ({ id: string; requires_ack: boolean } & Receipt) | undefined = await this.audience(uow, await this.callerUnit(uow), self)
+      .where('a.id', id)
+      .first();
     if (!row) throw new NotFoundError('Announcement', id);
     if (action === 'acknowledge' && !row.requires_ack) throw new ConflictError(`hrm: announcement ${row.id} does not ask for acknowledgement`);
     const now = this.options.now();

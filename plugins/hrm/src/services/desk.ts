@@ -52,7 +52,10 @@ export class DeskService {
     return requestRecord.fromRow(row, { breached: isBreached(row as RequestRow, now) });
   }
 
-  async publishService(uow: UnitOfWork, input: { unitId: string; name: string; description?: string | null; responseTargetMinutes?: number | null; resolutionTargetMinutes: number }): Promise<Service> {
+  async publishService(
+    uow: UnitOfWork,
+    input: { unitId: string; name: string; description?: string | null; responseTargetMinutes?: number | null; resolutionTargetMinutes: number },
+  ): Promise<Service> {
     await this.units.require(uow, input.unitId);
     const row = {
       id: newId(),
@@ -255,7 +258,10 @@ export class DeskService {
 
   private async update(uow: UnitOfWork, row: RequestRow, patch: Record<string, unknown>): Promise<RequestRow> {
     const next = { ...row, ...patch, version: row.version + 1 };
-    await this.deps.db.in(uow)('hrm_requests').where({ id: row.id, version: row.version }).update({ ...patch, version: next.version });
+    await this.deps.db
+      .in(uow)('hrm_requests')
+      .where({ id: row.id, version: row.version })
+      .update({ ...patch, version: next.version });
     return next;
   }
 }

@@ -42,7 +42,14 @@ export class EmployeeService {
       q.whereIn('relationships.to_party_id', relationships.query(ctx, { type: TYPES.reportsTo, status: 'active', fromPartyId: query.managerId }).select('to_party_id'));
     }
     return keysetPage(q, query, [{ column: 'relationships.to_party_id', type: 'uuid', property: 'id' }], async (rows: Array<{ id: string }>) => {
-      const employees = new Map((await this.staff.profiles(ctx, rows.map((r) => r.id))).map((e) => [e.id, e]));
+      const employees = new Map(
+        (
+          await this.staff.profiles(
+            ctx,
+            rows.map((r) => r.id),
+          )
+        ).map((e) => [e.id, e]),
+      );
       return rows.map((r) => employees.get(r.id)!);
     });
   }
@@ -124,9 +131,7 @@ export class EmployeeService {
     }
     const previous = await this.staff.currentManagerId(uow, partyId);
     if (previous === managerId) return previous;
-    const lines: Array<{ id: string; version: number }> = await this.deps.relationships
-      .query(uow, { type: TYPES.reportsTo, toPartyId: partyId, status: 'active' })
-      .select('id', 'version');
+    const lines: Array<{ id: string; version: number }> = await this.deps.relationships.query(uow, { type: TYPES.reportsTo, toPartyId: partyId, status: 'active' }).select('id', 'version');
     for (const line of lines) await this.deps.relationships.update(uow, line.id, { status: 'ended', validTo: new Date().toISOString() }, line.version);
     if (managerId) await this.deps.relationships.create(uow, { type: TYPES.reportsTo, fromPartyId: managerId, toPartyId: partyId });
     return previous;

@@ -40,10 +40,12 @@ export class ExitInterviewService {
     const { staff, employees } = this.collaborators;
     if (new Set(input.reasons).size !== input.reasons.length) throw new ValidationError('reasons: each reason once', [{ path: 'reasons', message: 'duplicate reason' }]);
     // A confidential interview is dated by the clock: a chosen date could move it into a period already served.
-    if (input.confidential && input.conductedAt) throw new ValidationError('conductedAt: a confidential interview is dated when it is recorded', [{ path: 'conductedAt', message: 'not allowed when confidential' }]);
+    if (input.confidential && input.conductedAt)
+      throw new ValidationError('conductedAt: a confidential interview is dated when it is recorded', [{ path: 'conductedAt', message: 'not allowed when confidential' }]);
     const employee = await staff.visible(uow, employeeId);
     const active = await staff.isEmployed(uow, employee.id);
-    if (input.outcome === 'left' && active && !input.end) throw new ValidationError('end: the last day is needed to end the employment', [{ path: 'end', message: 'required when the outcome is left' }]);
+    if (input.outcome === 'left' && active && !input.end)
+      throw new ValidationError('end: the last day is needed to end the employment', [{ path: 'end', message: 'required when the outcome is left' }]);
     if (input.outcome === 'retained' && !active) throw new ValidationError('outcome: the employment has already ended', [{ path: 'outcome', message: 'cannot be retained' }]);
     if (input.outcome === 'retained' && input.end) throw new ValidationError('end: a retained employee keeps the employment', [{ path: 'end', message: 'not allowed when retained' }]);
     const conductedAt = input.conductedAt ? new Date(input.conductedAt) : this.options.now();
@@ -91,7 +93,10 @@ export class ExitInterviewService {
   /** An employee's interviews, oldest first (confidential ones without their reasons). */
   async list(ctx: QueryContext, employeeId: string, page: { limit: number; cursor?: string }): Promise<Page<ExitInterview>> {
     await this.collaborators.staff.visible(ctx, employeeId);
-    const q = this.deps.db.in(ctx)('hrm_exit_interviews').where({ employee_id: employeeId }).select([...exitInterviewRecord.columns(), 'reasons']);
+    const q = this.deps.db
+      .in(ctx)('hrm_exit_interviews')
+      .where({ employee_id: employeeId })
+      .select([...exitInterviewRecord.columns(), 'reasons']);
     return keysetPage(
       q,
       page,

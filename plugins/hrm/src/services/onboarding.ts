@@ -135,7 +135,18 @@ export class OnboardingService {
         if (template.position_id && template.position_id !== employment.positionId) continue;
         for (const item of template.items) {
           const id = newId();
-          rows.push({ id, employee_id: employee.id, employment_id: employmentId, template_id: template.id, position: itemIds.length, title: item.title, owner: item.owner, due_at: new Date(start.getTime() + item.dueDays * DAY_MS), done_at: null, done_by_party_id: null });
+          rows.push({
+            id,
+            employee_id: employee.id,
+            employment_id: employmentId,
+            template_id: template.id,
+            position: itemIds.length,
+            title: item.title,
+            owner: item.owner,
+            due_at: new Date(start.getTime() + item.dueDays * DAY_MS),
+            done_at: null,
+            done_by_party_id: null,
+          });
           itemIds.push(id);
         }
       }

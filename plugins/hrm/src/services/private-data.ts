@@ -27,7 +27,8 @@ export class PrivateDataService {
     await this.staff.visible(uow, partyId);
     const tables = this.deps.db.in(uow);
     const existing: { version: number } | undefined = await tables('hrm_private').where({ party_id: partyId }).forUpdate().first('version');
-    if (existing && expectedVersion === undefined) throw new PreconditionFailedError('hrm: If-Match with the current version is required to replace private data', { currentVersion: existing.version });
+    if (existing && expectedVersion === undefined)
+      throw new PreconditionFailedError('hrm: If-Match with the current version is required to replace private data', { currentVersion: existing.version });
     if (existing && expectedVersion !== existing.version) throw new PreconditionFailedError(`hrm: private data is at version ${existing.version}`, { currentVersion: existing.version });
     const row = {
       party_id: partyId,

@@ -1,4 +1,17 @@
-import { ConflictError, NotFoundError, ValidationError, isoRequired, keysetPage, newId, type Interaction, type InteractionViewRow, type Page, type PartyCreateInput, type QueryContext, type UnitOfWork } from '@rapport/core';
+import {
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  isoRequired,
+  keysetPage,
+  newId,
+  type Interaction,
+  type InteractionViewRow,
+  type Page,
+  type PartyCreateInput,
+  type QueryContext,
+  type UnitOfWork,
+} from '@rapport/core';
 import { FINAL_RECRUITING_STAGES, hrm, type Application, type Employee, type Opening } from '@rapport/hrm-contract';
 import { callerPartyId } from '../caller.js';
 import { INDICATORS, INTERACTIONS, SCOPES, TYPES } from '../declarations.js';
@@ -77,7 +90,15 @@ export class RecruitingService {
     await units.require(uow, input.unitId);
     if (input.positionId) await positions.require(uow, input.positionId);
     if (input.hiringManagerId) await staff.requireEmployed(uow, input.hiringManagerId, 'hiringManagerId');
-    const row = { id: newId(), title: input.title, unit_id: input.unitId, position_id: input.positionId ?? null, hiring_manager_id: input.hiringManagerId ?? null, status: 'open', created_at: this.options.now() };
+    const row = {
+      id: newId(),
+      title: input.title,
+      unit_id: input.unitId,
+      position_id: input.positionId ?? null,
+      hiring_manager_id: input.hiringManagerId ?? null,
+      status: 'open',
+      created_at: this.options.now(),
+    };
     await this.deps.db.in(uow)('hrm_openings').insert(row);
     const opening = openingRecord.fromRow(row);
     uow.emit(hrm.events.openingCreated, { opening }, { type: 'hrm.opening', id: opening.id });
@@ -172,7 +193,12 @@ export class RecruitingService {
    * Hires a candidate at the last open stage: the candidacy becomes `hired` and the same person
    * starts an employment (unit, position and manager default to the opening's).
    */
-  async hire(uow: UnitOfWork, id: string, input: { start: string; unitId?: string; positionId?: string | null; managerId?: string | null }, expectedVersion: number | undefined): Promise<{ application: Application; employee: Employee }> {
+  async hire(
+    uow: UnitOfWork,
+    id: string,
+    input: { start: string; unitId?: string; positionId?: string | null; managerId?: string | null },
+    expectedVersion: number | undefined,
+  ): Promise<{ application: Application; employee: Employee }> {
     const row = await this.visibleApplication(uow, id, true);
     const stages = this.options.recruitingStages;
     const last = stages[stages.length - 1];

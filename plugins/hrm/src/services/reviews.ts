@@ -123,7 +123,8 @@ export class ReviewService {
     const { subjectId, kind, ratings } = input;
     await this.staff.requireEmployed(uow, reviewer, 'reviewer');
     await this.staff.requireEmployed(uow, subjectId, 'subjectId');
-    if (!(await this.fits(uow, kind, reviewer, subjectId))) throw new ValidationError(`kind: a ${kind} review does not fit the reviewer and the subject`, [{ path: 'kind', message: 'wrong relation' }]);
+    if (!(await this.fits(uow, kind, reviewer, subjectId)))
+      throw new ValidationError(`kind: a ${kind} review does not fit the reviewer and the subject`, [{ path: 'kind', message: 'wrong relation' }]);
     const unknown = Object.keys(ratings).filter((c) => !cycle.competencies.includes(c));
     const badLevel = Object.entries(ratings).filter(([, l]) => !cycle.scale.levels.includes(l));
     if (unknown.length || badLevel.length || Object.keys(ratings).length === 0) {
@@ -140,7 +141,15 @@ export class ReviewService {
       .returning('kind');
     if (given.length === 0) throw new ConflictError(`hrm: you already gave a ${kind} review of ${subjectId} in this cycle`);
     const reviewerId = kind === 'upward' ? null : reviewer;
-    await tables('hrm_reviews').insert({ id: randomUUID(), cycle_id: cycle.id, subject_id: subjectId, reviewer_id: reviewerId, kind, ratings: JSON.stringify(ratings), feedback: input.feedback ?? null });
+    await tables('hrm_reviews').insert({
+      id: randomUUID(),
+      cycle_id: cycle.id,
+      subject_id: subjectId,
+      reviewer_id: reviewerId,
+      kind,
+      ratings: JSON.stringify(ratings),
+      feedback: input.feedback ?? null,
+    });
     uow.emit(hrm.events.reviewSubmitted, { cycleId: cycle.id, subjectId, kind, reviewerId }, { type: 'hrm.review-cycle', id: cycle.id });
     return { cycleId: cycle.id, subjectId, kind, submitted: true };
   }
@@ -190,7 +199,16 @@ export class ReviewService {
       .whereIn('cycle_id', cycleIds)
       .select('cycle_id', 'kind', 'ratings');
     return cycles
-      .map((c) => finalScore(c.formula, goals.filter((g) => g.cycleId === c.id), reviews.filter((r) => r.cycle_id === c.id), c.scale.levels, this.options.minGroupSize).final)
+      .map(
+        (c) =>
+          finalScore(
+            c.formula,
+            goals.filter((g) => g.cycleId === c.id),
+            reviews.filter((r) => r.cycle_id === c.id),
+            c.scale.levels,
+            this.options.minGroupSize,
+          ).final,
+      )
       .filter((s): s is number => s !== null)
       .reverse();
   }

@@ -29,11 +29,7 @@ export class SlaService implements SlaBreaches {
 
   /** Records the breaches of the unit of work's tenant as of `now`; the ids, sorted. */
   async recordIn(uow: UnitOfWork, now: Date): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.deps.db
-      .in(uow)('hrm_requests')
-      .whereRaw(PENDING_BREACH, [now])
-      .update({ sla_breached_at: now })
-      .returning(requestRecord.columns());
+    const rows: Array<{ id: string }> = await this.deps.db.in(uow)('hrm_requests').whereRaw(PENDING_BREACH, [now]).update({ sla_breached_at: now }).returning(requestRecord.columns());
     rows.sort((a, b) => a.id.localeCompare(b.id));
     for (const row of rows) uow.emit(hrm.events.requestSlaBreached, { request: this.desk.toRequest(row, now) }, { type: 'hrm.request', id: row.id });
     return rows.map((r) => r.id);

@@ -50,7 +50,10 @@ export class StaffDirectory {
     const people: Array<{ id: string; name: string }> = await parties.query(ctx, { ids, kind: 'person' }).select('id', 'name');
     const employments: EmploymentRow[] = await relationships
       .query(ctx, { type: TYPES.employment, toPartyId: ids })
-      .orderBy([{ column: 'created_at', order: 'asc' }, { column: 'id', order: 'asc' }])
+      .orderBy([
+        { column: 'created_at', order: 'asc' },
+        { column: 'id', order: 'asc' },
+      ])
       .select(EMPLOYMENT_COLUMNS);
     const lines: Array<{ from_party_id: string; to_party_id: string }> = await relationships
       .query(ctx, { type: TYPES.reportsTo, status: 'active' })
@@ -130,9 +133,7 @@ export class StaffDirectory {
   /** The people among `partyIds` who are currently employed. */
   async employedAmong(ctx: QueryContext, partyIds: readonly string[]): Promise<Set<string>> {
     if (partyIds.length === 0) return new Set();
-    const rows: Array<{ to_party_id: string }> = await this.deps.relationships
-      .query(ctx, { type: TYPES.employment, status: 'active', toPartyId: partyIds })
-      .select('to_party_id');
+    const rows: Array<{ to_party_id: string }> = await this.deps.relationships.query(ctx, { type: TYPES.employment, status: 'active', toPartyId: partyIds }).select('to_party_id');
     return new Set(rows.map((r) => r.to_party_id));
   }
 }

@@ -184,7 +184,10 @@ export class SurveyService {
   /** The unit's eNPS in the last two of the recent closed surveys where it was shown, oldest first (never an individual answer). */
   async shownUnitEnps(ctx: QueryContext, unitId: string): Promise<number[]> {
     const surveys = await this.closedEnpsSurveys(ctx, 12);
-    const responses = await this.responsesOf(ctx, surveys.map((s) => s.id));
+    const responses = await this.responsesOf(
+      ctx,
+      surveys.map((s) => s.id),
+    );
     return surveys
       .map((s) => {
         const list = responses.get(s.id)!;
@@ -199,7 +202,10 @@ export class SurveyService {
 
   private async trend(ctx: QueryContext, limit: number, keyOf: GroupKey, key: string): Promise<EnpsTrend> {
     const surveys = await this.closedEnpsSurveys(ctx, limit);
-    const responses = await this.responsesOf(ctx, surveys.map((s) => s.id));
+    const responses = await this.responsesOf(
+      ctx,
+      surveys.map((s) => s.id),
+    );
     const data = surveys.reverse().flatMap((survey) => {
       const list = responses.get(survey.id)!;
       if (!list.some((x) => keyOf(x) === key)) return [];
@@ -215,7 +221,10 @@ export class SurveyService {
     const rows: object[] = await this.deps.db
       .in(ctx)('hrm_surveys')
       .where({ status: 'closed' })
-      .orderBy([{ column: 'closed_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .orderBy([
+        { column: 'closed_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
       .limit(limit)
       .select(surveyRecord.columns());
     return rows.map((row) => surveyRecord.fromRow(row)).filter((s) => s.questions.some((q) => q.type === 'enps'));
@@ -229,7 +238,13 @@ export class SurveyService {
     const shown = groupResults(survey, responses, (x) => x.unitId, survey.minGroupSize).filter((g): g is ShownGroup => !g.suppressed);
     for (const group of shown) {
       if (group.enps !== null) {
-        await this.deps.observations.record(uow, { indicator: INDICATORS.enps, subjectId: group.key, value: group.enps, observedAt: now.toISOString(), details: { surveyId: survey.id, responses: group.responses } });
+        await this.deps.observations.record(uow, {
+          indicator: INDICATORS.enps,
+          subjectId: group.key,
+          value: group.enps,
+          observedAt: now.toISOString(),
+          details: { surveyId: survey.id, responses: group.responses },
+        });
       }
       const comments = responses
         .filter((x) => x.unitId === group.key)
@@ -238,7 +253,13 @@ export class SurveyService {
         // Sorted by content: the stored order of the answers must not carry over.
         .sort((a, b) => a.questionId.localeCompare(b.questionId) || a.text.localeCompare(b.text));
       for (const comment of comments) {
-        await this.deps.observations.record(uow, { indicator: INDICATORS.engagementComment, subjectId: group.key, text: comment.text, observedAt: now.toISOString(), details: { surveyId: survey.id, questionId: comment.questionId } });
+        await this.deps.observations.record(uow, {
+          indicator: INDICATORS.engagementComment,
+          subjectId: group.key,
+          text: comment.text,
+          observedAt: now.toISOString(),
+          details: { surveyId: survey.id, questionId: comment.questionId },
+        });
       }
     }
   }
@@ -246,7 +267,10 @@ export class SurveyService {
   /** The answers of some surveys, without any respondent (aggregation never needs it). */
   private async responsesOf(ctx: QueryContext, surveyIds: readonly string[]): Promise<Map<string, StoredResponse[]>> {
     const rows: Array<{ survey_id: string; unit_id: string | null; manager_id: string | null; answers: Record<string, unknown> }> = surveyIds.length
-      ? await this.deps.db.in(ctx)('hrm_survey_responses').whereIn('survey_id', [...surveyIds]).select('survey_id', 'unit_id', 'manager_id', 'answers')
+      ? await this.deps.db
+          .in(ctx)('hrm_survey_responses')
+          .whereIn('survey_id', [...surveyIds])
+          .select('survey_id', 'unit_id', 'manager_id', 'answers')
       : [];
     const out = new Map<string, StoredResponse[]>(surveyIds.map((id) => [id, []]));
     for (const r of rows) out.get(r.survey_id)!.push({ unitId: r.unit_id, managerId: r.manager_id, answers: r.answers });

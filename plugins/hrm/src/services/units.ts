@@ -59,10 +59,7 @@ export class UnitService {
       .query(ctx, { type: TYPES.partOf, status: 'active', toPartyId: unit.id })
       .orderBy('from_party_id')
       .select('from_party_id as id');
-    const [{ n }] = await this.deps.relationships
-      .query(ctx, { type: TYPES.employment, status: 'active' })
-      .whereRaw("attributes->>'unitId' = ?", [unit.id])
-      .count<{ n: string }[]>('* as n');
+    const [{ n }] = await this.deps.relationships.query(ctx, { type: TYPES.employment, status: 'active' }).whereRaw("attributes->>'unitId' = ?", [unit.id]).count<{ n: string }[]>('* as n');
     return { ...unit, childIds: children.map((c) => c.id), headcount: Number(n) };
   }
 
@@ -87,9 +84,7 @@ export class UnitService {
       }
     }
     if (unit.parentId === parentId) return unit;
-    const current: Array<{ id: string; version: number }> = await this.deps.relationships
-      .query(uow, { type: TYPES.partOf, fromPartyId: unitId, status: 'active' })
-      .select('id', 'version');
+    const current: Array<{ id: string; version: number }> = await this.deps.relationships.query(uow, { type: TYPES.partOf, fromPartyId: unitId, status: 'active' }).select('id', 'version');
     for (const line of current) await this.deps.relationships.update(uow, line.id, { status: 'ended', validTo: new Date().toISOString() }, line.version);
     if (parentId) await this.deps.relationships.create(uow, { type: TYPES.partOf, fromPartyId: unitId, toPartyId: parentId });
     const moved = { ...unit, parentId };
@@ -99,9 +94,7 @@ export class UnitService {
 
   /** The unit and every unit above it. */
   private async ancestorsOf(ctx: QueryContext, unitId: string): Promise<string[]> {
-    const rows: Array<{ party_id: string }> = await this.deps.relationships
-      .reachable(ctx, { type: TYPES.partOf, from: unitId, along: 'from-to', maxDepth: 1000 })
-      .select('party_id');
+    const rows: Array<{ party_id: string }> = await this.deps.relationships.reachable(ctx, { type: TYPES.partOf, from: unitId, along: 'from-to', maxDepth: 1000 }).select('party_id');
     return rows.map((r) => r.party_id);
   }
 
@@ -116,9 +109,7 @@ export class UnitService {
 
   /** Each unit with itself and every unit above it, in one query for all of them. */
   async chainsOf(ctx: QueryContext, unitIds: readonly string[]): Promise<Map<string, Set<string>>> {
-    const rows: Array<{ origin: string; party_id: string }> = await this.deps.relationships
-      .reachable(ctx, { type: TYPES.partOf, from: unitIds, along: 'from-to' })
-      .select('origin', 'party_id');
+    const rows: Array<{ origin: string; party_id: string }> = await this.deps.relationships.reachable(ctx, { type: TYPES.partOf, from: unitIds, along: 'from-to' }).select('origin', 'party_id');
     const chains = new Map<string, Set<string>>();
     for (const row of rows) {
       const chain = chains.get(row.origin) ?? new Set<string>();

@@ -16,7 +16,11 @@ import { PARTNER_KINDS } from '@rapport/prm-contract';
 import type { PrmDeps } from '../deps.js';
 import { PARTNER_TYPE, SUPPLIER_TYPE } from '../services/portal.js';
 
-const list = (value: string | undefined) => (value ?? '').split(';').map((v) => v.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(';')
+    .map((v) => v.trim())
+    .filter(Boolean);
 const blank = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
 const label = z.string().trim().min(1).max(100);
 
@@ -62,7 +66,11 @@ const PARTNERS: Side = {
     { name: 'status', description: 'active (default), application, review or suspended' },
   ],
   attributes: (r) =>
-    parsed(partnerAttributes, { kind: blank(r.kind), program: blank(r.program), tier: blank(r.tier), territories: list(r.territories) }, { kind: 'kind', program: 'program', tier: 'tier', territories: 'territories' }),
+    parsed(
+      partnerAttributes,
+      { kind: blank(r.kind), program: blank(r.program), tier: blank(r.tier), territories: list(r.territories) },
+      { kind: 'kind', program: 'program', tier: 'tier', territories: 'territories' },
+    ),
   ends: (self, organization) => ({ fromPartyId: self, toPartyId: organization }),
 };
 
@@ -168,7 +176,8 @@ function partnershipImporter(side: Side, kernel: ImporterDeps): Importer {
           continue;
         }
         try {
-          const input = (await uow.filter('party.create', { input: { kind: 'organization', name: row.name, ...(row.domain ? { contactPoints: [{ kind: 'domain', value: row.domain }] } : {}) } })).input;
+          const input = (await uow.filter('party.create', { input: { kind: 'organization', name: row.name, ...(row.domain ? { contactPoints: [{ kind: 'domain', value: row.domain }] } : {}) } }))
+            .input;
           planned.push({ line: row.line, organization: newParties.length, status: row.status, attributes: row.attributes });
           newParties.push({ input });
         } catch (error) {
@@ -177,7 +186,12 @@ function partnershipImporter(side: Side, kernel: ImporterDeps): Importer {
         }
       }
 
-      const parties = newParties.length ? await kernel.parties.insertMany(uow, newParties.map((p) => p.input)) : [];
+      const parties = newParties.length
+        ? await kernel.parties.insertMany(
+            uow,
+            newParties.map((p) => p.input),
+          )
+        : [];
       // A veto here throws: the import engine then splits the batch until the vetoed row
       // stands alone and rejects it with the reason, so no organization is left behind.
       const relationships: RelationshipCreateInput[] = [];

@@ -103,7 +103,10 @@ export function collaborationRoutes(r: RouteBuilder, services: { plans: PlanServ
     body: z.strictObject({
       title: z.string().trim().min(1).max(300),
       description: z.string().max(5000).optional(),
-      url: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+      url: z
+        .url({ protocol: /^https?$/ })
+        .max(2000)
+        .optional(),
       content: z.string().min(1).max(100_000).optional(),
       program: z.string().trim().min(1).max(100).optional(),
       tiers: z.array(z.string().trim().min(1).max(100)).min(1).max(20).optional(),

@@ -64,9 +64,17 @@ export function leadRoutes(r: RouteBuilder, leads: LeadService): void {
       contactEmail: z.email().max(320).optional(),
       territory: name.optional(),
       value: decimalNumber(18, 2).nonnegative().max(1e15).optional(),
-      currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR').optional(),
+      currency: z
+        .string()
+        .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')
+        .optional(),
       description: z.string().max(5000).optional(),
-      responseHours: z.number().int().min(1).max(24 * 90).optional(),
+      responseHours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 90)
+        .optional(),
     }),
     response: leadSchema,
     status: 201,

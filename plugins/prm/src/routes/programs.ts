@@ -29,7 +29,11 @@ export function programRoutes(r: RouteBuilder, services: { programs: ProgramServ
     body: z.strictObject({
       name: z.string().trim().min(1).max(100),
       description: z.string().max(5000).optional(),
-      tiers: z.array(tierInput).min(1).max(20).refine((tiers) => new Set(tiers.map((t) => t.name)).size === tiers.length, 'tier names must be unique'),
+      tiers: z
+        .array(tierInput)
+        .min(1)
+        .max(20)
+        .refine((tiers) => new Set(tiers.map((t) => t.name)).size === tiers.length, 'tier names must be unique'),
     }),
     response: programSchema,
     status: 201,

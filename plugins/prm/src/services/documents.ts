@@ -35,7 +35,8 @@ export class DocumentService {
     if (uow.principal.scopePartyId) {
       // From the portal it is always the partner's own contribution; the firm decides audiences by tier.
       if (!input.contributorId) throw new ValidationError('prm: a partner contributes as its organization: set contributorId', [{ path: 'contributorId', message: 'required from the portal' }]);
-      if (input.program !== undefined || input.tiers !== undefined) throw new ValidationError('prm: program and tiers are set by the firm', [{ path: 'tiers', message: 'not allowed from the portal' }]);
+      if (input.program !== undefined || input.tiers !== undefined)
+        throw new ValidationError('prm: program and tiers are set by the firm', [{ path: 'tiers', message: 'not allowed from the portal' }]);
     }
     if (input.contributorId) {
       await this.portal.requireActsFor(uow, input.contributorId);

@@ -80,7 +80,15 @@ export class LeadService implements PrmLeads {
   /** Every rule, oldest first: the partner may read the rules it is offered leads by (they are the program's terms). */
   listRules(ctx: QueryContext, page: { limit: number; cursor?: string }): Promise<Page<LeadRule>> {
     const q = this.deps.db.in(ctx)(RULES).select(leadRuleRecord.columns());
-    return keysetPage(q, page, [{ column: 'created_at', type: 'timestamp' }, { column: 'id', type: 'uuid' }], (rows: object[]) => rows.map((r) => leadRuleRecord.fromRow(r)));
+    return keysetPage(
+      q,
+      page,
+      [
+        { column: 'created_at', type: 'timestamp' },
+        { column: 'id', type: 'uuid' },
+      ],
+      (rows: object[]) => rows.map((r) => leadRuleRecord.fromRow(r)),
+    );
   }
 
   async create(uow: UnitOfWork, input: LeadInput, now = new Date()): Promise<Lead> {
@@ -215,7 +223,9 @@ export class LeadService implements PrmLeads {
     const candidates = await this.candidates(uow, leadId, lead.territory);
     const next = candidates.sort((a, b) => a.received / a.weight - b.received / b.weight || b.weight - a.weight || (a.partner_id < b.partner_id ? -1 : 1))[0];
     if (!next) {
-      await tables(LEADS).where('id', leadId).update({ status: 'unassigned', updated_at: now, version: lead.version + 1 });
+      await tables(LEADS)
+        .where('id', leadId)
+        .update({ status: 'unassigned', updated_at: now, version: lead.version + 1 });
       uow.emit(prm.events.leadUnassigned, { leadId }, { type: 'prm.lead', id: leadId });
       return;
     }
@@ -233,13 +243,19 @@ export class LeadService implements PrmLeads {
         decline_reason: null,
       })
       .returning(leadOfferRecord.columns());
-    await tables(LEADS).where('id', leadId).update({ status: 'offered', updated_at: now, version: lead.version + 1 });
+    await tables(LEADS)
+      .where('id', leadId)
+      .update({ status: 'offered', updated_at: now, version: lead.version + 1 });
     await this.recordStep(uow, offer, 'offered', now);
     uow.emit(prm.events.leadOffered, { offer: toOffer(offer, now) }, { type: 'prm.lead-offer', id: offer.id });
   }
 
   /** The partnerships the active rules match for a lead, never offered it, each with its best rule and the offers it received so far. */
-  private async candidates(uow: UnitOfWork, leadId: string, territory: string | null): Promise<Array<{ relationship_id: string; partner_id: string; weight: number; rule_id: string; received: number }>> {
+  private async candidates(
+    uow: UnitOfWork,
+    leadId: string,
+    territory: string | null,
+  ): Promise<Array<{ relationship_id: string; partner_id: string; weight: number; rule_id: string; received: number }>> {
     const tables = this.deps.db.in(uow);
     const { raw } = tables;
     const partnerships = this.deps.relationships.query(uow, { type: PARTNER_TYPE, status: 'active', fromPartyId: await this.deps.tenants.selfPartyId(uow) }).as('r');
@@ -256,7 +272,10 @@ export class LeadService implements PrmLeads {
       .select('r.id as relationship_id', 'r.to_party_id as partner_id', raw('max(l.weight)::int as weight'), raw('(array_agg(l.id order by l.weight desc, l.id))[1] as rule_id'));
     if (matched.length === 0) return [];
     const received: Array<{ partner_id: string; n: number }> = await tables(OFFERS)
-      .whereIn('partner_id', matched.map((m) => m.partner_id))
+      .whereIn(
+        'partner_id',
+        matched.map((m) => m.partner_id),
+      )
       .groupBy('partner_id')
       .select('partner_id', raw('count(*)::int as n'));
     return matched.map((m) => ({ ...m, received: received.find((r) => r.partner_id === m.partner_id)?.n ?? 0 }));
@@ -277,11 +296,21 @@ export class LeadService implements PrmLeads {
   private async present(ctx: QueryContext, rows: object[], now: Date): Promise<Lead[]> {
     if (rows.length === 0) return [];
     const offers: OfferRow[] = await this.offers(ctx)
-      .whereIn('lead_id', rows.map((r) => (r as { id: string }).id))
+      .whereIn(
+        'lead_id',
+        rows.map((r) => (r as { id: string }).id),
+      )
       .orderBy([{ column: 'offered_at' }, { column: 'id' }])
       .select(leadOfferRecord.columns());
     const scoped = Boolean(ctx.principal.scopePartyId);
-    return rows.map((r) => toLead(r, offers.filter((o) => o.lead_id === (r as { id: string }).id), scoped, now));
+    return rows.map((r) =>
+      toLead(
+        r,
+        offers.filter((o) => o.lead_id === (r as { id: string }).id),
+        scoped,
+        now,
+      ),
+    );
   }
 
   private async withLeads(ctx: QueryContext, offerRows: OfferRow[], now: Date): Promise<LeadOfferWithLead[]> {
@@ -293,7 +322,12 @@ export class LeadService implements PrmLeads {
       .select(leadRecord.columns());
     const scoped = Boolean(ctx.principal.scopePartyId);
     return offerRows.map((o) => {
-      const { offers: _own, ...lead } = toLead(leads.find((l) => l.id === o.lead_id)!, [o], scoped, now);
+      const { offers: _own, ...lead } = toLead(
+        leads.find((l) => l.id === o.lead_id)!,
+        [o],
+        scoped,
+        now,
+      );
       return { ...toOffer(o, now), lead };
     });
   }

@@ -69,7 +69,18 @@ export class MdfService {
     const now = new Date();
     const [row] = await this.deps.db
       .in(uow)(REQUESTS)
-      .insert({ id: newId(), budget_id: input.budgetId, partner_id: input.partnerId, relationship_id: partnership.id, activity: input.activity, amount: input.amount, status: 'requested', version: 1, created_at: now, updated_at: now })
+      .insert({
+        id: newId(),
+        budget_id: input.budgetId,
+        partner_id: input.partnerId,
+        relationship_id: partnership.id,
+        activity: input.activity,
+        amount: input.amount,
+        status: 'requested',
+        version: 1,
+        created_at: now,
+        updated_at: now,
+      })
       .returning(mdfRequestRecord.columns());
     const request = mdfRequestRecord.fromRow(row);
     await this.recordStep(uow, request, 'requested');
@@ -105,7 +116,10 @@ export class MdfService {
     if (input.amount > Number(row.amount)) throw new ValidationError(`prm: the claim exceeds the approved ${Number(row.amount)}`, [{ path: 'amount', message: 'above approved amount' }]);
     const unspent = Number(row.amount) - input.amount;
     const tables = this.deps.db.in(uow);
-    if (unspent > 0) await tables(BUDGETS).where('id', row.budget_id).update({ remaining: tables.raw('remaining + ?', [unspent]) });
+    if (unspent > 0)
+      await tables(BUDGETS)
+        .where('id', row.budget_id)
+        .update({ remaining: tables.raw('remaining + ?', [unspent]) });
     return this.move(uow, row, { status: 'claimed', claimed_amount: input.amount, proof: input.proof });
   }
 

@@ -142,7 +142,10 @@ export class OrderService {
     const orders = rows as Array<{ id: string }>;
     const deliveries: Array<{ purchase_order_id: string }> = await this.deps.db
       .in(ctx)(DELIVERIES)
-      .whereIn('purchase_order_id', orders.map((r) => r.id))
+      .whereIn(
+        'purchase_order_id',
+        orders.map((r) => r.id),
+      )
       .orderBy([{ column: 'received_at' }, { column: 'id' }])
       .select(deliveryRecord.columns());
     return orders.map((r) => purchaseOrderRecord.fromRow(r, { deliveries: deliveries.filter((d) => d.purchase_order_id === r.id).map((d) => deliveryRecord.fromRow(d)) }));

@@ -87,7 +87,13 @@ export class PartnerScorecardService {
     for (const [indicator, value] of figures) {
       if (value === null) continue;
       observations.push(
-        await this.deps.observations.record(uow, { indicator, subjectId: card.relationshipId, value, observedAt: now.toISOString(), details: { periodStart: card.periodStart, periodEnd: card.periodEnd } }),
+        await this.deps.observations.record(uow, {
+          indicator,
+          subjectId: card.relationshipId,
+          value,
+          observedAt: now.toISOString(),
+          details: { periodStart: card.periodStart, periodEnd: card.periodEnd },
+        }),
       );
     }
     return { scorecard: card, observations };

@@ -52,8 +52,14 @@ export class PlanService {
     const row = await this.plans(ctx).where('id', id).first(planRecord.columns());
     if (!row) throw notFound('plan', id);
     const tables = this.deps.db.in(ctx);
-    const items = await tables(ITEMS).where('plan_id', id).orderBy([{ column: 'created_at' }, { column: 'id' }]).select(planItemRecord.columns());
-    const edits = await tables(EDITS).where('plan_id', id).orderBy([{ column: 'at' }, { column: 'id' }]).select(planEditRecord.columns());
+    const items = await tables(ITEMS)
+      .where('plan_id', id)
+      .orderBy([{ column: 'created_at' }, { column: 'id' }])
+      .select(planItemRecord.columns());
+    const edits = await tables(EDITS)
+      .where('plan_id', id)
+      .orderBy([{ column: 'at' }, { column: 'id' }])
+      .select(planEditRecord.columns());
     return { ...planRecord.fromRow(row), items: items.map((i: object) => planItemRecord.fromRow(i)), edits: edits.map((e: object) => planEditRecord.fromRow(e)) };
   }
 

@@ -40,7 +40,15 @@ export class ProgramService {
     if (own) {
       q.whereIn('name', this.deps.relationships.query(ctx, { type: PARTNER_TYPE }).whereIn('to_party_id', own).select(tables.raw("attributes->>'program'")));
     }
-    return keysetPage(q, page, [{ column: 'name', type: 'string' }, { column: 'id', type: 'uuid' }], (rows: object[]) => rows.map((r) => programRecord.fromRow(r)));
+    return keysetPage(
+      q,
+      page,
+      [
+        { column: 'name', type: 'string' },
+        { column: 'id', type: 'uuid' },
+      ],
+      (rows: object[]) => rows.map((r) => programRecord.fromRow(r)),
+    );
   }
 
   async byName(ctx: QueryContext, name: string): Promise<Program | undefined> {

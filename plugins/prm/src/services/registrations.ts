@@ -206,9 +206,7 @@ export class RegistrationService {
         w.where('customer_key', at.key);
         if (at.domain) w.orWhere('customer_domain', at.domain);
       })
-      .where((w) =>
-        w.where((s) => s.where('status', 'submitted').where('created_at', '>', windowStart)).orWhere((a) => a.where('status', 'approved').where('protected_until', '>', at.now)),
-      )
+      .where((w) => w.where((s) => s.where('status', 'submitted').where('created_at', '>', windowStart)).orWhere((a) => a.where('status', 'approved').where('protected_until', '>', at.now)))
       .orderBy([{ column: 'created_at' }, { column: 'id' }])
       .select('id', 'created_at');
     return rows.map((r) => ({ kind: 'registration' as const, registrationId: r.id, filedAt: isoRequired(r.created_at) }));
@@ -248,7 +246,10 @@ export class RegistrationService {
     if (others.length === 0) return;
     const live: Array<{ id: string; status: string; created_at: Date }> = await this.deps.db
       .in(uow)(TABLE)
-      .whereIn('id', others.map((o) => o.registrationId!))
+      .whereIn(
+        'id',
+        others.map((o) => o.registrationId!),
+      )
       .select('id', 'status', 'created_at');
     const protectedOne = live.find((r) => r.status === 'approved');
     if (protectedOne) throw new ConflictError(`prm: registration ${protectedOne.id} of another partner already protects this customer`, { registrationId: protectedOne.id });

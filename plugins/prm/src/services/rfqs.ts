@@ -120,7 +120,9 @@ export class RfqService {
     if (!quote) throw new ValidationError(`prm: quote ${quoteId} is not a quote on RFQ ${rfqId}`, [{ path: 'quoteId', message: 'unknown quote' }]);
     // Awarding a now-blocked supplier would be a new order in all but name.
     await this.supply.requireOrderable(uow, quote.supplier_id, 'RFQs');
-    await tables(RFQS).where('id', rfqId).update({ status: 'awarded', awarded_quote_id: quoteId, version: rfq.version + 1, updated_at: new Date() });
+    await tables(RFQS)
+      .where('id', rfqId)
+      .update({ status: 'awarded', awarded_quote_id: quoteId, version: rfq.version + 1, updated_at: new Date() });
     await tables(QUOTES)
       .where('rfq_id', rfqId)
       .update({ status: tables.raw('case when id = ? then ? else ? end', [quoteId, 'awarded', 'lost']) });
@@ -141,7 +143,10 @@ export class RfqService {
     const ids = rfqs.map((r) => r.id);
     const own = this.portal.ofCaller(ctx);
     const invitations = tables(INVITATIONS).whereIn('rfq_id', ids).orderBy('supplier_id').select('rfq_id', 'supplier_id');
-    const quotes = tables(QUOTES).whereIn('rfq_id', ids).orderBy([{ column: 'submitted_at' }, { column: 'id' }]).select(quoteRecord.columns());
+    const quotes = tables(QUOTES)
+      .whereIn('rfq_id', ids)
+      .orderBy([{ column: 'submitted_at' }, { column: 'id' }])
+      .select(quoteRecord.columns());
     if (own) {
       invitations.whereIn('supplier_id', own);
       quotes.whereIn('supplier_id', own);

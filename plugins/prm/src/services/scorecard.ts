@@ -61,7 +61,10 @@ export class ScorecardService {
       .first(raw('count(*)::int as due'), raw('count(*) filter (where a.submitted_at <= q.respond_by)::int as answered'));
     const ratings: Array<{ label: string | null; text: string | null; observed_at: Date; observer_party_id: string | null }> = await this.deps.observations
       .query(ctx, { indicator: 'prm.supplier-rating', subjectType: 'relationship', subjectId: rel.id, visible: true })
-      .orderBy([{ column: 'observed_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .orderBy([
+        { column: 'observed_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
       .limit(20)
       .select('label', 'text', 'observed_at', 'observer_party_id');
 

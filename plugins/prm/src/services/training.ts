@@ -30,7 +30,15 @@ export class TrainingService {
   /** The catalogue by title, open to every partner: it is what they may train for. */
   listCourses(ctx: QueryContext, page: { limit: number; cursor?: string }): Promise<Page<Course>> {
     const q = this.deps.db.in(ctx)(COURSES).select(courseRecord.columns());
-    return keysetPage(q, page, [{ column: 'title', type: 'string' }, { column: 'id', type: 'uuid' }], (rows: object[]) => rows.map((r) => courseRecord.fromRow(r)));
+    return keysetPage(
+      q,
+      page,
+      [
+        { column: 'title', type: 'string' },
+        { column: 'id', type: 'uuid' },
+      ],
+      (rows: object[]) => rows.map((r) => courseRecord.fromRow(r)),
+    );
   }
 
   /**
@@ -71,7 +79,11 @@ export class TrainingService {
     return toCertification(row, now);
   }
 
-  listCertifications(ctx: QueryContext, query: { partnerId?: string; personId?: string; courseId?: string; valid?: boolean; limit: number; cursor?: string }, now = new Date()): Promise<Page<Certification>> {
+  listCertifications(
+    ctx: QueryContext,
+    query: { partnerId?: string; personId?: string; courseId?: string; valid?: boolean; limit: number; cursor?: string },
+    now = new Date(),
+  ): Promise<Page<Certification>> {
     const q = this.certifications(ctx).select(certificationRecord.columns());
     if (query.partnerId) q.where('partner_id', query.partnerId);
     if (query.personId) q.where('person_id', query.personId);

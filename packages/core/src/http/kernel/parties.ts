@@ -27,7 +27,13 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
     }),
     response: pageOf(partySchema),
     handler: (ctx) => {
-      const contact = ctx.query.email ? { kind: 'email', value: ctx.query.email } : ctx.query.phone ? { kind: 'phone', value: ctx.query.phone } : ctx.query.domain ? { kind: 'domain', value: ctx.query.domain } : undefined;
+      const contact = ctx.query.email
+        ? { kind: 'email', value: ctx.query.email }
+        : ctx.query.phone
+          ? { kind: 'phone', value: ctx.query.phone }
+          : ctx.query.domain
+            ? { kind: 'domain', value: ctx.query.domain }
+            : undefined;
       return parties.list(ctx, { ...ctx.query, contact });
     },
   });

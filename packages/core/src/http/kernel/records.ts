@@ -1,12 +1,6 @@
 import { z } from 'zod';
 import type { KernelServices } from '../../kernel/services.js';
-import {
-  interactionCreateSchema,
-  interactionUpdateSchema,
-  observationCreateSchema,
-  relationshipCreateSchema,
-  relationshipUpdateSchema,
-} from '../../kernel/schemas.js';
+import { interactionCreateSchema, interactionUpdateSchema, observationCreateSchema, relationshipCreateSchema, relationshipUpdateSchema } from '../../kernel/schemas.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
 import type { RouteBuilder } from '../routes.js';
 import { interactionSchema, observationSchema, relationshipSchema, indicatorSummarySchema } from './response-schemas.js';
