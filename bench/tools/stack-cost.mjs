@@ -9,7 +9,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import { Duplex } from 'node:stream';
-import { databaseUrl, loadCore, loadFirstPartyPlugins, median, pgSchema, requireCore } from '../lib/common.mjs';
+import { benchLimits, databaseUrl, loadCore, loadFirstPartyPlugins, median, pgSchema, requireCore } from '../lib/common.mjs';
 
 const Koa = requireCore('koa');
 const Router = requireCore('@koa/router');
@@ -60,6 +60,8 @@ const app = await core.createRapport({
   plugins,
   logLevel: 'silent',
   dispatcher: { enabled: false },
+  // `--no-limits` measures the stack without the per-request limits, to see what they cost.
+  limits: args.includes('--no-limits') ? { enabled: false } : benchLimits,
 });
 const key = await core.createApiKey(app.knex, app.defaultTenant.id, { name: 'bench', roles: ['admin'] });
 const plainKoa = new Koa();

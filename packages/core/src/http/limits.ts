@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { LimitRule, LimitsSettings, TenantQuotas } from '../app/config.js';
 import { RapportError } from '../errors.js';
 
@@ -31,6 +31,8 @@ export interface Decision {
   allowed: boolean;
   /** The policy's name in the RateLimit headers (`principal`, `address`, `tenant-requests`…). */
   policy: string;
+  /** Its RateLimit-Policy header value. */
+  policyHeader: string;
   max: number;
   windowSeconds: number;
   remaining: number;
@@ -39,19 +41,52 @@ export interface Decision {
 }
 
 /**
+ * Counts per key in fixed windows, in this process: synchronous, so a request pays a Map
+ * lookup and no promise. Windows that ended are dropped as the map is swept.
+ */
+class WindowCounts {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  private sweepAt = 0;
+
+  constructor(private readonly windowMs: number) {}
+
+  add(key: string, points: number, now: number): { count: number; resetAt: number } {
+    if (now >= this.sweepAt) this.sweep(now);
+    let window = this.windows.get(key);
+    if (!window || window.resetAt <= now) {
+      window = { count: 0, resetAt: now + this.windowMs };
+      this.windows.set(key, window);
+    }
+    window.count += points;
+    return window;
+  }
+
+  set(key: string, count: number, resetAt: number): void {
+    this.windows.set(key, { count, resetAt });
+  }
+
+  private sweep(now: number): void {
+    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
+    this.sweepAt = now + Math.min(this.windowMs, 60_000);
+  }
+}
+
+/**
  * One limit (N per window per key), counted in this process and shared across the nodes of
- * one PostgreSQL. Each request is counted in memory — no database round trip on the request
- * path — and every `syncIntervalMs` the node adds what it counted to the shared row of each
- * key and takes back the total, so every node sees the requests of all of them within one
- * interval. A key a node sees for the first time in a window is read from the shared row
- * first. A node that cannot reach the shared rows goes on counting alone.
+ * one PostgreSQL. Each request is counted in memory — no database round trip, no promise on
+ * the request path — and every `syncIntervalMs` the node adds what it counted to the shared
+ * row of each key (rate-limiter-flexible's PostgreSQL store) and takes back the total, so
+ * every node sees the requests of all of them within one interval. A key a node sees for the
+ * first time in a window is read from the shared row first. A node that cannot reach the
+ * shared rows goes on counting alone.
  */
 class SharedLimit {
-  private readonly local: RateLimiterMemory;
+  private readonly local: WindowCounts;
   private readonly shared: RateLimiterPostgres | undefined;
   private pending = new Map<string, number>();
   /** Keys whose shared count this node took in this window, until when. */
   private readonly known = new Map<string, number>();
+  private readonly headers: { policy: string };
 
   constructor(
     readonly policy: string,
@@ -60,7 +95,8 @@ class SharedLimit {
     knex: Knex | undefined,
     private readonly logger: Logger,
   ) {
-    this.local = new RateLimiterMemory({ keyPrefix: policy, points: rule.requests, duration: rule.windowSeconds });
+    this.local = new WindowCounts(rule.windowSeconds * 1000);
+    this.headers = { policy: `"${policy}";q=${rule.requests};w=${rule.windowSeconds}` };
     this.shared = knex
       ? new RateLimiterPostgres({
           storeClient: knex,
@@ -75,16 +111,28 @@ class SharedLimit {
       : undefined;
   }
 
-  async consume(key: string, points = 1): Promise<Decision> {
-    if (this.shared && !this.isKnown(key)) await this.learn(key);
-    try {
-      const res = await this.local.consume(key, points);
-      this.pending.set(key, (this.pending.get(key) ?? 0) + points);
-      return this.decision(true, res);
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return this.decision(false, rejection);
-      throw rejection;
-    }
+  /** The decision for `points` more of `key`: at once when the node knows the key, after one shared read otherwise. */
+  consume(key: string, points = 1): Decision | Promise<Decision> {
+    if (this.shared && !this.isKnown(key)) return this.learn(key).then(() => this.count(key, points));
+    return this.count(key, points);
+  }
+
+  private count(key: string, points: number): Decision {
+    const now = Date.now();
+    const window = this.local.add(key, points, now);
+    const allowed = window.count <= this.rule.requests;
+    // Only what was admitted is shared: a flood that is refused does not use up the others' allowance.
+    if (allowed && this.shared) this.pending.set(key, (this.pending.get(key) ?? 0) + points);
+    return {
+      allowed,
+      policy: this.policy,
+      policyHeader: this.headers.policy,
+      max: this.rule.requests,
+      windowSeconds: this.rule.windowSeconds,
+      remaining: Math.max(0, this.rule.requests - window.count),
+      resetSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)),
+      quota: this.quota,
+    };
   }
 
   /** Adds what this node counted to the shared rows and takes back each key's total. */
@@ -96,8 +144,9 @@ class SharedLimit {
       try {
         const total = await this.shared.penalty(key, points);
         const since = this.pending.get(key) ?? 0;
-        await this.local.set(key, total.consumedPoints + since, Math.max(1, Math.ceil(total.msBeforeNext / 1000)));
-        this.known.set(key, Date.now() + total.msBeforeNext);
+        const resetAt = Date.now() + total.msBeforeNext;
+        this.local.set(key, total.consumedPoints + since, resetAt);
+        this.known.set(key, resetAt);
       } catch (error) {
         this.logger.debug({ err: error, policy: this.policy }, 'could not share a rate-limit count; counting on this node alone');
       }
@@ -116,24 +165,13 @@ class SharedLimit {
       const total = await this.shared!.get(key);
       // Bounded: a flood of distinct keys costs one read each, and the map never outgrows it.
       if (this.known.size > 100_000) this.known.clear();
-      this.known.set(key, Date.now() + (total?.msBeforeNext ?? this.rule.windowSeconds * 1000));
-      if (total && total.consumedPoints > 0) await this.local.set(key, total.consumedPoints, Math.max(1, Math.ceil(total.msBeforeNext / 1000)));
+      const resetAt = Date.now() + (total?.msBeforeNext ?? this.rule.windowSeconds * 1000);
+      this.known.set(key, resetAt);
+      if (total && total.consumedPoints > 0) this.local.set(key, total.consumedPoints, resetAt);
     } catch (error) {
       this.known.set(key, Date.now() + 1000);
       this.logger.debug({ err: error, policy: this.policy }, 'could not read a shared rate-limit count; counting on this node alone');
     }
-  }
-
-  private decision(allowed: boolean, res: RateLimiterRes): Decision {
-    return {
-      allowed,
-      policy: this.policy,
-      max: this.rule.requests,
-      windowSeconds: this.rule.windowSeconds,
-      remaining: Math.max(0, res.remainingPoints),
-      resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
-      quota: this.quota,
-    };
   }
 }
 
@@ -185,16 +223,19 @@ export class RequestLimits {
     for (const limit of limits) await limit.flush();
   }
 
-  /** Per client address, before authentication (a flood of bad tokens is limited too). */
-  address(ip: string): Promise<Decision | undefined> {
+  /** Per client address, before authentication (a flood of bad tokens is limited too). Throws 429 past it. */
+  address(ip: string): Decision | Promise<Decision> | undefined {
     return this.check(this.perAddress, ip, 'Too many requests from this address');
   }
 
-  /** Per principal and per tenant, once the caller is known. */
-  async principal(tenantId: string, principalId: string): Promise<Decision | undefined> {
-    const own = await this.check(this.perPrincipal, `${tenantId}:${principalId}`, 'Too many requests with this credential');
-    await this.quota(tenantId, 'requestsPerDay', 1);
-    return own;
+  /** Per principal and per tenant, once the caller is known. Throws 429 past either. */
+  principal(tenantId: string, principalId: string): Decision | Promise<Decision | undefined> | undefined {
+    const own = this.check(this.perPrincipal, `${tenantId}:${principalId}`, 'Too many requests with this credential');
+    if (this.quotaOf(tenantId, 'requestsPerDay') === undefined || this.quotaOf(tenantId, 'requestsPerDay') === null) return own;
+    return Promise.resolve(own).then(async (decision) => {
+      await this.quota(tenantId, 'requestsPerDay', 1);
+      return decision;
+    });
   }
 
   /** Counts `amount` against a tenant's daily quota; throws 429 when it is used up. */
@@ -219,11 +260,14 @@ export class RequestLimits {
     return this.settings.perTenant?.[kind];
   }
 
-  private async check(limit: SharedLimit | undefined, key: string, message: string): Promise<Decision | undefined> {
+  private check(limit: SharedLimit | undefined, key: string, message: string): Decision | Promise<Decision> | undefined {
     if (!limit) return undefined;
-    const decision = await limit.consume(key);
-    if (!decision.allowed) throw new LimitExceededError(decision, `${message}: at most ${decision.max} in ${decision.windowSeconds} s; retry in ${decision.resetSeconds} s`);
-    return decision;
+    const refuse = (decision: Decision): Decision => {
+      if (!decision.allowed) throw new LimitExceededError(decision, `${message}: at most ${decision.max} in ${decision.windowSeconds} s; retry in ${decision.resetSeconds} s`);
+      return decision;
+    };
+    const decision = limit.consume(key);
+    return decision instanceof Promise ? decision.then(refuse) : refuse(decision);
   }
 }
 
@@ -234,9 +278,7 @@ const QUOTA_WORDS: Record<QuotaKind, string> = {
 };
 
 /** The RateLimit and RateLimit-Policy headers (IETF draft-ietf-httpapi-ratelimit-headers) of a decision. */
-export function rateLimitHeaders(decision: Decision): Record<string, string> {
-  return {
-    'RateLimit-Policy': `"${decision.policy}";q=${decision.max};w=${decision.windowSeconds}`,
-    RateLimit: `"${decision.policy}";r=${decision.remaining};t=${decision.resetSeconds}`,
-  };
+export function setRateLimitHeaders(response: { setHeader(name: string, value: string): unknown }, decision: Decision): void {
+  response.setHeader('RateLimit-Policy', decision.policyHeader);
+  response.setHeader('RateLimit', `"${decision.policy}";r=${decision.remaining};t=${decision.resetSeconds}`);
 }

@@ -26,7 +26,7 @@ import { checkResponse } from './response-check.js';
 import { isConnectionError } from './database-errors.js';
 import { OutageLog } from './outage.js';
 import { ServerDrain } from './drain.js';
-import { LimitExceededError, rateLimitHeaders, type RequestLimits } from './limits.js';
+import { LimitExceededError, setRateLimitHeaders, type RequestLimits } from './limits.js';
 import type { Server } from 'node:http';
 import { CONNECTION, sql } from '../kernel/context.js';
 
@@ -110,7 +110,7 @@ export function createHttpApp(app: HttpHost): HttpApp {
       }
     } catch (error) {
       const problem = toProblem(error, requestId);
-      if (error instanceof LimitExceededError) ctx.set(rateLimitHeaders(error.limit));
+      if (error instanceof LimitExceededError) setRateLimitHeaders(ctx.res, error.limit);
       if (isConnectionError(error)) outage.failed(error);
       else if (problem.status >= 500) app.logger.error({ err: error, requestId, plugin: (error as { plugin?: string })?.plugin }, 'request failed');
       sendProblem(ctx, problem);
@@ -158,7 +158,10 @@ export function createHttpApp(app: HttpHost): HttpApp {
     const path = ctx.path;
     if (!path.startsWith(API_PREFIX)) return servePublic(ctx, path, next);
     // Every API request counts against its address, before anything else (a flood of bad tokens too).
-    if (app.limits.enabled) return app.limits.address(clientAddress(ctx)).then(() => serveApi(ctx, path, next));
+    if (app.limits.enabled) {
+      const counted = app.limits.address(clientAddress(ctx));
+      if (counted instanceof Promise) return counted.then(() => serveApi(ctx, path, next));
+    }
     return serveApi(ctx, path, next);
   };
   const serveApi = (ctx: Koa.Context, path: string, next: Koa.Next): Promise<void> => {
@@ -353,8 +356,10 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
     }
     checkAudience(route, principal);
     if (app.limits.enabled) {
-      const decision = await app.limits.principal(principal.tenantId, principal.id);
-      if (decision) ctx.set(rateLimitHeaders(decision));
+      const counted = app.limits.principal(principal.tenantId, principal.id);
+      const decision = counted instanceof Promise ? await counted : counted;
+      // The headers once half the allowance is used (and on every 429): every response would pay for two headers nobody reads.
+      if (decision && decision.remaining * 2 <= decision.max) setRateLimitHeaders(ctx.res, decision);
     }
   }
   // Most requests carry no query string: skip parsing one.
