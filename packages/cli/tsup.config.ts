@@ -5,9 +5,9 @@ export default defineConfig({
   // dist/bin.js (ESM, with its shebang) is the `rapport` executable.
   entry: ['src/index.ts', 'src/bin.ts'],
   format: ['esm', 'cjs'],
-  dts: { entry: 'src/index.ts' },
   sourcemap: true,
-  clean: true,
+  // The declarations in dist/types are tsc's (tsc -b, run beside tsup): clean only what tsup writes.
+  clean: ['**', '!types/**'],
   target: 'node20',
   // The library finds its package.json and its own install through import.meta.url, also in the CJS build.
   shims: true,

@@ -3,9 +3,9 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
   sourcemap: true,
-  clean: true,
+  // The declarations in dist/types are tsc's (tsc -b, run beside tsup): clean only what tsup writes.
+  clean: ['**', '!types/**'],
   target: 'node20',
   external: ['@rapport/core'],
 });
