@@ -48,7 +48,7 @@ const cliConfigSchema = rapportConfigSchema.extend({
   port: z.number().int().min(0).max(65535).optional().describe('Port `rapport serve` listens on (PORT; default 4000)'),
   host: z.string().min(1).optional().describe('Address `rapport serve` binds (HOST; default 0.0.0.0)'),
   onListen: named(
-    z.custom<NonNullable<RapportCliConfig['onListen']>>((v) => typeof v === 'function', 'a function'),
+    z.custom<NonNullable<RapportCliConfig['onListen']>>((v) => typeof v === 'function', 'expected a function'),
     'function',
   )
     .optional()

@@ -62,6 +62,6 @@ describe('rapport serve: onListen in the configuration', () => {
     const config = writeConfig('bad', `'seed.js'`);
     const result = await rapport(['serve', '--config', config], { cwd: dir });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`rapport: ${config}: "onListen" must be a function\n`);
+    expect(result.stderr).toBe(`rapport: ${config}: onListen: expected a function\n`);
   });
 });
