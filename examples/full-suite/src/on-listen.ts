@@ -1,6 +1,7 @@
 import { createApiKey } from '@rapport/core';
 import { createRapportClient, ok } from '@rapport/client';
 import type { ListeningContext } from '@rapport/cli';
+import { seedMarker } from './demo-plugin.js';
 import { seedDemoData } from './seed/index.js';
 
 /**
@@ -11,7 +12,7 @@ export async function seedOnListen({ app, url, logger }: ListeningContext): Prom
   const key = await createApiKey(app.knex, app.defaultTenant.id, { name: 'demo-seed', roles: ['admin'] });
   const client = createRapportClient({ baseUrl: url, apiKey: key.token });
   try {
-    const result = await seedDemoData(client);
+    const result = await seedDemoData(client, seedMarker(app));
     logger.info({ seeded: result.seeded }, result.seeded ? 'demo data loaded (full-suite example)' : 'demo data already present; nothing seeded');
   } finally {
     ok(await client.DELETE('/api/v1/keys/{id}', { params: { path: { id: key.id } } }));

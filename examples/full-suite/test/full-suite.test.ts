@@ -4,7 +4,8 @@ import { createTestApp, type TestApp } from '@rapport/testing';
 import crm from '@rapport/plugin-crm';
 import prm from '@rapport/plugin-prm';
 import hrm from '@rapport/plugin-hrm';
-import { seedDemoData, SEED_MARKER } from '../src/seed/index.js';
+import { demoData, seedMarker } from '../src/demo-plugin.js';
+import { LEGACY_SEED_NOTE, seedDemoData } from '../src/seed/index.js';
 import { seedOnListen } from '../src/on-listen.js';
 import config from '../rapport.config.js';
 
@@ -13,9 +14,9 @@ describe('examples/full-suite', () => {
   let client: RapportClient;
 
   beforeAll(async () => {
-    t = await createTestApp({ plugins: [crm, prm, hrm] });
+    t = await createTestApp({ plugins: [crm, prm, hrm, demoData] });
     client = createRapportClient({ baseUrl: t.baseUrl, apiKey: t.adminToken });
-    expect(await seedDemoData(client)).toEqual({ seeded: true, selfPartyId: t.selfPartyId });
+    expect(await seedDemoData(client, seedMarker(t.app))).toEqual({ seeded: true, selfPartyId: t.selfPartyId });
   });
   afterAll(() => t?.close());
 
@@ -27,7 +28,7 @@ describe('examples/full-suite', () => {
   });
 
   it('serves the configured system: every first-party plugin, and the seed on listen', () => {
-    expect(config.plugins).toEqual(['@rapport/plugin-crm', '@rapport/plugin-prm', '@rapport/plugin-hrm']);
+    expect(config.plugins).toEqual(['@rapport/plugin-crm', '@rapport/plugin-prm', '@rapport/plugin-hrm', demoData]);
     expect(config.onListen).toBe(seedOnListen);
   });
 
@@ -107,19 +108,48 @@ describe('examples/full-suite', () => {
   });
 
   it('is idempotent: a second seed, and the start hook with its short-lived key, add nothing', async () => {
+    // An ordinary edit of the newest interaction (the marker was once a note) must not make it re-seed.
+    const [newest] = ok(await client.GET('/api/v1/interactions', { params: { query: { limit: 1 } } })).data;
+    expect(newest).toBeDefined();
+    ok(
+      await client.PATCH('/api/v1/interactions/{id}', {
+        params: { path: { id: newest.id }, header: { 'If-Match': `"${newest.version}"` } },
+        body: { subject: 'Edited by a user' },
+      }),
+    );
     const before = await everything();
-    expect(await seedDemoData(client)).toEqual({ seeded: false, selfPartyId: t.selfPartyId });
+    expect(await seedDemoData(client, seedMarker(t.app))).toEqual({ seeded: false, selfPartyId: t.selfPartyId });
     const logged: unknown[] = [];
     const logger = { info: (...args: unknown[]) => logged.push(args) } as never;
     await seedOnListen({ app: t.app, url: t.baseUrl, logger });
     expect(await everything()).toEqual(before);
     expect(logged).toEqual([[{ seeded: false }, 'demo data already present; nothing seeded']]);
+    // The marker is no record of the API: the firm's timeline carries no seed note.
     const notes = ok(await client.GET('/api/v1/parties/{id}/timeline', { params: { path: { id: t.selfPartyId }, query: { type: 'note' } } })).data;
-    expect(notes.filter((n) => n.subject === SEED_MARKER)).toHaveLength(1);
+    expect(notes.filter((n) => n.subject === LEGACY_SEED_NOTE)).toEqual([]);
 
     // The hook's key is revoked once the seed is done.
     const keys = ok(await client.GET('/api/v1/keys')).data;
     const seedKey = keys.find((k) => k.name === 'demo-seed')!;
     expect(seedKey.revokedAt).not.toBeNull();
+  });
+
+  it('takes the note an earlier version left as its marker, and sets the marker in its place', async () => {
+    const other = await createTestApp({ plugins: [crm, prm, hrm, demoData] });
+    try {
+      const api = createRapportClient({ baseUrl: other.baseUrl, apiKey: other.adminToken });
+      ok(
+        await api.POST('/api/v1/interactions', {
+          body: { type: 'note', subject: LEGACY_SEED_NOTE, direction: 'internal', participants: [{ partyId: other.selfPartyId, role: 'subject' }] },
+        }),
+      );
+      const marker = seedMarker(other.app);
+      expect(await marker.isSet()).toBe(false);
+      expect(await seedDemoData(api, marker)).toEqual({ seeded: false, selfPartyId: other.selfPartyId });
+      expect(await marker.isSet()).toBe(true);
+      expect(ok(await api.GET('/api/v1/crm/deals')).data).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 });

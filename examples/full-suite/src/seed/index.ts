@@ -1,12 +1,13 @@
 import { ok, type RapportClient } from '@rapport/client';
+import type { SeedMarker } from '../demo-plugin.js';
 import type { SeedContext } from './context.js';
 import { seedCustomers } from './customers.js';
 import { seedPartners } from './partners.js';
 import { seedPeople } from './people.js';
 import { seedSuppliers } from './suppliers.js';
 
-/** The subject of the note that marks a completed seed on the firm's own timeline. */
-export const SEED_MARKER = 'Demo data loaded (Rapport full-suite example, v1)';
+/** The subject of the note earlier versions left on the firm's timeline as their marker. */
+export const LEGACY_SEED_NOTE = 'Demo data loaded (Rapport full-suite example, v1)';
 
 export interface SeedResult {
   /** false when the marker was found: the data is there already and nothing was written. */
@@ -17,13 +18,18 @@ export interface SeedResult {
 /**
  * Loads the demo data of a machine manufacturer — customers, channel partners, suppliers,
  * employees and units — through the HTTP API, as any client would. Idempotent: the last
- * step records a note on the firm's timeline, and a run that finds it writes nothing. A run
- * interrupted half-way finds the parties it made (by domain or e-mail) when run again.
+ * step sets the marker, and a run that finds it writes nothing (nor does one that finds the
+ * note an earlier version left, whose marker it then sets). A run interrupted half-way finds
+ * the parties it made (by domain or e-mail) when run again.
  */
-export async function seedDemoData(client: RapportClient, options: { now?: Date } = {}): Promise<SeedResult> {
+export async function seedDemoData(client: RapportClient, marker: SeedMarker, options: { now?: Date } = {}): Promise<SeedResult> {
   const tenant = ok(await client.GET('/api/v1/tenant'));
   const selfPartyId = tenant.selfPartyId;
-  if (await hasMarker(client, selfPartyId)) return { seeded: false, selfPartyId };
+  if (await marker.isSet()) return { seeded: false, selfPartyId };
+  if (await hasLegacyNote(client, selfPartyId)) {
+    await marker.set();
+    return { seeded: false, selfPartyId };
+  }
 
   const ctx: SeedContext = { client, selfPartyId, now: options.now ?? new Date() };
   await seedCustomers(ctx);
@@ -31,15 +37,11 @@ export async function seedDemoData(client: RapportClient, options: { now?: Date 
   await seedSuppliers(ctx);
   await seedPeople(ctx);
 
-  ok(
-    await client.POST('/api/v1/interactions', {
-      body: { type: 'note', subject: SEED_MARKER, direction: 'internal', participants: [{ partyId: selfPartyId, role: 'subject' }] },
-    }),
-  );
+  await marker.set();
   return { seeded: true, selfPartyId };
 }
 
-async function hasMarker(client: RapportClient, selfPartyId: string): Promise<boolean> {
+async function hasLegacyNote(client: RapportClient, selfPartyId: string): Promise<boolean> {
   const notes = ok(await client.GET('/api/v1/parties/{id}/timeline', { params: { path: { id: selfPartyId }, query: { type: 'note', limit: 200 } } }));
-  return notes.data.some((note) => note.subject === SEED_MARKER);
+  return notes.data.some((note) => note.subject === LEGACY_SEED_NOTE);
 }
