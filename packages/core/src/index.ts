@@ -76,6 +76,9 @@ export { createTenant, findTenant, listTenants, TenantService } from './kernel/t
 export { openDatabase, type Database, type DatabaseConfig, type DatabaseKind } from './storage/database.js';
 export { pendingMigrations, type Migration } from './storage/migrations.js';
 export { kernelMigrations } from './storage/kernel-migrations.js';
+export { kernelGlobalTables, TENANT_DISCOVERY, type GlobalTable } from './storage/sharding.js';
+export { citusDistributionPlan, type CitusPlacement } from './storage/citus.js';
+export { schemaRuleViolations, globalTablesOf, type SchemaRuleViolation } from './storage/schema-rule.js';
 
 // HTTP
 export { RouteBuilder, type RouteSpec, type RequestContext, type HttpMethod, type RegisteredRoute, type RouteAudience } from './http/routes.js';

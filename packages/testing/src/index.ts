@@ -1,3 +1,6 @@
 export { createTestApp, TEST_SECRET_KEY, type TestApp, type TestAppOptions } from './test-app.js';
 export { TestClient, type TestResponse, type RequestOptions } from './client.js';
 export { isolatedDatabase, testDatabaseKind, writePgliteSnapshot, DEFAULT_TEST_DATABASE_URL, type TestDatabaseKind, type IsolatedDatabase } from './database.js';
+// The schema rule of a cluster sharded by tenant, for a plugin's own tests (docs/plugin-guide.md).
+export { schemaRuleViolations, globalTablesOf, type SchemaRuleViolation } from '@rapport/core';
+export { singleShardViolations, type SingleShardViolation } from './single-shard.js';

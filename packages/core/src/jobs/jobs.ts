@@ -1,3 +1,4 @@
+import { TENANT_DISCOVERY } from '../storage/sharding.js';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { JobsOptions } from '../app/config.js';
@@ -186,15 +187,27 @@ export class JobService {
    * before each read of jobs, so no job is ever shown as running when nothing runs it.
    */
   async failInterrupted(tenantId?: string): Promise<number> {
-    const result = await this.knex.raw(
-      `update rapport_jobs set status = 'failed', error = ?, finished_at = now(), updated_at = now(), lease_token = null, lease_expires_at = null
-       where status in ('queued', 'running') and lease_expires_at < now() ${tenantId ? 'and tenant_id = ?' : ''}
-       returning tenant_id, id, kind`,
-      tenantId ? [INTERRUPTED_MESSAGE, tenantId] : [INTERRUPTED_MESSAGE],
-    );
-    const rows: Array<{ tenant_id: string; id: string; kind: string }> = result.rows;
-    for (const row of rows) this.logger.warn({ tenantId: row.tenant_id, jobId: row.id, kind: row.kind }, `job ${row.id} (${row.kind}) marked failed: its process stopped before it finished`);
-    return rows.length;
+    const tenants = tenantId
+      ? [tenantId]
+      : (
+          (await this.knex.raw(`${TENANT_DISCOVERY} select distinct tenant_id from rapport_jobs where status in ('queued', 'running') and lease_expires_at < now()`)).rows as Array<{
+            tenant_id: string;
+          }>
+        ).map((row) => row.tenant_id);
+    let failed = 0;
+    // One tenant per statement: on a cluster sharded by tenant each update stays on one shard.
+    for (const tenant of tenants) {
+      const result = await this.knex.raw(
+        `update rapport_jobs set status = 'failed', error = ?, finished_at = now(), updated_at = now(), lease_token = null, lease_expires_at = null
+         where tenant_id = ? and status in ('queued', 'running') and lease_expires_at < now()
+         returning id, kind`,
+        [INTERRUPTED_MESSAGE, tenant],
+      );
+      const rows: Array<{ id: string; kind: string }> = result.rows;
+      for (const row of rows) this.logger.warn({ tenantId: tenant, jobId: row.id, kind: row.kind }, `job ${row.id} (${row.kind}) marked failed: its process stopped before it finished`);
+      failed += rows.length;
+    }
+    return failed;
   }
 
   /**
@@ -203,20 +216,21 @@ export class JobService {
    */
   async pruneFinished(olderThanMs: number, signal?: AbortSignal): Promise<number> {
     let total = 0;
-    while (!signal?.aborted) {
-      const old: Array<{ tenant_id: string; id: string }> = await this.knex('rapport_jobs')
-        .whereIn('status', ['succeeded', 'failed', 'cancelled'])
-        .whereRaw('finished_at < now() - make_interval(secs => ?::double precision)', [olderThanMs / 1000])
-        .limit(PRUNE_BATCH)
-        .select('tenant_id', 'id');
-      if (old.length === 0) break;
-      const pairs = [old.map((j) => j.tenant_id), old.map((j) => j.id)];
-      await this.knex.transaction(async (trx) => {
-        await trx.raw('delete from rapport_import_rejections where (tenant_id, job_id) in (select * from unnest(?::uuid[], ?::uuid[]))', pairs);
-        await trx.raw('delete from rapport_jobs where (tenant_id, id) in (select * from unnest(?::uuid[], ?::uuid[]))', pairs);
-      });
-      total += old.length;
-      if (old.length < PRUNE_BATCH) break;
+    const seconds = olderThanMs / 1000;
+    const finished = "status in ('succeeded', 'failed', 'cancelled') and finished_at < now() - make_interval(secs => ?::double precision)";
+    const tenants: Array<{ tenant_id: string }> = (await this.knex.raw(`${TENANT_DISCOVERY} select distinct tenant_id from rapport_jobs where ${finished}`, [seconds])).rows;
+    for (const { tenant_id: tenantId } of tenants) {
+      while (!signal?.aborted) {
+        const old: Array<{ id: string }> = await this.knex('rapport_jobs').where('tenant_id', tenantId).whereRaw(finished, [seconds]).limit(PRUNE_BATCH).select('id');
+        if (old.length === 0) break;
+        const ids = old.map((j) => j.id);
+        await this.knex.transaction(async (trx) => {
+          await trx.raw('delete from rapport_import_rejections where tenant_id = ? and job_id in (select * from unnest(?::uuid[]))', [tenantId, ids]);
+          await trx.raw('delete from rapport_jobs where tenant_id = ? and id in (select * from unnest(?::uuid[]))', [tenantId, ids]);
+        });
+        total += old.length;
+        if (old.length < PRUNE_BATCH) break;
+      }
     }
     if (total) this.logger.info({ pruned: total }, 'deleted finished jobs past their retention');
     return total;

@@ -8,6 +8,7 @@ import type { FilterHandler } from '../hooks/unit-of-work.js';
 import type { Importer } from '../import/importer.js';
 import type { IndicatorDefinition, InteractionTypeDefinition, PartyAttributeDefinition, PermissionDefinition, RelationshipTypeDefinition } from '../kernel/types.js';
 import type { Migration } from '../storage/migrations.js';
+import type { GlobalTable } from '../storage/sharding.js';
 import type { ScheduledTaskContext } from '../jobs/task.js';
 
 /** What a plugin may ask for: core capabilities (`coreServices.*`) and other plugins' services (their contracts' refs). */
@@ -94,6 +95,12 @@ export interface PluginDefinition<D extends Deps = Deps> {
   /** What the plugin uses at run time, by ref: it gets exactly these, typed, as the second argument of `setup`. */
   deps?: D;
   migrations?: Migration[];
+  /**
+   * The plugin's tables that have no tenant (or are found before the tenant is known), with
+   * where they live on a cluster sharded by tenant. Every other table of the plugin must lead
+   * each key and index with `tenant_id` (docs/plugin-guide.md, "Tables that shard").
+   */
+  globalTables?: readonly GlobalTable[];
   setup?(api: PluginApi, deps: ResolvedDeps<D>): void;
   /** Once, after the first migration run. */
   install?(ctx: LifecycleContext<D>): Promise<void> | void;

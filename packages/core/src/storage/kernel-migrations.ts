@@ -308,4 +308,27 @@ export const kernelMigrations: Migration[] = [
       });
     },
   },
+  {
+    // Every index of a tenant's table leads with tenant_id, so a sharded cluster keeps each
+    // tenant's rows and their index entries on one shard and the dispatcher claims work per
+    // tenant (docs/operations.md, "Sharding by tenant"). These five led with a time column for
+    // claims and prunes across all tenants at once.
+    name: '0009_tenant_leading_indexes',
+    async up(knex: Knex) {
+      for (const statement of TENANT_LEADING_INDEXES) await knex.raw(statement);
+    },
+  },
+];
+
+const TENANT_LEADING_INDEXES = [
+  'drop index if exists rapport_outbox_pending_idx',
+  'create index rapport_outbox_pending_idx on rapport_outbox (tenant_id, occurred_at, id) where dispatched_at is null',
+  'drop index if exists rapport_outbox_dispatched_idx',
+  'create index rapport_outbox_dispatched_idx on rapport_outbox (tenant_id, dispatched_at) where dispatched_at is not null',
+  'drop index if exists rapport_webhook_deliveries_due_idx',
+  "create index rapport_webhook_deliveries_due_idx on rapport_webhook_deliveries (tenant_id, next_attempt_at, id) where status = 'pending'",
+  'drop index if exists rapport_jobs_live_idx',
+  "create index rapport_jobs_live_idx on rapport_jobs (tenant_id, lease_expires_at) where status in ('queued', 'running')",
+  'drop index if exists rapport_jobs_finished_idx',
+  'create index rapport_jobs_finished_idx on rapport_jobs (tenant_id, finished_at) where finished_at is not null',
 ];

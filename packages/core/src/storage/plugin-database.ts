@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { PluginDatabase } from '../contract/core-services.js';
 import { PluginError } from '../errors.js';
 import { sql } from '../kernel/context.js';
+import { TENANT_DISCOVERY_COMMENT } from './sharding.js';
 import { TENANT_COLUMN, tablePrefixOf, tenantTables } from './tenant-tables.js';
 
 /** The database handle of one plugin (`coreServices.database`): its own tables, tenant by tenant. */
@@ -14,7 +15,8 @@ export function pluginDatabase(owner: string, root: () => Knex): PluginDatabase 
       if (!/^[a-z][a-z0-9_]*$/.test(table) || !table.startsWith(prefix)) {
         throw new PluginError(owner, `tenantsWith("${table}"): not one of this plugin's tables ("${prefix}…")`);
       }
-      const query = root()(table).distinct(TENANT_COLUMN).orderBy(TENANT_COLUMN);
+      // Marked as a discovery: the one kind of statement allowed to read across tenants (storage/sharding.ts).
+      const query = root()(table).comment(TENANT_DISCOVERY_COMMENT).distinct(TENANT_COLUMN).orderBy(TENANT_COLUMN);
       where?.(query);
       const rows: Array<Record<string, string>> = await query;
       return rows.map((row) => row[TENANT_COLUMN]);

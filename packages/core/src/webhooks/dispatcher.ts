@@ -1,3 +1,4 @@
+import { TENANT_DISCOVERY } from '../storage/sharding.js';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import type { Agent } from 'undici';
@@ -41,6 +42,8 @@ const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 5000;
 // 7 columns per delivery row: far below PostgreSQL's 65,535 parameters.
 const DELIVERY_ROWS_PER_INSERT = 1000;
+/** How many tenants with waiting work one pass looks at. */
+const TENANTS_PER_PASS = 64;
 
 interface ClaimedDelivery {
   tenant_id: string;
@@ -91,6 +94,7 @@ export class Dispatcher {
   /** Public addresses only, unless `allowPrivateNetworks` (egress.ts). */
   private agent: Agent | undefined;
   private lastPruneAt = 0;
+  private passes = 0;
 
   constructor(
     private readonly app: DispatcherHost,
@@ -158,25 +162,31 @@ export class Dispatcher {
    */
   async pruneOutbox(olderThanMs: number): Promise<number> {
     let total = 0;
-    for (;;) {
-      // Raw, because knex-pglite answers .delete() with a result object instead of a count.
-      const result = await this.knex.raw(
-        `delete from rapport_outbox
-         where (tenant_id, id) in (
-           select o.tenant_id, o.id from rapport_outbox o
-           where o.dispatched_at < now() - make_interval(secs => ?::double precision)
-             and not exists (
-               select 1 from rapport_webhook_deliveries d
-               where d.tenant_id = o.tenant_id and d.event_id = o.id and d.status <> 'delivered'
-             )
-           limit ?
-         )`,
-        [olderThanMs / 1000, PRUNE_BATCH],
-      );
-      const deleted = Number(result.rowCount ?? 0);
-      total += deleted;
-      if (!(deleted >= PRUNE_BATCH)) return total;
+    const seconds = olderThanMs / 1000;
+    // Tenant by tenant, like the claims: each delete stays on one shard of a sharded cluster.
+    const tenants = await this.knex.raw(`${TENANT_DISCOVERY} select distinct tenant_id from rapport_outbox where dispatched_at < now() - make_interval(secs => ?::double precision)`, [seconds]);
+    for (const { tenant_id: tenantId } of tenants.rows as Array<{ tenant_id: string }>) {
+      for (;;) {
+        // Raw, because knex-pglite answers .delete() with a result object instead of a count.
+        const result = await this.knex.raw(
+          `delete from rapport_outbox
+           where tenant_id = ? and id in (
+             select o.id from rapport_outbox o
+             where o.tenant_id = ? and o.dispatched_at < now() - make_interval(secs => ?::double precision)
+               and not exists (
+                 select 1 from rapport_webhook_deliveries d
+                 where d.tenant_id = o.tenant_id and d.event_id = o.id and d.status <> 'delivered'
+               )
+             limit ?
+           )`,
+          [tenantId, tenantId, seconds, PRUNE_BATCH],
+        );
+        const deleted = Number(result.rowCount ?? 0);
+        total += deleted;
+        if (!(deleted >= PRUNE_BATCH)) break;
+      }
     }
+    return total;
   }
 
   private get knex(): Knex {
@@ -215,29 +225,48 @@ export class Dispatcher {
     this.inFlight.add(tracked);
   }
 
+  /**
+   * Tenants that have work of one kind waiting, read without a lock. Work is then claimed one
+   * tenant at a time (`where tenant_id = ? … for update skip locked`): on a cluster sharded by
+   * tenant each claim stays on one shard, which row locks require there.
+   */
+  private async tenantsWith(discovery: string, limit: number): Promise<string[]> {
+    const result = await this.knex.raw(`${TENANT_DISCOVERY} ${discovery} limit ?`, [limit]);
+    const tenants = (result.rows as Array<{ tenant_id: string }>).map((row) => row.tenant_id);
+    // A different tenant first on each pass, so one busy tenant cannot starve the others.
+    const start = tenants.length ? this.passes++ % tenants.length : 0;
+    return [...tenants.slice(start), ...tenants.slice(0, start)];
+  }
+
   /** Step 1: outbox rows → delivery rows. Returns the number of outbox rows handled. */
   private async fanOut(): Promise<number> {
-    const waiting = await this.knex('rapport_outbox').whereNull('dispatched_at').first(this.knex.raw('1 as one'));
-    if (!waiting) return 0;
-    const handled = await this.knex.transaction(async (trx) => {
-      const events: Array<{ tenant_id: string; id: string; name: string }> = await trx('rapport_outbox')
+    const tenants = await this.tenantsWith('select distinct tenant_id from rapport_outbox where dispatched_at is null', TENANTS_PER_PASS);
+    let handled = 0;
+    for (const tenantId of tenants) {
+      if (handled >= this.options.fanOutBatchSize) break;
+      handled += await this.fanOutTenant(tenantId, this.options.fanOutBatchSize - handled);
+    }
+    this.stats.fannedOut += handled;
+    return handled;
+  }
+
+  private async fanOutTenant(tenantId: string, limit: number): Promise<number> {
+    return this.knex.transaction(async (trx) => {
+      const events: Array<{ id: string; name: string }> = await trx('rapport_outbox')
+        .where('tenant_id', tenantId)
         .whereNull('dispatched_at')
         .orderBy([{ column: 'occurred_at' }, { column: 'id' }])
-        .limit(this.options.fanOutBatchSize)
+        .limit(limit)
         .forUpdate()
         .skipLocked()
-        .select('tenant_id', 'id', 'name');
+        .select('id', 'name');
       if (events.length === 0) return 0;
-      const tenants = [...new Set(events.map((e) => e.tenant_id))];
-      const subscriptions: Array<{ tenant_id: string; id: string; events: string[] }> = await trx('rapport_webhooks')
-        .whereIn('tenant_id', tenants)
-        .where('active', true)
-        .select('tenant_id', 'id', 'events');
+      const subscriptions: Array<{ id: string; events: string[] }> = await trx('rapport_webhooks').where({ tenant_id: tenantId, active: true }).select('id', 'events');
       const deliveries = events.flatMap((event) =>
         subscriptions
-          .filter((s) => s.tenant_id === event.tenant_id && matchesAnyPattern(s.events, event.name))
+          .filter((s) => matchesAnyPattern(s.events, event.name))
           .map((s) => ({
-            tenant_id: event.tenant_id,
+            tenant_id: tenantId,
             id: newId(),
             webhook_id: s.id,
             event_id: event.id,
@@ -249,21 +278,29 @@ export class Dispatcher {
       for (const batch of chunk(deliveries, DELIVERY_ROWS_PER_INSERT)) {
         await trx('rapport_webhook_deliveries').insert(batch).onConflict(['tenant_id', 'webhook_id', 'event_id']).ignore();
       }
-      // Two arrays through unnest rather than a list of (tenant_id, id) pairs: PGlite fails on
-      // row-value IN lists of a few hundred pairs ("bad buffer ID"), and one plan serves any size.
-      await trx.raw('update rapport_outbox set dispatched_at = now() where (tenant_id, id) in (select * from unnest(?::uuid[], ?::uuid[]))', [events.map((e) => e.tenant_id), events.map((e) => e.id)]);
+      // An array through unnest rather than a list of ids: PGlite fails on IN lists of a few
+      // hundred values ("bad buffer ID"), and one plan serves any size.
+      await trx.raw('update rapport_outbox set dispatched_at = now() where tenant_id = ? and id in (select * from unnest(?::uuid[]))', [tenantId, events.map((e) => e.id)]);
       return events.length;
     });
-    this.stats.fannedOut += handled;
-    return handled;
   }
 
   /**
-   * Step 2a: lease due deliveries of active subscriptions, with what is needed to send
-   * them, in one statement (its own transaction): rows another node is claiming at the same
-   * moment are skipped, rows it has claimed are no longer due.
+   * Step 2a: lease due deliveries of active subscriptions, tenant by tenant, with what is
+   * needed to send them, in one statement per tenant (its own transaction): rows another node
+   * is claiming at the same moment are skipped, rows it has claimed are no longer due.
    */
   private async claimDue(limit: number): Promise<ClaimedDelivery[]> {
+    const tenants = await this.tenantsWith("select distinct tenant_id from rapport_webhook_deliveries where status = 'pending' and next_attempt_at <= now()", TENANTS_PER_PASS);
+    const claimed: ClaimedDelivery[] = [];
+    for (const tenantId of tenants) {
+      if (claimed.length >= limit) break;
+      claimed.push(...(await this.claimDueOf(tenantId, limit - claimed.length)));
+    }
+    return claimed;
+  }
+
+  private async claimDueOf(tenantId: string, limit: number): Promise<ClaimedDelivery[]> {
     const leaseToken = newId();
     // Long enough to cover the request and its recording; only a stalled or dead node outlives it.
     const leaseSeconds = (this.options.requestTimeoutMs + 30_000) / 1000;
@@ -272,7 +309,7 @@ export class Dispatcher {
          select d.tenant_id, d.id, d.webhook_id, d.event_id
          from rapport_webhook_deliveries d
          join rapport_webhooks w on w.tenant_id = d.tenant_id and w.id = d.webhook_id
-         where d.status = 'pending' and d.next_attempt_at <= now() and w.active
+         where d.tenant_id = ? and d.status = 'pending' and d.next_attempt_at <= now() and w.active
          order by d.next_attempt_at, d.id
          limit ?
          for update of d skip locked
@@ -282,9 +319,9 @@ export class Dispatcher {
        from claimed c
        join rapport_webhooks w on w.tenant_id = c.tenant_id and w.id = c.webhook_id
        left join rapport_outbox o on o.tenant_id = c.tenant_id and o.id = c.event_id
-       where d.tenant_id = c.tenant_id and d.id = c.id
+       where d.tenant_id = ? and d.tenant_id = c.tenant_id and d.id = c.id
        returning d.tenant_id, d.id, d.webhook_id, d.event_id, d.attempts, w.url, w.secret, o.name, o.payload, o.actor, o.occurred_at`,
-      [limit, leaseToken, leaseSeconds],
+      [tenantId, limit, leaseToken, leaseSeconds, tenantId],
     );
     type Row = Omit<ClaimedDelivery, 'leaseToken' | 'event'> & { name: string | null; payload: unknown; actor: EventMeta['actor']; occurred_at: Date | string | null };
     return (result.rows as Row[]).map(({ name, payload, actor, occurred_at, ...row }) => ({

@@ -1,3 +1,4 @@
+import { TENANT_DISCOVERY } from '../storage/sharding.js';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -109,27 +110,31 @@ export class WebhookSecrets {
     const knex: Knex = this.app.knex;
     const current = `rsb1:${box.currentKeyId}:%`;
     let changed = 0;
-    let after: { tenant_id: string; id: string } | undefined;
-    for (;;) {
-      if (signal?.aborted) break;
-      const q = knex('rapport_webhooks').whereNot('secret', 'like', current).select('tenant_id', 'id', 'secret').orderBy(['tenant_id', 'id']).limit(SEAL_BATCH);
-      if (after) q.whereRaw('(tenant_id, id) > (?, ?)', [after.tenant_id, after.id]);
-      const rows: Array<{ tenant_id: string; id: string; secret: string }> = await q;
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        let plain: string;
-        try {
-          plain = this.open(row.tenant_id, row.id, row.secret);
-        } catch (error) {
-          this.logger.error({ webhookId: row.id, tenantId: row.tenant_id, err: error }, 'webhook secret cannot be decrypted; left as it is');
-          unreadable.push(row.id);
-          continue;
+    // Tenant by tenant: on a cluster sharded by tenant each batch stays on one shard.
+    const tenants: Array<{ tenant_id: string }> = (await knex.raw(`${TENANT_DISCOVERY} select distinct tenant_id from rapport_webhooks where secret not like ?`, [current])).rows;
+    for (const { tenant_id: tenantId } of tenants) {
+      let after: string | undefined;
+      for (;;) {
+        if (signal?.aborted) return { sealed: changed, unreadable };
+        const q = knex('rapport_webhooks').where('tenant_id', tenantId).whereNot('secret', 'like', current).select('id', 'secret').orderBy('id').limit(SEAL_BATCH);
+        if (after) q.where('id', '>', after);
+        const rows: Array<{ id: string; secret: string }> = await q;
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          let plain: string;
+          try {
+            plain = this.open(tenantId, row.id, row.secret);
+          } catch (error) {
+            this.logger.error({ webhookId: row.id, tenantId, err: error }, 'webhook secret cannot be decrypted; left as it is');
+            unreadable.push(row.id);
+            continue;
+          }
+          const sealed = box.seal(plain, context(tenantId, row.id));
+          changed += await knex('rapport_webhooks').where({ tenant_id: tenantId, id: row.id, secret: row.secret }).update({ secret: sealed });
         }
-        const sealed = box.seal(plain, context(row.tenant_id, row.id));
-        changed += await knex('rapport_webhooks').where({ tenant_id: row.tenant_id, id: row.id, secret: row.secret }).update({ secret: sealed });
+        after = rows[rows.length - 1].id;
+        if (rows.length < SEAL_BATCH) break;
       }
-      after = rows[rows.length - 1];
-      if (rows.length < SEAL_BATCH) break;
     }
     return { sealed: changed, unreadable };
   }
