@@ -31,6 +31,7 @@ const databaseIndependent = [
   'packages/core/test/time.test.ts',
   'packages/core/test/version.test.ts',
   'packages/core/test/outage.test.ts',
+  'packages/core/test/replicas.test.ts',
   'packages/core/test/limits-nodes.test.ts',
   'packages/create-rapport/test/create-rapport.test.ts',
   'test/repo-rules.test.ts',

@@ -100,8 +100,8 @@ export const DEFAULT_HOST = '0.0.0.0';
 
 /**
  * Loads the configuration. Precedence: flags > environment > config file > defaults.
- * Environment: PORT, HOST, DATABASE_URL, RAPPORT_DATA_DIR, RAPPORT_BOOTSTRAP_KEY,
- * LOG_LEVEL, RAPPORT_TENANT_NAME. With no config file at all, every first-party plugin
+ * Environment: PORT, HOST, DATABASE_URL, RAPPORT_REPLICA_URLS (comma-separated),
+ * RAPPORT_DATA_DIR, RAPPORT_BOOTSTRAP_KEY, LOG_LEVEL, RAPPORT_TENANT_NAME. With no config file at all, every first-party plugin
  * that is installed is loaded (@rapport/plugin-crm, -prm, -hrm).
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
@@ -146,6 +146,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   if (logLevel !== undefined) resolved.logLevel = logLevel;
   if (tenantName !== undefined) resolved.tenantName = tenantName;
   if (!resolved.database!.url) delete resolved.database!.url;
+  const replicaUrls = fromEnv('RAPPORT_REPLICA_URLS');
+  if (replicaUrls !== undefined)
+    resolved.database!.replicas = replicaUrls
+      .split(',')
+      .map((url) => url.trim())
+      .filter(Boolean);
   return resolved;
 }
 

@@ -23,9 +23,9 @@ async function distribute(ctx: CommandContext, printOnly: boolean): Promise<numb
       throw new CliError(`cannot distribute: tenant_id must lead every key and index of a tenant's table (docs/plugin-guide.md); ${found.join('; ')}`);
     }
     const plan = await citusDistributionPlan(app.knex, globalTables);
-    const todo = plan.filter((p) => !p.done && p.statement);
+    const todo = plan.flatMap((p) => (!p.done && p.statement ? [p.statement] : []));
     if (printOnly) {
-      for (const step of todo) println(stdout, step.statement);
+      for (const statement of todo) println(stdout, statement);
       if (todo.length === 0) println(stdout, '-- every table is placed already');
       return 0;
     }
@@ -35,9 +35,9 @@ async function distribute(ctx: CommandContext, printOnly: boolean): Promise<numb
         'the citus extension is not installed in this database: run CREATE EXTENSION citus on the coordinator and add the workers first (`rapport citus distribute --print` shows what would run)',
       );
     }
-    for (const step of todo) {
-      println(stdout, step.statement);
-      await app.knex.raw(step.statement);
+    for (const statement of todo) {
+      println(stdout, statement);
+      await app.knex.raw(statement);
     }
     const counts = (kind: string) => plan.filter((p) => p.placement === kind).length;
     println(

@@ -275,6 +275,7 @@ function roleRoutes(r: RouteBuilder, app: AccessHost): void {
 
 function auditRoutes(r: RouteBuilder): void {
   r.get('/audit', {
+    reads: 'replica',
     summary: 'The audit log',
     description: 'Every audited change (one per event of a committed write), newest first. Filter by record, actor or action.',
     tags: ['Access'],

@@ -58,6 +58,11 @@ export const rapportConfigSchema = z.strictObject({
         .optional()
         .describe('The PostgreSQL connection pool'),
       pglite: z.unknown().optional().describe('An already-open PGlite instance (tests)'),
+      replicas: z
+        .array(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'))
+        .optional()
+        .describe('Streaming replicas that list, timeline, report and search reads may go to (RAPPORT_REPLICA_URLS, comma-separated)'),
+      replicaMaxLagMs: ms('A replica further behind the primary than this is skipped (default 2000)').optional(),
     })
     .optional(),
   plugins: z

@@ -19,6 +19,7 @@ import { queryContext, type QueryContext } from '../kernel/context.js';
 import { PluginHost } from '../plugins/host.js';
 import { resolvePlugins } from '../plugins/resolve.js';
 import { openDatabase, type Database, type DatabaseKind } from '../storage/database.js';
+import { ReadReplicas } from '../storage/replicas.js';
 import { kernelMigrations } from '../storage/kernel-migrations.js';
 import { allAppliedMigrations, migrateUp } from '../storage/migrations.js';
 import { withBootLock } from '../storage/boot-lock.js';
@@ -68,6 +69,8 @@ export class Rapport {
   readonly scheduler: Scheduler;
   /** Background jobs (HTTP imports and whatever else starts one). */
   readonly jobs: JobService;
+  /** Read replicas (`database.replicas`), when configured on PostgreSQL. */
+  replicas: ReadReplicas | undefined;
   /** Failed-login counters (docs/access.md). */
   readonly loginThrottle: LoginThrottle;
   /** Encryption of webhook signing secrets at rest (docs/webhooks.md). */
@@ -151,8 +154,10 @@ export class Rapport {
       await this.plugins.follow();
       for (const module of this.modules) module.start?.();
       this.limits.start();
+      await this.startReplicas();
       if (this.config.scheduler?.enabled !== false) this.scheduler.start();
     } catch (error) {
+      await this.replicas?.stop().catch(() => undefined);
       await this.database.close().catch(() => undefined);
       throw error;
     }
@@ -179,6 +184,14 @@ export class Rapport {
       },
       scope?.beforeCommit,
     );
+  }
+
+  private async startReplicas(): Promise<void> {
+    const urls = this.config.database?.replicas ?? [];
+    if (urls.length === 0) return;
+    if (this.database.kind !== 'postgres') throw new Error('database.replicas: read replicas need PostgreSQL (set database.url); the embedded database has none');
+    this.replicas = new ReadReplicas(this.knex, { urls, maxLagMs: this.config.database?.replicaMaxLagMs }, this.config.database ?? {}, this.logger.child({ component: 'replicas' }));
+    await this.replicas.start();
   }
 
   /** A read context for the system principal of a tenant (scripts, jobs, tests). */
@@ -227,6 +240,7 @@ export class Rapport {
     for (const module of [...this.modules].reverse()) await module.stop?.();
     await this.scheduler.stop();
     await this.limits.stop();
+    await this.replicas?.stop();
     await this.bus.settled();
     this.plugins.unfollow();
     await this.plugins.settled();

@@ -63,6 +63,13 @@ export interface RouteSpec<P = any, Q = any, B = any> {
    * route still authenticates and authorizes the caller; its own records must not name them.
    */
   anonymous?: boolean;
+  /**
+   * `replica`: a read that a streaming replica may answer (lists, timelines, reports,
+   * search), when `database.replicas` is set. The caller's own writes are never missed: until
+   * a replica has replayed them, the primary answers. Declare it only on reads that write
+   * nothing.
+   */
+  reads?: 'replica';
   /** PATCH routes that use optimistic concurrency require `If-Match`. */
   requireIfMatch?: boolean;
   /** Free-form responses (CSV, HTML): the handler sets ctx.koa.body itself. */

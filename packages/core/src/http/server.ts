@@ -23,6 +23,7 @@ import { buildOpenApi } from './openapi.js';
 import { API_REFERENCE_PATH, OPENAPI_PATH, apiReference } from './api-reference.js';
 import { assertNoBody, assertNoQuery, assertPlainInput } from './input-guards.js';
 import { checkResponse } from './response-check.js';
+import type { ReadReplicas } from '../storage/replicas.js';
 import { isConnectionError } from './database-errors.js';
 import { OutageLog } from './outage.js';
 import { ServerDrain } from './drain.js';
@@ -63,6 +64,7 @@ export interface HttpHost {
   readonly transaction: Transact;
   readonly limits: RequestLimits;
   readonly webhookSecrets: { derivedKey(purpose: string): Buffer };
+  readonly replicas?: Pick<ReadReplicas, 'pick' | 'noteWrite' | 'markDown'>;
 }
 
 /** The permission of the server's own `/metrics` endpoint. */
@@ -413,44 +415,47 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
   }
 
   const tenantId = principal?.tenantId ?? app.defaultTenant.id;
+  const replica = route.reads === 'replica' && app.replicas ? app.replicas.pick(principal?.id) : undefined;
   const requestContext: RequestContext = {
     params: params as Record<string, string>,
     query: query as Record<string, unknown>,
     body,
     principal: principal!,
     tenantId,
-    [CONNECTION]: app.knex,
+    [CONNECTION]: replica?.knex ?? app.knex,
     ifMatch,
     koa: ctx,
     transaction: (work, options) =>
-      app.transaction(
-        async (uow) => {
-          const result = await work(uow);
-          if (idempotency && options?.storeResponse !== false) {
-            try {
-              await sql(uow).raw('savepoint rapport_idempotency');
-              await sql(uow)('rapport_idempotency_keys').insert({
-                tenant_id: tenantId,
-                principal_id: idempotency.principalId,
-                key: idempotency.key,
-                request_hash: idempotency.hash,
-                status_code: status,
-                response: JSON.stringify(result ?? null),
-              });
-              await sql(uow).raw('release savepoint rapport_idempotency');
-            } catch (error) {
-              if ((error as { code?: string }).code === '23505') {
-                throw new ConflictError('A request with this Idempotency-Key completed concurrently; retry to get its response');
+      transactionNoted(app, principal, () =>
+        app.transaction(
+          async (uow) => {
+            const result = await work(uow);
+            if (idempotency && options?.storeResponse !== false) {
+              try {
+                await sql(uow).raw('savepoint rapport_idempotency');
+                await sql(uow)('rapport_idempotency_keys').insert({
+                  tenant_id: tenantId,
+                  principal_id: idempotency.principalId,
+                  key: idempotency.key,
+                  request_hash: idempotency.hash,
+                  status_code: status,
+                  response: JSON.stringify(result ?? null),
+                });
+                await sql(uow).raw('release savepoint rapport_idempotency');
+              } catch (error) {
+                if ((error as { code?: string }).code === '23505') {
+                  throw new ConflictError('A request with this Idempotency-Key completed concurrently; retry to get its response');
+                }
+                throw error;
               }
-              throw error;
             }
-          }
-          return result;
-        },
-        { tenantId, principal, anonymous: route.anonymous === true },
+            return result;
+          },
+          { tenantId, principal, anonymous: route.anonymous === true },
+        ),
       ),
   };
-  const answer = route.handler(requestContext);
+  const answer = replica ? onReplica(app, replica.url, route, requestContext) : route.handler(requestContext);
   // Most handlers of reads answer with a promise, some with a value: skip the extra turn then.
   const result = typeof (answer as PromiseLike<unknown> | undefined)?.then === 'function' ? await answer : answer;
   if (route.raw) return;
@@ -463,6 +468,24 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
   ctx.status = status;
   ctx.body = result;
   setEtag(ctx, result);
+}
+
+/** A read on a replica; one that cannot reach it is read again on the primary, and the replica is skipped until it answers. */
+async function onReplica(app: HttpHost, url: string, route: RegisteredRoute, ctx: RequestContext): Promise<unknown> {
+  try {
+    return await route.handler(ctx);
+  } catch (error) {
+    if (!isConnectionError(error)) throw error;
+    app.replicas!.markDown(url, error);
+    return route.handler({ ...ctx, [CONNECTION]: app.knex });
+  }
+}
+
+/** After a committed write with replicas in use, the writer's reads stay on the primary until a replica has it. */
+async function transactionNoted<T>(app: HttpHost, principal: Principal | undefined, write: () => Promise<T>): Promise<T> {
+  const result = await write();
+  if (app.replicas && principal) await app.replicas.noteWrite(principal.id);
+  return result;
 }
 
 /** A caller outside the route's audience is refused before anything is read (see RouteAudience). */

@@ -25,6 +25,10 @@ export interface DatabaseConfig {
   pool?: { min?: number; max?: number; acquireTimeoutMs?: number; connectTimeoutMs?: number };
   /** An already-open PGlite instance (the test kit loads one from a snapshot). */
   pglite?: unknown;
+  /** postgres:// URLs of streaming replicas that reads may go to (docs/operations.md, "Read replicas"). */
+  replicas?: string[];
+  /** A replica further behind the primary than this is skipped (default 2000 ms). */
+  replicaMaxLagMs?: number;
 }
 
 export interface Database {

@@ -11,6 +11,7 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
   const tags = ['Parties'];
 
   r.get('/parties', {
+    reads: 'replica',
     summary: 'List parties',
     description: 'Newest first. Filter by kind, name substring (`q`), contact point (`email`, `phone`, `domain`) or archive state.',
     tags,
@@ -95,6 +96,7 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
   });
 
   r.get('/parties/:id/timeline', {
+    reads: 'replica',
     summary: "A party's timeline",
     description: 'Every interaction the party took part in, newest first, keyset-paginated.',
     tags,
@@ -107,6 +109,7 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
   });
 
   r.get('/parties/:id/relationships', {
+    reads: 'replica',
     summary: "A party's relationships",
     description: 'Relationships with the party at either end; `role` keeps those where the party plays that role (e.g. `customer`).',
     tags,

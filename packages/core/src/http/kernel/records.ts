@@ -10,6 +10,7 @@ export function relationshipRoutes(r: RouteBuilder, services: KernelServices): v
   const tags = ['Relationships'];
 
   r.get('/relationships', {
+    reads: 'replica',
     summary: 'List relationships',
     tags,
     permission: 'relationships:read',
@@ -60,6 +61,7 @@ export function relationshipRoutes(r: RouteBuilder, services: KernelServices): v
   });
 
   r.get('/relationships/:id/timeline', {
+    reads: 'replica',
     summary: "A relationship's timeline",
     tags,
     permission: 'interactions:read',
@@ -76,6 +78,7 @@ export function interactionRoutes(r: RouteBuilder, services: KernelServices): vo
   const tags = ['Interactions'];
 
   r.get('/interactions', {
+    reads: 'replica',
     summary: 'List interactions',
     tags,
     permission: 'interactions:read',
@@ -123,6 +126,7 @@ export function observationRoutes(r: RouteBuilder, services: KernelServices): vo
   const tags = ['Indicators'];
 
   r.get('/observations', {
+    reads: 'replica',
     summary: 'List observations',
     tags,
     permission: 'observations:read',
@@ -159,6 +163,7 @@ export function observationRoutes(r: RouteBuilder, services: KernelServices): vo
   });
 
   r.get('/indicators/:key/summary', {
+    reads: 'replica',
     summary: 'Summary of an indicator for one subject',
     description: 'The aggregate the indicator declares (avg, sum, min, max, last) and, for qualitative ones, the count per label.',
     tags,
