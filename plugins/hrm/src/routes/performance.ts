@@ -108,6 +108,8 @@ export function performanceRoutes(r: RouteBuilder, { reviews }: HrmServices): vo
     audience: 'any',
     params: idParams,
     body: z.strictObject({ subjectId: z.uuid(), kind: z.enum(REVIEW_KINDS), ratings: z.record(z.string().max(100), z.string().max(100)), feedback: z.string().trim().min(1).max(20000).optional() }),
+    // An upward review names no one: no actor on its event, no one in the audit, a keyed idempotency record.
+    anonymous: ({ body }) => body.kind === 'upward',
     response: reviewReceiptSchema,
     status: 201,
     handler: (ctx) => ctx.transaction((uow) => reviews.submit(uow, ctx.params.id, ctx.body)),
