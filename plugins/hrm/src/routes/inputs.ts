@@ -9,12 +9,16 @@ export const newPerson = z.strictObject({ name, contactPoints: z.array(contactPo
 
 const EARLIEST = Date.parse('1900-01-01T00:00:00Z');
 const LATEST = Date.parse('9000-01-01T00:00:00Z');
+export const HRM_TIME_RANGE = 'a time from 1900-01-01 to 8999-12-31';
+
 /**
- * A time HRM takes (a start, an end, a period): from 1900 to the end of 8999, so every date
- * derived from it (onboarding due dates up to a year on, SLA targets) stays a date PostgreSQL
- * and JavaScript hold, rather than a 500 past year 9999.
+ * Whether a time HRM takes (a start, an end, a period) is from 1900 to the end of 8999, so
+ * every date derived from it (onboarding due dates up to a year on, SLA targets) stays a date
+ * PostgreSQL and JavaScript hold, rather than a 500 past year 9999.
  */
-export const hrmTimestamp = isoTimestamp.refine((value) => {
+export function inHrmTimeRange(value: string): boolean {
   const at = Date.parse(value);
   return at >= EARLIEST && at < LATEST;
-}, 'a time from 1900-01-01 to 8999-12-31');
+}
+
+export const hrmTimestamp = isoTimestamp.refine(inHrmTimeRange, HRM_TIME_RANGE);
