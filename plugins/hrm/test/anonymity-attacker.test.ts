@@ -289,6 +289,15 @@ describe('an attacker with database access and a ** webhook', () => {
       event: 'hrm.survey.participated',
     };
     const truth = (p: Person) => String(p.enps);
+    // The keyed idempotency record still replays, for its caller only.
+    const again = await clients.get(people[2].id)!.post(`/api/v1/hrm/surveys/${survey}/responses`, answerBody(people[2]), { headers: { 'idempotency-key': `answer-${people[2].name}` } });
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const changed = await clients.get(people[2].id)!.post(`/api/v1/hrm/surveys/${survey}/responses`, { answers: { recommend: 10 } }, { headers: { 'idempotency-key': `answer-${people[2].name}` } });
+    expect(changed.status).toBe(422);
+    const otherCaller = await clients.get(people[3].id)!.post(`/api/v1/hrm/surveys/${survey}/responses`, answerBody(people[2]), { headers: { 'idempotency-key': `answer-${people[2].name}` } });
+    expect(otherCaller.status).toBe(409); // not a replay of someone else's answer: a second answer, refused
+    expect((await ok(t.admin.get(`/api/v1/hrm/surveys/${survey}/participation`))).participants).toBe(people.length);
     const open = attack(await observe(), means);
     expectNoLink(open, truth, people.length);
     await ok(t.admin.post(`/api/v1/hrm/surveys/${survey}/close`));
