@@ -31,7 +31,7 @@ export {
   type Resolved,
   type ResolvedDeps,
 } from './contract/refs.js';
-export { coreServices, type PluginDatabase, type UnitOfWorkRunner, type RecordScopeReader } from './contract/core-services.js';
+export { coreServices, type Sealer, type PluginDatabase, type UnitOfWorkRunner, type RecordScopeReader } from './contract/core-services.js';
 export { tablePrefixOf, type TenantTables } from './storage/tenant-tables.js';
 export { defineRecord, type RecordDefinition } from './records/define-record.js';
 export type { PluginState, PluginStatus } from './plugins/host.js';

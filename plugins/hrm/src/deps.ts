@@ -10,6 +10,8 @@ export const hrmDeps = {
   tenants: coreServices.tenants,
   scopes: coreServices.scopes,
   unitOfWork: coreServices.unitOfWork,
+  // Anonymous answers and upward reviews are sealed until their survey or cycle closes.
+  sealing: coreServices.sealing,
 } as const;
 
 export type HrmDeps = ResolvedDeps<typeof hrmDeps>;

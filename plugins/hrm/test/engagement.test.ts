@@ -86,15 +86,21 @@ describe('engagement surveys', () => {
     expect(JSON.stringify(timeline.data)).not.toContain(people[3].marker);
   });
 
-  it('stores anonymous answers unlinkable from the respondent', async () => {
-    const rows = await t.app.knex('hrm_survey_responses').where({ survey_id: survey1 });
-    expect(rows).toHaveLength(17);
-    expect(rows.every((r: any) => r.respondent_id === null)).toBe(true);
-    expect(Object.keys(rows[0]).sort()).toEqual(['answers', 'id', 'manager_id', 'respondent_id', 'survey_id', 'tenant_id', 'unit_id']);
+  it('keeps anonymous answers sealed while the survey is open, with no group, respondent or time in clear', async () => {
+    expect(await t.app.knex('hrm_survey_responses').where({ survey_id: survey1 })).toEqual([]);
+    const sealed = await t.app.knex('hrm_sealed_answers').where({ survey_id: survey1 });
+    expect(sealed).toHaveLength(17);
+    expect(Object.keys(sealed[0]).sort()).toEqual(['id', 'sealed', 'survey_id', 'tenant_id']);
+    // Padded to one size class: the length of a sealed answer tells nothing about it.
+    expect(new Set(sealed.map((r: any) => r.sealed.length)).size).toBe(1);
+    for (const p of people) {
+      expect(JSON.stringify(sealed)).not.toContain(p.marker);
+      expect(JSON.stringify(sealed)).not.toContain(p.unit);
+    }
     // No event or audit entry names an answer.
     const events = await t.outbox();
     for (const p of people) expect(JSON.stringify(events)).not.toContain(p.marker);
-    const answerIds = new Set(rows.map((r: any) => r.id));
+    const answerIds = new Set(sealed.map((r: any) => r.id));
     const audit = await t.app.knex('rapport_audit').select('record_id');
     expect(audit.some((a: any) => answerIds.has(a.record_id))).toBe(false);
   });
@@ -103,6 +109,12 @@ describe('engagement surveys', () => {
     clock.set('2026-03-20T17:00:00.000Z');
     await ok(t.admin.post(`/api/v1/hrm/surveys/${survey1}/close`));
     const results = await ok(t.admin.get(`/api/v1/hrm/surveys/${survey1}/results`));
+    // Closed: the answers are in clear, without any group, respondent or time; none stays sealed.
+    expect(await t.app.knex('hrm_sealed_answers').where({ survey_id: survey1 })).toEqual([]);
+    const stored = await t.app.knex('hrm_survey_responses').where({ survey_id: survey1 });
+    expect(stored).toHaveLength(17);
+    expect(stored.every((r: any) => r.unit_id === null && r.manager_id === null && r.respondent_id === null)).toBe(true);
+    expect(stored.map((r: any) => r.answers.comment).sort()).toEqual(people.map((p) => p.marker).sort());
     expect(results.overall.suppressed).toBe(false);
     expect(results.overall.responses).toBe(17);
     expect(results.overall.enps).toBe(expectedEnps(people.map((p) => p.enps)));
@@ -142,6 +154,9 @@ describe('engagement surveys', () => {
     for (const p of people.slice(0, 4)) await ok(respond(p.id, survey2, { recommend: 10 }), 201);
     clock.set('2026-04-08T09:00:00.000Z');
     await ok(t.admin.post(`/api/v1/hrm/surveys/${survey2}/close`));
+    // Four answered, below the threshold of 5: nothing is ever served of them, and they stay sealed.
+    expect(await t.app.knex('hrm_survey_responses').where({ survey_id: survey2 })).toEqual([]);
+    expect(await t.app.knex('hrm_sealed_answers').where({ survey_id: survey2 })).toHaveLength(4);
     const trend = await ok(t.admin.get(`/api/v1/hrm/engagement/units/${alpha}`));
     expect(trend.data).toEqual([
       {

@@ -45,9 +45,10 @@ describe('hrm.employees importer', () => {
       'Cyc A,a@firm.example,Sales,2026-01-07,,b@firm.example', //                          11 cycle
       'Cyc B,b@firm.example,Sales,2026-01-07,,a@firm.example', //                          12 cycle
       'Orphan,orphan@firm.example,Sales,2026-01-07,,nowhere@firm.example', //              13 manager rejected above
+      'Far Future,far@firm.example,Sales,9999-12-31,,', //                                 14 start (onboarding would pass 9999)
     ].join('\n');
     const result = await runImport(t.app, 'hrm.employees', Readable.from([csv]), { batchSize: 50 });
-    expect(result).toMatchObject({ read: 12, imported: 3, rejected: 9, completed: true });
+    expect(result).toMatchObject({ read: 13, imported: 3, rejected: 10, completed: true });
     expect(result.rejectedRows.map((r) => [r.line, r.errors.map((e) => e.column)]).sort((a: any, b: any) => a[0] - b[0])).toEqual([
       [5, ['unit']],
       [6, ['unit']],
@@ -58,6 +59,7 @@ describe('hrm.employees importer', () => {
       [11, ['manager_email']],
       [12, ['manager_email']],
       [13, ['manager_email']],
+      [14, ['start']],
     ]);
     const all = await ok(t.admin.get('/api/v1/hrm/employees?status=active&limit=100'));
     const byName = new Map(all.data.map((e: any) => [e.name, e]));

@@ -51,6 +51,21 @@ export interface RecordScopeReader {
 }
 
 /**
+ * Values a plugin keeps that a reader of the database must not read (an anonymous answer
+ * until its survey closes): AES-256-GCM under the server's secret key (RAPPORT_SECRET_KEY),
+ * bound to the plugin, the tenant and a purpose the plugin names, so a value copied onto
+ * another record, tenant or plugin does not open. Rotation as for webhook secrets: values
+ * sealed under a previous key open while it is configured in `previousSecretKeys`.
+ */
+export interface Sealer {
+  /** Whether a key is configured (always on PGlite, which generates one); without it seal/open answer 503. */
+  readonly available: boolean;
+  seal(tenantId: string, purpose: string, plain: string): string;
+  /** Throws when no configured key opens the value, or it was altered or copied from another purpose. */
+  open(tenantId: string, purpose: string, sealed: string): string;
+}
+
+/**
  * The kernel's capabilities a plugin may ask for in `deps`. Each plugin gets exactly what it
  * declares; `database` and `logger` are its own (its tables, its name on every log line).
  */
@@ -65,4 +80,5 @@ export const coreServices = {
   unitOfWork: serviceRef<UnitOfWorkRunner>('core.unit-of-work'),
   database: serviceRef<PluginDatabase>('core.database'),
   logger: serviceRef<Logger>('core.logger'),
+  sealing: serviceRef<Sealer>('core.sealing'),
 } as const;

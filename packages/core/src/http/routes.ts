@@ -61,8 +61,10 @@ export interface RouteSpec<P = any, Q = any, B = any> {
    * actor, its audit entries name no one, and its Idempotency-Key is kept as a keyed hash
    * (HMAC under the server's secret key) that names neither the caller nor the request. The
    * route still authenticates and authorizes the caller; its own records must not name them.
+   * A function decides per request, from its validated input, before anything is read or
+   * written (a review route anonymous for upward reviews only).
    */
-  anonymous?: boolean;
+  anonymous?: boolean | ((input: { params: P; query: Q; body: B }) => boolean);
   /**
    * `replica`: a read that a streaming replica may answer (lists, timelines, reports,
    * search), when `database.replicas` is set. The caller's own writes are never missed: until

@@ -396,7 +396,8 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
   }
 
   const status = route.status ?? (route.method === 'post' ? 201 : 200);
-  const idempotency = route.method === 'post' && principal ? idempotencyFor(ctx, principal, route.anonymous ? app.webhookSecrets.derivedKey('idempotency') : undefined) : undefined;
+  const anonymous = typeof route.anonymous === 'function' ? route.anonymous({ params, query, body }) === true : route.anonymous === true;
+  const idempotency = route.method === 'post' && principal ? idempotencyFor(ctx, principal, anonymous ? app.webhookSecrets.derivedKey('idempotency') : undefined) : undefined;
   if (idempotency) {
     const stored = await app
       .knex('rapport_idempotency_keys')
@@ -451,7 +452,7 @@ async function handle(app: HttpHost, route: RegisteredRoute, ctx: Koa.Context, c
             }
             return result;
           },
-          { tenantId, principal, anonymous: route.anonymous === true },
+          { tenantId, principal, anonymous },
         ),
       ),
   };

@@ -20,6 +20,7 @@ import { pluginDatabase } from '../storage/plugin-database.js';
 import { requiredPlugins } from './resolve.js';
 import { queryContext } from '../kernel/context.js';
 import { systemPrincipal } from '../access/principal.js';
+import type { WebhookSecrets } from '../webhooks/secrets.js';
 
 export type PluginState = 'enabled' | 'disabled' | 'uninstalled';
 
@@ -59,6 +60,7 @@ export interface PluginHostSystem {
   readonly services: KernelServices;
   readonly tenants: TenantService;
   readonly transaction: Transact;
+  readonly webhookSecrets: Pick<WebhookSecrets, 'sealerFor'>;
 }
 
 export class PluginHost {
@@ -142,6 +144,8 @@ export class PluginHost {
         return pluginDatabase(plugin.name, () => app.knex);
       case 'core.logger':
         return this.logger.child({ plugin: plugin.name });
+      case 'core.sealing':
+        return app.webhookSecrets.sealerFor(plugin.name);
       case 'core.unit-of-work':
         return {
           run: (scope: { tenantId: string; principal?: never }, work: never) => app.transaction(work, scope),

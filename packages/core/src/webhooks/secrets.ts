@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { RapportConfig } from '../app/config.js';
+import type { Sealer } from '../contract/core-services.js';
 import type { DatabaseKind } from '../storage/database.js';
 import { RapportError } from '../errors.js';
 import type { Scheduler } from '../jobs/scheduler.js';
@@ -74,6 +75,35 @@ export class WebhookSecrets {
     const key = box ? box.derive(purpose) : randomBytes(32);
     this.derived.set(purpose, key);
     return key;
+  }
+
+  /**
+   * The sealer of one plugin (`coreServices.sealing`): the same box as webhook secrets, each
+   * value bound to the plugin, its tenant and the plugin's purpose. Without a key (PostgreSQL
+   * without RAPPORT_SECRET_KEY) it answers 503 naming the setting, as webhooks do.
+   */
+  sealerFor(owner: string): Sealer {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter below has its own `this`
+    const secrets = this;
+    const boxOrRefuse = (): SecretBox => {
+      const box = this.box();
+      if (!box) {
+        throw new RapportError(
+          503,
+          'secret-key-missing',
+          `${owner}: this value is stored encrypted and this server has no key: set RAPPORT_SECRET_KEY (config \`secretKey\`) to 32 random bytes, base64 or hex, then retry`,
+        );
+      }
+      return box;
+    };
+    const bound = (tenantId: string, purpose: string) => `plugin:${owner}:${tenantId}:${purpose}`;
+    return {
+      get available() {
+        return secrets.box() !== null;
+      },
+      seal: (tenantId, purpose, plain) => boxOrRefuse().seal(plain, bound(tenantId, purpose)),
+      open: (tenantId, purpose, sealed) => boxOrRefuse().open(sealed, bound(tenantId, purpose)),
+    };
   }
 
   /** The stored form of a new secret. */

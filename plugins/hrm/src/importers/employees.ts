@@ -20,12 +20,13 @@ import type { OnboardingService } from '../services/onboarding.js';
 import type { PositionService } from '../services/positions.js';
 import type { StaffDirectory } from '../services/staff.js';
 import type { UnitService } from '../services/units.js';
+import { HRM_TIME_RANGE, inHrmTimeRange } from '../routes/inputs.js';
 
 const rowSchema = z.strictObject({
   name: z.string().trim().min(1).max(300),
   email: z.email().max(320),
   unit: z.string().trim().min(1).max(300),
-  start: z.union([isoDate, isoTimestamp]),
+  start: z.union([isoDate, isoTimestamp]).refine(inHrmTimeRange, HRM_TIME_RANGE),
   position: z.string().trim().min(1).max(300).optional(),
   manager_email: z.email().max(320).optional(),
 });

@@ -297,4 +297,45 @@ export const hrmMigrations: Migration[] = [
       for (const table of ['hrm_settings', 'hrm_exit_interviews', 'hrm_onboarding_items', 'hrm_onboarding_templates', 'hrm_openings']) await knex.schema.dropTableIfExists(table);
     },
   },
+  {
+    name: '0007_anonymity',
+    up: async (knex) => {
+      /*
+       * An anonymous survey's answers while it is open: sealed under the server's secret key
+       * (unit, manager and answers together, padded), a random id, no time. At close they are
+       * written to hrm_survey_responses in random order without any group, or stay here (in
+       * random order) when fewer than the threshold answered.
+       */
+      await knex.schema.createTable('hrm_sealed_answers', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('survey_id').notNullable();
+        t.text('sealed').notNullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'survey_id']);
+      });
+      // What a closed survey keeps of its groups: the results as served and each group's figures.
+      await knex.schema.createTable('hrm_survey_snapshots', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('survey_id').notNullable();
+        t.jsonb('results').notNullable();
+        t.jsonb('units').notNullable();
+        t.jsonb('managers').notNullable();
+        t.primary(['tenant_id', 'survey_id']);
+      });
+      // Upward reviews while their cycle is open, sealed the same way; the subject stays in clear (hrm_review_givers names it).
+      await knex.schema.createTable('hrm_sealed_reviews', (t) => {
+        t.uuid('tenant_id').notNullable();
+        t.uuid('id').notNullable();
+        t.uuid('cycle_id').notNullable();
+        t.uuid('subject_id').notNullable();
+        t.text('sealed').notNullable();
+        t.primary(['tenant_id', 'id']);
+        t.index(['tenant_id', 'cycle_id', 'subject_id']);
+      });
+    },
+    down: async (knex) => {
+      for (const table of ['hrm_sealed_reviews', 'hrm_survey_snapshots', 'hrm_sealed_answers']) await knex.schema.dropTableIfExists(table);
+    },
+  },
 ];

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { idParams, isoTimestamp, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { idParams, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
 import { REQUEST_STATUSES, scorecardSchema, serviceRequestSchema, serviceSchema, slaSweepSchema } from '@rapport/hrm-contract';
 import { PERMISSIONS } from '../declarations.js';
 import type { HrmServices } from '../services/index.js';
+import { hrmTimestamp } from './inputs.js';
 
 const minutes = z.number().int().min(1).max(525_600);
 
@@ -111,7 +112,7 @@ export function deskRoutes(r: RouteBuilder, { desk, sla }: HrmServices): void {
     summary: "A unit's service scorecard: requests, SLA breaches, resolution time and CSAT per service",
     permission: PERMISSIONS.deskManage,
     params: idParams,
-    query: z.strictObject({ from: isoTimestamp.optional(), to: isoTimestamp.optional() }),
+    query: z.strictObject({ from: hrmTimestamp.optional(), to: hrmTimestamp.optional() }),
     response: scorecardSchema,
     handler: (ctx) => desk.scorecard(ctx, ctx.params.id, ctx.query),
   });

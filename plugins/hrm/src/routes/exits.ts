@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { idParams, isoTimestamp, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { idParams, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
 import { exitInterviewSchema, exitReasonsSchema } from '@rapport/hrm-contract';
 import { PERMISSIONS } from '../declarations.js';
 import type { ResolvedHrmOptions } from '../options.js';
 import type { HrmServices } from '../services/index.js';
+import { hrmTimestamp } from './inputs.js';
 
 /** Exit interviews: HR's alone (no route is open to scoped principals). */
 export function exitRoutes(r: RouteBuilder, { exits }: HrmServices, options: ResolvedHrmOptions): void {
@@ -19,8 +20,8 @@ export function exitRoutes(r: RouteBuilder, { exits }: HrmServices, options: Res
       comment: z.string().trim().min(1).max(20000).optional(),
       outcome: z.enum(['retained', 'left']),
       confidential: z.boolean().default(false),
-      end: isoTimestamp.optional(),
-      conductedAt: isoTimestamp.optional(),
+      end: hrmTimestamp.optional(),
+      conductedAt: hrmTimestamp.optional(),
     }),
     response: exitInterviewSchema,
     status: 201,

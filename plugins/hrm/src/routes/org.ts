@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { idParams, isoTimestamp, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { idParams, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
 import { employeeSchema, positionSchema, unitDetailSchema, unitSchema } from '@rapport/hrm-contract';
 import { PERMISSIONS } from '../declarations.js';
 import type { HrmServices } from '../services/index.js';
-import { name, newPerson } from './inputs.js';
+import { name, newPerson, hrmTimestamp } from './inputs.js';
 
 /** Units, positions and employees. Employees (scoped principals) read the org chart and their own reach of profiles. */
 export function orgRoutes(r: RouteBuilder, { units, positions, employees, staff }: HrmServices): void {
@@ -71,7 +71,7 @@ export function orgRoutes(r: RouteBuilder, { units, positions, employees, staff 
         person: newPerson.optional(),
         unitId: z.uuid(),
         positionId: z.uuid().nullable().optional(),
-        start: isoTimestamp,
+        start: hrmTimestamp,
         managerId: z.uuid().nullable().optional(),
       })
       .refine((b) => (b.partyId === undefined) !== (b.person === undefined), { message: 'give exactly one of partyId and person' }),
@@ -110,7 +110,7 @@ export function orgRoutes(r: RouteBuilder, { units, positions, employees, staff 
     summary: 'End the current employment (leaver)',
     permission: PERMISSIONS.employeesWrite,
     params: idParams,
-    body: z.strictObject({ end: isoTimestamp, reason: z.string().trim().min(1).max(500).optional() }),
+    body: z.strictObject({ end: hrmTimestamp, reason: z.string().trim().min(1).max(500).optional() }),
     response: employeeSchema,
     status: 200,
     handler: (ctx) => ctx.transaction((uow) => employees.endEmployment(uow, ctx.params.id, ctx.body.end, ctx.body.reason ?? null)),

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { idParams, isoTimestamp, interactionSchema, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { idParams, interactionSchema, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
 import { privateRecordSchema } from '@rapport/hrm-contract';
 import { PERMISSIONS } from '../declarations.js';
 import type { HrmServices } from '../services/index.js';
+import { hrmTimestamp } from './inputs.js';
 
 const privateBody = z.strictObject({
   contract: z
@@ -50,7 +51,7 @@ export function peopleRoutes(r: RouteBuilder, { privateData, timeline }: HrmServ
     params: idParams,
     body: z.strictObject({
       kind: z.enum(['one-to-one', 'feedback', 'onboarding-step']),
-      occurredAt: isoTimestamp.optional(),
+      occurredAt: hrmTimestamp.optional(),
       subject: z.string().max(500).optional(),
       summary: z.string().max(20000).optional(),
       withPartyId: z.uuid().optional(),

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { idParams, isoTimestamp, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { idParams, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
 import { DEFAULT_FORMULA, REVIEW_KINDS, goalSchema, reviewCycleSchema, reviewFeedbackSchema, reviewReceiptSchema, scoresSchema } from '@rapport/hrm-contract';
 import { PERMISSIONS } from '../declarations.js';
 import type { HrmServices } from '../services/index.js';
+import { hrmTimestamp } from './inputs.js';
 
 const weight = z.number().min(0).max(100);
 const employeeInCycle = z.strictObject({ id: z.uuid(), employeeId: z.uuid() });
@@ -18,8 +19,8 @@ export function performanceRoutes(r: RouteBuilder, { reviews }: HrmServices): vo
     permission: PERMISSIONS.reviewsManage,
     body: z.strictObject({
       name: z.string().trim().min(1).max(200),
-      periodStart: isoTimestamp,
-      periodEnd: isoTimestamp,
+      periodStart: hrmTimestamp,
+      periodEnd: hrmTimestamp,
       competencies: z.array(z.string().trim().min(1).max(100)).min(1).max(50),
       scale: z.strictObject({ name: z.string().trim().min(1).max(100), levels: z.array(z.string().trim().min(1).max(100)).min(2).max(10) }),
       formula: z
@@ -108,6 +109,8 @@ export function performanceRoutes(r: RouteBuilder, { reviews }: HrmServices): vo
     audience: 'any',
     params: idParams,
     body: z.strictObject({ subjectId: z.uuid(), kind: z.enum(REVIEW_KINDS), ratings: z.record(z.string().max(100), z.string().max(100)), feedback: z.string().trim().min(1).max(20000).optional() }),
+    // An upward review names no one: no actor on its event, no one in the audit, a keyed idempotency record.
+    anonymous: ({ body }) => body.kind === 'upward',
     response: reviewReceiptSchema,
     status: 201,
     handler: (ctx) => ctx.transaction((uow) => reviews.submit(uow, ctx.params.id, ctx.body)),

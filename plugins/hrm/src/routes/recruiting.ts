@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { idParams, isoTimestamp, interactionSchema, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { idParams, interactionSchema, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
 import { FINAL_RECRUITING_STAGES, INTERVIEW_SCALE, applicationSchema, hireSchema, openingSchema } from '@rapport/hrm-contract';
 import { PERMISSIONS } from '../declarations.js';
 import type { ResolvedHrmOptions } from '../options.js';
 import type { HrmServices } from '../services/index.js';
-import { name, newPerson } from './inputs.js';
+import { name, newPerson, hrmTimestamp } from './inputs.js';
 
 /**
  * Recruiting. Openings, candidates, stages and hires are HR's; a scoped hiring manager reads
@@ -94,7 +94,7 @@ export function recruitingRoutes(r: RouteBuilder, { recruiting }: HrmServices, o
     summary: `Hire a candidate at stage "${openStages[openStages.length - 1]}": the candidacy becomes "hired" and the same person starts an employment (unit, position and manager default to the opening's)`,
     permission: PERMISSIONS.recruitingWrite,
     params: idParams,
-    body: z.strictObject({ start: isoTimestamp, unitId: z.uuid().optional(), positionId: z.uuid().nullable().optional(), managerId: z.uuid().nullable().optional() }),
+    body: z.strictObject({ start: hrmTimestamp, unitId: z.uuid().optional(), positionId: z.uuid().nullable().optional(), managerId: z.uuid().nullable().optional() }),
     response: hireSchema,
     status: 200,
     handler: (ctx) => ctx.transaction((uow) => recruiting.hire(uow, ctx.params.id, ctx.body, ctx.ifMatch)),
@@ -108,7 +108,7 @@ export function recruitingRoutes(r: RouteBuilder, { recruiting }: HrmServices, o
     body: z.strictObject({
       rating: z.enum(INTERVIEW_SCALE.levels),
       summary: z.string().trim().min(1).max(20000).optional(),
-      occurredAt: isoTimestamp.optional(),
+      occurredAt: hrmTimestamp.optional(),
       interviewerPartyId: z.uuid().optional(),
     }),
     response: interactionSchema,

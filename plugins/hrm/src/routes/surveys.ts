@@ -90,6 +90,9 @@ export function surveyRoutes(r: RouteBuilder, { surveys }: HrmServices): void {
     audience: 'any',
     params: idParams,
     body: z.strictObject({ answers: z.record(z.string().max(40), z.union([z.number(), z.string()])) }),
+    // Whether the survey is anonymous is the survey's, not the request's: every answer is written
+    // anonymously (the participation names the respondent, and a named survey's answer row too).
+    anonymous: true,
     response: surveyParticipationReceiptSchema,
     status: 201,
     handler: (ctx) => ctx.transaction((uow) => surveys.respond(uow, ctx.params.id, ctx.body.answers)),

@@ -5,6 +5,7 @@ import { callerPartyId, emptyPage } from '../caller.js';
 import type { HrmDeps } from '../deps.js';
 import { finalScore } from '../domain/review-score.js';
 import type { ResolvedHrmOptions } from '../options.js';
+import { padForSealing, shuffled, unpadSealed } from '../domain/anonymity.js';
 import { goalRecord, reviewCycleRecord } from '../records.js';
 import type { StaffDirectory } from './staff.js';
 
@@ -24,9 +25,17 @@ export interface ReviewInput {
   feedback?: string;
 }
 
+/** Each upward review is sealed under this purpose until its cycle closes. */
+const upwardPurpose = (cycleId: string) => `hrm_sealed_reviews:${cycleId}`;
+const WRITE_BATCH = 500;
+
 /**
  * Performance reviews: cycles, goals (KPIs) and reviews (`hrm_review_cycles`, `hrm_goals`,
  * `hrm_reviews`). An upward review keeps no reviewer; who gave one is in `hrm_review_givers`.
+ * While the cycle is open an upward review is sealed (`hrm_sealed_reviews`), so its row, its
+ * transaction and its place beside the giver's row tell nothing; at close the upward reviews
+ * of each subject with at least the threshold of them are written to `hrm_reviews` in random
+ * order with random ids, and the others stay sealed (they are never served).
  */
 export class ReviewService {
   constructor(
@@ -77,6 +86,7 @@ export class ReviewService {
     if (cycle.closedAt) throw new ConflictError(`hrm: review cycle ${cycle.id} is already closed`);
     const closedAt = this.options.now();
     await this.deps.db.in(uow)('hrm_review_cycles').where({ id: cycle.id }).update({ closed_at: closedAt });
+    await this.releaseUpward(uow, cycle.id);
     const closed = { ...cycle, closedAt: closedAt.toISOString() };
     uow.emit(hrm.events.reviewCycleClosed, { cycle: closed }, { type: 'hrm.review-cycle', id: cycle.id });
     return closed;
@@ -118,10 +128,11 @@ export class ReviewService {
   async submit(uow: UnitOfWork, cycleId: string, input: ReviewInput): Promise<{ cycleId: string; subjectId: string; kind: ReviewKind; submitted: true }> {
     const reviewer = callerPartyId(uow.principal);
     if (!reviewer) throw new ForbiddenError('hrm: only a principal linked to an employee gives reviews');
+    // Cycles are out of reach of anyone not employed here: the same 404 as an unknown cycle, whatever its state.
+    if (!(await this.staff.isEmployed(uow, reviewer))) throw new NotFoundError('Review cycle', cycleId);
     const cycle = await this.cycle(uow, cycleId);
     if (cycle.closedAt) throw new ConflictError(`hrm: review cycle ${cycle.id} is closed`);
     const { subjectId, kind, ratings } = input;
-    await this.staff.requireEmployed(uow, reviewer, 'reviewer');
     await this.staff.requireEmployed(uow, subjectId, 'subjectId');
     if (!(await this.fits(uow, kind, reviewer, subjectId)))
       throw new ValidationError(`kind: a ${kind} review does not fit the reviewer and the subject`, [{ path: 'kind', message: 'wrong relation' }]);
@@ -141,15 +152,20 @@ export class ReviewService {
       .returning('kind');
     if (given.length === 0) throw new ConflictError(`hrm: you already gave a ${kind} review of ${subjectId} in this cycle`);
     const reviewerId = kind === 'upward' ? null : reviewer;
-    await tables('hrm_reviews').insert({
-      id: randomUUID(),
-      cycle_id: cycle.id,
-      subject_id: subjectId,
-      reviewer_id: reviewerId,
-      kind,
-      ratings: JSON.stringify(ratings),
-      feedback: input.feedback ?? null,
-    });
+    if (kind === 'upward') {
+      const sealed = this.deps.sealing.seal(uow.tenantId, upwardPurpose(cycle.id), padForSealing(JSON.stringify({ ratings, feedback: input.feedback ?? null })));
+      await tables('hrm_sealed_reviews').insert({ id: randomUUID(), cycle_id: cycle.id, subject_id: subjectId, sealed });
+    } else {
+      await tables('hrm_reviews').insert({
+        id: randomUUID(),
+        cycle_id: cycle.id,
+        subject_id: subjectId,
+        reviewer_id: reviewerId,
+        kind,
+        ratings: JSON.stringify(ratings),
+        feedback: input.feedback ?? null,
+      });
+    }
     uow.emit(hrm.events.reviewSubmitted, { cycleId: cycle.id, subjectId, kind, reviewerId }, { type: 'hrm.review-cycle', id: cycle.id });
     return { cycleId: cycle.id, subjectId, kind, submitted: true };
   }
@@ -164,7 +180,10 @@ export class ReviewService {
     const reviews: Array<{ kind: ReviewKind; ratings: Record<string, string> }> = await tables('hrm_reviews').where({ cycle_id: cycle.id, subject_id: employeeId }).select('kind', 'ratings');
     // Upward results move as reviews arrive while the cycle is open, which would time them: closed cycles only.
     const score = finalScore(cycle.formula, goals, cycle.closedAt ? reviews : reviews.filter((r) => r.kind !== 'upward'), cycle.scale.levels, this.options.minGroupSize);
-    if (!cycle.closedAt && reviews.some((r) => r.kind === 'upward')) score.byKind.upward = { reviews: 0, score: null, suppressed: true };
+    // Sealed upward reviews: those of an open cycle, and those of a subject with fewer than the threshold.
+    const [{ n: sealed }] = await tables('hrm_sealed_reviews').where({ cycle_id: cycle.id, subject_id: employeeId }).count<{ n: string }[]>('* as n');
+    const heldBack = Number(sealed) > 0 || (!cycle.closedAt && reviews.some((r) => r.kind === 'upward'));
+    if (heldBack && !(cycle.closedAt && score.byKind.upward.reviews > 0)) score.byKind.upward = { reviews: 0, score: null, suppressed: true };
     return { cycleId: cycle.id, employeeId, goals, goalScore: score.goals, byKind: score.byKind, competencyScore: score.competencies, final: score.final };
   }
 
@@ -211,6 +230,52 @@ export class ReviewService {
       )
       .filter((s): s is number => s !== null)
       .reverse();
+  }
+
+  /**
+   * At close: the upward reviews of each subject with at least the threshold of them are
+   * opened and written to `hrm_reviews`, all subjects' at once in random order, random ids, no
+   * reviewer; the rest are sealed again in random order. Upward reviews in clear from before
+   * sealing are taken along, so no row keeps its place beside its giver's.
+   */
+  private async releaseUpward(uow: UnitOfWork, cycleId: string): Promise<void> {
+    const tables = this.deps.db.in(uow);
+    const purpose = upwardPurpose(cycleId);
+    const sealedRows: Array<{ subject_id: string; sealed: string }> = await tables('hrm_sealed_reviews').where({ cycle_id: cycleId }).select('subject_id', 'sealed');
+    const clearRows: Array<{ subject_id: string; ratings: Record<string, string>; feedback: string | null }> = await tables('hrm_reviews')
+      .where({ cycle_id: cycleId, kind: 'upward' })
+      .select('subject_id', 'ratings', 'feedback');
+    if (sealedRows.length === 0 && clearRows.length === 0) return;
+    const reviews = [
+      ...clearRows.map((r) => ({ subjectId: r.subject_id, ratings: r.ratings, feedback: r.feedback })),
+      ...sealedRows.map((r) => ({
+        subjectId: r.subject_id,
+        ...(JSON.parse(unpadSealed(this.deps.sealing.open(uow.tenantId, purpose, r.sealed))) as { ratings: Record<string, string>; feedback: string | null }),
+      })),
+    ];
+    const perSubject = new Map<string, number>();
+    for (const r of reviews) perSubject.set(r.subjectId, (perSubject.get(r.subjectId) ?? 0) + 1);
+    const released = reviews.filter((r) => perSubject.get(r.subjectId)! >= this.options.minGroupSize);
+    const kept = reviews.filter((r) => perSubject.get(r.subjectId)! < this.options.minGroupSize);
+    await tables('hrm_sealed_reviews').where({ cycle_id: cycleId }).delete();
+    await tables('hrm_reviews').where({ cycle_id: cycleId, kind: 'upward' }).delete();
+    const clear = shuffled(released).map((r) => ({
+      id: randomUUID(),
+      cycle_id: cycleId,
+      subject_id: r.subjectId,
+      reviewer_id: null,
+      kind: 'upward',
+      ratings: JSON.stringify(r.ratings),
+      feedback: r.feedback,
+    }));
+    for (let i = 0; i < clear.length; i += WRITE_BATCH) await tables('hrm_reviews').insert(clear.slice(i, i + WRITE_BATCH));
+    const sealed = shuffled(kept).map((r) => ({
+      id: randomUUID(),
+      cycle_id: cycleId,
+      subject_id: r.subjectId,
+      sealed: this.deps.sealing.seal(uow.tenantId, purpose, padForSealing(JSON.stringify({ ratings: r.ratings, feedback: r.feedback }))),
+    }));
+    for (let i = 0; i < sealed.length; i += WRITE_BATCH) await tables('hrm_sealed_reviews').insert(sealed.slice(i, i + WRITE_BATCH));
   }
 
   /** Whether a review of `kind` fits who gives it and whom it is about (the reporting line). */

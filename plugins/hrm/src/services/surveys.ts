@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, keysetPage, newId, type Page, type QueryContext, type UnitOfWork } from '@rapport/core';
 import { hrm, type EnpsTrend, type NamedAnswer, type Survey, type SurveyQuestion, type SurveyResults } from '@rapport/hrm-contract';
 import { callerPartyId } from '../caller.js';
-import { INDICATORS, INTERACTIONS } from '../declarations.js';
+import { INDICATORS, INTERACTIONS, TYPES } from '../declarations.js';
 import type { HrmDeps } from '../deps.js';
 import { answerIssues, groupResults, summarize, type GroupOutcome, type StoredResponse } from '../domain/survey-results.js';
 import { SMALLEST_ALLOWED_GROUP, type ResolvedHrmOptions } from '../options.js';
+import { padForSealing, shuffled, unpadSealed } from '../domain/anonymity.js';
 import { surveyRecord } from '../records.js';
 import type { StaffDirectory } from './staff.js';
 
@@ -21,10 +22,33 @@ export interface SurveyDraft {
 type GroupKey = (response: StoredResponse) => string | null;
 type ShownGroup = Extract<GroupOutcome, { suppressed: false }>;
 
+/** One group (a unit, a manager's reports) of a closed survey, as its trends show it. */
+interface GroupFigure {
+  key: string;
+  suppressed: boolean;
+  responses: number | null;
+  enps: number | null;
+}
+
+/** What a closed survey keeps of its groups: the results as served, and each group's figure. */
+interface SurveySnapshot {
+  results: SurveyResults;
+  units: GroupFigure[];
+  managers: GroupFigure[];
+}
+
+/** Each answer of an anonymous survey is sealed under this purpose until the survey closes. */
+const answerPurpose = (surveyId: string) => `hrm_sealed_answers:${surveyId}`;
+
 /**
  * Engagement surveys. Who took part (`hrm_survey_participations`) and what was answered
- * (`hrm_survey_responses`) are kept apart and never joined: an anonymous answer has no
- * respondent, no time and a random id, and results are served only per group at the threshold.
+ * (`hrm_survey_responses`) are kept apart and never joined. An anonymous survey's answers are
+ * sealed (`hrm_sealed_answers`, under the server's secret key) while it is open, so neither
+ * their order, their transaction nor their groups can be read beside the participations. At
+ * close the groups are computed once, under the threshold, and kept as figures
+ * (`hrm_survey_snapshots`); the answers are then written again, all at once, in random order,
+ * with random ids, without unit, manager, respondent or time — or stay sealed when fewer than
+ * the threshold answered (nothing is ever served of them then).
  */
 export class SurveyService {
   constructor(
@@ -70,8 +94,9 @@ export class SurveyService {
     return keysetPage(q, query, [{ column: 'id', type: 'uuid', direction: 'desc' }], (rows: object[]) => rows.map((row) => surveyRecord.fromRow(row)));
   }
 
+  /** A survey; out of reach (a scoped caller not employed here) is the same 404 as unknown. */
   async get(ctx: QueryContext, id: string): Promise<Survey> {
-    await this.requireStaff(ctx);
+    if (!(await this.staff.callerIsStaff(ctx))) throw new NotFoundError('Survey', id);
     const survey = await this.find(ctx, id);
     if (ctx.principal.scopePartyId && survey.status === 'draft') throw new NotFoundError('Survey', survey.id);
     return survey;
@@ -85,15 +110,55 @@ export class SurveyService {
     return opened;
   }
 
-  /** Closes a survey; the eNPS and comments of the groups above the threshold become observations. */
+  /**
+   * Closes a survey; the eNPS and comments of the groups above the threshold become
+   * observations, and the groups' figures are kept. An anonymous survey's answers are opened,
+   * and written again in random order, with random ids and no group — or kept sealed, in
+   * random order, when fewer than the threshold answered.
+   */
   async close(uow: UnitOfWork, id: string): Promise<Survey> {
     const survey = await this.requireStatus(uow, id, 'open', 'closed');
     const now = this.options.now();
-    await this.deps.db.in(uow)('hrm_surveys').where({ id: survey.id }).update({ status: 'closed', closed_at: now });
+    const tables = this.deps.db.in(uow);
+    await tables('hrm_surveys').where({ id: survey.id }).update({ status: 'closed', closed_at: now });
     const closed = await this.find(uow, survey.id);
-    await this.recordIndicators(uow, closed, now);
+    const { clear, opened, sealed } = await this.collectAnswers(uow, closed);
+    const responses = [...clear, ...opened];
+    const snapshot = snapshotOf(closed, responses);
+    await tables('hrm_survey_snapshots').insert({
+      survey_id: closed.id,
+      results: JSON.stringify(snapshot.results),
+      units: JSON.stringify(snapshot.units),
+      managers: JSON.stringify(snapshot.managers),
+    });
+    await this.recordIndicators(uow, closed, responses, now);
+    if (closed.anonymous) {
+      await tables('hrm_sealed_answers').where({ survey_id: closed.id }).delete();
+      await tables('hrm_survey_responses').where({ survey_id: closed.id }).delete();
+      if (responses.length >= closed.minGroupSize) {
+        const rows = shuffled(responses).map((r) => ({ id: randomUUID(), survey_id: closed.id, unit_id: null, manager_id: null, respondent_id: null, answers: JSON.stringify(r.answers) }));
+        for (let i = 0; i < rows.length; i += WRITE_BATCH) await tables('hrm_survey_responses').insert(rows.slice(i, i + WRITE_BATCH));
+      } else {
+        const resealed = [...sealed, ...clear.map((r) => this.deps.sealing.seal(uow.tenantId, answerPurpose(closed.id), padForSealing(JSON.stringify(r))))];
+        const rows = shuffled(resealed).map((value) => ({ id: randomUUID(), survey_id: closed.id, sealed: value }));
+        for (let i = 0; i < rows.length; i += WRITE_BATCH) await tables('hrm_sealed_answers').insert(rows.slice(i, i + WRITE_BATCH));
+      }
+    }
     uow.emit(hrm.events.surveyClosed, { survey: closed }, { type: 'hrm.survey', id: survey.id });
     return closed;
+  }
+
+  /**
+   * Every answer of a survey with the groups it counts towards: the sealed ones opened, and
+   * those in clear (a named survey's; an anonymous one's written before answers were sealed).
+   */
+  private async collectAnswers(uow: UnitOfWork, survey: Survey): Promise<{ clear: StoredResponse[]; opened: StoredResponse[]; sealed: string[] }> {
+    const tables = this.deps.db.in(uow);
+    const clear = (await this.responsesOf(uow, [survey.id])).get(survey.id)!;
+    const sealedRows: Array<{ sealed: string }> = await tables('hrm_sealed_answers').where({ survey_id: survey.id }).select('sealed');
+    const sealed = sealedRows.map((r) => r.sealed);
+    const opened = sealed.map((value) => JSON.parse(unpadSealed(this.deps.sealing.open(uow.tenantId, answerPurpose(survey.id), value))) as StoredResponse);
+    return { clear, opened, sealed };
   }
 
   /**
@@ -103,11 +168,12 @@ export class SurveyService {
   async respond(uow: UnitOfWork, id: string, answers: Record<string, number | string>): Promise<{ surveyId: string; participated: true }> {
     const respondent = callerPartyId(uow.principal);
     if (!respondent) throw new ForbiddenError('hrm: only a principal linked to an employee can answer a survey');
+    // Surveys are out of reach of anyone not employed here: the same 404 as an unknown survey, whatever its state.
+    const employment = await this.staff.activeEmployment(uow, respondent);
+    if (!employment) throw new NotFoundError('Survey', id);
     const survey = await this.find(uow, id);
     if (survey.status === 'draft') throw new NotFoundError('Survey', survey.id);
     if (survey.status !== 'open') throw new ConflictError(`hrm: survey ${survey.id} is ${survey.status}`);
-    const employment = await this.staff.activeEmployment(uow, respondent);
-    if (!employment) throw new ForbiddenError('hrm: only current employees answer surveys');
     const issues = answerIssues(survey.questions, answers);
     if (issues.length) throw new ValidationError('hrm: the answers do not fit the survey', issues);
     const now = this.options.now();
@@ -118,15 +184,15 @@ export class SurveyService {
       .ignore()
       .returning('party_id');
     if (inserted.length === 0) throw new ConflictError(`hrm: you have already answered survey ${survey.id}`);
-    await tables('hrm_survey_responses').insert({
-      // A random (v4) id: a time-ordered id would date the answer and link it to the participation.
-      id: randomUUID(),
-      survey_id: survey.id,
-      unit_id: employment.attributes.unitId,
-      manager_id: await this.staff.currentManagerId(uow, respondent),
-      respondent_id: survey.anonymous ? null : respondent,
-      answers: JSON.stringify(answers),
-    });
+    const unitId = employment.attributes.unitId;
+    const managerId = await this.staff.currentManagerId(uow, respondent);
+    if (survey.anonymous) {
+      // Sealed and padded: its place, its transaction and its size say nothing a participation does not.
+      const sealed = this.deps.sealing.seal(uow.tenantId, answerPurpose(survey.id), padForSealing(JSON.stringify({ unitId, managerId, answers })));
+      await tables('hrm_sealed_answers').insert({ id: randomUUID(), survey_id: survey.id, sealed });
+    } else {
+      await tables('hrm_survey_responses').insert({ id: randomUUID(), survey_id: survey.id, unit_id: unitId, manager_id: managerId, respondent_id: respondent, answers: JSON.stringify(answers) });
+    }
     await this.deps.interactions.create(uow, {
       type: INTERACTIONS.surveyParticipation,
       occurredAt: now.toISOString(),
@@ -159,40 +225,37 @@ export class SurveyService {
     );
   }
 
-  /** Aggregated results, overall and per unit, under the threshold (an anonymous survey: once closed). */
+  /** Aggregated results, overall and per unit, under the threshold (an anonymous survey: once closed, as computed at close). */
   async results(ctx: QueryContext, id: string): Promise<SurveyResults> {
     const survey = await this.find(ctx, id);
     // Results that change while answers arrive would tell who just answered what.
     if (survey.anonymous && survey.status !== 'closed') throw new ConflictError(`hrm: results of anonymous survey ${survey.id} are available once it is closed`);
-    const responses = (await this.responsesOf(ctx, [survey.id])).get(survey.id)!;
-    const overall = responses.length >= survey.minGroupSize ? { suppressed: false as const, ...summarize(survey, responses) } : { suppressed: true as const };
-    const units = overall.suppressed ? [] : groupResults(survey, responses, (x) => x.unitId, survey.minGroupSize).map(({ key, ...rest }) => ({ unitId: key, ...rest }));
-    return { surveyId: survey.id, anonymous: survey.anonymous, minGroupSize: survey.minGroupSize, overall, units };
+    if (survey.status === 'closed') return (await this.snapshotsOf(ctx, [survey])).get(survey.id)!.results;
+    return snapshotOf(survey, (await this.responsesOf(ctx, [survey.id])).get(survey.id)!).results;
   }
 
-  /** A unit's eNPS over the last closed surveys (suppressed below the threshold). */
-  unitTrend(ctx: QueryContext, unitId: string, limit: number): Promise<EnpsTrend> {
-    return this.trend(ctx, limit, (x) => x.unitId, unitId);
+  /** A unit's eNPS over the last closed surveys (suppressed below the threshold); 404 for a unit that does not exist. */
+  async unitTrend(ctx: QueryContext, unitId: string, limit: number): Promise<EnpsTrend> {
+    const [unit] = await this.deps.parties.query(ctx, { ids: [unitId], kind: 'unit' }).select('id');
+    if (!unit) throw new NotFoundError('Unit', unitId);
+    return this.trend(ctx, limit, (s) => s.units, unitId);
   }
 
-  /** Manager conduct: the eNPS of a manager's reports over the last closed surveys; a scoped manager reads only its own. */
-  managerTrend(ctx: QueryContext, managerId: string, limit: number): Promise<EnpsTrend> {
+  /** Manager conduct: the eNPS of a manager's reports over the last closed surveys; a scoped manager reads only its own; 404 for anyone never employed here. */
+  async managerTrend(ctx: QueryContext, managerId: string, limit: number): Promise<EnpsTrend> {
     if (ctx.principal.scopePartyId && ctx.principal.scopePartyId !== managerId) throw new NotFoundError('Manager', managerId);
-    return this.trend(ctx, limit, (x) => x.managerId, managerId);
+    const [employment] = await this.deps.relationships.query(ctx, { type: TYPES.employment, toPartyId: managerId }).select('id').limit(1);
+    if (!employment) throw new NotFoundError('Manager', managerId);
+    return this.trend(ctx, limit, (s) => s.managers, managerId);
   }
 
   /** The unit's eNPS in the last two of the recent closed surveys where it was shown, oldest first (never an individual answer). */
   async shownUnitEnps(ctx: QueryContext, unitId: string): Promise<number[]> {
     const surveys = await this.closedEnpsSurveys(ctx, 12);
-    const responses = await this.responsesOf(
-      ctx,
-      surveys.map((s) => s.id),
-    );
+    const snapshots = await this.snapshotsOf(ctx, surveys);
     return surveys
       .map((s) => {
-        const list = responses.get(s.id)!;
-        if (list.length < s.minGroupSize) return null;
-        const group = groupResults(s, list, (x) => x.unitId, s.minGroupSize).find((g) => g.key === unitId);
+        const group = snapshots.get(s.id)!.units.find((g) => g.key === unitId);
         return group && !group.suppressed ? group.enps : null;
       })
       .filter((e): e is number => e !== null)
@@ -200,20 +263,38 @@ export class SurveyService {
       .reverse();
   }
 
-  private async trend(ctx: QueryContext, limit: number, keyOf: GroupKey, key: string): Promise<EnpsTrend> {
+  private async trend(ctx: QueryContext, limit: number, groupsOf: (snapshot: SurveySnapshot) => GroupFigure[], key: string): Promise<EnpsTrend> {
     const surveys = await this.closedEnpsSurveys(ctx, limit);
-    const responses = await this.responsesOf(
-      ctx,
-      surveys.map((s) => s.id),
-    );
+    const snapshots = await this.snapshotsOf(ctx, surveys);
     const data = surveys.reverse().flatMap((survey) => {
-      const list = responses.get(survey.id)!;
-      if (!list.some((x) => keyOf(x) === key)) return [];
-      const outcome = list.length >= survey.minGroupSize ? groupResults(survey, list, keyOf, survey.minGroupSize).find((g) => g.key === key) : undefined;
-      const shown = outcome && !outcome.suppressed ? outcome : null;
-      return [{ surveyId: survey.id, title: survey.title, closedAt: survey.closedAt!, suppressed: !shown, responses: shown?.responses ?? null, enps: shown?.enps ?? null }];
+      const group = groupsOf(snapshots.get(survey.id)!).find((g) => g.key === key);
+      if (!group) return [];
+      return [{ surveyId: survey.id, title: survey.title, closedAt: survey.closedAt!, suppressed: group.suppressed, responses: group.responses, enps: group.enps }];
     });
     return { data };
+  }
+
+  /** What closed surveys kept at close; computed from their answers for a survey closed before figures were kept. */
+  private async snapshotsOf(ctx: QueryContext, surveys: readonly Survey[]): Promise<Map<string, SurveySnapshot>> {
+    const out = new Map<string, SurveySnapshot>();
+    if (surveys.length === 0) return out;
+    const rows: Array<{ survey_id: string; results: SurveyResults; units: GroupFigure[]; managers: GroupFigure[] }> = await this.deps.db
+      .in(ctx)('hrm_survey_snapshots')
+      .whereIn(
+        'survey_id',
+        surveys.map((s) => s.id),
+      )
+      .select('survey_id', 'results', 'units', 'managers');
+    for (const row of rows) out.set(row.survey_id, { results: row.results, units: row.units, managers: row.managers });
+    const missing = surveys.filter((s) => !out.has(s.id));
+    if (missing.length) {
+      const responses = await this.responsesOf(
+        ctx,
+        missing.map((s) => s.id),
+      );
+      for (const survey of missing) out.set(survey.id, snapshotOf(survey, responses.get(survey.id)!));
+    }
+    return out;
   }
 
   /** The most recently closed surveys that ask an eNPS question, newest first, among the last `limit` closed. */
@@ -231,8 +312,7 @@ export class SurveyService {
   }
 
   /** At close: eNPS per shown unit and its free-text comments become kernel observations about the unit, never about a person. */
-  private async recordIndicators(uow: UnitOfWork, survey: Survey, now: Date): Promise<void> {
-    const responses = (await this.responsesOf(uow, [survey.id])).get(survey.id)!;
+  private async recordIndicators(uow: UnitOfWork, survey: Survey, responses: readonly StoredResponse[], now: Date): Promise<void> {
     if (responses.length < survey.minGroupSize) return;
     const textQuestions = survey.questions.filter((q) => q.type === 'text');
     const shown = groupResults(survey, responses, (x) => x.unitId, survey.minGroupSize).filter((g): g is ShownGroup => !g.suppressed);
@@ -293,4 +373,32 @@ export class SurveyService {
   private async requireStaff(ctx: QueryContext): Promise<void> {
     if (!(await this.staff.callerIsStaff(ctx))) throw new ForbiddenError('hrm: surveys are for employees of the tenant');
   }
+}
+
+/** Rows per insert statement when answers are written again at close. */
+const WRITE_BATCH = 500;
+
+/**
+ * The results as served (overall and per unit, under the threshold) and the figure of each
+ * unit and each manager's reports, as trends show them: a group with any answer is listed,
+ * with its figures only when shown.
+ */
+function snapshotOf(survey: Survey, responses: readonly StoredResponse[]): SurveySnapshot {
+  const enough = responses.length >= survey.minGroupSize;
+  const overall = enough ? { suppressed: false as const, ...summarize(survey, responses) } : { suppressed: true as const };
+  const figures = (keyOf: GroupKey): GroupFigure[] => {
+    if (!enough) {
+      const keys = [...new Set(responses.map(keyOf).filter((k): k is string => k !== null))].sort();
+      return keys.map((key) => ({ key, suppressed: true, responses: null, enps: null }));
+    }
+    return groupResults(survey, responses, keyOf, survey.minGroupSize).map((g) =>
+      g.suppressed ? { key: g.key, suppressed: true, responses: null, enps: null } : { key: g.key, suppressed: false, responses: g.responses, enps: g.enps },
+    );
+  };
+  const units = enough ? groupResults(survey, responses, (x) => x.unitId, survey.minGroupSize).map(({ key, ...rest }) => ({ unitId: key, ...rest })) : [];
+  return {
+    results: { surveyId: survey.id, anonymous: survey.anonymous, minGroupSize: survey.minGroupSize, overall, units },
+    units: figures((x) => x.unitId),
+    managers: figures((x) => x.managerId),
+  };
 }
