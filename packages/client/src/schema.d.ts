@@ -1932,7 +1932,7 @@ export interface paths {
         };
         /**
          * List parties
-         * @description Newest first. Filter by kind, name substring (`q`), contact point (`email`, `phone`, `domain`) or archive state.
+         * @description Newest first, or by name with `sort=name` / `sort=-name` (keyset pages either way). Filter by kind, name substring (`q`) or prefix (`startsWith`), both case-insensitive, contact point (`email`, `phone`, `domain`) or archive state.
          */
         get: operations["getParties"];
         put?: never;
@@ -15361,6 +15361,8 @@ export interface operations {
                 limit?: number;
                 phone?: string;
                 q?: string;
+                sort?: "name" | "-name";
+                startsWith?: string;
             };
             header?: never;
             path?: never;

@@ -1,3 +1,4 @@
 export { createTestApp, TEST_SECRET_KEY, type TestApp, type TestAppOptions } from './test-app.js';
 export { TestClient, type TestResponse, type RequestOptions } from './client.js';
 export { isolatedDatabase, testDatabaseKind, writePgliteSnapshot, DEFAULT_TEST_DATABASE_URL, type TestDatabaseKind, type IsolatedDatabase } from './database.js';
+export { captureListQuery, explainQuery, listPlan, listPlanProblems, planNodes, describePlan, type CapturedQuery, type PlanNode } from './plans.js';
