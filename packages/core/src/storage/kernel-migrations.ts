@@ -320,6 +320,8 @@ export const kernelMigrations: Migration[] = [
     async up(knex: Knex) {
       await knex.raw('create index rapport_interactions_list_idx on rapport_interactions (tenant_id, occurred_at desc, id desc)');
       await knex.raw('create index rapport_observations_list_idx on rapport_observations (tenant_id, observed_at desc, id desc)');
+      // Lists of the people at one end of a relationship type (an HRM's employees) in person order.
+      await knex.raw('create index rapport_relationships_type_to_idx on rapport_relationships (tenant_id, type, to_party_id)');
       await knex.raw('drop index if exists rapport_parties_name_idx');
       await knex.raw('create index rapport_parties_name_idx on rapport_parties (tenant_id, (lower(name) collate "C"), id)');
       const trigram = await trigramOperatorClass(knex);
@@ -329,6 +331,7 @@ export const kernelMigrations: Migration[] = [
       await knex.raw('drop index if exists rapport_parties_name_trgm_idx');
       await knex.raw('drop index if exists rapport_parties_name_idx');
       await knex.raw('create index rapport_parties_name_idx on rapport_parties (tenant_id, lower(name), id)');
+      await knex.raw('drop index if exists rapport_relationships_type_to_idx');
       await knex.raw('drop index if exists rapport_observations_list_idx');
       await knex.raw('drop index if exists rapport_interactions_list_idx');
     },
