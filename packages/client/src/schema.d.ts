@@ -123,7 +123,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Deals the caller may see (own deals only without crm.deals:all) */
+        /**
+         * Deals the caller may see (own deals only without crm.deals:all)
+         * @description Newest first, or by title with `sort=title` / `sort=-title`; `q` and `startsWith` match the title, case-insensitively.
+         */
         get: operations["getCrmDeals"];
         put?: never;
         /** Open a deal */
@@ -746,7 +749,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List employees (a scoped principal: itself, and its reports with hrm.team:read) */
+        /**
+         * List employees (a scoped principal: itself, and its reports with hrm.team:read)
+         * @description By person id, or by name with `sort=name` / `sort=-name`; `q` and `startsWith` match the name, case-insensitively.
+         */
         get: operations["getHrmEmployees"];
         put?: never;
         /**
@@ -1932,7 +1938,7 @@ export interface paths {
         };
         /**
          * List parties
-         * @description Newest first. Filter by kind, name substring (`q`), contact point (`email`, `phone`, `domain`) or archive state.
+         * @description Newest first, or by name with `sort=name` / `sort=-name` (keyset pages either way). Filter by kind, name substring (`q`) or prefix (`startsWith`), both case-insensitive, contact point (`email`, `phone`, `domain`) or archive state.
          */
         get: operations["getParties"];
         put?: never;
@@ -2772,7 +2778,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List deal registrations (a partner: its own) */
+        /**
+         * List deal registrations (a partner: its own)
+         * @description Newest first, or by customer name with `sort=customerName` / `sort=-customerName`; `q` and `startsWith` match the customer name, case-insensitively.
+         */
         get: operations["getPrmRegistrations"];
         put?: never;
         /** Register a deal (conflicts are detected at once) */
@@ -3836,7 +3845,10 @@ export interface operations {
                 limit?: number;
                 ownerPartyId?: string;
                 pipelineId?: string;
+                q?: string;
+                sort?: "title" | "-title";
                 stageId?: string;
+                startsWith?: string;
                 status?: "open" | "won" | "lost";
             };
             header?: never;
@@ -7606,6 +7618,9 @@ export interface operations {
                 cursor?: string;
                 limit?: number;
                 managerId?: string;
+                q?: string;
+                sort?: "name" | "-name";
+                startsWith?: string;
                 status?: "active" | "ended";
                 unitId?: string;
             };
@@ -15361,6 +15376,8 @@ export interface operations {
                 limit?: number;
                 phone?: string;
                 q?: string;
+                sort?: "name" | "-name";
+                startsWith?: string;
             };
             header?: never;
             path?: never;
@@ -21354,6 +21371,9 @@ export interface operations {
                 cursor?: string;
                 limit?: number;
                 partnerId?: string;
+                q?: string;
+                sort?: "customerName" | "-customerName";
+                startsWith?: string;
                 status?: "submitted" | "approved" | "rejected" | "expired";
             };
             header?: never;

@@ -75,6 +75,8 @@ export { createTenant, findTenant, listTenants, TenantService } from './kernel/t
 // Storage
 export { openDatabase, type Database, type DatabaseConfig, type DatabaseKind } from './storage/database.js';
 export { pendingMigrations, type Migration } from './storage/migrations.js';
+export { trigramOperatorClass } from './storage/trigram.js';
+export { refreshStatistics } from './storage/statistics.js';
 export { kernelMigrations } from './storage/kernel-migrations.js';
 export { kernelGlobalTables, TENANT_DISCOVERY, type GlobalTable } from './storage/sharding.js';
 export { citusDistributionPlan, type CitusPlacement } from './storage/citus.js';
@@ -82,7 +84,7 @@ export { schemaRuleViolations, globalTablesOf, type SchemaRuleViolation } from '
 
 // HTTP
 export { RouteBuilder, type RouteSpec, type RequestContext, type HttpMethod, type RegisteredRoute, type RouteAudience } from './http/routes.js';
-export { keysetPage, type KeysetKey } from './http/keyset.js';
+export { keysetPage, applyTextList, textListQuery, textSortExpression, type KeysetKey, type TextListFilter } from './http/keyset.js';
 export { ResponseSchemaError } from './http/response-check.js';
 export { pageQuery, idParams, pageOf, booleanQuery, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
 export { sendCsv, csvStream, keysetBatches, DEFAULT_EXPORT_BATCH_SIZE, type CsvColumn } from './http/csv-export.js';

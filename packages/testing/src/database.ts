@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import knexFactory from 'knex';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { DatabaseConfig } from '@rapport/core';
 
 export type TestDatabaseKind = 'pglite' | 'postgres';
@@ -51,7 +52,7 @@ export async function isolatedDatabase(kind: TestDatabaseKind = testDatabaseKind
     };
   }
   const snapshot = process.env.RAPPORT_PGLITE_SNAPSHOT;
-  const pglite = snapshot && fs.existsSync(snapshot) ? new PGlite({ loadDataDir: new Blob([fs.readFileSync(snapshot)]) }) : new PGlite();
+  const pglite = snapshot && fs.existsSync(snapshot) ? new PGlite({ loadDataDir: new Blob([fs.readFileSync(snapshot)]), extensions: { pg_trgm } }) : new PGlite({ extensions: { pg_trgm } });
   await pglite.waitReady;
   return { kind, config: { pglite }, dispose: async () => undefined };
 }

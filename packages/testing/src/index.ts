@@ -4,3 +4,4 @@ export { isolatedDatabase, testDatabaseKind, writePgliteSnapshot, DEFAULT_TEST_D
 // The schema rule of a cluster sharded by tenant, for a plugin's own tests (docs/plugin-guide.md).
 export { schemaRuleViolations, globalTablesOf, type SchemaRuleViolation } from '@rapport/core';
 export { singleShardViolations, type SingleShardViolation } from './single-shard.js';
+export { captureListQuery, explainQuery, listPlan, listPlanProblems, planNodes, describePlan, type CapturedQuery, type PlanNode } from './plans.js';

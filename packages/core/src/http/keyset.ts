@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { z } from 'zod';
 import { decodeCursor, encodeCursor, type Page } from '../util/cursor.js';
 
 /** One sort key of a keyset page: a column, its type (for the cursor) and its direction. */
@@ -9,6 +10,12 @@ export interface KeysetKey {
   direction?: 'asc' | 'desc';
   /** The row property holding the value, when not the column's name after its alias (`created_at`). */
   property?: string;
+  /**
+   * SQL to sort on instead of the bare column, written exactly as the index that serves it
+   * (`lower(d.title) collate "C"`); select it as `property` so the cursor holds what the
+   * database compared, not a client-side approximation of it.
+   */
+  expression?: string;
 }
 
 /**
@@ -31,7 +38,8 @@ export async function keysetPage<R, T>(
     keys.map((k) => k.type),
   );
   if (after) whereAfter(query, keys, after);
-  query.orderBy(keys.map((k) => ({ column: k.column, order: k.direction ?? 'asc' })));
+  if (keys.some((k) => k.expression)) query.orderByRaw(keys.map((k) => `${sortTerm(k)} ${k.direction ?? 'asc'}`).join(', '));
+  else query.orderBy(keys.map((k) => ({ column: k.column, order: k.direction ?? 'asc' })));
   const rows = (await query.limit(page.limit + 1)) as R[];
   const more = rows.length > page.limit;
   const kept = more ? rows.slice(0, page.limit) : rows;
@@ -43,7 +51,7 @@ function whereAfter(query: Knex.QueryBuilder, keys: readonly KeysetKey[], after:
   const direction = keys[0].direction ?? 'asc';
   const cast = (k: KeysetKey) => (k.type === 'uuid' ? '?::uuid' : k.type === 'timestamp' ? '?::timestamptz' : '?');
   if (keys.every((k) => (k.direction ?? 'asc') === direction)) {
-    const columns = keys.map((k) => quote(k.column)).join(', ');
+    const columns = keys.map(sortTerm).join(', ');
     query.whereRaw(`(${columns}) ${direction === 'asc' ? '>' : '<'} (${keys.map(cast).join(', ')})`, after);
     return;
   }
@@ -51,11 +59,15 @@ function whereAfter(query: Knex.QueryBuilder, keys: readonly KeysetKey[], after:
   query.where((outer) => {
     keys.forEach((key, i) => {
       outer.orWhere((branch) => {
-        for (let j = 0; j < i; j++) branch.whereRaw(`${quote(keys[j].column)} = ${cast(keys[j])}`, [after[j]]);
-        branch.whereRaw(`${quote(key.column)} ${(key.direction ?? 'asc') === 'asc' ? '>' : '<'} ${cast(key)}`, [after[i]]);
+        for (let j = 0; j < i; j++) branch.whereRaw(`${sortTerm(keys[j])} = ${cast(keys[j])}`, [after[j]]);
+        branch.whereRaw(`${sortTerm(key)} ${(key.direction ?? 'asc') === 'asc' ? '>' : '<'} ${cast(key)}`, [after[i]]);
       });
     });
   });
+}
+
+function sortTerm(key: KeysetKey): string {
+  return key.expression ?? quote(key.column);
 }
 
 function quote(column: string): string {
@@ -74,4 +86,56 @@ function cursorOf(row: Record<string, unknown>, keys: readonly KeysetKey[]): (st
     if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`keysetPage: sort key ${key.column} is neither text nor a number`);
     return key.type === 'timestamp' ? new Date(value).toISOString() : `${value}`;
   });
+}
+
+/**
+ * The query parameters of a list searchable by a name-like text field (`name`, `title`):
+ * `q` (contains), `startsWith` (prefix), both case-insensitive, and `sort` by that field
+ * either way (`sort=name`, `sort=-name`); without `sort` the list keeps its own order.
+ */
+export function textListQuery<F extends string>(field: F) {
+  return {
+    q: z.string().min(1).max(200).optional().describe(`Case-insensitive substring of the ${field}`),
+    startsWith: z.string().min(1).max(200).optional().describe(`Case-insensitive prefix of the ${field}`),
+    sort: z
+      .enum([field, `-${field}`] as [F, `-${F}`])
+      .optional()
+      .describe(`Order by ${field} (a to z, or z to a with a leading -) instead of newest first`),
+  };
+}
+
+/** What a list got from `textListQuery`, the field's name stripped from `sort`. */
+export interface TextListFilter {
+  q?: string | undefined;
+  startsWith?: string | undefined;
+  sort?: string | undefined;
+}
+
+/** The sort expression of a text field, exactly as its index is written: see `textIndexes`. */
+export function textSortExpression(column: string): string {
+  return `lower(${quote(column)}) collate "C"`;
+}
+
+/**
+ * Applies `q` and `startsWith` to `query` on `column` and answers the keyset keys of the
+ * list: by the text field (then `idColumn`) when `sort` asks for it, else `fallback`. The
+ * pattern is lowered by the database (the same lower() as the index), its wildcards escaped;
+ * "starts with" compares under "C", so it is one range of the index on
+ * (tenant_id, lower(column) collate "C", id); "contains" is served by a trigram index on
+ * lower(column). Accents are compared as written: "e" does not match "é".
+ */
+export function applyTextList(query: Knex.QueryBuilder, column: string, idColumn: string, filter: TextListFilter, fallback: readonly KeysetKey[]): readonly KeysetKey[] {
+  if (filter.q) query.whereRaw(`lower(${quote(column)}) like '%' || lower(?) || '%'`, [escapeLikePattern(filter.q)]);
+  if (filter.startsWith) query.whereRaw(`${textSortExpression(column)} like lower(?) || '%'`, [escapeLikePattern(filter.startsWith)]);
+  if (!filter.sort) return fallback;
+  const direction = filter.sort.startsWith('-') ? 'desc' : 'asc';
+  query.select(query.client.raw(`${textSortExpression(column)} as keyset_text`));
+  return [
+    { column, type: 'string', direction, property: 'keyset_text', expression: textSortExpression(column) },
+    { column: idColumn, type: 'uuid', direction },
+  ];
+}
+
+function escapeLikePattern(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -7,6 +7,7 @@ import { openCsv, type CsvRow } from './csv-source.js';
 import type { ImportBatchResult, Importer, ImportRecord, ImportSettings, RejectedRow } from './importer.js';
 import { findImporter, type ImportHost } from './registry.js';
 import { supportsCopy } from '../storage/copy-rows.js';
+import { refreshStatistics } from '../storage/statistics.js';
 import { describeError, ImportStoppedError, isFatalError } from './errors.js';
 
 export interface ImportProgress {
@@ -52,6 +53,9 @@ export interface ImportResult {
 }
 
 export const DEFAULT_BATCH_SIZE = 5000;
+
+/** Imports at least this large refresh the planner's statistics of the tables that grew. */
+const ANALYZE_AFTER_ROWS = 1000;
 
 /** Batches of a pipelined importer in flight (each on its own connection) while the next is read. */
 const PIPELINE_DEPTH = 2;
@@ -207,6 +211,12 @@ export async function runImport(app: ImportHost, importerName: string, source: s
   progress();
   result.seconds = (performance.now() - started) / 1000;
   result.rowsPerSecond = result.seconds > 0 ? Math.round(result.imported / result.seconds) : result.imported;
+  // Fresh statistics before the imported rows are listed: see refreshStatistics.
+  if (result.imported >= ANALYZE_AFTER_ROWS) {
+    await refreshStatistics(app.knex).catch((error: unknown) =>
+      app.logger.warn({ err: error, importer: importerName }, 'import: refreshing the planner statistics failed; lists may be slow until autovacuum analyzes'),
+    );
+  }
   return result;
 }
 

@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
-import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import type { Page } from '../util/cursor.js';
+import { applyTextList, keysetPage, type KeysetKey } from '../http/keyset.js';
 import { mergeAttributes, validatePartyAttributes } from './attributes.js';
 import { normalizedPoints } from './contact-points.js';
 import { sql, type QueryContext } from './context.js';
@@ -16,10 +17,16 @@ import type { ContactPoint, Party, PartyKind } from './types.js';
 const PARTY_BY_ID_SQL = `select ${PARTY_COLUMNS.map((c) => `"${c}"`).join(', ')} from "rapport_parties" where "tenant_id" = ? and "id" = ?`;
 const CONTACT_POINTS_OF_PARTY_SQL = 'select "kind", "value" from "rapport_contact_points" where "tenant_id" = ? and "party_id" = ? order by "position" asc';
 
+const NEWEST_FIRST: readonly KeysetKey[] = [{ column: 'p.id', type: 'uuid', direction: 'desc' }];
+
 export interface PartyListQuery {
   kind?: PartyKind;
   /** Case-insensitive substring of the name. */
   q?: string;
+  /** Case-insensitive prefix of the name. */
+  startsWith?: string;
+  /** By name, a to z (`name`) or z to a (`-name`), instead of newest first. */
+  sort?: 'name' | '-name';
   /** Parties that have this contact point (normalized compare). */
   contact?: ContactPoint;
   archived?: boolean;
@@ -121,13 +128,17 @@ export class PartyService {
     return this.withContactPoints(ctx, rows);
   }
 
+  /**
+   * Newest first, or by name (`sort`), keyset-paginated either way; every order is an index
+   * led by the tenant (primary key, or rapport_parties_name_idx), so a page deep in the list
+   * reads what the first one does.
+   */
   async list(ctx: QueryContext, query: PartyListQuery): Promise<Page<Party>> {
-    const after = decodeCursor(query.cursor, ['uuid']);
     const q = this.visible(ctx, 'p').select(PARTY_COLUMNS.map((c) => `p.${c}`));
     if (query.kind) q.where('p.kind', query.kind);
     if (query.archived === true) q.whereNotNull('p.archived_at');
     else if (query.archived === false || query.archived === undefined) q.whereNull('p.archived_at');
-    if (query.q) q.whereRaw('lower(p.name) like ?', [`%${escapeLike(query.q.toLowerCase())}%`]);
+    const keys = applyTextList(q, 'p.name', 'p.id', query, NEWEST_FIRST);
     if (query.ids) q.whereIn('p.id', query.ids);
     if (query.contact) {
       const [point] = normalizedPoints([query.contact]);
@@ -139,15 +150,7 @@ export class PartyService {
           .where({ 'cp.kind': point.kind, 'cp.normalized': point.normalized }),
       );
     }
-    if (after) q.where('p.id', '<', after[0] as string);
-    const rows: PartyRow[] = await q.orderBy('p.id', 'desc').limit(query.limit + 1);
-    const page = toPage(
-      rows,
-      query.limit,
-      (r) => r,
-      (r) => [r.id],
-    );
-    return { data: await this.withContactPoints(ctx, page.data), nextCursor: page.nextCursor };
+    return keysetPage(q, query, keys, (rows: PartyRow[]) => this.withContactPoints(ctx, rows));
   }
 
   async update(uow: UnitOfWork, id: string, patch: PartyUpdateInput, expectedVersion?: number): Promise<Party> {
@@ -270,10 +273,6 @@ export class PartyService {
     }
     return rows.map((row) => toParty(row, byParty.get(row.id) ?? []));
   }
-}
-
-export function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** Multi-row inserts kept under PostgreSQL's 65,535 bind parameters. */

@@ -3,6 +3,8 @@ import type * as PgModule from 'pg';
 import knexFactory, { type Knex } from 'knex';
 import type { Logger } from 'pino';
 import ClientPgLite from 'knex-pglite';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { createRequire } from 'node:module';
 import { DataDirLock } from './lock.js';
 import { stopPrincipalCache } from '../access/principal-cache.js';
@@ -109,7 +111,8 @@ function openPglite(config: DatabaseConfig): Database {
     knex = knexFactory({
       client: PgliteClient as unknown as typeof knexFactory.Client,
       dialect: 'postgres',
-      connection: config.pglite ? () => ({ pglite: config.pglite }) as object : inMemory ? {} : { filename: path.join(dataDir, 'pgdata') },
+      // Opened here rather than by knex-pglite, to load pg_trgm (the name "contains" filters' index).
+      connection: () => ({ pglite: config.pglite ?? new PGlite(inMemory ? undefined : path.join(dataDir, 'pgdata'), { extensions: { pg_trgm } }) }) as object,
     } as Knex.Config);
   } catch (error) {
     lock?.release();

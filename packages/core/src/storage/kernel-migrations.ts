@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Migration } from './migrations.js';
 import { webhookAttemptsMigration } from '../webhooks/migrations.js';
 import { jobsMigration } from '../jobs/migrations.js';
+import { trigramOperatorClass } from './trigram.js';
 
 /*
  * Every tenant-owned table leads its primary key and indexes with tenant_id, so the
@@ -306,6 +307,33 @@ export const kernelMigrations: Migration[] = [
         t.integer('points').notNullable().defaultTo(0);
         t.bigInteger('expire');
       });
+    },
+  },
+  {
+    // Every list's order is an index (tenant_id, the sort keys, id), so a first page and one
+    // 500 deep read the same few index entries. The tenant-wide interaction and observation
+    // lists had none and sorted the tenant's whole table on every page. Names sort and
+    // match by prefix on lower(name) under the "C" collation: byte order, the only one in
+    // which a prefix is one index range whatever the database's locale. "Contains" (`q`)
+    // is a trigram GIN index where pg_trgm is available.
+    name: '0008_list_indexes',
+    async up(knex: Knex) {
+      await knex.raw('create index rapport_interactions_list_idx on rapport_interactions (tenant_id, occurred_at desc, id desc)');
+      await knex.raw('create index rapport_observations_list_idx on rapport_observations (tenant_id, observed_at desc, id desc)');
+      // Lists of the people at one end of a relationship type (an HRM's employees) in person order.
+      await knex.raw('create index rapport_relationships_type_to_idx on rapport_relationships (tenant_id, type, to_party_id)');
+      await knex.raw('drop index if exists rapport_parties_name_idx');
+      await knex.raw('create index rapport_parties_name_idx on rapport_parties (tenant_id, (lower(name) collate "C"), id)');
+      const trigram = await trigramOperatorClass(knex);
+      if (trigram) await knex.raw(`create index rapport_parties_name_trgm_idx on rapport_parties using gin (lower(name) ${trigram})`);
+    },
+    async down(knex: Knex) {
+      await knex.raw('drop index if exists rapport_parties_name_trgm_idx');
+      await knex.raw('drop index if exists rapport_parties_name_idx');
+      await knex.raw('create index rapport_parties_name_idx on rapport_parties (tenant_id, lower(name), id)');
+      await knex.raw('drop index if exists rapport_relationships_type_to_idx');
+      await knex.raw('drop index if exists rapport_observations_list_idx');
+      await knex.raw('drop index if exists rapport_interactions_list_idx');
     },
   },
   {

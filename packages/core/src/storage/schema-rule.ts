@@ -16,7 +16,7 @@ export interface SchemaRuleViolation {
  * tenant's rows live on one shard: every primary key, unique constraint, index and foreign key
  * of a table with a `tenant_id` column leads with `tenant_id`, and every table without one is
  * declared global with its placement. Reads the catalog, so it sees what the migrations made.
- * A table declared global is exempt whether or not it has a tenant column (the credential
+ * Non-unique GIN and GiST indexes are exempt (see below). A table declared global is exempt whether or not it has a tenant column (the credential
  * tables have one but are found before the tenant is known). `tablePrefix` limits the check
  * to one plugin's tables (`loyalty_`).
  */
@@ -36,12 +36,12 @@ export async function schemaRuleViolations(knex: Knex | Knex.Transaction, option
   for (const t of tables) {
     if (!t.tenant && !declared.has(t.table)) violations.push({ table: t.table, object: t.table, kind: 'undeclared global table', definition: 'no tenant_id column and not declared global' });
   }
-  const indexes = rows<{ table: string; name: string; primary: boolean; unique: boolean; constraint: boolean; lead: string | null; definition: string }>(
+  const indexes = rows<{ table: string; name: string; primary: boolean; unique: boolean; constraint: boolean; lead: string | null; definition: string; method: string }>(
     await knex.raw(
       `select t.relname as "table", ic.relname as name, i.indisprimary as "primary", i.indisunique as "unique",
               exists (select 1 from pg_constraint k where k.conindid = i.indexrelid and k.contype in ('p', 'u')) as "constraint",
               (select a.attname from pg_attribute a where a.attrelid = t.oid and a.attnum = i.indkey[0]) as lead,
-              pg_get_indexdef(i.indexrelid) as definition
+              pg_get_indexdef(i.indexrelid) as definition, (select am.amname from pg_am am where am.oid = ic.relam) as method
          from pg_index i join pg_class t on t.oid = i.indrelid join pg_class ic on ic.oid = i.indexrelid
          join pg_namespace n on n.oid = t.relnamespace
         where n.nspname = current_schema() and t.relname like ? order by 1, 2`,
@@ -50,6 +50,10 @@ export async function schemaRuleViolations(knex: Knex | Knex.Transaction, option
   );
   for (const index of indexes) {
     if (!tenantOwned.has(index.table) || index.lead === 'tenant_id') continue;
+    // A non-unique GIN or GiST index (trigrams, jsonb) is built per shard and used beside the
+    // tenant's btree filter; leading it with a uuid would need btree_gin, which not every
+    // PostgreSQL (nor the embedded one) has.
+    if (!index.unique && index.method !== 'btree') continue;
     const kind = index.primary ? 'primary key' : index.unique ? 'unique' : 'index';
     violations.push({ table: index.table, object: index.name, kind, definition: index.definition });
   }

@@ -1,4 +1,4 @@
-import type { Migration } from '@rapport/core';
+import { trigramOperatorClass, type Migration } from '@rapport/core';
 
 /*
  * Only what the kernel cannot hold lives here: pipelines, their stages, deals and the
@@ -154,6 +154,22 @@ export const crmMigrations: Migration[] = [
       await knex.schema.alterTable('crm_deals', (t) => {
         t.dropColumn('source');
       });
+    },
+  },
+  {
+    // The deal list's orders and filters as indexes led by the tenant: by title (a prefix is
+    // one range under "C"), by status and by pipeline newest first, and a title substring
+    // through pg_trgm where the database has it.
+    name: '0006_list_indexes',
+    up: async (knex) => {
+      await knex.raw('create index crm_deals_title_idx on crm_deals (tenant_id, (lower(title) collate "C"), id)');
+      await knex.raw('create index crm_deals_status_idx on crm_deals (tenant_id, status, id)');
+      await knex.raw('create index crm_deals_pipeline_idx on crm_deals (tenant_id, pipeline_id, id)');
+      const trigram = await trigramOperatorClass(knex);
+      if (trigram) await knex.raw(`create index crm_deals_title_trgm_idx on crm_deals using gin (lower(title) ${trigram})`);
+    },
+    down: async (knex) => {
+      for (const index of ['crm_deals_title_trgm_idx', 'crm_deals_pipeline_idx', 'crm_deals_status_idx', 'crm_deals_title_idx']) await knex.raw(`drop index if exists ${index}`);
     },
   },
 ];

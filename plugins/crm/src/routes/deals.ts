@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParams, isoDate, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { idParams, isoDate, pageOf, pageQuery, textListQuery, type RouteBuilder } from '@rapport/core';
 import { STAGE_OUTCOMES, amountSchema, currencySchema, dealSchema, pipelineSchema, stageChangeSchema } from '@rapport/crm-contract';
 import type { DealService } from '../services/deals.js';
 import type { PipelineService } from '../services/pipelines.js';
@@ -61,7 +61,8 @@ export function dealRoutes(r: RouteBuilder, { deals, pipelines }: { deals: DealS
     permission: 'crm.deals:read',
     // A customer's portal reads the deals of its account (record scope crm.deals).
     audience: 'any',
-    query: z.strictObject({ ...pageQuery, ...dealFilters }),
+    description: 'Newest first, or by title with `sort=title` / `sort=-title`; `q` and `startsWith` match the title, case-insensitively.',
+    query: z.strictObject({ ...pageQuery, ...dealFilters, ...textListQuery('title') }),
     response: pageOf(dealSchema),
     handler: (ctx) => deals.list(ctx, ctx.query),
   });

@@ -1,5 +1,17 @@
 import type { Knex } from 'knex';
-import { NotFoundError, PreconditionFailedError, ValidationError, hasPermission, keysetPage, newId, type Page, type QueryContext, type UnitOfWork } from '@rapport/core';
+import {
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+  applyTextList,
+  hasPermission,
+  keysetPage,
+  newId,
+  type Page,
+  type QueryContext,
+  type TextListFilter,
+  type UnitOfWork,
+} from '@rapport/core';
 import { DEAL_UPDATE_TYPE, crm, type Deal, type DealChange, type DealStatus, type StageChange } from '@rapport/crm-contract';
 import { DEAL_SCOPE, SEE_ALL_DEALS } from '../declarations.js';
 import type { CrmDeps } from '../deps.js';
@@ -94,10 +106,14 @@ export class DealService {
     if (!(await this.visible(ctx).where('d.id', id).first('d.id'))) throw new NotFoundError('Deal', id);
   }
 
-  /** Newest first (keyset on id); 2 queries per page (deals, their contacts). */
-  list(ctx: QueryContext, query: DealFilter & { limit: number; cursor?: string }): Promise<Page<Deal>> {
+  /**
+   * Newest first (keyset on id), or by title (`sort`), filtered by title prefix or substring;
+   * 2 queries per page (deals, their contacts).
+   */
+  list(ctx: QueryContext, query: DealFilter & TextListFilter & { limit: number; cursor?: string }): Promise<Page<Deal>> {
     const q = whereDeals(this.visible(ctx).select(dealRecord.columns('d')), query);
-    return keysetPage(q, query, [{ column: 'd.id', type: 'uuid', direction: 'desc' }], (rows: Array<{ id: string }>) => this.withContacts(ctx, rows));
+    const keys = applyTextList(q, 'd.title', 'd.id', query, [{ column: 'd.id', type: 'uuid', direction: 'desc' }]);
+    return keysetPage(q, query, keys, (rows: Array<{ id: string }>) => this.withContacts(ctx, rows));
   }
 
   /** Stage changes of a visible deal, oldest first. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParams, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { idParams, isoTimestamp, pageOf, pageQuery, textListQuery, type RouteBuilder } from '@rapport/core';
 import { employeeSchema, positionSchema, unitDetailSchema, unitSchema } from '@rapport/hrm-contract';
 import { PERMISSIONS } from '../declarations.js';
 import type { HrmServices } from '../services/index.js';
@@ -84,7 +84,8 @@ export function orgRoutes(r: RouteBuilder, { units, positions, employees, staff 
     summary: 'List employees (a scoped principal: itself, and its reports with hrm.team:read)',
     permission: PERMISSIONS.employeesRead,
     audience: 'any',
-    query: z.strictObject({ ...pageQuery, unitId: z.uuid().optional(), managerId: z.uuid().optional(), status: z.enum(['active', 'ended']).optional() }),
+    description: 'By person id, or by name with `sort=name` / `sort=-name`; `q` and `startsWith` match the name, case-insensitively.',
+    query: z.strictObject({ ...pageQuery, unitId: z.uuid().optional(), managerId: z.uuid().optional(), status: z.enum(['active', 'ended']).optional(), ...textListQuery('name') }),
     response: pageOf(employeeSchema),
     handler: (ctx) => employees.list(ctx, ctx.query),
   });

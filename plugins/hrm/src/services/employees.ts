@@ -1,4 +1,5 @@
-import { ConflictError, NotFoundError, ValidationError, keysetPage, type Page, type PartyCreateInput, type QueryContext, type UnitOfWork } from '@rapport/core';
+import type { Knex } from 'knex';
+import { ConflictError, NotFoundError, ValidationError, applyTextList, keysetPage, type Page, type PartyCreateInput, type QueryContext, type TextListFilter, type UnitOfWork } from '@rapport/core';
 import { hrm, type Employee } from '@rapport/hrm-contract';
 import { callerPartyId } from '../caller.js';
 import { TYPES } from '../declarations.js';
@@ -31,17 +32,21 @@ export class EmployeeService {
     private readonly positions: PositionService,
   ) {}
 
-  /** Employees by id (a scoped caller: itself, and its reports with hrm.team:read). */
-  list(ctx: QueryContext, query: { limit: number; cursor?: string; unitId?: string; managerId?: string; status?: 'active' | 'ended' }): Promise<Page<Employee>> {
-    const { relationships, scopes } = this.deps;
-    const q = relationships.query(ctx, { type: TYPES.employment }).distinct('relationships.to_party_id as id');
-    scopes.apply(q, ctx, this.staff.scopeFor(ctx.principal), 'relationships.to_party_id');
-    if (query.status) q.where('status', query.status);
-    if (query.unitId) q.where('status', 'active').whereRaw("attributes->>'unitId' = ?", [query.unitId]);
-    if (query.managerId) {
-      q.whereIn('relationships.to_party_id', relationships.query(ctx, { type: TYPES.reportsTo, status: 'active', fromPartyId: query.managerId }).select('to_party_id'));
-    }
-    return keysetPage(q, query, [{ column: 'relationships.to_party_id', type: 'uuid', property: 'id' }], async (rows: Array<{ id: string }>) => {
+  /**
+   * Employees by id, or by name (`sort`, `q`, `startsWith`); a scoped caller sees itself, and
+   * its reports with hrm.team:read. By id the list walks the employment relationships in
+   * person order (an index on tenant, type, to_party_id); by name it walks the parties' name
+   * index and keeps the people with an employment, so either stays one index walk.
+   */
+  list(ctx: QueryContext, query: TextListFilter & { limit: number; cursor?: string; unitId?: string; managerId?: string; status?: 'active' | 'ended' }): Promise<Page<Employee>> {
+    const { relationships, parties, scopes } = this.deps;
+    const employments = (q: Knex.QueryBuilder) => {
+      if (query.status) q.where('status', query.status);
+      if (query.unitId) q.where('status', 'active').whereRaw("attributes->>'unitId' = ?", [query.unitId]);
+      return q;
+    };
+    const reportsTo = () => relationships.query(ctx, { type: TYPES.reportsTo, status: 'active', fromPartyId: query.managerId }).select('to_party_id');
+    const profiles = async (rows: Array<{ id: string }>) => {
       const employees = new Map(
         (
           await this.staff.profiles(
@@ -51,7 +56,21 @@ export class EmployeeService {
         ).map((e) => [e.id, e]),
       );
       return rows.map((r) => employees.get(r.id)!);
-    });
+    };
+    if (query.sort || query.q || query.startsWith) {
+      const q = parties
+        .query(ctx)
+        .select('parties.id')
+        .whereExists(employments(relationships.query(ctx, { type: TYPES.employment }).select('relationships.to_party_id').whereRaw('relationships.to_party_id = parties.id')));
+      scopes.apply(q, ctx, this.staff.scopeFor(ctx.principal), 'parties.id');
+      if (query.managerId) q.whereIn('parties.id', reportsTo());
+      const keys = applyTextList(q, 'parties.name', 'parties.id', query, [{ column: 'parties.id', type: 'uuid' }]);
+      return keysetPage(q, query, keys, profiles);
+    }
+    const q = employments(relationships.query(ctx, { type: TYPES.employment }).distinct('relationships.to_party_id as id'));
+    scopes.apply(q, ctx, this.staff.scopeFor(ctx.principal), 'relationships.to_party_id');
+    if (query.managerId) q.whereIn('relationships.to_party_id', reportsTo());
+    return keysetPage(q, query, [{ column: 'relationships.to_party_id', type: 'uuid', property: 'id' }], profiles);
   }
 
   /** The caller's own profile. */

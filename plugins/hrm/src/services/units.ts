@@ -127,7 +127,8 @@ export class UnitService {
     const rows: Array<{ id: string; name: string }> = await this.deps.parties
       .query(ctx, { kind: 'unit' })
       .whereNull('archived_at')
-      .whereRaw('lower(name) = any(?::text[])', [wanted])
+      // Under "C", as the parties' name index is (equality is bytewise either way).
+      .whereRaw('lower(name) collate "C" = any(?::text[])', [wanted])
       .select('id', 'name');
     for (const row of rows) out.set(row.name.toLowerCase(), [...(out.get(row.name.toLowerCase()) ?? []), row.id]);
     return out;

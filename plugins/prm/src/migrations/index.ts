@@ -1,4 +1,4 @@
-import type { Migration } from '@rapport/core';
+import { trigramOperatorClass, type Migration } from '@rapport/core';
 
 /** PRM's own tables: only what the kernel cannot hold. Every key leads with tenant_id. */
 export const prmMigrations: Migration[] = [
@@ -360,6 +360,24 @@ export const prmMigrations: Migration[] = [
     },
     down: async (knex) => {
       for (const table of ['prm_documents', 'prm_plan_edits', 'prm_plan_items', 'prm_plans']) await knex.schema.dropTable(table);
+    },
+  },
+  {
+    // The registration list's orders and filters as indexes led by the tenant: newest first
+    // by partner and by status (created_at, then id, as the keyset runs), by customer name
+    // (a prefix is one range under "C"), a name substring through pg_trgm where available.
+    name: '0009_list_indexes',
+    up: async (knex) => {
+      await knex.raw('create index prm_registrations_partner_list_idx on prm_registrations (tenant_id, partner_id, created_at, id)');
+      await knex.raw('create index prm_registrations_status_list_idx on prm_registrations (tenant_id, status, created_at, id)');
+      await knex.raw('create index prm_registrations_customer_name_idx on prm_registrations (tenant_id, (lower(customer_name) collate "C"), id)');
+      const trigram = await trigramOperatorClass(knex);
+      if (trigram) await knex.raw(`create index prm_registrations_customer_name_trgm_idx on prm_registrations using gin (lower(customer_name) ${trigram})`);
+    },
+    down: async (knex) => {
+      for (const index of ['prm_registrations_customer_name_trgm_idx', 'prm_registrations_customer_name_idx', 'prm_registrations_status_list_idx', 'prm_registrations_partner_list_idx']) {
+        await knex.raw(`drop index if exists ${index}`);
+      }
     },
   },
 ];

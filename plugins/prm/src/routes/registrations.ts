@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decimalNumber, idParams, isoDate, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { decimalNumber, idParams, isoDate, pageOf, pageQuery, textListQuery, type RouteBuilder } from '@rapport/core';
 import { REGISTRATION_STATUSES, registrationSchema } from '@rapport/prm-contract';
 import type { RegistrationService } from '../services/registrations.js';
 
@@ -20,7 +20,8 @@ export function registrationRoutes(r: RouteBuilder, registrations: RegistrationS
     tags: ['prm'],
     permission: 'prm.registrations:read',
     audience: 'any',
-    query: z.strictObject({ ...pageQuery, status: z.enum(REGISTRATION_STATUSES).optional(), partnerId: z.uuid().optional() }),
+    description: 'Newest first, or by customer name with `sort=customerName` / `sort=-customerName`; `q` and `startsWith` match the customer name, case-insensitively.',
+    query: z.strictObject({ ...pageQuery, status: z.enum(REGISTRATION_STATUSES).optional(), partnerId: z.uuid().optional(), ...textListQuery('customerName') }),
     response: pageOf(registrationSchema),
     handler: (ctx) => registrations.list(ctx, ctx.query),
   });

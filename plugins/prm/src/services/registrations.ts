@@ -1,5 +1,17 @@
 import type { Knex } from 'knex';
-import { ConflictError, ValidationError, isoRequired, keysetPage, newId, normalizeContactPoint, type Page, type QueryContext, type UnitOfWork } from '@rapport/core';
+import {
+  ConflictError,
+  ValidationError,
+  applyTextList,
+  isoRequired,
+  keysetPage,
+  newId,
+  normalizeContactPoint,
+  type Page,
+  type QueryContext,
+  type TextListFilter,
+  type UnitOfWork,
+} from '@rapport/core';
 import { prm, type Registration, type RegistrationConflict, type RegistrationConflictsPayload, type RegistrationStatus } from '@rapport/prm-contract';
 import { z } from 'zod';
 import type { PrmDeps } from '../deps.js';
@@ -20,7 +32,7 @@ export interface RegistrationInput {
   notes?: string;
 }
 
-export interface RegistrationListQuery {
+export interface RegistrationListQuery extends TextListFilter {
   status?: RegistrationStatus;
   partnerId?: string;
   limit: number;
@@ -67,7 +79,8 @@ export class RegistrationService {
     const q = this.visible(ctx).select(registrationRecord.columns());
     if (query.partnerId) q.where('partner_id', query.partnerId);
     if (query.status) whereStatus(q, query.status);
-    return keysetPage(q, query, newestFirst(), (rows: object[]) => rows.map((r) => this.present(ctx, r)));
+    const keys = applyTextList(q, 'customer_name', 'id', query, newestFirst());
+    return keysetPage(q, query, keys, (rows: object[]) => rows.map((r) => this.present(ctx, r)));
   }
 
   async submit(uow: UnitOfWork, input: RegistrationInput): Promise<Registration> {

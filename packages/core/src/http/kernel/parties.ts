@@ -4,6 +4,7 @@ import { mergeSchema, partyCreateSchema, partyUpdateSchema, contactPointSchema }
 import { PARTY_KINDS } from '../../kernel/types.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
 import type { RouteBuilder } from '../routes.js';
+import { textListQuery } from '../keyset.js';
 import { interactionSchema, mergePlanSchema, partySchema, relationshipSchema } from './response-schemas.js';
 
 export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
@@ -13,14 +14,15 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
   r.get('/parties', {
     reads: 'replica',
     summary: 'List parties',
-    description: 'Newest first. Filter by kind, name substring (`q`), contact point (`email`, `phone`, `domain`) or archive state.',
+    description:
+      'Newest first, or by name with `sort=name` / `sort=-name` (keyset pages either way). Filter by kind, name substring (`q`) or prefix (`startsWith`), both case-insensitive, contact point (`email`, `phone`, `domain`) or archive state.',
     tags,
     permission: 'parties:read',
     audience: 'any',
     query: z.strictObject({
       ...pageQuery,
       kind: z.enum(PARTY_KINDS).optional(),
-      q: z.string().min(1).max(200).optional(),
+      ...textListQuery('name'),
       email: z.string().max(320).optional(),
       phone: z.string().max(50).optional(),
       domain: z.string().max(253).optional(),

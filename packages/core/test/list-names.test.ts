@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '@rapport/testing';
+
+// Name search on the parties list: prefix and substring filters, case-insensitive, sort by
+// name either way, keyset pages that neither skip nor repeat a party.
+let t: TestApp;
+const NAMES = ['acme Europe', 'ACME Inc', 'Acme Labs', 'Acmeworks', 'Ac_me Underscore', 'Ac%me Percent', 'Globex', 'Beta Acme', 'Élan Vital', 'elan', 'Zeta'];
+
+beforeAll(async () => {
+  t = await createTestApp();
+  for (const name of NAMES) expect((await t.admin.post('/api/v1/parties', { kind: 'organization', name })).status).toBe(201);
+  // Two parties with one name: the id decides their order and pages still split cleanly.
+  for (let i = 0; i < 2; i++) expect((await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Same Name' })).status).toBe(201);
+});
+afterAll(() => t?.close());
+
+async function all(query: string, limit = 2): Promise<string[]> {
+  const names: string[] = [];
+  const ids = new Set<string>();
+  let cursor: string | null = null;
+  do {
+    const response: { status: number; text: string; body: { data: Array<{ id: string; name: string }>; nextCursor: string | null } } = await t.admin.get(
+      `/api/v1/parties?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+    );
+    expect(response.status, response.text).toBe(200);
+    for (const party of response.body.data) {
+      expect(ids.has(party.id)).toBe(false);
+      ids.add(party.id);
+      names.push(party.name);
+    }
+    cursor = response.body.nextCursor;
+  } while (cursor);
+  return names;
+}
+
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a.toLowerCase()), Buffer.from(b.toLowerCase())) as number;
+
+describe('parties by name', () => {
+  it('sorts by lower-cased name in byte order, a to z and z to a, over keyset pages', async () => {
+    const everyone = [...NAMES, 'Same Name', 'Same Name', 'Test Company'];
+    const ascending = await all('sort=name');
+    expect(ascending).toEqual([...everyone].sort(byteOrder));
+    const descending = await all('sort=-name', 3);
+    expect(descending).toEqual([...everyone].sort(byteOrder).reverse());
+  });
+
+  it('filters by prefix, case-insensitively, with LIKE wildcards taken literally', async () => {
+    expect(await all('startsWith=ACME&sort=name')).toEqual(['acme Europe', 'ACME Inc', 'Acme Labs', 'Acmeworks']);
+    expect(await all('startsWith=acme%20&sort=-name')).toEqual(['Acme Labs', 'ACME Inc', 'acme Europe']);
+    expect(await all('startsWith=ac_&sort=name')).toEqual(['Ac_me Underscore']);
+    expect(await all('startsWith=ac%25&sort=name')).toEqual(['Ac%me Percent']);
+    // Accents are compared as written.
+    expect(await all('startsWith=el&sort=name')).toEqual(['elan']);
+    expect(await all('startsWith=%C3%A9l&sort=name')).toEqual(['Élan Vital']);
+  });
+
+  it('filters by substring, with or without a name sort', async () => {
+    expect(await all('q=CME&sort=name')).toEqual(['acme Europe', 'ACME Inc', 'Acme Labs', 'Acmeworks', 'Beta Acme']);
+    expect((await all('q=acme')).sort(byteOrder)).toEqual(['acme Europe', 'ACME Inc', 'Acme Labs', 'Acmeworks', 'Beta Acme']);
+    expect(await all('q=me%20e&startsWith=a&sort=name')).toEqual(['acme Europe']);
+  });
+
+  it('refuses an unknown sort and a cursor of another order', async () => {
+    expect((await t.admin.get('/api/v1/parties?sort=kind')).status).toBe(400);
+    const newest = await t.admin.get('/api/v1/parties?limit=1');
+    const wrong = await t.admin.get(`/api/v1/parties?sort=name&cursor=${newest.body.nextCursor}`);
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors).toEqual([{ path: 'cursor', message: 'invalid cursor' }]);
+  });
+});
