@@ -52,7 +52,6 @@ export interface ConsolePlugin {
   messages: { en: Record<string, string>; uk: Record<string, string> };
   pages?: ConsolePage[];
   // A widget's props depend on its zone; the list holds widgets of every zone.
-   
   widgets?: ConsoleWidget<any>[];
   /** Renderers for the plugin's interaction types on the party timeline, by interaction type. */
   timeline?: Record<string, Lazy<TimelineRendererProps>>;

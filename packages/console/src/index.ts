@@ -59,12 +59,9 @@ export function findConsolePlugins(plugins: readonly string[], baseDir: string):
   const found: ConsolePluginEntry[] = [];
   for (const name of plugins) {
     if (typeof name !== 'string' || name.startsWith('.') || path.isAbsolute(name) || name.startsWith('file:')) continue;
-    let manifestPath: string;
-    try {
-      manifestPath = require.resolve(`${name}/package.json`);
-    } catch {
-      continue;
-    }
+    // Not require.resolve(`${name}/package.json`): a package need not export its package.json.
+    const manifestPath = (require.resolve.paths(name) ?? []).map((dir) => path.join(dir, name, 'package.json')).find((file) => fs.existsSync(file));
+    if (!manifestPath) continue;
     const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as { exports?: Record<string, unknown> };
     const target = exportTarget(manifest.exports?.['./console']);
     if (!target) continue;
@@ -148,6 +145,9 @@ export async function buildConsole(options: BuildConsoleOptions): Promise<Consol
   const virtualId = 'virtual:rapport-console-plugins';
   await build({
     configFile: false,
+    // The production build of React whatever NODE_ENV the caller runs under (a test runner sets `test`).
+    mode: 'production',
+    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     root: consoleAppDir,
     base: CONSOLE_BASE,
     logLevel: options.logLevel ?? 'warn',
