@@ -166,7 +166,7 @@ export const en: Record<string, string> = {
   'supply.noSuppliers': 'No suppliers yet.',
   'supply.noData': 'No deliveries or quotes to score yet.',
   'supply.percent': 'Percent',
-  'supply.deliveries': '{{n}} deliveries scored',
+  'supply.deliveries': 'Deliveries scored: {{n}}',
   'supply.metric.onTimeDelivery': 'On time',
   'supply.metric.quality': 'Quality',
   'supply.metric.rfqResponsiveness': 'Responsiveness',

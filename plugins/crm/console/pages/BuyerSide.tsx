@@ -15,7 +15,7 @@ export default function BuyerSide() {
   return (
     <Stack>
       <Title order={1}>{t('vendors.title')}</Title>
-      <Text c="dimmed">{t('vendors.intro')}</Text>
+      <Text c="gray.7">{t('vendors.intro')}</Text>
       {vendors.data.length === 0 && <Text>{t('vendors.none')}</Text>}
       {vendors.data.map(({ relationship, party }) => (
         <Card key={relationship.id} withBorder component="section" aria-label={party.name}>
@@ -23,7 +23,11 @@ export default function BuyerSide() {
             <Title order={2} size="h4">
               {party.name}
             </Title>
-            {relationship.status && <Badge variant="light">{t(`status.${relationship.status}`)}</Badge>}
+            {relationship.status && (
+              <Badge variant="light" c="dark.8">
+                {t(`status.${relationship.status}`)}
+              </Badge>
+            )}
           </Group>
           <Button variant="subtle" size="compact-sm" mt="xs" aria-expanded={open === relationship.id} onClick={() => setOpen(open === relationship.id ? null : relationship.id)}>
             {open === relationship.id ? t('vendors.hide') : t('vendors.show')}
@@ -57,7 +61,7 @@ function VendorDetail({ vendorId, relationshipId }: { vendorId: string; relation
         {t('vendors.bought')}
       </Title>
       {bought.length === 0 ? (
-        <Text c="dimmed">{t('vendors.noPurchases')}</Text>
+        <Text c="gray.7">{t('vendors.noPurchases')}</Text>
       ) : (
         <Table.ScrollContainer minWidth={320}>
           <Table>

@@ -33,7 +33,7 @@ export default function DealPage() {
       </PageLink>
       <Group justify="space-between" wrap="wrap">
         <Title order={1}>{d.title}</Title>
-        <Badge size="lg" color={d.status === 'won' ? 'green' : d.status === 'lost' ? 'gray' : 'blue'}>
+        <Badge variant="light" c="dark.8" size="lg" color={d.status === 'won' ? 'green' : d.status === 'lost' ? 'gray' : 'blue'}>
           {t(`outcome.${d.status}`)}
         </Badge>
       </Group>
@@ -75,7 +75,7 @@ export default function DealPage() {
 function Figure({ label, value, testId }: { label: string; value: string; testId?: string }) {
   return (
     <Card withBorder padding="sm">
-      <Text size="xs" c="dimmed">
+      <Text size="xs" c="gray.7">
         {label}
       </Text>
       <Text fw={600} data-testid={testId}>

@@ -76,8 +76,9 @@ export default function Deals() {
         <Group gap="xs" wrap="wrap" aria-label={t('deals.savedViews')}>
           {views.data!.map((v) => (
             <Badge
+              variant="light"
+              c="dark.8"
               key={v.id}
-              variant="outline"
               rightSection={
                 <Anchor component="button" size="xs" aria-label={t('deals.deleteView', { name: v.name })} onClick={() => remove.mutate(v.id)}>
                   ×
@@ -95,7 +96,7 @@ export default function Deals() {
       ) : deals.error ? (
         <Failure error={deals.error} />
       ) : deals.data.length === 0 ? (
-        <Text c="dimmed">{t('deals.none')}</Text>
+        <Text c="gray.7">{t('deals.none')}</Text>
       ) : (
         <Table.ScrollContainer minWidth={320}>
           <Table striped>
@@ -123,7 +124,7 @@ export default function Deals() {
         </Table.ScrollContainer>
       )}
       {!principal.can('crm.deals:all') && (
-        <Text size="xs" c="dimmed">
+        <Text size="xs" c="gray.7">
           {t('deals.ownOnly')}
         </Text>
       )}

@@ -164,13 +164,13 @@ function StageColumn(props: { stage: Pipeline['stages'][number]; pipeline: Pipel
         <Title order={2} size="h5" id={headingId}>
           {stage.name}
         </Title>
-        <Badge variant="light" color={stage.outcome === 'won' ? 'green' : stage.outcome === 'lost' ? 'gray' : 'blue'}>
+        <Badge variant="light" c="dark.8" color={stage.outcome === 'won' ? 'green' : stage.outcome === 'lost' ? 'gray' : 'blue'}>
           {stage.outcome === 'open' ? format.percent(stage.probability / 100) : t(`outcome.${stage.outcome}`)}
         </Badge>
       </Group>
       <Stack gap="xs" mih={80}>
         {deals.length === 0 && (
-          <Text size="sm" c="dimmed">
+          <Text size="sm" c="gray.7">
             {t('board.emptyStage')}
           </Text>
         )}
@@ -193,7 +193,7 @@ function DealCard({ deal, pipeline, accounts, canMove, onMove }: { deal: Deal; p
         <Text fw={600} size="sm">
           {deal.title}
         </Text>
-        <Text size="xs" c="dimmed">
+        <Text size="xs" c="gray.7">
           {accounts.get(deal.accountId) ?? ''}
         </Text>
         <Text size="sm">{format.money(deal.amount, deal.currency)}</Text>

@@ -46,7 +46,7 @@ function TaskTable({ tasks, overdue, onDone }: { tasks: Task[]; overdue: Set<str
   const t = useCrmT();
   const format = useFormat();
   const canWrite = usePrincipal().can('crm.tasks:write');
-  if (tasks.length === 0) return <Text c="dimmed">{t('tasks.none')}</Text>;
+  if (tasks.length === 0) return <Text c="gray.7">{t('tasks.none')}</Text>;
   return (
     <Table.ScrollContainer minWidth={320}>
       <Table>
@@ -67,7 +67,7 @@ function TaskTable({ tasks, overdue, onDone }: { tasks: Task[]; overdue: Set<str
               <Table.Td>
                 {format.dateTime(task.dueAt)}{' '}
                 {overdue.has(task.id) && (
-                  <Badge color="red" variant="light">
+                  <Badge variant="light" c="dark.8" color="red">
                     {t('tasks.overdueBadge')}
                   </Badge>
                 )}

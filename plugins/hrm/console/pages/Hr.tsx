@@ -52,14 +52,16 @@ function Reviews() {
   });
   if (cycles.isPending || employees.isPending) return <Loading />;
   if (cycles.error || employees.error) return <Failure error={cycles.error ?? employees.error} />;
-  if (!cycle) return <Text c="dimmed">{t('hr.noCycles')}</Text>;
+  if (!cycle) return <Text c="gray.7">{t('hr.noCycles')}</Text>;
   const score = (v: number | null | undefined) => (v === null || v === undefined ? '—' : format.number(Math.round(v * 10) / 10));
   return (
     <Stack>
       <Group wrap="wrap" align="flex-end">
         <Select label={t('hr.cycle')} data={cycles.data.map((c) => ({ value: c.id, label: c.name }))} value={cycle.id} onChange={setCycleId} allowDeselect={false} />
         <Select label={t('hr.employee')} searchable data={employees.data.map((e) => ({ value: e.id, label: e.name }))} value={employeeId} onChange={setEmployeeId} />
-        <Badge variant="light">{cycle.closedAt ? t('hr.closed', { date: format.date(cycle.closedAt) }) : t('hr.open')}</Badge>
+        <Badge variant="light" c="dark.8">
+          {cycle.closedAt ? t('hr.closed', { date: format.date(cycle.closedAt) }) : t('hr.open')}
+        </Badge>
       </Group>
       <Text size="sm">{t('hr.competencies', { list: cycle.competencies.join(', '), scale: cycle.scale.levels.join(' · ') })}</Text>
       {employeeId &&
@@ -82,7 +84,7 @@ function Reviews() {
 function Figure({ label, value }: { label: string; value: string }) {
   return (
     <Card withBorder padding="sm">
-      <Text size="xs" c="dimmed">
+      <Text size="xs" c="gray.7">
         {label}
       </Text>
       <Text fw={600}>{value}</Text>
@@ -99,7 +101,7 @@ function Recruiting() {
   const candidates = useQuery({ queryKey: ['hrm', 'candidates'], queryFn: async () => ok(await client.GET('/api/v1/hrm/candidates', { params: { query: { limit: 200 } } })).data });
   if (openings.isPending || candidates.isPending || units.isPending) return <Loading />;
   if (openings.error || candidates.error || units.error) return <Failure error={openings.error ?? candidates.error ?? units.error} />;
-  if (openings.data.length === 0) return <Text c="dimmed">{t('hr.noOpenings')}</Text>;
+  if (openings.data.length === 0) return <Text c="gray.7">{t('hr.noOpenings')}</Text>;
   return (
     <Stack>
       {openings.data.map((o) => {
@@ -108,12 +110,12 @@ function Recruiting() {
           <Card key={o.id} withBorder component="article" aria-label={o.title}>
             <Group justify="space-between" wrap="wrap">
               <Text fw={600}>{o.title}</Text>
-              <Text size="sm" c="dimmed">
+              <Text size="sm" c="gray.7">
                 {units.data.find((u) => u.id === o.unitId)?.name ?? ''}
               </Text>
             </Group>
             {mine.length === 0 ? (
-              <Text size="sm" c="dimmed">
+              <Text size="sm" c="gray.7">
                 {t('hr.noCandidates')}
               </Text>
             ) : (
@@ -123,7 +125,9 @@ function Recruiting() {
                     <Table.Tr key={c.id}>
                       <Table.Td>{c.candidateName}</Table.Td>
                       <Table.Td>
-                        <Badge variant="light">{t(`stage.${c.stage}`, { defaultValue: c.stage })}</Badge>
+                        <Badge variant="light" c="dark.8">
+                          {t(`stage.${c.stage}`, { defaultValue: c.stage })}
+                        </Badge>
                       </Table.Td>
                       <Table.Td>{format.date(c.appliedAt)}</Table.Td>
                     </Table.Tr>
@@ -160,7 +164,7 @@ function Onboarding() {
         ) : checklist.error ? (
           <Failure error={checklist.error} />
         ) : checklist.data.total === 0 ? (
-          <Text c="dimmed">{t('hr.noChecklist')}</Text>
+          <Text c="gray.7">{t('hr.noChecklist')}</Text>
         ) : (
           <Stack gap="xs">
             <Text>{t('hr.progress', { done: format.number(checklist.data.done), total: format.number(checklist.data.total), overdue: format.number(checklist.data.overdue) })}</Text>
@@ -169,13 +173,15 @@ function Onboarding() {
               <Group key={i.id} justify="space-between" wrap="wrap">
                 <Text size="sm">{i.title}</Text>
                 <Group gap="xs">
-                  <Badge variant="outline">{t(`owner.${i.owner}`)}</Badge>
+                  <Badge variant="light" c="dark.8">
+                    {t(`owner.${i.owner}`)}
+                  </Badge>
                   {i.doneAt ? (
-                    <Badge color="green" variant="light">
+                    <Badge variant="light" c="dark.8" color="green">
                       {t('hr.done')}
                     </Badge>
                   ) : i.overdue ? (
-                    <Badge color="red" variant="light">
+                    <Badge variant="light" c="dark.8" color="red">
                       {t('hr.overdue')}
                     </Badge>
                   ) : (

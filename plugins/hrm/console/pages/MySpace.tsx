@@ -69,26 +69,27 @@ function Profile() {
     enabled: !!id,
     queryFn: async () => ok(await client.GET('/api/v1/hrm/employees/{id}/timeline', { params: { path: { id: id! }, query: { limit: 50 } } })).data,
   });
-  if (!me.data || units.isPending || timeline.isPending) return <Loading />;
-  if (units.error || timeline.error) return <Failure error={units.error ?? timeline.error} />;
+  // The unit list needs hrm.org:read, which an employee may lack: the profile then shows no unit name.
+  if (!me.data || timeline.isPending) return <Loading />;
+  if (timeline.error) return <Failure error={timeline.error} />;
   const e = me.data.employment;
   return (
     <Stack>
       <SimpleGrid cols={{ base: 1, sm: 3 }}>
         <Card withBorder>
-          <Text size="xs" c="dimmed">
+          <Text size="xs" c="gray.7">
             {t('me.unit')}
           </Text>
-          <Text fw={600}>{units.data.find((u) => u.id === e?.unitId)?.name ?? '—'}</Text>
+          <Text fw={600}>{units.data?.find((u) => u.id === e?.unitId)?.name ?? '—'}</Text>
         </Card>
         <Card withBorder>
-          <Text size="xs" c="dimmed">
+          <Text size="xs" c="gray.7">
             {t('me.manager')}
           </Text>
           <Text fw={600}>{manager.data?.name ?? '—'}</Text>
         </Card>
         <Card withBorder>
-          <Text size="xs" c="dimmed">
+          <Text size="xs" c="gray.7">
             {t('me.since')}
           </Text>
           <Text fw={600}>{e?.start ? format.date(e.start) : '—'}</Text>
@@ -97,14 +98,14 @@ function Profile() {
       <Title order={2} size="h3">
         {t('me.timeline')}
       </Title>
-      {timeline.data.length === 0 && <Text c="dimmed">{t('me.noTimeline')}</Text>}
+      {timeline.data.length === 0 && <Text c="gray.7">{t('me.noTimeline')}</Text>}
       {timeline.data.map((i) => (
         <Card key={i.id} withBorder padding="xs">
           <Group justify="space-between" wrap="wrap">
             <Text size="sm" fw={600}>
               {t(`interaction.${i.type.replace(/^hrm\./, '')}`, { defaultValue: t('interaction.other') })}
             </Text>
-            <Text size="xs" c="dimmed">
+            <Text size="xs" c="gray.7">
               {format.dateTime(i.occurredAt)}
             </Text>
           </Group>
@@ -126,7 +127,7 @@ function Surveys() {
   });
   if (surveys.isPending) return <Loading />;
   if (surveys.error) return <Failure error={surveys.error} />;
-  if (surveys.data.length === 0) return <Text c="dimmed">{t('survey.none')}</Text>;
+  if (surveys.data.length === 0) return <Text c="gray.7">{t('survey.none')}</Text>;
   return (
     <Stack>
       {surveys.data.map((s) => (
@@ -160,7 +161,7 @@ function SurveyForm({ survey }: { survey: Survey }) {
       <Title order={2} size="h3" id={`survey-${survey.id}`}>
         {survey.title}
       </Title>
-      <Text size="sm" c="dimmed">
+      <Text size="sm" c="gray.7">
         {survey.anonymous ? t('survey.anonymous', { n: survey.minGroupSize }) : t('survey.named')}
       </Text>
       {done ? (
@@ -188,7 +189,7 @@ function SurveyForm({ survey }: { survey: Survey }) {
                       ))}
                     </Group>
                     {q.type === 'enps' && (
-                      <Text size="xs" c="dimmed">
+                      <Text size="xs" c="gray.7">
                         {t('survey.enpsHint')}
                       </Text>
                     )}
@@ -271,7 +272,7 @@ function Desk({ partyId }: { partyId: string }) {
       </Title>
       {rate.error && <Failure error={rate.error} />}
       {requests.data.length === 0 ? (
-        <Text c="dimmed">{t('desk.none')}</Text>
+        <Text c="gray.7">{t('desk.none')}</Text>
       ) : (
         <Table.ScrollContainer minWidth={320}>
           <Table>
@@ -288,17 +289,19 @@ function Desk({ partyId }: { partyId: string }) {
                 <Table.Tr key={r.id}>
                   <Table.Td>
                     {r.title}
-                    <Text size="xs" c="dimmed">
+                    <Text size="xs" c="gray.7">
                       {serviceName.get(r.serviceId) ?? ''}
                     </Text>
                   </Table.Td>
                   <Table.Td>
-                    <Badge variant="light">{t(`desk.status.${r.status}`)}</Badge>
+                    <Badge variant="light" c="dark.8">
+                      {t(`desk.status.${r.status}`)}
+                    </Badge>
                   </Table.Td>
                   <Table.Td>
                     {format.dateTime(r.resolutionDueAt)}{' '}
                     {r.breached && (
-                      <Badge color="red" variant="light">
+                      <Badge variant="light" c="dark.8" color="red">
                         {t('desk.breached')}
                       </Badge>
                     )}
@@ -334,7 +337,7 @@ function Announcements() {
   });
   if (list.isPending) return <Loading />;
   if (list.error) return <Failure error={list.error} />;
-  if (list.data.length === 0) return <Text c="dimmed">{t('ann.none')}</Text>;
+  if (list.data.length === 0) return <Text c="gray.7">{t('ann.none')}</Text>;
   return (
     <Stack>
       {ack.error && <Failure error={ack.error} />}
@@ -344,7 +347,7 @@ function Announcements() {
             <Title order={2} size="h4" id={`ann-${a.id}`}>
               {a.title}
             </Title>
-            <Text size="xs" c="dimmed">
+            <Text size="xs" c="gray.7">
               {format.date(a.publishedAt)}
             </Text>
           </Group>
@@ -353,7 +356,7 @@ function Announcements() {
           </Text>
           {a.requiresAck &&
             (a.acknowledgedAt ? (
-              <Badge mt="xs" color="green" variant="light">
+              <Badge variant="light" c="dark.8" mt="xs" color="green">
                 {t('ann.acknowledged', { date: format.date(a.acknowledgedAt) })}
               </Badge>
             ) : (
@@ -412,13 +415,13 @@ function Recognition({ partyId }: { partyId: string }) {
       <Title order={2} size="h3">
         {t('kudos.received')}
       </Title>
-      {mine.length === 0 && <Text c="dimmed">{t('kudos.none')}</Text>}
+      {mine.length === 0 && <Text c="gray.7">{t('kudos.none')}</Text>}
       {mine.map((k) => {
         const from = k.participants.find((p) => p.role === 'giver')?.partyId;
         return (
           <Card key={k.id} withBorder padding="xs">
             <Text size="sm">{k.summary ?? k.subject ?? ''}</Text>
-            <Text size="xs" c="dimmed">
+            <Text size="xs" c="gray.7">
               {t('kudos.from', { name: (from && names.get(from)) || '—', date: format.date(k.occurredAt) })}
             </Text>
           </Card>

@@ -34,7 +34,7 @@ export default function ServiceScorecard() {
       ) : card.error ? (
         <Failure error={card.error} />
       ) : card.data.services.length === 0 ? (
-        <Text c="dimmed">{t('scorecard.noServices')}</Text>
+        <Text c="gray.7">{t('scorecard.noServices')}</Text>
       ) : (
         <Card withBorder>
           <BarChart

@@ -31,8 +31,8 @@ function EnpsTrend({ managerId }: { managerId: string }) {
   });
   if (trend.isPending) return <Loading />;
   if (trend.error) return <Failure error={trend.error} />;
-  // Oldest first for the chart; a suppressed survey is a gap, never a number.
-  const points = [...trend.data].reverse();
+  // Oldest first, as the API answers; a suppressed survey is a gap in the line, never a number.
+  const points = trend.data;
   const series = t('team.enps');
   const shown = points.filter((p) => !p.suppressed && p.enps !== null);
   return (
@@ -40,7 +40,7 @@ function EnpsTrend({ managerId }: { managerId: string }) {
       <Title order={2} size="h3" id="hrm-enps">
         {t('team.enpsTitle')}
       </Title>
-      <Text size="sm" c="dimmed">
+      <Text size="sm" c="gray.7">
         {t('team.enpsIntro')}
       </Text>
       {points.length === 0 ? (
@@ -73,7 +73,7 @@ function EnpsTrend({ managerId }: { managerId: string }) {
                   <Table.Td>{format.date(p.closedAt)}</Table.Td>
                   <Table.Td>
                     {p.suppressed || p.enps === null ? (
-                      <Badge color="gray" variant="light" data-testid="enps-suppressed">
+                      <Badge variant="light" c="dark.8" color="gray" data-testid="enps-suppressed">
                         {t('team.notEnough')}
                       </Badge>
                     ) : (
@@ -122,7 +122,7 @@ function UpwardFeedback({ managerId }: { managerId: string }) {
     const upward = scores.data.byKind.upward;
     if (feedback.data.upward.suppressed || upward?.suppressed)
       return (
-        <Badge color="gray" variant="light">
+        <Badge variant="light" c="dark.8" color="gray">
           {t('team.notEnough')}
         </Badge>
       );
@@ -177,7 +177,7 @@ function Reports({ reportIds }: { reportIds: string[] }) {
               <Group justify="space-between" wrap="wrap">
                 <Text fw={600}>{person?.data?.name ?? '…'}</Text>
                 {risk?.data && (
-                  <Badge color={risk.data.level === 'high' ? 'red' : risk.data.level === 'medium' ? 'orange' : 'green'}>
+                  <Badge variant="light" c="dark.8" color={risk.data.level === 'high' ? 'red' : risk.data.level === 'medium' ? 'orange' : 'green'}>
                     {t('team.risk', { level: t(`team.level.${risk.data.level}`), score: format.number(Math.round(risk.data.score)) })}
                   </Badge>
                 )}

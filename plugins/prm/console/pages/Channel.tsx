@@ -40,7 +40,9 @@ export default function Channel() {
                     <Table.Tr key={p.relationship.id}>
                       <Table.Td>{p.name}</Table.Td>
                       <Table.Td>
-                        <Badge variant="light">{t(`partnerStatus.${p.relationship.status}`)}</Badge>
+                        <Badge variant="light" c="dark.8">
+                          {t(`partnerStatus.${p.relationship.status}`)}
+                        </Badge>
                       </Table.Td>
                       <Table.Td>{typeof p.relationship.attributes.tier === 'string' ? p.relationship.attributes.tier : '—'}</Table.Td>
                       <Table.Td>
@@ -157,7 +159,7 @@ function MdfDecisions({ names }: { names: Map<string, string> }) {
   });
   if (requests.isPending) return <Loading />;
   if (requests.error) return <Failure error={requests.error} />;
-  if (requests.data.length === 0) return <Text c="dimmed">{t('mdf.noRequests')}</Text>;
+  if (requests.data.length === 0) return <Text c="gray.7">{t('mdf.noRequests')}</Text>;
   return (
     <Stack>
       {act.error && <Failure error={act.error} />}
@@ -168,7 +170,9 @@ function MdfDecisions({ names }: { names: Map<string, string> }) {
               {names.get(r.partnerId) ?? ''} · {r.activity} · {format.number(r.amount)}
             </Text>
             <Group gap="xs">
-              <Badge variant="light">{t(`mdf.status.${r.status}`)}</Badge>
+              <Badge variant="light" c="dark.8">
+                {t(`mdf.status.${r.status}`)}
+              </Badge>
               {canDecide && r.status === 'requested' && (
                 <Button size="xs" onClick={() => act.mutate({ id: r.id, action: 'approve' })}>
                   {t('reg.approve')}

@@ -42,7 +42,7 @@ export default function Portal() {
       <Group justify="space-between" wrap="wrap">
         <div>
           <Title order={1}>{t('portal.title')}</Title>
-          <Text c="dimmed">{current.name}</Text>
+          <Text c="gray.7">{current.name}</Text>
         </div>
         {live.length > 1 && <Select label={t('portal.partner')} data={live.map((p) => ({ value: p.partnerId, label: p.name }))} value={current.partnerId} onChange={setChosen} allowDeselect={false} />}
       </Group>
@@ -107,11 +107,11 @@ export function TierStanding({ partnerId }: { partnerId: string }) {
       </Title>
       <Group mt="xs" gap="xs" wrap="wrap">
         <Text>{t('tier.current')}</Text>
-        <Badge size="lg" data-testid="current-tier">
+        <Badge variant="light" c="dark.8" size="lg" data-testid="current-tier">
           {s.currentTier ?? t('tier.none')}
         </Badge>
         <Text>{t('tier.qualified')}</Text>
-        <Badge size="lg" variant="light">
+        <Badge variant="light" c="dark.8" size="lg">
           {s.qualifiedTier ?? t('tier.none')}
         </Badge>
       </Group>
@@ -161,7 +161,7 @@ export function Scorecard({ partnerId }: { partnerId: string }) {
       <Title order={2} size="h3" id="prm-scorecard">
         {t('scorecard.title')}
       </Title>
-      <Text size="sm" c="dimmed">
+      <Text size="sm" c="gray.7">
         {t('scorecard.period', { from: format.date(c.periodStart), to: format.date(c.periodEnd) })}
       </Text>
       <SimpleGrid cols={{ base: 1, sm: 2 }} mt="sm">

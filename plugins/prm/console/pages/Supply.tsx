@@ -62,7 +62,7 @@ function SupplierScorecard({ suppliers }: { suppliers: Array<{ supplierId: strin
     enabled: !!supplierId,
     queryFn: async () => ok(await client.GET('/api/v1/prm/suppliers/{supplierId}/scorecard', { params: { path: { supplierId: supplierId } } })),
   });
-  if (!supplierId) return <Text c="dimmed">{t('supply.noSuppliers')}</Text>;
+  if (!supplierId) return <Text c="gray.7">{t('supply.noSuppliers')}</Text>;
   if (card.isPending) return <Loading />;
   if (card.error) return <Failure error={card.error} />;
   const c = card.data;
@@ -84,11 +84,17 @@ function SupplierScorecard({ suppliers }: { suppliers: Array<{ supplierId: strin
           <Title order={2} size="h3" id="prm-supplier-scorecard">
             {suppliers.find((s) => s.supplierId === supplierId)?.name}
           </Title>
-          <Badge size="lg" color={c.standing === 'preferred' ? 'green' : c.standing === 'watch' ? 'orange' : c.standing === 'blocked' ? 'red' : 'blue'} data-testid="supplier-standing">
+          <Badge
+            variant="light"
+            c="dark.8"
+            size="lg"
+            color={c.standing === 'preferred' ? 'green' : c.standing === 'watch' ? 'orange' : c.standing === 'blocked' ? 'red' : 'blue'}
+            data-testid="supplier-standing"
+          >
             {t(`supply.standing.${c.standing}`)}
           </Badge>
         </Group>
-        <Text size="sm" c="dimmed">
+        <Text size="sm" c="gray.7">
           {t('supply.deliveries', { n: format.number(c.deliveries) })}
         </Text>
         {data.length === 0 ? (
@@ -103,6 +109,7 @@ function SupplierScorecard({ suppliers }: { suppliers: Array<{ supplierId: strin
               series={[{ name: value, color: 'teal.6' }]}
               yAxisProps={{ domain: [0, 100] }}
               withBarValueLabel
+              barChartProps={{ margin: { top: 24 } }}
               valueFormatter={(v) => format.number(v)}
             />
           </div>
@@ -113,10 +120,10 @@ function SupplierScorecard({ suppliers }: { suppliers: Array<{ supplierId: strin
           </Text>
           <Text size="sm">
             {t('supply.weights', {
-              onTime: format.number(c.weights.onTime),
-              quality: format.number(c.weights.quality),
-              price: format.number(c.weights.price),
-              responsiveness: format.number(c.weights.responsiveness),
+              onTime: format.percent(c.weights.onTime),
+              quality: format.percent(c.weights.quality),
+              price: format.percent(c.weights.price),
+              responsiveness: format.percent(c.weights.responsiveness),
             })}
           </Text>
         </SimpleGrid>
@@ -150,7 +157,7 @@ function Rfqs({ names }: { names: Map<string, string> }) {
   });
   if (rfqs.isPending) return <Loading />;
   if (rfqs.error) return <Failure error={rfqs.error} />;
-  if (rfqs.data.length === 0) return <Text c="dimmed">{t('supply.noRfqs')}</Text>;
+  if (rfqs.data.length === 0) return <Text c="gray.7">{t('supply.noRfqs')}</Text>;
   return (
     <Stack>
       {award.error && <Failure error={award.error} />}
@@ -158,7 +165,9 @@ function Rfqs({ names }: { names: Map<string, string> }) {
         <Card key={rfq.id} withBorder component="article" aria-label={rfq.title}>
           <Group justify="space-between" wrap="wrap">
             <Text fw={600}>{rfq.title}</Text>
-            <Badge variant="light">{t(`supply.rfqStatus.${rfq.status}`)}</Badge>
+            <Badge variant="light" c="dark.8">
+              {t(`supply.rfqStatus.${rfq.status}`)}
+            </Badge>
           </Group>
           <Text size="sm">{t('supply.rfqLine', { quantity: format.number(rfq.quantity), unit: rfq.unit, date: format.dateTime(rfq.respondBy), invited: format.number(rfq.supplierIds.length) })}</Text>
           <Table.ScrollContainer minWidth={320}>
@@ -204,7 +213,7 @@ function Orders({ names }: { names: Map<string, string> }) {
   const orders = useQuery({ queryKey: ['prm', 'purchase-orders'], queryFn: async () => ok(await client.GET('/api/v1/prm/purchase-orders', { params: { query: { limit: 100 } } })).data });
   if (orders.isPending) return <Loading />;
   if (orders.error) return <Failure error={orders.error} />;
-  if (orders.data.length === 0) return <Text c="dimmed">{t('supply.noOrders')}</Text>;
+  if (orders.data.length === 0) return <Text c="gray.7">{t('supply.noOrders')}</Text>;
   return (
     <Stack>
       {orders.data.map((po) => (
@@ -217,7 +226,7 @@ function Orders({ names }: { names: Map<string, string> }) {
           </Group>
           <Text size="sm">{t('supply.poLine', { quantity: format.number(po.quantity), ordered: format.date(po.orderedAt), promised: format.date(po.promisedAt) })}</Text>
           {po.deliveries.length === 0 ? (
-            <Text size="sm" c="dimmed">
+            <Text size="sm" c="gray.7">
               {t('supply.noDeliveries')}
             </Text>
           ) : (

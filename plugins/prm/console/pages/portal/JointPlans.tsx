@@ -29,7 +29,7 @@ export function JointPlans({ partnerId }: { partnerId: string }) {
       <Title order={2} size="h3">
         {t('plans.title')}
       </Title>
-      {mine.length === 0 && <Text c="dimmed">{t('plans.none')}</Text>}
+      {mine.length === 0 && <Text c="gray.7">{t('plans.none')}</Text>}
       {mine.map((p) => (
         <Card key={p.id} withBorder>
           <Group justify="space-between" wrap="wrap">
@@ -37,7 +37,9 @@ export function JointPlans({ partnerId }: { partnerId: string }) {
               {p.title} · {p.period}
             </Text>
             <Group gap="xs">
-              <Badge variant="light">{t(`plans.status.${p.status}`)}</Badge>
+              <Badge variant="light" c="dark.8">
+                {t(`plans.status.${p.status}`)}
+              </Badge>
               <Button size="compact-sm" variant="subtle" aria-expanded={open === p.id} onClick={() => setOpen(open === p.id ? null : p.id)}>
                 {open === p.id ? t('plans.close') : t('plans.open')}
               </Button>
@@ -124,7 +126,7 @@ function PlanDetail({ planId }: { planId: string }) {
               <Table.Tr key={i.id}>
                 <Table.Td>
                   {i.title}{' '}
-                  <Badge size="xs" variant="outline">
+                  <Badge variant="light" c="dark.8" size="xs">
                     {t(`plans.kind.${i.kind}`)}
                   </Badge>
                 </Table.Td>

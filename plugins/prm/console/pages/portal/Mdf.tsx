@@ -46,7 +46,7 @@ export function Mdf({ partnerId }: { partnerId: string }) {
             <Text size="sm">{t('mdf.remaining', { remaining: format.money(b.remaining, b.currency), amount: format.money(b.amount, b.currency) })}</Text>
           </Card>
         ))}
-        {budgets.data.length === 0 && <Text c="dimmed">{t('mdf.noBudgets')}</Text>}
+        {budgets.data.length === 0 && <Text c="gray.7">{t('mdf.noBudgets')}</Text>}
       </SimpleGrid>
       {canWrite && budgets.data.length > 0 && (
         <Card withBorder component="section" aria-labelledby="prm-mdf-new">
@@ -75,7 +75,7 @@ export function Mdf({ partnerId }: { partnerId: string }) {
       </Title>
       {claim.error && <Failure error={claim.error} />}
       {requests.data.length === 0 ? (
-        <Text c="dimmed">{t('mdf.noRequests')}</Text>
+        <Text c="gray.7">{t('mdf.noRequests')}</Text>
       ) : (
         <Table.ScrollContainer minWidth={320}>
           <Table>
@@ -96,7 +96,9 @@ export function Mdf({ partnerId }: { partnerId: string }) {
                     <Table.Td>{r.activity}</Table.Td>
                     <Table.Td>{format.money(r.amount, currency)}</Table.Td>
                     <Table.Td>
-                      <Badge variant="light">{t(`mdf.status.${r.status}`)}</Badge>
+                      <Badge variant="light" c="dark.8">
+                        {t(`mdf.status.${r.status}`)}
+                      </Badge>
                       {r.decisionReason && <Text size="xs">{r.decisionReason}</Text>}
                     </Table.Td>
                     <Table.Td>

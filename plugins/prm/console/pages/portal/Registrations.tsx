@@ -131,7 +131,7 @@ function Outcome({ registration }: { registration: RegistrationShape }) {
 export function RegistrationTable({ registrations, actions }: { registrations: RegistrationShape[]; actions?: (r: RegistrationShape) => ReactNode }) {
   const t = usePrmT();
   const format = useFormat();
-  if (registrations.length === 0) return <Text c="dimmed">{t('reg.none')}</Text>;
+  if (registrations.length === 0) return <Text c="gray.7">{t('reg.none')}</Text>;
   return (
     <Table.ScrollContainer minWidth={320}>
       <Table striped>
@@ -150,11 +150,11 @@ export function RegistrationTable({ registrations, actions }: { registrations: R
               <Table.Td>{r.customerName}</Table.Td>
               <Table.Td>{format.money(r.value, r.currency)}</Table.Td>
               <Table.Td>
-                <Badge variant="light" color={r.status === 'approved' ? 'green' : r.status === 'rejected' ? 'red' : r.status === 'expired' ? 'gray' : 'blue'}>
+                <Badge variant="light" c="dark.8" color={r.status === 'approved' ? 'green' : r.status === 'rejected' ? 'red' : r.status === 'expired' ? 'gray' : 'blue'}>
                   {t(`reg.status.${r.status}`)}
                 </Badge>
                 {r.protectedUntil && r.status === 'approved' && (
-                  <Text size="xs" c="dimmed">
+                  <Text size="xs" c="gray.7">
                     {t('reg.protectedUntil', { date: format.date(r.protectedUntil) })}
                   </Text>
                 )}

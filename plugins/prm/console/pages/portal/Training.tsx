@@ -20,14 +20,14 @@ export function Training({ partnerId }: { partnerId: string }) {
       <Title order={2} size="h3">
         {t('training.courses')}
       </Title>
-      {courses.data.length === 0 && <Text c="dimmed">{t('training.noCourses')}</Text>}
+      {courses.data.length === 0 && <Text c="gray.7">{t('training.noCourses')}</Text>}
       {courses.data.map((course) => {
         const held = certs.data.filter((c) => c.courseId === course.id);
         return (
           <Card key={course.id} withBorder>
             <Text fw={600}>{course.title}</Text>
             {course.description && <Text size="sm">{course.description}</Text>}
-            <Text size="sm" c="dimmed">
+            <Text size="sm" c="gray.7">
               {course.validityDays ? t('training.validity', { days: format.number(course.validityDays) }) : t('training.noExpiry')}
             </Text>
             <Text size="sm">{t('training.certified', { valid: format.number(held.filter((c) => c.valid).length), all: format.number(held.length) })}</Text>
@@ -46,7 +46,7 @@ export function SharedContent() {
   const docs = useQuery({ queryKey: ['prm', 'documents'], queryFn: async () => ok(await client.GET('/api/v1/prm/documents', { params: { query: { limit: 200 } } })).data });
   if (docs.isPending) return <Loading />;
   if (docs.error) return <Failure error={docs.error} />;
-  if (docs.data.length === 0) return <Text c="dimmed">{t('content.none')}</Text>;
+  if (docs.data.length === 0) return <Text c="gray.7">{t('content.none')}</Text>;
   return (
     <Table.ScrollContainer minWidth={320}>
       <Table>
@@ -73,7 +73,7 @@ export function SharedContent() {
               <Table.Td>
                 {d.tiers?.length
                   ? d.tiers.map((tier) => (
-                      <Badge key={tier} variant="light" mr={4}>
+                      <Badge variant="light" c="dark.8" key={tier} mr={4}>
                         {tier}
                       </Badge>
                     ))
