@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
-import { Alert, Anchor, Center, Loader } from '@mantine/core';
+import { Alert, Anchor, Center, Loader, Select, type SelectProps } from '@mantine/core';
 import { RapportProblemError, ok } from '@rapport/client';
 import { useApi, useT } from '@rapport/console-sdk';
 
@@ -57,4 +57,9 @@ export function PageLink({ to, children, size }: { to: string; children: ReactNo
       {children}
     </Anchor>
   );
+}
+
+/** A Select whose options are records' own names (stages, people, units…): they are not translated. */
+export function DataSelect(props: SelectProps) {
+  return <Select {...props} renderOption={({ option }) => <span translate="no">{option.label}</span>} />;
 }

@@ -18,9 +18,9 @@ export default function BuyerSide() {
       <Text c="gray.7">{t('vendors.intro')}</Text>
       {vendors.data.length === 0 && <Text>{t('vendors.none')}</Text>}
       {vendors.data.map(({ relationship, party }) => (
-        <Card key={relationship.id} withBorder component="section" aria-label={party.name}>
+        <Card key={relationship.id} withBorder component="section" aria-labelledby={`crm-vendor-${party.id}`}>
           <Group justify="space-between" wrap="wrap">
-            <Title order={2} size="h4">
+            <Title order={2} size="h4" id={`crm-vendor-${party.id}`} translate="no">
               {party.name}
             </Title>
             {relationship.status && (
@@ -77,7 +77,7 @@ function VendorDetail({ vendorId, relationshipId }: { vendorId: string; relation
                 <Table.Tr key={i.id}>
                   <Table.Td>{format.date(i.occurredAt)}</Table.Td>
                   <Table.Td>{t(`purchaseType.${i.type.replace('crm.', '')}`)}</Table.Td>
-                  <Table.Td>{i.subject ?? ''}</Table.Td>
+                  <Table.Td translate="no">{i.subject ?? ''}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

@@ -32,15 +32,17 @@ export default function DealPage() {
         {t('deal.back')}
       </PageLink>
       <Group justify="space-between" wrap="wrap">
-        <Title order={1}>{d.title}</Title>
+        <Title order={1} translate="no">
+          {d.title}
+        </Title>
         <Badge variant="light" c="dark.8" size="lg" color={d.status === 'won' ? 'green' : d.status === 'lost' ? 'gray' : 'blue'}>
           {t(`outcome.${d.status}`)}
         </Badge>
       </Group>
       <SimpleGrid cols={{ base: 1, sm: 3 }}>
-        <Figure label={t('deal.amount')} value={format.money(d.amount, d.currency)} />
-        <Figure label={t('deal.stage')} value={stages.get(d.stageId) ?? '—'} testId="deal-stage" />
-        <Figure label={t('deal.account')} value={accounts.get(d.accountId) ?? '—'} />
+        <Figure label={t('deal.amount')} value={format.money(d.amount, d.currency)} data />
+        <Figure label={t('deal.stage')} value={stages.get(d.stageId) ?? '—'} testId="deal-stage" data />
+        <Figure label={t('deal.account')} value={accounts.get(d.accountId) ?? '—'} data />
         <Figure label={t('deal.expectedClose')} value={d.expectedClose ? format.date(d.expectedClose) : '—'} />
         <Figure label={t('deal.closedAt')} value={d.closedAt ? format.date(d.closedAt) : '—'} />
         <Figure label={t('deal.version')} value={format.number(d.version)} />
@@ -61,8 +63,8 @@ export default function DealPage() {
             {history.data.map((change) => (
               <Table.Tr key={change.id}>
                 <Table.Td>{format.dateTime(change.changedAt)}</Table.Td>
-                <Table.Td>{change.fromStageId ? (stages.get(change.fromStageId) ?? '—') : t('deal.opened')}</Table.Td>
-                <Table.Td>{stages.get(change.toStageId) ?? '—'}</Table.Td>
+                {change.fromStageId ? <Table.Td translate="no">{stages.get(change.fromStageId) ?? '—'}</Table.Td> : <Table.Td>{t('deal.opened')}</Table.Td>}
+                <Table.Td translate="no">{stages.get(change.toStageId) ?? '—'}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
@@ -72,13 +74,13 @@ export default function DealPage() {
   );
 }
 
-function Figure({ label, value, testId }: { label: string; value: string; testId?: string }) {
+function Figure({ label, value, testId, data }: { label: string; value: string; testId?: string; data?: boolean }) {
   return (
     <Card withBorder padding="sm">
       <Text size="xs" c="gray.7">
         {label}
       </Text>
-      <Text fw={600} data-testid={testId}>
+      <Text fw={600} data-testid={testId} translate={data ? 'no' : undefined}>
         {value}
       </Text>
     </Card>

@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import { Anchor, Badge, Button, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Select, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useFormat, usePrincipal } from '@rapport/console-sdk';
-import { Failure, Loading, PageLink, ok, useClient, useCrmT } from '../lib.js';
+import { DataSelect, Failure, Loading, ok, PageLink, useClient, useCrmT } from '../lib.js';
 import { useAccountNames, usePipelines } from './PipelineBoard.js';
 
 type Status = 'open' | 'won' | 'lost';
@@ -44,14 +44,14 @@ export default function Deals() {
     <Stack>
       <Title order={1}>{t('deals.title')}</Title>
       <Group align="flex-end" wrap="wrap">
-        <Select
+        <DataSelect
           label={t('deals.view')}
           placeholder={t('deals.noView')}
           clearable
           data={(views.data ?? []).map((v) => ({ value: v.id, label: v.name }))}
           onChange={(id) => setFilters((views.data?.find((v) => v.id === id)?.filters as Filters | undefined) ?? {})}
         />
-        <Select
+        <DataSelect
           label={t('board.pipeline')}
           clearable
           data={(pipelines.data ?? []).map((p) => ({ value: p.id, label: p.name }))}
@@ -80,12 +80,14 @@ export default function Deals() {
               c="dark.8"
               key={v.id}
               rightSection={
-                <Anchor component="button" size="xs" aria-label={t('deals.deleteView', { name: v.name })} onClick={() => remove.mutate(v.id)}>
-                  ×
+                <Anchor component="button" size="xs" aria-labelledby={`crm-view-del-${v.id} crm-view-${v.id}`} onClick={() => remove.mutate(v.id)}>
+                  <VisuallyHidden id={`crm-view-del-${v.id}`}>{t('deals.deleteView')}</VisuallyHidden>×
                 </Anchor>
               }
             >
-              {v.name}
+              <span id={`crm-view-${v.id}`} translate="no">
+                {v.name}
+              </span>
             </Badge>
           ))}
         </Group>
@@ -111,12 +113,12 @@ export default function Deals() {
             <Table.Tbody>
               {deals.data.map((d) => (
                 <Table.Tr key={d.id}>
-                  <Table.Td>
+                  <Table.Td translate="no">
                     <PageLink to={`/crm/deals/${d.id}`}>{d.title}</PageLink>
                   </Table.Td>
-                  <Table.Td>{accounts.get(d.accountId) ?? ''}</Table.Td>
-                  <Table.Td>{stages.get(d.stageId) ?? ''}</Table.Td>
-                  <Table.Td>{format.money(d.amount, d.currency)}</Table.Td>
+                  <Table.Td translate="no">{accounts.get(d.accountId) ?? ''}</Table.Td>
+                  <Table.Td translate="no">{stages.get(d.stageId) ?? ''}</Table.Td>
+                  <Table.Td translate="no">{format.money(d.amount, d.currency)}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

@@ -1,10 +1,10 @@
 import { useMemo, useState } from 'react';
-import { Alert, Badge, Button, Card, Group, ScrollArea, Select, Stack, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, ScrollArea, Stack, Text, Title, VisuallyHidden } from '@mantine/core';
 import { DndContext, KeyboardSensor, PointerSensor, useDraggable, useDroppable, useSensor, useSensors, type DragEndEvent } from '@dnd-kit/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { collectPages } from '@rapport/client';
 import { useFormat, usePrincipal } from '@rapport/console-sdk';
-import { Failure, Loading, PageLink, ok, statusOf, useClient, useCrmT } from '../lib.js';
+import { DataSelect, Failure, Loading, ok, PageLink, statusOf, useClient, useCrmT } from '../lib.js';
 
 type Client = ReturnType<typeof useClient>;
 type Pipeline = Awaited<ReturnType<typeof loadPipelines>>[number];
@@ -92,13 +92,16 @@ export default function PipelineBoard() {
       <Group justify="space-between" wrap="wrap">
         <Title order={1}>{t('board.title')}</Title>
         {pipelines.data.length > 1 && (
-          <Select label={t('board.pipeline')} data={pipelines.data.map((p) => ({ value: p.id, label: p.name }))} value={pipeline.id} onChange={setChosen} allowDeselect={false} />
+          <DataSelect label={t('board.pipeline')} data={pipelines.data.map((p) => ({ value: p.id, label: p.name }))} value={pipeline.id} onChange={setChosen} allowDeselect={false} />
         )}
       </Group>
       {conflict && (
         <Alert color="orange" title={t('board.conflictTitle')} role="alert" data-testid="move-conflict">
           <Stack gap="xs">
-            <Text size="sm">{t('board.conflictBody', { deal: conflict.dealTitle })}</Text>
+            <Text size="sm" fw={600} translate="no">
+              {conflict.dealTitle}
+            </Text>
+            <Text size="sm">{t('board.conflictBody')}</Text>
             <Group>
               <Button size="xs" onClick={retry}>
                 {t('board.retry')}
@@ -161,7 +164,7 @@ function StageColumn(props: { stage: Pipeline['stages'][number]; pipeline: Pipel
       data-testid={`stage-${stage.name}`}
     >
       <Group justify="space-between" mb="xs" wrap="nowrap">
-        <Title order={2} size="h5" id={headingId}>
+        <Title order={2} size="h5" id={headingId} translate="no">
           {stage.name}
         </Title>
         <Badge variant="light" c="dark.8" color={stage.outcome === 'won' ? 'green' : stage.outcome === 'lost' ? 'gray' : 'blue'}>
@@ -187,26 +190,32 @@ function DealCard({ deal, pipeline, accounts, canMove, onMove }: { deal: Deal; p
   const format = useFormat();
   const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({ id: deal.id, disabled: !canMove });
   const style = transform ? { transform: `translate3d(${transform.x}px, ${transform.y}px, 0)`, zIndex: 10 } : undefined;
+  // Labels join a translated part and the deal's own title (aria-labelledby), so no record text sits in a translated attribute.
+  const titleId = `crm-deal-${deal.id}`;
   return (
     <Card ref={setNodeRef} withBorder padding="xs" shadow={isDragging ? 'md' : undefined} style={style} data-testid={`deal-${deal.title}`}>
-      <div {...listeners} {...attributes} aria-label={t('board.dragDeal', { deal: deal.title })} style={{ cursor: canMove ? 'grab' : undefined, touchAction: 'none' }}>
-        <Text fw={600} size="sm">
+      <div {...listeners} {...attributes} aria-labelledby={`${titleId}-drag ${titleId}`} style={{ cursor: canMove ? 'grab' : undefined, touchAction: 'none' }}>
+        <VisuallyHidden id={`${titleId}-drag`}>{t('board.dragDeal')}</VisuallyHidden>
+        <Text fw={600} size="sm" id={titleId} translate="no">
           {deal.title}
         </Text>
-        <Text size="xs" c="gray.7">
+        <Text size="xs" c="gray.7" translate="no">
           {accounts.get(deal.accountId) ?? ''}
         </Text>
-        <Text size="sm">{format.money(deal.amount, deal.currency)}</Text>
+        <Text size="sm" translate="no">
+          {format.money(deal.amount, deal.currency)}
+        </Text>
       </div>
       <Group justify="space-between" mt={4} wrap="nowrap" gap={4}>
         <PageLink size="xs" to={`/crm/deals/${deal.id}`}>
           {t('board.open')}
         </PageLink>
+        <VisuallyHidden id={`${titleId}-move`}>{t('board.moveTo')}</VisuallyHidden>
         {canMove && (
-          <Select
+          <DataSelect
             size="xs"
             w={130}
-            aria-label={t('board.moveTo', { deal: deal.title })}
+            aria-labelledby={`${titleId}-move ${titleId}`}
             placeholder={t('board.moveToShort')}
             data={pipeline.stages.filter((s) => s.id !== deal.stageId).map((s) => ({ value: s.id, label: s.name }))}
             value={null}

@@ -1,9 +1,9 @@
 import { useState } from 'react';
-import { Card, Group, Select, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { BarChart, DonutChart } from '@mantine/charts';
 import { useQuery } from '@tanstack/react-query';
 import { useFormat } from '@rapport/console-sdk';
-import { Failure, Loading, ok, useClient, useCrmT } from '../lib.js';
+import { DataSelect, Failure, Loading, ok, useClient, useCrmT } from '../lib.js';
 import { usePipelines } from './PipelineBoard.js';
 
 /** The sales reports: pipeline by stage, stage conversion, win rate and the weighted forecast. */
@@ -48,7 +48,7 @@ export default function Reports() {
     <Stack gap="md">
       <Group justify="space-between" wrap="wrap">
         <Title order={1}>{t('reports.title')}</Title>
-        <Select label={t('board.pipeline')} data={pipelines.data.map((p) => ({ value: p.id, label: p.name }))} value={pipelineId} onChange={setChosen} allowDeselect={false} />
+        <DataSelect label={t('board.pipeline')} data={pipelines.data.map((p) => ({ value: p.id, label: p.name }))} value={pipelineId} onChange={setChosen} allowDeselect={false} />
       </Group>
       {currencies.length > 1 && <Text size="sm">{t('reports.currencyNote', { currency, others: currencies.slice(1).join(', ') })}</Text>}
       <SimpleGrid cols={{ base: 1, md: 2 }}>

@@ -1,4 +1,4 @@
-import { Badge, Checkbox, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import { Badge, Checkbox, Stack, Table, Tabs, Text, Title, VisuallyHidden } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useFormat, usePrincipal } from '@rapport/console-sdk';
 import { Failure, Loading, ok, useClient, useCrmT } from '../lib.js';
@@ -61,9 +61,12 @@ function TaskTable({ tasks, overdue, onDone }: { tasks: Task[]; overdue: Set<str
           {tasks.map((task) => (
             <Table.Tr key={task.id}>
               <Table.Td>
-                <Checkbox aria-label={t('tasks.complete', { task: task.title })} checked={task.done} disabled={!canWrite || task.done} onChange={() => onDone(task)} />
+                <VisuallyHidden id={`crm-task-done-${task.id}`}>{t('tasks.complete')}</VisuallyHidden>
+                <Checkbox aria-labelledby={`crm-task-done-${task.id} crm-task-${task.id}`} checked={task.done} disabled={!canWrite || task.done} onChange={() => onDone(task)} />
               </Table.Td>
-              <Table.Td>{task.title}</Table.Td>
+              <Table.Td translate="no" id={`crm-task-${task.id}`}>
+                {task.title}
+              </Table.Td>
               <Table.Td>
                 {format.dateTime(task.dueAt)}{' '}
                 {overdue.has(task.id) && (

@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import { Badge, Card, Group, Progress, Select, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import { Badge, Card, Group, Progress, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useFormat } from '@rapport/console-sdk';
-import { Failure, Loading, ok, useClient, useHrmT } from '../lib.js';
+import { DataSelect, Failure, Loading, ok, useClient, useHrmT } from '../lib.js';
 import { useUnits } from './MySpace.js';
 
 function useEmployees() {
@@ -57,8 +57,8 @@ function Reviews() {
   return (
     <Stack>
       <Group wrap="wrap" align="flex-end">
-        <Select label={t('hr.cycle')} data={cycles.data.map((c) => ({ value: c.id, label: c.name }))} value={cycle.id} onChange={setCycleId} allowDeselect={false} />
-        <Select label={t('hr.employee')} searchable data={employees.data.map((e) => ({ value: e.id, label: e.name }))} value={employeeId} onChange={setEmployeeId} />
+        <DataSelect label={t('hr.cycle')} data={cycles.data.map((c) => ({ value: c.id, label: c.name }))} value={cycle.id} onChange={setCycleId} allowDeselect={false} />
+        <DataSelect label={t('hr.employee')} searchable data={employees.data.map((e) => ({ value: e.id, label: e.name }))} value={employeeId} onChange={setEmployeeId} />
         <Badge variant="light" c="dark.8">
           {cycle.closedAt ? t('hr.closed', { date: format.date(cycle.closedAt) }) : t('hr.open')}
         </Badge>
@@ -107,9 +107,11 @@ function Recruiting() {
       {openings.data.map((o) => {
         const mine = candidates.data.filter((c) => c.openingId === o.id);
         return (
-          <Card key={o.id} withBorder component="article" aria-label={o.title}>
+          <Card key={o.id} withBorder component="article" aria-labelledby={`hrm-opening-${o.id}`}>
             <Group justify="space-between" wrap="wrap">
-              <Text fw={600}>{o.title}</Text>
+              <Text fw={600} id={`hrm-opening-${o.id}`} translate="no">
+                {o.title}
+              </Text>
               <Text size="sm" c="gray.7">
                 {units.data.find((u) => u.id === o.unitId)?.name ?? ''}
               </Text>
@@ -157,7 +159,7 @@ function Onboarding() {
   if (employees.error) return <Failure error={employees.error} />;
   return (
     <Stack>
-      <Select label={t('hr.employee')} w={280} searchable data={employees.data.map((e) => ({ value: e.id, label: e.name }))} value={employeeId} onChange={setEmployeeId} />
+      <DataSelect label={t('hr.employee')} w={280} searchable data={employees.data.map((e) => ({ value: e.id, label: e.name }))} value={employeeId} onChange={setEmployeeId} />
       {employeeId &&
         (checklist.isPending ? (
           <Loading />

@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import { Alert, Badge, Button, Card, Group, Radio, Select, SimpleGrid, Stack, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, Radio, Select, SimpleGrid, Stack, Table, Tabs, Text, TextInput, Textarea, Title, VisuallyHidden } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useFormat, usePrincipal } from '@rapport/console-sdk';
-import { Failure, Loading, ok, statusOf, useClient, useHrmT } from '../lib.js';
+import { DataSelect, Failure, Loading, ok, statusOf, useClient, useHrmT } from '../lib.js';
 
 /** The caller's own employee profile (GET /hrm/me). */
 export function useMe() {
@@ -23,7 +23,9 @@ export default function MySpace() {
   if (me.error) return statusOf(me.error) === 404 ? <Text>{t('me.notEmployee')}</Text> : <Failure error={me.error} />;
   return (
     <Stack>
-      <Title order={1}>{t('me.title', { name: me.data.name })}</Title>
+      <Title order={1}>
+        {t('me.title')} <span translate="no">{me.data.name}</span>
+      </Title>
       <Tabs defaultValue="surveys" keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="surveys">{t('me.tab.surveys')}</Tabs.Tab>
@@ -158,7 +160,7 @@ function SurveyForm({ survey }: { survey: Survey }) {
   const set = (id: string, value: number | string) => setAnswers({ ...answers, [id]: value });
   return (
     <Card withBorder component="section" aria-labelledby={`survey-${survey.id}`}>
-      <Title order={2} size="h3" id={`survey-${survey.id}`}>
+      <Title order={2} size="h3" id={`survey-${survey.id}`} translate="no">
         {survey.title}
       </Title>
       <Text size="sm" c="gray.7">
@@ -177,7 +179,7 @@ function SurveyForm({ survey }: { survey: Survey }) {
         >
           <Stack mt="md">
             {survey.questions.map((q) => {
-              const label = q.text;
+              const label = <span translate="no">{q.text}</span>;
               if (q.type === 'enps' || q.type === 'scale') {
                 const min = q.type === 'enps' ? 0 : (q.min ?? 1);
                 const max = q.type === 'enps' ? 10 : (q.max ?? 5);
@@ -197,8 +199,8 @@ function SurveyForm({ survey }: { survey: Survey }) {
                 );
               }
               if (q.type === 'choice')
-                return <Select key={q.id} label={label} data={q.choices ?? []} value={(answers[q.id] as string | undefined) ?? null} onChange={(v) => v !== null && set(q.id, v)} />;
-              return <Textarea key={q.id} label={label} value={answers[q.id] ?? ''} onChange={(e) => set(q.id, e.currentTarget.value)} autosize minRows={2} maxLength={5000} />;
+                return <DataSelect key={q.id} label={label} data={q.choices ?? []} value={(answers[q.id] as string | undefined) ?? null} onChange={(v) => v !== null && set(q.id, v)} />;
+              return <Textarea key={q.id} label={label} value={answers[q.id] ?? ''} onChange={(e) => set(q.id, e.currentTarget.value)} rows={2} maxLength={5000} />;
             })}
             {send.error && statusOf(send.error) !== 409 && <Failure error={send.error} />}
             <Button type="submit" loading={send.isPending} disabled={Object.keys(answers).length === 0} w="fit-content">
@@ -246,7 +248,7 @@ function Desk({ partyId }: { partyId: string }) {
             {t('desk.new')}
           </Title>
           <SimpleGrid cols={{ base: 1, sm: 2 }} mt="xs">
-            <Select
+            <DataSelect
               label={t('desk.service')}
               required
               data={services.data.filter((s) => s.active).map((s) => ({ value: s.id, label: s.name }))}
@@ -260,7 +262,7 @@ function Desk({ partyId }: { partyId: string }) {
               {t('desk.target', { hours: hours(services.data.find((s) => s.id === draft.serviceId)!.resolutionTargetMinutes) })}
             </Text>
           )}
-          <Textarea mt="xs" label={t('desk.description')} value={draft.description} onChange={(e) => setDraft({ ...draft, description: e.currentTarget.value })} autosize minRows={2} />
+          <Textarea mt="xs" label={t('desk.description')} value={draft.description} onChange={(e) => setDraft({ ...draft, description: e.currentTarget.value })} rows={2} />
           <Button mt="sm" disabled={!draft.serviceId || !draft.title.trim()} loading={raise.isPending} onClick={() => raise.mutate()}>
             {t('desk.raise')}
           </Button>
@@ -288,8 +290,11 @@ function Desk({ partyId }: { partyId: string }) {
               {requests.data.map((r) => (
                 <Table.Tr key={r.id}>
                   <Table.Td>
-                    {r.title}
-                    <Text size="xs" c="gray.7">
+                    <VisuallyHidden id={`hrm-rate-${r.id}`}>{t('desk.rate')}</VisuallyHidden>
+                    <span id={`hrm-req-${r.id}`} translate="no">
+                      {r.title}
+                    </span>
+                    <Text size="xs" c="gray.7" translate="no">
                       {serviceName.get(r.serviceId) ?? ''}
                     </Text>
                   </Table.Td>
@@ -308,7 +313,13 @@ function Desk({ partyId }: { partyId: string }) {
                   </Table.Td>
                   <Table.Td>
                     {r.status === 'resolved' ? (
-                      <Select size="xs" w={110} aria-label={t('desk.rate', { request: r.title })} data={['1', '2', '3', '4', '5']} onChange={(v) => v && rate.mutate({ id: r.id, score: Number(v) })} />
+                      <Select
+                        size="xs"
+                        w={110}
+                        aria-labelledby={`hrm-rate-${r.id} hrm-req-${r.id}`}
+                        data={['1', '2', '3', '4', '5']}
+                        onChange={(v) => v && rate.mutate({ id: r.id, score: Number(v) })}
+                      />
                     ) : r.csat !== null ? (
                       t('desk.rated', { score: r.csat })
                     ) : (
@@ -404,7 +415,7 @@ function Recognition({ partyId }: { partyId: string }) {
           {t('kudos.send')}
         </Title>
         <SimpleGrid cols={{ base: 1, sm: 2 }} mt="xs">
-          <Select label={t('kudos.to')} searchable data={colleagues.data.filter((c) => c.id !== partyId).map((c) => ({ value: c.id, label: c.name }))} value={to} onChange={setTo} />
+          <DataSelect label={t('kudos.to')} searchable data={colleagues.data.filter((c) => c.id !== partyId).map((c) => ({ value: c.id, label: c.name }))} value={to} onChange={setTo} />
           <TextInput label={t('kudos.message')} value={message} onChange={(e) => setMessage(e.currentTarget.value)} maxLength={2000} />
         </SimpleGrid>
         <Button mt="sm" disabled={!to || !message.trim()} loading={send.isPending} onClick={() => send.mutate()}>

@@ -1,9 +1,9 @@
 import { useState } from 'react';
-import { Card, Select, Stack, Table, Text, Title } from '@mantine/core';
+import { Card, Stack, Table, Text, Title } from '@mantine/core';
 import { BarChart } from '@mantine/charts';
 import { useQuery } from '@tanstack/react-query';
 import { useFormat } from '@rapport/console-sdk';
-import { Failure, Loading, ok, useClient, useHrmT } from '../lib.js';
+import { DataSelect, Failure, Loading, ok, useClient, useHrmT } from '../lib.js';
 import { useUnits } from './MySpace.js';
 
 /** The internal service scorecard of a unit: per service, requests, SLA breaches, resolution time and internal CSAT. */
@@ -28,7 +28,7 @@ export default function ServiceScorecard() {
   return (
     <Stack>
       <Title order={1}>{t('scorecard.title')}</Title>
-      <Select label={t('scorecard.unit')} w={280} data={units.data.map((u) => ({ value: u.id, label: u.name }))} value={unitId ?? null} onChange={setChosen} allowDeselect={false} />
+      <DataSelect label={t('scorecard.unit')} w={280} data={units.data.map((u) => ({ value: u.id, label: u.name }))} value={unitId ?? null} onChange={setChosen} allowDeselect={false} />
       {card.isPending ? (
         <Loading />
       ) : card.error ? (

@@ -69,7 +69,7 @@ function EnpsTrend({ managerId }: { managerId: string }) {
             <Table.Tbody>
               {trend.data.map((p) => (
                 <Table.Tr key={p.surveyId}>
-                  <Table.Td>{p.title}</Table.Td>
+                  <Table.Td translate="no">{p.title}</Table.Td>
                   <Table.Td>{format.date(p.closedAt)}</Table.Td>
                   <Table.Td>
                     {p.suppressed || p.enps === null ? (
@@ -175,7 +175,9 @@ function Reports({ reportIds }: { reportIds: string[] }) {
           return (
             <Card key={id} withBorder padding="sm">
               <Group justify="space-between" wrap="wrap">
-                <Text fw={600}>{person?.data?.name ?? '…'}</Text>
+                <Text fw={600} translate="no">
+                  {person?.data?.name ?? '…'}
+                </Text>
                 {risk?.data && (
                   <Badge variant="light" c="dark.8" color={risk.data.level === 'high' ? 'red' : risk.data.level === 'medium' ? 'orange' : 'green'}>
                     {t('team.risk', { level: t(`team.level.${risk.data.level}`), score: format.number(Math.round(risk.data.score)) })}

@@ -38,7 +38,7 @@ export default function Channel() {
                 <Table.Tbody>
                   {partnerships.data.map((p) => (
                     <Table.Tr key={p.relationship.id}>
-                      <Table.Td>{p.name}</Table.Td>
+                      <Table.Td translate="no">{p.name}</Table.Td>
                       <Table.Td>
                         <Badge variant="light" c="dark.8">
                           {t(`partnerStatus.${p.relationship.status}`)}
@@ -59,7 +59,7 @@ export default function Channel() {
             </Table.ScrollContainer>
             {chosen && (
               <>
-                <Title order={2} size="h3">
+                <Title order={2} size="h3" translate="no">
                   {chosen.name}
                 </Title>
                 <TierStanding partnerId={chosen.partnerId} />
@@ -122,7 +122,7 @@ function Decisions({ names }: { names: Map<string, string> }) {
                     <Group gap="xs" wrap="wrap" align="flex-end">
                       <TextInput
                         size="xs"
-                        aria-label={t('reg.reasonFor', { customer: r.customerName })}
+                        aria-label={t('reg.reasonFor')}
                         placeholder={t('reg.reasonPlaceholder')}
                         value={reasons[r.id] ?? ''}
                         onChange={(e) => setReasons({ ...reasons, [r.id]: e.currentTarget.value })}

@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import { Badge, Card, Group, Progress, Select, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import { Badge, Card, Group, Progress, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useFormat } from '@rapport/console-sdk';
-import { Failure, Loading, ok, useClient, usePrmT } from '../lib.js';
+import { DataSelect, Failure, Loading, ok, useClient, usePrmT } from '../lib.js';
 import { Registrations } from './portal/Registrations.js';
 import { LeadOffers } from './portal/LeadOffers.js';
 import { Mdf } from './portal/Mdf.js';
@@ -42,9 +42,13 @@ export default function Portal() {
       <Group justify="space-between" wrap="wrap">
         <div>
           <Title order={1}>{t('portal.title')}</Title>
-          <Text c="gray.7">{current.name}</Text>
+          <Text c="gray.7" translate="no">
+            {current.name}
+          </Text>
         </div>
-        {live.length > 1 && <Select label={t('portal.partner')} data={live.map((p) => ({ value: p.partnerId, label: p.name }))} value={current.partnerId} onChange={setChosen} allowDeselect={false} />}
+        {live.length > 1 && (
+          <DataSelect label={t('portal.partner')} data={live.map((p) => ({ value: p.partnerId, label: p.name }))} value={current.partnerId} onChange={setChosen} allowDeselect={false} />
+        )}
       </Group>
       <Tabs defaultValue="overview" keepMounted={false}>
         <Tabs.List>
@@ -107,17 +111,22 @@ export function TierStanding({ partnerId }: { partnerId: string }) {
       </Title>
       <Group mt="xs" gap="xs" wrap="wrap">
         <Text>{t('tier.current')}</Text>
-        <Badge variant="light" c="dark.8" size="lg" data-testid="current-tier">
+        <Badge variant="light" c="dark.8" size="lg" data-testid="current-tier" translate={s.currentTier ? 'no' : undefined}>
           {s.currentTier ?? t('tier.none')}
         </Badge>
         <Text>{t('tier.qualified')}</Text>
-        <Badge variant="light" c="dark.8" size="lg">
+        <Badge variant="light" c="dark.8" size="lg" translate={s.qualifiedTier ? 'no' : undefined}>
           {s.qualifiedTier ?? t('tier.none')}
         </Badge>
       </Group>
       {s.nextTier && next ? (
         <Stack mt="md" gap="sm">
-          <Text fw={600}>{t('tier.gapTo', { tier: s.nextTier })}</Text>
+          <Text fw={600}>
+            {t('tier.gapTo')}{' '}
+            <span translate="no" data-testid="next-tier">
+              {s.nextTier}
+            </span>
+          </Text>
           {METRICS.filter((m) => next.criteria[m] !== undefined).map((m) => {
             const target = next.criteria[m] ?? 0;
             const have = s.metrics[m];

@@ -1,9 +1,9 @@
 import { useState } from 'react';
-import { Badge, Button, Card, Group, Select, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import { Badge, Button, Card, Group, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { BarChart } from '@mantine/charts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useFormat, usePrincipal } from '@rapport/console-sdk';
-import { Failure, Loading, ok, useClient, usePrmT } from '../lib.js';
+import { DataSelect, Failure, Loading, ok, useClient, usePrmT } from '../lib.js';
 
 /** The suppliers the caller can see (a supplier's user: its own supply relationship), with their names. */
 function useSuppliers() {
@@ -77,11 +77,11 @@ function SupplierScorecard({ suppliers }: { suppliers: Array<{ supplierId: strin
   return (
     <Stack>
       {suppliers.length > 1 && (
-        <Select label={t('supply.supplier')} w={280} data={suppliers.map((s) => ({ value: s.supplierId, label: s.name }))} value={supplierId} onChange={setChosen} allowDeselect={false} />
+        <DataSelect label={t('supply.supplier')} w={280} data={suppliers.map((s) => ({ value: s.supplierId, label: s.name }))} value={supplierId} onChange={setChosen} allowDeselect={false} />
       )}
       <Card withBorder component="section" aria-labelledby="prm-supplier-scorecard">
         <Group justify="space-between" wrap="wrap">
-          <Title order={2} size="h3" id="prm-supplier-scorecard">
+          <Title order={2} size="h3" id="prm-supplier-scorecard" translate="no">
             {suppliers.find((s) => s.supplierId === supplierId)?.name}
           </Title>
           <Badge
@@ -162,9 +162,11 @@ function Rfqs({ names }: { names: Map<string, string> }) {
     <Stack>
       {award.error && <Failure error={award.error} />}
       {rfqs.data.map((rfq) => (
-        <Card key={rfq.id} withBorder component="article" aria-label={rfq.title}>
+        <Card key={rfq.id} withBorder component="article" aria-labelledby={`prm-rfq-${rfq.id}`}>
           <Group justify="space-between" wrap="wrap">
-            <Text fw={600}>{rfq.title}</Text>
+            <Text fw={600} id={`prm-rfq-${rfq.id}`} translate="no">
+              {rfq.title}
+            </Text>
             <Badge variant="light" c="dark.8">
               {t(`supply.rfqStatus.${rfq.status}`)}
             </Badge>
@@ -183,8 +185,8 @@ function Rfqs({ names }: { names: Map<string, string> }) {
               <Table.Tbody>
                 {rfq.quotes.map((q) => (
                   <Table.Tr key={q.id}>
-                    <Table.Td>{names.get(q.supplierId) ?? ''}</Table.Td>
-                    <Table.Td>{format.money(q.unitPrice, q.currency)}</Table.Td>
+                    <Table.Td translate="no">{names.get(q.supplierId) ?? ''}</Table.Td>
+                    <Table.Td translate="no">{format.money(q.unitPrice, q.currency)}</Table.Td>
                     <Table.Td>{t('supply.days', { n: format.number(q.leadTimeDays) })}</Table.Td>
                     <Table.Td>
                       {canAward && rfq.status === 'open' ? (
@@ -217,12 +219,14 @@ function Orders({ names }: { names: Map<string, string> }) {
   return (
     <Stack>
       {orders.data.map((po) => (
-        <Card key={po.id} withBorder component="article" aria-label={po.reference}>
+        <Card key={po.id} withBorder component="article" aria-labelledby={`prm-po-${po.id}`}>
           <Group justify="space-between" wrap="wrap">
-            <Text fw={600}>
+            <Text fw={600} id={`prm-po-${po.id}`} translate="no">
               {po.reference} · {names.get(po.supplierId) ?? ''}
             </Text>
-            <Text size="sm">{format.money(po.quantity * po.unitPrice, po.currency)}</Text>
+            <Text size="sm" translate="no">
+              {format.money(po.quantity * po.unitPrice, po.currency)}
+            </Text>
           </Group>
           <Text size="sm">{t('supply.poLine', { quantity: format.number(po.quantity), ordered: format.date(po.orderedAt), promised: format.date(po.promisedAt) })}</Text>
           {po.deliveries.length === 0 ? (

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Alert, Badge, Button, Card, Group, NumberInput, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, NumberInput, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useFormat, usePrincipal } from '@rapport/console-sdk';
 import { Failure, Loading, ok, statusOf, useClient, usePrmT } from '../../lib.js';
@@ -33,7 +33,7 @@ export function JointPlans({ partnerId }: { partnerId: string }) {
       {mine.map((p) => (
         <Card key={p.id} withBorder>
           <Group justify="space-between" wrap="wrap">
-            <Text fw={600}>
+            <Text fw={600} translate="no">
               {p.title} · {p.period}
             </Text>
             <Group gap="xs">
@@ -125,18 +125,22 @@ function PlanDetail({ planId }: { planId: string }) {
             {p.items.map((i) => (
               <Table.Tr key={i.id}>
                 <Table.Td>
-                  {i.title}{' '}
+                  <VisuallyHidden id={`prm-item-actual-${i.id}`}>{t('plans.actualOf')}</VisuallyHidden>
+                  <VisuallyHidden id={`prm-item-status-${i.id}`}>{t('plans.statusOf')}</VisuallyHidden>
+                  <span id={`prm-item-${i.id}`} translate="no">
+                    {i.title}
+                  </span>{' '}
                   <Badge variant="light" c="dark.8" size="xs">
                     {t(`plans.kind.${i.kind}`)}
                   </Badge>
                 </Table.Td>
-                <Table.Td>{i.target === null ? '—' : `${format.number(i.target)} ${i.unit ?? ''}`}</Table.Td>
+                <Table.Td translate="no">{i.target === null ? '—' : `${format.number(i.target)} ${i.unit ?? ''}`}</Table.Td>
                 <Table.Td>
                   {canWrite ? (
                     <NumberInput
                       size="xs"
                       w={110}
-                      aria-label={t('plans.actualOf', { item: i.title })}
+                      aria-labelledby={`prm-item-actual-${i.id} prm-item-${i.id}`}
                       defaultValue={i.actual ?? ''}
                       onBlur={(e) => {
                         const value = e.currentTarget.value.trim() === '' ? null : Number(e.currentTarget.value.replace(/[^\d.-]/g, ''));
@@ -154,7 +158,7 @@ function PlanDetail({ planId }: { planId: string }) {
                     <Select
                       size="xs"
                       w={120}
-                      aria-label={t('plans.statusOf', { item: i.title })}
+                      aria-labelledby={`prm-item-status-${i.id} prm-item-${i.id}`}
                       data={(['open', 'done', 'dropped'] as const).map((s) => ({ value: s, label: t(`plans.itemStatus.${s}`) }))}
                       value={i.status}
                       allowDeselect={false}

@@ -32,15 +32,21 @@ export function LeadOffers({ partnerId }: { partnerId: string }) {
       {(accept.error || decline.error) && <Failure error={accept.error ?? decline.error} />}
       {offers.data.length === 0 && <Text c="gray.7">{t('leads.none')}</Text>}
       {offers.data.map((offer) => (
-        <Card key={offer.id} withBorder component="article" aria-label={offer.lead.customerName}>
+        <Card key={offer.id} withBorder component="article" aria-labelledby={`prm-lead-${offer.id}`}>
           <Group justify="space-between" wrap="wrap">
-            <Text fw={600}>{offer.lead.customerName}</Text>
+            <Text fw={600} id={`prm-lead-${offer.id}`} translate="no">
+              {offer.lead.customerName}
+            </Text>
             <Badge variant="light" c="dark.8">
               {t(`leads.status.${offer.status}`)}
             </Badge>
           </Group>
-          {offer.lead.description && <Text size="sm">{offer.lead.description}</Text>}
-          <Text size="sm" c="gray.7">
+          {offer.lead.description && (
+            <Text size="sm" translate="no">
+              {offer.lead.description}
+            </Text>
+          )}
+          <Text size="sm" c="gray.7" translate="no">
             {[offer.lead.territory, offer.lead.value !== null && offer.lead.currency ? format.money(offer.lead.value, offer.lead.currency) : null].filter(Boolean).join(' · ')}
           </Text>
           {offer.status === 'accepted' && offer.lead.contactName && <Text size="sm">{t('leads.contact', { name: offer.lead.contactName, email: offer.lead.contactEmail ?? '' })}</Text>}

@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import { Badge, Button, Card, Group, NumberInput, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Badge, Button, Card, Group, NumberInput, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useFormat, usePrincipal } from '@rapport/console-sdk';
-import { Failure, Loading, ok, useClient, usePrmT } from '../../lib.js';
+import { DataSelect, Failure, Loading, ok, useClient, usePrmT } from '../../lib.js';
 
 /** Market development funds: the program's budgets, the partner's requests, a new request, and the claim of an approved one. */
 export function Mdf({ partnerId }: { partnerId: string }) {
@@ -42,8 +42,12 @@ export function Mdf({ partnerId }: { partnerId: string }) {
       <SimpleGrid cols={{ base: 1, sm: 2 }}>
         {budgets.data.map((b) => (
           <Card key={b.id} withBorder>
-            <Text fw={600}>{budgetName.get(b.id)}</Text>
-            <Text size="sm">{t('mdf.remaining', { remaining: format.money(b.remaining, b.currency), amount: format.money(b.amount, b.currency) })}</Text>
+            <Text fw={600} translate="no">
+              {budgetName.get(b.id)}
+            </Text>
+            <Text size="sm">
+              {t('mdf.remaining')} <span translate="no">{format.money(b.remaining, b.currency)}</span> / <span translate="no">{format.money(b.amount, b.currency)}</span>
+            </Text>
           </Card>
         ))}
         {budgets.data.length === 0 && <Text c="gray.7">{t('mdf.noBudgets')}</Text>}
@@ -54,7 +58,7 @@ export function Mdf({ partnerId }: { partnerId: string }) {
             {t('mdf.new')}
           </Title>
           <SimpleGrid cols={{ base: 1, sm: 3 }} mt="xs">
-            <Select
+            <DataSelect
               label={t('mdf.budget')}
               required
               data={budgets.data.map((b) => ({ value: b.id, label: budgetName.get(b.id)! }))}
@@ -93,8 +97,8 @@ export function Mdf({ partnerId }: { partnerId: string }) {
                 const c = claims[r.id] ?? { amount: r.amount, proof: '' };
                 return (
                   <Table.Tr key={r.id}>
-                    <Table.Td>{r.activity}</Table.Td>
-                    <Table.Td>{format.money(r.amount, currency)}</Table.Td>
+                    <Table.Td translate="no">{r.activity}</Table.Td>
+                    <Table.Td translate="no">{format.money(r.amount, currency)}</Table.Td>
                     <Table.Td>
                       <Badge variant="light" c="dark.8">
                         {t(`mdf.status.${r.status}`)}
@@ -119,7 +123,7 @@ export function Mdf({ partnerId }: { partnerId: string }) {
                           </Button>
                         </Group>
                       ) : r.claimedAmount !== null ? (
-                        format.money(r.claimedAmount, currency)
+                        <span translate="no">{format.money(r.claimedAmount, currency)}</span>
                       ) : (
                         '—'
                       )}

@@ -80,7 +80,7 @@ export function Registrations({ partnerId }: { partnerId: string }) {
                 value={form.expectedCloseDate}
                 onChange={(e) => setForm({ ...form, expectedCloseDate: e.currentTarget.value })}
               />
-              <Textarea label={t('reg.notes')} value={form.notes} onChange={(e) => setForm({ ...form, notes: e.currentTarget.value })} maxLength={5000} autosize minRows={1} />
+              <Textarea label={t('reg.notes')} value={form.notes} onChange={(e) => setForm({ ...form, notes: e.currentTarget.value })} maxLength={5000} rows={1} />
             </SimpleGrid>
             <Button type="submit" mt="md" disabled={!valid} loading={submit.isPending}>
               {t('reg.submit')}
@@ -121,9 +121,16 @@ function Outcome({ registration }: { registration: RegistrationShape }) {
       color={registration.status === 'rejected' ? 'red' : conflicted ? 'orange' : 'green'}
       title={t(`reg.outcome.${conflicted ? 'conflict' : 'clear'}`)}
     >
-      <Text size="sm">{t('reg.filedAs', { customer: registration.customerName, status: t(`reg.status.${registration.status}`) })}</Text>
+      <Text size="sm" fw={600} translate="no">
+        {registration.customerName}
+      </Text>
+      <Text size="sm">{t('reg.filedAs', { status: t(`reg.status.${registration.status}`) })}</Text>
       {conflicted && <ConflictList conflicts={registration.conflicts} />}
-      {registration.decisionReason && <Text size="sm">{t('reg.reason', { reason: registration.decisionReason })}</Text>}
+      {registration.decisionReason && (
+        <Text size="sm">
+          {t('reg.reason')} <span translate="no">{registration.decisionReason}</span>
+        </Text>
+      )}
     </Alert>
   );
 }
@@ -147,8 +154,8 @@ export function RegistrationTable({ registrations, actions }: { registrations: R
         <Table.Tbody>
           {registrations.map((r) => (
             <Table.Tr key={r.id}>
-              <Table.Td>{r.customerName}</Table.Td>
-              <Table.Td>{format.money(r.value, r.currency)}</Table.Td>
+              <Table.Td translate="no">{r.customerName}</Table.Td>
+              <Table.Td translate="no">{format.money(r.value, r.currency)}</Table.Td>
               <Table.Td>
                 <Badge variant="light" c="dark.8" color={r.status === 'approved' ? 'green' : r.status === 'rejected' ? 'red' : r.status === 'expired' ? 'gray' : 'blue'}>
                   {t(`reg.status.${r.status}`)}
