@@ -24,7 +24,21 @@ if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lockHash) {
 }
 
 // Build when a package's sources or build configuration are newer than its build.
-const packages = ['packages/core', 'packages/cli', 'packages/client', 'packages/testing', 'packages/create-rapport', 'plugins/crm', 'plugins/prm', 'plugins/hrm', 'plugins/crm/contract', 'plugins/prm/contract', 'plugins/hrm/contract'];
+const packages = [
+  'packages/core',
+  'packages/cli',
+  'packages/client',
+  'packages/testing',
+  'packages/create-rapport',
+  'packages/console-sdk',
+  'packages/console',
+  'plugins/crm',
+  'plugins/prm',
+  'plugins/hrm',
+  'plugins/crm/contract',
+  'plugins/prm/contract',
+  'plugins/hrm/contract',
+];
 const newest = (dir) => {
   let latest = 0;
   if (!fs.existsSync(dir)) return latest;
@@ -39,13 +53,20 @@ const builtAt = (dir) => {
   return outputs.every((f) => fs.existsSync(f)) ? Math.min(...outputs.map((f) => fs.statSync(f).mtimeMs)) : 0;
 };
 const stale = packages.filter((dir) => {
-  const inputs = Math.max(newest(path.join(dir, 'src')), ...['package.json', 'tsup.config.ts', 'tsconfig.json', 'tsconfig.build.json'].map((f) => (fs.existsSync(path.join(dir, f)) ? fs.statSync(path.join(dir, f)).mtimeMs : 0)));
+  const inputs = Math.max(
+    newest(path.join(dir, 'src')),
+    ...['package.json', 'tsup.config.ts', 'tsconfig.json', 'tsconfig.build.json'].map((f) => (fs.existsSync(path.join(dir, f)) ? fs.statSync(path.join(dir, f)).mtimeMs : 0)),
+  );
   return inputs > builtAt(dir);
 });
 if (stale.length > 0) {
   console.log(`rebuilding ${stale.join(', ')}`);
   run('pnpm', ['build']);
 }
+
+// The console, when its sources, the SDK or a plugin's console part are newer than its build
+// (`rapport console build` checks and returns at once otherwise).
+run('node', ['packages/cli/dist/bin.js', 'console', 'build', '--config', 'examples/full-suite/rapport.config.ts']);
 
 // The server as a child that gets the signals this process gets: an orchestrator's SIGTERM
 // reaches it, and it stops gracefully.

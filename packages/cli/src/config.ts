@@ -5,7 +5,7 @@ import { checkConfig, ConfigError, configReference, named, rapportConfigSchema, 
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { CliError } from './errors.js';
-import { loadFirstPartyPlugins, loadPlugin } from './plugin-loader.js';
+import { FIRST_PARTY_PLUGINS, loadFirstPartyPlugins, loadPlugin } from './plugin-loader.js';
 
 /** What `rapport.config.ts` (or .mts, .js, .mjs, .json) may hold. */
 export interface RapportCliConfig extends Omit<RapportConfig, 'plugins'> {
@@ -72,6 +72,10 @@ export interface ResolvedConfig extends RapportConfig {
   host: string;
   /** The file it came from, or null when none was found. */
   configFile: string | null;
+  /** The file's directory (or the current one): where packages resolve from and `dist/console` is built. */
+  baseDir: string;
+  /** The plugins given by package name, in order: what `rapport console build` looks in for `./console` parts. */
+  pluginPackages: string[];
   onListen?: RapportCliConfig['onListen'];
 }
 
@@ -97,6 +101,8 @@ export interface LoadConfigOptions {
 export const CONFIG_FILE_NAMES = ['rapport.config.ts', 'rapport.config.mts', 'rapport.config.js', 'rapport.config.mjs', 'rapport.config.json'];
 export const DEFAULT_PORT = 4000;
 export const DEFAULT_HOST = '0.0.0.0';
+/** Where `rapport console build` writes, relative to the config file, and where `rapport serve` looks. */
+export const DEFAULT_CONSOLE_DIR = path.join('dist', 'console');
 
 /**
  * Loads the configuration. Precedence: flags > environment > config file > defaults.
@@ -135,7 +141,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     port: parsePort(flags.port ?? fromEnv('PORT') ?? file.port ?? DEFAULT_PORT, flags.port !== undefined ? '--port' : fromEnv('PORT') ? 'PORT' : 'port'),
     host: flags.host ?? fromEnv('HOST') ?? file.host ?? DEFAULT_HOST,
     configFile,
+    baseDir,
+    pluginPackages: configFile ? (file.plugins ?? []).filter((entry): entry is string => typeof entry === 'string') : FIRST_PARTY_PLUGINS,
   };
+  // A console built beside the config (`rapport console build`) is served unless the file says where.
+  const builtConsole = path.join(baseDir, DEFAULT_CONSOLE_DIR);
+  if (!file.http?.console && fs.existsSync(path.join(builtConsole, 'index.html'))) resolved.http = { ...file.http, console: { dir: builtConsole } };
+  else if (file.http?.console) resolved.http = { ...file.http, console: { dir: path.resolve(baseDir, file.http.console.dir) } };
   const bootstrapKey = fromEnv('RAPPORT_BOOTSTRAP_KEY') ?? file.bootstrapKey;
   const logLevel = flags.logLevel ?? fromEnv('LOG_LEVEL') ?? file.logLevel;
   const tenantName = fromEnv('RAPPORT_TENANT_NAME') ?? file.tenantName;

@@ -55,6 +55,6 @@ export class CommandContext {
 
 /** The core's configuration, without the CLI's own fields. */
 export function toRapportConfig(config: ResolvedConfig): RapportConfig {
-  const { port: _port, host: _host, configFile: _file, onListen: _onListen, ...rest } = config;
+  const { port: _port, host: _host, configFile: _file, onListen: _onListen, baseDir: _baseDir, pluginPackages: _packages, ...rest } = config;
   return rest;
 }

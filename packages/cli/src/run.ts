@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { registerCitus } from './commands/citus.js';
+import { registerConsole } from './commands/console.js';
 import { registerCreatePlugin } from './commands/create-plugin.js';
 import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
@@ -49,7 +50,7 @@ export async function run(argv: string[], io: Partial<CliIO> = {}): Promise<numb
       writeOut: (text) => cli.stdout.write(text),
       writeErr: (text) => cli.stderr.write(text),
     });
-  for (const register of [registerServe, registerMigrate, registerCitus, registerPlugins, registerKeys, registerImport, registerCreatePlugin, registerInit]) register(program, ctx, done);
+  for (const register of [registerServe, registerMigrate, registerCitus, registerPlugins, registerKeys, registerImport, registerCreatePlugin, registerInit, registerConsole]) register(program, ctx, done);
   for (const command of program.commands) applyOverrides(command);
 
   try {

@@ -70,12 +70,36 @@ export interface paths {
         };
         /**
          * Who the caller is
-         * @description The principal behind the bearer token: its roles, the permissions they grant, and the party it is scoped to, if any.
+         * @description The principal behind the bearer token or session cookie: its roles, the permissions they grant, the party it is scoped to, if any, and for a signed-in user the user (what the console builds its navigation from).
          */
         get: operations["getAuthMe"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in a browser with e-mail and password
+         * @description What the console calls: the session of `POST /auth/login`, kept in an `HttpOnly; SameSite=Lax` cookie (`rapport_session`, `Secure` over https) rather than answered. The answer and the readable `rapport_csrf` cookie carry the CSRF token: a request signed in by the cookie that is not GET or HEAD must send it in `X-CSRF-Token`, or it is refused (403, problem `csrf-failed`). Wrong credentials and throttling answer as `POST /auth/login` does (docs/console.md).
+         */
+        post: operations["postAuthSession"];
+        /**
+         * Sign a browser out
+         * @description Ends the session of the cookie (or of the bearer session token) and clears the cookies. Signed in by the cookie, it needs the `X-CSRF-Token` header like every change.
+         */
+        delete: operations["deleteAuthSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3518,8 +3542,168 @@ export interface operations {
                         scopePartyId: string | null;
                         /** Format: uuid */
                         tenantId: string;
+                        user: {
+                            createdAt: string;
+                            disabledAt: string | null;
+                            email: string;
+                            /** Format: uuid */
+                            id: string;
+                            name: string | null;
+                            partyId: string | null;
+                            roles: string[];
+                            scoped: boolean;
+                        } | null;
                     };
                 };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postAuthSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        csrfToken: string;
+                        expiresAt: string;
+                        user: {
+                            createdAt: string;
+                            disabledAt: string | null;
+                            email: string;
+                            /** Format: uuid */
+                            id: string;
+                            name: string | null;
+                            partyId: string | null;
+                            roles: string[];
+                            scoped: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAuthSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description An RFC 9457 problem */
             400: {

@@ -44,7 +44,7 @@ describe('access', () => {
         .routes()
         .filter((r) => r.permission === null)
         .map((r) => `${r.method} ${r.fullPath}`);
-      expect(open).toEqual(['post /api/v1/auth/login']);
+      expect(open).toEqual(['post /api/v1/auth/login', 'post /api/v1/auth/session']);
     });
 
     it('answers 401 problem+json on every route without a token', async () => {

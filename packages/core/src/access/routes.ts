@@ -25,6 +25,7 @@ import {
   userUpdateBody,
 } from './schemas.js';
 import { login, logout, type SessionHost } from './sessions.js';
+import { clearSessionCookies, sessionTokenOf, setSessionCookies } from './cookies.js';
 import { LoginThrottledError, type LoginThrottle } from './throttle.js';
 import { createUser, getUser, listUsers, updateUser } from './users.js';
 
@@ -91,27 +92,71 @@ function authRoutes(r: RouteBuilder, app: AccessHost): void {
       if (principal.kind !== 'user') {
         throw new ValidationError('Only login sessions log out; revoke an API key with DELETE /api/v1/keys/{id}', [{ path: 'headers.authorization', message: 'not a session' }]);
       }
-      const token = /^Bearer\s+(\S+)$/i.exec(koa.get('authorization'))![1];
-      await logout(app, principal, token);
+      await logout(app, principal, sessionTokenOf(koa)!);
+    },
+  });
+
+  r.post('/auth/session', {
+    summary: 'Sign in a browser with e-mail and password',
+    description:
+      'What the console calls: the session of `POST /auth/login`, kept in an `HttpOnly; SameSite=Lax` cookie (`rapport_session`, `Secure` over https) rather than answered. ' +
+      'The answer and the readable `rapport_csrf` cookie carry the CSRF token: a request signed in by the cookie that is not GET or HEAD must send it in `X-CSRF-Token`, or it is refused (403, problem `csrf-failed`). ' +
+      'Wrong credentials and throttling answer as `POST /auth/login` does (docs/console.md).',
+    tags,
+    permission: null,
+    body: loginBody,
+    status: 200,
+    problems: [401, 429],
+    response: z.object({ expiresAt: z.string(), csrfToken: z.string(), user: userSchema }),
+    handler: async ({ body, koa }) => {
+      try {
+        const session = await app.loginThrottle.guard({ email: body.email, ip: koa.ip }, () => login(app, body.email, body.password));
+        const csrfToken = setSessionCookies(koa, session.token, session.expiresAt);
+        return { expiresAt: session.expiresAt, csrfToken, user: session.user };
+      } catch (error) {
+        if (error instanceof LoginThrottledError) koa.set('Retry-After', String(error.retryAfterSeconds));
+        throw error;
+      }
+    },
+  });
+
+  r.delete('/auth/session', {
+    summary: 'Sign a browser out',
+    description: 'Ends the session of the cookie (or of the bearer session token) and clears the cookies. Signed in by the cookie, it needs the `X-CSRF-Token` header like every change.',
+    tags,
+    permission: AUTHENTICATED,
+    audience: 'any',
+    status: 204,
+    handler: async ({ principal, koa }) => {
+      if (principal.kind !== 'user') {
+        throw new ValidationError('Only login sessions sign out; revoke an API key with DELETE /api/v1/keys/{id}', [{ path: 'headers.authorization', message: 'not a session' }]);
+      }
+      await logout(app, principal, sessionTokenOf(koa)!);
+      clearSessionCookies(koa);
     },
   });
 
   r.get('/auth/me', {
     summary: 'Who the caller is',
-    description: 'The principal behind the bearer token: its roles, the permissions they grant, and the party it is scoped to, if any.',
+    description:
+      'The principal behind the bearer token or session cookie: its roles, the permissions they grant, the party it is scoped to, if any, and for a signed-in user the user (what the console builds its navigation from).',
     tags,
     permission: AUTHENTICATED,
     audience: 'any',
     response: principalSchema,
-    handler: ({ principal }) => ({
-      kind: principal.kind,
-      id: principal.id,
-      tenantId: principal.tenantId,
-      roles: [...principal.roles],
-      permissions: [...principal.permissions].sort(),
-      partyId: principal.partyId,
-      scopePartyId: principal.scopePartyId,
-    }),
+    handler: async (ctx) => {
+      const { principal } = ctx;
+      return {
+        user: principal.kind === 'user' ? await getUser(ctx, principal.id) : null,
+        kind: principal.kind,
+        id: principal.id,
+        tenantId: principal.tenantId,
+        roles: [...principal.roles],
+        permissions: [...principal.permissions].sort(),
+        partyId: principal.partyId,
+        scopePartyId: principal.scopePartyId,
+      };
+    },
   });
 }
 

@@ -85,6 +85,8 @@ export const auditEntrySchema = z.object({
 
 export const principalSchema = z.object({
   kind: z.enum(['user', 'api-key', 'system']),
+  /** The signed-in user (null for an API key). */
+  user: userSchema.nullable(),
   id: z.string(),
   tenantId: z.uuid(),
   roles: z.array(z.string()),

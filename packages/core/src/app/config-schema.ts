@@ -126,6 +126,10 @@ export const rapportConfigSchema = z.strictObject({
         })
         .optional()
         .describe('CORS: off unless origins are given'),
+      console: z
+        .strictObject({ dir: z.string().min(1).describe('Directory of the built console (`rapport console build`)') })
+        .optional()
+        .describe('Serve the console at /console'),
     })
     .optional(),
   dispatcher: z

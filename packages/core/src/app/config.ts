@@ -41,6 +41,8 @@ export interface RapportConfig {
     shutdownGraceMs?: number;
     /** CORS for browsers on other origins; off unless origins are given (docs/operations.md). */
     cors?: CorsSettings;
+    /** The built console (`rapport console build`) to serve at /console; not served without it (docs/console.md). */
+    console?: { dir: string };
   };
   dispatcher?: DispatcherSettings;
   /** Recurring tasks (`api.schedule.every`); see docs/jobs.md. */

@@ -12,7 +12,8 @@ import type { DatabaseKind } from '../storage/database.js';
 import type { PermissionDefinition } from '../kernel/types.js';
 import { authenticate, cachedPrincipal } from '../access/authenticate.js';
 import { clientNetwork } from '../access/throttle.js';
-import { hashToken } from '../access/keys.js';
+import { hashToken, SESSION_PREFIX } from '../access/keys.js';
+import { checkCsrf, SESSION_COOKIE } from '../access/cookies.js';
 import { AUTHENTICATED, hasPermission, type Principal } from '../access/principal.js';
 import { ConflictError, ForbiddenError, RapportError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { HttpMetrics } from './metrics.js';
@@ -20,6 +21,7 @@ import { sendProblem, toProblem, zodToValidation } from './problem.js';
 import type { RegisteredRoute, RequestContext } from './routes.js';
 import { RouteBuilder } from './routes.js';
 import { buildOpenApi } from './openapi.js';
+import { CONSOLE_PATH, consoleStatic } from './console-static.js';
 import { API_REFERENCE_PATH, OPENAPI_PATH, apiReference } from './api-reference.js';
 import { assertNoBody, assertNoQuery, assertPlainInput } from './input-guards.js';
 import { checkResponse } from './response-check.js';
@@ -137,6 +139,8 @@ export function createHttpApp(app: HttpHost): HttpApp {
   });
   // GET /docs and its assets: public, like openapi.json.
   const docs = apiReference();
+  // The console's files are public too: signing in is the first thing it shows.
+  const consoleFiles = httpConfig.console?.dir ? consoleStatic(httpConfig.console.dir) : undefined;
 
   // Each router with its 405/501 answer (status and Allow header; the first middleware writes the problem).
   const dispatch = (router: Router) => {
@@ -210,6 +214,7 @@ export function createHttpApp(app: HttpHost): HttpApp {
       }
       default:
         if (path.startsWith(API_REFERENCE_PATH)) return docs(ctx, () => kernelDispatch(ctx, next));
+        if (consoleFiles && (path === CONSOLE_PATH || path.startsWith(`${CONSOLE_PATH}/`))) return consoleFiles(ctx);
         return kernelDispatch(ctx, next);
     }
   };
@@ -250,7 +255,7 @@ function corsFor(settings: CorsSettings): Koa.Middleware {
     credentials: settings.credentials === true,
     maxAge: settings.maxAgeSeconds ?? 600,
     allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'X-Request-Id'],
+    allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'X-Request-Id', 'X-CSRF-Token'],
     exposeHeaders: ['ETag', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'X-Request-Id', 'Idempotent-Replayed'],
     keepHeadersOnError: true,
   });
@@ -326,6 +331,16 @@ const lastCredential = new WeakMap<object, Credential>();
 
 function credentialOf(ctx: Koa.Context): Credential {
   const header = ctx.req.headers.authorization;
+  // A browser (the console) signs in by cookie: only a session token, and only with the CSRF
+  // token on a request that changes something. A bearer header, when sent, is what counts.
+  if (header === undefined && ctx.req.headers.cookie) {
+    const token = ctx.cookies.get(SESSION_COOKIE);
+    if (token) {
+      if (!token.startsWith(SESSION_PREFIX)) throw new UnauthorizedError('The session cookie is not valid, has expired or was ended');
+      checkCsrf(ctx, token);
+      return { header: '', token, hash: hashToken(token) };
+    }
+  }
   const socket = ctx.req.socket as object | null;
   const last = socket ? lastCredential.get(socket) : undefined;
   if (last !== undefined && last.header === header) return last;

@@ -1,0 +1,32 @@
+/** The kernel pages' strings (namespace `console`); uk.ts holds the same keys. */
+const en = {
+  'language.label': 'Language',
+  'language.en': 'English',
+  'language.uk': 'Ukrainian',
+  'signIn.title': 'Sign in',
+  'signIn.email': 'E-mail',
+  'signIn.password': 'Password',
+  'signIn.submit': 'Sign in',
+  'signIn.wrong': 'The e-mail or the password is wrong.',
+  'signIn.throttled': 'Too many attempts. Wait a little and try again.',
+  'signIn.offline': 'The server cannot be reached.',
+  signOut: 'Sign out',
+  'nav.label': 'Navigation',
+  'nav.toggle': 'Show or hide the navigation',
+  'nav.home': 'Home',
+  'nav.parties': 'Parties',
+  'nav.duplicates': 'Duplicates',
+  'nav.import': 'Import',
+  'nav.webhooks': 'Webhooks',
+  'nav.keys': 'API keys',
+  'nav.audit': 'Audit log',
+  'nav.settings': 'Settings',
+  'dashboard.title': 'Home',
+  'dashboard.welcome': 'Welcome, {{name}}.',
+  'notFound.title': 'Page not found',
+  'notFound.body': 'There is no page here, or you may not open it.',
+  'error.title': 'Something went wrong',
+  'error.body': 'This part could not be shown: {{message}}',
+} satisfies Record<string, string>;
+
+export default en;

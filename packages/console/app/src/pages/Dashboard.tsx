@@ -1,0 +1,15 @@
+import { Stack, Text, Title } from '@mantine/core';
+import { usePrincipal, useT } from '@rapport/console-sdk';
+import { Zone } from '../Zone.js';
+
+export function Dashboard() {
+  const t = useT();
+  const principal = usePrincipal();
+  return (
+    <Stack>
+      <Title order={1}>{t('dashboard.title')}</Title>
+      <Text>{t('dashboard.welcome', { name: principal.user?.name ?? principal.user?.email ?? '' })}</Text>
+      <Zone zone="dashboard" props={{}} />
+    </Stack>
+  );
+}
