@@ -3309,6 +3309,7 @@ export interface operations {
                             recordType: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -3594,6 +3595,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -3805,6 +3807,7 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -3890,6 +3893,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -5639,6 +5643,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -6037,6 +6042,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -6121,6 +6127,7 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -6640,6 +6647,7 @@ export interface operations {
                             unitIds: string[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -7495,6 +7503,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -7571,6 +7580,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -7656,6 +7666,7 @@ export interface operations {
                             reportIds: string[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -8046,6 +8057,7 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -8828,6 +8840,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -9660,6 +9673,7 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -9841,6 +9855,7 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -10282,6 +10297,7 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -10470,6 +10486,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -11099,6 +11116,7 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -11890,6 +11908,7 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -12250,6 +12269,7 @@ export interface operations {
                             title: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -12539,6 +12559,7 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -13056,6 +13077,7 @@ export interface operations {
                             parentId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -13850,6 +13872,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -14288,6 +14311,7 @@ export interface operations {
                             updatedAt: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -14523,6 +14547,7 @@ export interface operations {
                             scoped: boolean;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -15135,6 +15160,7 @@ export interface operations {
                             value: number | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -15412,6 +15438,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -15996,6 +16023,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -16161,6 +16189,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -16709,6 +16738,7 @@ export interface operations {
                             valid: boolean;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -16957,6 +16987,7 @@ export interface operations {
                             validityDays: number | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -17128,6 +17159,7 @@ export interface operations {
                             url: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -17485,6 +17517,7 @@ export interface operations {
                             status: "offered" | "accepted" | "declined" | "expired";
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -17891,6 +17924,7 @@ export interface operations {
                             weight: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -18206,6 +18240,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -18609,6 +18644,7 @@ export interface operations {
                             remaining: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -18790,6 +18826,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -19981,6 +20018,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -20772,6 +20810,7 @@ export interface operations {
                             }[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -20983,6 +21022,7 @@ export interface operations {
                             unitPrice: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -21429,6 +21469,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -22122,6 +22163,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -22971,6 +23013,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -23391,6 +23434,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -23458,6 +23502,7 @@ export interface operations {
                             permissions: string[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -23898,6 +23943,7 @@ export interface operations {
                             scoped: boolean;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -24255,6 +24301,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -24710,6 +24757,7 @@ export interface operations {
                             webhookId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
