@@ -157,23 +157,32 @@ export const crmMigrations: Migration[] = [
     },
   },
   {
-    // The deal and task lists' orders and filters as indexes led by the tenant: by title (a
-    // prefix is one range under "C"), by status, pipeline and owner newest first, and a title
-    // substring through pg_trgm where the database has it.
+    // The deal list's orders and filters as indexes led by the tenant: by title (a prefix is
+    // one range under "C"), by status and by pipeline newest first, and a title substring
+    // through pg_trgm where the database has it.
     name: '0006_list_indexes',
     up: async (knex) => {
       await knex.raw('create index crm_deals_title_idx on crm_deals (tenant_id, (lower(title) collate "C"), id)');
       await knex.raw('create index crm_deals_status_idx on crm_deals (tenant_id, status, id)');
       await knex.raw('create index crm_deals_pipeline_idx on crm_deals (tenant_id, pipeline_id, id)');
-      // A sales rep's own deals (visible() without crm.deals:all) and an assignee's tasks, newest first.
-      await knex.raw('create index crm_deals_owner_list_idx on crm_deals (tenant_id, owner_party_id, id)');
-      await knex.raw('create index crm_tasks_assignee_list_idx on crm_tasks (tenant_id, assignee_party_id, id)');
       const trigram = await trigramOperatorClass(knex);
       if (trigram) await knex.raw(`create index crm_deals_title_trgm_idx on crm_deals using gin (lower(title) ${trigram})`);
     },
     down: async (knex) => {
-      for (const index of ['crm_tasks_assignee_list_idx', 'crm_deals_owner_list_idx', 'crm_deals_title_trgm_idx', 'crm_deals_pipeline_idx', 'crm_deals_status_idx', 'crm_deals_title_idx'])
-        await knex.raw(`drop index if exists ${index}`);
+      for (const index of ['crm_deals_title_trgm_idx', 'crm_deals_pipeline_idx', 'crm_deals_status_idx', 'crm_deals_title_idx']) await knex.raw(`drop index if exists ${index}`);
+    },
+  },
+  {
+    // A sales rep's own deals (what visible() shows without crm.deals:all) and an assignee's
+    // tasks, newest first, without reading everyone's.
+    name: '0007_owner_list_indexes',
+    up: async (knex) => {
+      await knex.raw('create index crm_deals_owner_list_idx on crm_deals (tenant_id, owner_party_id, id)');
+      await knex.raw('create index crm_tasks_assignee_list_idx on crm_tasks (tenant_id, assignee_party_id, id)');
+    },
+    down: async (knex) => {
+      await knex.raw('drop index if exists crm_tasks_assignee_list_idx');
+      await knex.raw('drop index if exists crm_deals_owner_list_idx');
     },
   },
 ];
