@@ -5,7 +5,7 @@
 // whose plan sorts or scans the tenant's table grows with depth and misses by far.
 // Seeded with set-based SQL (generate_series), then ANALYZEd as an import leaves it.
 import os from 'node:os';
-import { databaseUrl, interleave, loadCore, loadFirstPartyPlugins, now, pgSchema, stats } from './common.mjs';
+import { benchLimits, databaseUrl, interleave, loadCore, loadFirstPartyPlugins, now, pgSchema, stats } from './common.mjs';
 
 export async function listBenchmarks({ quick }) {
   const rows = Number(process.env.BENCH_LIST_ROWS ?? (quick ? 20_000 : 1_000_000));
@@ -13,7 +13,14 @@ export async function listBenchmarks({ quick }) {
   const core = await loadCore();
   const plugins = await loadFirstPartyPlugins();
   const pg = await pgSchema('lists');
-  const app = await core.createRapport({ database: { url: databaseUrl, schema: pg.schema }, plugins, logLevel: 'silent', dispatcher: { enabled: false }, scheduler: { enabled: false } });
+  const app = await core.createRapport({
+    database: { url: databaseUrl, schema: pg.schema },
+    plugins,
+    logLevel: 'silent',
+    dispatcher: { enabled: false },
+    scheduler: { enabled: false },
+    limits: benchLimits,
+  });
   try {
     const tenantId = app.defaultTenant.id;
     const key = await core.createApiKey(app.knex, tenantId, { name: 'bench', roles: ['admin'] });
@@ -140,7 +147,7 @@ export async function listBenchmarks({ quick }) {
       },
     ];
 
-    const perRound = quick ? 5 : 30;
+    const perRound = quick ? 5 : 100;
     const results = [];
     for (const list of lists) {
       const depth = deepOf(list.deep[1]);

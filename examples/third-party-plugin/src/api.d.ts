@@ -255,6 +255,7 @@ export interface operations {
                             source: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };

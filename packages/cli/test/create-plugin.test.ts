@@ -122,7 +122,9 @@ describe('rapport create-plugin', { timeout: 120_000 }, () => {
     const all = await t.admin.get('/api/v1/loyalty-points/items?limit=1');
     expect(all.body.data.map((i: { id: string }) => i.id)).toEqual([second.body.id]);
     const rest = await t.admin.get(`/api/v1/loyalty-points/items?limit=1&cursor=${all.body.nextCursor}`);
-    expect(rest.body).toEqual({ data: [first.body], nextCursor: null });
+    expect(rest.body).toEqual({ data: [first.body], nextCursor: null, prevCursor: expect.any(String) });
+    const back = await t.admin.get(`/api/v1/loyalty-points/items?limit=1&cursor=${rest.body.prevCursor}`);
+    expect(back.body).toEqual({ data: [second.body], nextCursor: all.body.nextCursor });
 
     // A partner scoped to Acme sees Acme's item only, and cannot write for Globex.
     const partner = await t.clientFor({ roles: ['admin'], scopePartyId: acme.id });

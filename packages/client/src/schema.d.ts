@@ -3333,6 +3333,7 @@ export interface operations {
                             recordType: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -3778,6 +3779,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -3989,6 +3991,7 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -4074,6 +4077,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -5823,6 +5827,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -6221,6 +6226,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -6305,6 +6311,7 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -6824,6 +6831,7 @@ export interface operations {
                             unitIds: string[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -7679,6 +7687,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -7755,6 +7764,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -7840,6 +7850,7 @@ export interface operations {
                             reportIds: string[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -8230,6 +8241,7 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -9012,6 +9024,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -9844,6 +9857,7 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -10025,6 +10039,7 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -10466,6 +10481,7 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -10654,6 +10670,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -11283,6 +11300,7 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -12074,6 +12092,7 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -12434,6 +12453,7 @@ export interface operations {
                             title: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -12723,6 +12743,7 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -13240,6 +13261,7 @@ export interface operations {
                             parentId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -14034,6 +14056,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -14472,6 +14495,7 @@ export interface operations {
                             updatedAt: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -14707,6 +14731,7 @@ export interface operations {
                             scoped: boolean;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -15319,6 +15344,7 @@ export interface operations {
                             value: number | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -15596,6 +15622,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -16180,6 +16207,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -16345,6 +16373,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -16893,6 +16922,7 @@ export interface operations {
                             valid: boolean;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -17141,6 +17171,7 @@ export interface operations {
                             validityDays: number | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -17312,6 +17343,7 @@ export interface operations {
                             url: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -17669,6 +17701,7 @@ export interface operations {
                             status: "offered" | "accepted" | "declined" | "expired";
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -18075,6 +18108,7 @@ export interface operations {
                             weight: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -18390,6 +18424,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -18793,6 +18828,7 @@ export interface operations {
                             remaining: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -18974,6 +19010,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -20165,6 +20202,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -20956,6 +20994,7 @@ export interface operations {
                             }[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -21167,6 +21206,7 @@ export interface operations {
                             unitPrice: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -21613,6 +21653,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -22306,6 +22347,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -23155,6 +23197,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -23575,6 +23618,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -23642,6 +23686,7 @@ export interface operations {
                             permissions: string[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -24082,6 +24127,7 @@ export interface operations {
                             scoped: boolean;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -24439,6 +24485,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -24894,6 +24941,7 @@ export interface operations {
                             webhookId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };

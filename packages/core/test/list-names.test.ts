@@ -60,6 +60,34 @@ describe('parties by name', () => {
     expect(await all('q=me%20e&startsWith=a&sort=name')).toEqual(['acme Europe']);
   });
 
+  it('pages back with prevCursor: the same pages, in the list order, down to the first', async () => {
+    for (const query of ['sort=name', 'sort=-name&q=a', 'kind=organization']) {
+      type Page = { data: Array<{ id: string }>; nextCursor: string | null; prevCursor?: string };
+      const get = async (cursor?: string): Promise<Page> => {
+        const response = await t.admin.get(`/api/v1/parties?${query}&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(response.status, response.text).toBe(200);
+        return response.body as Page;
+      };
+      const forward: string[][] = [];
+      let page = await get();
+      expect(page.prevCursor).toBeUndefined();
+      forward.push(page.data.map((p) => p.id));
+      while (page.nextCursor) {
+        page = await get(page.nextCursor);
+        expect(page.prevCursor).toEqual(expect.any(String));
+        forward.push(page.data.map((p) => p.id));
+      }
+      expect(forward.length, query).toBeGreaterThan(1);
+      const backward: string[][] = [forward[forward.length - 1]];
+      while (page.prevCursor) {
+        page = await get(page.prevCursor);
+        expect(page.nextCursor).toEqual(expect.any(String));
+        backward.unshift(page.data.map((p) => p.id));
+      }
+      expect(backward, query).toEqual(forward);
+    }
+  });
+
   it('refuses an unknown sort and a cursor of another order', async () => {
     expect((await t.admin.get('/api/v1/parties?sort=kind')).status).toBe(400);
     const newest = await t.admin.get('/api/v1/parties?limit=1');

@@ -85,6 +85,10 @@ describe('kernel lists are one index walk, first page and deep', () => {
     await expectIndexed('rapport_parties', () => parties.list(ctx, { limit: 50, sort: 'name', cursor: deepByName }));
     const deepByNameDesc = await cursorAt(`select lower(name) collate "C" as n, id from rapport_parties where tenant_id = ? and archived_at is null order by 1 desc, 2 desc`, DEEP);
     await expectIndexed('rapport_parties', () => parties.list(ctx, { limit: 50, sort: '-name', cursor: deepByNameDesc }));
+    // The page before a deep one (prevCursor) walks the same index the other way.
+    const back = (cursor: string) => encodeCursor(['<', ...(JSON.parse(Buffer.from(cursor, 'base64url').toString()) as string[])]);
+    await expectIndexed('rapport_parties', () => parties.list(ctx, { limit: 50, sort: 'name', cursor: back(deepByName) }));
+    await expectIndexed('rapport_parties', () => parties.list(ctx, { limit: 50, cursor: back(deepById) }));
     await expectIndexed('rapport_parties', () => parties.list(ctx, { limit: 50, sort: 'name', startsWith: 'ACME 4' }));
     await expectIndexed('rapport_parties', () => parties.list(ctx, { limit: 50, kind: 'organization' }));
   });

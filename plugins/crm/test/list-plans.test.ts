@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, describePlan, listPlan, listPlanProblems, type TestApp } from '@rapport/testing';
+import { createTestApp, describePlan, listPlan, listPlanProblems, type TestApp, type TestClient } from '@rapport/testing';
 import { encodeCursor, refreshStatistics } from '@rapport/core';
 import crm, { type Pipeline } from '../src/index.js';
 
@@ -9,6 +9,8 @@ const ROWS = 30_000;
 const DEEP = 20_000;
 let t: TestApp;
 let pipeline: Pipeline;
+let rep: string;
+let repClient: TestClient;
 
 beforeAll(async () => {
   t = await createTestApp({ plugins: [crm] });
@@ -23,6 +25,12 @@ beforeAll(async () => {
      from generate_series(1, ?::int) g`,
     [t.tenantId, pipeline.id, pipeline.stages[0].id, account, ROWS],
   );
+  // One deal in 64 is a sales rep's own, the only ones its list shows: without an index on
+  // the owner, its pages would be a sort of its deals or a walk of everyone's.
+  rep = (await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Rita Rep' })).body.id as string;
+  await t.app.knex('crm_deals').where('tenant_id', t.tenantId).whereRaw("substr(md5(title), 1, 2) < '04'").update({ owner_party_id: rep });
+  expect((await t.admin.post('/api/v1/roles', { name: 'sales-rep', permissions: ['crm.deals:read', 'crm.pipelines:read'] })).status).toBe(201);
+  repClient = await t.clientFor({ roles: ['sales-rep'], partyId: rep });
   await refreshStatistics(t.app.knex);
   // PGlite runs in this process: while it wrote the rows, the server's keep-alive timers
   // could not fire. Let them close the idle sockets now rather than under the next request.
@@ -35,8 +43,8 @@ async function cursorAt(sqlText: string): Promise<string> {
   return encodeCursor(Object.values(row));
 }
 
-async function expectIndexed(path: string): Promise<void> {
-  const plan = await listPlan(t.app.knex, 'crm_deals', async () => expect((await t.admin.get(path)).status).toBe(200));
+async function expectIndexed(path: string, client: TestClient = t.admin): Promise<void> {
+  const plan = await listPlan(t.app.knex, 'crm_deals', async () => expect((await client.get(path)).status).toBe(200));
   expect(listPlanProblems(plan, 'crm_deals'), `${path}\n${describePlan(plan)}`).toEqual([]);
 }
 
@@ -48,6 +56,15 @@ describe('CRM deal list plans', () => {
     await expectIndexed('/api/v1/crm/deals?limit=50&status=open');
     await expectIndexed(`/api/v1/crm/deals?limit=50&status=open&cursor=${deep}`);
     await expectIndexed(`/api/v1/crm/deals?limit=50&pipelineId=${pipeline.id}&cursor=${deep}`);
+  });
+
+  it("a sales rep's own deals, first page and deep", async () => {
+    await expectIndexed('/api/v1/crm/deals?limit=50', repClient);
+    const deep = (await t.app.knex.raw('select id from crm_deals where tenant_id = ? and owner_party_id = ? order by id desc offset 300 limit 1', [t.tenantId, rep])).rows[0].id as string;
+    await expectIndexed(`/api/v1/crm/deals?limit=50&cursor=${encodeCursor([deep])}`, repClient);
+    const page = await repClient.get(`/api/v1/crm/deals?limit=50&cursor=${encodeCursor([deep])}`);
+    expect(page.body.data.length).toBe(50);
+    for (const deal of page.body.data as Array<{ ownerPartyId: string }>) expect(deal.ownerPartyId).toBe(rep);
   });
 
   it('by title either way and by title prefix', async () => {

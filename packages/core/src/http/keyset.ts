@@ -21,8 +21,10 @@ export interface KeysetKey {
 /**
  * One page of `query` in keyset order: the cursor's position applied (a row-value comparison
  * when every key runs one way, so the index serves it), the order, `limit + 1` rows read to
- * know whether there is more, and the next cursor from the last row kept. The last key should
- * be unique (an id) so that no row is skipped or repeated across pages.
+ * know whether there is more, the next cursor from the last row kept and, when there is a
+ * page before this one, a `prevCursor` from the first. A `prevCursor` reads the same index
+ * the other way and answers the page before, in the list's order. The last key should be
+ * unique (an id) so that no row is skipped or repeated across pages.
  *
  *   keysetPage(tables('crm_deals as d'), ctx.query, [{ column: 'd.created_at', type: 'timestamp', direction: 'desc' }, { column: 'd.id', type: 'uuid', direction: 'desc' }], (rows) => rows.map(toDeal))
  */
@@ -33,18 +35,42 @@ export async function keysetPage<R, T>(
   map: (rows: R[]) => T[] | Promise<T[]>,
 ): Promise<Page<T>> {
   if (keys.length === 0) throw new Error('keysetPage needs at least one sort key');
-  const after = decodeCursor(
-    page.cursor,
-    keys.map((k) => k.type),
-  );
-  if (after) whereAfter(query, keys, after);
-  if (keys.some((k) => k.expression)) query.orderByRaw(keys.map((k) => `${sortTerm(k)} ${k.direction ?? 'asc'}`).join(', '));
-  else query.orderBy(keys.map((k) => ({ column: k.column, order: k.direction ?? 'asc' })));
+  const { position, backward } = decodePosition(page.cursor, keys);
+  // Backward: the same keys, each the other way; the rows are put back in the list's order.
+  const walk = backward ? keys.map((k) => ({ ...k, direction: (k.direction ?? 'asc') === 'asc' ? ('desc' as const) : ('asc' as const) })) : keys;
+  if (position) whereAfter(query, walk, position);
+  if (walk.some((k) => k.expression)) query.orderByRaw(walk.map((k) => `${sortTerm(k)} ${k.direction ?? 'asc'}`).join(', '));
+  else query.orderBy(walk.map((k) => ({ column: k.column, order: k.direction ?? 'asc' })));
   const rows = (await query.limit(page.limit + 1)) as R[];
   const more = rows.length > page.limit;
   const kept = more ? rows.slice(0, page.limit) : rows;
+  if (backward) kept.reverse();
   const data = await map(kept);
-  return { data, nextCursor: more ? encodeCursor(cursorOf(kept[kept.length - 1] as Record<string, unknown>, keys)) : null };
+  const first = kept[0] as Record<string, unknown> | undefined;
+  const last = kept[kept.length - 1] as Record<string, unknown> | undefined;
+  // Forward, a page reached by a cursor has one before it; backward, the page we came from follows.
+  const hasNext = backward ? last !== undefined : more;
+  const hasPrevious = backward ? more : position !== undefined && first !== undefined;
+  const result: Page<T> = { data, nextCursor: hasNext && last ? encodeCursor(cursorOf(last, keys)) : null };
+  if (hasPrevious && first) result.prevCursor = encodeCursor([BACKWARD, ...cursorOf(first, keys)]);
+  return result;
+}
+
+/** A backward cursor is the position with this marker in front (one element longer than a forward one). */
+const BACKWARD = '<';
+
+function decodePosition(cursor: string | undefined, keys: readonly KeysetKey[]): { position?: (string | number)[]; backward: boolean } {
+  const shape = keys.map((k) => k.type);
+  if (cursor) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    } catch {
+      raw = undefined;
+    }
+    if (Array.isArray(raw) && raw.length === keys.length + 1 && raw[0] === BACKWARD) return { position: decodeCursor(encodeCursor(raw.slice(1) as (string | number)[]), shape), backward: true };
+  }
+  return { position: decodeCursor(cursor, shape), backward: false };
 }
 
 function whereAfter(query: Knex.QueryBuilder, keys: readonly KeysetKey[], after: (string | number)[]): void {

@@ -17,7 +17,7 @@ export const pageQuery = {
 export const idParams = z.strictObject({ id: z.uuid() });
 
 export function pageOf<T extends z.ZodType>(item: T) {
-  return z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+  return z.object({ data: z.array(item), nextCursor: z.string().nullable(), prevCursor: z.string().optional() });
 }
 
 export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');

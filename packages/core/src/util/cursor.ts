@@ -51,6 +51,8 @@ function invalid(): ValidationError {
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;
+  /** The page before this one, where a list pages both ways (keysetPage) and there is one. */
+  prevCursor?: string;
 }
 
 /** Takes limit+1 rows, returns `limit` and a cursor when there are more. */

@@ -172,4 +172,17 @@ export const crmMigrations: Migration[] = [
       for (const index of ['crm_deals_title_trgm_idx', 'crm_deals_pipeline_idx', 'crm_deals_status_idx', 'crm_deals_title_idx']) await knex.raw(`drop index if exists ${index}`);
     },
   },
+  {
+    // A sales rep's own deals (what visible() shows without crm.deals:all) and an assignee's
+    // tasks, newest first, without reading everyone's.
+    name: '0007_owner_list_indexes',
+    up: async (knex) => {
+      await knex.raw('create index crm_deals_owner_list_idx on crm_deals (tenant_id, owner_party_id, id)');
+      await knex.raw('create index crm_tasks_assignee_list_idx on crm_tasks (tenant_id, assignee_party_id, id)');
+    },
+    down: async (knex) => {
+      await knex.raw('drop index if exists crm_tasks_assignee_list_idx');
+      await knex.raw('drop index if exists crm_deals_owner_list_idx');
+    },
+  },
 ];
