@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestClient } from '@rapport/testing';
+import { createTestApp, routeKeys, type TestApp, type TestClient } from '@rapport/testing';
 import prm from '../src/index.js';
 import { ok, organization, person } from './helpers.js';
 
@@ -159,10 +159,7 @@ function walk(): Record<string, [() => Promise<Res>, Expect]> {
 describe('portal isolation between partners', () => {
   it('walks every PRM route with A’s credentials and B’s ids', async () => {
     const table = walk();
-    const registered = t.app.http
-      .routes()
-      .filter((r) => r.owner === 'prm')
-      .map((r) => `${r.method.toUpperCase()} ${r.fullPath}`);
+    const registered = routeKeys(t.app, 'prm');
     expect(Object.keys(table).sort(), 'every registered PRM route is walked, and nothing else').toEqual([...registered].sort());
 
     const snapshot = async () => ({
