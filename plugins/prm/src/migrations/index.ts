@@ -362,4 +362,18 @@ export const prmMigrations: Migration[] = [
       for (const table of ['prm_documents', 'prm_plan_edits', 'prm_plan_items', 'prm_plans']) await knex.schema.dropTable(table);
     },
   },
+  {
+    name: '0009_program_mdf_visibility',
+    up: async (knex) => {
+      await knex.schema.alterTable('prm_programs', (t) => {
+        /** What partners see of the program's MDF budgets: `own` figures only, or the remaining budget too (`shared`). */
+        t.text('mdf_visibility').notNullable().defaultTo('own');
+      });
+      await knex.raw("alter table prm_programs add constraint prm_programs_mdf_visibility_check check (mdf_visibility in ('own', 'shared'))");
+    },
+    down: (knex) =>
+      knex.schema.alterTable('prm_programs', (t) => {
+        t.dropColumn('mdf_visibility');
+      }),
+  },
 ];
