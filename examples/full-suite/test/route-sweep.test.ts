@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRapportClient } from '@rapport/client';
 import { createTenant, hasPermission, type Principal } from '@rapport/core';
 import crm from '@rapport/plugin-crm';
 import prm from '@rapport/plugin-prm';
@@ -11,15 +10,17 @@ import {
   createTestApp,
   exampleOf,
   fillPath,
+  firstPage,
+  listedIds,
+  RecordFinder,
   sweptRoutes,
   tenantFingerprint,
   type OpenApiDocument,
   type SweptRoute,
   type TestApp,
   type TestClient,
-  type TestResponse,
 } from '@rapport/testing';
-import { seedDemoData } from '../src/seed/index.js';
+import { body, loadFirm, PASSWORD, type Firm } from './firm-records.js';
 
 /*
  * Every route of the running full system — read and write, kernel and plugins, taken from
@@ -35,8 +36,6 @@ import { seedDemoData } from '../src/seed/index.js';
  * - a list answers without any out-of-reach record in it;
  * - nothing of the firm's tenant changed (every tenant table fingerprinted before and after).
  */
-
-const PASSWORD = 'route sweep password 1234';
 
 /** The principal kinds the sweep calls with. */
 type Kind = 'no key' | 'admin of another tenant' | 'user session of another tenant' | 'partner admin' | 'supplier admin' | 'employee' | 'read-only role';
@@ -72,126 +71,19 @@ let t: TestApp;
 let doc: OpenApiDocument;
 let routes: SweptRoute[];
 let callers: Caller[];
-/** Candidate record ids of the firm's tenant, per collection path (koa syntax, filled up to the collection). */
-const pools = new Map<string, string[]>();
+let records: RecordFinder;
 /** Every record id of the firm's tenant the sweep may aim at. */
 const firmIds = new Set<string>();
-let firm: {
-  self: string;
-  customer: string;
-  partner: string;
-  supplier: string;
-  employee: string;
-  role: string;
-};
-
-async function body<T = any>(response: Promise<TestResponse>, status = 200): Promise<T> {
-  const res = await response;
-  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text}`);
-  return res.body as T;
-}
-
-const idsOf = (list: unknown): string[] => {
-  const data = (list as { data?: unknown[] })?.data;
-  if (!Array.isArray(data)) return [];
-  return data.map((x: any) => x?.id ?? x?.party?.id).filter((id): id is string => typeof id === 'string');
-};
+let firm: Firm;
 
 beforeAll(async () => {
   t = await createTestApp({ plugins: [crm, prm, hrm] });
-  await seedDemoData(createRapportClient({ baseUrl: t.baseUrl, apiKey: t.adminToken }));
+  ({ firm, records } = await loadFirm(t));
   doc = (await t.anonymous.get('/api/v1/openapi.json')).body;
   routes = sweptRoutes(t.app, doc);
-  await extraRecords();
   callers = await makeCallers();
 }, 240_000);
 afterAll(() => t?.close());
-
-/** Records the demo seed does not make, so that every route has something to aim at. */
-async function extraRecords() {
-  const a = t.admin;
-  const named = async (name: string) => (await body(a.get(`/api/v1/parties?q=${encodeURIComponent(name)}`))).data[0].id as string;
-  firm = {
-    self: t.selfPartyId,
-    customer: await named('Acme Foods'),
-    partner: await named('Alpha Machinery Resellers'),
-    supplier: await named('Steelworks Ltd'),
-    employee: await named('Tom Berg'),
-    role: 'sweep-secret-role',
-  };
-  const hours = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
-  const units = idsOf(await body(a.get('/api/v1/hrm/units?limit=200')));
-  const pipelines = await body(a.get('/api/v1/crm/pipelines'));
-  await body(a.post('/api/v1/roles', { name: firm.role, permissions: ['parties:read'] }), 201);
-  await body(a.post('/api/v1/users', { email: 'firm.user@sweep.example', password: PASSWORD, roles: ['viewer'] }), 201);
-  await body(a.post('/api/v1/crm/views', { resource: 'deals', name: 'Firm view', filters: { pipelineId: pipelines.data[0].id } }), 201);
-  await body(a.post('/api/v1/crm/scoring/rules', { name: 'Sweep rule', points: 5, condition: { kind: 'attribute', key: 'crm.industry', equals: 'Food processing' } }), 201).catch(async () =>
-    body(a.post('/api/v1/crm/scoring/rules', (await scoringRuleExample()) as object), 201),
-  );
-  const observation = await body(a.post('/api/v1/observations', { indicator: 'crm.lead-score', subjectId: firm.customer, value: 40 }), 201);
-  pools.set('/api/v1/observations', [observation.id]);
-  // A webhook with a delivery: the dispatcher posts to a closed port and records the failure.
-  const hook = await body(a.post('/api/v1/webhooks', { url: 'http://127.0.0.1:9/sweep', events: ['party.created'] }), 201);
-  await body(a.post('/api/v1/parties', { kind: 'person', name: 'Delivered Person' }), 201);
-  await until(async () => idsOf(await body(a.get(`/api/v1/webhooks/${hook.id}/deliveries`))).length > 0);
-  await body(a.patch(`/api/v1/webhooks/${hook.id}`, { active: false }, { headers: { 'if-match': String(hook.version) } }), 200);
-  // An import with a rejected row.
-  const imported = await a.request('POST', '/api/v1/imports/parties', { rawBody: 'kind,name\nrobot,Marvin\nperson,Imported Person\n', headers: { 'content-type': 'text/csv' } });
-  expect(imported.status, imported.text).toBe(202);
-  await t.app.jobs.settled();
-  // PRM: leads and an offer, a course and a certification, a plan with an item, documents.
-  await body(a.post('/api/v1/prm/lead-rules', { name: 'Everyone', weight: 1 }), 201);
-  await body(a.post('/api/v1/prm/leads', { customerName: 'Firm Lead' }), 201);
-  const course = await body(a.post('/api/v1/prm/courses', { title: 'Basics' }), 201);
-  const staff = (await body(a.post('/api/v1/parties', { kind: 'person', name: 'Alpha Staff' }), 201)).id;
-  await body(a.post('/api/v1/relationships', { type: 'prm.staff', fromPartyId: staff, toPartyId: firm.partner }), 201);
-  await body(a.post('/api/v1/prm/certifications', { courseId: course.id, personId: staff, partnerId: firm.partner }), 201);
-  const plan = await body(a.post('/api/v1/prm/plans', { partnerId: firm.partner, title: 'Alpha plan', period: '2030' }), 201);
-  await body(a.post(`/api/v1/prm/plans/${plan.id}/items`, { kind: 'goal', title: 'Alpha goal' }, { headers: { 'if-match': '1' } }), 201);
-  await body(a.post('/api/v1/prm/documents', { title: 'Alpha terms', content: 'secret', contributorId: firm.partner }), 201);
-  // HRM: positions, a review cycle with a goal and a review, an announcement, an opening with a candidate, onboarding, an exit interview.
-  await body(a.post('/api/v1/hrm/positions', { title: 'Sweep position' }), 201);
-  const levels = ['below', 'meets', 'exceeds'];
-  const cycle = await body(
-    a.post('/api/v1/hrm/review-cycles', {
-      name: 'Sweep cycle',
-      periodStart: '2030-01-01T00:00:00Z',
-      periodEnd: '2030-06-30T00:00:00Z',
-      competencies: ['delivery'],
-      scale: { name: 'three-step', levels },
-      formula: { goals: 0.5, competencies: 0.5, reviewers: { self: 0.2, manager: 0.5, peer: 0.3, upward: 0.5 }, goalCap: 1.2 },
-    }),
-    201,
-  );
-  const goal = await body(a.post(`/api/v1/hrm/review-cycles/${cycle.id}/goals`, { employeeId: firm.employee, title: 'Ship', weight: 1, target: 10 }), 201);
-  pools.set('/api/v1/hrm/goals', [goal.id]);
-  await body(a.post('/api/v1/hrm/announcements', { title: 'Firm news', body: 'News', requiresAck: true }), 201);
-  const opening = await body(a.post('/api/v1/hrm/openings', { title: 'Analyst', unitId: units[0] }), 201);
-  await body(a.post(`/api/v1/hrm/openings/${opening.id}/candidates`, { person: { name: 'Cand Idate' } }), 201);
-  await body(a.post('/api/v1/hrm/onboarding/templates', { name: 'Everyone', items: [{ title: 'Badge', owner: 'employee', dueDays: 1 }] }), 201);
-  const newcomer = await body(a.post('/api/v1/hrm/employees', { person: { name: 'Nina Newcomer' }, unitId: units[0], start: hours(-24) }), 201);
-  const leaver = await body(a.post('/api/v1/hrm/employees', { person: { name: 'Leo Leaver' }, unitId: units[0], start: '2024-01-01T00:00:00.000Z' }), 201);
-  await body(a.post(`/api/v1/hrm/employees/${leaver.id}/exit-interviews`, { reasons: ['manager'], outcome: 'retained' }), 201);
-  const onboarding = await body(a.get(`/api/v1/hrm/employees/${newcomer.id}/onboarding`));
-  pools.set(
-    '/api/v1/hrm/onboarding/items',
-    onboarding.items.map((i: { id: string }) => i.id),
-  );
-  void hours;
-}
-
-async function scoringRuleExample(): Promise<unknown> {
-  const route = routes.find((r) => r.key === 'POST /api/v1/crm/scoring/rules')!;
-  return exampleOf(bodySchema(route.operation)!, { uuid: () => firm.customer });
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function principalOf(client: TestClient): Promise<Caller['principal']> {
   const me = await body(client.get('/api/v1/auth/me'));
@@ -229,6 +121,7 @@ async function makeCallers(): Promise<Caller[]> {
 
   // An employee on self-service: scoped to their own person, with the role docs/plugins/hrm.md suggests.
   const units = await body(a.get('/api/v1/hrm/units?limit=200'));
+  unit = units.data[0].id;
   const employee = await body(a.post('/api/v1/hrm/employees', { person: { name: 'Sweep Employee' }, unitId: units.data[0].id, start: '2025-01-01T00:00:00.000Z' }), 201);
   await body(
     a.post('/api/v1/roles', {
@@ -258,56 +151,8 @@ async function makeCallers(): Promise<Caller[]> {
   return out;
 }
 
-/**
- * Where the records a path parameter names are listed, when that is not the path up to the
- * parameter itself (`collection` or `collection:param`, koa syntax), as a list path or as the
- * ids themselves.
- */
-const listedAt: Record<string, string | ((filled: Record<string, string>) => Promise<string[]>)> = {
-  '/api/v1/indicators': async () => (await body(t.admin.get('/api/v1/meta/indicators'))).data.map((i: { key: string }) => i.key),
-  '/api/v1/plugins': async () => ['crm'],
-  '/api/v1/roles': async () => [firm.role],
-  '/api/v1/imports:importer': async () => ['parties'],
-  '/api/v1/imports:id': '/api/v1/jobs',
-  '/api/v1/crm/relationships': '/api/v1/relationships',
-  '/api/v1/crm/scoring/parties': '/api/v1/parties',
-  '/api/v1/prm/partners': async () => (await body(t.admin.get('/api/v1/relationships?type=prm.partner&limit=200'))).data.map((r: { toPartyId: string }) => r.toPartyId),
-  '/api/v1/prm/suppliers': async () => (await body(t.admin.get('/api/v1/relationships?type=prm.supplier&limit=200'))).data.map((r: { fromPartyId: string }) => r.fromPartyId),
-  '/api/v1/prm/plans/:id/items': async (filled) => (await body(t.admin.get(`/api/v1/prm/plans/${filled.id}`))).items.map((i: { id: string }) => i.id),
-  '/api/v1/hrm/engagement/units': '/api/v1/hrm/units',
-  '/api/v1/hrm/engagement/managers': async () => [firm.employee, ...(await employees())],
-  '/api/v1/hrm/review-cycles/:id/scores': async () => employees(),
-  '/api/v1/hrm/review-cycles/:id/feedback': async () => employees(),
-  '/api/v1/hrm/applications': '/api/v1/hrm/candidates',
-  '/api/v1/hrm/candidates': async () => (await body(t.admin.get('/api/v1/hrm/candidates?limit=200'))).data.map((c: { candidateId: string }) => c.candidateId),
-};
-const employees = async () => idsOf(await body(t.admin.get('/api/v1/hrm/employees?limit=200')));
-
-/** The collection a path parameter names a member of: the path up to the parameter. */
-function collectionOf(route: SweptRoute, param: string): string {
-  return route.path.slice(0, route.path.indexOf(`:${param}`) - 1);
-}
-
-/** Record ids of the firm for `param` of `route`, earlier parameters filled with `filled`. */
-async function poolFor(route: SweptRoute, param: string, filled: Record<string, string>): Promise<string[]> {
-  const template = collectionOf(route, param);
-  const collection = fillPath(template, filled);
-  const cached = pools.get(`${collection}:${param}`) ?? pools.get(collection);
-  if (cached) return cached;
-  const source = listedAt[`${template}:${param}`] ?? listedAt[template] ?? collection;
-  const listed = typeof source === 'function' ? await source(filled) : idsOf(await listAll(t.admin, source));
-  // The firm's own party is everyone's counterpart: never the record aimed at.
-  const ids = listed.filter((id) => id !== t.selfPartyId);
-  pools.set(`${collection}:${param}`, ids);
-  return ids;
-}
-
-/** A list's first page (200 records), or nothing when it cannot be listed; a list that takes no query is asked without one. */
-async function listAll(client: TestClient, path: string): Promise<unknown> {
-  let res = await client.get(`${path}${path.includes('?') ? '&' : '?'}limit=200`);
-  if (res.status === 400) res = await client.get(path);
-  return res.status === 200 ? res.body : null;
-}
+const collectionOf = (route: SweptRoute, param: string) => RecordFinder.collectionOf(route, param);
+const poolFor = (route: SweptRoute, param: string, filled: Record<string, string>) => records.ids(route, param, filled);
 
 /** What a caller sees of a collection itself (those records are in its reach). */
 const seenBy = new Map<string, Set<string>>();
@@ -315,7 +160,7 @@ async function seen(caller: Caller, collection: string): Promise<Set<string>> {
   const key = `${caller.kind} ${collection}`;
   let ids = seenBy.get(key);
   if (!ids) {
-    ids = new Set(idsOf(await listAll(caller.client, collection)));
+    ids = new Set(listedIds(await firstPage(caller.client, collection)));
     seenBy.set(key, ids);
   }
   return ids;
@@ -381,7 +226,8 @@ const bodies: Record<string, (path: Record<string, string>, caller: Caller) => u
   'POST /api/v1/hrm/openings/:id/candidates': () => ({ person: { name: 'Sweep Candidate' } }),
   'POST /api/v1/hrm/employees': (_path, caller) => ({ partyId: idForField('partyId', {}, caller), unitId: firmUnit(), start: '2030-01-01T00:00:00.000Z' }),
 };
-const firmUnit = () => [...(pools.get('/api/v1/hrm/units:id') ?? [])][0];
+let unit: string | undefined;
+const firmUnit = () => unit;
 
 const send = (caller: Caller, route: SweptRoute, request: ReturnType<typeof requestFor>) => caller.client.request(route.method, request.url, { body: request.body, headers: request.headers });
 
@@ -486,8 +332,6 @@ describe('every route, every principal', () => {
 });
 
 /** The first record of each path parameter, in reach or not (for callers refused before any lookup). */
-async function firstRecords(route: SweptRoute): Promise<Record<string, string>> {
-  const filled: Record<string, string> = {};
-  for (const param of route.params) filled[param] = (await poolFor(route, param, filled))[0];
-  return filled;
+async function firstRecords(route: SweptRoute): Promise<Record<string, string> | null> {
+  return records.first(route);
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Rapport } from '@rapport/core';
 import fc from 'fast-check';
+import type { TestClient } from './client.js';
 
 /*
  * What route sweeps share: the route list read from the running system (so a route added
@@ -210,19 +211,84 @@ export async function tenantFingerprint(knex: Knex, tenantId: string, exclude: r
   const tables: { rows: Array<{ table_name: string }> } = await knex.raw(
     "select table_name from information_schema.columns where column_name = 'tenant_id' and table_schema = current_schema() order by table_name",
   );
-  const out: Record<string, string> = {};
-  for (const { table_name: table } of tables.rows) {
-    if (exclude.includes(table)) continue;
-    const result: { rows: Array<{ n: number; digest: string | null }> } = await knex.raw(
-      `select count(*)::int as n, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest from ?? as t where t.tenant_id = ?`,
-      [table, tenantId],
-    );
-    out[table] = `${result.rows[0].n}:${result.rows[0].digest}`;
-  }
-  return out;
+  const names = tables.rows.map((r) => r.table_name).filter((table) => !exclude.includes(table));
+  // One round trip for every table: a sweep fingerprints often.
+  const parts = names.map(() => `select ? as t, count(*)::int as n, md5(coalesce(string_agg(r::text, '|' order by r::text), '')) as digest from ?? as r where r.tenant_id = ?`);
+  const result: { rows: Array<{ t: string; n: number; digest: string }> } = await knex.raw(
+    parts.join(' union all '),
+    names.flatMap((table) => [table, table, tenantId]),
+  );
+  return Object.fromEntries(result.rows.map((r) => [r.t, `${r.n}:${r.digest}`]));
 }
 
 /** The tables whose fingerprint differs. */
 export function changedTables(before: Record<string, string>, after: Record<string, string>): string[] {
   return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((table) => before[table] !== after[table]).sort();
+}
+
+/** The ids of a list answer (`{ data: [...] }`): each item's `id`, or its `party.id` for rows that pair a party with a relationship. */
+export function listedIds(list: unknown): string[] {
+  const data = (list as { data?: unknown[] } | null)?.data;
+  if (!Array.isArray(data)) return [];
+  return data.map((x) => (x as { id?: unknown; party?: { id?: unknown } })?.id ?? (x as { party?: { id?: unknown } })?.party?.id).filter((id): id is string => typeof id === 'string');
+}
+
+/** The first page (up to 200) of a list, or null when the caller cannot list it; a list that takes no query is asked without one. */
+export async function firstPage(client: TestClient, path: string): Promise<unknown> {
+  let res = await client.get(`${path}${path.includes('?') ? '&' : '?'}limit=200`);
+  if (res.status === 400) res = await client.get(path);
+  return res.status === 200 ? res.body : null;
+}
+
+/** Where a route's records are listed when it is not the path up to the parameter: a list path, or a function giving the ids. */
+export type RecordSource = string | ((filled: Record<string, string>) => Promise<string[]>);
+
+/**
+ * Finds records of a running system for the path parameters of its routes: a parameter names
+ * a member of the collection before it (`/deals/:id/move` → `GET /deals`), unless `sources`
+ * says where else (keyed by the collection, koa syntax, or `collection:param`). Ids given with
+ * `set` win; `exclude` is never returned.
+ */
+export class RecordFinder {
+  private readonly found = new Map<string, string[]>();
+
+  constructor(
+    private readonly client: TestClient,
+    private readonly sources: Record<string, RecordSource> = {},
+    private readonly exclude: ReadonlySet<string> = new Set(),
+  ) {}
+
+  /** The collection a path parameter names a member of: the path up to the parameter. */
+  static collectionOf(route: Pick<SweptRoute, 'path'>, param: string): string {
+    return route.path.slice(0, route.path.indexOf(`:${param}`) - 1);
+  }
+
+  /** Ids of a collection (or `collection:param`) known beforehand. */
+  set(collection: string, ids: string[]): void {
+    this.found.set(collection, ids);
+  }
+
+  /** Record ids for `param` of `route`, its earlier parameters filled with `filled`. */
+  async ids(route: Pick<SweptRoute, 'path'>, param: string, filled: Record<string, string>): Promise<string[]> {
+    const template = RecordFinder.collectionOf(route, param);
+    const collection = fillPath(template, filled);
+    const known = this.found.get(`${collection}:${param}`) ?? this.found.get(collection);
+    if (known) return known;
+    const source = this.sources[`${template}:${param}`] ?? this.sources[template] ?? collection;
+    const listed = typeof source === 'function' ? await source(filled) : listedIds(await firstPage(this.client, source));
+    const ids = listed.filter((id) => !this.exclude.has(id));
+    this.found.set(`${collection}:${param}`, ids);
+    return ids;
+  }
+
+  /** The first record of each path parameter of a route (null when one has none). */
+  async first(route: Pick<SweptRoute, 'path' | 'params'>): Promise<Record<string, string> | null> {
+    const filled: Record<string, string> = {};
+    for (const param of route.params) {
+      const [id] = await this.ids(route, param, filled);
+      if (id === undefined) return null;
+      filled[param] = id;
+    }
+    return filled;
+  }
 }
