@@ -2743,6 +2743,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prm/programs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a program's description or what its partners see of MDF budgets (`own` figures only, or the remaining budget too: `shared`) */
+        patch: operations["patchPrmProgramsById"];
+        trace?: never;
+    };
     "/api/v1/prm/purchase-orders": {
         parameters: {
             query?: never;
@@ -15021,11 +15038,11 @@ export interface operations {
                             kind: "quantitative" | "qualitative";
                             owner: string;
                             scale: ({
-                                max?: number;
-                                min?: number;
-                            } | {
                                 levels: string[];
                                 name: string;
+                            } | {
+                                max?: number;
+                                min?: number;
                             }) | null;
                             /** @enum {string} */
                             subject: "party" | "relationship";
@@ -18823,9 +18840,14 @@ export interface operations {
                             currency: string;
                             /** Format: uuid */
                             id: string;
+                            own: {
+                                approved: number;
+                                claimed: number;
+                                requested: number;
+                            } | null;
                             period: string;
                             program: string;
-                            remaining: number;
+                            remaining: number | null;
                         }[];
                         nextCursor: string | null;
                         prevCursor?: string;
@@ -18895,9 +18917,14 @@ export interface operations {
                         currency: string;
                         /** Format: uuid */
                         id: string;
+                        own: {
+                            approved: number;
+                            claimed: number;
+                            requested: number;
+                        } | null;
                         period: string;
                         program: string;
-                        remaining: number;
+                        remaining: number | null;
                     };
                 };
             };
@@ -20981,6 +21008,8 @@ export interface operations {
                             description: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @enum {string} */
+                            mdfVisibility: "own" | "shared";
                             name: string;
                             tiers: {
                                 benefits?: {
@@ -21041,6 +21070,8 @@ export interface operations {
             content: {
                 "application/json": {
                     description?: string;
+                    /** @enum {string} */
+                    mdfVisibility?: "own" | "shared";
                     name: string;
                     tiers: {
                         benefits?: {
@@ -21071,6 +21102,8 @@ export interface operations {
                         description: string | null;
                         /** Format: uuid */
                         id: string;
+                        /** @enum {string} */
+                        mdfVisibility: "own" | "shared";
                         name: string;
                         tiers: {
                             benefits?: {
@@ -21105,6 +21138,127 @@ export interface operations {
             };
             /** @description An RFC 9457 problem */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchPrmProgramsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string | null;
+                    /** @enum {string} */
+                    mdfVisibility?: "own" | "shared";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        description: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {string} */
+                        mdfVisibility: "own" | "shared";
+                        name: string;
+                        tiers: {
+                            benefits?: {
+                                marginPercent?: number;
+                                rebatePercent?: number;
+                            };
+                            criteria: {
+                                [key: string]: number;
+                            };
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

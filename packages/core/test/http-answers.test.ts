@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { coreServices, definePlugin, newId } from '@rapport/core';
 import { createTestApp, type TestApp } from '@rapport/testing';
+import crm from '@rapport/plugin-crm';
+import prm from '@rapport/plugin-prm';
 
 /*
  * Answers the HTTP layer owes every route: a database constraint the write ran into is the
@@ -95,5 +97,34 @@ describe('what the HTTP layer answers', () => {
     expect(pattern.status).toBe(400);
     expect(pattern.text.length).toBeLessThan(10_000);
     expect(Number((await t.app.knex('rapport_webhooks').count({ n: '*' }).first())!.n)).toBe(0);
+  });
+});
+
+describe('concurrent identical creates of the plugins', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ plugins: [crm, prm] });
+  });
+  afterAll(() => t?.close());
+
+  // Each route checks for a duplicate and then inserts: two requests at once both pass the
+  // check, and the unique constraint decides. The loser is the client's 409, never a 500.
+  const creates: Array<[string, object, string]> = [
+    ['/api/v1/crm/pipelines', { name: 'Same pipeline', stages: [{ name: 'Open' }, { name: 'Won', outcome: 'won' }, { name: 'Lost', outcome: 'lost' }] }, 'crm_pipelines'],
+    ['/api/v1/crm/views', { resource: 'deals', name: 'Same view', filters: {} }, 'crm_saved_views'],
+    ['/api/v1/prm/programs', { name: 'Same program', tiers: [{ name: 'silver', criteria: {} }] }, 'prm_programs'],
+    ['/api/v1/prm/mdf/budgets', { program: 'Same program', period: '2030', currency: 'EUR', amount: 1000 }, 'prm_mdf_budgets'],
+    ['/api/v1/prm/courses', { title: 'Same course' }, 'prm_courses'],
+  ];
+
+  it.each(creates)('POST %s four times at once: one 201, three 409 problem+json, one row', async (path, body, table) => {
+    const answers = await Promise.all([1, 2, 3, 4].map(() => t.admin.post(path, body)));
+    expect(answers.map((a) => a.status).sort(), answers.map((a) => a.text).join('\n')).toEqual([201, 409, 409, 409]);
+    for (const conflict of answers.filter((a) => a.status === 409)) {
+      expect(conflict.headers.get('content-type')).toContain('application/problem+json');
+      expect(conflict.body.status).toBe(409);
+    }
+    expect(Number((await t.app.knex(table).where({ tenant_id: t.tenantId }).count({ n: '*' }).first())!.n)).toBe(1);
   });
 });

@@ -5,3 +5,22 @@ export { isolatedDatabase, testDatabaseKind, writePgliteSnapshot, DEFAULT_TEST_D
 export { schemaRuleViolations, globalTablesOf, type SchemaRuleViolation } from '@rapport/core';
 export { singleShardViolations, type SingleShardViolation } from './single-shard.js';
 export { captureListQuery, explainQuery, listPlan, listPlanProblems, planNodes, describePlan, type CapturedQuery, type PlanNode } from './plans.js';
+export {
+  routeKeys,
+  sweptRoutes,
+  bodySchema,
+  fillPath,
+  exampleOf,
+  tenantFingerprint,
+  changedTables,
+  listedIds,
+  firstPage,
+  RecordFinder,
+  type RecordSource,
+  type SweptRoute,
+  type JsonSchema,
+  type OpenApiDocument,
+  type OpenApiOperation,
+  type OpenApiParameter,
+  type ExampleOptions,
+} from './sweep.js';

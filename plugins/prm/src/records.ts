@@ -26,7 +26,7 @@ import {
 
 export const registrationRecord = defineRecord(registrationSchema);
 export const programRecord = defineRecord(programSchema);
-export const mdfBudgetRecord = defineRecord(mdfBudgetSchema);
+export const mdfBudgetRecord = defineRecord(mdfBudgetSchema, { columns: { own: null } });
 export const mdfRequestRecord = defineRecord(mdfRequestSchema);
 export const leadRuleRecord = defineRecord(leadRuleSchema);
 export const leadOfferRecord = defineRecord(leadOfferSchema);

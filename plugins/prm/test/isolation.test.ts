@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestClient } from '@rapport/testing';
+import { createTestApp, routeKeys, type TestApp, type TestClient } from '@rapport/testing';
 import prm from '../src/index.js';
 import { ok, organization, person } from './helpers.js';
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
   b = await partner('Partner B', 'Distribute', 'south');
   await ok(t.admin.post('/api/v1/relationships', { type: 'prm.supplier', fromPartyId: b.id, toPartyId: t.selfPartyId, status: 'approved' }), 201);
   await ok(t.admin.post('/api/v1/prm/programs', { name: 'Resell', tiers: [{ name: 'silver', criteria: {} }] }), 201);
-  await ok(t.admin.post('/api/v1/prm/programs', { name: 'Distribute', tiers: [{ name: 'silver', criteria: {} }] }), 201);
+  ids.program = (await ok(t.admin.post('/api/v1/prm/programs', { name: 'Distribute', tiers: [{ name: 'silver', criteria: {} }] }), 201)).id;
 
   // Everything B has, one of each.
   ids.registration = (await ok(b.client.post('/api/v1/prm/registrations', { partnerId: b.id, customerName: 'B Customer', value: 1, currency: 'EUR', expectedCloseDate: '2027-01-31' }), 201)).id;
@@ -90,6 +90,7 @@ function walk(): Record<string, [() => Promise<Res>, Expect]> {
     // Programs, tiers, scorecards
     'GET /api/v1/prm/programs': [() => c().get('/api/v1/prm/programs'), noneOf('name', () => 'Distribute')],
     'POST /api/v1/prm/programs': [() => c().post('/api/v1/prm/programs', { name: 'Distribute2', tiers: [{ name: 'x', criteria: {} }] }), 403],
+    'PATCH /api/v1/prm/programs/:id': [() => c().patch(`/api/v1/prm/programs/${ids.program}`, { mdfVisibility: 'shared' }), 403],
     'GET /api/v1/prm/partners/:partnerId/tier': [() => c().get(`/api/v1/prm/partners/${B()}/tier`), 404],
     'POST /api/v1/prm/partners/:partnerId/tier/evaluations': [() => c().post(`/api/v1/prm/partners/${B()}/tier/evaluations`), 403],
     'GET /api/v1/prm/partners/:partnerId/scorecard': [() => c().get(`/api/v1/prm/partners/${B()}/scorecard`), 404],
@@ -159,13 +160,11 @@ function walk(): Record<string, [() => Promise<Res>, Expect]> {
 describe('portal isolation between partners', () => {
   it('walks every PRM route with A’s credentials and B’s ids', async () => {
     const table = walk();
-    const registered = t.app.http
-      .routes()
-      .filter((r) => r.owner === 'prm')
-      .map((r) => `${r.method.toUpperCase()} ${r.fullPath}`);
+    const registered = routeKeys(t.app, 'prm');
     expect(Object.keys(table).sort(), 'every registered PRM route is walked, and nothing else').toEqual([...registered].sort());
 
     const snapshot = async () => ({
+      program: await t.app.knex('prm_programs').where({ id: ids.program }).first('mdf_visibility', 'description'),
       registration: await t.app.knex('prm_registrations').where({ id: ids.registration }).first('status', 'version'),
       mdf: await t.app.knex('prm_mdf_requests').where({ id: ids.mdf }).first('status', 'version'),
       offer: await t.app.knex('prm_lead_offers').where({ id: ids.offer }).first('status'),

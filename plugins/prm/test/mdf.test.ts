@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestClient } from '@rapport/testing';
 import prm from '../src/index.js';
-import { activePartner, expectStatus, ok } from './helpers.js';
+import { activePartner, expectStatus, ok, organization } from './helpers.js';
 
 let t: TestApp;
 let a: { id: string; relationshipId: string; client: TestClient };
@@ -104,5 +104,72 @@ describe('MDF', () => {
       expect(res.status).toBeLessThan(500);
     }
     expectStatus(await t.admin.post('/api/v1/prm/mdf/budgets', { program: 'Resell', period: '2027-Q1', currency: 'EUR', amount: 1 }), 409);
+  });
+});
+
+describe('what a partner sees of an MDF budget', () => {
+  async function partnerIn(program: string, name: string) {
+    const id = await organization(t, name);
+    await ok(
+      t.admin.post('/api/v1/relationships', { type: 'prm.partner', fromPartyId: t.selfPartyId, toPartyId: id, status: 'active', attributes: { kind: 'reseller', program, tier: 'silver' } }),
+      201,
+    );
+    return { id, client: await t.clientFor({ roles: ['admin'], scopePartyId: id }) };
+  }
+  async function spend(partner: { id: string; client: TestClient }, budget: string, amount: number, claim?: number) {
+    const req = await ok(partner.client.post('/api/v1/prm/mdf/requests', { budgetId: budget, partnerId: partner.id, activity: 'Campaign', amount }), 201);
+    await ok(t.admin.post(`/api/v1/prm/mdf/requests/${req.id}/approve`));
+    if (claim !== undefined) await ok(partner.client.post(`/api/v1/prm/mdf/requests/${req.id}/claim`, { amount: claim, proof: 'invoice' }));
+    return req.id as string;
+  }
+  const budgetAs = async (client: TestClient, id: string) => (await ok(client.get('/api/v1/prm/mdf/budgets'))).data.find((x: any) => x.id === id);
+
+  it('shows a partner only its own figures by default, whatever the others spend', async () => {
+    const program = await ok(t.admin.post('/api/v1/prm/programs', { name: 'Own MDF', tiers: [{ name: 'silver', criteria: {} }] }), 201);
+    expect(program.mdfVisibility).toBe('own');
+    const first = await partnerIn('Own MDF', 'Own First');
+    const second = await partnerIn('Own MDF', 'Own Second');
+    const budget = (await ok(t.admin.post('/api/v1/prm/mdf/budgets', { program: 'Own MDF', period: '2030', currency: 'EUR', amount: 1000 }), 201)).id;
+    await spend(first, budget, 300);
+    const pending = await ok(first.client.post('/api/v1/prm/mdf/requests', { budgetId: budget, partnerId: first.id, activity: 'Later', amount: 40 }), 201);
+    expect(pending.status).toBe('requested');
+
+    const seen = await budgetAs(first.client, budget);
+    expect(seen).toMatchObject({ amount: 1000, remaining: null, own: { requested: 40, approved: 300, claimed: 0 } });
+    // The other partner spends: nothing the first one sees changes.
+    await spend(second, budget, 200, 150);
+    expect(await budgetAs(first.client, budget)).toEqual(seen);
+    expect(await budgetAs(second.client, budget)).toMatchObject({ remaining: null, own: { requested: 0, approved: 200, claimed: 150 } });
+    // The firm sees what is left, and no partner's figures.
+    expect(await budgetAs(t.admin, budget)).toMatchObject({ amount: 1000, remaining: 550, own: null });
+  });
+
+  it('shows the remaining budget to partners of a program that shares it, set when created or later by the firm', async () => {
+    await ok(t.admin.post('/api/v1/prm/programs', { name: 'Shared MDF', tiers: [{ name: 'silver', criteria: {} }], mdfVisibility: 'shared' }), 201);
+    const sharer = await partnerIn('Shared MDF', 'Shared Partner');
+    const budget = (await ok(t.admin.post('/api/v1/prm/mdf/budgets', { program: 'Shared MDF', period: '2030', currency: 'EUR', amount: 500 }), 201)).id;
+    await spend(sharer, budget, 100);
+    expect(await budgetAs(sharer.client, budget)).toMatchObject({ remaining: 400, own: { requested: 0, approved: 100, claimed: 0 } });
+
+    // The firm turns sharing on for "Own MDF", and off again.
+    const programs = (await ok(t.admin.get('/api/v1/prm/programs?limit=200'))).data;
+    const own = programs.find((p: any) => p.name === 'Own MDF');
+    const ownBudget = (await ok(t.admin.get('/api/v1/prm/mdf/budgets?limit=200'))).data.find((b: any) => b.program === 'Own MDF').id;
+    const first = (await ok(t.admin.get('/api/v1/parties?q=Own%20First'))).data[0].id;
+    const firstClient = await t.clientFor({ roles: ['admin'], scopePartyId: first });
+    expectStatus(await firstClient.patch(`/api/v1/prm/programs/${own.id}`, { mdfVisibility: 'shared' }), 403);
+    expect((await budgetAs(firstClient, ownBudget)).remaining).toBeNull();
+    const changed = await ok(t.admin.patch(`/api/v1/prm/programs/${own.id}`, { mdfVisibility: 'shared' }));
+    expect(changed).toMatchObject({ id: own.id, name: 'Own MDF', mdfVisibility: 'shared' });
+    expect((await t.outbox({ name: 'prm.program.updated' })).map((e) => e.payload.program.mdfVisibility)).toEqual(['shared']);
+    expect((await budgetAs(firstClient, ownBudget)).remaining).toBe(550);
+    await ok(t.admin.patch(`/api/v1/prm/programs/${own.id}`, { mdfVisibility: 'own' }));
+    expect((await budgetAs(firstClient, ownBudget)).remaining).toBeNull();
+
+    // Bad changes are 4xx and change nothing.
+    expectStatus(await t.admin.patch(`/api/v1/prm/programs/${own.id}`, { mdfVisibility: 'everyone' }), 400);
+    expectStatus(await t.admin.patch(`/api/v1/prm/programs/${own.id}`, {}), 400);
+    expectStatus(await t.admin.patch('/api/v1/prm/programs/01890000-0000-7000-8000-0000000000ff', { mdfVisibility: 'shared' }), 404);
+    expect((await t.app.knex('prm_programs').where({ id: own.id }).first('mdf_visibility')).mdf_visibility).toBe('own');
   });
 });

@@ -56,6 +56,7 @@ export const prm = defineContract('prm', {
     registrationExpired: event<{ registration: Registration }>('registration.expired'),
     // Programs (subject `prm.program`).
     programCreated: event<{ program: Program }>('program.created'),
+    programUpdated: event<{ program: Program; previous: Program }>('program.updated'),
     // Market development funds (subjects `prm.mdf-budget`, `prm.mdf-request`).
     mdfBudgetCreated: event<{ budget: MdfBudget }>('mdf.budget.created'),
     mdfRequested: event<{ request: MdfRequest }>('mdf.requested'),

@@ -85,6 +85,14 @@ export const tierSchema = z.object({
 });
 export type Tier = z.infer<typeof tierSchema>;
 
+/**
+ * What a partner sees of an MDF budget of its program: `own`, only its own figures (the
+ * default: the remaining budget would let one partner work out what the others spent), or
+ * `shared`, the remaining budget too.
+ */
+export const MDF_VISIBILITIES = ['own', 'shared'] as const;
+export type MdfVisibility = (typeof MDF_VISIBILITIES)[number];
+
 export const programSchema = z.object({
   id: z.uuid(),
   /** Matches the `program` attribute of `prm.partner` relationships. */
@@ -92,6 +100,7 @@ export const programSchema = z.object({
   description: z.string().nullable(),
   /** Lowest first. */
   tiers: z.array(tierSchema),
+  mdfVisibility: z.enum(MDF_VISIBILITIES),
   createdAt: isoTimestamp,
 });
 export type Program = z.infer<typeof programSchema>;
@@ -153,13 +162,27 @@ export type PartnerScorecardSnapshot = z.infer<typeof partnerScorecardSnapshotSc
 export const MDF_STATUSES = ['requested', 'approved', 'rejected', 'claimed', 'paid'] as const;
 export type MdfStatus = (typeof MDF_STATUSES)[number];
 
+/** A partner's own figures on one MDF budget, by the state of its requests. */
+export const mdfOwnFiguresSchema = z.object({
+  /** Requested and not decided yet. */
+  requested: z.number(),
+  /** Approved, claimed or paid: what the budget set aside for this partner. */
+  approved: z.number(),
+  /** Claimed or paid: what this partner spent. */
+  claimed: z.number(),
+});
+export type MdfOwnFigures = z.infer<typeof mdfOwnFiguresSchema>;
+
 export const mdfBudgetSchema = z.object({
   id: z.uuid(),
   program: z.string(),
   period: z.string(),
   currency: z.string(),
   amount: z.number(),
-  remaining: z.number(),
+  /** What is left; null to a partner unless the program shares it (`mdfVisibility: 'shared'`). */
+  remaining: z.number().nullable(),
+  /** The calling partner's own figures; null to the firm. */
+  own: mdfOwnFiguresSchema.nullable(),
   createdAt: isoTimestamp,
 });
 export type MdfBudget = z.infer<typeof mdfBudgetSchema>;

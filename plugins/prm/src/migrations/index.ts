@@ -380,4 +380,18 @@ export const prmMigrations: Migration[] = [
       }
     },
   },
+  {
+    name: '0010_program_mdf_visibility',
+    up: async (knex) => {
+      await knex.schema.alterTable('prm_programs', (t) => {
+        /** What partners see of the program's MDF budgets: `own` figures only, or the remaining budget too (`shared`). */
+        t.text('mdf_visibility').notNullable().defaultTo('own');
+      });
+      await knex.raw("alter table prm_programs add constraint prm_programs_mdf_visibility_check check (mdf_visibility in ('own', 'shared'))");
+    },
+    down: (knex) =>
+      knex.schema.alterTable('prm_programs', (t) => {
+        t.dropColumn('mdf_visibility');
+      }),
+  },
 ];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
-import { TIER_METRICS, partnerScorecardSchema, partnerScorecardSnapshotSchema, programSchema, tierEvaluationSchema, tierStandingSchema } from '@rapport/prm-contract';
+import { idParams, pageOf, pageQuery, type RouteBuilder } from '@rapport/core';
+import { MDF_VISIBILITIES, TIER_METRICS, partnerScorecardSchema, partnerScorecardSnapshotSchema, programSchema, tierEvaluationSchema, tierStandingSchema } from '@rapport/prm-contract';
 import type { PartnerScorecardService } from '../services/partner-scorecard.js';
 import type { ProgramService } from '../services/programs.js';
 
@@ -34,10 +34,22 @@ export function programRoutes(r: RouteBuilder, services: { programs: ProgramServ
         .min(1)
         .max(20)
         .refine((tiers) => new Set(tiers.map((t) => t.name)).size === tiers.length, 'tier names must be unique'),
+      mdfVisibility: z.enum(MDF_VISIBILITIES).optional(),
     }),
     response: programSchema,
     status: 201,
     handler: (ctx) => ctx.transaction((uow) => programs.create(uow, ctx.body)),
+  });
+  r.patch('/programs/:id', {
+    summary: "Change a program's description or what its partners see of MDF budgets (`own` figures only, or the remaining budget too: `shared`)",
+    tags: ['prm'],
+    permission: 'prm.partners:write',
+    params: idParams,
+    body: z
+      .strictObject({ description: z.string().max(5000).nullable().optional(), mdfVisibility: z.enum(MDF_VISIBILITIES).optional() })
+      .refine((b) => Object.keys(b).length > 0, 'name at least one of description, mdfVisibility'),
+    response: programSchema,
+    handler: (ctx) => ctx.transaction((uow) => programs.update(uow, ctx.params.id, ctx.body)),
   });
   r.get('/partners/:partnerId/tier', {
     summary: "A partner's tier: its metrics, the tier it qualifies for and the gap to the next",

@@ -19,6 +19,7 @@ const STEP_EVENTS = {
   paid: prm.events.mdfPaid,
 } as const;
 
+type BudgetRow = { id: string; program: string } & Record<string, unknown>;
 type RequestRow = { id: string; budget_id: string; partner_id: string; amount: string | number; status: MdfStatus; version: number };
 
 /** Market development funds: budget per program and period → request → approval → claim → paid. */
@@ -36,14 +37,52 @@ export class MdfService {
     const [row] = await tables(BUDGETS)
       .insert({ id: newId(), ...input, remaining: input.amount, created_at: new Date() })
       .returning(mdfBudgetRecord.columns());
-    const budget = mdfBudgetRecord.fromRow(row);
+    const budget = mdfBudgetRecord.fromRow(row, { own: null });
     uow.emit(prm.events.mdfBudgetCreated, { budget }, { type: 'prm.mdf-budget', id: budget.id });
     return budget;
   }
 
   listBudgets(ctx: QueryContext, query: { limit: number; cursor?: string }): Promise<Page<MdfBudget>> {
     const q = this.budgets(ctx).select(mdfBudgetRecord.columns());
-    return keysetPage(q, query, newestFirst(), (rows: object[]) => rows.map((r) => mdfBudgetRecord.fromRow(r)));
+    return keysetPage(q, query, newestFirst(), (rows: BudgetRow[]) => this.asSeenBy(ctx, rows));
+  }
+
+  /**
+   * The firm sees every figure. A partner sees its own figures on each budget and the remaining
+   * budget only where the program shares it (`mdfVisibility: 'shared'`): with the remaining
+   * budget and its own figures, one partner could work out what the others spent.
+   */
+  private async asSeenBy(ctx: QueryContext, rows: BudgetRow[]): Promise<MdfBudget[]> {
+    const own = this.portal.ofCaller(ctx);
+    if (!own) return rows.map((r) => mdfBudgetRecord.fromRow(r, { own: null }));
+    if (rows.length === 0) return [];
+    const tables = this.deps.db.in(ctx);
+    const { raw } = tables;
+    const [shared, figures] = await Promise.all([
+      tables('prm_programs')
+        .whereIn('name', [...new Set(rows.map((r) => r.program))])
+        .where('mdf_visibility', 'shared')
+        .pluck('name'),
+      tables(REQUESTS)
+        .whereIn(
+          'budget_id',
+          rows.map((r) => r.id),
+        )
+        .whereIn('partner_id', own)
+        .groupBy('budget_id')
+        .select(
+          'budget_id',
+          raw("coalesce(sum(amount) filter (where status = 'requested'), 0)::float8 as requested"),
+          raw("coalesce(sum(amount) filter (where status in ('approved', 'claimed', 'paid')), 0)::float8 as approved"),
+          raw("coalesce(sum(claimed_amount) filter (where status in ('claimed', 'paid')), 0)::float8 as claimed"),
+        ) as Promise<Array<{ budget_id: string; requested: number; approved: number; claimed: number }>>,
+    ]);
+    const byBudget = new Map(figures.map((f) => [f.budget_id, { requested: f.requested, approved: f.approved, claimed: f.claimed }]));
+    const sharing = new Set<string>(shared);
+    return rows.map((r) => {
+      const budget = mdfBudgetRecord.fromRow(r, { own: byBudget.get(r.id) ?? { requested: 0, approved: 0, claimed: 0 } });
+      return sharing.has(r.program) ? budget : { ...budget, remaining: null };
+    });
   }
 
   async getRequest(ctx: QueryContext, id: string): Promise<MdfRequest> {

@@ -1,5 +1,5 @@
 import { ConflictError, keysetPage, newId, type Page, type QueryContext, type UnitOfWork } from '@rapport/core';
-import { prm, type Program, type Tier, type TierMetric, type TierStanding } from '@rapport/prm-contract';
+import { prm, type MdfVisibility, type Program, type Tier, type TierMetric, type TierStanding } from '@rapport/prm-contract';
 import type { PrmDeps } from '../deps.js';
 import { programRecord } from '../records.js';
 import { notFound } from './errors.js';
@@ -20,15 +20,38 @@ export class ProgramService {
     private readonly training: TrainingService,
   ) {}
 
-  async create(uow: UnitOfWork, input: { name: string; description?: string; tiers: Tier[] }): Promise<Program> {
+  async create(uow: UnitOfWork, input: { name: string; description?: string; tiers: Tier[]; mdfVisibility?: MdfVisibility }): Promise<Program> {
     const tables = this.deps.db.in(uow);
     const taken = await tables(PROGRAMS).where('name', input.name).first('id');
     if (taken) throw new ConflictError(`prm: program ${input.name} exists`, { programId: taken.id });
     const [row] = await tables(PROGRAMS)
-      .insert({ id: newId(), name: input.name, description: input.description ?? null, tiers: JSON.stringify(input.tiers), created_at: new Date() })
+      .insert({
+        id: newId(),
+        name: input.name,
+        description: input.description ?? null,
+        tiers: JSON.stringify(input.tiers),
+        mdf_visibility: input.mdfVisibility ?? 'own',
+        created_at: new Date(),
+      })
       .returning(programRecord.columns());
     const program = programRecord.fromRow(row);
     uow.emit(prm.events.programCreated, { program }, { type: 'prm.program', id: program.id });
+    return program;
+  }
+
+  /** Changes what can change without touching partnerships: the description and what partners see of MDF. */
+  async update(uow: UnitOfWork, id: string, patch: { description?: string | null; mdfVisibility?: MdfVisibility }): Promise<Program> {
+    const tables = this.deps.db.in(uow);
+    const row = await tables(PROGRAMS).where('id', id).forUpdate().first(programRecord.columns());
+    if (!row) throw notFound('program', id);
+    const previous = programRecord.fromRow(row);
+    const changes: Record<string, unknown> = {};
+    if (patch.description !== undefined) changes.description = patch.description;
+    if (patch.mdfVisibility !== undefined) changes.mdf_visibility = patch.mdfVisibility;
+    if (Object.keys(changes).length === 0) return previous;
+    const [updated] = await tables(PROGRAMS).where('id', id).update(changes).returning(programRecord.columns());
+    const program = programRecord.fromRow(updated);
+    uow.emit(prm.events.programUpdated, { program, previous }, { type: 'prm.program', id: program.id });
     return program;
   }
 

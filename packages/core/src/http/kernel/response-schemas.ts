@@ -124,7 +124,8 @@ export const indicatorSchema = z.object({
   hiddenFromSubject: z.boolean(),
   unit: z.string().nullable(),
   /** Quantitative: `{ min, max }`; qualitative: `{ name, levels }`. */
-  scale: z.union([z.object({ min: z.number().optional(), max: z.number().optional() }), z.object({ name: z.string(), levels: z.array(z.string()) })]).nullable(),
+  // The named scale first: every field of the numeric one is optional, so it would match a named scale too and drop its fields.
+  scale: z.union([z.object({ name: z.string(), levels: z.array(z.string()) }), z.object({ min: z.number().optional(), max: z.number().optional() })]).nullable(),
   aggregate: z.enum(['avg', 'sum', 'min', 'max', 'last']).nullable(),
   /** Qualitative: whether free text is accepted. */
   text: z.boolean().nullable(),
