@@ -82,7 +82,7 @@ export class ReviewService {
 
   /** No more reviews; upward results become available. */
   async closeCycle(uow: UnitOfWork, id: string): Promise<ReviewCycle> {
-    const cycle = await this.cycle(uow, id);
+    const cycle = await this.cycle(uow, id, 'update');
     if (cycle.closedAt) throw new ConflictError(`hrm: review cycle ${cycle.id} is already closed`);
     const closedAt = this.options.now();
     await this.deps.db.in(uow)('hrm_review_cycles').where({ id: cycle.id }).update({ closed_at: closedAt });
@@ -130,7 +130,7 @@ export class ReviewService {
     if (!reviewer) throw new ForbiddenError('hrm: only a principal linked to an employee gives reviews');
     // Cycles are out of reach of anyone not employed here: the same 404 as an unknown cycle, whatever its state.
     if (!(await this.staff.isEmployed(uow, reviewer))) throw new NotFoundError('Review cycle', cycleId);
-    const cycle = await this.cycle(uow, cycleId);
+    const cycle = await this.cycle(uow, cycleId, 'share');
     if (cycle.closedAt) throw new ConflictError(`hrm: review cycle ${cycle.id} is closed`);
     const { subjectId, kind, ratings } = input;
     await this.staff.requireEmployed(uow, subjectId, 'subjectId');
@@ -292,8 +292,12 @@ export class ReviewService {
     }
   }
 
-  private async cycle(ctx: QueryContext, id: string): Promise<ReviewCycle> {
-    const row = await this.deps.db.in(ctx)('hrm_review_cycles').where({ id }).first(reviewCycleRecord.columns());
+  /** `lock` inside a write: `share` for a review (a close waits for those under way), `update` to close. */
+  private async cycle(ctx: QueryContext, id: string, lock?: 'share' | 'update'): Promise<ReviewCycle> {
+    const q = this.deps.db.in(ctx)('hrm_review_cycles').where({ id });
+    if (lock === 'share') q.forShare();
+    if (lock === 'update') q.forUpdate();
+    const row = await q.first(reviewCycleRecord.columns());
     if (!row) throw new NotFoundError('Review cycle', id);
     return reviewCycleRecord.fromRow(row);
   }

@@ -171,7 +171,7 @@ export class SurveyService {
     // Surveys are out of reach of anyone not employed here: the same 404 as an unknown survey, whatever its state.
     const employment = await this.staff.activeEmployment(uow, respondent);
     if (!employment) throw new NotFoundError('Survey', id);
-    const survey = await this.find(uow, id);
+    const survey = await this.find(uow, id, 'share');
     if (survey.status === 'draft') throw new NotFoundError('Survey', survey.id);
     if (survey.status !== 'open') throw new ConflictError(`hrm: survey ${survey.id} is ${survey.status}`);
     const issues = answerIssues(survey.questions, answers);
@@ -357,14 +357,21 @@ export class SurveyService {
     return out;
   }
 
-  private async find(ctx: QueryContext, id: string): Promise<Survey> {
-    const row = await this.deps.db.in(ctx)('hrm_surveys').where({ id }).first(surveyRecord.columns());
+  /**
+   * `lock` inside a write: `share` for an answer (answers go side by side; a close waits for
+   * them, so no answer arrives once the close has read them), `update` to open or close.
+   */
+  private async find(ctx: QueryContext, id: string, lock?: 'share' | 'update'): Promise<Survey> {
+    const q = this.deps.db.in(ctx)('hrm_surveys').where({ id });
+    if (lock === 'share') q.forShare();
+    if (lock === 'update') q.forUpdate();
+    const row = await q.first(surveyRecord.columns());
     if (!row) throw new NotFoundError('Survey', id);
     return surveyRecord.fromRow(row);
   }
 
   private async requireStatus(uow: UnitOfWork, id: string, from: Survey['status'], done: string): Promise<Survey> {
-    const survey = await this.find(uow, id);
+    const survey = await this.find(uow, id, 'update');
     if (survey.status !== from) throw new ConflictError(`hrm: survey ${survey.id} is ${survey.status}; only a ${from} survey can be ${done}`);
     return survey;
   }
