@@ -73,7 +73,7 @@ export { normalizeContactPoint } from './kernel/contact-points.js';
 export { createTenant, findTenant, listTenants, TenantService } from './kernel/tenants.js';
 
 // Storage
-export { openDatabase, type Database, type DatabaseConfig, type DatabaseKind } from './storage/database.js';
+export { openDatabase, PGLITE_EXTENSIONS, type Database, type DatabaseConfig, type DatabaseKind } from './storage/database.js';
 export { pendingMigrations, type Migration } from './storage/migrations.js';
 export { kernelMigrations } from './storage/kernel-migrations.js';
 

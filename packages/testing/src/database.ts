@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import knexFactory from 'knex';
 import { PGlite } from '@electric-sql/pglite';
-import type { DatabaseConfig } from '@rapport/core';
+import { PGLITE_EXTENSIONS, type DatabaseConfig } from '@rapport/core';
 
 export type TestDatabaseKind = 'pglite' | 'postgres';
 
@@ -51,7 +51,8 @@ export async function isolatedDatabase(kind: TestDatabaseKind = testDatabaseKind
     };
   }
   const snapshot = process.env.RAPPORT_PGLITE_SNAPSHOT;
-  const pglite = snapshot && fs.existsSync(snapshot) ? new PGlite({ loadDataDir: new Blob([fs.readFileSync(snapshot)]) }) : new PGlite();
+  const pglite =
+    snapshot && fs.existsSync(snapshot) ? new PGlite({ loadDataDir: new Blob([fs.readFileSync(snapshot)]), extensions: PGLITE_EXTENSIONS }) : new PGlite({ extensions: PGLITE_EXTENSIONS });
   await pglite.waitReady;
   return { kind, config: { pglite }, dispose: async () => undefined };
 }

@@ -5,7 +5,7 @@ import { newId } from '../util/ids.js';
 import { copyRows, settleInOrder, worthCopying } from '../storage/copy-rows.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { isoRequired } from '../util/time.js';
-import { mergeAttributes, validateTypedAttributes } from './attributes.js';
+import { checkTypedAttributes } from './attributes.js';
 import { sql, type QueryContext } from './context.js';
 import { interactionsView, participantsView, type InteractionViewFilter, type ParticipantViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
@@ -79,7 +79,8 @@ export class InteractionService {
           ).map((r: { id: string }) => r.id),
     );
     const now = new Date();
-    const checked = inputs.map((input) => {
+    const checked = [];
+    for (const input of inputs) {
       const type = this.requireType(input.type);
       const participants = this.checkParticipants(type, input.participants, known, uow.principal.scopePartyId);
       if (input.relationshipId && !knownRelationships.has(input.relationshipId)) {
@@ -88,8 +89,8 @@ export class InteractionService {
       if (input.channel && type.channels && !type.channels.includes(input.channel)) {
         throw new ValidationError(`${type.key}: channel "${input.channel}" is not one of ${type.channels.join(', ')}`, [{ path: 'channel', message: 'unknown channel' }]);
       }
-      return { ...input, type: type.key, participants, attributes: validateTypedAttributes(`interaction type ${type.key}`, type.attributes, input.attributes) };
-    });
+      checked.push({ ...input, type: type.key, participants, attributes: await checkTypedAttributes(this.deps.fields, uow, 'interaction', type, input.attributes) });
+    }
     return this.writeChecked(uow, checked, now);
   }
 
@@ -262,7 +263,7 @@ export class InteractionService {
     if (change.channel && type.channels && !type.channels.includes(change.channel)) {
       throw new ValidationError(`${type.key}: channel "${change.channel}" is not one of ${type.channels.join(', ')}`, [{ path: 'channel', message: 'unknown channel' }]);
     }
-    const attributes = change.attributes ? validateTypedAttributes(`interaction type ${type.key}`, type.attributes, mergeAttributes(current.attributes, change.attributes)) : current.attributes;
+    const attributes = change.attributes ? await checkTypedAttributes(this.deps.fields, uow, 'interaction', type, change.attributes, current.attributes) : current.attributes;
     const occurredAt = change.occurredAt ? new Date(change.occurredAt) : new Date(current.occurredAt);
     await sql(uow)('rapport_interactions')
       .where({ tenant_id: uow.tenantId, id })

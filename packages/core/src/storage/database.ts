@@ -3,12 +3,18 @@ import type * as PgModule from 'pg';
 import knexFactory, { type Knex } from 'knex';
 import type { Logger } from 'pino';
 import ClientPgLite from 'knex-pglite';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { createRequire } from 'node:module';
 import { DataDirLock } from './lock.js';
 import { stopPrincipalCache } from '../access/principal-cache.js';
 import { stopListener } from './listener.js';
+import { stopFieldCache } from '../fields/cache.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
+
+/** The extensions an embedded database is opened with (an instance given in `pglite` must load them too). */
+export const PGLITE_EXTENSIONS = { pg_trgm };
 
 export interface DatabaseConfig {
   /** postgres://… selects PostgreSQL; absent selects embedded PGlite. */
@@ -90,6 +96,7 @@ function openPostgres(config: DatabaseConfig, logger: Logger | undefined): Datab
     async close() {
       // The listening connection (other nodes' changes) is outside the pool.
       stopPrincipalCache(knex);
+      stopFieldCache(knex);
       await stopListener(knex);
       await knex.destroy();
     },
@@ -102,10 +109,12 @@ function openPglite(config: DatabaseConfig): Database {
   const lock = inMemory ? undefined : DataDirLock.acquire(dataDir);
   let knex: Knex;
   try {
+    // Opened here rather than by knex-pglite, which cannot load extensions: search needs pg_trgm.
+    const pglite = config.pglite ?? new PGlite(inMemory ? undefined : path.join(dataDir, 'pgdata'), { extensions: PGLITE_EXTENSIONS });
     knex = knexFactory({
       client: PgliteClient as unknown as typeof knexFactory.Client,
       dialect: 'postgres',
-      connection: config.pglite ? () => ({ pglite: config.pglite }) as object : inMemory ? {} : { filename: path.join(dataDir, 'pgdata') },
+      connection: () => ({ pglite }) as object,
     } as Knex.Config);
   } catch (error) {
     lock?.release();
@@ -121,6 +130,7 @@ function openPglite(config: DatabaseConfig): Database {
     async close() {
       try {
         stopPrincipalCache(knex);
+        stopFieldCache(knex);
         await stopListener(knex);
         await knex.destroy();
         if (owned && !owned.closed) {

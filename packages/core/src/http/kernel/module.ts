@@ -23,7 +23,7 @@ export function recordsModule(kernel: Kernel): KernelModule {
     name: 'records',
     permissions: RECORD_PERMISSIONS,
     routes(r) {
-      partyRoutes(r, kernel.services);
+      partyRoutes(r, kernel.services, kernel.fields);
       relationshipRoutes(r, kernel.services);
       interactionRoutes(r, kernel.services);
       observationRoutes(r, kernel.services);

@@ -4,19 +4,22 @@ import { mergeSchema, partyCreateSchema, partyUpdateSchema, contactPointSchema }
 import { PARTY_KINDS } from '../../kernel/types.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
 import type { RouteBuilder } from '../routes.js';
+import type { FieldService } from '../../fields/service.js';
+import { parseFieldQuery, withFieldParams } from '../../fields/list-query.js';
 import { interactionSchema, mergePlanSchema, partySchema, relationshipSchema } from './response-schemas.js';
 
-export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
+export function partyRoutes(r: RouteBuilder, services: KernelServices, fields: FieldService): void {
   const { parties, relationships, interactions, merge } = services;
   const tags = ['Parties'];
 
   r.get('/parties', {
     summary: 'List parties',
-    description: 'Newest first. Filter by kind, name substring (`q`), contact point (`email`, `phone`, `domain`) or archive state.',
+    description:
+      'Newest first. Filter by kind, name (`q`: a substring, or what search matches — typos, words, contact points), contact point (`email`, `phone`, `domain`), archive state, or custom fields (`field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`); `sort=field.<key>` or `sort=-field.<key>` orders by one.',
     tags,
     permission: 'parties:read',
     audience: 'any',
-    query: z.strictObject({
+    query: withFieldParams({
       ...pageQuery,
       kind: z.enum(PARTY_KINDS).optional(),
       q: z.string().min(1).max(200).optional(),
@@ -26,7 +29,8 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
       archived: booleanQuery.optional(),
     }),
     response: pageOf(partySchema),
-    handler: (ctx) => {
+    handler: async (ctx) => {
+      const custom = parseFieldQuery(await fields.fieldsOf(ctx, 'party', ctx.query.kind), ctx.query);
       const contact = ctx.query.email
         ? { kind: 'email', value: ctx.query.email }
         : ctx.query.phone
@@ -34,7 +38,7 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
           : ctx.query.domain
             ? { kind: 'domain', value: ctx.query.domain }
             : undefined;
-      return parties.list(ctx, { ...ctx.query, contact });
+      return parties.list(ctx, { ...ctx.query, contact, fields: custom });
     },
   });
 
