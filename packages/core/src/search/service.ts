@@ -134,11 +134,19 @@ export class SearchService {
         db.raw('null::text as snippet'),
         db.raw(`greatest(similarity(${title}, ?), word_similarity(?, ${title}), ts_rank(${document}, to_tsquery('simple', ?)))::float8 as rank`, [terms.text, terms.text, terms.tsquery]),
       );
+    source.restrict?.(q, ctx, 't');
     return this.scopes.apply(q, ctx, source.resource, 't.id');
   }
 }
 
 const PARTY_TITLE = titleExpression('name', 'p0');
+/**
+ * Contact points share their endings (`.example`, `@gmail.com`): above pg_trgm's default 0.3
+ * two unrelated domains of one TLD would match. Half their trigrams must be shared.
+ */
+const CONTACT_POINT_SIMILARITY = 0.5;
+/** …unless the query is a whole word of one (`acme` in ada@acme.example). */
+const CONTACT_POINT_WORD_SIMILARITY = 0.8;
 const PARTY_DOCUMENT = documentExpression('name', [], 'p0');
 
 /**
@@ -153,11 +161,16 @@ function matchingParties(ctx: QueryContext, terms: SearchTerms): Knex.Raw {
        from rapport_parties as p0
        where p0.tenant_id = ? and (${PARTY_TITLE} % ? or ? <% ${PARTY_TITLE} or ${PARTY_DOCUMENT} @@ to_tsquery('simple', ?))
        union all
-       select cp.party_id as id, (case when cp.normalized = ? then 1 else similarity(cp.normalized, ?) end) as rank
+       select cp.party_id as id, (case when cp.normalized = ? then 1 else greatest(similarity(cp.normalized, ?), 0.9 * strict_word_similarity(?, cp.normalized)) end) as rank
        from rapport_contact_points as cp
-       where cp.tenant_id = ? and (cp.normalized % ? or cp.normalized = ?)
+       where cp.tenant_id = ? and (cp.normalized = ?
+         or (cp.normalized % ? and similarity(cp.normalized, ?) >= ${CONTACT_POINT_SIMILARITY})
+         or (? <<% cp.normalized and strict_word_similarity(?, cp.normalized) >= ${CONTACT_POINT_WORD_SIMILARITY}))
      ) as matched group by id`,
-    [terms.text, terms.text, terms.tsquery, terms.text, ctx.tenantId, terms.text, terms.text, terms.tsquery, terms.point, terms.point, ctx.tenantId, terms.point, terms.point],
+    [
+      ...[terms.text, terms.text, terms.tsquery, terms.text, ctx.tenantId, terms.text, terms.text, terms.tsquery],
+      ...[terms.point, terms.point, terms.point, ctx.tenantId, terms.point, terms.point, terms.point, terms.point, terms.point],
+    ],
   );
 }
 

@@ -1,3 +1,6 @@
+import type { Knex } from 'knex';
+import type { QueryContext } from '../kernel/context.js';
+
 /**
  * A plugin record type that search finds (`api.search.define`): rows of the plugin's own
  * `table`, matched on `title` (typo-tolerant trigrams) and on `title` + `text` (full text),
@@ -17,4 +20,9 @@ export interface SearchSourceDefinition {
   permission: string;
   /** Plural for people (`Deals`). */
   label?: string;
+  /**
+   * A rule beyond the record scope that the plugin's own lists apply (a sales rep sees only
+   * the deals it owns): added to the search's WHERE on `alias.*`, never applied afterwards.
+   */
+  restrict?(query: Knex.QueryBuilder, ctx: QueryContext, alias: string): void;
 }

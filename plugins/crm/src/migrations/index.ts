@@ -1,4 +1,4 @@
-import type { Migration } from '@rapport/core';
+import { createSearchIndexes, dropSearchIndexes, type Migration } from '@rapport/core';
 
 /*
  * Only what the kernel cannot hold lives here: pipelines, their stages, deals and the
@@ -155,5 +155,11 @@ export const crmMigrations: Migration[] = [
         t.dropColumn('source');
       });
     },
+  },
+  {
+    // Deals are found by GET /api/v1/search (declarations.ts): trigrams on the title, its words.
+    name: '0006_search',
+    up: (knex) => createSearchIndexes(knex, 'crm_deals', { title: 'title' }),
+    down: (knex) => dropSearchIndexes(knex, 'crm_deals'),
   },
 ];

@@ -1,4 +1,4 @@
-import type { Migration } from '@rapport/core';
+import { createSearchIndexes, dropSearchIndexes, type Migration } from '@rapport/core';
 
 /*
  * HRM keeps only what the kernel cannot hold: positions, HR-private data, surveys and their
@@ -296,5 +296,11 @@ export const hrmMigrations: Migration[] = [
       });
       for (const table of ['hrm_settings', 'hrm_exit_interviews', 'hrm_onboarding_items', 'hrm_onboarding_templates', 'hrm_openings']) await knex.schema.dropTableIfExists(table);
     },
+  },
+  {
+    // Desk requests are found by GET /api/v1/search (declarations.ts): the title, the description.
+    name: '0007_search',
+    up: (knex) => createSearchIndexes(knex, 'hrm_requests', { title: 'title', text: ['description'] }),
+    down: (knex) => dropSearchIndexes(knex, 'hrm_requests'),
   },
 ];

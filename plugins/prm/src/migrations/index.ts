@@ -1,4 +1,4 @@
-import type { Migration } from '@rapport/core';
+import { createSearchIndexes, dropSearchIndexes, type Migration } from '@rapport/core';
 
 /** PRM's own tables: only what the kernel cannot hold. Every key leads with tenant_id. */
 export const prmMigrations: Migration[] = [
@@ -361,5 +361,11 @@ export const prmMigrations: Migration[] = [
     down: async (knex) => {
       for (const table of ['prm_documents', 'prm_plan_edits', 'prm_plan_items', 'prm_plans']) await knex.schema.dropTable(table);
     },
+  },
+  {
+    // Registrations are found by GET /api/v1/search (declarations.ts): the customer's name, the notes.
+    name: '0009_search',
+    up: (knex) => createSearchIndexes(knex, 'prm_registrations', { title: 'customer_name', text: ['notes'] }),
+    down: (knex) => dropSearchIndexes(knex, 'prm_registrations'),
   },
 ];
