@@ -275,5 +275,10 @@ describe('custom fields', () => {
     const patched = await t.admin.patch(`/api/v1/interactions/${ok.body.id}`, { attributes: { mood: 'sad' } }, { headers: { 'if-match': '"1"' } });
     expect(patched.status, patched.text).toBe(200);
     expect(patched.body.attributes).toEqual({ mood: 'sad' });
+    const listed = await t.admin.get('/api/v1/interactions?field.mood=sad');
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.body.data.map((i: { id: string }) => i.id)).toEqual([ok.body.id]);
+    expect((await t.admin.get('/api/v1/interactions?field.mood=happy')).body.data).toEqual([]);
+    expect((await t.admin.get('/api/v1/interactions?sort=field.mood')).status).toBe(400);
   });
 });

@@ -6,6 +6,7 @@ import { copyRows, settleInOrder, worthCopying } from '../storage/copy-rows.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { isoRequired } from '../util/time.js';
 import { checkTypedAttributes } from './attributes.js';
+import { applyFieldFilters, type FieldListQuery } from '../fields/list-query.js';
 import { sql, type QueryContext } from './context.js';
 import { interactionsView, participantsView, type InteractionViewFilter, type ParticipantViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
@@ -17,6 +18,8 @@ import type { Interaction, InteractionTypeDefinition, Participant } from './type
 
 export interface InteractionListQuery {
   type?: string;
+  /** Custom field filters (`parseFieldQuery`); interactions keep their newest-first order. */
+  fields?: FieldListQuery;
   limit: number;
   cursor?: string;
 }
@@ -194,6 +197,7 @@ export class InteractionService {
     const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
     const q = this.visible(ctx).select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
     if (query.type) q.where('i.type', query.type);
+    if (query.fields) applyFieldFilters(q, 'i', query.fields);
     if (after) q.whereRaw('(i.occurred_at, i.id) < (?, ?)', after);
     const rows: InteractionRow[] = await q
       .orderBy([

@@ -4,6 +4,7 @@ import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { checkTypedAttributes } from './attributes.js';
+import { applyFieldFilters, type FieldListQuery } from '../fields/list-query.js';
 import { sql, type QueryContext } from './context.js';
 import { reachableView, relationshipsView, type ReachableFilter, type RelationshipViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
@@ -21,6 +22,8 @@ export interface RelationshipListQuery {
   role?: string;
   /** `true`: only those live now (an active status, inside the validity window); `false`: only the others. */
   active?: boolean;
+  /** Custom field filters (`parseFieldQuery`). */
+  fields?: FieldListQuery;
   limit: number;
   cursor?: string;
 }
@@ -139,6 +142,7 @@ export class RelationshipService {
     const q = this.visible(ctx).select(RELATIONSHIP_COLUMNS.map((c) => `r.${c}`));
     if (query.type) q.where('r.type', query.type);
     if (query.status) q.where('r.status', query.status);
+    if (query.fields) applyFieldFilters(q, 'r', query.fields);
     if (query.partyId) {
       const partyId = query.partyId;
       const role = query.role;

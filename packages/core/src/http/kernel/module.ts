@@ -24,8 +24,8 @@ export function recordsModule(kernel: Kernel): KernelModule {
     permissions: RECORD_PERMISSIONS,
     routes(r) {
       partyRoutes(r, kernel.services, kernel.fields);
-      relationshipRoutes(r, kernel.services);
-      interactionRoutes(r, kernel.services);
+      relationshipRoutes(r, kernel.services, kernel.fields);
+      interactionRoutes(r, kernel.services, kernel.fields);
       observationRoutes(r, kernel.services);
       metaRoutes(r, kernel.registries);
     },
