@@ -105,6 +105,12 @@ export class SearchService {
     return { data, nextCursor: more && last ? encodeCursor([last.rank, last.id]) : null };
   }
 
+  /** Each source's statement (for EXPLAIN in the benchmark). */
+  explainable(ctx: QueryContext, query: SearchQuery): Array<{ sql: string; bindings: readonly unknown[] }> {
+    const terms = searchTerms(query.q);
+    return this.typesFor(ctx).map((type) => this.page(sql(ctx), this.source(ctx, type, terms), undefined, query.limit).toSQL());
+  }
+
   /** One source's hits after the keyset position, best first, at most a page and one. */
   private page(db: Knex, source: Knex.QueryBuilder, after: [number, string] | undefined, limit: number): Knex.QueryBuilder {
     const q = db.from(source.as('s')).select('s.type', 's.id', 's.title', 's.snippet', 's.rank');
@@ -187,7 +193,8 @@ function partyHits(ctx: QueryContext, terms: SearchTerms): Knex.QueryBuilder {
 }
 
 const INTERACTION_TITLE = titleExpression('subject', 'i');
-const INTERACTION_DOCUMENT = documentExpression('subject', ['summary'], 'i');
+/** The stored tsvector of subject and summary (generated column, migration 0011_search). */
+const INTERACTION_DOCUMENT = 'i.search_document';
 
 function interactionHits(ctx: QueryContext, terms: SearchTerms): Knex.QueryBuilder {
   const db = sql(ctx);
