@@ -568,6 +568,145 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exports/parties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the parties the caller may see as CSV
+         * @description Columns: id, kind, name, email, phone, domain, then `attr.<key>` for every custom field of parties and every attribute a party holds among the first batch. Re-importable with the parties importer.
+         */
+        get: operations["getExportsParties"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List custom fields
+         * @description Every field of the tenant, by record type and key; `retired=false` leaves retired ones out.
+         */
+        get: operations["getFields"];
+        put?: never;
+        /**
+         * Define a custom field
+         * @description A field of `recordType` (party, relationship, interaction or a plugin record type that takes fields), optionally limited to party kinds or types (`appliesTo`). Its values live in the records’ `attributes` under `key` and are checked on every write.
+         */
+        post: operations["postFields"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a custom field */
+        get: operations["getFieldsByRecordTypeByKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a custom field (compatible changes only)
+         * @description Relabel, describe, add choices or currencies, widen a range or a length, apply to more types. A change that stored values might not pass is refused with 409 naming why.
+         */
+        patch: operations["patchFieldsByRecordTypeByKey"];
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Purge a retired custom field and its values
+         * @description Removes the value from every record of the tenant, then the definition. Only a retired field can be purged.
+         */
+        post: operations["postFieldsByRecordTypeByKeyPurge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a retired custom field */
+        post: operations["postFieldsByRecordTypeByKeyRestore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire a custom field
+         * @description No new values are accepted; stored values are kept (and returned) until the field is purged.
+         */
+        post: operations["postFieldsByRecordTypeByKeyRetire"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/record-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Record types that take custom fields */
+        get: operations["getFieldsRecordTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hrm/announcements": {
         parameters: {
             query?: never;
@@ -1669,7 +1808,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List interactions */
+        /**
+         * List interactions
+         * @description Newest first. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
+         */
         get: operations["getInteractions"];
         put?: never;
         /** Record an interaction */
@@ -1932,7 +2074,7 @@ export interface paths {
         };
         /**
          * List parties
-         * @description Newest first. Filter by kind, name substring (`q`), contact point (`email`, `phone`, `domain`) or archive state.
+         * @description Newest first. Filter by kind, name (`q`: a substring, or what search matches — typos, words, contact points), contact point (`email`, `phone`, `domain`), archive state, or custom fields (`field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`); `sort=field.<key>` or `sort=-field.<key>` orders by one.
          */
         get: operations["getParties"];
         put?: never;
@@ -2978,7 +3120,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List relationships */
+        /**
+         * List relationships
+         * @description Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
+         */
         get: operations["getRelationships"];
         put?: never;
         /**
@@ -3071,6 +3216,26 @@ export interface paths {
          * @description Takes effect for every holder on their next request. The builtin `admin` role cannot be changed.
          */
         patch: operations["patchRolesByName"];
+        trace?: never;
+    };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search parties, interactions and plugin records
+         * @description Ranked by relevance (trigram similarity for names and titles, so typos and case do not matter; full text for subjects and summaries; contact points such as `www.acme.example`). Only the types the caller may read (`types` narrows them, comma-separated) and only records within its reach. Keyset-paginated over (rank, id).
+         */
+        get: operations["getSearch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/tenant": {
@@ -6563,6 +6728,773 @@ export interface operations {
                             name: string;
                             updatedAt: string;
                             version: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getExportsParties: {
+        parameters: {
+            query?: {
+                archived?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFields: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                recordType?: string;
+                retired?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            appliesTo: string[];
+                            choices?: string[];
+                            createdAt: string;
+                            currencies?: string[];
+                            description: string | null;
+                            integer?: boolean;
+                            key: string;
+                            /** @enum {string} */
+                            kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                            label: string;
+                            max?: number;
+                            maxLength?: number;
+                            min?: number;
+                            recordType: string;
+                            retiredAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFields: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    appliesTo?: string[];
+                    choices?: string[];
+                    currencies?: string[];
+                    description?: string | null;
+                    integer?: boolean;
+                    key: string;
+                    /** @enum {string} */
+                    kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                    label: string;
+                    max?: number;
+                    maxLength?: number;
+                    min?: number;
+                    recordType: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFieldsByRecordTypeByKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchFieldsByRecordTypeByKey: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The version read (ETag) */
+                "If-Match": string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    appliesTo?: string[];
+                    choices?: string[];
+                    currencies?: string[];
+                    description?: string | null;
+                    integer?: boolean;
+                    /** @enum {string} */
+                    kind?: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                    label?: string;
+                    max?: number;
+                    maxLength?: number;
+                    min?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFieldsByRecordTypeByKeyPurge: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        field: {
+                            appliesTo: string[];
+                            choices?: string[];
+                            createdAt: string;
+                            currencies?: string[];
+                            description: string | null;
+                            integer?: boolean;
+                            key: string;
+                            /** @enum {string} */
+                            kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                            label: string;
+                            max?: number;
+                            maxLength?: number;
+                            min?: number;
+                            recordType: string;
+                            retiredAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                        };
+                        purgedRecords: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFieldsByRecordTypeByKeyRestore: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFieldsByRecordTypeByKeyRetire: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFieldsRecordTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            label: string;
+                            owner: string;
+                            recordType: string;
                         }[];
                     };
                 };
@@ -13797,6 +14729,7 @@ export interface operations {
             query?: {
                 cursor?: string;
                 limit?: number;
+                sort?: string;
                 type?: string;
             };
             header?: never;
@@ -15361,6 +16294,7 @@ export interface operations {
                 limit?: number;
                 phone?: string;
                 q?: string;
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -22914,6 +23848,7 @@ export interface operations {
                 limit?: number;
                 partyId?: string;
                 role?: string;
+                sort?: string;
                 status?: string;
                 type?: string;
             };
@@ -23785,6 +24720,68 @@ export interface operations {
             };
             /** @description An RFC 9457 problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSearch: {
+        parameters: {
+            query: {
+                cursor?: string;
+                limit?: number;
+                q: string;
+                types?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** Format: uuid */
+                            id: string;
+                            rank: number;
+                            snippet: string | null;
+                            title: string;
+                            type: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
