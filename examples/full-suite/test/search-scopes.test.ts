@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '@rapport/testing';
+import { createTestApp, type TestApp, type TestResponse } from '@rapport/testing';
 import crm from '@rapport/plugin-crm';
 import prm from '@rapport/plugin-prm';
 import hrm from '@rapport/plugin-hrm';
@@ -115,7 +115,7 @@ describe('search within reach, swept over every searchable type', () => {
     const all: Array<{ type: string; id: string }> = [];
     let cursor: string | null = null;
     do {
-      const res = await scoped.get(`/api/v1/search?q=zephyrine&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: TestResponse = await scoped.get(`/api/v1/search?q=zephyrine&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       expect(res.status, res.text).toBe(200);
       all.push(...res.body.data);
       cursor = res.body.nextCursor;
