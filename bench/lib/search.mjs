@@ -14,8 +14,14 @@ function vocabulary(n) {
   const consonants = 'bcdfgklmnprstvz';
   const vowels = 'aeiou';
   const words = new Set();
+  // mulberry32: 32-bit integer steps (a float LCG loses precision and cycles early).
   let seed = 42;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const next = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
+  };
   while (words.size < n) {
     let w = '';
     const syllables = 2 + Math.floor(next() * 2);
