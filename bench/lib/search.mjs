@@ -55,7 +55,7 @@ export async function searchBenchmarks({ quick }) {
     const n = words.length;
     await app.knex.raw(
       `with src as materialized (
-         select gen_random_uuid() as id, g, (?::text[])[1 + (g * 7919) % ?] as a, (?::text[])[1 + (g * 104729) % ?] as b from generate_series(1, ?) g
+         select gen_random_uuid() as id, g, (?::text[])[1 + (g::bigint * 7919) % ?] as a, (?::text[])[1 + (g::bigint * 104729) % ?] as b from generate_series(1, ?) g
        ), parties as (
          insert into rapport_parties (tenant_id, id, kind, name)
          select ?, id, 'organization', initcap(a) || ' ' || initcap(b) || (array[' GmbH', ' Ltd', ' Inc', ''])[1 + g % 4] from src
@@ -107,9 +107,9 @@ export async function searchBenchmarks({ quick }) {
       }
     }
     let hits = 0;
-    const timed = async (fn) => {
+    const timed = async (fn, list = queries) => {
       const samples = [];
-      for (const q of queries) {
+      for (const q of list) {
         const t0 = now();
         await fn(q);
         samples.push(now() - t0);
@@ -123,7 +123,8 @@ export async function searchBenchmarks({ quick }) {
             const page = await app.search.search(ctx, { q, limit: PAGE });
             hits += page.data.length;
           }),
-        like: () => timed((q) => like(q)),
+        // The scan takes seconds a query: 10 of the 50 (two of each kind) keep the run in minutes.
+        like: () => timed((q) => like(q), queries.slice(0, 10)),
       },
       { rounds: quick ? 2 : 4, warmup: 1 },
     );

@@ -24,10 +24,48 @@ export interface SearchQuery {
 
 /** What one query string becomes: the lower-cased text, its contact-point form, its tsquery. */
 export interface SearchTerms {
+  /** Lower-cased, single-spaced: compared with names and titles by trigrams. */
   text: string;
+  /** The contact point form: a bare domain, an e-mail address, digits. */
   point: string;
+  /** `point` without its ending (`.example`, `.com`): what trigrams compare contact points on. */
+  pointCore: string;
   tsquery: string;
 }
+
+/*
+ * Words nearly every company name has ("GmbH", "Ltd", "Inc"): their trigrams are in a quarter
+ * of all names, so the trigram index would hand back tens of thousands of candidates to
+ * recheck. They are left out of the trigram text when other words remain ("ACME GmbH"
+ * compares as "acme"); full text still sees them.
+ */
+const LEGAL_FORMS = new Set([
+  'gmbh',
+  'ltd',
+  'inc',
+  'llc',
+  'llp',
+  'plc',
+  'corp',
+  'co',
+  'ag',
+  'kg',
+  'sa',
+  'sas',
+  'sarl',
+  'srl',
+  'spa',
+  'bv',
+  'nv',
+  'oy',
+  'ab',
+  'as',
+  'pty',
+  'limited',
+  'gbr',
+  'ug',
+  'se',
+]);
 
 /**
  * Lower case and single spaces for trigrams; a URL or `www.` host reduced to the bare domain
@@ -43,9 +81,14 @@ export function searchTerms(q: string): SearchTerms {
     .replace(/\.$/, '');
   const words = text.match(/[\p{L}\p{N}]+/gu) ?? [];
   if (words.length === 0) throw new ValidationError('The search has no letters or digits', [{ path: 'q', message: 'type a word to search for' }]);
+  const distinctive = words.filter((w) => !LEGAL_FORMS.has(w));
+  const trigramText = distinctive.length && distinctive.length < words.length ? distinctive.join(' ') : text;
+  // Every domain of a tenant may end in the same TLD: its trigrams would match them all.
+  const core = point.replace(/\.[a-z]{2,}$/, '');
   return {
-    text,
+    text: trigramText,
     point,
+    pointCore: core.length >= 3 ? core : point,
     tsquery: words
       .slice(0, 16)
       .map((w) => `${w}:*`)
@@ -175,7 +218,7 @@ function matchingParties(ctx: QueryContext, terms: SearchTerms): Knex.Raw {
      ) as matched group by id`,
     [
       ...[terms.text, terms.text, terms.tsquery, terms.text, ctx.tenantId, terms.text, terms.text, terms.tsquery],
-      ...[terms.point, terms.point, terms.point, ctx.tenantId, terms.point, terms.point, terms.point, terms.point, terms.point],
+      ...[terms.point, terms.point, terms.pointCore, ctx.tenantId, terms.point, terms.pointCore, terms.pointCore, terms.pointCore, terms.pointCore],
     ],
   );
 }
