@@ -1,4 +1,4 @@
-// 8. Search (PostgreSQL): GET /api/v1/search's query over 100k parties (each with a domain)
+// 7. Search (PostgreSQL): GET /api/v1/search's query over 100k parties (each with a domain)
 // and 1M interactions, p50 and p99 over a mix of queries people type — a name, a name with a
 // typo, a name in capitals with a legal suffix, a web address, two words of a subject —
 // beside the `lower(…) like '%q%'` scan the kernel had (over the same names, subjects and
