@@ -43,13 +43,7 @@ export async function searchBenchmarks({ quick }) {
     const tenantId = app.defaultTenant.id;
     const seedStarted = now();
     // Bulk load first, indexes after (as pg_restore does): building a GIN index once is far cheaper than growing it row by row.
-    for (const index of [
-      'rapport_parties_search_title_idx',
-      'rapport_parties_search_document_idx',
-      'rapport_interactions_search_title_idx',
-      'rapport_interactions_search_document_idx',
-      'rapport_contact_points_search_idx',
-    ]) {
+    for (const index of ['rapport_parties_search_title_idx', 'rapport_parties_search_document_idx', 'rapport_interactions_search_document_idx', 'rapport_contact_points_search_idx']) {
       await app.knex.raw(`drop index ${index}`);
     }
     const n = words.length;
@@ -75,7 +69,6 @@ export async function searchBenchmarks({ quick }) {
     const seedSeconds = (now() - seedStarted) / 1000;
     const indexStarted = now();
     await core.createSearchIndexes(app.knex, 'rapport_parties', { title: 'name' });
-    await app.knex.raw('create index rapport_interactions_search_title_idx on rapport_interactions using gin (lower("subject") gin_trgm_ops)');
     await app.knex.raw('create index rapport_interactions_search_document_idx on rapport_interactions using gin (search_document)');
     await app.knex.raw('create index rapport_contact_points_search_idx on rapport_contact_points using gin (normalized gin_trgm_ops)');
     for (const table of ['rapport_parties', 'rapport_contact_points', 'rapport_interactions']) await app.knex.raw(`analyze ${table}`);

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Migration } from '../storage/migrations.js';
-import { createSearchIndexes, documentExpression, titleExpression } from './sql.js';
+import { createSearchIndexes, documentExpression } from './sql.js';
 
 /**
  * Search (docs/search.md): pg_trgm, and indexes on the source tables (expressions, and a
@@ -17,7 +17,6 @@ export const searchMigration: Migration = {
     // Interactions are many and long: their tsvector is stored (a generated column), so ranking
     // and rechecking a thousand matches reads it instead of parsing every subject and summary again.
     await knex.raw(`alter table rapport_interactions add column search_document tsvector generated always as (${documentExpression('subject', ['summary'])}) stored`);
-    await knex.raw(`create index rapport_interactions_search_title_idx on rapport_interactions using gin (${titleExpression('subject')} gin_trgm_ops)`);
     await knex.raw('create index rapport_interactions_search_document_idx on rapport_interactions using gin (search_document)');
     // Contact points: e-mail addresses, phone digits and bare domains as normalized.
     await knex.raw('create index rapport_contact_points_search_idx on rapport_contact_points using gin (normalized gin_trgm_ops)');
