@@ -11,4 +11,5 @@ export { createRapportClient, bearerAuth, type RapportClient, type RapportClient
 export { login, type LoginOptions, type Session } from './session.js';
 export { ok, RapportProblemError, type Problem } from './problems.js';
 export { collectPages, type PageOf } from './pagination.js';
+export { customFields, type WithCustomFields } from './custom-fields.js';
 export type { paths, components, operations } from './schema.js';

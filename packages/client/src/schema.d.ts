@@ -70,36 +70,12 @@ export interface paths {
         };
         /**
          * Who the caller is
-         * @description The principal behind the bearer token or session cookie: its roles, the permissions they grant, the party it is scoped to, if any, and for a signed-in user the user (what the console builds its navigation from).
+         * @description The principal behind the bearer token: its roles, the permissions they grant, and the party it is scoped to, if any.
          */
         get: operations["getAuthMe"];
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/session": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Sign in a browser with e-mail and password
-         * @description What the console calls: the session of `POST /auth/login`, kept in an `HttpOnly; SameSite=Lax` cookie (`rapport_session`, `Secure` over https) rather than answered. The answer and the readable `rapport_csrf` cookie carry the CSRF token: a request signed in by the cookie that is not GET or HEAD must send it in `X-CSRF-Token`, or it is refused (403, problem `csrf-failed`). Wrong credentials and throttling answer as `POST /auth/login` does (docs/console.md).
-         */
-        post: operations["postAuthSession"];
-        /**
-         * Sign a browser out
-         * @description Ends the session of the cookie (or of the bearer session token) and clears the cookies. Signed in by the cookie, it needs the `X-CSRF-Token` header like every change.
-         */
-        delete: operations["deleteAuthSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -147,10 +123,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Deals the caller may see (own deals only without crm.deals:all)
-         * @description Newest first, or by title with `sort=title` / `sort=-title`; `q` and `startsWith` match the title, case-insensitively.
-         */
+        /** Deals the caller may see (own deals only without crm.deals:all) */
         get: operations["getCrmDeals"];
         put?: never;
         /** Open a deal */
@@ -595,6 +568,145 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exports/parties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the parties the caller may see as CSV
+         * @description Columns: id, kind, name, email, phone, domain, then `attr.<key>` for every custom field of parties and every attribute a party holds among the first batch. Re-importable with the parties importer.
+         */
+        get: operations["getExportsParties"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List custom fields
+         * @description Every field of the tenant, by record type and key; `retired=false` leaves retired ones out.
+         */
+        get: operations["getFields"];
+        put?: never;
+        /**
+         * Define a custom field
+         * @description A field of `recordType` (party, relationship, interaction or a plugin record type that takes fields), optionally limited to party kinds or types (`appliesTo`). Its values live in the records’ `attributes` under `key` and are checked on every write.
+         */
+        post: operations["postFields"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a custom field */
+        get: operations["getFieldsByRecordTypeByKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a custom field (compatible changes only)
+         * @description Relabel, describe, add choices or currencies, widen a range or a length, apply to more types. A change that stored values might not pass is refused with 409 naming why.
+         */
+        patch: operations["patchFieldsByRecordTypeByKey"];
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Purge a retired custom field and its values
+         * @description Removes the value from every record of the tenant, then the definition. Only a retired field can be purged.
+         */
+        post: operations["postFieldsByRecordTypeByKeyPurge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a retired custom field */
+        post: operations["postFieldsByRecordTypeByKeyRestore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire a custom field
+         * @description No new values are accepted; stored values are kept (and returned) until the field is purged.
+         */
+        post: operations["postFieldsByRecordTypeByKeyRetire"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/record-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Record types that take custom fields */
+        get: operations["getFieldsRecordTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hrm/announcements": {
         parameters: {
             query?: never;
@@ -773,10 +885,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * List employees (a scoped principal: itself, and its reports with hrm.team:read)
-         * @description By person id, or by name with `sort=name` / `sort=-name`; `q` and `startsWith` match the name, case-insensitively.
-         */
+        /** List employees (a scoped principal: itself, and its reports with hrm.team:read) */
         get: operations["getHrmEmployees"];
         put?: never;
         /**
@@ -1699,7 +1808,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List interactions */
+        /**
+         * List interactions
+         * @description Newest first. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
+         */
         get: operations["getInteractions"];
         put?: never;
         /** Record an interaction */
@@ -1962,7 +2074,7 @@ export interface paths {
         };
         /**
          * List parties
-         * @description Newest first, or by name with `sort=name` / `sort=-name` (keyset pages either way). Filter by kind, name substring (`q`) or prefix (`startsWith`), both case-insensitive, contact point (`email`, `phone`, `domain`) or archive state.
+         * @description Newest first. Filter by kind, name (`q`: a substring, or what search matches — typos, words, contact points), contact point (`email`, `phone`, `domain`), archive state, or custom fields (`field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`); `sort=field.<key>` or `sort=-field.<key>` orders by one.
          */
         get: operations["getParties"];
         put?: never;
@@ -2743,23 +2855,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/prm/programs/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Change a program's description or what its partners see of MDF budgets (`own` figures only, or the remaining budget too: `shared`) */
-        patch: operations["patchPrmProgramsById"];
-        trace?: never;
-    };
     "/api/v1/prm/purchase-orders": {
         parameters: {
             query?: never;
@@ -2819,10 +2914,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * List deal registrations (a partner: its own)
-         * @description Newest first, or by customer name with `sort=customerName` / `sort=-customerName`; `q` and `startsWith` match the customer name, case-insensitively.
-         */
+        /** List deal registrations (a partner: its own) */
         get: operations["getPrmRegistrations"];
         put?: never;
         /** Register a deal (conflicts are detected at once) */
@@ -3028,7 +3120,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List relationships */
+        /**
+         * List relationships
+         * @description Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
+         */
         get: operations["getRelationships"];
         put?: never;
         /**
@@ -3121,6 +3216,26 @@ export interface paths {
          * @description Takes effect for every holder on their next request. The builtin `admin` role cannot be changed.
          */
         patch: operations["patchRolesByName"];
+        trace?: never;
+    };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search parties, interactions and plugin records
+         * @description Ranked by relevance (trigram similarity for names and titles, so typos and case do not matter; full text for subjects and summaries; contact points such as `www.acme.example`). Only the types the caller may read (`types` narrows them, comma-separated) and only records within its reach. Keyset-paginated over (rank, id).
+         */
+        get: operations["getSearch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/tenant": {
@@ -3350,7 +3465,6 @@ export interface operations {
                             recordType: string | null;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -3560,168 +3674,8 @@ export interface operations {
                         scopePartyId: string | null;
                         /** Format: uuid */
                         tenantId: string;
-                        user: {
-                            createdAt: string;
-                            disabledAt: string | null;
-                            email: string;
-                            /** Format: uuid */
-                            id: string;
-                            name: string | null;
-                            partyId: string | null;
-                            roles: string[];
-                            scoped: boolean;
-                        } | null;
                     };
                 };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    postAuthSession: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    email: string;
-                    password: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        csrfToken: string;
-                        expiresAt: string;
-                        user: {
-                            createdAt: string;
-                            disabledAt: string | null;
-                            email: string;
-                            /** Format: uuid */
-                            id: string;
-                            name: string | null;
-                            partyId: string | null;
-                            roles: string[];
-                            scoped: boolean;
-                        };
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    deleteAuthSession: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description An RFC 9457 problem */
             400: {
@@ -3796,7 +3750,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -4008,7 +3961,6 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -4049,10 +4001,7 @@ export interface operations {
                 limit?: number;
                 ownerPartyId?: string;
                 pipelineId?: string;
-                q?: string;
-                sort?: "title" | "-title";
                 stageId?: string;
-                startsWith?: string;
                 status?: "open" | "won" | "lost";
             };
             header?: never;
@@ -4094,7 +4043,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -5844,7 +5792,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -6243,7 +6190,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -6328,7 +6274,6 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -6816,6 +6761,773 @@ export interface operations {
             };
         };
     };
+    getExportsParties: {
+        parameters: {
+            query?: {
+                archived?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFields: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                recordType?: string;
+                retired?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            appliesTo: string[];
+                            choices?: string[];
+                            createdAt: string;
+                            currencies?: string[];
+                            description: string | null;
+                            integer?: boolean;
+                            key: string;
+                            /** @enum {string} */
+                            kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                            label: string;
+                            max?: number;
+                            maxLength?: number;
+                            min?: number;
+                            recordType: string;
+                            retiredAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFields: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    appliesTo?: string[];
+                    choices?: string[];
+                    currencies?: string[];
+                    description?: string | null;
+                    integer?: boolean;
+                    key: string;
+                    /** @enum {string} */
+                    kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                    label: string;
+                    max?: number;
+                    maxLength?: number;
+                    min?: number;
+                    recordType: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFieldsByRecordTypeByKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchFieldsByRecordTypeByKey: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The version read (ETag) */
+                "If-Match": string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    appliesTo?: string[];
+                    choices?: string[];
+                    currencies?: string[];
+                    description?: string | null;
+                    integer?: boolean;
+                    /** @enum {string} */
+                    kind?: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                    label?: string;
+                    max?: number;
+                    maxLength?: number;
+                    min?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFieldsByRecordTypeByKeyPurge: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        field: {
+                            appliesTo: string[];
+                            choices?: string[];
+                            createdAt: string;
+                            currencies?: string[];
+                            description: string | null;
+                            integer?: boolean;
+                            key: string;
+                            /** @enum {string} */
+                            kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                            label: string;
+                            max?: number;
+                            maxLength?: number;
+                            min?: number;
+                            recordType: string;
+                            retiredAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                        };
+                        purgedRecords: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFieldsByRecordTypeByKeyRestore: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFieldsByRecordTypeByKeyRetire: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFieldsRecordTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            label: string;
+                            owner: string;
+                            recordType: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getHrmAnnouncements: {
         parameters: {
             query?: {
@@ -6848,7 +7560,6 @@ export interface operations {
                             unitIds: string[];
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -7704,7 +8415,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -7781,7 +8491,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -7829,9 +8538,6 @@ export interface operations {
                 cursor?: string;
                 limit?: number;
                 managerId?: string;
-                q?: string;
-                sort?: "name" | "-name";
-                startsWith?: string;
                 status?: "active" | "ended";
                 unitId?: string;
             };
@@ -7867,7 +8573,6 @@ export interface operations {
                             reportIds: string[];
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -8258,7 +8963,6 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -9041,7 +9745,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -9874,7 +10577,6 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -10056,7 +10758,6 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -10498,7 +11199,6 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -10687,7 +11387,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -11317,7 +12016,6 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -12109,7 +12807,6 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -12470,7 +13167,6 @@ export interface operations {
                             title: string;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -12760,7 +13456,6 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -13278,7 +13973,6 @@ export interface operations {
                             parentId: string | null;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -14035,6 +14729,7 @@ export interface operations {
             query?: {
                 cursor?: string;
                 limit?: number;
+                sort?: string;
                 type?: string;
             };
             header?: never;
@@ -14073,7 +14768,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -14512,7 +15206,6 @@ export interface operations {
                             updatedAt: string;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -14748,7 +15441,6 @@ export interface operations {
                             scoped: boolean;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -15038,11 +15730,11 @@ export interface operations {
                             kind: "quantitative" | "qualitative";
                             owner: string;
                             scale: ({
-                                levels: string[];
-                                name: string;
-                            } | {
                                 max?: number;
                                 min?: number;
+                            } | {
+                                levels: string[];
+                                name: string;
                             }) | null;
                             /** @enum {string} */
                             subject: "party" | "relationship";
@@ -15361,7 +16053,6 @@ export interface operations {
                             value: number | null;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -15603,8 +16294,7 @@ export interface operations {
                 limit?: number;
                 phone?: string;
                 q?: string;
-                sort?: "name" | "-name";
-                startsWith?: string;
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -15639,7 +16329,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -16224,7 +16913,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -16390,7 +17078,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -16939,7 +17626,6 @@ export interface operations {
                             valid: boolean;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -17188,7 +17874,6 @@ export interface operations {
                             validityDays: number | null;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -17360,7 +18045,6 @@ export interface operations {
                             url: string | null;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -17718,7 +18402,6 @@ export interface operations {
                             status: "offered" | "accepted" | "declined" | "expired";
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -18125,7 +18808,6 @@ export interface operations {
                             weight: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -18441,7 +19123,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -18840,17 +19521,11 @@ export interface operations {
                             currency: string;
                             /** Format: uuid */
                             id: string;
-                            own: {
-                                approved: number;
-                                claimed: number;
-                                requested: number;
-                            } | null;
                             period: string;
                             program: string;
-                            remaining: number | null;
+                            remaining: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -18917,14 +19592,9 @@ export interface operations {
                         currency: string;
                         /** Format: uuid */
                         id: string;
-                        own: {
-                            approved: number;
-                            claimed: number;
-                            requested: number;
-                        } | null;
                         period: string;
                         program: string;
-                        remaining: number | null;
+                        remaining: number;
                     };
                 };
             };
@@ -19037,7 +19707,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -20229,7 +20898,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -21008,8 +21676,6 @@ export interface operations {
                             description: string | null;
                             /** Format: uuid */
                             id: string;
-                            /** @enum {string} */
-                            mdfVisibility: "own" | "shared";
                             name: string;
                             tiers: {
                                 benefits?: {
@@ -21023,7 +21689,6 @@ export interface operations {
                             }[];
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -21070,8 +21735,6 @@ export interface operations {
             content: {
                 "application/json": {
                     description?: string;
-                    /** @enum {string} */
-                    mdfVisibility?: "own" | "shared";
                     name: string;
                     tiers: {
                         benefits?: {
@@ -21102,8 +21765,6 @@ export interface operations {
                         description: string | null;
                         /** Format: uuid */
                         id: string;
-                        /** @enum {string} */
-                        mdfVisibility: "own" | "shared";
                         name: string;
                         tiers: {
                             benefits?: {
@@ -21138,127 +21799,6 @@ export interface operations {
             };
             /** @description An RFC 9457 problem */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    patchPrmProgramsById: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    description?: string | null;
-                    /** @enum {string} */
-                    mdfVisibility?: "own" | "shared";
-                };
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        createdAt: string;
-                        description: string | null;
-                        /** Format: uuid */
-                        id: string;
-                        /** @enum {string} */
-                        mdfVisibility: "own" | "shared";
-                        name: string;
-                        tiers: {
-                            benefits?: {
-                                marginPercent?: number;
-                                rebatePercent?: number;
-                            };
-                            criteria: {
-                                [key: string]: number;
-                            };
-                            name: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -21360,7 +21900,6 @@ export interface operations {
                             unitPrice: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -21749,9 +22288,6 @@ export interface operations {
                 cursor?: string;
                 limit?: number;
                 partnerId?: string;
-                q?: string;
-                sort?: "customerName" | "-customerName";
-                startsWith?: string;
                 status?: "submitted" | "approved" | "rejected" | "expired";
             };
             header?: never;
@@ -21807,7 +22343,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -22501,7 +23036,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -23314,6 +23848,7 @@ export interface operations {
                 limit?: number;
                 partyId?: string;
                 role?: string;
+                sort?: string;
                 status?: string;
                 type?: string;
             };
@@ -23351,7 +23886,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -23772,7 +24306,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -23840,7 +24373,6 @@ export interface operations {
                             permissions: string[];
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -24197,6 +24729,68 @@ export interface operations {
             };
         };
     };
+    getSearch: {
+        parameters: {
+            query: {
+                cursor?: string;
+                limit?: number;
+                q: string;
+                types?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** Format: uuid */
+                            id: string;
+                            rank: number;
+                            snippet: string | null;
+                            title: string;
+                            type: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getTenant: {
         parameters: {
             query?: never;
@@ -24281,7 +24875,6 @@ export interface operations {
                             scoped: boolean;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -24639,7 +25232,6 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };
@@ -25095,7 +25687,6 @@ export interface operations {
                             webhookId: string;
                         }[];
                         nextCursor: string | null;
-                        prevCursor?: string;
                     };
                 };
             };

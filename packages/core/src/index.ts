@@ -72,8 +72,15 @@ export type { MergePlan, MergeService } from './kernel/merge.js';
 export { normalizeContactPoint } from './kernel/contact-points.js';
 export { createTenant, findTenant, listTenants, TenantService } from './kernel/tenants.js';
 
+// Custom fields and search (docs/custom-fields.md, docs/search.md)
+export { FIELD_KINDS, type FieldDefinition, type FieldKind } from './fields/definitions.js';
+export type { FieldRecordTypeDefinition, FieldValues, FieldService } from './fields/service.js';
+export type { SearchSourceDefinition } from './search/sources.js';
+export { createSearchIndexes, dropSearchIndexes } from './search/sql.js';
+export { searchTerms, type SearchHit, type SearchQuery, type SearchService } from './search/service.js';
+
 // Storage
-export { openDatabase, type Database, type DatabaseConfig, type DatabaseKind } from './storage/database.js';
+export { openDatabase, PGLITE_EXTENSIONS, type Database, type DatabaseConfig, type DatabaseKind } from './storage/database.js';
 export { pendingMigrations, type Migration } from './storage/migrations.js';
 export { trigramOperatorClass } from './storage/trigram.js';
 export { refreshStatistics } from './storage/statistics.js';

@@ -32,6 +32,8 @@ interface Ids {
   ticket: string;
   /** A background job (an import) started by the admin, not by the scoped caller. */
   job: string;
+  /** A custom field key of parties defined by the admin. */
+  field: string;
 }
 
 function expectNotFound(res: TestResponse, what: string) {
@@ -69,6 +71,8 @@ const routeChecks: Record<string, (c: TestClient, ids: Ids) => Promise<void>> = 
     expectNotFound(await c.get(`/api/v1/indicators/sample.mood/summary?subjectId=${ids.relationship}`), 'relationship summary');
   },
   'get /api/v1/sample/tickets/:id': async (c, ids) => expectNotFound(await c.get(`/api/v1/sample/tickets/${ids.ticket}`), 'ticket'),
+  // Field definitions are the tenant's, on internal routes: a scoped principal is refused (403) before any lookup, another tenant finds none (404).
+  'get /api/v1/fields/:recordType/:key': async (c, ids) => expect([403, 404]).toContain((await c.get(`/api/v1/fields/party/${ids.field}`)).status),
   'get /api/v1/jobs/:id': async (c, ids) => expectNotFound(await c.get(`/api/v1/jobs/${ids.job}`), 'job'),
   'post /api/v1/jobs/:id/cancel': async (c, ids) => expectNotFound(await c.post(`/api/v1/jobs/${ids.job}/cancel`), 'cancel job'),
   'get /api/v1/imports/:id/rejected': async (c, ids) => expectNotFound(await c.get(`/api/v1/imports/${ids.job}/rejected`), 'import report'),
@@ -106,7 +110,10 @@ describe('record scopes and tenants', () => {
     for (const res of [party, relationship, interaction, partyObservation, relationshipObservation, ticket]) expect(res.status, res.text).toBe(201);
     const job = await t.admin.request('POST', '/api/v1/imports/parties', { rawBody: `kind,name\norganization,${name} import\n`, headers: { 'content-type': 'text/csv' } });
     expect(job.status, job.text).toBe(202);
+    const field = await t.admin.post('/api/v1/fields', { recordType: 'party', key: `${name.toLowerCase()}Size`, kind: 'number', label: `${name} size` });
+    expect(field.status, field.text).toBe(201);
     return {
+      field: field.body.key,
       party: party.body.id,
       relationship: relationship.body.id,
       interaction: interaction.body.id,

@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import knexFactory from 'knex';
 import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import type { DatabaseConfig } from '@rapport/core';
+import { PGLITE_EXTENSIONS, type DatabaseConfig } from '@rapport/core';
 
 export type TestDatabaseKind = 'pglite' | 'postgres';
 
@@ -52,7 +51,8 @@ export async function isolatedDatabase(kind: TestDatabaseKind = testDatabaseKind
     };
   }
   const snapshot = process.env.RAPPORT_PGLITE_SNAPSHOT;
-  const pglite = snapshot && fs.existsSync(snapshot) ? new PGlite({ loadDataDir: new Blob([fs.readFileSync(snapshot)]), extensions: { pg_trgm } }) : new PGlite({ extensions: { pg_trgm } });
+  const pglite =
+    snapshot && fs.existsSync(snapshot) ? new PGlite({ loadDataDir: new Blob([fs.readFileSync(snapshot)]), extensions: PGLITE_EXTENSIONS }) : new PGlite({ extensions: PGLITE_EXTENSIONS });
   await pglite.waitReady;
   return { kind, config: { pglite }, dispose: async () => undefined };
 }

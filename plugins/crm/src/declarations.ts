@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PluginApi } from '@rapport/core';
+import { hasPermission, type PluginApi } from '@rapport/core';
 import {
   ACTIVITY_ROLES,
   ACTIVITY_TYPES,
@@ -135,6 +135,20 @@ export function declareModel(api: PluginApi): void {
       .where('account_id', partyId)
       .union([tables('crm_deals').select('id').where('owner_party_id', partyId)], true),
   );
+  // Search finds deals as the deal list shows them: own deals only without crm.deals:all.
+  api.search.define({
+    key: 'crm.deal',
+    label: 'Deals',
+    table: 'crm_deals',
+    title: 'title',
+    resource: DEAL_SCOPE,
+    permission: 'crm.deals:read',
+    restrict: (query, ctx, alias) => {
+      if (hasPermission(ctx.principal, SEE_ALL_DEALS)) return;
+      if (ctx.principal.partyId) query.where(`${alias}.owner_party_id`, ctx.principal.partyId);
+      else query.whereRaw('false');
+    },
+  });
   // …and the tasks assigned to it or about its account.
   api.recordScopes.define(TASK_SCOPE, ({ tables, partyId }) =>
     tables('crm_tasks')

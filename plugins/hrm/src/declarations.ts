@@ -189,6 +189,16 @@ function declareScopes(api: PluginApi, { parties, relationships }: HrmDeps): voi
   api.recordScopes.extend('parties', ({ ctx, partyId }) => relationships.query(ctx, { type: TYPES.employment, status: 'active' }).select('to_party_id as id').whereExists(isEmployee(ctx, partyId)));
   // Units too (the org chart): requests and other interactions name the unit as a participant.
   api.recordScopes.extend('parties', ({ ctx, partyId }) => parties.query(ctx, { kind: 'unit' }).select('id').whereExists(isEmployee(ctx, partyId)));
+  // Search finds desk requests within the same scope as the desk (a requester or assignee: its own).
+  api.search.define({
+    key: 'hrm.request',
+    label: 'Desk requests',
+    table: 'hrm_requests',
+    title: 'title',
+    text: ['description'],
+    resource: SCOPES.requests,
+    permission: PERMISSIONS.deskRead,
+  });
   api.recordScopes.define(SCOPES.requests, ({ tables, partyId }) =>
     tables('hrm_requests')
       .select('id')

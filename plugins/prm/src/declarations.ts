@@ -211,6 +211,16 @@ type ScopeDeps = Pick<PrmDeps, 'relationships' | 'interactions' | 'observations'
  */
 export function declareScopes(api: PluginApi, deps: ScopeDeps, portal: PortalParties): void {
   const { relationships, interactions, observations } = deps;
+  // Search finds registrations within the same scope as their list (a partner: its own).
+  api.search.define({
+    key: 'prm.registration',
+    label: 'Deal registrations',
+    table: 'prm_registrations',
+    title: 'customer_name',
+    text: ['notes'],
+    resource: 'prm.registrations',
+    permission: 'prm.registrations:read',
+  });
   for (const { resource, table, id, owner } of OWNED_BY_PORTAL_PARTY) {
     api.recordScopes.define(resource, ({ tables, ctx, partyId }) =>
       tables(table)

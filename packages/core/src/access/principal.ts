@@ -25,7 +25,8 @@ export const AUTHENTICATED = 'authenticated';
 /**
  * Permissions that reach past record scopes: managing principals (a scoped key could mint
  * an unscoped one), the tenant-wide audit log and event stream (webhooks), plugin lifecycle,
- * imports and metrics. A scoped principal never holds them, whatever its roles say.
+ * imports, metrics and the tenant's custom field definitions. A scoped principal never holds
+ * them, whatever its roles say.
  */
 export const TENANT_WIDE_PERMISSIONS: ReadonlySet<string> = new Set([
   'access:manage',
@@ -37,6 +38,7 @@ export const TENANT_WIDE_PERMISSIONS: ReadonlySet<string> = new Set([
   'jobs:read',
   'jobs:manage',
   'metrics:read',
+  'fields:admin',
 ]);
 
 export function hasPermission(principal: Principal, permission: string): boolean {

@@ -10,6 +10,10 @@ import { KernelRegistries } from '../kernel/kernel.js';
 import type { KernelServices } from '../kernel/services.js';
 export type { KernelServices } from '../kernel/services.js';
 import { MergeService } from '../kernel/merge.js';
+import { FieldService } from '../fields/service.js';
+import { SearchService } from '../search/service.js';
+import { fieldsModule } from '../http/kernel/fields.js';
+import { searchModule } from '../http/kernel/search.js';
 import { ObservationService } from '../kernel/observations.js';
 import { PartyService } from '../kernel/parties.js';
 import { RelationshipService } from '../kernel/relationships.js';
@@ -55,6 +59,10 @@ export class Rapport {
   readonly registries: KernelRegistries;
   readonly scopes: RecordScopes;
   readonly services: KernelServices;
+  /** Custom fields defined at run time (docs/custom-fields.md). */
+  readonly fields: FieldService;
+  /** Search across parties, interactions and plugin records (docs/search.md). */
+  readonly search: SearchService;
   readonly tenants: TenantService;
   readonly plugins: PluginHost;
   readonly version = CORE_VERSION;
@@ -93,8 +101,14 @@ export class Rapport {
     this.registries = new KernelRegistries(this.plugins.isActive);
     this.scopes = new RecordScopes(this.plugins.isActive);
     defineKernelScopes(this.scopes);
-    const deps = { registries: this.registries, scopes: this.scopes, bus: this.bus };
-    const parties = new PartyService(deps);
+    // Party references of custom fields are checked by the party service, made right after.
+    this.fields = new FieldService(
+      () => this.knex,
+      this.registries,
+      (ctx, ids, field) => parties.requireLive(ctx, ids, field),
+    );
+    const deps = { registries: this.registries, scopes: this.scopes, bus: this.bus, fields: this.fields };
+    const parties: PartyService = new PartyService(deps);
     const relationships = new RelationshipService(deps, parties);
     const interactions = new InteractionService(deps, parties, relationships);
     this.services = {
@@ -117,7 +131,8 @@ export class Rapport {
         .delete();
     });
     // Each module gets this system as the narrow host interface it declares, never more.
-    this.modules = [recordsModule(this), pluginsModule(this), accessModule(this), webhooksModule(this), jobsModule(this), importsModule(this)];
+    this.search = new SearchService(this.registries, this.scopes);
+    this.modules = [recordsModule(this), fieldsModule(this), searchModule(this), pluginsModule(this), accessModule(this), webhooksModule(this), jobsModule(this), importsModule(this)];
     declareKernel(this.registries, this.modules);
   }
 

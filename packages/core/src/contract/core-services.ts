@@ -11,6 +11,7 @@ import type { RelationshipService } from '../kernel/relationships.js';
 import type { TenantService } from '../kernel/tenants.js';
 import type { TenantTables } from '../storage/tenant-tables.js';
 import { serviceRef } from './refs.js';
+import type { FieldValues } from '../fields/service.js';
 
 /**
  * A plugin's own tables. `in(ctx)` gives them in the caller's tenant on the caller's
@@ -81,4 +82,6 @@ export const coreServices = {
   database: serviceRef<PluginDatabase>('core.database'),
   logger: serviceRef<Logger>('core.logger'),
   sealing: serviceRef<Sealer>('core.sealing'),
+  /** Custom field values of the plugin's record types that opted in (`api.customFields.allow`). */
+  fields: serviceRef<FieldValues>('core.fields'),
 } as const;

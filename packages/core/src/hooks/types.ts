@@ -10,6 +10,7 @@ import type {
   RelationshipUpdateInput,
 } from '../kernel/schemas.js';
 import type { Interaction, Observation, Party, Relationship } from '../kernel/types.js';
+import type { FieldDefinition } from '../fields/definitions.js';
 
 /**
  * Event names and payloads. Plugins add theirs by declaration merging:
@@ -43,6 +44,12 @@ export interface HookMap {
   'access.role.deleted': { role: Role };
   'access.session.started': { userId: string; expiresAt: string };
   'access.session.ended': { userId: string };
+  // Custom fields (docs/custom-fields.md): definitions, per tenant and record type.
+  'field.created': { field: FieldDefinition };
+  'field.updated': { field: FieldDefinition; previous: FieldDefinition };
+  'field.retired': { field: FieldDefinition };
+  'field.restored': { field: FieldDefinition };
+  'field.purged': { field: FieldDefinition; purgedRecords: number };
 }
 
 /**

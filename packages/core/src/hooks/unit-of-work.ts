@@ -3,6 +3,7 @@ import type { Principal } from '../access/principal.js';
 import { newId } from '../util/ids.js';
 import { chunk } from '../util/chunk.js';
 import { accessChanged, notifyAccessChange } from '../access/principal-cache.js';
+import { changesFields, fieldsChanged, notifyFieldsChange } from '../fields/cache.js';
 import { copyRows, settleInOrder, worthCopying } from '../storage/copy-rows.js';
 import { CONNECTION } from '../kernel/context.js';
 import { keyName, type EventKey, type EventMeta, type EventPayload, type EventSubject, type FilterKey, type FilterPayload } from './types.js';
@@ -122,11 +123,13 @@ export async function runUnitOfWork<T>(
     const value = await work(uow);
     await writeOutboxAndAudit(trx, uow.events);
     if (changesAccess(uow.events)) await notifyAccessChange(trx, scope.tenantId);
+    if (changesFields(uow.events)) await notifyFieldsChange(trx, scope.tenantId);
     await beforeCommit?.();
     return value;
   });
   // Cached principals may predate this change: forget them before anyone hears of it.
   if (changesAccess(uow.events)) accessChanged();
+  if (changesFields(uow.events)) fieldsChanged(scope.tenantId);
   bus.publish(uow.events);
   afterCommit?.(uow.events);
   return result;

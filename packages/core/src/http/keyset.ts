@@ -162,6 +162,7 @@ export function applyTextList(query: Knex.QueryBuilder, column: string, idColumn
   ];
 }
 
-function escapeLikePattern(value: string): string {
+/** A value matched literally inside a LIKE pattern: its %, _ and \\ escaped. */
+export function escapeLikePattern(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

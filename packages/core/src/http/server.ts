@@ -22,6 +22,9 @@ import type { RegisteredRoute, RequestContext } from './routes.js';
 import { RouteBuilder } from './routes.js';
 import { buildOpenApi } from './openapi.js';
 import { CONSOLE_PATH, consoleStatic } from './console-static.js';
+import { addCustomFields } from '../fields/openapi.js';
+import { queryContext } from '../kernel/context.js';
+import type { FieldService } from '../fields/service.js';
 import { API_REFERENCE_PATH, OPENAPI_PATH, apiReference } from './api-reference.js';
 import { assertNoBody, assertNoQuery, assertPlainInput } from './input-guards.js';
 import { checkResponse } from './response-check.js';
@@ -67,6 +70,7 @@ export interface HttpHost {
   readonly limits: RequestLimits;
   readonly webhookSecrets: { derivedKey(purpose: string): Buffer };
   readonly replicas?: Pick<ReadReplicas, 'pick' | 'noteWrite' | 'markDown'>;
+  readonly fields: Pick<FieldService, 'tenantFields'>;
 }
 
 /** The permission of the server's own `/metrics` endpoint. */
@@ -173,8 +177,16 @@ export function createHttpApp(app: HttpHost): HttpApp {
   const serveApi = (ctx: Koa.Context, path: string, next: Koa.Next): Promise<void> => {
     if (path === OPENAPI_PATH) {
       ctx.state.routeTemplate = OPENAPI_PATH;
-      ctx.body = buildOpenApi(app, servedRoutes());
-      return Promise.resolve();
+      const document = buildOpenApi(app, servedRoutes());
+      if (!ctx.get('authorization')) {
+        ctx.body = document;
+        return Promise.resolve();
+      }
+      // With a token, the caller's tenant's custom fields too: the document follows every change.
+      return Promise.resolve(principalFor(app, ctx)).then(async (principal) => {
+        if (hasPermission(principal, 'meta:read')) addCustomFields(document, await app.fields.tenantFields(queryContext(app.knex, principal.tenantId, principal)));
+        ctx.body = document;
+      });
     }
     const end = path.indexOf('/', API_PREFIX.length);
     const segment = path.slice(API_PREFIX.length, end === -1 ? undefined : end);

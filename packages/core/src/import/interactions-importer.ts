@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Kernel } from '../kernel/services.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
-import { validateTypedAttributes } from '../kernel/attributes.js';
+import { checkTypedAttributes } from '../kernel/attributes.js';
 import { normalizeContactPoint } from '../kernel/contact-points.js';
 import { interactionCreateSchema, type InteractionCreateInput } from '../kernel/schemas.js';
 import { DIRECTIONS, type Participant } from '../kernel/types.js';
@@ -295,7 +295,7 @@ async function checkReferences(uow: UnitOfWork, kernel: Kernel, candidates: Cand
       errors.push({ column: 'channel', message: `"${input.channel}" is not one of ${type.channels.join(', ')} (type ${type.key})` });
     }
     try {
-      input.attributes = validateTypedAttributes(`interaction type ${type.key}`, type.attributes, input.attributes);
+      input.attributes = await checkTypedAttributes(kernel.fields, uow, 'interaction', type, input.attributes);
     } catch (error) {
       const attributeColumn: ColumnOf = ([, key]) => (key !== undefined && `attr.${String(key)}` in candidate.record ? `attr.${String(key)}` : 'attributes');
       errors.push(...rapportRowErrors(error, attributeColumn));

@@ -1,6 +1,6 @@
 import type { Kernel } from '../kernel/services.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
-import { validatePartyAttributes } from '../kernel/attributes.js';
+import { checkPartyAttributes } from '../kernel/attributes.js';
 import { normalizedPoints } from '../kernel/contact-points.js';
 import { toParty } from '../kernel/rows.js';
 import { partyCreateSchema, type PartyCreateInput } from '../kernel/schemas.js';
@@ -123,7 +123,7 @@ async function checkRow(uow: UnitOfWork, { line, record }: ImportRecord, kernel:
   }
   let checkedAttributes: Record<string, unknown> = {};
   try {
-    checkedAttributes = validatePartyAttributes(kernel.registries.partyAttributes, input.kind, input.attributes ?? {});
+    checkedAttributes = await checkPartyAttributes(kernel.fields, kernel.registries.partyAttributes, uow, input.kind, input.attributes ?? {});
     for (const key of Object.keys(checkedAttributes)) if (checkedAttributes[key] === null) delete checkedAttributes[key];
   } catch (error) {
     errors.push(...rapportRowErrors(error, columnOf));

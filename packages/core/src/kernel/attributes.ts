@@ -1,4 +1,6 @@
 import { ValidationError, type ValidationIssue } from '../errors.js';
+import type { FieldService } from '../fields/service.js';
+import type { QueryContext } from './context.js';
 import type { Registry } from './registry.js';
 import type { PartyAttributeDefinition, PartyKind } from './types.js';
 import type { z } from 'zod';
@@ -13,7 +15,7 @@ export function validatePartyAttributes(registry: Registry<PartyAttributeDefinit
   for (const [key, value] of Object.entries(attributes)) {
     const definition = registry.usable(key);
     if (!definition) {
-      issues.push({ path: `attributes.${key}`, message: `unknown attribute "${key}" (no enabled plugin declares it)` });
+      issues.push({ path: `attributes.${key}`, message: `unknown attribute "${key}" (no enabled plugin declares it and no custom field of parties defines it)` });
       continue;
     }
     if (definition.kinds && !definition.kinds.includes(kind)) {
@@ -61,4 +63,41 @@ export function mergeAttributes(current: Record<string, unknown>, patch: Record<
     else next[key] = value;
   }
   return next;
+}
+
+/**
+ * A party's attributes: custom field values (un-dotted keys a field defines) checked by the
+ * tenant's fields, the rest by the plugins' declarations. Null values are kept (they remove).
+ */
+export async function checkPartyAttributes(
+  fields: FieldService,
+  registry: Registry<PartyAttributeDefinition>,
+  ctx: QueryContext,
+  kind: PartyKind,
+  attributes: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const { custom, rest } = await fields.check(ctx, 'party', kind, attributes);
+  return { ...validatePartyAttributes(registry, kind, rest), ...custom };
+}
+
+/**
+ * A relationship's or interaction's attributes after a write: custom field values checked by
+ * the tenant's fields (a patch's only; stored ones are kept as they are, retired ones too),
+ * the rest by the schema its type declares. `current` is the stored attributes of an update.
+ */
+export async function checkTypedAttributes(
+  fields: FieldService,
+  ctx: QueryContext,
+  recordType: 'relationship' | 'interaction',
+  type: { key: string; attributes?: z.ZodType },
+  patch: Record<string, unknown> | undefined,
+  current?: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const given = patch ?? {};
+  const defined = new Set((await fields.fieldsOf(ctx, recordType)).map((f) => f.definition.key));
+  const split = (values: Record<string, unknown>, custom: boolean) => Object.fromEntries(Object.entries(values).filter(([key]) => defined.has(key) === custom));
+  const { custom } = defined.size ? await fields.check(ctx, recordType, type.key, split(given, true)) : { custom: {} };
+  const declared = current ? mergeAttributes(split(current, false), split(given, false)) : split(given, false);
+  const typed = validateTypedAttributes(`${recordType} type ${type.key}`, type.attributes, declared);
+  return mergeAttributes({ ...typed, ...(current ? split(current, true) : {}) }, custom);
 }

@@ -5,7 +5,8 @@ import { newId } from '../util/ids.js';
 import { copyRows, settleInOrder, worthCopying } from '../storage/copy-rows.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { isoRequired } from '../util/time.js';
-import { mergeAttributes, validateTypedAttributes } from './attributes.js';
+import { checkTypedAttributes } from './attributes.js';
+import { applyFieldFilters, type FieldListQuery } from '../fields/list-query.js';
 import { sql, type QueryContext } from './context.js';
 import { interactionsView, participantsView, type InteractionViewFilter, type ParticipantViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
@@ -17,6 +18,8 @@ import type { Interaction, InteractionTypeDefinition, Participant } from './type
 
 export interface InteractionListQuery {
   type?: string;
+  /** Custom field filters (`parseFieldQuery`); interactions keep their newest-first order. */
+  fields?: FieldListQuery;
   limit: number;
   cursor?: string;
 }
@@ -79,7 +82,8 @@ export class InteractionService {
           ).map((r: { id: string }) => r.id),
     );
     const now = new Date();
-    const checked = inputs.map((input) => {
+    const checked = [];
+    for (const input of inputs) {
       const type = this.requireType(input.type);
       const participants = this.checkParticipants(type, input.participants, known, uow.principal.scopePartyId);
       if (input.relationshipId && !knownRelationships.has(input.relationshipId)) {
@@ -88,8 +92,8 @@ export class InteractionService {
       if (input.channel && type.channels && !type.channels.includes(input.channel)) {
         throw new ValidationError(`${type.key}: channel "${input.channel}" is not one of ${type.channels.join(', ')}`, [{ path: 'channel', message: 'unknown channel' }]);
       }
-      return { ...input, type: type.key, participants, attributes: validateTypedAttributes(`interaction type ${type.key}`, type.attributes, input.attributes) };
-    });
+      checked.push({ ...input, type: type.key, participants, attributes: await checkTypedAttributes(this.deps.fields, uow, 'interaction', type, input.attributes) });
+    }
     return this.writeChecked(uow, checked, now);
   }
 
@@ -193,6 +197,7 @@ export class InteractionService {
     const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
     const q = this.visible(ctx).select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
     if (query.type) q.where('i.type', query.type);
+    if (query.fields) applyFieldFilters(q, 'i', query.fields);
     if (after) q.whereRaw('(i.occurred_at, i.id) < (?, ?)', after);
     const rows: InteractionRow[] = await q
       .orderBy([
@@ -262,7 +267,7 @@ export class InteractionService {
     if (change.channel && type.channels && !type.channels.includes(change.channel)) {
       throw new ValidationError(`${type.key}: channel "${change.channel}" is not one of ${type.channels.join(', ')}`, [{ path: 'channel', message: 'unknown channel' }]);
     }
-    const attributes = change.attributes ? validateTypedAttributes(`interaction type ${type.key}`, type.attributes, mergeAttributes(current.attributes, change.attributes)) : current.attributes;
+    const attributes = change.attributes ? await checkTypedAttributes(this.deps.fields, uow, 'interaction', type, change.attributes, current.attributes) : current.attributes;
     const occurredAt = change.occurredAt ? new Date(change.occurredAt) : new Date(current.occurredAt);
     await sql(uow)('rapport_interactions')
       .where({ tenant_id: uow.tenantId, id })

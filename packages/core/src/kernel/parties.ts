@@ -3,14 +3,16 @@ import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError 
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
 import type { Page } from '../util/cursor.js';
-import { applyTextList, keysetPage, type KeysetKey } from '../http/keyset.js';
-import { mergeAttributes, validatePartyAttributes } from './attributes.js';
+import { applyTextList, escapeLikePattern, keysetPage, type KeysetKey } from '../http/keyset.js';
+import { checkPartyAttributes, mergeAttributes } from './attributes.js';
 import { normalizedPoints } from './contact-points.js';
 import { sql, type QueryContext } from './context.js';
 import { contactPointsView, partiesView, type ContactPointViewFilter, type PartyViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
 import { PARTY_COLUMNS, toParty, type PartyRow } from './rows.js';
 import { preparedSelect } from '../storage/prepared-select.js';
+import { partyIdsMatching } from '../search/service.js';
+import { applyFieldFilters, applyFieldSort, type FieldListQuery } from '../fields/list-query.js';
 import type { PartyCreateInput, PartyUpdateInput } from './schemas.js';
 import type { ContactPoint, Party, PartyKind } from './types.js';
 
@@ -31,6 +33,8 @@ export interface PartyListQuery {
   contact?: ContactPoint;
   archived?: boolean;
   ids?: string[];
+  /** Custom field filters and sort (`parseFieldQuery`). */
+  fields?: FieldListQuery;
   limit: number;
   cursor?: string;
 }
@@ -76,7 +80,7 @@ export class PartyService {
     const pointsByParty = new Map<string, ContactPoint[]>();
     for (const input of inputs) {
       const id = newId();
-      const attributes = validatePartyAttributes(this.deps.registries.partyAttributes, input.kind, input.attributes ?? {});
+      const attributes = await checkPartyAttributes(this.deps.fields, this.deps.registries.partyAttributes, uow, input.kind, input.attributes ?? {});
       for (const key of Object.keys(attributes)) if (attributes[key] === null) delete attributes[key];
       const normalized = normalizedPoints(input.contactPoints ?? []);
       normalized.forEach((p, position) => points.push({ tenant_id: uow.tenantId, party_id: id, kind: p.kind, value: p.value, normalized: p.normalized, position }));
@@ -134,11 +138,22 @@ export class PartyService {
    * reads what the first one does.
    */
   async list(ctx: QueryContext, query: PartyListQuery): Promise<Page<Party>> {
+    const sort = query.fields?.sort;
     const q = this.visible(ctx, 'p').select(PARTY_COLUMNS.map((c) => `p.${c}`));
     if (query.kind) q.where('p.kind', query.kind);
     if (query.archived === true) q.whereNotNull('p.archived_at');
     else if (query.archived === false || query.archived === undefined) q.whereNull('p.archived_at');
-    const keys = applyTextList(q, 'p.name', 'p.id', query, NEWEST_FIRST);
+    if (query.q) {
+      const text = query.q;
+      // A substring of the name (as before), or what search matches: typos, words, contact points.
+      q.where((w) => {
+        w.whereRaw('lower(p.name) like ?', [`%${escapeLikePattern(text.toLowerCase())}%`]);
+        if (/[\p{L}\p{N}]/u.test(text)) w.orWhereIn('p.id', partyIdsMatching(ctx, text));
+      });
+    }
+    if (query.fields) applyFieldFilters(q, 'p', query.fields);
+    // The name's prefix and order (the name substring is `q` above).
+    const keys = applyTextList(q, 'p.name', 'p.id', { ...query, q: undefined }, NEWEST_FIRST);
     if (query.ids) q.whereIn('p.id', query.ids);
     if (query.contact) {
       const [point] = normalizedPoints([query.contact]);
@@ -150,6 +165,12 @@ export class PartyService {
           .where({ 'cp.kind': point.kind, 'cp.normalized': point.normalized }),
       );
     }
+    if (sort) {
+      const cursorOf = applyFieldSort(q, 'p', sort, query.cursor);
+      const rows: PartyRow[] = await q.limit(query.limit + 1);
+      const kept = rows.slice(0, query.limit);
+      return { data: await this.withContactPoints(ctx, kept), nextCursor: rows.length > query.limit ? cursorOf(kept[kept.length - 1]) : null };
+    }
     return keysetPage(q, query, keys, (rows: PartyRow[]) => this.withContactPoints(ctx, rows));
   }
 
@@ -157,7 +178,9 @@ export class PartyService {
     const current = await this.lockForWrite(uow, id, expectedVersion);
     const filtered = await uow.filter('party.update', { current, patch: structuredClone(patch) });
     const change = filtered.patch;
-    const attributes = change.attributes ? mergeAttributes(current.attributes, validatePartyAttributes(this.deps.registries.partyAttributes, current.kind, change.attributes)) : current.attributes;
+    const attributes = change.attributes
+      ? mergeAttributes(current.attributes, await checkPartyAttributes(this.deps.fields, this.deps.registries.partyAttributes, uow, current.kind, change.attributes))
+      : current.attributes;
     const now = new Date();
     await sql(uow)('rapport_parties')
       .where({ tenant_id: uow.tenantId, id })

@@ -3,7 +3,8 @@ import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
-import { mergeAttributes, validateTypedAttributes } from './attributes.js';
+import { checkTypedAttributes } from './attributes.js';
+import { applyFieldFilters, type FieldListQuery } from '../fields/list-query.js';
 import { sql, type QueryContext } from './context.js';
 import { reachableView, relationshipsView, type ReachableFilter, type RelationshipViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
@@ -21,6 +22,8 @@ export interface RelationshipListQuery {
   role?: string;
   /** `true`: only those live now (an active status, inside the validity window); `false`: only the others. */
   active?: boolean;
+  /** Custom field filters (`parseFieldQuery`). */
+  fields?: FieldListQuery;
   limit: number;
   cursor?: string;
 }
@@ -65,7 +68,7 @@ export class RelationshipService {
     // Before the ends are looked up: the answer is 403 whether or not the caller can see them.
     refuseScopedWrite(uow, this.requireType(data.type));
     const ends = await this.parties.requireLive(uow, [data.fromPartyId, data.toPartyId], 'partyId');
-    const row = this.newRow(uow, data, ends, new Date());
+    const row = await this.newRow(uow, data, ends, new Date());
     await sql(uow)('rapport_relationships').insert(toInsert(uow, row));
     const relationship = toRelationship(row);
     uow.emit('relationship.created', { relationship }, { type: 'relationship', id: relationship.id });
@@ -83,7 +86,8 @@ export class RelationshipService {
     if (inputs.length === 0) return [];
     for (const data of inputs) refuseScopedWrite(uow, this.requireType(data.type));
     const ends = await this.parties.requireLive(uow, [...new Set(inputs.flatMap((i) => [i.fromPartyId, i.toPartyId]))], 'partyId');
-    const rows = inputs.map((data) => this.newRow(uow, data, ends, now));
+    const rows: RelationshipRow[] = [];
+    for (const data of inputs) rows.push(await this.newRow(uow, data, ends, now));
     const size = 4000; // 14 columns per row: far below PostgreSQL's 65,535 bind parameters
     for (let i = 0; i < rows.length; i += size) {
       await sql(uow)('rapport_relationships').insert(rows.slice(i, i + size).map((row) => toInsert(uow, row)));
@@ -92,7 +96,7 @@ export class RelationshipService {
   }
 
   /** Checks one input against its type, its ends and the caller's scope; returns the row to insert. */
-  private newRow(uow: UnitOfWork, data: RelationshipCreateInput, ends: Map<string, { kind: string }>, now: Date): RelationshipRow {
+  private async newRow(uow: UnitOfWork, data: RelationshipCreateInput, ends: Map<string, { kind: string }>, now: Date): Promise<RelationshipRow> {
     const type = this.requireType(data.type);
     if (data.fromPartyId === data.toPartyId) {
       throw new ValidationError('A relationship needs two different parties', [{ path: 'toPartyId', message: 'same as fromPartyId' }]);
@@ -118,7 +122,7 @@ export class RelationshipService {
       status,
       valid_from: data.validFrom ? new Date(data.validFrom) : null,
       valid_to: data.validTo ? new Date(data.validTo) : null,
-      attributes: validateTypedAttributes(`relationship type ${type.key}`, type.attributes, data.attributes),
+      attributes: await checkTypedAttributes(this.deps.fields, uow, 'relationship', type, data.attributes),
       version: 1,
       created_at: now,
       updated_at: now,
@@ -138,6 +142,7 @@ export class RelationshipService {
     const q = this.visible(ctx).select(RELATIONSHIP_COLUMNS.map((c) => `r.${c}`));
     if (query.type) q.where('r.type', query.type);
     if (query.status) q.where('r.status', query.status);
+    if (query.fields) applyFieldFilters(q, 'r', query.fields);
     if (query.partyId) {
       const partyId = query.partyId;
       const role = query.role;
@@ -203,7 +208,7 @@ export class RelationshipService {
     const validFrom = change.validFrom !== undefined ? change.validFrom : current.validFrom;
     const validTo = change.validTo !== undefined ? change.validTo : current.validTo;
     checkValidity(validFrom, validTo);
-    const attributes = change.attributes ? validateTypedAttributes(`relationship type ${type.key}`, type.attributes, mergeAttributes(current.attributes, change.attributes)) : current.attributes;
+    const attributes = change.attributes ? await checkTypedAttributes(this.deps.fields, uow, 'relationship', type, change.attributes, current.attributes) : current.attributes;
     await sql(uow)('rapport_relationships')
       .where({ tenant_id: uow.tenantId, id })
       .update({

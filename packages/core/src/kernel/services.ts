@@ -1,4 +1,5 @@
 import type { RecordScopes } from '../access/record-scopes.js';
+import type { FieldService } from '../fields/service.js';
 import type { InteractionService } from './interactions.js';
 import type { KernelRegistries } from './kernel.js';
 import type { MergeService } from './merge.js';
@@ -19,4 +20,6 @@ export interface Kernel {
   readonly registries: KernelRegistries;
   readonly scopes: RecordScopes;
   readonly services: KernelServices;
+  /** Custom fields: definitions and the checks of their values (docs/custom-fields.md). */
+  readonly fields: FieldService;
 }

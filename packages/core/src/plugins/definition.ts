@@ -9,6 +9,8 @@ import type { Importer } from '../import/importer.js';
 import type { IndicatorDefinition, InteractionTypeDefinition, PartyAttributeDefinition, PermissionDefinition, RelationshipTypeDefinition } from '../kernel/types.js';
 import type { Migration } from '../storage/migrations.js';
 import type { GlobalTable } from '../storage/sharding.js';
+import type { FieldRecordTypeDefinition } from '../fields/service.js';
+import type { SearchSourceDefinition } from '../search/sources.js';
 import type { ScheduledTaskContext } from '../jobs/task.js';
 
 /** What a plugin may ask for: core capabilities (`coreServices.*`) and other plugins' services (their contracts' refs). */
@@ -29,6 +31,14 @@ export interface PluginApi {
   indicators: { define(definition: IndicatorDefinition): void };
   partyAttributes: { define(definition: PartyAttributeDefinition): void };
   permissions: { define(definition: PermissionDefinition): void };
+  /**
+   * Opts a record type of this plugin into custom fields (docs/custom-fields.md): administrators
+   * may then define fields of `key`; the plugin checks values with `coreServices.fields` on
+   * every write and stores them in `column` (jsonb, `attributes` by default) of `table`.
+   */
+  customFields: { allow(definition: FieldRecordTypeDefinition): void };
+  /** Makes a record type of this plugin searchable (docs/search.md); its migration creates the indexes with `createSearchIndexes`. */
+  search: { define(definition: SearchSourceDefinition): void };
   recordScopes: {
     /** Declares a resource of this plugin (`crm.deals`) and what a scoped principal sees of it. */
     define(resource: string, contribute: ScopeContribution): void;

@@ -11,6 +11,7 @@ import type { Scheduler } from '../jobs/scheduler.js';
 import type { KernelRegistries } from '../kernel/kernel.js';
 import type { KernelServices } from '../kernel/services.js';
 import type { TenantService } from '../kernel/tenants.js';
+import { fieldValuesFor, type FieldService } from '../fields/service.js';
 import type { Importer } from '../import/importer.js';
 import type { Deps, LifecycleContext, PluginApi, PluginDefinition } from './definition.js';
 import { isPostgres, listenerOf } from '../storage/listener.js';
@@ -59,6 +60,7 @@ export interface PluginHostSystem {
   readonly scheduler: Scheduler;
   readonly services: KernelServices;
   readonly tenants: TenantService;
+  readonly fields: FieldService;
   readonly transaction: Transact;
   readonly webhookSecrets: Pick<WebhookSecrets, 'sealerFor'>;
 }
@@ -155,6 +157,8 @@ export class PluginHost {
         return app.scopes;
       case 'core.tenants':
         return app.tenants;
+      case 'core.fields':
+        return fieldValuesFor(plugin.name, app.fields);
       case 'core.parties':
       case 'core.relationships':
       case 'core.interactions':
@@ -507,6 +511,18 @@ export class PluginHost {
       indicators: { define: (d) => registries.indicators.define(owner, d) },
       partyAttributes: { define: (d) => registries.partyAttributes.define(owner, d) },
       permissions: { define: (d) => registries.permissions.define(owner, d) },
+      customFields: {
+        allow: (d) => {
+          if (!d.table.startsWith(`${owner}_`)) throw new PluginError(owner, `custom fields of "${d.key}": table "${d.table}" is not one of the plugin's (${owner}_…)`);
+          registries.fieldRecordTypes.define(owner, d);
+        },
+      },
+      search: {
+        define: (d) => {
+          if (!d.table.startsWith(`${owner}_`)) throw new PluginError(owner, `search source "${d.key}": table "${d.table}" is not one of the plugin's (${owner}_…)`);
+          registries.searchSources.define(owner, d);
+        },
+      },
       recordScopes: {
         define: (resource, contribute) => {
           if (!resource.startsWith(`${owner}.`)) throw new PluginError(owner, `record scope "${resource}" must be namespaced "${owner}.…"`);

@@ -9,8 +9,12 @@ import { createRequire } from 'node:module';
 import { DataDirLock } from './lock.js';
 import { stopPrincipalCache } from '../access/principal-cache.js';
 import { stopListener } from './listener.js';
+import { stopFieldCache } from '../fields/cache.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
+
+/** The extensions an embedded database is opened with (an instance given in `pglite` must load them too). */
+export const PGLITE_EXTENSIONS = { pg_trgm };
 
 export interface DatabaseConfig {
   /** postgres://… selects PostgreSQL; absent selects embedded PGlite. */
@@ -96,6 +100,7 @@ function openPostgres(config: DatabaseConfig, logger: Logger | undefined): Datab
     async close() {
       // The listening connection (other nodes' changes) is outside the pool.
       stopPrincipalCache(knex);
+      stopFieldCache(knex);
       await stopListener(knex);
       await knex.destroy();
     },
@@ -108,11 +113,12 @@ function openPglite(config: DatabaseConfig): Database {
   const lock = inMemory ? undefined : DataDirLock.acquire(dataDir);
   let knex: Knex;
   try {
+    // Opened here rather than by knex-pglite, which cannot load extensions: search needs pg_trgm.
+    const pglite = config.pglite ?? new PGlite(inMemory ? undefined : path.join(dataDir, 'pgdata'), { extensions: PGLITE_EXTENSIONS });
     knex = knexFactory({
       client: PgliteClient as unknown as typeof knexFactory.Client,
       dialect: 'postgres',
-      // Opened here rather than by knex-pglite, to load pg_trgm (the name "contains" filters' index).
-      connection: () => ({ pglite: config.pglite ?? new PGlite(inMemory ? undefined : path.join(dataDir, 'pgdata'), { extensions: { pg_trgm } }) }) as object,
+      connection: () => ({ pglite }) as object,
     } as Knex.Config);
   } catch (error) {
     lock?.release();
@@ -128,6 +134,7 @@ function openPglite(config: DatabaseConfig): Database {
     async close() {
       try {
         stopPrincipalCache(knex);
+        stopFieldCache(knex);
         await stopListener(knex);
         await knex.destroy();
         if (owned && !owned.closed) {

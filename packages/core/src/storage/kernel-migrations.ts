@@ -3,6 +3,8 @@ import type { Migration } from './migrations.js';
 import { webhookAttemptsMigration } from '../webhooks/migrations.js';
 import { jobsMigration } from '../jobs/migrations.js';
 import { trigramOperatorClass } from './trigram.js';
+import { customFieldsMigration } from '../fields/migrations.js';
+import { searchMigration } from '../search/migrations.js';
 
 /*
  * Every tenant-owned table leads its primary key and indexes with tenant_id, so the
@@ -346,6 +348,8 @@ export const kernelMigrations: Migration[] = [
       for (const statement of TENANT_LEADING_INDEXES) await knex.raw(statement);
     },
   },
+  customFieldsMigration,
+  searchMigration,
 ];
 
 const TENANT_LEADING_INDEXES = [

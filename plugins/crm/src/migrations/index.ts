@@ -1,4 +1,4 @@
-import { trigramOperatorClass, type Migration } from '@rapport/core';
+import { createSearchIndexes, dropSearchIndexes, trigramOperatorClass, type Migration } from '@rapport/core';
 
 /*
  * Only what the kernel cannot hold lives here: pipelines, their stages, deals and the
@@ -184,5 +184,11 @@ export const crmMigrations: Migration[] = [
       await knex.raw('drop index if exists crm_tasks_assignee_list_idx');
       await knex.raw('drop index if exists crm_deals_owner_list_idx');
     },
+  },
+  {
+    // Deals are found by GET /api/v1/search (declarations.ts): trigrams on the title, its words.
+    name: '0008_search',
+    up: (knex) => createSearchIndexes(knex, 'crm_deals', { title: 'title' }),
+    down: (knex) => dropSearchIndexes(knex, 'crm_deals'),
   },
 ];

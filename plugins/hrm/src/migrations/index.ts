@@ -1,4 +1,4 @@
-import type { Migration } from '@rapport/core';
+import { createSearchIndexes, dropSearchIndexes, type Migration } from '@rapport/core';
 
 /*
  * HRM keeps only what the kernel cannot hold: positions, HR-private data, surveys and their
@@ -337,5 +337,11 @@ export const hrmMigrations: Migration[] = [
     down: async (knex) => {
       for (const table of ['hrm_sealed_reviews', 'hrm_survey_snapshots', 'hrm_sealed_answers']) await knex.schema.dropTableIfExists(table);
     },
+  },
+  {
+    // Desk requests are found by GET /api/v1/search (declarations.ts): the title, the description.
+    name: '0008_search',
+    up: (knex) => createSearchIndexes(knex, 'hrm_requests', { title: 'title', text: ['description'] }),
+    down: (knex) => dropSearchIndexes(knex, 'hrm_requests'),
   },
 ];

@@ -1,4 +1,4 @@
-import { trigramOperatorClass, type Migration } from '@rapport/core';
+import { createSearchIndexes, dropSearchIndexes, trigramOperatorClass, type Migration } from '@rapport/core';
 
 /** PRM's own tables: only what the kernel cannot hold. Every key leads with tenant_id. */
 export const prmMigrations: Migration[] = [
@@ -393,5 +393,11 @@ export const prmMigrations: Migration[] = [
       knex.schema.alterTable('prm_programs', (t) => {
         t.dropColumn('mdf_visibility');
       }),
+  },
+  {
+    // Registrations are found by GET /api/v1/search (declarations.ts): the customer's name, the notes.
+    name: '0011_search',
+    up: (knex) => createSearchIndexes(knex, 'prm_registrations', { title: 'customer_name', text: ['notes'] }),
+    down: (knex) => dropSearchIndexes(knex, 'prm_registrations'),
   },
 ];

@@ -23,9 +23,9 @@ export function recordsModule(kernel: Kernel): KernelModule {
     name: 'records',
     permissions: RECORD_PERMISSIONS,
     routes(r) {
-      partyRoutes(r, kernel.services);
-      relationshipRoutes(r, kernel.services);
-      interactionRoutes(r, kernel.services);
+      partyRoutes(r, kernel.services, kernel.fields);
+      relationshipRoutes(r, kernel.services, kernel.fields);
+      interactionRoutes(r, kernel.services, kernel.fields);
       observationRoutes(r, kernel.services);
       metaRoutes(r, kernel.registries);
     },

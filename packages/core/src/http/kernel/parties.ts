@@ -5,9 +5,11 @@ import { PARTY_KINDS } from '../../kernel/types.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
 import type { RouteBuilder } from '../routes.js';
 import { textListQuery } from '../keyset.js';
+import type { FieldService } from '../../fields/service.js';
+import { parseFieldQuery, withFieldParams } from '../../fields/list-query.js';
 import { interactionSchema, mergePlanSchema, partySchema, relationshipSchema } from './response-schemas.js';
 
-export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
+export function partyRoutes(r: RouteBuilder, services: KernelServices, fields: FieldService): void {
   const { parties, relationships, interactions, merge } = services;
   const tags = ['Parties'];
 
@@ -15,11 +17,11 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
     reads: 'replica',
     summary: 'List parties',
     description:
-      'Newest first, or by name with `sort=name` / `sort=-name` (keyset pages either way). Filter by kind, name substring (`q`) or prefix (`startsWith`), both case-insensitive, contact point (`email`, `phone`, `domain`) or archive state.',
+      'Newest first, or by name with `sort=name` / `sort=-name` (keyset pages either way). Filter by kind, name (`q`: a substring, or what search matches — typos, words, contact points; `startsWith`: a prefix, case-insensitive), contact point (`email`, `phone`, `domain`), archive state, or custom fields (`field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`); `sort=field.<key>` or `sort=-field.<key>` orders by one.',
     tags,
     permission: 'parties:read',
     audience: 'any',
-    query: z.strictObject({
+    query: withFieldParams({
       ...pageQuery,
       kind: z.enum(PARTY_KINDS).optional(),
       ...textListQuery('name'),
@@ -29,7 +31,8 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
       archived: booleanQuery.optional(),
     }),
     response: pageOf(partySchema),
-    handler: (ctx) => {
+    handler: async (ctx) => {
+      const custom = parseFieldQuery(await fields.fieldsOf(ctx, 'party', ctx.query.kind), ctx.query);
       const contact = ctx.query.email
         ? { kind: 'email', value: ctx.query.email }
         : ctx.query.phone
@@ -37,7 +40,7 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices): void {
           : ctx.query.domain
             ? { kind: 'domain', value: ctx.query.domain }
             : undefined;
-      return parties.list(ctx, { ...ctx.query, contact });
+      return parties.list(ctx, { ...ctx.query, contact, fields: custom });
     },
   });
 

@@ -3,19 +3,29 @@ import type { KernelServices } from '../../kernel/services.js';
 import { interactionCreateSchema, interactionUpdateSchema, observationCreateSchema, relationshipCreateSchema, relationshipUpdateSchema } from '../../kernel/schemas.js';
 import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
 import type { RouteBuilder } from '../routes.js';
+import type { FieldService } from '../../fields/service.js';
+import { parseFieldQuery, withFieldParams, type FieldListQuery } from '../../fields/list-query.js';
+import { ValidationError } from '../../errors.js';
+
+/** Relationships and interactions keep their own order: a field filters them, it does not sort them. */
+function filtersOnly(query: FieldListQuery | undefined): FieldListQuery | undefined {
+  if (query?.sort) throw new ValidationError('This list is not sorted by custom fields', [{ path: 'sort', message: 'not supported here' }]);
+  return query;
+}
 import { interactionSchema, observationSchema, relationshipSchema, indicatorSummarySchema } from './response-schemas.js';
 
-export function relationshipRoutes(r: RouteBuilder, services: KernelServices): void {
+export function relationshipRoutes(r: RouteBuilder, services: KernelServices, fields: FieldService): void {
   const { relationships, interactions } = services;
   const tags = ['Relationships'];
 
   r.get('/relationships', {
     reads: 'replica',
     summary: 'List relationships',
+    description: 'Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.',
     tags,
     permission: 'relationships:read',
     audience: 'any',
-    query: z.strictObject({
+    query: withFieldParams({
       ...pageQuery,
       type: z.string().max(100).optional(),
       status: z.string().max(50).optional(),
@@ -24,7 +34,7 @@ export function relationshipRoutes(r: RouteBuilder, services: KernelServices): v
       active: booleanQuery.optional(),
     }),
     response: pageOf(relationshipSchema),
-    handler: (ctx) => relationships.list(ctx, ctx.query),
+    handler: async (ctx) => relationships.list(ctx, { ...ctx.query, fields: filtersOnly(parseFieldQuery(await fields.fieldsOf(ctx, 'relationship', ctx.query.type), ctx.query)) }),
   });
 
   r.post('/relationships', {
@@ -73,19 +83,20 @@ export function relationshipRoutes(r: RouteBuilder, services: KernelServices): v
   });
 }
 
-export function interactionRoutes(r: RouteBuilder, services: KernelServices): void {
+export function interactionRoutes(r: RouteBuilder, services: KernelServices, fields: FieldService): void {
   const { interactions } = services;
   const tags = ['Interactions'];
 
   r.get('/interactions', {
     reads: 'replica',
     summary: 'List interactions',
+    description: 'Newest first. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.',
     tags,
     permission: 'interactions:read',
     audience: 'any',
-    query: z.strictObject({ ...pageQuery, type: z.string().max(100).optional() }),
+    query: withFieldParams({ ...pageQuery, type: z.string().max(100).optional() }),
     response: pageOf(interactionSchema),
-    handler: (ctx) => interactions.list(ctx, ctx.query),
+    handler: async (ctx) => interactions.list(ctx, { ...ctx.query, fields: filtersOnly(parseFieldQuery(await fields.fieldsOf(ctx, 'interaction', ctx.query.type), ctx.query)) }),
   });
 
   r.post('/interactions', {
