@@ -37,6 +37,8 @@ export const TENANT_WIDE_PERMISSIONS: ReadonlySet<string> = new Set([
   'jobs:read',
   'jobs:manage',
   'metrics:read',
+  'automation:read',
+  'automation:manage',
 ]);
 
 export function hasPermission(principal: Principal, permission: string): boolean {

@@ -12,6 +12,8 @@ import type { KernelRegistries } from '../kernel/kernel.js';
 import type { KernelServices } from '../kernel/services.js';
 import type { TenantService } from '../kernel/tenants.js';
 import type { Importer } from '../import/importer.js';
+import type { AttachmentRegistry } from '../attachments/registry.js';
+import type { AutomationActions } from '../automation/actions.js';
 import type { Deps, LifecycleContext, PluginApi, PluginDefinition } from './definition.js';
 import { isPostgres, listenerOf } from '../storage/listener.js';
 import { isOptionalServiceRef, isServiceRef, type ServiceRef } from '../contract/refs.js';
@@ -59,6 +61,8 @@ export interface PluginHostSystem {
   readonly services: KernelServices;
   readonly tenants: TenantService;
   readonly transaction: Transact;
+  readonly attachmentRegistry: AttachmentRegistry;
+  readonly automationActions: AutomationActions;
 }
 
 export class PluginHost {
@@ -538,6 +542,13 @@ export class PluginHost {
             throw new PluginError(owner, (error as Error).message);
           }
         },
+      },
+      attachments: {
+        records: (definition) => this.app.attachmentRegistry.defineRecord(owner, definition),
+        scan: (scanner) => this.app.attachmentRegistry.addScanner(owner, scanner),
+      },
+      automation: {
+        action: (definition) => this.app.automationActions.define(owner, definition),
       },
       provide: (ref, service) => {
         if (!isServiceRef(ref)) throw new PluginError(owner, 'provide() takes a service ref of its contract');

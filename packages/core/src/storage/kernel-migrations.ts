@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import type { Migration } from './migrations.js';
 import { webhookAttemptsMigration } from '../webhooks/migrations.js';
 import { jobsMigration } from '../jobs/migrations.js';
+import { attachmentsMigration } from '../attachments/migrations.js';
+import { automationMigration } from '../automation/migrations.js';
 
 /*
  * Every tenant-owned table leads its primary key and indexes with tenant_id, so the
@@ -308,4 +310,6 @@ export const kernelMigrations: Migration[] = [
       });
     },
   },
+  attachmentsMigration,
+  automationMigration,
 ];

@@ -55,6 +55,18 @@ interface ClaimedDelivery {
   event?: { name: string; payload: unknown; meta: EventMeta };
 }
 
+/**
+ * Another durable reader of the outbox (automation rules): handed every event the fan-out
+ * hands to webhooks, in the same transaction, so it queues its own work exactly when the
+ * event is marked dispatched, and at least once.
+ */
+export interface OutboxConsumer {
+  /** Queues work for these events on `trx`; true when it queued any. */
+  fanOut(trx: Knex.Transaction, events: ReadonlyArray<{ tenant_id: string; id: string; name: string }>): Promise<boolean>;
+  /** The fan-out that queued work committed: start on it. */
+  wake(): void;
+}
+
 export interface DispatcherStats {
   /** Outbox rows this instance fanned out. */
   fannedOut: number;
@@ -91,6 +103,7 @@ export class Dispatcher {
   /** Public addresses only, unless `allowPrivateNetworks` (egress.ts). */
   private agent: Agent | undefined;
   private lastPruneAt = 0;
+  private readonly consumers: OutboxConsumer[] = [];
 
   constructor(
     private readonly app: DispatcherHost,
@@ -111,6 +124,11 @@ export class Dispatcher {
     };
     this.logger = app.logger.child({ component: 'dispatcher' });
     this.agent = options.allowPrivateNetworks ? undefined : publicOnlyAgent();
+  }
+
+  /** Adds a reader of the outbox besides webhooks (see OutboxConsumer). */
+  addConsumer(consumer: OutboxConsumer): void {
+    this.consumers.push(consumer);
   }
 
   get isRunning(): boolean {
@@ -169,6 +187,11 @@ export class Dispatcher {
                select 1 from rapport_webhook_deliveries d
                where d.tenant_id = o.tenant_id and d.event_id = o.id and d.status <> 'delivered'
              )
+             -- An automation run still to come reads its event here.
+             and not exists (
+               select 1 from rapport_automation_runs a
+               where a.tenant_id = o.tenant_id and a.event_id = o.id and a.status = 'pending'
+             )
            limit ?
          )`,
         [olderThanMs / 1000, PRUNE_BATCH],
@@ -219,7 +242,9 @@ export class Dispatcher {
   private async fanOut(): Promise<number> {
     const waiting = await this.knex('rapport_outbox').whereNull('dispatched_at').first(this.knex.raw('1 as one'));
     if (!waiting) return 0;
+    const woken: OutboxConsumer[] = [];
     const handled = await this.knex.transaction(async (trx) => {
+      woken.length = 0;
       const events: Array<{ tenant_id: string; id: string; name: string }> = await trx('rapport_outbox')
         .whereNull('dispatched_at')
         .orderBy([{ column: 'occurred_at' }, { column: 'id' }])
@@ -251,9 +276,11 @@ export class Dispatcher {
       }
       // Two arrays through unnest rather than a list of (tenant_id, id) pairs: PGlite fails on
       // row-value IN lists of a few hundred pairs ("bad buffer ID"), and one plan serves any size.
+      for (const consumer of this.consumers) if (await consumer.fanOut(trx, events)) woken.push(consumer);
       await trx.raw('update rapport_outbox set dispatched_at = now() where (tenant_id, id) in (select * from unnest(?::uuid[], ?::uuid[]))', [events.map((e) => e.tenant_id), events.map((e) => e.id)]);
       return events.length;
     });
+    for (const consumer of woken) consumer.wake();
     this.stats.fannedOut += handled;
     return handled;
   }
