@@ -4,6 +4,7 @@ import { seedCustomers } from './customers.js';
 import { seedPartners } from './partners.js';
 import { seedPeople } from './people.js';
 import { seedSuppliers } from './suppliers.js';
+import { seedAutomation } from './automation.js';
 
 /** The subject of the note that marks a completed seed on the firm's own timeline. */
 export const SEED_MARKER = 'Demo data loaded (Rapport full-suite example, v1)';
@@ -16,7 +17,7 @@ export interface SeedResult {
 
 /**
  * Loads the demo data of a machine manufacturer — customers, channel partners, suppliers,
- * employees and units — through the HTTP API, as any client would. Idempotent: the last
+ * employees and units, and two automation rules — through the HTTP API, as any client would. Idempotent: the last
  * step records a note on the firm's timeline, and a run that finds it writes nothing. A run
  * interrupted half-way finds the parties it made (by domain or e-mail) when run again.
  */
@@ -30,6 +31,8 @@ export async function seedDemoData(client: RapportClient, options: { now?: Date 
   await seedPartners(ctx);
   await seedSuppliers(ctx);
   await seedPeople(ctx);
+  // Last: the rules act on what happens from now on, not on the demo data itself.
+  await seedAutomation(ctx);
 
   ok(
     await client.POST('/api/v1/interactions', {

@@ -67,11 +67,12 @@ export function defineKernelActions(actions: AutomationActions, services: Kernel
       subject: z.string().max(500).nullable().optional(),
       summary: z.string().max(20000).nullable().optional(),
       relationshipId: uuid.nullable().optional(),
-      partyIds: z.array(uuid).max(50).optional(),
+      /** Nulls are dropped (a party an expression did not find). */
+      partyIds: z.array(uuid.nullable()).max(50).optional(),
       role: z.string().min(1).max(50).optional(),
     }),
     async run({ uow }, p) {
-      let participants = (p.partyIds ?? []).map((partyId) => ({ partyId, role: p.role ?? 'subject' }));
+      let participants = (p.partyIds ?? []).filter((id): id is string => id !== null).map((partyId) => ({ partyId, role: p.role ?? 'subject' }));
       if (participants.length === 0 && p.relationshipId) {
         const r = await services.relationships.get(uow, p.relationshipId);
         participants = [

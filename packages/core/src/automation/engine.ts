@@ -317,7 +317,8 @@ export class AutomationEngine implements OutboxConsumer {
           for (const [index, action] of rule.actions.entries()) {
             const definition = this.app.automationActions.get(action.type);
             if (!definition) throw new ValidationError(`actions[${index}]: no action "${action.type}" (its plugin is disabled or gone)`);
-            const params = this.params(definition.params, action.params, data, `actions[${index}]`);
+            // Each action sees what the ones before it made (`steps.0.taskId`).
+            const params = this.params(definition.params, action.params, { ...data, steps: outcomes }, `actions[${index}]`);
             const result = await definition.run({ uow, tenantId, rule: { id: rule.id, name: rule.name }, event: { id: event.id, name: event.name } }, params);
             outcomes.push({ type: action.type, ...(result ?? {}) });
           }
@@ -449,7 +450,8 @@ export class AutomationEngine implements OutboxConsumer {
       const definition = this.app.automationActions.get(action.type);
       if (!definition) return { type: action.type, params: action.params, problem: `no action "${action.type}"` };
       try {
-        return { type: action.type, params: this.params(definition.params, action.params, data, `actions[${index}]`), problem: null };
+        // Nothing runs, so `steps` is empty: a parameter made from an earlier step's outcome shows as null.
+        return { type: action.type, params: this.params(definition.params, action.params, { ...data, steps: [] }, `actions[${index}]`), problem: null };
       } catch (error) {
         const issues = error instanceof ValidationError ? (error.extensions.errors as Array<{ path: string; message: string }> | undefined) : undefined;
         return { type: action.type, params: action.params, problem: issues?.length ? issues.map((i) => `${i.path}: ${i.message}`).join('; ') : describe(error) };
