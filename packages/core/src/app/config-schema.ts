@@ -166,7 +166,7 @@ export const rapportConfigSchema = z.strictObject({
         .string()
         .min(1)
         .optional()
-        .describe('Directory of the default store (RAPPORT_ATTACHMENTS_DIR; default: attachments beside the PGlite data, else rapport-attachments in the system temp directory)'),
+        .describe('Directory of the default store (RAPPORT_ATTACHMENTS_DIR; default: <dataDir>/attachments, ./.rapport/attachments on PostgreSQL, the system temp directory for a database in memory)'),
       s3: z
         .strictObject({
           bucket: z.string().min(1).describe('Bucket name'),

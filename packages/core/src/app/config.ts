@@ -60,7 +60,7 @@ export interface RapportConfig {
 }
 
 export interface AttachmentSettings {
-  /** Directory of the default store (default `<dataDir>/attachments` on PGlite, else `<os tmpdir>/rapport-attachments`). */
+  /** Directory of the default store (default `<dataDir>/attachments`, `./.rapport/attachments` on PostgreSQL, `<os tmpdir>/rapport-attachments` for a database in memory). */
   dir?: string;
   /** An S3-compatible bucket instead of the directory. */
   s3?: S3StoreOptions;

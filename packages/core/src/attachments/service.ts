@@ -108,7 +108,7 @@ export interface AttachmentHost {
   readonly attachmentRegistry: AttachmentRegistry;
   readonly transaction: Transact;
   readonly limits: { quota(tenantId: string, kind: 'uploadBytesPerDay', amount: number): Promise<void> };
-  readonly config: { attachments?: AttachmentSettings; database?: { dataDir?: string; url?: string } };
+  readonly config: { attachments?: AttachmentSettings; database?: { dataDir?: string; url?: string; pglite?: unknown } };
 }
 
 export class AttachmentTooLargeError extends RapportError {
@@ -129,8 +129,11 @@ export function storeFor(config: AttachmentHost['config']): AttachmentStore {
   const settings = config.attachments ?? {};
   if (settings.store) return settings.store;
   if (settings.s3) return new S3Store(settings.s3);
-  const dataDir = config.database?.url ? undefined : config.database?.dataDir;
-  const dir = settings.dir ?? process.env.RAPPORT_ATTACHMENTS_DIR ?? (dataDir && !dataDir.startsWith('memory://') ? path.join(dataDir, 'attachments') : path.join(os.tmpdir(), 'rapport-attachments'));
+  const database = config.database ?? {};
+  const dataDir = database.url ? undefined : (database.dataDir ?? (database.pglite ? 'memory://' : undefined));
+  // Beside the data: PGlite's directory, else ./.rapport as PGlite's default; a database in memory keeps its files in the temp directory.
+  const dir =
+    settings.dir ?? process.env.RAPPORT_ATTACHMENTS_DIR ?? (dataDir?.startsWith('memory://') ? path.join(os.tmpdir(), 'rapport-attachments') : path.resolve(dataDir ?? '.rapport', 'attachments'));
   return new DirectoryStore(dir);
 }
 
