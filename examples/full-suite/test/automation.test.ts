@@ -204,6 +204,26 @@ describe('automation rules: the full-suite examples', () => {
     await t.admin.patch(`/api/v1/automation/rules/${loop.body.id}`, { enabled: false }, { headers: { 'if-match': '"1"' } });
   });
 
+  it('runs a scheduled rule once per slot, however often the scheduler looks', async () => {
+    const rule = await t.admin.post('/api/v1/automation/rules', {
+      name: 'Weekly account check',
+      trigger: { schedule: { everyMinutes: 10_080 } },
+      actions: [{ type: 'create-interaction', params: { interactionType: 'note', subject: { cat: ['Weekly check ', { var: 'payload.scheduledAt' }] }, partyIds: [account] } }],
+    });
+    expect(rule.status).toBe(201);
+    expect(await t.app.scheduler.runNow('core.automation.schedule')).toEqual({ status: 'succeeded' });
+    expect(await t.app.scheduler.runNow('core.automation.schedule')).toEqual({ status: 'succeeded' });
+    const runs = await eventually(async () => {
+      const found = await runsOf(rule.body.id);
+      expect(found.map((r) => r.status)).toEqual(['succeeded']);
+      return found;
+    }, 'the scheduled run');
+    expect(runs[0].event_name).toBe('automation.schedule');
+    const notes = await t.app.knex('rapport_interactions').where('subject', 'like', 'Weekly check %').select('subject');
+    expect(notes).toHaveLength(1);
+    await t.admin.delete(`/api/v1/automation/rules/${rule.body.id}`);
+  });
+
   it('refuses a bad rule with 400 naming the part', async () => {
     const base = { name: 'Bad', trigger: { event: 'crm.deal.won' }, actions: [{ type: 'create-interaction', params: { interactionType: 'note', partyIds: [] } }] };
     const cases: Array<[Record<string, unknown>, string]> = [
