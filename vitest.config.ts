@@ -28,6 +28,7 @@ const databaseIndependent = [
   'packages/cli/test/init.test.ts',
   'packages/cli/test/console-build.test.ts',
   'packages/core/test/csv-source.test.ts',
+  'packages/core/test/attachment-store.test.ts',
   'packages/core/test/ids.test.ts',
   'packages/core/test/single-copy.test.ts',
   'packages/core/test/time.test.ts',

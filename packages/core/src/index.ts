@@ -145,6 +145,17 @@ export {
 export * from './jobs/index.js';
 export { IMPORT_JOB_KIND, DEFAULT_MAX_UPLOAD_BYTES } from './import/routes.js';
 
+// Attachments (docs/attachments.md)
+export { DirectoryStore, AttachmentMissingError, type AttachmentStore, type ByteRange } from './attachments/store.js';
+export { S3Store, type S3StoreOptions } from './attachments/s3-store.js';
+export { attachmentSchema, AttachmentService, ATTACHMENT_INTERACTION_TYPE, type Attachment } from './attachments/service.js';
+export type { AttachableRecordDefinition, AttachmentScanInput, AttachmentScanVerdict, AttachmentScanner } from './attachments/registry.js';
+
+// Automation rules (docs/automation.md)
+export type { AutomationActionDefinition, AutomationActionContext } from './automation/actions.js';
+export { ruleSchema, type Rule, type RuleCreateInput } from './automation/rules.js';
+export { runSchema, AutomationEngine, type AutomationRun, type DryRun } from './automation/engine.js';
+
 // Errors
 export {
   RapportError,

@@ -1,4 +1,5 @@
-import { definePlugin } from '@rapport/core';
+import { definePlugin, NotFoundError } from '@rapport/core';
+import { z } from 'zod';
 import packageJson from '../package.json' with { type: 'json' };
 import { crm } from '@rapport/crm-contract';
 import { declareModel } from './declarations.js';
@@ -66,6 +67,49 @@ const crmPlugin = definePlugin({
     api.importers.define(accountsImporter(deps));
     api.importers.define(contactsImporter(deps));
     api.importers.define(dealsImporter(deps));
+
+    // Files (a signed contract, a quote) attach to deals the caller may see, on the account's timeline.
+    api.attachments.records({
+      type: 'crm.deal',
+      async find(ctx, id) {
+        if (!z.uuid().safeParse(id).success) return null;
+        try {
+          const deal = await deals.get(ctx, id);
+          return { partyIds: [deal.accountId] };
+        } catch (error) {
+          if (error instanceof NotFoundError) return null;
+          throw error;
+        }
+      },
+    });
+    api.automation.action({
+      name: 'crm.create-task',
+      description: 'Opens a task, due in `dueInDays`, assigned to `assigneePartyId` or (with `assignToAccountOwner`) to the owner of the account (attribute crm.owner), else to the deal owner',
+      params: z.strictObject({
+        title: z.string().trim().min(1).max(500),
+        accountId: z.uuid().nullable().optional(),
+        dealId: z.uuid().nullable().optional(),
+        assigneePartyId: z.uuid().nullable().optional(),
+        assignToAccountOwner: z.boolean().optional(),
+        dueInDays: z.number().int().min(0).max(3650).default(7),
+      }),
+      async run({ uow }, p) {
+        let assignee = p.assigneePartyId ?? null;
+        if (p.assignToAccountOwner && p.accountId) {
+          const owner = (await deps.parties.get(uow, p.accountId)).attributes['crm.owner'];
+          if (typeof owner === 'string') assignee = owner;
+        }
+        if (!assignee && p.dealId) assignee = (await deals.get(uow, p.dealId)).ownerPartyId;
+        const task = await tasks.create(uow, {
+          title: p.title,
+          dueAt: new Date(Date.now() + p.dueInDays * 86_400_000).toISOString(),
+          assigneePartyId: assignee,
+          accountId: p.accountId ?? null,
+          dealId: p.dealId ?? null,
+        });
+        return { taskId: task.id, assigneePartyId: task.assigneePartyId };
+      },
+    });
 
     api.routes((r) => {
       dealRoutes(r, { deals, pipelines });

@@ -95,6 +95,8 @@ export function declareModel(api: PluginApi): void {
     attributes: z.strictObject({ certificationId: z.uuid(), courseId: z.uuid() }),
   });
   api.interactionTypes.define({ key: 'prm.onboarding', title: 'Partner or supplier onboarding step', participantRoles: ['partner', 'principal', 'supplier', 'buyer'] });
+  // Opened by hand or by an automation rule (the full-suite demo opens one when on-time delivery drops below 90 %).
+  api.interactionTypes.define({ key: 'prm.supplier-review', title: 'Supplier performance review', participantRoles: ['supplier', 'buyer'] });
   const money = z.number().finite();
   api.interactionTypes.define({
     key: 'prm.mdf',

@@ -5,6 +5,7 @@ import { seedCustomers } from './customers.js';
 import { seedPartners } from './partners.js';
 import { seedPeople } from './people.js';
 import { seedSuppliers } from './suppliers.js';
+import { seedAutomation } from './automation.js';
 
 /** The subject of the note earlier versions left on the firm's timeline as their marker. */
 export const LEGACY_SEED_NOTE = 'Demo data loaded (Rapport full-suite example, v1)';
@@ -17,7 +18,7 @@ export interface SeedResult {
 
 /**
  * Loads the demo data of a machine manufacturer — customers, channel partners, suppliers,
- * employees and units — through the HTTP API, as any client would. Idempotent: the last
+ * employees and units, and two automation rules — through the HTTP API, as any client would. Idempotent: the last
  * step sets the marker (when given one; without, every call seeds), and a run that finds it writes nothing (nor does one that finds the
  * note an earlier version left, whose marker it then sets). A run interrupted half-way finds
  * the parties it made (by domain or e-mail) when run again.
@@ -36,6 +37,8 @@ export async function seedDemoData(client: RapportClient, marker?: SeedMarker, o
   await seedPartners(ctx);
   await seedSuppliers(ctx);
   await seedPeople(ctx);
+  // Last: the rules act on what happens from now on, not on the demo data itself.
+  await seedAutomation(ctx);
 
   await marker?.set();
   return { seeded: true, selfPartyId };

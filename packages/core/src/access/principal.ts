@@ -39,6 +39,8 @@ export const TENANT_WIDE_PERMISSIONS: ReadonlySet<string> = new Set([
   'jobs:manage',
   'metrics:read',
   'fields:admin',
+  'automation:read',
+  'automation:manage',
 ]);
 
 export function hasPermission(principal: Principal, permission: string): boolean {

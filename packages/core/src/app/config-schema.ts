@@ -169,6 +169,43 @@ export const rapportConfigSchema = z.strictObject({
       uploadDir: z.string().min(1).optional().describe('Where uploads wait for their import (default: rapport-imports in the system temp directory)'),
     })
     .optional(),
+  attachments: z
+    .strictObject({
+      dir: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Directory of the default store (RAPPORT_ATTACHMENTS_DIR; default: <dataDir>/attachments, ./.rapport/attachments on PostgreSQL, the system temp directory for a database in memory)'),
+      s3: z
+        .strictObject({
+          bucket: z.string().min(1).describe('Bucket name'),
+          prefix: z.string().optional().describe('Prepended to every key'),
+          partSize: positive('Bytes per multipart part (default 8 MiB)').optional(),
+          client: z.record(z.string(), z.unknown()).optional().describe('AWS SDK v3 S3Client settings: region, endpoint, credentials, forcePathStyle'),
+        })
+        .optional()
+        .describe('Store attachments in an S3-compatible bucket instead of the directory'),
+      store: named(
+        z.custom<NonNullable<NonNullable<RapportConfig['attachments']>['store']>>(
+          (v) => typeof v === 'object' && v !== null && typeof (v as { put?: unknown }).put === 'function',
+          'an AttachmentStore',
+        ),
+        'AttachmentStore',
+      )
+        .optional()
+        .describe('A store of your own (implements AttachmentStore)'),
+      maxFileBytes: positive('Largest single attachment (default 104857600)').optional(),
+    })
+    .optional(),
+  automation: z
+    .strictObject({
+      enabled: z.boolean().optional().describe('Run automation rules in this process (default true)'),
+      pollIntervalMs: ms('Longest pause between two looks for due runs (default 1000)').optional(),
+      maxDepth: positive('Events caused by rules this many rules deep trigger no further rule (default 3)').optional(),
+      maxAttempts: positive('Attempts of a failing run before it is given up (default 5)').optional(),
+      retryBaseMs: ms('Base of the back-off between attempts (default 1000)').optional(),
+    })
+    .optional(),
   limits: z
     .strictObject({
       enabled: z.boolean().optional().describe('Default true'),

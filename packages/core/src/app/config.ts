@@ -1,3 +1,5 @@
+import type { AttachmentStore } from '../attachments/store.js';
+import type { S3StoreOptions } from '../attachments/s3-store.js';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../storage/database.js';
 import type { PluginDefinition } from '../plugins/definition.js';
@@ -53,6 +55,31 @@ export interface RapportConfig {
   imports?: ImportSettingsConfig;
   /** Limits on every caller: requests per principal and per address, and per-tenant daily quotas (docs/operations.md). */
   limits?: LimitsSettings;
+  /** Files linked to records (docs/attachments.md). */
+  attachments?: AttachmentSettings;
+  /** Automation rules (docs/automation.md). */
+  automation?: AutomationSettings;
+}
+
+export interface AttachmentSettings {
+  /** Directory of the default store (default `<dataDir>/attachments`, `./.rapport/attachments` on PostgreSQL, `<os tmpdir>/rapport-attachments` for a database in memory). */
+  dir?: string;
+  /** An S3-compatible bucket instead of the directory. */
+  s3?: S3StoreOptions;
+  /** A store of the deployment's own. */
+  store?: AttachmentStore;
+  /** Largest single attachment, bytes (default 100 MiB); larger is a 413. */
+  maxFileBytes?: number;
+}
+
+export interface AutomationSettings {
+  /** Run rules in this process (default true). */
+  enabled?: boolean;
+  pollIntervalMs?: number;
+  /** Events caused by rules this many rules deep trigger no further rule (default 3). */
+  maxDepth?: number;
+  maxAttempts?: number;
+  retryBaseMs?: number;
 }
 
 export interface CorsSettings {

@@ -8,6 +8,10 @@ import { HTTP_PERMISSIONS } from '../http/server.js';
 import { IMPORT_PERMISSIONS } from '../import/routes.js';
 import { JOB_PERMISSIONS } from '../jobs/routes.js';
 import { WEBHOOK_PERMISSIONS } from '../webhooks/routes.js';
+import { z } from 'zod';
+import { ATTACHMENT_PERMISSIONS } from '../attachments/routes.js';
+import { ATTACHMENT_INTERACTION_TYPE } from '../attachments/service.js';
+import { AUTOMATION_PERMISSIONS } from '../automation/routes.js';
 
 /** Permissions the kernel's own routes require (each module declares its own). Plugins declare theirs in setup. */
 export const KERNEL_PERMISSIONS: readonly PermissionDefinition[] = [
@@ -17,6 +21,8 @@ export const KERNEL_PERMISSIONS: readonly PermissionDefinition[] = [
   ...ACCESS_PERMISSIONS,
   ...IMPORT_PERMISSIONS,
   ...JOB_PERMISSIONS,
+  ...ATTACHMENT_PERMISSIONS,
+  ...AUTOMATION_PERMISSIONS,
   ...HTTP_PERMISSIONS,
 ];
 
@@ -28,5 +34,18 @@ export function declareKernel(registries: KernelRegistries, modules: readonly Ke
     key: 'note',
     title: 'Note',
     description: 'A free-text note about the participants',
+  });
+  // A file attached to a party, a relationship or a plugin record, on its parties' timelines.
+  registries.interactionTypes.define('core', {
+    key: ATTACHMENT_INTERACTION_TYPE,
+    title: 'Attachment',
+    description: 'A file attached to the record (GET /api/v1/attachments/{attachmentId})',
+    attributes: z.strictObject({
+      attachmentId: z.uuid(),
+      recordType: z.string(),
+      recordId: z.string(),
+      contentType: z.string(),
+      size: z.number().int().nonnegative(),
+    }),
   });
 }

@@ -48,6 +48,13 @@ import { accessModule } from '../access/routes.js';
 import { webhooksModule } from '../webhooks/routes.js';
 import { jobsModule } from '../jobs/routes.js';
 import { importsModule } from '../import/routes.js';
+import { AttachmentRegistry } from '../attachments/registry.js';
+import { AttachmentService } from '../attachments/service.js';
+import { attachmentsModule } from '../attachments/routes.js';
+import { AutomationActions, defineKernelActions } from '../automation/actions.js';
+import { AutomationEngine } from '../automation/engine.js';
+import { RuleService } from '../automation/rules.js';
+import { automationModule } from '../automation/routes.js';
 
 /**
  * A composed system: database, kernel, plugins, HTTP and background work. Build one with
@@ -87,6 +94,15 @@ export class Rapport {
   readonly limits: RequestLimits;
   /** The kernel's own subsystems, registered like plugins: their routes, permissions and lifecycle. */
   readonly modules: readonly KernelModule[];
+  /** Plugin record types that take attachments, and the scanners plugins registered. */
+  readonly attachmentRegistry: AttachmentRegistry;
+  /** Files linked to records, in the configured store (docs/attachments.md). */
+  readonly attachments: AttachmentService;
+  /** The actions automation rules can use (the kernel's and the plugins'). */
+  readonly automationActions: AutomationActions;
+  /** Automation rules: after-commit runs, the run log, dry-runs (docs/automation.md). */
+  readonly automation: AutomationEngine;
+  readonly automationRules: RuleService;
 
   constructor(readonly config: RapportConfig) {
     // Two copies of core in one process would each keep their own registries and wall: refuse.
@@ -118,6 +134,9 @@ export class Rapport {
       observations: new ObservationService(deps, parties, relationships),
       merge: new MergeService(parties, relationships, interactions),
     };
+    this.attachmentRegistry = new AttachmentRegistry(this.plugins.isActive);
+    this.automationActions = new AutomationActions(this.plugins.isActive);
+    defineKernelActions(this.automationActions, this.services);
     this.scheduler = new Scheduler(this, config.scheduler ?? {});
     this.webhookSecrets = new WebhookSecrets(this, this.scheduler);
     this.dispatcher = new Dispatcher(this, config.dispatcher ?? {});
@@ -130,9 +149,23 @@ export class Rapport {
         .where('expire', '<', Date.now() - 3_600_000)
         .delete();
     });
+    this.attachments = new AttachmentService(this);
+    this.automation = new AutomationEngine(this, this.scheduler, config.automation ?? {});
+    this.automationRules = new RuleService(this.automationActions);
     // Each module gets this system as the narrow host interface it declares, never more.
     this.search = new SearchService(this.registries, this.scopes);
-    this.modules = [recordsModule(this), fieldsModule(this), searchModule(this), pluginsModule(this), accessModule(this), webhooksModule(this), jobsModule(this), importsModule(this)];
+    this.modules = [
+      recordsModule(this),
+      fieldsModule(this),
+      searchModule(this),
+      pluginsModule(this),
+      accessModule(this),
+      webhooksModule(this),
+      jobsModule(this),
+      importsModule(this),
+      attachmentsModule(this.attachments),
+      automationModule(this.automation, this.automationRules, this.automationActions),
+    ];
     declareKernel(this.registries, this.modules);
   }
 

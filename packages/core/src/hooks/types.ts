@@ -11,6 +11,8 @@ import type {
 } from '../kernel/schemas.js';
 import type { Interaction, Observation, Party, Relationship } from '../kernel/types.js';
 import type { FieldDefinition } from '../fields/definitions.js';
+import type { Attachment } from '../attachments/service.js';
+import type { Rule } from '../automation/rules.js';
 
 /**
  * Event names and payloads. Plugins add theirs by declaration merging:
@@ -34,6 +36,18 @@ export interface HookMap {
   'interaction.updated': { interaction: Interaction; previous: Interaction };
   'observation.created': { observation: Observation };
   'observation.updated': { observation: Observation; previous: Observation };
+  // Attachments (docs/attachments.md): the record is `attachment.recordType` / `recordId`.
+  'attachment.created': { attachment: Attachment };
+  /** A scanner of `plugin` quarantined the file on upload (also announced as `attachment.created`). */
+  'attachment.quarantined': { attachment: Attachment; plugin: string };
+  /** Marked deleted: no longer listed or downloadable; the bytes are kept until purged. */
+  'attachment.deleted': { attachment: Attachment };
+  'attachment.purged': { attachment: Attachment };
+  'automation.rule.created': { rule: Rule };
+  'automation.rule.updated': { rule: Rule; previous: Rule };
+  'automation.rule.deleted': { rule: Rule };
+  /** Sent by a rule's `call-webhook` action (docs/automation.md). */
+  'automation.webhook': { ruleId: string; ruleName: string; triggerEventId: string; triggerEventName: string; data: unknown };
   // Access (docs/access.md): never a secret, a hash or a token in a payload.
   'access.user.created': { user: User };
   'access.user.updated': { user: User; previous: User; passwordChanged: boolean };

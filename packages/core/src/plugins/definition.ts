@@ -12,6 +12,8 @@ import type { GlobalTable } from '../storage/sharding.js';
 import type { FieldRecordTypeDefinition } from '../fields/service.js';
 import type { SearchSourceDefinition } from '../search/sources.js';
 import type { ScheduledTaskContext } from '../jobs/task.js';
+import type { AttachableRecordDefinition, AttachmentScanner } from '../attachments/registry.js';
+import type { AutomationActionDefinition } from '../automation/actions.js';
 
 /** What a plugin may ask for: core capabilities (`coreServices.*`) and other plugins' services (their contracts' refs). */
 export type Deps = Readonly<Record<string, DependencyRef>>;
@@ -68,6 +70,16 @@ export interface PluginApi {
      * run is logged and tried again at the next interval. See docs/jobs.md.
      */
     every(name: string, intervalMs: number, run: (ctx: ScheduledTaskContext) => Promise<void>): void;
+  };
+  attachments: {
+    /** Lets files be attached to a record type of this plugin (`crm.deal`): `find` answers whether the caller may see a record (docs/attachments.md). */
+    records(definition: AttachableRecordDefinition): void;
+    /** Sees every new file before it can be downloaded; `{ quarantine: true, reason }` keeps it from being downloaded. */
+    scan(scanner: AttachmentScanner): void;
+  };
+  automation: {
+    /** An action automation rules can name (`<plugin>.<action>`), with the schema of its parameters (docs/automation.md). */
+    action<P>(definition: AutomationActionDefinition<P>): void;
   };
   /** Implements a service of this plugin's contract, for the plugins that list its ref in their `deps`. */
   provide<T>(ref: ServiceRef<T>, service: T): void;

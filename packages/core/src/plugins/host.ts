@@ -13,6 +13,8 @@ import type { KernelServices } from '../kernel/services.js';
 import type { TenantService } from '../kernel/tenants.js';
 import { fieldValuesFor, type FieldService } from '../fields/service.js';
 import type { Importer } from '../import/importer.js';
+import type { AttachmentRegistry } from '../attachments/registry.js';
+import type { AutomationActions } from '../automation/actions.js';
 import type { Deps, LifecycleContext, PluginApi, PluginDefinition } from './definition.js';
 import { isPostgres, listenerOf } from '../storage/listener.js';
 import { isOptionalServiceRef, isServiceRef, type ServiceRef } from '../contract/refs.js';
@@ -63,6 +65,8 @@ export interface PluginHostSystem {
   readonly fields: FieldService;
   readonly transaction: Transact;
   readonly webhookSecrets: Pick<WebhookSecrets, 'sealerFor'>;
+  readonly attachmentRegistry: AttachmentRegistry;
+  readonly automationActions: AutomationActions;
 }
 
 export class PluginHost {
@@ -558,6 +562,13 @@ export class PluginHost {
             throw new PluginError(owner, (error as Error).message);
           }
         },
+      },
+      attachments: {
+        records: (definition) => this.app.attachmentRegistry.defineRecord(owner, definition),
+        scan: (scanner) => this.app.attachmentRegistry.addScanner(owner, scanner),
+      },
+      automation: {
+        action: (definition) => this.app.automationActions.define(owner, definition),
       },
       provide: (ref, service) => {
         if (!isServiceRef(ref)) throw new PluginError(owner, 'provide() takes a service ref of its contract');

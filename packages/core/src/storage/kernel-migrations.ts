@@ -5,6 +5,8 @@ import { jobsMigration } from '../jobs/migrations.js';
 import { trigramOperatorClass } from './trigram.js';
 import { customFieldsMigration } from '../fields/migrations.js';
 import { searchMigration } from '../search/migrations.js';
+import { attachmentsMigration } from '../attachments/migrations.js';
+import { automationMigration } from '../automation/migrations.js';
 
 /*
  * Every tenant-owned table leads its primary key and indexes with tenant_id, so the
@@ -350,6 +352,8 @@ export const kernelMigrations: Migration[] = [
   },
   customFieldsMigration,
   searchMigration,
+  attachmentsMigration,
+  automationMigration,
 ];
 
 const TENANT_LEADING_INDEXES = [

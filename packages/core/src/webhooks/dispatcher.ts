@@ -58,6 +58,18 @@ interface ClaimedDelivery {
   event?: { name: string; payload: unknown; meta: EventMeta };
 }
 
+/**
+ * Another durable reader of the outbox (automation rules): handed every event the fan-out
+ * hands to webhooks, in the same transaction, so it queues its own work exactly when the
+ * event is marked dispatched, and at least once.
+ */
+export interface OutboxConsumer {
+  /** Queues work for these events on `trx`; true when it queued any. */
+  fanOut(trx: Knex.Transaction, events: ReadonlyArray<{ tenant_id: string; id: string; name: string }>): Promise<boolean>;
+  /** The fan-out that queued work committed: start on it. */
+  wake(): void;
+}
+
 export interface DispatcherStats {
   /** Outbox rows this instance fanned out. */
   fannedOut: number;
@@ -95,6 +107,7 @@ export class Dispatcher {
   private agent: Agent | undefined;
   private lastPruneAt = 0;
   private passes = 0;
+  private readonly consumers: OutboxConsumer[] = [];
 
   constructor(
     private readonly app: DispatcherHost,
@@ -115,6 +128,11 @@ export class Dispatcher {
     };
     this.logger = app.logger.child({ component: 'dispatcher' });
     this.agent = options.allowPrivateNetworks ? undefined : publicOnlyAgent();
+  }
+
+  /** Adds a reader of the outbox besides webhooks (see OutboxConsumer). */
+  addConsumer(consumer: OutboxConsumer): void {
+    this.consumers.push(consumer);
   }
 
   get isRunning(): boolean {
@@ -176,6 +194,11 @@ export class Dispatcher {
                and not exists (
                  select 1 from rapport_webhook_deliveries d
                  where d.tenant_id = o.tenant_id and d.event_id = o.id and d.status <> 'delivered'
+               )
+               -- An automation run still to come reads its event here.
+               and not exists (
+                 select 1 from rapport_automation_runs a
+                 where a.tenant_id = o.tenant_id and a.event_id = o.id and a.status = 'pending'
                )
              limit ?
            )`,
@@ -251,7 +274,9 @@ export class Dispatcher {
   }
 
   private async fanOutTenant(tenantId: string, limit: number): Promise<number> {
-    return this.knex.transaction(async (trx) => {
+    const woken: OutboxConsumer[] = [];
+    const handled = await this.knex.transaction(async (trx) => {
+      woken.length = 0;
       const events: Array<{ id: string; name: string }> = await trx('rapport_outbox')
         .where('tenant_id', tenantId)
         .whereNull('dispatched_at')
@@ -280,9 +305,13 @@ export class Dispatcher {
       }
       // An array through unnest rather than a list of ids: PGlite fails on IN lists of a few
       // hundred values ("bad buffer ID"), and one plan serves any size.
+      const withTenant = events.map((e) => ({ tenant_id: tenantId, ...e }));
+      for (const consumer of this.consumers) if (await consumer.fanOut(trx, withTenant)) woken.push(consumer);
       await trx.raw('update rapport_outbox set dispatched_at = now() where tenant_id = ? and id in (select * from unnest(?::uuid[]))', [tenantId, events.map((e) => e.id)]);
       return events.length;
     });
+    for (const consumer of woken) consumer.wake();
+    return handled;
   }
 
   /**
