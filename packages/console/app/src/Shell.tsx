@@ -91,13 +91,13 @@ export default function Shell() {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('nav.toggle')} />
-            <Text fw={700} component={RouterLink} to="/" c="inherit" td="none">
+            <Text fw={700} component={RouterLink} to="/" c="inherit" td="none" translate="no">
               Rapport
             </Text>
           </Group>
           <Group gap="xs" wrap="nowrap">
             <LanguageSwitch />
-            <Button variant="subtle" size="xs" leftSection={<IconLogout size={16} />} onClick={signOut}>
+            <Button variant="subtle" size="xs" leftSection={<IconLogout size={16} />} onClick={signOut} aria-label={t('signOut')}>
               <Text span visibleFrom="xs" inherit>
                 {t('signOut')}
               </Text>
@@ -111,12 +111,12 @@ export default function Shell() {
             <NavLink component={RouterLink} to="/" label={t('nav.home')} leftSection={<IconHome size={18} />} active={location.pathname === '/'} onClick={close} />
             {nav.filter((n) => n.group === 'main').map(link)}
             {nav.some((n) => n.group === 'settings') && (
-              <Title order={2} size="xs" c="dimmed" tt="uppercase" px="sm" pt="md" pb={4}>
+              <Title order={2} size="xs" c="gray.7" tt="uppercase" px="sm" pt="md" pb={4}>
                 {t('nav.settings')}
               </Title>
             )}
             {nav.filter((n) => n.group === 'settings').map(link)}
-            <Text size="xs" c="dimmed" px="sm" pt="md" style={{ overflowWrap: 'anywhere' }}>
+            <Text size="xs" c="gray.7" px="sm" pt="md" translate="no" style={{ overflowWrap: 'anywhere' }}>
               {principal.user?.name ?? principal.user?.email}
             </Text>
           </Stack>

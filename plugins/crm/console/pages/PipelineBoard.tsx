@@ -124,7 +124,8 @@ export default function PipelineBoard() {
         <Failure error={deals.error} />
       ) : (
         <DndContext sensors={sensors} onDragEnd={onDragEnd} accessibility={{ screenReaderInstructions: { draggable: t('board.dragHelp') } }}>
-          <ScrollArea type="auto" offsetScrollbars>
+          {/* Scrolls sideways on a narrow screen: focusable, so the keyboard can scroll it too. */}
+          <ScrollArea type="auto" offsetScrollbars viewportProps={{ tabIndex: 0, role: 'region', 'aria-label': t('board.stages') }}>
             <Group align="flex-start" wrap="nowrap" gap="sm" pb="sm">
               {pipeline.stages.map((stage) => (
                 <StageColumn
