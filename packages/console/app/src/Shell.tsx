@@ -63,8 +63,8 @@ export default function Shell() {
   const plugin = useMemo(() => pagesFor(principal), [principal]);
 
   const nav: Array<NavItem & { ns: string }> = [
-    ...kernel.map((p) => ({ path: p.path, label: p.title, icon: p.icon, group: p.group as NavItem['group'], ns: 'console' })),
-    ...plugin.filter((p) => p.nav !== false).map((p) => ({ path: p.path, label: p.title, icon: p.icon, group: (p.nav === 'settings' ? 'settings' : 'main') as NavItem['group'], ns: p.plugin })),
+    ...kernel.map((p): NavItem & { ns: string } => ({ path: p.path, label: p.title, icon: p.icon, group: p.group, ns: 'console' })),
+    ...plugin.filter((p) => p.nav !== false).map((p): NavItem & { ns: string } => ({ path: p.path, label: p.title, icon: p.icon, group: p.nav === 'settings' ? 'settings' : 'main', ns: p.plugin })),
   ];
 
   const signOut = async () => {
