@@ -257,8 +257,9 @@ describe('console: the CRM, PRM and HRM pages', () => {
       const where = `${path}${tab ? `#${tab}` : ''}`;
       expect(await untranslatedWords(page), where).toEqual([]);
       // What the page says itself: the records' own text (translate="no") left out.
-      const text = await page.locator('main').evaluate((main) => {
-        const copy = main.cloneNode(true) as HTMLElement;
+      // (The callbacks run in the browser; this file is type-checked without the DOM library.)
+      const text: string = await page.locator('main').evaluate((main: any) => {
+        const copy = main.cloneNode(true);
         for (const data of copy.querySelectorAll('[translate="no"]')) data.remove();
         return copy.textContent ?? '';
       });
@@ -266,7 +267,7 @@ describe('console: the CRM, PRM and HRM pages', () => {
         english.filter((part) => text.includes(part)),
         where,
       ).toEqual([]);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth), `${where} at 360 px`).toBeLessThanOrEqual(360);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth'), `${where} at 360 px`).toBeLessThanOrEqual(360);
       expect(await axeViolations(page), where).toEqual([]);
       await screenshot(page, server, `uk-${where.replace(/\W+/g, '-')}`);
       await page.context().close();
