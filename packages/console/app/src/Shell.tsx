@@ -81,6 +81,7 @@ export default function Shell() {
       label={<NavLabel ns={item.ns} k={item.label} />}
       leftSection={item.icon ? <item.icon size={18} /> : undefined}
       active={location.pathname === `/${item.path}` || location.pathname.startsWith(`/${item.path}/`)}
+      variant="filled"
       onClick={close}
     />
   );
@@ -108,7 +109,7 @@ export default function Shell() {
       <AppShell.Navbar p="xs" aria-label={t('nav.label')}>
         <ScrollArea>
           <Stack gap={2}>
-            <NavLink component={RouterLink} to="/" label={t('nav.home')} leftSection={<IconHome size={18} />} active={location.pathname === '/'} onClick={close} />
+            <NavLink component={RouterLink} to="/" label={t('nav.home')} leftSection={<IconHome size={18} />} active={location.pathname === '/'} variant="filled" onClick={close} />
             {nav.filter((n) => n.group === 'main').map(link)}
             {nav.some((n) => n.group === 'settings') && (
               <Title order={2} size="xs" c="gray.7" tt="uppercase" px="sm" pt="md" pb={4}>

@@ -4,6 +4,7 @@ const en: Record<string, string> = {
   'signIn.title': 'Sign in',
   'signIn.email': 'E-mail',
   'signIn.password': 'Password',
+  'signIn.showPassword': 'Show or hide the password',
   'signIn.submit': 'Sign in',
   'signIn.wrong': 'The e-mail or the password is wrong.',
   'signIn.throttled': 'Too many attempts. Wait a little and try again.',

@@ -4,6 +4,7 @@ const uk: Record<string, string> = {
   'signIn.title': 'Вхід',
   'signIn.email': 'Електронна пошта',
   'signIn.password': 'Пароль',
+  'signIn.showPassword': 'Показати або сховати пароль',
   'signIn.submit': 'Увійти',
   'signIn.wrong': 'Неправильна електронна пошта або пароль.',
   'signIn.throttled': 'Забагато спроб. Зачекайте трохи й спробуйте знову.',
