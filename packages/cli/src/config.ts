@@ -107,7 +107,7 @@ export const DEFAULT_CONSOLE_DIR = path.join('dist', 'console');
 /**
  * Loads the configuration. Precedence: flags > environment > config file > defaults.
  * Environment: PORT, HOST, DATABASE_URL, RAPPORT_REPLICA_URLS (comma-separated),
- * RAPPORT_DATA_DIR, RAPPORT_BOOTSTRAP_KEY, LOG_LEVEL, RAPPORT_TENANT_NAME. With no config file at all, every first-party plugin
+ * RAPPORT_DATA_DIR, RAPPORT_BOOTSTRAP_KEY, LOG_LEVEL, RAPPORT_TENANT_NAME, RAPPORT_CONSOLE_DIR. With no config file at all, every first-party plugin
  * that is installed is loaded (@rapport/plugin-crm, -prm, -hrm).
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
@@ -148,6 +148,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   const builtConsole = path.join(baseDir, DEFAULT_CONSOLE_DIR);
   if (!file.http?.console && fs.existsSync(path.join(builtConsole, 'index.html'))) resolved.http = { ...file.http, console: { dir: builtConsole } };
   else if (file.http?.console) resolved.http = { ...file.http, console: { dir: path.resolve(baseDir, file.http.console.dir) } };
+  const consoleDir = fromEnv('RAPPORT_CONSOLE_DIR');
+  if (consoleDir) resolved.http = { ...resolved.http, console: { dir: path.resolve(cwd, consoleDir) } };
   const bootstrapKey = fromEnv('RAPPORT_BOOTSTRAP_KEY') ?? file.bootstrapKey;
   const logLevel = flags.logLevel ?? fromEnv('LOG_LEVEL') ?? file.logLevel;
   const tenantName = fromEnv('RAPPORT_TENANT_NAME') ?? file.tenantName;

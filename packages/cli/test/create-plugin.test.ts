@@ -72,11 +72,21 @@ describe('rapport create-plugin', { timeout: 120_000 }, () => {
   });
 
   it('writes a package with build config, sources, a test and a README', () => {
-    const files = ['package.json', 'tsup.config.ts', 'tsconfig.json', 'vitest.config.ts', 'src/index.ts', 'test/plugin.test.ts', 'README.md'];
+    const files = ['package.json', 'tsup.config.ts', 'tsconfig.json', 'vitest.config.ts', 'src/index.ts', 'test/plugin.test.ts', 'README.md', 'console/index.tsx', 'console/ItemsPage.tsx'];
     for (const file of files) expect(fs.existsSync(path.join(dir, file)), file).toBe(true);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
     expect(pkg.name).toBe('rapport-plugin-loyalty-points');
-    expect(pkg.peerDependencies).toEqual({ '@rapport/core': `^${t.app.version}` });
+    expect(pkg.peerDependencies['@rapport/core']).toBe(`^${t.app.version}`);
+    // The console part's packages are optional: a server-only install needs no React.
+    const consolePeers = Object.keys(pkg.peerDependencies).filter((peer) => peer !== '@rapport/core');
+    expect(consolePeers.sort()).toEqual(['@mantine/core', '@rapport/console-sdk', '@tanstack/react-query', 'react']);
+    for (const peer of consolePeers) expect(pkg.peerDependenciesMeta[peer], peer).toEqual({ optional: true });
+    expect(pkg.exports['./console'].import).toBe('./dist/console/index.js');
+    // One console page, listed for holders of the read permission, lazily loaded.
+    const consoleEntry = fs.readFileSync(path.join(dir, 'console/index.tsx'), 'utf8');
+    expect(consoleEntry).toContain("path: 'loyalty-points/items'");
+    expect(consoleEntry).toContain("permission: 'loyalty-points.items:read'");
+    expect(consoleEntry).toContain("import('./ItemsPage.js')");
     // One copy of core: the system's. The plugin's own copy is for its tests only.
     expect(pkg.dependencies).not.toHaveProperty('@rapport/core');
     expect(pkg.devDependencies['@rapport/core']).toBe(pkg.peerDependencies['@rapport/core']);

@@ -55,7 +55,7 @@ export const consoleAppDir = path.resolve(here, '..', 'app');
  * a plugin's console part is optional.
  */
 export function findConsolePlugins(plugins: readonly string[], baseDir: string): ConsolePluginEntry[] {
-  const require = createRequire(path.join(baseDir, 'rapport.config.js'));
+  const require = createRequire(path.join(path.resolve(baseDir), 'rapport.config.js'));
   const found: ConsolePluginEntry[] = [];
   for (const name of plugins) {
     if (typeof name !== 'string' || name.startsWith('.') || path.isAbsolute(name) || name.startsWith('file:')) continue;
@@ -140,6 +140,28 @@ export async function buildConsole(options: BuildConsoleOptions): Promise<Consol
     return { outDir, built: false, plugins, initialJsGzipBytes: measured.bytes, initialJsFiles: measured.files };
   }
   const startedAt = Date.now();
+  // Vite and the React plugin read NODE_ENV to choose React's development build and JSX
+  // transform; a test runner sets it to `test`. The console is always built for production.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await viteBuild(plugins, outDir, options.logLevel);
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
+  const inputs = inputsOf(plugins);
+  fs.writeFileSync(path.join(outDir, STAMP), JSON.stringify({ files: inputs.files, builtAt: Math.max(startedAt, inputs.newest) }));
+  const measured = measureInitialJs(outDir);
+  if (measured.bytes > INITIAL_JS_BUDGET_BYTES) {
+    throw new Error(
+      `The console's sign-in page loads ${(measured.bytes / 1024).toFixed(1)} KB of JavaScript gzipped, over the budget of ${INITIAL_JS_BUDGET_BYTES / 1024} KB (${measured.files.join(', ')})`,
+    );
+  }
+  return { outDir, built: true, plugins, initialJsGzipBytes: measured.bytes, initialJsFiles: measured.files };
+}
+
+async function viteBuild(plugins: ConsolePluginEntry[], outDir: string, logLevel: BuildConsoleOptions['logLevel']): Promise<void> {
   const { build } = await import('vite');
   const react = (await import('@vitejs/plugin-react')).default;
   const virtualId = 'virtual:rapport-console-plugins';
@@ -147,11 +169,10 @@ export async function buildConsole(options: BuildConsoleOptions): Promise<Consol
     configFile: false,
     // The production build of React whatever NODE_ENV the caller runs under (a test runner sets `test`).
     mode: 'production',
-    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     root: consoleAppDir,
     base: CONSOLE_BASE,
-    logLevel: options.logLevel ?? 'warn',
-    cacheDir: path.join(outDir, '..', '.console-vite-cache'),
+    logLevel: logLevel ?? 'warn',
+    cacheDir: path.join(outDir, '..', `.vite-cache-${path.basename(outDir)}`),
     plugins: [
       react(),
       {
@@ -180,13 +201,4 @@ export async function buildConsole(options: BuildConsoleOptions): Promise<Consol
     },
     build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 1500 },
   });
-  const inputs = inputsOf(plugins);
-  fs.writeFileSync(path.join(outDir, STAMP), JSON.stringify({ files: inputs.files, builtAt: Math.max(startedAt, inputs.newest) }));
-  const measured = measureInitialJs(outDir);
-  if (measured.bytes > INITIAL_JS_BUDGET_BYTES) {
-    throw new Error(
-      `The console's sign-in page loads ${(measured.bytes / 1024).toFixed(1)} KB of JavaScript gzipped, over the budget of ${INITIAL_JS_BUDGET_BYTES / 1024} KB (${measured.files.join(', ')})`,
-    );
-  }
-  return { outDir, built: true, plugins, initialJsGzipBytes: measured.bytes, initialJsFiles: measured.files };
 }

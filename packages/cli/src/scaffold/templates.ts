@@ -15,6 +15,8 @@ export function pluginFiles(names: PluginNames): Record<string, string> {
     'vitest.config.ts': VITEST_CONFIG,
     '.gitignore': 'node_modules/\ndist/\n*.tgz\n',
     'src/index.ts': pluginSource(names),
+    'console/index.tsx': consoleSource(names),
+    'console/ItemsPage.tsx': consolePageSource(names),
     'src/contract.ts': contractSource(names),
     'src/records.ts': recordsSource(),
     'src/deps.ts': depsSource(),
@@ -47,12 +49,15 @@ function packageJson({ packageName, title }: PluginNames): string {
         import: { types: './dist/index.d.ts', default: './dist/index.js' },
         require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
       },
+      // The plugin's part of the Rapport console (optional: a server-only install needs no React).
+      './console': { import: './dist/console/index.js', default: './dist/console/index.js' },
       './package.json': './package.json',
     },
     files: ['dist'],
     scripts: { build: 'tsup', test: 'vitest run', typecheck: 'tsc --noEmit', prepublishOnly: 'npm run typecheck && npm test && npm run build' },
     // The system that installs the plugin provides @rapport/core; `requires.core` is checked at start.
-    peerDependencies: { '@rapport/core': coreRange() },
+    peerDependencies: { '@rapport/core': coreRange(), ...CONSOLE_PEERS },
+    peerDependenciesMeta: Object.fromEntries(Object.keys(CONSOLE_PEERS).map((peer) => [peer, { optional: true }])),
     dependencies: { zod: '^4.1.0' },
     // @rapport/core again, for the tests only; @rapport/cli for `npx rapport serve` and the plugin guide it ships.
     devDependencies: {
@@ -68,19 +73,106 @@ function packageJson({ packageName, title }: PluginNames): string {
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }
 
+/** What the console part imports: the console provides each, one copy for every plugin. */
+const CONSOLE_PEERS = { react: '^19.2.0', '@mantine/core': '^9.7.3', '@tanstack/react-query': '^5.80.0', '@rapport/console-sdk': coreRange() };
+
 const TSUP_CONFIG = `import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // Provided by the system that installs the plugin: never bundle a second copy.
-  external: ['@rapport/core'],
+export default defineConfig([
+  {
+    entry: ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: ['**', '!console/**'],
+    target: 'node20',
+    // Provided by the system that installs the plugin: never bundle a second copy.
+    external: ['@rapport/core'],
+  },
+  {
+    // The console part: browser ESM, bundled again by \`rapport console build\` with every import external.
+    entry: { index: 'console/index.tsx' },
+    outDir: 'dist/console',
+    format: ['esm'],
+    platform: 'browser',
+    target: 'es2022',
+    clean: true,
+    splitting: true,
+    external: [/^[^./]/],
+    esbuildOptions(options) {
+      options.jsx = 'automatic';
+    },
+  },
+]);
+`;
+
+function consoleSource({ name, title }: PluginNames): string {
+  return `import { defineConsolePlugin } from '@rapport/console-sdk';
+
+/** The plugin's part of the Rapport console: one page, listed in the navigation for holders of the read permission. */
+export default defineConsolePlugin({
+  id: '${name}',
+  messages: {
+    en: { 'nav.items': '${title}', 'items.none': 'No items yet.', 'items.error': 'The items could not be read.' },
+    uk: { 'nav.items': '${title}', 'items.none': 'Записів ще немає.', 'items.error': 'Не вдалося прочитати записи.' },
+  },
+  pages: [{ path: '${name}/items', title: 'nav.items', permission: '${name}.items:read', component: () => import('./ItemsPage.js') }],
 });
 `;
+}
+
+function consolePageSource({ name }: PluginNames): string {
+  return `import { Loader, Table, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { useApi, useFormat, useT } from '@rapport/console-sdk';
+
+interface Item {
+  id: string;
+  title: string;
+  createdAt: string;
+}
+
+/** The items, read with the signed-in user's own session (the API checks its permissions and scope). */
+export default function ItemsPage() {
+  const t = useT('${name}');
+  const format = useFormat();
+  const { client } = useApi();
+  const items = useQuery({
+    queryKey: ['${name}', 'items'],
+    queryFn: async () => {
+      // The session's client (cookie and CSRF header); it is typed for the kernel's paths, not this plugin's.
+      const untyped = client as unknown as { GET(path: string): Promise<{ data?: { data: Item[] }; error?: unknown }> };
+      const { data, error } = await untyped.GET('/api/v1/${name}/items');
+      if (error || !data) throw new Error('${name}: items');
+      return data.data;
+    },
+  });
+  return (
+    <>
+      <Title order={1}>{t('nav.items')}</Title>
+      {items.isPending ? (
+        <Loader aria-label="…" />
+      ) : items.error ? (
+        <Text>{t('items.error')}</Text>
+      ) : items.data.length === 0 ? (
+        <Text>{t('items.none')}</Text>
+      ) : (
+        <Table>
+          <Table.Tbody>
+            {items.data.map((item) => (
+              <Table.Tr key={item.id}>
+                <Table.Td translate="no">{item.title}</Table.Td>
+                <Table.Td>{format.date(item.createdAt)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </>
+  );
+}
+`;
+}
 
 const TSCONFIG = `{
   "compilerOptions": {

@@ -20,12 +20,19 @@ const theme = createTheme({
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
 });
 
+// Mantine's dimmed text and light variants are below WCAG AA on white; darker shades pass.
+const contrast = () => ({
+  variables: {},
+  light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)', '--mantine-primary-color-light-color': 'var(--mantine-color-indigo-9)' },
+  dark: {},
+});
+
 export function App() {
   const [api] = useState<ConsoleApi>(() => createConsoleApi());
   const [i18n] = useState(() => createI18n(plugins));
   const [queryClient] = useState(() => new QueryClient({ defaultOptions: { queries: { retry: (count, error) => count < 2 && !(error as { status?: number }).status, staleTime: 30_000 } } }));
   return (
-    <MantineProvider theme={theme}>
+    <MantineProvider theme={theme} cssVariablesResolver={contrast}>
       <I18nextProvider i18n={i18n}>
         <QueryClientProvider client={queryClient}>
           <BrowserRouter basename="/console">

@@ -63,8 +63,8 @@ export default function Shell() {
   const plugin = useMemo(() => pagesFor(principal), [principal]);
 
   const nav: Array<NavItem & { ns: string }> = [
-    ...kernel.map((p) => ({ path: p.path, label: p.title, icon: p.icon, group: p.group as NavItem['group'], ns: 'console' })),
-    ...plugin.filter((p) => p.nav !== false).map((p) => ({ path: p.path, label: p.title, icon: p.icon, group: (p.nav === 'settings' ? 'settings' : 'main') as NavItem['group'], ns: p.plugin })),
+    ...kernel.map((p): NavItem & { ns: string } => ({ path: p.path, label: p.title, icon: p.icon, group: p.group, ns: 'console' })),
+    ...plugin.filter((p) => p.nav !== false).map((p): NavItem & { ns: string } => ({ path: p.path, label: p.title, icon: p.icon, group: p.nav === 'settings' ? 'settings' : 'main', ns: p.plugin })),
   ];
 
   const signOut = async () => {
@@ -81,6 +81,7 @@ export default function Shell() {
       label={<NavLabel ns={item.ns} k={item.label} />}
       leftSection={item.icon ? <item.icon size={18} /> : undefined}
       active={location.pathname === `/${item.path}` || location.pathname.startsWith(`/${item.path}/`)}
+      variant="filled"
       onClick={close}
     />
   );
@@ -91,13 +92,13 @@ export default function Shell() {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('nav.toggle')} />
-            <Text fw={700} component={RouterLink} to="/" c="inherit" td="none">
+            <Text fw={700} component={RouterLink} to="/" c="inherit" td="none" translate="no">
               Rapport
             </Text>
           </Group>
           <Group gap="xs" wrap="nowrap">
             <LanguageSwitch />
-            <Button variant="subtle" size="xs" leftSection={<IconLogout size={16} />} onClick={signOut}>
+            <Button variant="subtle" size="xs" leftSection={<IconLogout size={16} />} onClick={signOut} aria-label={t('signOut')}>
               <Text span visibleFrom="xs" inherit>
                 {t('signOut')}
               </Text>
@@ -108,15 +109,15 @@ export default function Shell() {
       <AppShell.Navbar p="xs" aria-label={t('nav.label')}>
         <ScrollArea>
           <Stack gap={2}>
-            <NavLink component={RouterLink} to="/" label={t('nav.home')} leftSection={<IconHome size={18} />} active={location.pathname === '/'} onClick={close} />
+            <NavLink component={RouterLink} to="/" label={t('nav.home')} leftSection={<IconHome size={18} />} active={location.pathname === '/'} variant="filled" onClick={close} />
             {nav.filter((n) => n.group === 'main').map(link)}
             {nav.some((n) => n.group === 'settings') && (
-              <Title order={2} size="xs" c="dimmed" tt="uppercase" px="sm" pt="md" pb={4}>
+              <Title order={2} size="xs" c="gray.7" tt="uppercase" px="sm" pt="md" pb={4}>
                 {t('nav.settings')}
               </Title>
             )}
             {nav.filter((n) => n.group === 'settings').map(link)}
-            <Text size="xs" c="dimmed" px="sm" pt="md" style={{ overflowWrap: 'anywhere' }}>
+            <Text size="xs" c="gray.7" px="sm" pt="md" translate="no" style={{ overflowWrap: 'anywhere' }}>
               {principal.user?.name ?? principal.user?.email}
             </Text>
           </Stack>

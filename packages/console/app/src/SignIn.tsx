@@ -47,7 +47,14 @@ export function SignIn({ api }: { api: ConsoleApi }) {
               </Alert>
             )}
             <TextInput label={t('signIn.email')} type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} />
-            <PasswordInput label={t('signIn.password')} autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
+            <PasswordInput
+              label={t('signIn.password')}
+              visibilityToggleButtonProps={{ 'aria-label': t('signIn.showPassword') }}
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.currentTarget.value)}
+            />
             <Button type="submit" loading={busy} fullWidth>
               {t('signIn.submit')}
             </Button>

@@ -3,6 +3,7 @@ import { initReactI18next } from 'react-i18next';
 import type { ConsolePlugin } from '@rapport/console-sdk';
 import en from './messages/en.js';
 import uk from './messages/uk.js';
+import { typesEn, typesUk } from './messages/types.js';
 
 export const LANGUAGES = ['en', 'uk'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -25,7 +26,7 @@ export function createI18n(plugins: readonly ConsolePlugin[]): i18n {
   const instance = i18next.createInstance();
   const language = initialLanguage();
   document.documentElement.lang = language;
-  const resources: Record<Language, Record<string, Record<string, string>>> = { en: { console: en }, uk: { console: uk } };
+  const resources: Record<Language, Record<string, Record<string, string>>> = { en: { console: { ...typesEn, ...en } }, uk: { console: { ...typesUk, ...uk } } };
   for (const plugin of plugins) {
     resources.en[plugin.id] = plugin.messages.en;
     resources.uk[plugin.id] = plugin.messages.uk;

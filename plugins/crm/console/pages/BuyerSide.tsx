@@ -63,7 +63,7 @@ function VendorDetail({ vendorId, relationshipId }: { vendorId: string; relation
       {bought.length === 0 ? (
         <Text c="gray.7">{t('vendors.noPurchases')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={320}>
+        <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
           <Table>
             <Table.Thead>
               <Table.Tr>

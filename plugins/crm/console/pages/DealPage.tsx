@@ -50,7 +50,7 @@ export default function DealPage() {
       <Title order={2} size="h3">
         {t('deal.history')}
       </Title>
-      <Table.ScrollContainer minWidth={320}>
+      <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
         <Table striped data-testid="stage-history">
           <Table.Thead>
             <Table.Tr>

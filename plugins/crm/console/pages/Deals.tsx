@@ -100,7 +100,7 @@ export default function Deals() {
       ) : deals.data.length === 0 ? (
         <Text c="gray.7">{t('deals.none')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={320}>
+        <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
           <Table striped>
             <Table.Thead>
               <Table.Tr>

@@ -124,7 +124,8 @@ export default function PipelineBoard() {
         <Failure error={deals.error} />
       ) : (
         <DndContext sensors={sensors} onDragEnd={onDragEnd} accessibility={{ screenReaderInstructions: { draggable: t('board.dragHelp') } }}>
-          <ScrollArea type="auto" offsetScrollbars>
+          {/* Scrolls sideways on a narrow screen: focusable, so the keyboard can scroll it too. */}
+          <ScrollArea type="auto" offsetScrollbars viewportProps={{ tabIndex: 0, role: 'region', 'aria-label': t('board.stages') }}>
             <Group align="flex-start" wrap="nowrap" gap="sm" pb="sm">
               {pipeline.stages.map((stage) => (
                 <StageColumn
@@ -190,19 +191,20 @@ function DealCard({ deal, pipeline, accounts, canMove, onMove }: { deal: Deal; p
   const format = useFormat();
   const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({ id: deal.id, disabled: !canMove });
   const style = transform ? { transform: `translate3d(${transform.x}px, ${transform.y}px, 0)`, zIndex: 10 } : undefined;
-  // Labels join a translated part and the deal's own title (aria-labelledby), so no record text sits in a translated attribute.
+  // The handle is named by its content (a hidden translated part, then the deal's own text); the
+  // menu joins a translated part and the title (aria-labelledby): no record text in a translated attribute.
   const titleId = `crm-deal-${deal.id}`;
   return (
     <Card ref={setNodeRef} withBorder padding="xs" shadow={isDragging ? 'md' : undefined} style={style} data-testid={`deal-${deal.title}`}>
-      <div {...listeners} {...attributes} aria-labelledby={`${titleId}-drag ${titleId}`} style={{ cursor: canMove ? 'grab' : undefined, touchAction: 'none' }}>
+      <div {...listeners} {...attributes} style={{ cursor: canMove ? 'grab' : undefined, touchAction: 'none' }}>
         <VisuallyHidden id={`${titleId}-drag`}>{t('board.dragDeal')}</VisuallyHidden>
         <Text fw={600} size="sm" id={titleId} translate="no">
           {deal.title}
         </Text>
-        <Text size="xs" c="gray.7" translate="no">
+        <Text size="xs" c="gray.7" translate="no" id={`${titleId}-account`}>
           {accounts.get(deal.accountId) ?? ''}
         </Text>
-        <Text size="sm" translate="no">
+        <Text size="sm" translate="no" id={`${titleId}-amount`}>
           {format.money(deal.amount, deal.currency)}
         </Text>
       </div>

@@ -48,7 +48,7 @@ function TaskTable({ tasks, overdue, onDone }: { tasks: Task[]; overdue: Set<str
   const canWrite = usePrincipal().can('crm.tasks:write');
   if (tasks.length === 0) return <Text c="gray.7">{t('tasks.none')}</Text>;
   return (
-    <Table.ScrollContainer minWidth={320}>
+    <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
       <Table>
         <Table.Thead>
           <Table.Tr>

@@ -276,7 +276,7 @@ function Desk({ partyId }: { partyId: string }) {
       {requests.data.length === 0 ? (
         <Text c="gray.7">{t('desk.none')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={320}>
+        <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
           <Table>
             <Table.Thead>
               <Table.Tr>

@@ -44,7 +44,7 @@ export default function ServiceScorecard() {
             unit="%"
             series={[{ name: breach, color: 'red.6' }]}
           />
-          <Table.ScrollContainer minWidth={320}>
+          <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
             <Table mt="md">
               <Table.Thead>
                 <Table.Tr>

@@ -25,7 +25,7 @@ export default function Channel() {
         </Tabs.List>
         <Tabs.Panel value="partners" pt="md">
           <Stack>
-            <Table.ScrollContainer minWidth={320}>
+            <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
               <Table>
                 <Table.Thead>
                   <Table.Tr>

@@ -172,7 +172,7 @@ function Rfqs({ names }: { names: Map<string, string> }) {
             </Badge>
           </Group>
           <Text size="sm">{t('supply.rfqLine', { quantity: format.number(rfq.quantity), unit: rfq.unit, date: format.dateTime(rfq.respondBy), invited: format.number(rfq.supplierIds.length) })}</Text>
-          <Table.ScrollContainer minWidth={320}>
+          <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
             <Table mt="xs">
               <Table.Thead>
                 <Table.Tr>

@@ -111,7 +111,7 @@ function PlanDetail({ planId }: { planId: string }) {
           {t('plans.conflict')}
         </Alert>
       )}
-      <Table.ScrollContainer minWidth={320}>
+      <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
         <Table>
           <Table.Thead>
             <Table.Tr>

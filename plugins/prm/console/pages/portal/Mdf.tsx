@@ -81,7 +81,7 @@ export function Mdf({ partnerId }: { partnerId: string }) {
       {requests.data.length === 0 ? (
         <Text c="gray.7">{t('mdf.noRequests')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={320}>
+        <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
           <Table>
             <Table.Thead>
               <Table.Tr>

@@ -140,7 +140,7 @@ export function RegistrationTable({ registrations, actions }: { registrations: R
   const format = useFormat();
   if (registrations.length === 0) return <Text c="gray.7">{t('reg.none')}</Text>;
   return (
-    <Table.ScrollContainer minWidth={320}>
+    <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
       <Table striped>
         <Table.Thead>
           <Table.Tr>

@@ -48,7 +48,7 @@ export function SharedContent() {
   if (docs.error) return <Failure error={docs.error} />;
   if (docs.data.length === 0) return <Text c="gray.7">{t('content.none')}</Text>;
   return (
-    <Table.ScrollContainer minWidth={320}>
+    <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
       <Table>
         <Table.Thead>
           <Table.Tr>

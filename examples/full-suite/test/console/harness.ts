@@ -1,0 +1,193 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import knex from 'knex';
+import { buildConsole } from '@rapport/console';
+import { DEFAULT_TEST_DATABASE_URL, testDatabaseKind } from '@rapport/testing';
+import { DEMO_USERS, type DemoUser } from '../../src/seed/users.js';
+
+/*
+ * The console under a real browser: a `rapport serve` of the full-suite example (its demo
+ * data and users) on a fresh PGlite directory or a fresh PostgreSQL database, Debian's
+ * Chromium driven by playwright-core, axe for accessibility, screenshots in artifacts/console/.
+ * Everything waits for elements, never for a time: the machine may be loaded.
+ */
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const example = path.join(root, 'examples/full-suite');
+export const ARTIFACTS = path.join(root, 'artifacts/console');
+export const CHROMIUM = process.env.RAPPORT_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+/** Long enough for a loaded machine; each wait still ends as soon as its element is there. */
+export const UI_TIMEOUT = 60_000;
+
+export interface ConsoleServer {
+  url: string;
+  kind: 'pglite' | 'postgres';
+  stop(): Promise<void>;
+  /** The server's output so far, for a failing test's message. */
+  output(): string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Builds the console for the example (skipped when current) in a directory of this database kind's own. */
+async function consoleFor(kind: string): Promise<string> {
+  const outDir = path.join(example, 'dist', `console-test-${kind}`);
+  await buildConsole({ plugins: ['@rapport/plugin-crm', '@rapport/plugin-prm', '@rapport/plugin-hrm'], baseDir: example, outDir, logLevel: 'silent' });
+  return outDir;
+}
+
+/** Starts `rapport serve` of the full suite on a fresh database and waits until the demo users can sign in. */
+export async function startConsoleServer(): Promise<ConsoleServer> {
+  const kind = testDatabaseKind();
+  const consoleDir = await consoleFor(kind);
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? os.tmpdir(),
+    LOG_LEVEL: 'warn',
+    RAPPORT_CONSOLE_DIR: consoleDir,
+  };
+  const cleanups: Array<() => Promise<void>> = [];
+  if (kind === 'postgres') {
+    const base = process.env.RAPPORT_TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
+    const name = `rapport_console_${randomBytes(5).toString('hex')}`;
+    const admin = knex({ client: 'pg', connection: base });
+    await admin.raw(`create database "${name}"`);
+    await admin.destroy();
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    env.DATABASE_URL = url.toString();
+    cleanups.push(async () => {
+      const cleanup = knex({ client: 'pg', connection: base });
+      try {
+        await cleanup.raw(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await cleanup.destroy();
+      }
+    });
+  } else {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-console-pglite-'));
+    env.RAPPORT_DATA_DIR = dataDir;
+    cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+  }
+  let output = '';
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [path.join(root, 'packages/cli/dist/bin.js'), 'serve', '--config', path.join(example, 'rapport.config.ts'), '--port', String(port), '--host', '127.0.0.1'],
+    {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  const deadline = Date.now() + 300_000;
+  // The seed runs once the server listens: ready when its last persona can sign in.
+  const last = DEMO_USERS[DEMO_USERS.length - 1];
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`rapport serve exited with ${child.exitCode}:\n${output}`);
+    }
+    const ok = await fetch(`${url}/api/v1/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: last.email, password: last.password }) })
+      .then((res) => res.status === 200)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`rapport serve did not seed its demo users in time:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return { url, kind, stop, output: () => output };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+export function persona(name: DemoUser['persona']): DemoUser {
+  return DEMO_USERS.find((u) => u.persona === name)!;
+}
+
+/** A fresh browser profile (no cookie, no remembered language unless given) at the given width. */
+export async function newContext(browser: Browser, options: { language?: 'en' | 'uk'; width?: number } = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, locale: 'en-GB' });
+  context.setDefaultTimeout(UI_TIMEOUT);
+  context.setDefaultNavigationTimeout(UI_TIMEOUT);
+  if (options.language) await context.addInitScript((language) => localStorage.setItem('rapport.console.language', language), options.language);
+  return context;
+}
+
+/** Signs in through the sign-in page, as a person would, and waits for the navigation. */
+export async function signIn(page: Page, server: ConsoleServer, user: DemoUser): Promise<void> {
+  await page.goto(`${server.url}/console/`);
+  await page.locator('input[type=email]').fill(user.email);
+  await page.locator('input[type=password]').fill(user.password);
+  await page.locator('button[type=submit]').click();
+  await page.locator('nav').first().waitFor();
+}
+
+export async function screenshot(page: Page, server: ConsoleServer, name: string): Promise<string> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}-${server.kind}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** The serious and critical axe violations of the page as it is now, as readable lines. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/**
+ * Words in Latin letters shown outside data (elements marked `translate="no"` hold names,
+ * subjects and other records the user typed). On a Ukrainian page every label is Cyrillic,
+ * so any such word is a string that escaped translation.
+ */
+export async function untranslatedWords(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found = new Set<string>();
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parent = node.parentElement;
+      if (!parent || parent.closest('[translate="no"], script, style, svg, [aria-hidden="true"]')) continue;
+      const style = getComputedStyle(parent);
+      if (style.display === 'none' || style.visibility === 'hidden') continue;
+      for (const word of (node.textContent ?? '').match(/[A-Za-z]{2,}/g) ?? []) found.add(word);
+    }
+    const attributes = ['placeholder', 'aria-label', 'title', 'alt'];
+    for (const element of document.querySelectorAll<HTMLElement>(attributes.map((a) => `[${a}]`).join(','))) {
+      if (element.closest('[translate="no"]')) continue;
+      for (const a of attributes) for (const word of element.getAttribute(a)?.match(/[A-Za-z]{2,}/g) ?? []) found.add(word);
+    }
+    return [...found];
+  });
+}

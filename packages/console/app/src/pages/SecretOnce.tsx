@@ -1,0 +1,29 @@
+import { Alert, Code, CopyButton, Button, Group, Text } from '@mantine/core';
+import { useT } from '@rapport/console-sdk';
+
+/** A secret the server shows once: displayed with a copy button, gone when the page is left. */
+export function SecretOnce({ secret, onDone }: { secret: string; onDone: () => void }) {
+  const t = useT();
+  return (
+    <Alert color="yellow" title={t('secret.title')} data-testid="secret-once">
+      <Text size="sm" mb="xs">
+        {t('secret.body')}
+      </Text>
+      <Code block translate="no" style={{ overflowWrap: 'anywhere', whiteSpace: 'pre-wrap' }}>
+        {secret}
+      </Code>
+      <Group mt="xs">
+        <CopyButton value={secret}>
+          {({ copied, copy }) => (
+            <Button size="xs" variant="light" onClick={copy}>
+              {copied ? t('secret.copied') : t('secret.copy')}
+            </Button>
+          )}
+        </CopyButton>
+        <Button size="xs" variant="subtle" onClick={onDone}>
+          {t('secret.done')}
+        </Button>
+      </Group>
+    </Alert>
+  );
+}
