@@ -92,7 +92,7 @@ export default function Shell() {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('nav.toggle')} />
-            <Text fw={700} component={RouterLink} to="/" c="inherit" td="none">
+            <Text fw={700} component={RouterLink} to="/" c="inherit" td="none" translate="no">
               Rapport
             </Text>
           </Group>
@@ -117,7 +117,7 @@ export default function Shell() {
               </Title>
             )}
             {nav.filter((n) => n.group === 'settings').map(link)}
-            <Text size="xs" c="dimmed" px="sm" pt="md" style={{ overflowWrap: 'anywhere' }}>
+            <Text size="xs" c="dimmed" px="sm" pt="md" style={{ overflowWrap: 'anywhere' }} translate="no">
               {principal.user?.name ?? principal.user?.email}
             </Text>
           </Stack>
