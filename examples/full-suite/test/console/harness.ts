@@ -141,7 +141,7 @@ export async function newContext(browser: Browser, options: { language?: 'en' | 
   const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, locale: 'en-GB' });
   context.setDefaultTimeout(UI_TIMEOUT);
   context.setDefaultNavigationTimeout(UI_TIMEOUT);
-  if (options.language) await context.addInitScript((language) => localStorage.setItem('rapport.console.language', language), options.language);
+  if (options.language) await context.addInitScript((language) => (globalThis as any).localStorage.setItem('rapport.console.language', language), options.language);
   return context;
 }
 
@@ -174,6 +174,8 @@ export async function axeViolations(page: Page): Promise<string[]> {
  */
 export async function untranslatedWords(page: Page): Promise<string[]> {
   return page.evaluate(() => {
+    // Runs in the page: its globals, untyped here (the suite compiles without the DOM library).
+    const { document, NodeFilter, getComputedStyle } = globalThis as any;
     const found = new Set<string>();
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -184,10 +186,10 @@ export async function untranslatedWords(page: Page): Promise<string[]> {
       for (const word of (node.textContent ?? '').match(/[A-Za-z]{2,}/g) ?? []) found.add(word);
     }
     const attributes = ['placeholder', 'aria-label', 'title', 'alt'];
-    for (const element of document.querySelectorAll<HTMLElement>(attributes.map((a) => `[${a}]`).join(','))) {
+    for (const element of document.querySelectorAll(attributes.map((a) => `[${a}]`).join(','))) {
       if (element.closest('[translate="no"]')) continue;
       for (const a of attributes) for (const word of element.getAttribute(a)?.match(/[A-Za-z]{2,}/g) ?? []) found.add(word);
     }
-    return [...found];
+    return [...found] as string[];
   });
 }

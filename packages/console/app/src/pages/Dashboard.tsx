@@ -8,7 +8,9 @@ export function Dashboard() {
   return (
     <Stack>
       <Title order={1}>{t('dashboard.title')}</Title>
-      <Text>{t('dashboard.welcome', { name: principal.user?.name ?? principal.user?.email ?? '' })}</Text>
+      <Text>
+        {t('dashboard.welcome')} <span translate="no">{principal.user?.name ?? principal.user?.email ?? ''}</span>.
+      </Text>
       <Zone zone="dashboard" props={{}} />
     </Stack>
   );

@@ -2,6 +2,7 @@ import { ok } from '@rapport/client';
 import '@mantine/charts/styles.css';
 import { Anchor, Badge, Card, Group, List, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useQueries, useQuery } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useApi, useFormat, usePrincipal, useT } from '@rapport/console-sdk';
 import { Zone } from '../Zone.js';
@@ -97,7 +98,7 @@ function Roles({ partyId }: { partyId: string }) {
   const self = useSelfPartyId();
   const relationships = useRelationships(partyId);
   const names = useOtherNames(partyId, relationships.data);
-  const phrases = new Map<string, string>();
+  const phrases = new Map<string, ReactNode>();
   for (const r of relationships.data ?? []) {
     const mine = r.fromPartyId === partyId;
     const other = mine ? r.toPartyId : r.fromPartyId;
@@ -107,9 +108,19 @@ function Roles({ partyId }: { partyId: string }) {
       phrases.set(`our:${myRole}`, t('roles.our', { role: myRole }));
       phrases.set(`we:${theirRole}`, t('roles.weAre', { role: theirRole }));
     } else if (partyId === self) {
-      phrases.set(`of:${myRole}:${other}`, t('roles.ofParty', { role: myRole, name: names.get(other) ?? t('party.hidden') }));
+      phrases.set(
+        `of:${myRole}:${other}`,
+        <>
+          {t('roles.of', { role: myRole })} <span translate="no">{names.get(other) ?? t('party.hidden')}</span>
+        </>,
+      );
     } else {
-      phrases.set(`of:${myRole}:${other}`, t('roles.ofParty', { role: myRole, name: names.get(other) ?? t('party.hidden') }));
+      phrases.set(
+        `of:${myRole}:${other}`,
+        <>
+          {t('roles.of', { role: myRole })} <span translate="no">{names.get(other) ?? t('party.hidden')}</span>
+        </>,
+      );
     }
   }
   return (
