@@ -1,3 +1,4 @@
+import type { FederationSettings } from '../federation/federation.js';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../storage/database.js';
 import type { PluginDefinition } from '../plugins/definition.js';
@@ -51,6 +52,8 @@ export interface RapportConfig {
   imports?: ImportSettingsConfig;
   /** Limits on every caller: requests per principal and per address, and per-tenant daily quotas (docs/operations.md). */
   limits?: LimitsSettings;
+  /** Rapport Link: links to other Rapport systems (docs/federation.md). */
+  federation?: FederationSettings;
 }
 
 export interface CorsSettings {

@@ -8,6 +8,7 @@ import { HTTP_PERMISSIONS } from '../http/server.js';
 import { IMPORT_PERMISSIONS } from '../import/routes.js';
 import { JOB_PERMISSIONS } from '../jobs/routes.js';
 import { WEBHOOK_PERMISSIONS } from '../webhooks/routes.js';
+import { FEDERATION_PERMISSIONS } from '../federation/routes.js';
 
 /** Permissions the kernel's own routes require (each module declares its own). Plugins declare theirs in setup. */
 export const KERNEL_PERMISSIONS: readonly PermissionDefinition[] = [
@@ -17,6 +18,7 @@ export const KERNEL_PERMISSIONS: readonly PermissionDefinition[] = [
   ...ACCESS_PERMISSIONS,
   ...IMPORT_PERMISSIONS,
   ...JOB_PERMISSIONS,
+  ...FEDERATION_PERMISSIONS,
   ...HTTP_PERMISSIONS,
 ];
 

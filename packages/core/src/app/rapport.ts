@@ -43,6 +43,10 @@ import { accessModule } from '../access/routes.js';
 import { webhooksModule } from '../webhooks/routes.js';
 import { jobsModule } from '../jobs/routes.js';
 import { importsModule } from '../import/routes.js';
+import { federationModule } from '../federation/routes.js';
+import { Federation } from '../federation/federation.js';
+import { LinkTransport } from '../federation/transport.js';
+import { DocumentTypeRegistry } from '../federation/documents.js';
 
 /**
  * A composed system: database, kernel, plugins, HTTP and background work. Build one with
@@ -76,6 +80,12 @@ export class Rapport {
   readonly limits: RequestLimits;
   /** The kernel's own subsystems, registered like plugins: their routes, permissions and lifecycle. */
   readonly modules: readonly KernelModule[];
+  /** Document types plugins federate (`api.federation.documentType`). */
+  readonly documentTypes: DocumentTypeRegistry;
+  /** Rapport Link: links to other systems, their documents and messages (docs/federation.md). */
+  readonly federation: Federation;
+  /** Pushes and pulls link messages. */
+  readonly linkTransport: LinkTransport;
 
   constructor(readonly config: RapportConfig) {
     // Two copies of core in one process would each keep their own registries and wall: refuse.
@@ -88,6 +98,7 @@ export class Rapport {
     const ordered = resolvePlugins(config.plugins ?? [], CORE_VERSION);
     this.plugins = new PluginHost(this, ordered, this.logger);
     this.registries = new KernelRegistries(this.plugins.isActive);
+    this.documentTypes = new DocumentTypeRegistry(this.plugins.isActive);
     this.scopes = new RecordScopes(this.plugins.isActive);
     defineKernelScopes(this.scopes);
     const deps = { registries: this.registries, scopes: this.scopes, bus: this.bus };
@@ -113,8 +124,10 @@ export class Rapport {
         .where('expire', '<', Date.now() - 3_600_000)
         .delete();
     });
+    this.federation = new Federation(this);
+    this.linkTransport = new LinkTransport(this, this.federation);
     // Each module gets this system as the narrow host interface it declares, never more.
-    this.modules = [recordsModule(this), pluginsModule(this), accessModule(this), webhooksModule(this), jobsModule(this), importsModule(this)];
+    this.modules = [recordsModule(this), pluginsModule(this), accessModule(this), webhooksModule(this), jobsModule(this), importsModule(this), federationModule(this)];
     declareKernel(this.registries, this.modules);
   }
 
@@ -168,13 +181,22 @@ export class Rapport {
   transaction<T>(work: (uow: UnitOfWork) => Promise<T>, scope?: { tenantId?: string; principal?: Principal; anonymous?: boolean; beforeCommit?: () => Promise<void> }): Promise<T> {
     const tenantId = scope?.tenantId ?? scope?.principal?.tenantId ?? this.tenant.id;
     const principal = scope?.principal ?? systemPrincipal(tenantId);
+    // Documents declared to leave with a plugin's event are queued in that event's transaction.
+    const federated = this.documentTypes.hasEmitters()
+      ? async (uow: UnitOfWork) => {
+          const value = await work(uow);
+          await this.federation.sendEmitted(uow);
+          return value;
+        }
+      : work;
     return runUnitOfWork(
       this.knex,
       this.bus,
       { tenantId, principal, anonymous: scope?.anonymous },
-      work,
+      federated,
       (events) => {
         if (events.length) this.dispatcher.nudge();
+        if (events.some((e) => e.name === 'federation.document.sent')) this.linkTransport.nudge();
         this.metrics.countEvents(events);
       },
       scope?.beforeCommit,

@@ -11,6 +11,7 @@ import type { RelationshipService } from '../kernel/relationships.js';
 import type { TenantService } from '../kernel/tenants.js';
 import type { TenantTables } from '../storage/tenant-tables.js';
 import { serviceRef } from './refs.js';
+import type { FederationService } from '../federation/federation.js';
 
 /**
  * A plugin's own tables. `in(ctx)` gives them in the caller's tenant on the caller's
@@ -65,4 +66,6 @@ export const coreServices = {
   unitOfWork: serviceRef<UnitOfWorkRunner>('core.unit-of-work'),
   database: serviceRef<PluginDatabase>('core.database'),
   logger: serviceRef<Logger>('core.logger'),
+  /** Rapport Link: send documents on links, read the mirror map (docs/federation.md). */
+  federation: serviceRef<FederationService>('core.federation'),
 } as const;

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { DocumentTypeRegistry } from '../federation/documents.js';
+import { federationService, type Federation } from '../federation/federation.js';
 import semver from 'semver';
 import type { Logger } from 'pino';
 import { ConflictError, NotFoundError, PluginError } from '../errors.js';
@@ -59,6 +61,8 @@ export interface PluginHostSystem {
   readonly services: KernelServices;
   readonly tenants: TenantService;
   readonly transaction: Transact;
+  readonly documentTypes: DocumentTypeRegistry;
+  readonly federation: Federation;
 }
 
 export class PluginHost {
@@ -149,6 +153,8 @@ export class PluginHost {
         };
       case 'core.scopes':
         return app.scopes;
+      case 'core.federation':
+        return federationService(app.federation);
       case 'core.tenants':
         return app.tenants;
       case 'core.parties':
@@ -522,6 +528,15 @@ export class PluginHost {
         } catch (error) {
           throw new PluginError(owner, (error as Error).message);
         }
+      },
+      federation: {
+        documentType: (definition) => {
+          try {
+            this.app.documentTypes.define(owner, definition);
+          } catch (error) {
+            throw new PluginError(owner, (error as Error).message);
+          }
+        },
       },
       importers: {
         define: (importer) => {

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Migration } from './migrations.js';
 import { webhookAttemptsMigration } from '../webhooks/migrations.js';
 import { jobsMigration } from '../jobs/migrations.js';
+import { federationMigration } from '../federation/migrations.js';
 
 /*
  * Every tenant-owned table leads its primary key and indexes with tenant_id, so the
@@ -308,4 +309,5 @@ export const kernelMigrations: Migration[] = [
       });
     },
   },
+  federationMigration,
 ];
