@@ -163,6 +163,9 @@ export {
   type ReceivedDocument,
   type ApplyContext,
   type ApplyResult,
+  type EmitContext,
+  type EmitSelection,
+  type ReceiveHandler,
 } from './federation/documents.js';
 export { PEER_PATH, wireMessageSchema, type FederationService, type FederationSettings, type WireMessage, type MessageResult } from './federation/federation.js';
 export { FEDERATION_PERMISSIONS } from './federation/routes.js';

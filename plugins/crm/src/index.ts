@@ -1,3 +1,4 @@
+import { declareFederation } from './federation/orders.js';
 import { definePlugin } from '@rapport/core';
 import packageJson from '../package.json' with { type: 'json' };
 import { crm } from '@rapport/crm-contract';
@@ -62,6 +63,8 @@ const crmPlugin = definePlugin({
     scoringHooks(api, deps, scoring);
     // Filters only PRM runs: inert without PRM.
     prmGlue(api, new RegistrationDealService(deps, deals, pipelines));
+    // Orders received from customers' own systems (docs/federation.md).
+    declareFederation(api, { deals, pipelines });
 
     api.importers.define(accountsImporter(deps));
     api.importers.define(contactsImporter(deps));

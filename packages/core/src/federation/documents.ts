@@ -59,8 +59,8 @@ export interface DocumentTypeDefinition<S extends z.ZodType = z.ZodType, R = unk
   key: string;
   /** Wire-schema version: a receiver refuses a version newer than it knows (a final rejection). */
   version: number;
-  /** The role that authors (and alone sends versions of) this document. */
-  author: LinkRole;
+  /** The role that authors (and alone sends versions of) this document; a list for a document either side writes (a message). */
+  author: LinkRole | LinkRole[];
   /** Relationship types the document travels on, either side's view (`['prm.supplier', 'crm.customer']`). */
   relationshipTypes: string[];
   /** The allowlist: only these fields leave. A zod object; exported as JSON Schema. */
@@ -76,7 +76,7 @@ export interface DocumentTypeDefinition<S extends z.ZodType = z.ZodType, R = unk
    */
   emitOn?: {
     event: EventKey | string;
-    select(payload: any): { peerPartyId: string; docId: string; version?: number; record: R; inResponseTo?: { type: string; docId: string } } | null;
+    select(payload: any, ctx: EmitContext): Promise<EmitSelection<R> | EmitSelection<R>[] | null> | EmitSelection<R> | EmitSelection<R>[] | null;
   };
   /** A local record as the wire body; what it returns beyond the schema is dropped. */
   toWire(record: R): unknown;
@@ -84,6 +84,29 @@ export interface DocumentTypeDefinition<S extends z.ZodType = z.ZodType, R = unk
   applyLocally(document: ReceivedDocument<z.output<S>>, ctx: ApplyContext): Promise<ApplyResult | void> | ApplyResult | void;
   /** After a version leaves (same transaction): record it on the sender's own timeline. */
   recordSent?(document: ReceivedDocument<z.output<S>>, ctx: ApplyContext): Promise<ApplyResult | void> | ApplyResult | void;
+}
+
+/** What `emitOn.select` picks: the peer party whose links carry the document, the document and its record. */
+export interface EmitSelection<R> {
+  peerPartyId: string;
+  docId: string;
+  version?: number;
+  record: R;
+  inResponseTo?: { type: string; docId: string };
+}
+
+export interface EmitContext {
+  readonly uow: UnitOfWork;
+  /** The link document a local record was sent as or received from (`{ linkId, docId }`), from the mirror map. */
+  documentOf(type: string, localRecordId: string): Promise<{ linkId: string; docId: string } | null>;
+}
+
+/** A plugin's own effect of a document type declared elsewhere (CRM landing a received PO as a won deal). */
+export type ReceiveHandler = (document: ReceivedDocument<any>, ctx: ApplyContext) => Promise<ApplyResult | void> | ApplyResult | void;
+
+/** Whether a role may author a type. */
+export function authoredBy(definition: { author: LinkRole | LinkRole[] }, role: LinkRole): boolean {
+  return Array.isArray(definition.author) ? definition.author.includes(role) : definition.author === role;
 }
 
 /** A typed document-type declaration (the plugin contract's way to say what it federates). */
@@ -104,9 +127,23 @@ export class DocumentTypeRegistry {
   define(owner: string, definition: DocumentTypeDefinition<any, any>): void {
     if (!definition.key.startsWith(`${owner}.`)) throw new Error(`document type "${definition.key}" must be namespaced "${owner}.…"`);
     if (this.types.has(definition.key)) throw new Error(`document type "${definition.key}" is declared twice (by ${this.types.get(definition.key)!.owner} and ${owner})`);
-    if (!LINK_ROLES.includes(definition.author)) throw new Error(`document type "${definition.key}": author must be one of ${LINK_ROLES.join(', ')}`);
+    const authors = Array.isArray(definition.author) ? definition.author : [definition.author];
+    if (authors.length === 0 || authors.some((a) => !LINK_ROLES.includes(a))) throw new Error(`document type "${definition.key}": author must be one of ${LINK_ROLES.join(', ')}`);
     if (!Number.isInteger(definition.version) || definition.version < 1) throw new Error(`document type "${definition.key}": version must be a positive integer`);
     this.types.set(definition.key, { ...definition, owner });
+  }
+
+  private readonly receivers = new Map<string, Array<{ owner: string; handler: ReceiveHandler }>>();
+
+  /** Adds `owner`'s effect to received documents of `key` (declared by any plugin), run after its own `applyLocally`. */
+  onReceive(owner: string, key: string, handler: ReceiveHandler): void {
+    const list = this.receivers.get(key) ?? [];
+    list.push({ owner, handler });
+    this.receivers.set(key, list);
+  }
+
+  receiversOf(key: string): ReceiveHandler[] {
+    return (this.receivers.get(key) ?? []).filter((r) => this.isActive(r.owner)).map((r) => r.handler);
   }
 
   get(key: string): RegisteredDocumentType | undefined {

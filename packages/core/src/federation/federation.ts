@@ -6,7 +6,7 @@ import type { UnitOfWork, Transact } from '../hooks/unit-of-work.js';
 import { sql, type QueryContext } from '../kernel/context.js';
 import { ConflictError, NotFoundError, RapportError, ValidationError } from '../errors.js';
 import { newId } from '../util/ids.js';
-import { COUNTERPART, LINK_ROLES, type DocumentTypeRegistry, type LinkRole } from './documents.js';
+import { COUNTERPART, LINK_ROLES, authoredBy, type DocumentTypeRegistry, type LinkRole } from './documents.js';
 import { INBOX, LINKS, MIRRORS, OUTBOX, iso, linkById, linkResource, linkView, livePeerKeys, num, type LinkRow, type LocalKey, type PeerKey } from './links.js';
 import { SignatureError, generateKeyPair, privateKeyOf, signRequest, signResponse, verifySigned, type PublicJwk, type SigningKey } from './signing.js';
 
@@ -443,8 +443,10 @@ export class Federation {
     } else throw new ValidationError('Name the link or the peer party', [{ path: 'linkId', message: 'required' }]);
     const results = [];
     for (const link of links) {
-      if (link.local_role !== def.author) {
-        throw new ValidationError(`${def.owner}: ${def.key} is authored by the ${def.author}; on link ${link.id} this system is the ${link.local_role}`, [{ path: 'type', message: 'not the author' }]);
+      if (!authoredBy(def, link.local_role)) {
+        throw new ValidationError(`${def.owner}: ${def.key} is authored by the ${String(def.author)}; on link ${link.id} this system is the ${link.local_role}`, [
+          { path: 'type', message: 'not the author' },
+        ]);
       }
       const raw = input.body !== undefined ? input.body : def.toWire(input.record);
       const parsed = def.schema.safeParse(raw);
@@ -505,12 +507,28 @@ export class Federation {
     for (const event of snapshot) {
       if (event.name.startsWith('federation.')) continue;
       for (const def of this.types.emittedOn(event.name)) {
-        const picked = def.emitOn!.select(event.payload);
-        if (!picked) continue;
-        const links = await this.linksTo(uow, picked.peerPartyId, def.key);
-        for (const link of links) {
-          if (link.local_role !== def.author) continue;
-          await this.send(uow, { linkId: link.id, type: def.key, docId: picked.docId, version: picked.version, record: picked.record, localRecordId: picked.docId, inResponseTo: picked.inResponseTo });
+        const selected = await def.emitOn!.select(event.payload, {
+          uow,
+          documentOf: async (type, localRecordId) => {
+            const [doc] = await this.documentsOf(uow, type, localRecordId);
+            return doc ? { linkId: doc.linkId, docId: doc.docId } : null;
+          },
+        });
+        if (!selected) continue;
+        for (const picked of Array.isArray(selected) ? selected : [selected]) {
+          const links = await this.linksTo(uow, picked.peerPartyId, def.key);
+          for (const link of links) {
+            if (!authoredBy(def, link.local_role)) continue;
+            await this.send(uow, {
+              linkId: link.id,
+              type: def.key,
+              docId: picked.docId,
+              version: picked.version,
+              record: picked.record,
+              localRecordId: picked.docId,
+              inResponseTo: picked.inResponseTo,
+            });
+          }
         }
       }
     }
@@ -683,7 +701,8 @@ export class Federation {
     const def = this.types.get(message.type);
     if (!def || !link.document_types.includes(message.type)) return reject('document-type-not-accepted', `This link does not carry ${message.type}`);
     if (message.typeVersion > def.version) return reject('document-version-unknown', `${message.type} version ${message.typeVersion} is newer than version ${def.version} known here`);
-    if (message.author !== link.peer_role || def.author !== link.peer_role) return reject('not-the-author', `${message.type} is authored by the ${def.author}; the sender is the ${link.peer_role}`);
+    if (message.author !== link.peer_role || !authoredBy(def, link.peer_role))
+      return reject('not-the-author', `${message.type} is authored by the ${String(def.author)}; the sender is the ${link.peer_role}`);
     const parsed = def.schema.safeParse(message.body);
     if (!parsed.success)
       return reject('document-invalid', `${def.owner}: ${message.type} does not match its wire schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
@@ -696,20 +715,23 @@ export class Federation {
     const mark = uow.events.length;
     await db.raw('savepoint rapport_fed_apply');
     try {
-      const result =
-        (await def.applyLocally(
-          {
-            type: message.type,
-            docId: message.docId,
-            docVersion: message.docVersion,
-            messageId: message.id,
-            sentAt: message.sentAt,
-            body: parsed.data,
-            inResponseTo: message.inResponseTo,
-            localRecordId: mirror?.local_record_id ?? null,
-          },
-          { uow, link: linkView(link, selfPartyId), mirrorOf: (type, docId) => this.mirrorOf(uow, link.id, type, docId) },
-        )) ?? {};
+      const received = {
+        type: message.type,
+        docId: message.docId,
+        docVersion: message.docVersion,
+        messageId: message.id,
+        sentAt: message.sentAt,
+        body: parsed.data,
+        inResponseTo: message.inResponseTo,
+        localRecordId: mirror?.local_record_id ?? null,
+      };
+      const applyContext = { uow, link: linkView(link, selfPartyId), mirrorOf: (type: string, docId: string) => this.mirrorOf(uow, link.id, type, docId) };
+      const result = (await def.applyLocally(received, applyContext)) ?? {};
+      // Other plugins' effects of the same document (CRM's won deal for a PO that PRM declares).
+      for (const receiver of this.types.receiversOf(message.type)) {
+        const more = (await receiver({ ...received, localRecordId: result.localRecordId ?? received.localRecordId }, applyContext)) ?? {};
+        result.outcome = { ...result.outcome, ...more.outcome };
+      }
       await db.raw('release savepoint rapport_fed_apply');
       await upsertMirror(uow, link.id, message.type, message.docId, 'received', result.localRecordId ?? mirror?.local_record_id ?? null, message.docVersion);
       return { status: 'applied', outcome: { ...(result.localRecordId ? { localRecordId: result.localRecordId } : {}), ...result.outcome } };

@@ -537,6 +537,7 @@ export class PluginHost {
             throw new PluginError(owner, (error as Error).message);
           }
         },
+        onReceive: (type, handler) => this.app.documentTypes.onReceive(owner, type, handler),
       },
       importers: {
         define: (importer) => {
