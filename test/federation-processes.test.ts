@@ -51,8 +51,8 @@ class System {
     if (kind === 'postgres') env.DATABASE_URL = url;
     else delete env.DATABASE_URL;
     const child = spawn(process.execPath, [bin, 'serve', '--port', String(this.port), '--host', '127.0.0.1'], { cwd: this.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (chunk) => (this.log += chunk));
-    child.stderr!.on('data', (chunk) => (this.log += chunk));
+    child.stdout.on('data', (chunk) => (this.log += chunk));
+    child.stderr.on('data', (chunk) => (this.log += chunk));
     this.process = child;
     await eventually(
       async () => {
@@ -90,7 +90,7 @@ async function system(name: string): Promise<System> {
   const port = await freePort();
   // On PostgreSQL a fresh schema of its own.
   const database = kind === 'postgres' ? await isolatedDatabase('postgres') : undefined;
-  const schema = (database?.config as { schema?: string } | undefined)?.schema;
+  const schema = database?.config?.schema;
   const config = {
     plugins: ['@rapport/plugin-crm', '@rapport/plugin-prm'],
     ...(schema ? { database: { schema } } : {}),
