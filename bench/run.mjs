@@ -5,7 +5,7 @@
 //   pnpm bench                 full sizes, PGlite and PostgreSQL where each applies
 //   pnpm bench --quick         small sizes: proves the harness (CI)
 //   pnpm bench --postgres      PostgreSQL only (--pglite: PGlite only)
-//   pnpm bench --only=http,hooks,timeline,import,start,scale
+//   pnpm bench --only=http,hooks,timeline,import,start,scale,link
 //
 // PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); every
 // benchmark works in a schema of its own and drops it. Needs the packages built
@@ -22,6 +22,7 @@ import { timelineBenchmarks } from './lib/timeline.mjs';
 import { importBenchmarks } from './lib/import.mjs';
 import { startBenchmarks } from './lib/start.mjs';
 import { scaleOutBenchmarks } from './lib/scaleout.mjs';
+import { linkBenchmarks } from './lib/link.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -38,6 +39,7 @@ const suites = [
   { key: 'import', dbs: ['postgres'], run: () => importBenchmarks({ quick }) },
   { key: 'start', dbs: ['pglite'], run: () => startBenchmarks({ quick }) },
   { key: 'scale', dbs: ['postgres'], run: () => scaleOutBenchmarks({ quick }) },
+  { key: 'link', dbs: ['postgres'], run: () => linkBenchmarks({ quick }) },
 ];
 
 // Each suite runs on each database in a process of its own, as a server would: what one

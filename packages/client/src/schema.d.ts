@@ -568,6 +568,347 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/federation/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite another system to a link
+         * @description Creates a link in state `invited` for one of the firm’s relationships and answers a one-time invitation URL carrying a secret (stored hashed, shown here only). The other system’s admin pastes it into `POST /federation/links`. `localRole` is the role this firm plays on the link (`buyer`, `supplier`, `vendor` or `partner`).
+         */
+        post: operations["postFederationInvitations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List links to other systems */
+        get: operations["getFederationLinks"];
+        put?: never;
+        /**
+         * Accept another system’s invitation
+         * @description Fetches the invitation from the inviting system, then accepts it with a request signed by a new key of this side. `relationshipId` is this firm’s own relationship with the inviting firm (at a supplier: its `crm.customer` with the buyer). The answer shows both sides’ key thumbprints (RFC 7638) to compare out of band.
+         */
+        post: operations["postFederationLinks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a link with its keys and health
+         * @description Health: last sequence sent, acknowledged by the other system and applied from it; messages behind; the last error.
+         */
+        get: operations["getFederationLinksById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links/{id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a document on a link
+         * @description Queues a version of a declared document type in this transaction (its sequence too) and pushes it. Only the type’s author role sends it; `body` must match the type’s wire schema (`GET /federation/schemas`). Without `docId` a new document starts at version 1; with it, the next version.
+         */
+        post: operations["postFederationLinksByIdDocuments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Messages of a link, in sequence order
+         * @description `direction=out`: what this side sent, with the other system’s answer (pending, applied, duplicate or rejected with its problem). `direction=in`: what this side received and applied.
+         */
+        get: operations["getFederationLinksByIdMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a link
+         * @description Lifts a suspension made by this side; the other system is told.
+         */
+        post: operations["postFederationLinksByIdResume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a link
+         * @description Final. Both directions stop: this side refuses the other’s messages and sends none; the other system is told (signed). Data already exchanged stays.
+         */
+        post: operations["postFederationLinksByIdRevoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links/{id}/rotate-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate this side’s key of a link
+         * @description A new Ed25519 key signs from now on; the other system learns it from a request signed with the current key and accepts the old one for the overlap (`federation.keyOverlapMs`).
+         */
+        post: operations["postFederationLinksByIdRotateKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend a link
+         * @description Both directions stop until this side resumes: messages are refused and none are sent; the other system is told (signed).
+         */
+        post: operations["postFederationLinksByIdSuspend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Push and pull a link now
+         * @description Pushes what the other system has not answered and pulls what it sent after the last applied sequence, without waiting for the back-off.
+         */
+        post: operations["postFederationLinksByIdSync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fetch an invitation (called by the invited system)
+         * @description Answers what the invitation offers when `Rapport-Invitation-Secret` carries its secret. Refusals are problem+json; nothing changes.
+         */
+        get: operations["getFederationPeerInvitationsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/links/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation (called by the invited system)
+         * @description The body carries the secret and the invited side’s key; the request is signed with that key. Signed with HTTP Message Signatures (RFC 9421, `ed25519`) by the other system’s link key; see docs/federation.md. Refusals are problem+json; nothing changes.
+         */
+        post: operations["postFederationPeerLinksByIdAccept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/links/{id}/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver messages (called by the other system)
+         * @description Applies the batch in sequence order, each message in its own transaction. A message already answered gets its stored answer (`repeated: true`). A gap answers 409 with `expected`. A rejected message is final. Signed with HTTP Message Signatures (RFC 9421, `ed25519`) by the other system’s link key; see docs/federation.md. Refusals are problem+json; nothing changes.
+         */
+        post: operations["postFederationPeerLinksByIdInbox"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/links/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Announce a rotated key (called by the other system)
+         * @description Signed with the current key; the new key is accepted from now on and the previous one until `previous.notAfter`. Signed with HTTP Message Signatures (RFC 9421, `ed25519`) by the other system’s link key; see docs/federation.md. Refusals are problem+json; nothing changes.
+         */
+        post: operations["postFederationPeerLinksByIdKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/links/{id}/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pull messages after a sequence (called by the other system)
+         * @description The messages this side sent on the link after `after`, in order; the response is signed too (`@status`, Content-Digest, Content-Type). Signed with HTTP Message Signatures (RFC 9421, `ed25519`) by the other system’s link key; see docs/federation.md. Refusals are problem+json; nothing changes.
+         */
+        get: operations["getFederationPeerLinksByIdOutbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/links/{id}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tell of a link state change (called by the other system)
+         * @description The other system suspended, resumed or revoked the link on its side; this side stops (or resumes) both directions too. Signed with HTTP Message Signatures (RFC 9421, `ed25519`) by the other system’s link key; see docs/federation.md. Refusals are problem+json; nothing changes.
+         */
+        post: operations["postFederationPeerLinksByIdState"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/schemas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Wire schemas of the declared document types
+         * @description Each document type’s allowlist as JSON Schema, with its author role, version, response types and UBL name. Only these fields leave the system.
+         */
+        get: operations["getFederationSchemas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hrm/announcements": {
         parameters: {
             query?: never;
@@ -6562,6 +6903,1905 @@ export interface operations {
                             mergedIntoId: string | null;
                             name: string;
                             updatedAt: string;
+                            version: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationInvitations: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    documentTypes: string[];
+                    expiresInHours?: number;
+                    /** @enum {string} */
+                    localRole: "buyer" | "supplier" | "vendor" | "partner";
+                    /** Format: uuid */
+                    relationshipId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        expiresAt: string;
+                        invitationUrl: string;
+                        link: {
+                            createdAt: string;
+                            documentTypes: string[];
+                            health: {
+                                /** @description Messages sent and not yet answered by the other system */
+                                behind: number;
+                                behindSince: string | null;
+                                lastError: string | null;
+                                lastErrorAt: string | null;
+                                lastPushedAt: string | null;
+                                lastSequenceAcknowledged: number;
+                                lastSequenceApplied: number;
+                                lastSequenceSent: number;
+                                nextPushAt: string | null;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            invitationExpiresAt: string | null;
+                            /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                            localKeys: {
+                                createdAt: string;
+                                retiresAt: string | null;
+                                thumbprint: string;
+                            }[];
+                            /** @enum {string} */
+                            localRole: "buyer" | "supplier" | "vendor" | "partner";
+                            peerBaseUrl: string | null;
+                            /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                            peerKeys: {
+                                notAfter: string | null;
+                                thumbprint: string;
+                            }[];
+                            peerName: string | null;
+                            peerPartyId: string | null;
+                            /** @enum {string} */
+                            peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                            relationshipId: string | null;
+                            relationshipType: string | null;
+                            /** @enum {string} */
+                            state: "invited" | "active" | "suspended" | "revoked";
+                            stateBy: ("local" | "peer") | null;
+                            updatedAt: string;
+                            version: number;
+                        };
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFederationLinks: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                state?: "invited" | "active" | "suspended" | "revoked";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            createdAt: string;
+                            documentTypes: string[];
+                            health: {
+                                /** @description Messages sent and not yet answered by the other system */
+                                behind: number;
+                                behindSince: string | null;
+                                lastError: string | null;
+                                lastErrorAt: string | null;
+                                lastPushedAt: string | null;
+                                lastSequenceAcknowledged: number;
+                                lastSequenceApplied: number;
+                                lastSequenceSent: number;
+                                nextPushAt: string | null;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            invitationExpiresAt: string | null;
+                            /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                            localKeys: {
+                                createdAt: string;
+                                retiresAt: string | null;
+                                thumbprint: string;
+                            }[];
+                            /** @enum {string} */
+                            localRole: "buyer" | "supplier" | "vendor" | "partner";
+                            peerBaseUrl: string | null;
+                            /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                            peerKeys: {
+                                notAfter: string | null;
+                                thumbprint: string;
+                            }[];
+                            peerName: string | null;
+                            peerPartyId: string | null;
+                            /** @enum {string} */
+                            peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                            relationshipId: string | null;
+                            relationshipType: string | null;
+                            /** @enum {string} */
+                            state: "invited" | "active" | "suspended" | "revoked";
+                            stateBy: ("local" | "peer") | null;
+                            updatedAt: string;
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    invitationUrl: string;
+                    /** Format: uuid */
+                    relationshipId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt: string;
+                        documentTypes: string[];
+                        health: {
+                            /** @description Messages sent and not yet answered by the other system */
+                            behind: number;
+                            behindSince: string | null;
+                            lastError: string | null;
+                            lastErrorAt: string | null;
+                            lastPushedAt: string | null;
+                            lastSequenceAcknowledged: number;
+                            lastSequenceApplied: number;
+                            lastSequenceSent: number;
+                            nextPushAt: string | null;
+                        };
+                        /** Format: uuid */
+                        id: string;
+                        invitationExpiresAt: string | null;
+                        /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                        localKeys: {
+                            createdAt: string;
+                            retiresAt: string | null;
+                            thumbprint: string;
+                        }[];
+                        /** @enum {string} */
+                        localRole: "buyer" | "supplier" | "vendor" | "partner";
+                        peerBaseUrl: string | null;
+                        /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                        peerKeys: {
+                            notAfter: string | null;
+                            thumbprint: string;
+                        }[];
+                        peerName: string | null;
+                        peerPartyId: string | null;
+                        /** @enum {string} */
+                        peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                        relationshipId: string | null;
+                        relationshipType: string | null;
+                        /** @enum {string} */
+                        state: "invited" | "active" | "suspended" | "revoked";
+                        stateBy: ("local" | "peer") | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFederationLinksById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt: string;
+                        documentTypes: string[];
+                        health: {
+                            /** @description Messages sent and not yet answered by the other system */
+                            behind: number;
+                            behindSince: string | null;
+                            lastError: string | null;
+                            lastErrorAt: string | null;
+                            lastPushedAt: string | null;
+                            lastSequenceAcknowledged: number;
+                            lastSequenceApplied: number;
+                            lastSequenceSent: number;
+                            nextPushAt: string | null;
+                        };
+                        /** Format: uuid */
+                        id: string;
+                        invitationExpiresAt: string | null;
+                        /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                        localKeys: {
+                            createdAt: string;
+                            retiresAt: string | null;
+                            thumbprint: string;
+                        }[];
+                        /** @enum {string} */
+                        localRole: "buyer" | "supplier" | "vendor" | "partner";
+                        peerBaseUrl: string | null;
+                        /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                        peerKeys: {
+                            notAfter: string | null;
+                            thumbprint: string;
+                        }[];
+                        peerName: string | null;
+                        peerPartyId: string | null;
+                        /** @enum {string} */
+                        peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                        relationshipId: string | null;
+                        relationshipType: string | null;
+                        /** @enum {string} */
+                        state: "invited" | "active" | "suspended" | "revoked";
+                        stateBy: ("local" | "peer") | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinksByIdDocuments: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body: {
+                        [key: string]: unknown;
+                    };
+                    /** Format: uuid */
+                    docId?: string;
+                    inResponseTo?: {
+                        /** Format: uuid */
+                        docId: string;
+                        type: string;
+                    };
+                    type: string;
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        docId: string;
+                        docVersion: number;
+                        /** Format: uuid */
+                        linkId: string;
+                        /** Format: uuid */
+                        messageId: string;
+                        seq: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFederationLinksByIdMessages: {
+        parameters: {
+            query: {
+                after?: number;
+                direction: "out" | "in";
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            at: string;
+                            /** Format: uuid */
+                            docId: string;
+                            docVersion: number;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description The message exactly as sent or received */
+                            message: {
+                                [key: string]: unknown;
+                            };
+                            outcome: {
+                                [key: string]: unknown;
+                            } | null;
+                            problem: {
+                                [key: string]: unknown;
+                            } | null;
+                            seq: number;
+                            /** @enum {string} */
+                            status: "pending" | "applied" | "duplicate" | "rejected";
+                            type: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinksByIdResume: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        link: {
+                            createdAt: string;
+                            documentTypes: string[];
+                            health: {
+                                /** @description Messages sent and not yet answered by the other system */
+                                behind: number;
+                                behindSince: string | null;
+                                lastError: string | null;
+                                lastErrorAt: string | null;
+                                lastPushedAt: string | null;
+                                lastSequenceAcknowledged: number;
+                                lastSequenceApplied: number;
+                                lastSequenceSent: number;
+                                nextPushAt: string | null;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            invitationExpiresAt: string | null;
+                            /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                            localKeys: {
+                                createdAt: string;
+                                retiresAt: string | null;
+                                thumbprint: string;
+                            }[];
+                            /** @enum {string} */
+                            localRole: "buyer" | "supplier" | "vendor" | "partner";
+                            peerBaseUrl: string | null;
+                            /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                            peerKeys: {
+                                notAfter: string | null;
+                                thumbprint: string;
+                            }[];
+                            peerName: string | null;
+                            peerPartyId: string | null;
+                            /** @enum {string} */
+                            peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                            relationshipId: string | null;
+                            relationshipType: string | null;
+                            /** @enum {string} */
+                            state: "invited" | "active" | "suspended" | "revoked";
+                            stateBy: ("local" | "peer") | null;
+                            updatedAt: string;
+                            version: number;
+                        };
+                        peerNotified: boolean;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinksByIdRevoke: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        link: {
+                            createdAt: string;
+                            documentTypes: string[];
+                            health: {
+                                /** @description Messages sent and not yet answered by the other system */
+                                behind: number;
+                                behindSince: string | null;
+                                lastError: string | null;
+                                lastErrorAt: string | null;
+                                lastPushedAt: string | null;
+                                lastSequenceAcknowledged: number;
+                                lastSequenceApplied: number;
+                                lastSequenceSent: number;
+                                nextPushAt: string | null;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            invitationExpiresAt: string | null;
+                            /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                            localKeys: {
+                                createdAt: string;
+                                retiresAt: string | null;
+                                thumbprint: string;
+                            }[];
+                            /** @enum {string} */
+                            localRole: "buyer" | "supplier" | "vendor" | "partner";
+                            peerBaseUrl: string | null;
+                            /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                            peerKeys: {
+                                notAfter: string | null;
+                                thumbprint: string;
+                            }[];
+                            peerName: string | null;
+                            peerPartyId: string | null;
+                            /** @enum {string} */
+                            peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                            relationshipId: string | null;
+                            relationshipType: string | null;
+                            /** @enum {string} */
+                            state: "invited" | "active" | "suspended" | "revoked";
+                            stateBy: ("local" | "peer") | null;
+                            updatedAt: string;
+                            version: number;
+                        };
+                        peerNotified: boolean;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinksByIdRotateKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt: string;
+                        documentTypes: string[];
+                        health: {
+                            /** @description Messages sent and not yet answered by the other system */
+                            behind: number;
+                            behindSince: string | null;
+                            lastError: string | null;
+                            lastErrorAt: string | null;
+                            lastPushedAt: string | null;
+                            lastSequenceAcknowledged: number;
+                            lastSequenceApplied: number;
+                            lastSequenceSent: number;
+                            nextPushAt: string | null;
+                        };
+                        /** Format: uuid */
+                        id: string;
+                        invitationExpiresAt: string | null;
+                        /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                        localKeys: {
+                            createdAt: string;
+                            retiresAt: string | null;
+                            thumbprint: string;
+                        }[];
+                        /** @enum {string} */
+                        localRole: "buyer" | "supplier" | "vendor" | "partner";
+                        peerBaseUrl: string | null;
+                        /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                        peerKeys: {
+                            notAfter: string | null;
+                            thumbprint: string;
+                        }[];
+                        peerName: string | null;
+                        peerPartyId: string | null;
+                        /** @enum {string} */
+                        peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                        relationshipId: string | null;
+                        relationshipType: string | null;
+                        /** @enum {string} */
+                        state: "invited" | "active" | "suspended" | "revoked";
+                        stateBy: ("local" | "peer") | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinksByIdSuspend: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        link: {
+                            createdAt: string;
+                            documentTypes: string[];
+                            health: {
+                                /** @description Messages sent and not yet answered by the other system */
+                                behind: number;
+                                behindSince: string | null;
+                                lastError: string | null;
+                                lastErrorAt: string | null;
+                                lastPushedAt: string | null;
+                                lastSequenceAcknowledged: number;
+                                lastSequenceApplied: number;
+                                lastSequenceSent: number;
+                                nextPushAt: string | null;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            invitationExpiresAt: string | null;
+                            /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                            localKeys: {
+                                createdAt: string;
+                                retiresAt: string | null;
+                                thumbprint: string;
+                            }[];
+                            /** @enum {string} */
+                            localRole: "buyer" | "supplier" | "vendor" | "partner";
+                            peerBaseUrl: string | null;
+                            /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                            peerKeys: {
+                                notAfter: string | null;
+                                thumbprint: string;
+                            }[];
+                            peerName: string | null;
+                            peerPartyId: string | null;
+                            /** @enum {string} */
+                            peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                            relationshipId: string | null;
+                            relationshipType: string | null;
+                            /** @enum {string} */
+                            state: "invited" | "active" | "suspended" | "revoked";
+                            stateBy: ("local" | "peer") | null;
+                            updatedAt: string;
+                            version: number;
+                        };
+                        peerNotified: boolean;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinksByIdSync: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt: string;
+                        documentTypes: string[];
+                        health: {
+                            /** @description Messages sent and not yet answered by the other system */
+                            behind: number;
+                            behindSince: string | null;
+                            lastError: string | null;
+                            lastErrorAt: string | null;
+                            lastPushedAt: string | null;
+                            lastSequenceAcknowledged: number;
+                            lastSequenceApplied: number;
+                            lastSequenceSent: number;
+                            nextPushAt: string | null;
+                        };
+                        /** Format: uuid */
+                        id: string;
+                        invitationExpiresAt: string | null;
+                        /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                        localKeys: {
+                            createdAt: string;
+                            retiresAt: string | null;
+                            thumbprint: string;
+                        }[];
+                        /** @enum {string} */
+                        localRole: "buyer" | "supplier" | "vendor" | "partner";
+                        peerBaseUrl: string | null;
+                        /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                        peerKeys: {
+                            notAfter: string | null;
+                            thumbprint: string;
+                        }[];
+                        peerName: string | null;
+                        peerPartyId: string | null;
+                        /** @enum {string} */
+                        peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                        relationshipId: string | null;
+                        relationshipType: string | null;
+                        /** @enum {string} */
+                        state: "invited" | "active" | "suspended" | "revoked";
+                        stateBy: ("local" | "peer") | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFederationPeerInvitationsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        baseUrl: string;
+                        documentTypes: string[];
+                        expiresAt: string;
+                        keys: {
+                            jwk: {
+                                crv: string;
+                                kty: string;
+                                x: string;
+                            };
+                            kid: string;
+                        }[];
+                        /** Format: uuid */
+                        link: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        role: "buyer" | "supplier" | "vendor" | "partner";
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationPeerLinksByIdAccept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The exact bytes are covered by Content-Digest (RFC 9530) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        documentTypes: string[];
+                        keys: {
+                            jwk: {
+                                crv: string;
+                                kty: string;
+                                x: string;
+                            };
+                            kid: string;
+                        }[];
+                        /** Format: uuid */
+                        link: string;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationPeerLinksByIdInbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The exact bytes are covered by Content-Digest (RFC 9530) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliedThrough: number;
+                        expected?: number;
+                        results: {
+                            /** Format: uuid */
+                            id: string;
+                            outcome?: {
+                                [key: string]: unknown;
+                            } | null;
+                            problem?: {
+                                [key: string]: unknown;
+                            } | null;
+                            repeated?: boolean;
+                            seq: number;
+                            /** @enum {string} */
+                            status: "applied" | "duplicate" | "rejected";
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationPeerLinksByIdKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The exact bytes are covered by Content-Digest (RFC 9530) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            kid: string;
+                            notAfter: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFederationPeerLinksByIdOutbox: {
+        parameters: {
+            query: {
+                after: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        lastSeq: number;
+                        /** Format: uuid */
+                        link: string;
+                        messages: {
+                            /** @enum {string} */
+                            author: "buyer" | "supplier" | "vendor" | "partner";
+                            body: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: uuid */
+                            docId: string;
+                            docVersion: number;
+                            /** Format: uuid */
+                            id: string;
+                            inResponseTo?: {
+                                /** Format: uuid */
+                                docId: string;
+                                type: string;
+                            };
+                            sentAt: string;
+                            seq: number;
+                            type: string;
+                            typeVersion: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationPeerLinksByIdState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The exact bytes are covered by Content-Digest (RFC 9530) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        state: "invited" | "active" | "suspended" | "revoked";
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFederationSchemas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @enum {string} */
+                            author: "buyer" | "supplier" | "vendor" | "partner";
+                            description: string | null;
+                            key: string;
+                            relationshipTypes: string[];
+                            responses: string[];
+                            schema: {
+                                [key: string]: unknown;
+                            };
+                            ubl: string | null;
                             version: number;
                         }[];
                     };
