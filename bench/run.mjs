@@ -5,7 +5,7 @@
 //   pnpm bench                 full sizes, PGlite and PostgreSQL where each applies
 //   pnpm bench --quick         small sizes: proves the harness (CI)
 //   pnpm bench --postgres      PostgreSQL only (--pglite: PGlite only)
-//   pnpm bench --only=http,hooks,timeline,import,start,scale,lists,search
+//   pnpm bench --only=http,hooks,timeline,import,start,scale,lists,search,link
 //
 // PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); every
 // benchmark works in a schema of its own and drops it. Needs the packages built
@@ -24,6 +24,7 @@ import { startBenchmarks } from './lib/start.mjs';
 import { scaleOutBenchmarks } from './lib/scaleout.mjs';
 import { listBenchmarks } from './lib/lists.mjs';
 import { searchBenchmarks } from './lib/search.mjs';
+import { linkBenchmarks } from './lib/link.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -42,6 +43,7 @@ const suites = [
   { key: 'scale', dbs: ['postgres'], run: () => scaleOutBenchmarks({ quick }) },
   { key: 'lists', dbs: ['postgres'], run: () => listBenchmarks({ quick }) },
   { key: 'search', dbs: ['postgres'], run: () => searchBenchmarks({ quick }) },
+  { key: 'link', dbs: ['postgres'], run: () => linkBenchmarks({ quick }) },
 ];
 
 // Each suite runs on each database in a process of its own, as a server would: what one

@@ -4,68 +4,6 @@
  * `pnpm --filter @rapport/client generate` after changing a route (a test fails until you do).
  */
 export interface paths {
-    "/api/v1/attachments": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A record's attachments, newest first */
-        get: operations["getAttachments"];
-        put?: never;
-        /**
-         * Attach a file to a record
-         * @description The file is the raw request body, streamed to storage (never held in memory); its name is in the `Content-Disposition` request header (`attachment; filename="quote.pdf"`, or `filename*=UTF-8''…` for any other name), its type in `Content-Type` (checked against the bytes: the detected type is what is stored and served, the declared one is kept beside it). The record (`party`, `relationship`, `interaction`, or a plugin's type such as `crm.deal`) must be one the caller may see: 404 otherwise. 413 above `attachments.maxFileBytes`, 429 past the tenant's daily quota of uploaded bytes. A party or relationship shows the file on its timeline (an `attachment` interaction).
-         */
-        post: operations["postAttachments"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/attachments/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** An attachment's details (name, detected type, size, sha-256, scan status) */
-        get: operations["getAttachmentsById"];
-        put?: never;
-        post?: never;
-        /**
-         * Delete an attachment
-         * @description Marks it deleted: no longer listed or downloadable, its bytes kept. `?purge=true` (permission `attachments:purge`) removes the bytes and the row for good.
-         */
-        delete: operations["deleteAttachmentsById"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/attachments/{id}/content": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Download an attachment
-         * @description Served as its detected type, always as a download (`Content-Disposition: attachment` with an RFC 6266/5987 `filename*`), with `X-Content-Type-Options: nosniff` and a sandboxing CSP. One byte range (`Range: bytes=0-1023`) answers 206; a range past the end 416. 409 for a quarantined file; 404 when its record is outside the caller's reach.
-         */
-        get: operations["getAttachmentsByIdContent"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -135,100 +73,6 @@ export interface paths {
          * @description The principal behind the bearer token: its roles, the permissions they grant, and the party it is scoped to, if any.
          */
         get: operations["getAuthMe"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/automation/actions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The actions rules can use: the kernel's and those of enabled plugins */
-        get: operations["getAutomationActions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/automation/rules": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Automation rules, newest first */
-        get: operations["getAutomationRules"];
-        put?: never;
-        /**
-         * Create an automation rule
-         * @description A trigger (`{ "event": "crm.deal.won" }`, a pattern such as `prm.*`, or `{ "schedule": { "everyMinutes": 60 } }`), conditions (JSON Logic over `{ event, payload, record }`) and actions (`{ "type": "create-interaction", "params": { … } }`, each parameter a JSON Logic expression). A part that does not hold together is a 400 naming it (`actions[1].params.partyIds`). See docs/automation.md.
-         */
-        post: operations["postAutomationRules"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/automation/rules/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** An automation rule */
-        get: operations["getAutomationRulesById"];
-        put?: never;
-        post?: never;
-        /** Delete an automation rule (its queued runs are skipped; its run log goes with it) */
-        delete: operations["deleteAutomationRulesById"];
-        options?: never;
-        head?: never;
-        /** Change an automation rule */
-        patch: operations["patchAutomationRulesById"];
-        trace?: never;
-    };
-    "/api/v1/automation/rules/{id}/dry-run": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * What the rule would do on a past event (writes nothing)
-         * @description Evaluates the trigger, the conditions and every action's parameters against the event as it is in the outbox, and changes nothing.
-         */
-        post: operations["postAutomationRulesByIdDryRun"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/automation/rules/{id}/runs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A rule's runs, newest first: what it did on each event, or why it did nothing */
-        get: operations["getAutomationRulesByIdRuns"];
         put?: never;
         post?: never;
         delete?: never;
@@ -724,7 +568,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/exports/parties": {
+    "/api/v1/federation/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite another system to a link
+         * @description Creates a link in state `invited` for one of the firm’s relationships and answers a one-time invitation URL carrying a secret (stored hashed, shown here only). The other system’s admin pastes it into `POST /federation/links`. `localRole` is the role this firm plays on the link (`buyer`, `supplier`, `vendor` or `partner`).
+         */
+        post: operations["postFederationInvitations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List links to other systems */
+        get: operations["getFederationLinks"];
+        put?: never;
+        /**
+         * Accept another system’s invitation
+         * @description Fetches the invitation from the inviting system, then accepts it with a request signed by a new key of this side. `relationshipId` is this firm’s own relationship with the inviting firm (at a supplier: its `crm.customer` with the buyer). The answer shows both sides’ key thumbprints (RFC 7638) to compare out of band.
+         */
+        post: operations["postFederationLinks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links/{id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -732,10 +617,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Download the parties the caller may see as CSV
-         * @description Columns: id, kind, name, email, phone, domain, then `attr.<key>` for every custom field of parties and every attribute a party holds among the first batch. Re-importable with the parties importer.
+         * Get a link with its keys and health
+         * @description Health: last sequence sent, acknowledged by the other system and applied from it; messages behind; the last error.
          */
-        get: operations["getExportsParties"];
+        get: operations["getFederationLinksById"];
         put?: never;
         post?: never;
         delete?: never;
@@ -744,52 +629,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/fields": {
+    "/api/v1/federation/links/{id}/documents": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * List custom fields
-         * @description Every field of the tenant, by record type and key; `retired=false` leaves retired ones out.
-         */
-        get: operations["getFields"];
+        get?: never;
         put?: never;
         /**
-         * Define a custom field
-         * @description A field of `recordType` (party, relationship, interaction or a plugin record type that takes fields), optionally limited to party kinds or types (`appliesTo`). Its values live in the records’ `attributes` under `key` and are checked on every write.
+         * Send a document on a link
+         * @description Queues a version of a declared document type in this transaction (its sequence too) and pushes it. Only the type’s author role sends it; `body` must match the type’s wire schema (`GET /federation/schemas`). Without `docId` a new document starts at version 1; with it, the next version.
          */
-        post: operations["postFields"];
+        post: operations["postFederationLinksByIdDocuments"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/fields/{recordType}/{key}": {
+    "/api/v1/federation/links/{id}/messages": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Get a custom field */
-        get: operations["getFieldsByRecordTypeByKey"];
+        /**
+         * Messages of a link, in sequence order
+         * @description `direction=out`: what this side sent, with the other system’s answer (pending, applied, duplicate or rejected with its problem). `direction=in`: what this side received and applied.
+         */
+        get: operations["getFederationLinksByIdMessages"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /**
-         * Change a custom field (compatible changes only)
-         * @description Relabel, describe, add choices or currencies, widen a range or a length, apply to more types. A change that stored values might not pass is refused with 409 naming why.
-         */
-        patch: operations["patchFieldsByRecordTypeByKey"];
+        patch?: never;
         trace?: never;
     };
-    "/api/v1/fields/{recordType}/{key}/purge": {
+    "/api/v1/federation/links/{id}/resume": {
         parameters: {
             query?: never;
             header?: never;
@@ -799,34 +679,17 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Purge a retired custom field and its values
-         * @description Removes the value from every record of the tenant, then the definition. Only a retired field can be purged.
+         * Resume a link
+         * @description Lifts a suspension made by this side; the other system is told.
          */
-        post: operations["postFieldsByRecordTypeByKeyPurge"];
+        post: operations["postFederationLinksByIdResume"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/fields/{recordType}/{key}/restore": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Restore a retired custom field */
-        post: operations["postFieldsByRecordTypeByKeyRestore"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/fields/{recordType}/{key}/retire": {
+    "/api/v1/federation/links/{id}/revoke": {
         parameters: {
             query?: never;
             header?: never;
@@ -836,25 +699,208 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Retire a custom field
-         * @description No new values are accepted; stored values are kept (and returned) until the field is purged.
+         * Revoke a link
+         * @description Final. Both directions stop: this side refuses the other’s messages and sends none; the other system is told (signed). Data already exchanged stays.
          */
-        post: operations["postFieldsByRecordTypeByKeyRetire"];
+        post: operations["postFederationLinksByIdRevoke"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/fields/record-types": {
+    "/api/v1/federation/links/{id}/rotate-key": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Record types that take custom fields */
-        get: operations["getFieldsRecordTypes"];
+        get?: never;
+        put?: never;
+        /**
+         * Rotate this side’s key of a link
+         * @description A new Ed25519 key signs from now on; the other system learns it from a request signed with the current key and accepts the old one for the overlap (`federation.keyOverlapMs`).
+         */
+        post: operations["postFederationLinksByIdRotateKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend a link
+         * @description Both directions stop until this side resumes: messages are refused and none are sent; the other system is told (signed).
+         */
+        post: operations["postFederationLinksByIdSuspend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/links/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Push and pull a link now
+         * @description Pushes what the other system has not answered and pulls what it sent after the last applied sequence, without waiting for the back-off.
+         */
+        post: operations["postFederationLinksByIdSync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fetch an invitation (called by the invited system)
+         * @description Answers what the invitation offers when `Rapport-Invitation-Secret` carries its secret. Refusals are problem+json; nothing changes.
+         */
+        get: operations["getFederationPeerInvitationsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/links/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation (called by the invited system)
+         * @description The body carries the secret and the invited side’s key; the request is signed with that key. Signed with HTTP Message Signatures (RFC 9421, `ed25519`) by the other system’s link key; see docs/federation.md. Refusals are problem+json; nothing changes.
+         */
+        post: operations["postFederationPeerLinksByIdAccept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/links/{id}/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver messages (called by the other system)
+         * @description Applies the batch in sequence order, each message in its own transaction. A message already answered gets its stored answer (`repeated: true`). A gap answers 409 with `expected`. A rejected message is final. Signed with HTTP Message Signatures (RFC 9421, `ed25519`) by the other system’s link key; see docs/federation.md. Refusals are problem+json; nothing changes.
+         */
+        post: operations["postFederationPeerLinksByIdInbox"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/links/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Announce a rotated key (called by the other system)
+         * @description Signed with the current key; the new key is accepted from now on and the previous one until `previous.notAfter`. Signed with HTTP Message Signatures (RFC 9421, `ed25519`) by the other system’s link key; see docs/federation.md. Refusals are problem+json; nothing changes.
+         */
+        post: operations["postFederationPeerLinksByIdKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/links/{id}/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pull messages after a sequence (called by the other system)
+         * @description The messages this side sent on the link after `after`, in order; the response is signed too (`@status`, Content-Digest, Content-Type). Signed with HTTP Message Signatures (RFC 9421, `ed25519`) by the other system’s link key; see docs/federation.md. Refusals are problem+json; nothing changes.
+         */
+        get: operations["getFederationPeerLinksByIdOutbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/peer/links/{id}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tell of a link state change (called by the other system)
+         * @description The other system suspended, resumed or revoked the link on its side; this side stops (or resumes) both directions too. Signed with HTTP Message Signatures (RFC 9421, `ed25519`) by the other system’s link key; see docs/federation.md. Refusals are problem+json; nothing changes.
+         */
+        post: operations["postFederationPeerLinksByIdState"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/federation/schemas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Wire schemas of the declared document types
+         * @description Each document type’s allowlist as JSON Schema, with its author role, version, response types and UBL name. Only these fields leave the system.
+         */
+        get: operations["getFederationSchemas"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1964,10 +2010,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * List interactions
-         * @description Newest first. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
-         */
+        /** List interactions */
         get: operations["getInteractions"];
         put?: never;
         /** Record an interaction */
@@ -2230,7 +2273,7 @@ export interface paths {
         };
         /**
          * List parties
-         * @description Newest first. Filter by kind, name (`q`: a substring, or what search matches — typos, words, contact points), contact point (`email`, `phone`, `domain`), archive state, or custom fields (`field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`); `sort=field.<key>` or `sort=-field.<key>` orders by one.
+         * @description Newest first. Filter by kind, name substring (`q`), contact point (`email`, `phone`, `domain`) or archive state.
          */
         get: operations["getParties"];
         put?: never;
@@ -3276,10 +3319,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * List relationships
-         * @description Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
-         */
+        /** List relationships */
         get: operations["getRelationships"];
         put?: never;
         /**
@@ -3372,26 +3412,6 @@ export interface paths {
          * @description Takes effect for every holder on their next request. The builtin `admin` role cannot be changed.
          */
         patch: operations["patchRolesByName"];
-        trace?: never;
-    };
-    "/api/v1/search": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Search parties, interactions and plugin records
-         * @description Ranked by relevance (trigram similarity for names and titles, so typos and case do not matter; full text for subjects and summaries; contact points such as `www.acme.example`). Only the types the caller may read (`types` narrows them, comma-separated) and only records within its reach. Keyset-paginated over (rank, id).
-         */
-        get: operations["getSearch"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/v1/tenant": {
@@ -3583,386 +3603,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    getAttachments: {
-        parameters: {
-            query: {
-                cursor?: string;
-                limit?: number;
-                recordId: string;
-                recordType: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            contentType: string;
-                            createdAt: string;
-                            declaredType: string | null;
-                            filename: string;
-                            /** Format: uuid */
-                            id: string;
-                            interactionId: string | null;
-                            recordId: string;
-                            recordType: string;
-                            sha256: string;
-                            size: number;
-                            /** @enum {string} */
-                            status: "clean" | "quarantined";
-                            statusReason: string | null;
-                            typeMismatch: boolean;
-                        }[];
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    postAttachments: {
-        parameters: {
-            query: {
-                recordId: string;
-                recordType: string;
-            };
-            header?: {
-                /** @description Retries with the same key return the first response */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The file, as it is (any media type) */
-        requestBody: {
-            content: {
-                "application/octet-stream": string;
-            };
-        };
-        responses: {
-            /** @description Success */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        contentType: string;
-                        createdAt: string;
-                        declaredType: string | null;
-                        filename: string;
-                        /** Format: uuid */
-                        id: string;
-                        interactionId: string | null;
-                        recordId: string;
-                        recordType: string;
-                        sha256: string;
-                        size: number;
-                        /** @enum {string} */
-                        status: "clean" | "quarantined";
-                        statusReason: string | null;
-                        typeMismatch: boolean;
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getAttachmentsById: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        contentType: string;
-                        createdAt: string;
-                        declaredType: string | null;
-                        filename: string;
-                        /** Format: uuid */
-                        id: string;
-                        interactionId: string | null;
-                        recordId: string;
-                        recordType: string;
-                        sha256: string;
-                        size: number;
-                        /** @enum {string} */
-                        status: "clean" | "quarantined";
-                        statusReason: string | null;
-                        typeMismatch: boolean;
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    deleteAttachmentsById: {
-        parameters: {
-            query?: {
-                purge?: "true" | "false";
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getAttachmentsByIdContent: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": string;
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            416: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     getAudit: {
         parameters: {
             query?: {
@@ -4233,780 +3873,6 @@ export interface operations {
             };
             /** @description An RFC 9457 problem */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getAutomationActions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            description: string | null;
-                            name: string;
-                            owner: string;
-                            params: string[];
-                        }[];
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getAutomationRules: {
-        parameters: {
-            query?: {
-                cursor?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            actions: {
-                                params: {
-                                    [key: string]: unknown;
-                                };
-                                type: string;
-                            }[];
-                            conditions: unknown;
-                            createdAt: string;
-                            description: string | null;
-                            enabled: boolean;
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            trigger: {
-                                /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
-                                event: string;
-                            } | {
-                                schedule: {
-                                    everyMinutes: number;
-                                };
-                            };
-                            updatedAt: string;
-                            version: number;
-                        }[];
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    postAutomationRules: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Retries with the same key return the first response */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    actions: {
-                        /**
-                         * @description Each value a JSON Logic expression (a literal is one too)
-                         * @default {}
-                         */
-                        params?: {
-                            [key: string]: unknown;
-                        };
-                        /** @description A kernel action (`create-interaction`, `set-attribute`, `record-observation`, `call-webhook`) or a plugin's (`crm.create-task`) */
-                        type: string;
-                    }[];
-                    /** @description A JSON Logic expression over { event, payload, record }; absent: always */
-                    conditions?: unknown;
-                    description?: string | null;
-                    enabled?: boolean;
-                    name: string;
-                    trigger: {
-                        /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
-                        event: string;
-                    } | {
-                        schedule: {
-                            everyMinutes: number;
-                        };
-                    };
-                };
-            };
-        };
-        responses: {
-            /** @description Success */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        actions: {
-                            params: {
-                                [key: string]: unknown;
-                            };
-                            type: string;
-                        }[];
-                        conditions: unknown;
-                        createdAt: string;
-                        description: string | null;
-                        enabled: boolean;
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        trigger: {
-                            /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
-                            event: string;
-                        } | {
-                            schedule: {
-                                everyMinutes: number;
-                            };
-                        };
-                        updatedAt: string;
-                        version: number;
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getAutomationRulesById: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        actions: {
-                            params: {
-                                [key: string]: unknown;
-                            };
-                            type: string;
-                        }[];
-                        conditions: unknown;
-                        createdAt: string;
-                        description: string | null;
-                        enabled: boolean;
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        trigger: {
-                            /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
-                            event: string;
-                        } | {
-                            schedule: {
-                                everyMinutes: number;
-                            };
-                        };
-                        updatedAt: string;
-                        version: number;
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    deleteAutomationRulesById: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    patchAutomationRulesById: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description The version read (ETag) */
-                "If-Match": string;
-            };
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    actions?: {
-                        /**
-                         * @description Each value a JSON Logic expression (a literal is one too)
-                         * @default {}
-                         */
-                        params?: {
-                            [key: string]: unknown;
-                        };
-                        /** @description A kernel action (`create-interaction`, `set-attribute`, `record-observation`, `call-webhook`) or a plugin's (`crm.create-task`) */
-                        type: string;
-                    }[];
-                    conditions?: unknown;
-                    description?: string | null;
-                    enabled?: boolean;
-                    name?: string;
-                    trigger?: {
-                        /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
-                        event: string;
-                    } | {
-                        schedule: {
-                            everyMinutes: number;
-                        };
-                    };
-                };
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        actions: {
-                            params: {
-                                [key: string]: unknown;
-                            };
-                            type: string;
-                        }[];
-                        conditions: unknown;
-                        createdAt: string;
-                        description: string | null;
-                        enabled: boolean;
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        trigger: {
-                            /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
-                            event: string;
-                        } | {
-                            schedule: {
-                                everyMinutes: number;
-                            };
-                        };
-                        updatedAt: string;
-                        version: number;
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            428: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    postAutomationRulesByIdDryRun: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Retries with the same key return the first response */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** Format: uuid */
-                    eventId: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        actions: {
-                            params: unknown;
-                            problem: string | null;
-                            type: string;
-                        }[];
-                        alreadyRun: boolean;
-                        conditionsHold: boolean;
-                        /** Format: uuid */
-                        eventId: string;
-                        eventName: string;
-                        /** Format: uuid */
-                        ruleId: string;
-                        triggerMatches: boolean;
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getAutomationRulesByIdRuns: {
-        parameters: {
-            query?: {
-                cursor?: string;
-                limit?: number;
-                status?: "pending" | "succeeded" | "skipped" | "failed";
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            attempts: number;
-                            createdAt: string;
-                            depth: number;
-                            error: string | null;
-                            /** Format: uuid */
-                            eventId: string;
-                            eventName: string;
-                            finishedAt: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            outcome: unknown;
-                            /** Format: uuid */
-                            ruleId: string;
-                            /** @enum {string} */
-                            status: "pending" | "succeeded" | "skipped" | "failed";
-                        }[];
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8071,24 +6937,83 @@ export interface operations {
             };
         };
     };
-    getExportsParties: {
+    postFederationInvitations: {
         parameters: {
-            query?: {
-                archived?: "true" | "false";
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
             };
-            header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    documentTypes: string[];
+                    expiresInHours?: number;
+                    /** @enum {string} */
+                    localRole: "buyer" | "supplier" | "vendor" | "partner";
+                    /** Format: uuid */
+                    relationshipId: string;
+                };
+            };
+        };
         responses: {
             /** @description Success */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": string;
+                    "application/json": {
+                        expiresAt: string;
+                        invitationUrl: string;
+                        link: {
+                            createdAt: string;
+                            documentTypes: string[];
+                            health: {
+                                /** @description Messages sent and not yet answered by the other system */
+                                behind: number;
+                                behindSince: string | null;
+                                lastError: string | null;
+                                lastErrorAt: string | null;
+                                lastPushedAt: string | null;
+                                lastSequenceAcknowledged: number;
+                                lastSequenceApplied: number;
+                                lastSequenceSent: number;
+                                nextPushAt: string | null;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            invitationExpiresAt: string | null;
+                            /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                            localKeys: {
+                                createdAt: string;
+                                retiresAt: string | null;
+                                thumbprint: string;
+                            }[];
+                            /** @enum {string} */
+                            localRole: "buyer" | "supplier" | "vendor" | "partner";
+                            peerBaseUrl: string | null;
+                            /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                            peerKeys: {
+                                notAfter: string | null;
+                                thumbprint: string;
+                            }[];
+                            peerName: string | null;
+                            peerPartyId: string | null;
+                            /** @enum {string} */
+                            peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                            relationshipId: string | null;
+                            relationshipType: string | null;
+                            /** @enum {string} */
+                            state: "invited" | "active" | "suspended" | "revoked";
+                            stateBy: ("local" | "peer") | null;
+                            updatedAt: string;
+                            version: number;
+                        };
+                    };
                 };
             };
             /** @description An RFC 9457 problem */
@@ -8118,15 +7043,50 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    getFields: {
+    getFederationLinks: {
         parameters: {
             query?: {
                 cursor?: string;
                 limit?: number;
-                recordType?: string;
-                retired?: "true" | "false";
+                state?: "invited" | "active" | "suspended" | "revoked";
             };
             header?: never;
             path?: never;
@@ -8142,21 +7102,46 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
-                            appliesTo: string[];
-                            choices?: string[];
                             createdAt: string;
-                            currencies?: string[];
-                            description: string | null;
-                            integer?: boolean;
-                            key: string;
+                            documentTypes: string[];
+                            health: {
+                                /** @description Messages sent and not yet answered by the other system */
+                                behind: number;
+                                behindSince: string | null;
+                                lastError: string | null;
+                                lastErrorAt: string | null;
+                                lastPushedAt: string | null;
+                                lastSequenceAcknowledged: number;
+                                lastSequenceApplied: number;
+                                lastSequenceSent: number;
+                                nextPushAt: string | null;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            invitationExpiresAt: string | null;
+                            /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                            localKeys: {
+                                createdAt: string;
+                                retiresAt: string | null;
+                                thumbprint: string;
+                            }[];
                             /** @enum {string} */
-                            kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
-                            label: string;
-                            max?: number;
-                            maxLength?: number;
-                            min?: number;
-                            recordType: string;
-                            retiredAt: string | null;
+                            localRole: "buyer" | "supplier" | "vendor" | "partner";
+                            peerBaseUrl: string | null;
+                            /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                            peerKeys: {
+                                notAfter: string | null;
+                                thumbprint: string;
+                            }[];
+                            peerName: string | null;
+                            peerPartyId: string | null;
+                            /** @enum {string} */
+                            peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                            relationshipId: string | null;
+                            relationshipType: string | null;
+                            /** @enum {string} */
+                            state: "invited" | "active" | "suspended" | "revoked";
+                            stateBy: ("local" | "peer") | null;
                             updatedAt: string;
                             version: number;
                         }[];
@@ -8193,7 +7178,7 @@ export interface operations {
             };
         };
     };
-    postFields: {
+    postFederationLinks: {
         parameters: {
             query?: never;
             header?: {
@@ -8206,19 +7191,9 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    appliesTo?: string[];
-                    choices?: string[];
-                    currencies?: string[];
-                    description?: string | null;
-                    integer?: boolean;
-                    key: string;
-                    /** @enum {string} */
-                    kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
-                    label: string;
-                    max?: number;
-                    maxLength?: number;
-                    min?: number;
-                    recordType: string;
+                    invitationUrl: string;
+                    /** Format: uuid */
+                    relationshipId: string;
                 };
             };
         };
@@ -8230,21 +7205,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        appliesTo: string[];
-                        choices?: string[];
                         createdAt: string;
-                        currencies?: string[];
-                        description: string | null;
-                        integer?: boolean;
-                        key: string;
+                        documentTypes: string[];
+                        health: {
+                            /** @description Messages sent and not yet answered by the other system */
+                            behind: number;
+                            behindSince: string | null;
+                            lastError: string | null;
+                            lastErrorAt: string | null;
+                            lastPushedAt: string | null;
+                            lastSequenceAcknowledged: number;
+                            lastSequenceApplied: number;
+                            lastSequenceSent: number;
+                            nextPushAt: string | null;
+                        };
+                        /** Format: uuid */
+                        id: string;
+                        invitationExpiresAt: string | null;
+                        /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                        localKeys: {
+                            createdAt: string;
+                            retiresAt: string | null;
+                            thumbprint: string;
+                        }[];
                         /** @enum {string} */
-                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
-                        label: string;
-                        max?: number;
-                        maxLength?: number;
-                        min?: number;
-                        recordType: string;
-                        retiredAt: string | null;
+                        localRole: "buyer" | "supplier" | "vendor" | "partner";
+                        peerBaseUrl: string | null;
+                        /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                        peerKeys: {
+                            notAfter: string | null;
+                            thumbprint: string;
+                        }[];
+                        peerName: string | null;
+                        peerPartyId: string | null;
+                        /** @enum {string} */
+                        peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                        relationshipId: string | null;
+                        relationshipType: string | null;
+                        /** @enum {string} */
+                        state: "invited" | "active" | "suspended" | "revoked";
+                        stateBy: ("local" | "peer") | null;
                         updatedAt: string;
                         version: number;
                     };
@@ -8313,15 +7313,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description An RFC 9457 problem */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    getFieldsByRecordTypeByKey: {
+    getFederationLinksById: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                key: string;
-                recordType: string;
+                id: string;
             };
             cookie?: never;
         };
@@ -8334,21 +7351,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        appliesTo: string[];
-                        choices?: string[];
                         createdAt: string;
-                        currencies?: string[];
-                        description: string | null;
-                        integer?: boolean;
-                        key: string;
+                        documentTypes: string[];
+                        health: {
+                            /** @description Messages sent and not yet answered by the other system */
+                            behind: number;
+                            behindSince: string | null;
+                            lastError: string | null;
+                            lastErrorAt: string | null;
+                            lastPushedAt: string | null;
+                            lastSequenceAcknowledged: number;
+                            lastSequenceApplied: number;
+                            lastSequenceSent: number;
+                            nextPushAt: string | null;
+                        };
+                        /** Format: uuid */
+                        id: string;
+                        invitationExpiresAt: string | null;
+                        /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                        localKeys: {
+                            createdAt: string;
+                            retiresAt: string | null;
+                            thumbprint: string;
+                        }[];
                         /** @enum {string} */
-                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
-                        label: string;
-                        max?: number;
-                        maxLength?: number;
-                        min?: number;
-                        recordType: string;
-                        retiredAt: string | null;
+                        localRole: "buyer" | "supplier" | "vendor" | "partner";
+                        peerBaseUrl: string | null;
+                        /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                        peerKeys: {
+                            notAfter: string | null;
+                            thumbprint: string;
+                        }[];
+                        peerName: string | null;
+                        peerPartyId: string | null;
+                        /** @enum {string} */
+                        peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                        relationshipId: string | null;
+                        relationshipType: string | null;
+                        /** @enum {string} */
+                        state: "invited" | "active" | "suspended" | "revoked";
+                        stateBy: ("local" | "peer") | null;
                         updatedAt: string;
                         version: number;
                     };
@@ -8392,36 +7434,143 @@ export interface operations {
             };
         };
     };
-    patchFieldsByRecordTypeByKey: {
+    postFederationLinksByIdDocuments: {
         parameters: {
             query?: never;
-            header: {
-                /** @description The version read (ETag) */
-                "If-Match": string;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
             };
             path: {
-                key: string;
-                recordType: string;
+                id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
                 "application/json": {
-                    appliesTo?: string[];
-                    choices?: string[];
-                    currencies?: string[];
-                    description?: string | null;
-                    integer?: boolean;
-                    /** @enum {string} */
-                    kind?: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
-                    label?: string;
-                    max?: number;
-                    maxLength?: number;
-                    min?: number;
+                    body: {
+                        [key: string]: unknown;
+                    };
+                    /** Format: uuid */
+                    docId?: string;
+                    inResponseTo?: {
+                        /** Format: uuid */
+                        docId: string;
+                        type: string;
+                    };
+                    type: string;
+                    version?: number;
                 };
             };
         };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        docId: string;
+                        docVersion: number;
+                        /** Format: uuid */
+                        linkId: string;
+                        /** Format: uuid */
+                        messageId: string;
+                        seq: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFederationLinksByIdMessages: {
+        parameters: {
+            query: {
+                after?: number;
+                direction: "out" | "in";
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Success */
             200: {
@@ -8430,21 +7579,363 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        appliesTo: string[];
-                        choices?: string[];
+                        data: {
+                            at: string;
+                            /** Format: uuid */
+                            docId: string;
+                            docVersion: number;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description The message exactly as sent or received */
+                            message: {
+                                [key: string]: unknown;
+                            };
+                            outcome: {
+                                [key: string]: unknown;
+                            } | null;
+                            problem: {
+                                [key: string]: unknown;
+                            } | null;
+                            seq: number;
+                            /** @enum {string} */
+                            status: "pending" | "applied" | "duplicate" | "rejected";
+                            type: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinksByIdResume: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        link: {
+                            createdAt: string;
+                            documentTypes: string[];
+                            health: {
+                                /** @description Messages sent and not yet answered by the other system */
+                                behind: number;
+                                behindSince: string | null;
+                                lastError: string | null;
+                                lastErrorAt: string | null;
+                                lastPushedAt: string | null;
+                                lastSequenceAcknowledged: number;
+                                lastSequenceApplied: number;
+                                lastSequenceSent: number;
+                                nextPushAt: string | null;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            invitationExpiresAt: string | null;
+                            /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                            localKeys: {
+                                createdAt: string;
+                                retiresAt: string | null;
+                                thumbprint: string;
+                            }[];
+                            /** @enum {string} */
+                            localRole: "buyer" | "supplier" | "vendor" | "partner";
+                            peerBaseUrl: string | null;
+                            /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                            peerKeys: {
+                                notAfter: string | null;
+                                thumbprint: string;
+                            }[];
+                            peerName: string | null;
+                            peerPartyId: string | null;
+                            /** @enum {string} */
+                            peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                            relationshipId: string | null;
+                            relationshipType: string | null;
+                            /** @enum {string} */
+                            state: "invited" | "active" | "suspended" | "revoked";
+                            stateBy: ("local" | "peer") | null;
+                            updatedAt: string;
+                            version: number;
+                        };
+                        peerNotified: boolean;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinksByIdRevoke: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        link: {
+                            createdAt: string;
+                            documentTypes: string[];
+                            health: {
+                                /** @description Messages sent and not yet answered by the other system */
+                                behind: number;
+                                behindSince: string | null;
+                                lastError: string | null;
+                                lastErrorAt: string | null;
+                                lastPushedAt: string | null;
+                                lastSequenceAcknowledged: number;
+                                lastSequenceApplied: number;
+                                lastSequenceSent: number;
+                                nextPushAt: string | null;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            invitationExpiresAt: string | null;
+                            /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                            localKeys: {
+                                createdAt: string;
+                                retiresAt: string | null;
+                                thumbprint: string;
+                            }[];
+                            /** @enum {string} */
+                            localRole: "buyer" | "supplier" | "vendor" | "partner";
+                            peerBaseUrl: string | null;
+                            /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                            peerKeys: {
+                                notAfter: string | null;
+                                thumbprint: string;
+                            }[];
+                            peerName: string | null;
+                            peerPartyId: string | null;
+                            /** @enum {string} */
+                            peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                            relationshipId: string | null;
+                            relationshipType: string | null;
+                            /** @enum {string} */
+                            state: "invited" | "active" | "suspended" | "revoked";
+                            stateBy: ("local" | "peer") | null;
+                            updatedAt: string;
+                            version: number;
+                        };
+                        peerNotified: boolean;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinksByIdRotateKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
                         createdAt: string;
-                        currencies?: string[];
-                        description: string | null;
-                        integer?: boolean;
-                        key: string;
+                        documentTypes: string[];
+                        health: {
+                            /** @description Messages sent and not yet answered by the other system */
+                            behind: number;
+                            behindSince: string | null;
+                            lastError: string | null;
+                            lastErrorAt: string | null;
+                            lastPushedAt: string | null;
+                            lastSequenceAcknowledged: number;
+                            lastSequenceApplied: number;
+                            lastSequenceSent: number;
+                            nextPushAt: string | null;
+                        };
+                        /** Format: uuid */
+                        id: string;
+                        invitationExpiresAt: string | null;
+                        /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                        localKeys: {
+                            createdAt: string;
+                            retiresAt: string | null;
+                            thumbprint: string;
+                        }[];
                         /** @enum {string} */
-                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
-                        label: string;
-                        max?: number;
-                        maxLength?: number;
-                        min?: number;
-                        recordType: string;
-                        retiredAt: string | null;
+                        localRole: "buyer" | "supplier" | "vendor" | "partner";
+                        peerBaseUrl: string | null;
+                        /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                        peerKeys: {
+                            notAfter: string | null;
+                            thumbprint: string;
+                        }[];
+                        peerName: string | null;
+                        peerPartyId: string | null;
+                        /** @enum {string} */
+                        peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                        relationshipId: string | null;
+                        relationshipType: string | null;
+                        /** @enum {string} */
+                        state: "invited" | "active" | "suspended" | "revoked";
+                        stateBy: ("local" | "peer") | null;
                         updatedAt: string;
                         version: number;
                     };
@@ -8496,7 +7987,368 @@ export interface operations {
                 };
             };
             /** @description An RFC 9457 problem */
-            412: {
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinksByIdSuspend: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        link: {
+                            createdAt: string;
+                            documentTypes: string[];
+                            health: {
+                                /** @description Messages sent and not yet answered by the other system */
+                                behind: number;
+                                behindSince: string | null;
+                                lastError: string | null;
+                                lastErrorAt: string | null;
+                                lastPushedAt: string | null;
+                                lastSequenceAcknowledged: number;
+                                lastSequenceApplied: number;
+                                lastSequenceSent: number;
+                                nextPushAt: string | null;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            invitationExpiresAt: string | null;
+                            /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                            localKeys: {
+                                createdAt: string;
+                                retiresAt: string | null;
+                                thumbprint: string;
+                            }[];
+                            /** @enum {string} */
+                            localRole: "buyer" | "supplier" | "vendor" | "partner";
+                            peerBaseUrl: string | null;
+                            /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                            peerKeys: {
+                                notAfter: string | null;
+                                thumbprint: string;
+                            }[];
+                            peerName: string | null;
+                            peerPartyId: string | null;
+                            /** @enum {string} */
+                            peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                            relationshipId: string | null;
+                            relationshipType: string | null;
+                            /** @enum {string} */
+                            state: "invited" | "active" | "suspended" | "revoked";
+                            stateBy: ("local" | "peer") | null;
+                            updatedAt: string;
+                            version: number;
+                        };
+                        peerNotified: boolean;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationLinksByIdSync: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        createdAt: string;
+                        documentTypes: string[];
+                        health: {
+                            /** @description Messages sent and not yet answered by the other system */
+                            behind: number;
+                            behindSince: string | null;
+                            lastError: string | null;
+                            lastErrorAt: string | null;
+                            lastPushedAt: string | null;
+                            lastSequenceAcknowledged: number;
+                            lastSequenceApplied: number;
+                            lastSequenceSent: number;
+                            nextPushAt: string | null;
+                        };
+                        /** Format: uuid */
+                        id: string;
+                        invitationExpiresAt: string | null;
+                        /** @description This side’s public keys by RFC 7638 thumbprint, newest (signing) first */
+                        localKeys: {
+                            createdAt: string;
+                            retiresAt: string | null;
+                            thumbprint: string;
+                        }[];
+                        /** @enum {string} */
+                        localRole: "buyer" | "supplier" | "vendor" | "partner";
+                        peerBaseUrl: string | null;
+                        /** @description The other side’s keys by RFC 7638 thumbprint: compare them out of band */
+                        peerKeys: {
+                            notAfter: string | null;
+                            thumbprint: string;
+                        }[];
+                        peerName: string | null;
+                        peerPartyId: string | null;
+                        /** @enum {string} */
+                        peerRole: "buyer" | "supplier" | "vendor" | "partner";
+                        relationshipId: string | null;
+                        relationshipType: string | null;
+                        /** @enum {string} */
+                        state: "invited" | "active" | "suspended" | "revoked";
+                        stateBy: ("local" | "peer") | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFederationPeerInvitationsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        baseUrl: string;
+                        documentTypes: string[];
+                        expiresAt: string;
+                        keys: {
+                            jwk: {
+                                crv: string;
+                                kty: string;
+                                x: string;
+                            };
+                            kid: string;
+                        }[];
+                        /** Format: uuid */
+                        link: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        role: "buyer" | "supplier" | "vendor" | "partner";
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFederationPeerLinksByIdAccept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The exact bytes are covered by Content-Digest (RFC 9530) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        documentTypes: string[];
+                        keys: {
+                            jwk: {
+                                crv: string;
+                                kty: string;
+                                x: string;
+                            };
+                            kid: string;
+                        }[];
+                        /** Format: uuid */
+                        link: string;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8531,31 +8383,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An RFC 9457 problem */
-            428: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
         };
     };
-    postFieldsByRecordTypeByKeyPurge: {
+    postFederationPeerLinksByIdInbox: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Retries with the same key return the first response */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
-                key: string;
-                recordType: string;
+                id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The exact bytes are covered by Content-Digest (RFC 9530) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
         responses: {
             /** @description Success */
             200: {
@@ -8564,26 +8408,22 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        field: {
-                            appliesTo: string[];
-                            choices?: string[];
-                            createdAt: string;
-                            currencies?: string[];
-                            description: string | null;
-                            integer?: boolean;
-                            key: string;
+                        appliedThrough: number;
+                        expected?: number;
+                        results: {
+                            /** Format: uuid */
+                            id: string;
+                            outcome?: {
+                                [key: string]: unknown;
+                            } | null;
+                            problem?: {
+                                [key: string]: unknown;
+                            } | null;
+                            repeated?: boolean;
+                            seq: number;
                             /** @enum {string} */
-                            kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
-                            label: string;
-                            max?: number;
-                            maxLength?: number;
-                            min?: number;
-                            recordType: string;
-                            retiredAt: string | null;
-                            updatedAt: string;
-                            version: number;
-                        };
-                        purgedRecords: number;
+                            status: "applied" | "duplicate" | "rejected";
+                        }[];
                     };
                 };
             };
@@ -8623,18 +8463,148 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    postFieldsByRecordTypeByKeyRestore: {
+    postFederationPeerLinksByIdKeys: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Retries with the same key return the first response */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
-                key: string;
-                recordType: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The exact bytes are covered by Content-Digest (RFC 9530) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            kid: string;
+                            notAfter: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFederationPeerLinksByIdOutbox: {
+        parameters: {
+            query: {
+                after: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
             };
             cookie?: never;
         };
@@ -8647,23 +8617,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        appliesTo: string[];
-                        choices?: string[];
-                        createdAt: string;
-                        currencies?: string[];
-                        description: string | null;
-                        integer?: boolean;
-                        key: string;
-                        /** @enum {string} */
-                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
-                        label: string;
-                        max?: number;
-                        maxLength?: number;
-                        min?: number;
-                        recordType: string;
-                        retiredAt: string | null;
-                        updatedAt: string;
-                        version: number;
+                        lastSeq: number;
+                        /** Format: uuid */
+                        link: string;
+                        messages: {
+                            /** @enum {string} */
+                            author: "buyer" | "supplier" | "vendor" | "partner";
+                            body: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: uuid */
+                            docId: string;
+                            docVersion: number;
+                            /** Format: uuid */
+                            id: string;
+                            inResponseTo?: {
+                                /** Format: uuid */
+                                docId: string;
+                                type: string;
+                            };
+                            sentAt: string;
+                            seq: number;
+                            type: string;
+                            typeVersion: number;
+                        }[];
                     };
                 };
             };
@@ -8703,22 +8680,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description An RFC 9457 problem */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    postFieldsByRecordTypeByKeyRetire: {
+    postFederationPeerLinksByIdState: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Retries with the same key return the first response */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
-                key: string;
-                recordType: string;
+                id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The exact bytes are covered by Content-Digest (RFC 9530) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
         responses: {
             /** @description Success */
             200: {
@@ -8727,23 +8714,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        appliesTo: string[];
-                        choices?: string[];
-                        createdAt: string;
-                        currencies?: string[];
-                        description: string | null;
-                        integer?: boolean;
-                        key: string;
                         /** @enum {string} */
-                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
-                        label: string;
-                        max?: number;
-                        maxLength?: number;
-                        min?: number;
-                        recordType: string;
-                        retiredAt: string | null;
-                        updatedAt: string;
-                        version: number;
+                        state: "invited" | "active" | "suspended" | "revoked";
                     };
                 };
             };
@@ -8766,7 +8738,7 @@ export interface operations {
                 };
             };
             /** @description An RFC 9457 problem */
-            403: {
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8775,7 +8747,25 @@ export interface operations {
                 };
             };
             /** @description An RFC 9457 problem */
-            404: {
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8785,7 +8775,7 @@ export interface operations {
             };
         };
     };
-    getFieldsRecordTypes: {
+    getFederationSchemas: {
         parameters: {
             query?: never;
             header?: never;
@@ -8802,9 +8792,17 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
-                            label: string;
-                            owner: string;
-                            recordType: string;
+                            /** @enum {string} */
+                            author: "buyer" | "supplier" | "vendor" | "partner";
+                            description: string | null;
+                            key: string;
+                            relationshipTypes: string[];
+                            responses: string[];
+                            schema: {
+                                [key: string]: unknown;
+                            };
+                            ubl: string | null;
+                            version: number;
                         }[];
                     };
                 };
@@ -16039,7 +16037,6 @@ export interface operations {
             query?: {
                 cursor?: string;
                 limit?: number;
-                sort?: string;
                 type?: string;
             };
             header?: never;
@@ -17604,7 +17601,6 @@ export interface operations {
                 limit?: number;
                 phone?: string;
                 q?: string;
-                sort?: string;
             };
             header?: never;
             path?: never;
@@ -25158,7 +25154,6 @@ export interface operations {
                 limit?: number;
                 partyId?: string;
                 role?: string;
-                sort?: string;
                 status?: string;
                 type?: string;
             };
@@ -26030,68 +26025,6 @@ export interface operations {
             };
             /** @description An RFC 9457 problem */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getSearch: {
-        parameters: {
-            query: {
-                cursor?: string;
-                limit?: number;
-                q: string;
-                types?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            rank: number;
-                            snippet: string | null;
-                            title: string;
-                            type: string;
-                        }[];
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            /** @description An RFC 9457 problem */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An RFC 9457 problem */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };

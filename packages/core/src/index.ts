@@ -174,3 +174,22 @@ export {
 export { newId } from './util/ids.js';
 // Times as the API speaks them (ISO 8601 UTC) and calendar days from DATE columns.
 export { iso, isoRequired, calendarDay } from './util/time.js';
+
+// Rapport Link: federation between systems (docs/federation.md)
+export {
+  defineDocumentType,
+  LINK_ROLES,
+  COUNTERPART,
+  type DocumentTypeDefinition,
+  type LinkRole,
+  type LinkView,
+  type ReceivedDocument,
+  type ApplyContext,
+  type ApplyResult,
+  type EmitContext,
+  type EmitSelection,
+  type ReceiveHandler,
+} from './federation/documents.js';
+export { PEER_PATH, wireMessageSchema, type FederationService, type FederationSettings, type WireMessage, type MessageResult } from './federation/federation.js';
+export { FEDERATION_PERMISSIONS } from './federation/routes.js';
+export { contentDigest, digestMatches, signRequest, verifySigned, thumbprint, generateKeyPair, privateKeyOf, SignatureError, SIGNATURE_WINDOW_SECONDS, type PublicJwk } from './federation/signing.js';

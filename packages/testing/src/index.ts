@@ -24,3 +24,4 @@ export {
   type OpenApiParameter,
   type ExampleOptions,
 } from './sweep.js';
+export { eventually, createLinkedSystems, linkHealth, type LinkedSystems } from './link.js';

@@ -1,5 +1,6 @@
 import { definePlugin, NotFoundError } from '@rapport/core';
 import { z } from 'zod';
+import { declareFederation } from './federation/orders.js';
 import packageJson from '../package.json' with { type: 'json' };
 import { crm } from '@rapport/crm-contract';
 import { declareModel } from './declarations.js';
@@ -63,6 +64,8 @@ const crmPlugin = definePlugin({
     scoringHooks(api, deps, scoring);
     // Filters only PRM runs: inert without PRM.
     prmGlue(api, new RegistrationDealService(deps, deals, pipelines));
+    // Orders received from customers' own systems (docs/federation.md).
+    declareFederation(api, { deals, pipelines });
 
     api.importers.define(accountsImporter(deps));
     api.importers.define(contactsImporter(deps));

@@ -4,6 +4,7 @@ import { SWEEP_TASK, prm } from '@rapport/prm-contract';
 import { declareModel, declareScopes } from './declarations.js';
 import { prmDeps, type PrmDeps } from './deps.js';
 import { registerGuards } from './hooks/guards.js';
+import { declareFederation } from './federation/documents.js';
 import { partnersImporter, suppliersImporter } from './importers/partnerships.js';
 import { prmMigrations } from './migrations/index.js';
 import { resolveOptions, type PrmOptions, type ResolvedPrmOptions } from './options.js';
@@ -74,12 +75,16 @@ function compose(api: PluginApi, deps: PrmDeps, options: ResolvedPrmOptions): vo
   api.schedule.every(SWEEP_TASK, options.sweepIntervalMs, async ({ now, signal }) => {
     await expiry.run(now, signal);
   });
+  const rfqs = new RfqService(deps, portal, supply);
+  const orders = new OrderService(deps, supply);
+  // Documents exchanged with linked systems (docs/federation.md).
+  declareFederation(api, deps, { rfqs, orders, registrations, leads });
   api.routes((r) => {
     onboardingRoutes(r, new OnboardingService(deps, portal, partnerships));
     registrationRoutes(r, registrations);
     supplyRoutes(r, {
-      rfqs: new RfqService(deps, portal, supply),
-      orders: new OrderService(deps, supply),
+      rfqs,
+      orders,
       scorecards: new ScorecardService(deps, options, portal, partnerships),
     });
     mdfRoutes(r, new MdfService(deps, portal, partnerships));

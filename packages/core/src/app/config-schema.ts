@@ -132,6 +132,21 @@ export const rapportConfigSchema = z.strictObject({
         .describe('Serve the console at /console'),
     })
     .optional(),
+  federation: z
+    .strictObject({
+      baseUrl: z.url().optional().describe('This system’s public URL as other systems reach it (RAPPORT_PUBLIC_URL); links need it'),
+      enabled: z.boolean().optional().describe('Push and pull link messages from this process (default true)'),
+      pollIntervalMs: ms('Longest pause between two looks for link messages to push (default 1000)').optional(),
+      retryBaseMs: ms('Base of the exponential back-off while a linked system does not answer (default 1000)').optional(),
+      maxBackoffMs: ms('Longest back-off between pushes to a linked system (default 300000)').optional(),
+      pullIntervalMs: ms('How often each link pulls the other system’s outbox to catch up (default 60000)').optional(),
+      behindAfterMs: ms('A link with unanswered messages for longer than this emits federation.link.behind (default 900000)').optional(),
+      batchSize: positive('Messages per push or pulled page (default 100)').optional(),
+      concurrency: positive('Links pushed at once on this node (default 20)').optional(),
+      requestTimeoutMs: ms('Timeout of one request to a linked system (default 10000)').optional(),
+      keyOverlapMs: ms('How long a rotated-out link key is still accepted (default 86400000)').optional(),
+    })
+    .optional(),
   dispatcher: z
     .strictObject({
       enabled: z.boolean().optional().describe('Deliver webhooks from this process (default true)'),

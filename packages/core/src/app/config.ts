@@ -1,5 +1,6 @@
 import type { AttachmentStore } from '../attachments/store.js';
 import type { S3StoreOptions } from '../attachments/s3-store.js';
+import type { FederationSettings } from '../federation/federation.js';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../storage/database.js';
 import type { PluginDefinition } from '../plugins/definition.js';
@@ -55,6 +56,8 @@ export interface RapportConfig {
   imports?: ImportSettingsConfig;
   /** Limits on every caller: requests per principal and per address, and per-tenant daily quotas (docs/operations.md). */
   limits?: LimitsSettings;
+  /** Rapport Link: links to other Rapport systems (docs/federation.md). */
+  federation?: FederationSettings;
   /** Files linked to records (docs/attachments.md). */
   attachments?: AttachmentSettings;
   /** Automation rules (docs/automation.md). */

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ATTACHMENT_PERMISSIONS } from '../attachments/routes.js';
 import { ATTACHMENT_INTERACTION_TYPE } from '../attachments/service.js';
 import { AUTOMATION_PERMISSIONS } from '../automation/routes.js';
+import { FEDERATION_PERMISSIONS } from '../federation/routes.js';
 
 /** Permissions the kernel's own routes require (each module declares its own). Plugins declare theirs in setup. */
 export const KERNEL_PERMISSIONS: readonly PermissionDefinition[] = [
@@ -23,6 +24,7 @@ export const KERNEL_PERMISSIONS: readonly PermissionDefinition[] = [
   ...JOB_PERMISSIONS,
   ...ATTACHMENT_PERMISSIONS,
   ...AUTOMATION_PERMISSIONS,
+  ...FEDERATION_PERMISSIONS,
   ...HTTP_PERMISSIONS,
 ];
 

@@ -55,6 +55,10 @@ import { AutomationActions, defineKernelActions } from '../automation/actions.js
 import { AutomationEngine } from '../automation/engine.js';
 import { RuleService } from '../automation/rules.js';
 import { automationModule } from '../automation/routes.js';
+import { federationModule } from '../federation/routes.js';
+import { Federation } from '../federation/federation.js';
+import { LinkTransport } from '../federation/transport.js';
+import { DocumentTypeRegistry } from '../federation/documents.js';
 
 /**
  * A composed system: database, kernel, plugins, HTTP and background work. Build one with
@@ -103,6 +107,12 @@ export class Rapport {
   /** Automation rules: after-commit runs, the run log, dry-runs (docs/automation.md). */
   readonly automation: AutomationEngine;
   readonly automationRules: RuleService;
+  /** Document types plugins federate (`api.federation.documentType`). */
+  readonly documentTypes: DocumentTypeRegistry;
+  /** Rapport Link: links to other systems, their documents and messages (docs/federation.md). */
+  readonly federation: Federation;
+  /** Pushes and pulls link messages. */
+  readonly linkTransport: LinkTransport;
 
   constructor(readonly config: RapportConfig) {
     // Two copies of core in one process would each keep their own registries and wall: refuse.
@@ -115,6 +125,7 @@ export class Rapport {
     const ordered = resolvePlugins(config.plugins ?? [], CORE_VERSION);
     this.plugins = new PluginHost(this, ordered, this.logger);
     this.registries = new KernelRegistries(this.plugins.isActive);
+    this.documentTypes = new DocumentTypeRegistry(this.plugins.isActive);
     this.scopes = new RecordScopes(this.plugins.isActive);
     defineKernelScopes(this.scopes);
     // Party references of custom fields are checked by the party service, made right after.
@@ -149,6 +160,8 @@ export class Rapport {
         .where('expire', '<', Date.now() - 3_600_000)
         .delete();
     });
+    this.federation = new Federation(this);
+    this.linkTransport = new LinkTransport(this, this.federation);
     this.attachments = new AttachmentService(this);
     this.automation = new AutomationEngine(this, this.scheduler, config.automation ?? {});
     this.automationRules = new RuleService(this.automationActions);
@@ -165,6 +178,7 @@ export class Rapport {
       importsModule(this),
       attachmentsModule(this.attachments),
       automationModule(this.automation, this.automationRules, this.automationActions),
+      federationModule(this),
     ];
     declareKernel(this.registries, this.modules);
   }
@@ -221,13 +235,22 @@ export class Rapport {
   transaction<T>(work: (uow: UnitOfWork) => Promise<T>, scope?: { tenantId?: string; principal?: Principal; anonymous?: boolean; beforeCommit?: () => Promise<void> }): Promise<T> {
     const tenantId = scope?.tenantId ?? scope?.principal?.tenantId ?? this.tenant.id;
     const principal = scope?.principal ?? systemPrincipal(tenantId);
+    // Documents declared to leave with a plugin's event are queued in that event's transaction.
+    const federated = this.documentTypes.hasEmitters()
+      ? async (uow: UnitOfWork) => {
+          const value = await work(uow);
+          await this.federation.sendEmitted(uow);
+          return value;
+        }
+      : work;
     return runUnitOfWork(
       this.knex,
       this.bus,
       { tenantId, principal, anonymous: scope?.anonymous },
-      work,
+      federated,
       (events) => {
         if (events.length) this.dispatcher.nudge();
+        if (events.some((e) => e.name === 'federation.document.sent')) this.linkTransport.nudge();
         this.metrics.countEvents(events);
       },
       scope?.beforeCommit,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { DocumentTypeDefinition, ReceiveHandler } from '../federation/documents.js';
 import type { Logger } from 'pino';
 import type { ScopeContribution } from '../access/record-scopes.js';
 import type { Contract, DependencyRef, ResolvedDeps, ServiceRef } from '../contract/refs.js';
@@ -61,6 +62,16 @@ export interface PluginApi {
   };
   /** Routes mounted under /api/v1/<plugin>. */
   routes(register: (router: RouteBuilder) => void): void;
+  /**
+   * Rapport Link (docs/federation.md): a document type this plugin exchanges with linked
+   * systems: author role, wire schema (the allowlist of what leaves), how a record becomes a
+   * wire body and how a received one is applied here.
+   */
+  federation: {
+    documentType(definition: DocumentTypeDefinition<any, any>): void;
+    /** This plugin's own effect of a received document of a type declared by any plugin, in the same inbox transaction. */
+    onReceive(type: string, handler: ReceiveHandler): void;
+  };
   /** Adds a CSV importer to `rapport import` and to the import API. */
   importers: { define(importer: Importer): void };
   schedule: {

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { DocumentTypeRegistry } from '../federation/documents.js';
+import { federationService, type Federation } from '../federation/federation.js';
 import semver from 'semver';
 import type { Logger } from 'pino';
 import { ConflictError, NotFoundError, PluginError } from '../errors.js';
@@ -67,6 +69,8 @@ export interface PluginHostSystem {
   readonly webhookSecrets: Pick<WebhookSecrets, 'sealerFor'>;
   readonly attachmentRegistry: AttachmentRegistry;
   readonly automationActions: AutomationActions;
+  readonly documentTypes: DocumentTypeRegistry;
+  readonly federation: Federation;
 }
 
 export class PluginHost {
@@ -159,6 +163,8 @@ export class PluginHost {
         };
       case 'core.scopes':
         return app.scopes;
+      case 'core.federation':
+        return federationService(app.federation);
       case 'core.tenants':
         return app.tenants;
       case 'core.fields':
@@ -546,6 +552,16 @@ export class PluginHost {
         } catch (error) {
           throw new PluginError(owner, (error as Error).message);
         }
+      },
+      federation: {
+        documentType: (definition) => {
+          try {
+            this.app.documentTypes.define(owner, definition);
+          } catch (error) {
+            throw new PluginError(owner, (error as Error).message);
+          }
+        },
+        onReceive: (type, handler) => this.app.documentTypes.onReceive(owner, type, handler),
       },
       importers: {
         define: (importer) => {

@@ -7,6 +7,7 @@ import { customFieldsMigration } from '../fields/migrations.js';
 import { searchMigration } from '../search/migrations.js';
 import { attachmentsMigration } from '../attachments/migrations.js';
 import { automationMigration } from '../automation/migrations.js';
+import { federationMigration } from '../federation/migrations.js';
 
 /*
  * Every tenant-owned table leads its primary key and indexes with tenant_id, so the
@@ -354,6 +355,7 @@ export const kernelMigrations: Migration[] = [
   searchMigration,
   attachmentsMigration,
   automationMigration,
+  federationMigration,
 ];
 
 const TENANT_LEADING_INDEXES = [
