@@ -4,6 +4,68 @@
  * `pnpm --filter @rapport/client generate` after changing a route (a test fails until you do).
  */
 export interface paths {
+    "/api/v1/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A record's attachments, newest first */
+        get: operations["getAttachments"];
+        put?: never;
+        /**
+         * Attach a file to a record
+         * @description The file is the raw request body, streamed to storage (never held in memory); its name is in the `Content-Disposition` request header (`attachment; filename="quote.pdf"`, or `filename*=UTF-8''…` for any other name), its type in `Content-Type` (checked against the bytes: the detected type is what is stored and served, the declared one is kept beside it). The record (`party`, `relationship`, `interaction`, or a plugin's type such as `crm.deal`) must be one the caller may see: 404 otherwise. 413 above `attachments.maxFileBytes`, 429 past the tenant's daily quota of uploaded bytes. A party or relationship shows the file on its timeline (an `attachment` interaction).
+         */
+        post: operations["postAttachments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An attachment's details (name, detected type, size, sha-256, scan status) */
+        get: operations["getAttachmentsById"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an attachment
+         * @description Marks it deleted: no longer listed or downloadable, its bytes kept. `?purge=true` (permission `attachments:purge`) removes the bytes and the row for good.
+         */
+        delete: operations["deleteAttachmentsById"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an attachment
+         * @description Served as its detected type, always as a download (`Content-Disposition: attachment` with an RFC 6266/5987 `filename*`), with `X-Content-Type-Options: nosniff` and a sandboxing CSP. One byte range (`Range: bytes=0-1023`) answers 206; a range past the end 416. 409 for a quarantined file; 404 when its record is outside the caller's reach.
+         */
+        get: operations["getAttachmentsByIdContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -70,9 +132,127 @@ export interface paths {
         };
         /**
          * Who the caller is
-         * @description The principal behind the bearer token: its roles, the permissions they grant, and the party it is scoped to, if any.
+         * @description The principal behind the bearer token or session cookie: its roles, the permissions they grant, the party it is scoped to, if any, and for a signed-in user the user (what the console builds its navigation from).
          */
         get: operations["getAuthMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in a browser with e-mail and password
+         * @description What the console calls: the session of `POST /auth/login`, kept in an `HttpOnly; SameSite=Lax` cookie (`rapport_session`, `Secure` over https) rather than answered. The answer and the readable `rapport_csrf` cookie carry the CSRF token: a request signed in by the cookie that is not GET or HEAD must send it in `X-CSRF-Token`, or it is refused (403, problem `csrf-failed`). Wrong credentials and throttling answer as `POST /auth/login` does (docs/console.md).
+         */
+        post: operations["postAuthSession"];
+        /**
+         * Sign a browser out
+         * @description Ends the session of the cookie (or of the bearer session token) and clears the cookies. Signed in by the cookie, it needs the `X-CSRF-Token` header like every change.
+         */
+        delete: operations["deleteAuthSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The actions rules can use: the kernel's and those of enabled plugins */
+        get: operations["getAutomationActions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Automation rules, newest first */
+        get: operations["getAutomationRules"];
+        put?: never;
+        /**
+         * Create an automation rule
+         * @description A trigger (`{ "event": "crm.deal.won" }`, a pattern such as `prm.*`, or `{ "schedule": { "everyMinutes": 60 } }`), conditions (JSON Logic over `{ event, payload, record }`) and actions (`{ "type": "create-interaction", "params": { … } }`, each parameter a JSON Logic expression). A part that does not hold together is a 400 naming it (`actions[1].params.partyIds`). See docs/automation.md.
+         */
+        post: operations["postAutomationRules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An automation rule */
+        get: operations["getAutomationRulesById"];
+        put?: never;
+        post?: never;
+        /** Delete an automation rule (its queued runs are skipped; its run log goes with it) */
+        delete: operations["deleteAutomationRulesById"];
+        options?: never;
+        head?: never;
+        /** Change an automation rule */
+        patch: operations["patchAutomationRulesById"];
+        trace?: never;
+    };
+    "/api/v1/automation/rules/{id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What the rule would do on a past event (writes nothing)
+         * @description Evaluates the trigger, the conditions and every action's parameters against the event as it is in the outbox, and changes nothing.
+         */
+        post: operations["postAutomationRulesByIdDryRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation/rules/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A rule's runs, newest first: what it did on each event, or why it did nothing */
+        get: operations["getAutomationRulesByIdRuns"];
         put?: never;
         post?: never;
         delete?: never;
@@ -123,7 +303,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Deals the caller may see (own deals only without crm.deals:all) */
+        /**
+         * Deals the caller may see (own deals only without crm.deals:all)
+         * @description Newest first, or by title with `sort=title` / `sort=-title`; `q` and `startsWith` match the title, case-insensitively.
+         */
         get: operations["getCrmDeals"];
         put?: never;
         /** Open a deal */
@@ -568,6 +751,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exports/parties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the parties the caller may see as CSV
+         * @description Columns: id, kind, name, email, phone, domain, then `attr.<key>` for every custom field of parties and every attribute a party holds among the first batch. Re-importable with the parties importer.
+         */
+        get: operations["getExportsParties"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/federation/invitations": {
         parameters: {
             query?: never;
@@ -909,6 +1112,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List custom fields
+         * @description Every field of the tenant, by record type and key; `retired=false` leaves retired ones out.
+         */
+        get: operations["getFields"];
+        put?: never;
+        /**
+         * Define a custom field
+         * @description A field of `recordType` (party, relationship, interaction or a plugin record type that takes fields), optionally limited to party kinds or types (`appliesTo`). Its values live in the records’ `attributes` under `key` and are checked on every write.
+         */
+        post: operations["postFields"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a custom field */
+        get: operations["getFieldsByRecordTypeByKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a custom field (compatible changes only)
+         * @description Relabel, describe, add choices or currencies, widen a range or a length, apply to more types. A change that stored values might not pass is refused with 409 naming why.
+         */
+        patch: operations["patchFieldsByRecordTypeByKey"];
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Purge a retired custom field and its values
+         * @description Removes the value from every record of the tenant, then the definition. Only a retired field can be purged.
+         */
+        post: operations["postFieldsByRecordTypeByKeyPurge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a retired custom field */
+        post: operations["postFieldsByRecordTypeByKeyRestore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/{recordType}/{key}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire a custom field
+         * @description No new values are accepted; stored values are kept (and returned) until the field is purged.
+         */
+        post: operations["postFieldsByRecordTypeByKeyRetire"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fields/record-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Record types that take custom fields */
+        get: operations["getFieldsRecordTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hrm/announcements": {
         parameters: {
             query?: never;
@@ -1087,7 +1409,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List employees (a scoped principal: itself, and its reports with hrm.team:read) */
+        /**
+         * List employees (a scoped principal: itself, and its reports with hrm.team:read)
+         * @description By person id, or by name with `sort=name` / `sort=-name`; `q` and `startsWith` match the name, case-insensitively.
+         */
         get: operations["getHrmEmployees"];
         put?: never;
         /**
@@ -2010,7 +2335,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List interactions */
+        /**
+         * List interactions
+         * @description Newest first. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
+         */
         get: operations["getInteractions"];
         put?: never;
         /** Record an interaction */
@@ -2273,7 +2601,7 @@ export interface paths {
         };
         /**
          * List parties
-         * @description Newest first. Filter by kind, name substring (`q`), contact point (`email`, `phone`, `domain`) or archive state.
+         * @description Newest first, or by name with `sort=name` / `sort=-name` (keyset pages either way). Filter by kind, name (`q`: a substring, or what search matches — typos, words, contact points; `startsWith`: a prefix, case-insensitive), contact point (`email`, `phone`, `domain`), archive state, or custom fields (`field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`); `sort=field.<key>` or `sort=-field.<key>` orders by one.
          */
         get: operations["getParties"];
         put?: never;
@@ -3054,6 +3382,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prm/programs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a program's description or what its partners see of MDF budgets (`own` figures only, or the remaining budget too: `shared`) */
+        patch: operations["patchPrmProgramsById"];
+        trace?: never;
+    };
     "/api/v1/prm/purchase-orders": {
         parameters: {
             query?: never;
@@ -3113,7 +3458,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List deal registrations (a partner: its own) */
+        /**
+         * List deal registrations (a partner: its own)
+         * @description Newest first, or by customer name with `sort=customerName` / `sort=-customerName`; `q` and `startsWith` match the customer name, case-insensitively.
+         */
         get: operations["getPrmRegistrations"];
         put?: never;
         /** Register a deal (conflicts are detected at once) */
@@ -3319,7 +3667,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List relationships */
+        /**
+         * List relationships
+         * @description Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
+         */
         get: operations["getRelationships"];
         put?: never;
         /**
@@ -3412,6 +3763,26 @@ export interface paths {
          * @description Takes effect for every holder on their next request. The builtin `admin` role cannot be changed.
          */
         patch: operations["patchRolesByName"];
+        trace?: never;
+    };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search parties, interactions and plugin records
+         * @description Ranked by relevance (trigram similarity for names and titles, so typos and case do not matter; full text for subjects and summaries; contact points such as `www.acme.example`). Only the types the caller may read (`types` narrows them, comma-separated) and only records within its reach. Keyset-paginated over (rank, id).
+         */
+        get: operations["getSearch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/tenant": {
@@ -3603,6 +3974,387 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getAttachments: {
+        parameters: {
+            query: {
+                cursor?: string;
+                limit?: number;
+                recordId: string;
+                recordType: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            contentType: string;
+                            createdAt: string;
+                            declaredType: string | null;
+                            filename: string;
+                            /** Format: uuid */
+                            id: string;
+                            interactionId: string | null;
+                            recordId: string;
+                            recordType: string;
+                            sha256: string;
+                            size: number;
+                            /** @enum {string} */
+                            status: "clean" | "quarantined";
+                            statusReason: string | null;
+                            typeMismatch: boolean;
+                        }[];
+                        nextCursor: string | null;
+                        prevCursor?: string;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postAttachments: {
+        parameters: {
+            query: {
+                recordId: string;
+                recordType: string;
+            };
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file, as it is (any media type) */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        contentType: string;
+                        createdAt: string;
+                        declaredType: string | null;
+                        filename: string;
+                        /** Format: uuid */
+                        id: string;
+                        interactionId: string | null;
+                        recordId: string;
+                        recordType: string;
+                        sha256: string;
+                        size: number;
+                        /** @enum {string} */
+                        status: "clean" | "quarantined";
+                        statusReason: string | null;
+                        typeMismatch: boolean;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAttachmentsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        contentType: string;
+                        createdAt: string;
+                        declaredType: string | null;
+                        filename: string;
+                        /** Format: uuid */
+                        id: string;
+                        interactionId: string | null;
+                        recordId: string;
+                        recordType: string;
+                        sha256: string;
+                        size: number;
+                        /** @enum {string} */
+                        status: "clean" | "quarantined";
+                        statusReason: string | null;
+                        typeMismatch: boolean;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAttachmentsById: {
+        parameters: {
+            query?: {
+                purge?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAttachmentsByIdContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAudit: {
         parameters: {
             query?: {
@@ -3641,6 +4393,7 @@ export interface operations {
                             recordType: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -3850,6 +4603,17 @@ export interface operations {
                         scopePartyId: string | null;
                         /** Format: uuid */
                         tenantId: string;
+                        user: {
+                            createdAt: string;
+                            disabledAt: string | null;
+                            email: string;
+                            /** Format: uuid */
+                            id: string;
+                            name: string | null;
+                            partyId: string | null;
+                            roles: string[];
+                            scoped: boolean;
+                        } | null;
                     };
                 };
             };
@@ -3873,6 +4637,931 @@ export interface operations {
             };
             /** @description An RFC 9457 problem */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postAuthSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        csrfToken: string;
+                        expiresAt: string;
+                        user: {
+                            createdAt: string;
+                            disabledAt: string | null;
+                            email: string;
+                            /** Format: uuid */
+                            id: string;
+                            name: string | null;
+                            partyId: string | null;
+                            roles: string[];
+                            scoped: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAuthSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAutomationActions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            description: string | null;
+                            name: string;
+                            owner: string;
+                            params: string[];
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAutomationRules: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            actions: {
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                type: string;
+                            }[];
+                            conditions: unknown;
+                            createdAt: string;
+                            description: string | null;
+                            enabled: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            trigger: {
+                                /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
+                                event: string;
+                            } | {
+                                schedule: {
+                                    everyMinutes: number;
+                                };
+                            };
+                            updatedAt: string;
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                        prevCursor?: string;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postAutomationRules: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actions: {
+                        /**
+                         * @description Each value a JSON Logic expression (a literal is one too)
+                         * @default {}
+                         */
+                        params?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description A kernel action (`create-interaction`, `set-attribute`, `record-observation`, `call-webhook`) or a plugin's (`crm.create-task`) */
+                        type: string;
+                    }[];
+                    /** @description A JSON Logic expression over { event, payload, record }; absent: always */
+                    conditions?: unknown;
+                    description?: string | null;
+                    enabled?: boolean;
+                    name: string;
+                    trigger: {
+                        /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
+                        event: string;
+                    } | {
+                        schedule: {
+                            everyMinutes: number;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        actions: {
+                            params: {
+                                [key: string]: unknown;
+                            };
+                            type: string;
+                        }[];
+                        conditions: unknown;
+                        createdAt: string;
+                        description: string | null;
+                        enabled: boolean;
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        trigger: {
+                            /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
+                            event: string;
+                        } | {
+                            schedule: {
+                                everyMinutes: number;
+                            };
+                        };
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAutomationRulesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        actions: {
+                            params: {
+                                [key: string]: unknown;
+                            };
+                            type: string;
+                        }[];
+                        conditions: unknown;
+                        createdAt: string;
+                        description: string | null;
+                        enabled: boolean;
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        trigger: {
+                            /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
+                            event: string;
+                        } | {
+                            schedule: {
+                                everyMinutes: number;
+                            };
+                        };
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAutomationRulesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchAutomationRulesById: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The version read (ETag) */
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actions?: {
+                        /**
+                         * @description Each value a JSON Logic expression (a literal is one too)
+                         * @default {}
+                         */
+                        params?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description A kernel action (`create-interaction`, `set-attribute`, `record-observation`, `call-webhook`) or a plugin's (`crm.create-task`) */
+                        type: string;
+                    }[];
+                    conditions?: unknown;
+                    description?: string | null;
+                    enabled?: boolean;
+                    name?: string;
+                    trigger?: {
+                        /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
+                        event: string;
+                    } | {
+                        schedule: {
+                            everyMinutes: number;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        actions: {
+                            params: {
+                                [key: string]: unknown;
+                            };
+                            type: string;
+                        }[];
+                        conditions: unknown;
+                        createdAt: string;
+                        description: string | null;
+                        enabled: boolean;
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        trigger: {
+                            /** @description An event name or pattern: `crm.deal.won`, `prm.*`, `**` */
+                            event: string;
+                        } | {
+                            schedule: {
+                                everyMinutes: number;
+                            };
+                        };
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postAutomationRulesByIdDryRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    eventId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        actions: {
+                            params: unknown;
+                            problem: string | null;
+                            type: string;
+                        }[];
+                        alreadyRun: boolean;
+                        conditionsHold: boolean;
+                        /** Format: uuid */
+                        eventId: string;
+                        eventName: string;
+                        /** Format: uuid */
+                        ruleId: string;
+                        triggerMatches: boolean;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAutomationRulesByIdRuns: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                status?: "pending" | "succeeded" | "skipped" | "failed";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            attempts: number;
+                            createdAt: string;
+                            depth: number;
+                            error: string | null;
+                            /** Format: uuid */
+                            eventId: string;
+                            eventName: string;
+                            finishedAt: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            outcome: unknown;
+                            /** Format: uuid */
+                            ruleId: string;
+                            /** @enum {string} */
+                            status: "pending" | "succeeded" | "skipped" | "failed";
+                        }[];
+                        nextCursor: string | null;
+                        prevCursor?: string;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3926,6 +5615,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -4137,6 +5827,7 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -4177,7 +5868,10 @@ export interface operations {
                 limit?: number;
                 ownerPartyId?: string;
                 pipelineId?: string;
+                q?: string;
+                sort?: "title" | "-title";
                 stageId?: string;
+                startsWith?: string;
                 status?: "open" | "won" | "lost";
             };
             header?: never;
@@ -4219,6 +5913,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -5968,6 +7663,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -6366,6 +8062,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -6450,6 +8147,7 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -6937,6 +8635,55 @@ export interface operations {
             };
         };
     };
+    getExportsParties: {
+        parameters: {
+            query?: {
+                archived?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     postFederationInvitations: {
         parameters: {
             query?: never;
@@ -7146,6 +8893,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -7602,6 +9350,7 @@ export interface operations {
                             type: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -8836,6 +10585,725 @@ export interface operations {
             };
         };
     };
+    getFields: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                recordType?: string;
+                retired?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            appliesTo: string[];
+                            choices?: string[];
+                            createdAt: string;
+                            currencies?: string[];
+                            description: string | null;
+                            integer?: boolean;
+                            key: string;
+                            /** @enum {string} */
+                            kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                            label: string;
+                            max?: number;
+                            maxLength?: number;
+                            min?: number;
+                            recordType: string;
+                            retiredAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                        prevCursor?: string;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFields: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    appliesTo?: string[];
+                    choices?: string[];
+                    currencies?: string[];
+                    description?: string | null;
+                    integer?: boolean;
+                    key: string;
+                    /** @enum {string} */
+                    kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                    label: string;
+                    max?: number;
+                    maxLength?: number;
+                    min?: number;
+                    recordType: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFieldsByRecordTypeByKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchFieldsByRecordTypeByKey: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The version read (ETag) */
+                "If-Match": string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    appliesTo?: string[];
+                    choices?: string[];
+                    currencies?: string[];
+                    description?: string | null;
+                    integer?: boolean;
+                    /** @enum {string} */
+                    kind?: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                    label?: string;
+                    max?: number;
+                    maxLength?: number;
+                    min?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFieldsByRecordTypeByKeyPurge: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        field: {
+                            appliesTo: string[];
+                            choices?: string[];
+                            createdAt: string;
+                            currencies?: string[];
+                            description: string | null;
+                            integer?: boolean;
+                            key: string;
+                            /** @enum {string} */
+                            kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                            label: string;
+                            max?: number;
+                            maxLength?: number;
+                            min?: number;
+                            recordType: string;
+                            retiredAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                        };
+                        purgedRecords: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFieldsByRecordTypeByKeyRestore: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postFieldsByRecordTypeByKeyRetire: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                key: string;
+                recordType: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appliesTo: string[];
+                        choices?: string[];
+                        createdAt: string;
+                        currencies?: string[];
+                        description: string | null;
+                        integer?: boolean;
+                        key: string;
+                        /** @enum {string} */
+                        kind: "text" | "number" | "date" | "choice" | "multiChoice" | "money" | "party";
+                        label: string;
+                        max?: number;
+                        maxLength?: number;
+                        min?: number;
+                        recordType: string;
+                        retiredAt: string | null;
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFieldsRecordTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            label: string;
+                            owner: string;
+                            recordType: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getHrmAnnouncements: {
         parameters: {
             query?: {
@@ -8868,6 +11336,7 @@ export interface operations {
                             unitIds: string[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -9723,6 +12192,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -9799,6 +12269,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -9846,6 +12317,9 @@ export interface operations {
                 cursor?: string;
                 limit?: number;
                 managerId?: string;
+                q?: string;
+                sort?: "name" | "-name";
+                startsWith?: string;
                 status?: "active" | "ended";
                 unitId?: string;
             };
@@ -9881,6 +12355,7 @@ export interface operations {
                             reportIds: string[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -10271,6 +12746,7 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -11053,6 +13529,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -11885,6 +14362,7 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -12066,6 +14544,7 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -12507,6 +14986,7 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -12695,6 +15175,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -13324,6 +15805,7 @@ export interface operations {
                             };
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -14115,6 +16597,7 @@ export interface operations {
                             unitId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -14475,6 +16958,7 @@ export interface operations {
                             title: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -14764,6 +17248,7 @@ export interface operations {
                             unitId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -15281,6 +17766,7 @@ export interface operations {
                             parentId: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -16037,6 +18523,7 @@ export interface operations {
             query?: {
                 cursor?: string;
                 limit?: number;
+                sort?: string;
                 type?: string;
             };
             header?: never;
@@ -16075,6 +18562,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -16513,6 +19001,7 @@ export interface operations {
                             updatedAt: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -16748,6 +19237,7 @@ export interface operations {
                             scoped: boolean;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -17037,11 +19527,11 @@ export interface operations {
                             kind: "quantitative" | "qualitative";
                             owner: string;
                             scale: ({
-                                max?: number;
-                                min?: number;
-                            } | {
                                 levels: string[];
                                 name: string;
+                            } | {
+                                max?: number;
+                                min?: number;
                             }) | null;
                             /** @enum {string} */
                             subject: "party" | "relationship";
@@ -17360,6 +19850,7 @@ export interface operations {
                             value: number | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -17601,6 +20092,8 @@ export interface operations {
                 limit?: number;
                 phone?: string;
                 q?: string;
+                sort?: string;
+                startsWith?: string;
             };
             header?: never;
             path?: never;
@@ -17635,6 +20128,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -18219,6 +20713,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -18384,6 +20879,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -18932,6 +21428,7 @@ export interface operations {
                             valid: boolean;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -19180,6 +21677,7 @@ export interface operations {
                             validityDays: number | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -19351,6 +21849,7 @@ export interface operations {
                             url: string | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -19708,6 +22207,7 @@ export interface operations {
                             status: "offered" | "accepted" | "declined" | "expired";
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -20114,6 +22614,7 @@ export interface operations {
                             weight: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -20429,6 +22930,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -20827,11 +23329,17 @@ export interface operations {
                             currency: string;
                             /** Format: uuid */
                             id: string;
+                            own: {
+                                approved: number;
+                                claimed: number;
+                                requested: number;
+                            } | null;
                             period: string;
                             program: string;
-                            remaining: number;
+                            remaining: number | null;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -20898,9 +23406,14 @@ export interface operations {
                         currency: string;
                         /** Format: uuid */
                         id: string;
+                        own: {
+                            approved: number;
+                            claimed: number;
+                            requested: number;
+                        } | null;
                         period: string;
                         program: string;
-                        remaining: number;
+                        remaining: number | null;
                     };
                 };
             };
@@ -21013,6 +23526,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -22204,6 +24718,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -22982,6 +25497,8 @@ export interface operations {
                             description: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @enum {string} */
+                            mdfVisibility: "own" | "shared";
                             name: string;
                             tiers: {
                                 benefits?: {
@@ -22995,6 +25512,7 @@ export interface operations {
                             }[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -23041,6 +25559,8 @@ export interface operations {
             content: {
                 "application/json": {
                     description?: string;
+                    /** @enum {string} */
+                    mdfVisibility?: "own" | "shared";
                     name: string;
                     tiers: {
                         benefits?: {
@@ -23071,6 +25591,8 @@ export interface operations {
                         description: string | null;
                         /** Format: uuid */
                         id: string;
+                        /** @enum {string} */
+                        mdfVisibility: "own" | "shared";
                         name: string;
                         tiers: {
                             benefits?: {
@@ -23105,6 +25627,127 @@ export interface operations {
             };
             /** @description An RFC 9457 problem */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchPrmProgramsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string | null;
+                    /** @enum {string} */
+                    mdfVisibility?: "own" | "shared";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        description: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {string} */
+                        mdfVisibility: "own" | "shared";
+                        name: string;
+                        tiers: {
+                            benefits?: {
+                                marginPercent?: number;
+                                rebatePercent?: number;
+                            };
+                            criteria: {
+                                [key: string]: number;
+                            };
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -23206,6 +25849,7 @@ export interface operations {
                             unitPrice: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -23594,6 +26238,9 @@ export interface operations {
                 cursor?: string;
                 limit?: number;
                 partnerId?: string;
+                q?: string;
+                sort?: "customerName" | "-customerName";
+                startsWith?: string;
                 status?: "submitted" | "approved" | "rejected" | "expired";
             };
             header?: never;
@@ -23649,6 +26296,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -24342,6 +26990,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -25154,6 +27803,7 @@ export interface operations {
                 limit?: number;
                 partyId?: string;
                 role?: string;
+                sort?: string;
                 status?: string;
                 type?: string;
             };
@@ -25191,6 +27841,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -25611,6 +28262,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -25678,6 +28330,7 @@ export interface operations {
                             permissions: string[];
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -26034,6 +28687,68 @@ export interface operations {
             };
         };
     };
+    getSearch: {
+        parameters: {
+            query: {
+                cursor?: string;
+                limit?: number;
+                q: string;
+                types?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** Format: uuid */
+                            id: string;
+                            rank: number;
+                            snippet: string | null;
+                            title: string;
+                            type: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description An RFC 9457 problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An RFC 9457 problem */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getTenant: {
         parameters: {
             query?: never;
@@ -26118,6 +28833,7 @@ export interface operations {
                             scoped: boolean;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -26475,6 +29191,7 @@ export interface operations {
                             version: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -26930,6 +29647,7 @@ export interface operations {
                             webhookId: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
