@@ -50,7 +50,8 @@ export async function run(argv: string[], io: Partial<CliIO> = {}): Promise<numb
       writeOut: (text) => cli.stdout.write(text),
       writeErr: (text) => cli.stderr.write(text),
     });
-  for (const register of [registerServe, registerMigrate, registerCitus, registerPlugins, registerKeys, registerImport, registerCreatePlugin, registerInit, registerConsole]) register(program, ctx, done);
+  for (const register of [registerServe, registerMigrate, registerCitus, registerPlugins, registerKeys, registerImport, registerCreatePlugin, registerInit, registerConsole])
+    register(program, ctx, done);
   for (const command of program.commands) applyOverrides(command);
 
   try {

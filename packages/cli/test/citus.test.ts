@@ -101,6 +101,8 @@ export default {
     await configure('rapport-plugin-shards', plugin('shards_items', "await knex.raw('create unique index shards_items_code_idx on shards_items (code)');"));
     const result = await cli('citus', 'distribute', '--print');
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^rapport: cannot distribute: tenant_id must lead every key and index .*; shards_items: unique shards_items_code_idx \(CREATE UNIQUE INDEX shards_items_code_idx ON \S*shards_items USING btree \(code\)\)\n$/);
+    expect(result.stderr).toMatch(
+      /^rapport: cannot distribute: tenant_id must lead every key and index .*; shards_items: unique shards_items_code_idx \(CREATE UNIQUE INDEX shards_items_code_idx ON \S*shards_items USING btree \(code\)\)\n$/,
+    );
   });
 });

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 // A local S3-compatible server from npm: the S3 store is held to the same contract as the directory.
@@ -85,7 +84,7 @@ storeContract('directory', async () => {
 storeContract('s3 (against s3rver)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-s3rver-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
-  const address = (await server.run()) as AddressInfo;
+  const address = await server.run();
   const store = new S3Store({
     bucket: 'rapport-test',
     prefix: 'system-1/',

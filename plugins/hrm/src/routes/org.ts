@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParams, isoTimestamp, pageOf, pageQuery, textListQuery, type RouteBuilder } from '@rapport/core';
+import { idParams, pageOf, pageQuery, textListQuery, type RouteBuilder } from '@rapport/core';
 import { employeeSchema, positionSchema, unitDetailSchema, unitSchema } from '@rapport/hrm-contract';
 import { PERMISSIONS } from '../declarations.js';
 import type { HrmServices } from '../services/index.js';
