@@ -39,12 +39,23 @@ describe('access', () => {
   describe('deny by default', () => {
     const sample = (path: string) => path.replace(/:(\w+)/g, (_m, name: string) => (name === 'id' ? '0190c9a4-0000-7000-8000-000000000001' : 'x'));
 
-    it('leaves only login public among the API routes', () => {
+    it('leaves only sign-in and the signed routes of linked systems public among the API routes', () => {
       const open = t.app.http
         .routes()
         .filter((r) => r.permission === null)
         .map((r) => `${r.method} ${r.fullPath}`);
-      expect(open).toEqual(['post /api/v1/auth/login', 'post /api/v1/auth/session']);
+      // The peer routes take no principal: an invitation's one-time secret or the link's
+      // HTTP message signature authenticates them (docs/federation.md).
+      expect(open).toEqual([
+        'post /api/v1/auth/login',
+        'post /api/v1/auth/session',
+        'get /api/v1/federation/peer/invitations/:id',
+        'post /api/v1/federation/peer/links/:id/accept',
+        'post /api/v1/federation/peer/links/:id/inbox',
+        'get /api/v1/federation/peer/links/:id/outbox',
+        'post /api/v1/federation/peer/links/:id/state',
+        'post /api/v1/federation/peer/links/:id/keys',
+      ]);
     });
 
     it('answers 401 problem+json on every route without a token', async () => {

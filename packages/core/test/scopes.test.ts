@@ -34,6 +34,9 @@ interface Ids {
   job: string;
   /** A custom field key of parties defined by the admin. */
   field: string;
+  /** A file attached to the party, and its entry on the party's timeline. */
+  attachment: string;
+  attachmentEntry: string;
 }
 
 function expectNotFound(res: TestResponse, what: string) {
@@ -59,6 +62,9 @@ const routeChecks: Record<string, (c: TestClient, ids: Ids) => Promise<void>> = 
   'get /api/v1/relationships/:id': async (c, ids) => expectNotFound(await c.get(`/api/v1/relationships/${ids.relationship}`), 'get relationship'),
   'patch /api/v1/relationships/:id': async (c, ids) => expectNotFound(await c.patch(`/api/v1/relationships/${ids.relationship}`, { status: 'ended' }, ifMatch), 'patch relationship'),
   'get /api/v1/relationships/:id/timeline': async (c, ids) => expectNotFound(await c.get(`/api/v1/relationships/${ids.relationship}/timeline`), 'relationship timeline'),
+  'get /api/v1/attachments/:id': async (c, ids) => expectNotFound(await c.get(`/api/v1/attachments/${ids.attachment}`), 'get attachment'),
+  'get /api/v1/attachments/:id/content': async (c, ids) => expectNotFound(await c.get(`/api/v1/attachments/${ids.attachment}/content`), 'download attachment'),
+  'delete /api/v1/attachments/:id': async (c, ids) => expectNotFound(await c.delete(`/api/v1/attachments/${ids.attachment}`), 'delete attachment'),
   'get /api/v1/interactions/:id': async (c, ids) => expectNotFound(await c.get(`/api/v1/interactions/${ids.interaction}`), 'get interaction'),
   'patch /api/v1/interactions/:id': async (c, ids) => expectNotFound(await c.patch(`/api/v1/interactions/${ids.interaction}`, { summary: 'Hacked' }, ifMatch), 'patch interaction'),
   'get /api/v1/observations/:id': async (c, ids) => {
@@ -110,10 +116,17 @@ describe('record scopes and tenants', () => {
     for (const res of [party, relationship, interaction, partyObservation, relationshipObservation, ticket]) expect(res.status, res.text).toBe(201);
     const job = await t.admin.request('POST', '/api/v1/imports/parties', { rawBody: `kind,name\norganization,${name} import\n`, headers: { 'content-type': 'text/csv' } });
     expect(job.status, job.text).toBe(202);
+    const attachment = await t.admin.request('POST', `/api/v1/attachments?recordType=party&recordId=${party.body.id}`, {
+      rawBody: `${name} contract`,
+      headers: { 'content-type': 'text/plain', 'content-disposition': 'attachment; filename="contract.txt"' },
+    });
+    expect(attachment.status, attachment.text).toBe(201);
     const field = await t.admin.post('/api/v1/fields', { recordType: 'party', key: `${name.toLowerCase()}Size`, kind: 'number', label: `${name} size` });
     expect(field.status, field.text).toBe(201);
     return {
       field: field.body.key,
+      attachment: attachment.body.id,
+      attachmentEntry: attachment.body.interactionId,
       party: party.body.id,
       relationship: relationship.body.id,
       interaction: interaction.body.id,
@@ -173,7 +186,8 @@ describe('record scopes and tenants', () => {
     });
 
     it('has a check for every kernel route that takes an id', () => {
-      const routes = t.app.http.routes().filter((r) => r.fullPath.includes('/:'));
+      // Public routes (a linked system's, authenticated by its signature) have no principal to scope.
+      const routes = t.app.http.routes().filter((r) => r.fullPath.includes('/:') && r.permission !== null);
       const unchecked = routes
         .filter((r) => !TENANT_WIDE_PERMISSIONS.has(r.permission ?? ''))
         .map((r) => `${r.method} ${r.fullPath}`)
@@ -225,7 +239,8 @@ describe('record scopes and tenants', () => {
       expect(idsOf(await scoped.get(`/api/v1/relationships?partyId=${b.party}`))).toEqual([]);
       expect(idsOf(await scoped.get(`/api/v1/parties/${self}/relationships`))).toEqual([a.relationship]);
 
-      expect(idsOf(await scoped.get('/api/v1/interactions'))).toEqual([a.interaction]);
+      // Newest first: the attachment's timeline entry came after the call.
+      expect(idsOf(await scoped.get('/api/v1/interactions'))).toEqual([a.attachmentEntry, a.interaction]);
       expect(idsOf(await scoped.get(`/api/v1/parties/${self}/timeline`))).toEqual([a.interaction]);
       expect(idsOf(await scoped.get(`/api/v1/parties/${charlie}/timeline`))).toEqual([]);
 
@@ -249,7 +264,7 @@ describe('record scopes and tenants', () => {
       ]) {
         expect((await scoped.get(path)).status, path).toBe(200);
       }
-      expect(idsOf(await scoped.get(`/api/v1/parties/${a.party}/timeline`))).toEqual([a.interaction]);
+      expect(idsOf(await scoped.get(`/api/v1/parties/${a.party}/timeline`))).toEqual([a.attachmentEntry, a.interaction]);
       expect(idsOf(await scoped.get(`/api/v1/relationships/${a.relationship}/timeline`))).toEqual([a.interaction]);
       expect(new Set(idsOf(await scoped.get(`/api/v1/parties/${a.party}/relationships`)))).toEqual(new Set([a.relationship, relAC]));
       expect((await scoped.get(`/api/v1/indicators/sample.nps/summary?subjectId=${a.party}`)).body).toMatchObject({ count: 1, value: 9 });

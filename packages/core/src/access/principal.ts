@@ -41,6 +41,10 @@ export const TENANT_WIDE_PERMISSIONS: ReadonlySet<string> = new Set([
   'fields:admin',
   'automation:read',
   'automation:manage',
+  // Links bind the whole firm to another system: no portal key may read or change them.
+  'federation:read',
+  'federation:write',
+  'federation:manage',
 ]);
 
 export function hasPermission(principal: Principal, permission: string): boolean {

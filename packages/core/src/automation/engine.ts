@@ -1,3 +1,4 @@
+import { TENANT_DISCOVERY, TENANT_DISCOVERY_COMMENT } from '../storage/sharding.js';
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Knex } from 'knex';
@@ -170,9 +171,24 @@ export class AutomationEngine implements OutboxConsumer {
 
   /** Step 1, in the dispatcher's fan-out transaction. */
   async fanOut(trx: Knex.Transaction, events: ReadonlyArray<{ tenant_id: string; id: string; name: string }>): Promise<boolean> {
-    const tenants = [...new Set(events.map((e) => e.tenant_id))];
+    let queued = false;
+    // One tenant per statement: on a cluster sharded by tenant each stays on one shard.
+    for (const tenant of new Set(events.map((e) => e.tenant_id))) {
+      if (
+        await this.fanOutTenant(
+          trx,
+          tenant,
+          events.filter((e) => e.tenant_id === tenant),
+        )
+      )
+        queued = true;
+    }
+    return queued;
+  }
+
+  private async fanOutTenant(trx: Knex.Transaction, tenant: string, events: ReadonlyArray<{ tenant_id: string; id: string; name: string }>): Promise<boolean> {
     const rules: Array<{ tenant_id: string; id: string; trigger: Rule['trigger'] }> = await trx('rapport_automation_rules')
-      .whereIn('tenant_id', tenants)
+      .where('tenant_id', tenant)
       .where('enabled', true)
       .whereRaw("trigger ->> 'event' is not null")
       .select('tenant_id', 'id', 'trigger');
@@ -182,7 +198,7 @@ export class AutomationEngine implements OutboxConsumer {
     );
     if (matched.length === 0) return false;
     const caused: Array<{ tenant_id: string; event_id: string; depth: number }> = await trx('rapport_automation_caused')
-      .whereIn('tenant_id', tenants)
+      .where('tenant_id', tenant)
       .whereIn(
         'event_id',
         matched.map((m) => m.event.id),
@@ -213,6 +229,8 @@ export class AutomationEngine implements OutboxConsumer {
   async queueScheduled(now = new Date()): Promise<number> {
     const rules: Array<{ tenant_id: string; id: string; trigger: { schedule: { everyMinutes: number } }; last_slot: string | number | null }> = await this.app
       .knex('rapport_automation_rules')
+      // Across tenants, locking nothing: each slot is then taken in its rule's own tenant.
+      .comment(TENANT_DISCOVERY_COMMENT)
       .where('enabled', true)
       .whereRaw("trigger -> 'schedule' is not null")
       .select('tenant_id', 'id', 'trigger', 'last_slot');
@@ -268,11 +286,24 @@ export class AutomationEngine implements OutboxConsumer {
 
   /** One pass: lease due runs and run them one after the other. True when more are probably due. */
   async tick(): Promise<boolean> {
+    const tenants: Array<{ tenant_id: string }> = (
+      await this.app.knex.raw(`${TENANT_DISCOVERY} select distinct tenant_id from rapport_automation_runs where status = 'pending' and next_attempt_at <= now() limit 64`)
+    ).rows;
+    let more = false;
+    for (const { tenant_id: tenantId } of tenants) {
+      if (await this.tickTenant(tenantId)) more = true;
+      if (!this.running && this.loop) break;
+    }
+    return more;
+  }
+
+  /** Leases a tenant's due runs (one shard on a sharded cluster) and runs them one after the other. */
+  private async tickTenant(tenantId: string): Promise<boolean> {
     const leaseToken = newId();
     const result = await this.app.knex.raw(
       `with claimed as (
          select tenant_id, id from rapport_automation_runs
-         where status = 'pending' and next_attempt_at <= now()
+         where tenant_id = ? and status = 'pending' and next_attempt_at <= now()
          order by next_attempt_at, id
          limit ?
          for update skip locked
@@ -280,9 +311,9 @@ export class AutomationEngine implements OutboxConsumer {
        update rapport_automation_runs r
        set lease_token = ?, next_attempt_at = now() + make_interval(secs => ?::double precision)
        from claimed c
-       where r.tenant_id = c.tenant_id and r.id = c.id
+       where r.tenant_id = ? and r.tenant_id = c.tenant_id and r.id = c.id
        returning r.tenant_id, r.id, r.rule_id, r.event_id, r.event_name, r.depth, r.attempts, r.outcome`,
-      [CLAIM_BATCH, leaseToken, LEASE_SECONDS],
+      [tenantId, CLAIM_BATCH, leaseToken, LEASE_SECONDS, tenantId],
     );
     const claimed = result.rows as Array<Pick<RunRow, 'tenant_id' | 'id' | 'rule_id' | 'event_id' | 'event_name' | 'depth' | 'attempts' | 'outcome'>>;
     for (const run of claimed) {

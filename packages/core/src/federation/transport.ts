@@ -1,3 +1,4 @@
+import { TENANT_DISCOVERY_COMMENT } from '../storage/sharding.js';
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
@@ -107,6 +108,8 @@ export class LinkTransport {
   async pushDue(): Promise<void> {
     const rows = (await this.host
       .knex(LINKS)
+      // Across tenants, locking nothing: each link is then worked on in its own tenant.
+      .comment(TENANT_DISCOVERY_COMMENT)
       .where({ state: 'active' })
       .andWhereRaw('out_seq > out_acked_seq')
       .andWhere((q) => q.whereNull('next_push_at').orWhere('next_push_at', '<=', new Date()))
@@ -260,6 +263,8 @@ export class LinkTransport {
     const threshold = new Date(Date.now() - this.federation.settings.behindAfterMs);
     const rows = (await this.host
       .knex(LINKS)
+      // Across tenants, locking nothing: each link is then worked on in its own tenant.
+      .comment(TENANT_DISCOVERY_COMMENT)
       .where({ state: 'active' })
       .whereNotNull('behind_since')
       .whereNull('behind_reported_at')
