@@ -108,6 +108,29 @@ async function extraRecords(t: TestApp, known: Map<string, string[]>): Promise<F
     '/api/v1/hrm/onboarding/items',
     onboarding.items.map((i: { id: string }) => i.id),
   );
+  // Kernel records: a custom field, an attachment, an automation rule (disabled: the sweep's own writes must not run it).
+  await body(a.post('/api/v1/fields', { recordType: 'party', key: 'sweepNote', kind: 'text', label: 'Sweep note' }), 201);
+  const attachment = await a.request('POST', `/api/v1/attachments?recordType=party&recordId=${firm.customer}`, {
+    rawBody: 'firm secret file',
+    headers: { 'content-type': 'text/plain', 'content-disposition': 'attachment; filename="terms.txt"' },
+  });
+  expect(attachment.status, attachment.text).toBe(201);
+  known.set('/api/v1/attachments', [attachment.body.id]);
+  await body(
+    a.post('/api/v1/automation/rules', {
+      name: 'Sweep rule',
+      enabled: false,
+      trigger: { event: 'party.created' },
+      actions: [{ type: 'create-interaction', params: { interactionType: 'note', subject: 'sweep', partyIds: [firm.customer] } }],
+    }),
+    201,
+  );
+  // Rapport Link: an invitation (a link in state `invited`) for one of the firm's relationships.
+  t.app.federation.setBaseUrl(t.baseUrl);
+  const types = (await body(a.get('/api/v1/federation/schemas'))).data as Array<{ key: string; relationshipTypes: string[] }>;
+  const type = types.find((d) => d.relationshipTypes.includes('prm.supplier'))!;
+  const supply = (await body(a.get('/api/v1/relationships?type=prm.supplier&limit=200'))).data.find((r: { toPartyId: string }) => r.toPartyId === firm.self);
+  await body(a.post('/api/v1/federation/invitations', { relationshipId: supply.id, localRole: 'buyer', documentTypes: [type.key] }), 201);
   return firm;
 }
 
@@ -141,6 +164,12 @@ function recordSources(t: TestApp, firm: Firm): Record<string, RecordSource> {
     '/api/v1/hrm/engagement/managers': async () => [firm.employee, ...(await employees())],
     '/api/v1/hrm/review-cycles/:id/scores': async () => employees(),
     '/api/v1/hrm/review-cycles/:id/feedback': async () => employees(),
+    '/api/v1/fields:recordType': async () => ['party'],
+    '/api/v1/fields/:recordType': async (filled) =>
+      (await body(t.admin.get(`/api/v1/fields?recordType=${encodeURIComponent(filled.recordType)}&limit=200`))).data.map((f: { key: string }) => f.key),
+    // The signed endpoints other systems call name the firm's links.
+    '/api/v1/federation/peer/invitations': '/api/v1/federation/links',
+    '/api/v1/federation/peer/links': '/api/v1/federation/links',
     '/api/v1/hrm/applications': '/api/v1/hrm/candidates',
     '/api/v1/hrm/candidates': async () => (await body(t.admin.get('/api/v1/hrm/candidates?limit=200'))).data.map((c: { candidateId: string }) => c.candidateId),
   };

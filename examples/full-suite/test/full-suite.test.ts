@@ -6,6 +6,7 @@ import prm from '@rapport/plugin-prm';
 import hrm from '@rapport/plugin-hrm';
 import { demoData, seedMarker } from '../src/demo-plugin.js';
 import { LEGACY_SEED_NOTE, seedDemoData } from '../src/seed/index.js';
+import { ensureDemoUsers } from '../src/seed/users.js';
 import { seedOnListen } from '../src/on-listen.js';
 import config from '../rapport.config.js';
 
@@ -17,6 +18,8 @@ describe('examples/full-suite', () => {
     t = await createTestApp({ plugins: [crm, prm, hrm, demoData] });
     client = createRapportClient({ baseUrl: t.baseUrl, apiKey: t.adminToken });
     expect(await seedDemoData(client, seedMarker(t.app))).toEqual({ seeded: true, selfPartyId: t.selfPartyId });
+    // As the start hook does after the seed: the console's demo users.
+    await ensureDemoUsers(client);
   });
   afterAll(() => t?.close());
 

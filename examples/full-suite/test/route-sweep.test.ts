@@ -82,6 +82,7 @@ beforeAll(async () => {
   doc = (await t.anonymous.get('/api/v1/openapi.json')).body;
   routes = sweptRoutes(t.app, doc);
   callers = await makeCallers();
+  documentType = (await body(t.admin.get('/api/v1/federation/schemas'))).data[0].key;
 }, 240_000);
 afterAll(() => t?.close());
 
@@ -219,14 +220,20 @@ function requestFor(route: SweptRoute, caller: Caller, path: Record<string, stri
   return { url: qs ? `${url}?${qs}` : url, ...options };
 }
 
+/** The endpoints other systems call (Rapport Link): no permission, signed requests only. */
+const isPeer = (route: SweptRoute) => route.path.startsWith('/api/v1/federation/peer/');
+
 const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 /** Bodies for routes whose schema alone cannot say what a valid one is (a choice between fields). */
 const bodies: Record<string, (path: Record<string, string>, caller: Caller) => unknown> = {
   'POST /api/v1/hrm/openings/:id/candidates': () => ({ person: { name: 'Sweep Candidate' } }),
+  // A declared document type: an unknown one is refused (400) before the link is looked up.
+  'POST /api/v1/federation/links/:id/documents': () => ({ type: documentType, body: {} }),
   'POST /api/v1/hrm/employees': (_path, caller) => ({ partyId: idForField('partyId', {}, caller), unitId: firmUnit(), start: '2030-01-01T00:00:00.000Z' }),
 };
 let unit: string | undefined;
+let documentType: string;
 const firmUnit = () => unit;
 
 const send = (caller: Caller, route: SweptRoute, request: ReturnType<typeof requestFor>) => caller.client.request(route.method, request.url, { body: request.body, headers: request.headers });
@@ -272,7 +279,23 @@ describe('every route, every principal', () => {
     for (const caller of callers) {
       const callerBefore = await tenantFingerprint(t.app.knex, t.tenantId, exclude);
       for (const route of routes) {
-        if (route.permission === null) continue; // login: public, aimed at nothing
+        if (route.permission === null && !isPeer(route)) continue; // login: public, aimed at nothing
+        if (isPeer(route)) {
+          // Authenticated by the other system's signature or the invitation secret, not by a key: an unsigned call is refused whoever sends it.
+          const path = await firstRecords(route);
+          if (!path) {
+            skipped++;
+            continue;
+          }
+          sent++;
+          const request = requestFor(route, caller, path);
+          // A JSON body (the wire format), so the refusal is the missing signature's, not the body's.
+          if (route.method === 'POST') request.body = {};
+          const res = await send(caller, route, request);
+          if (![401, 404].includes(res.status) || !String(res.headers.get('content-type')).includes('application/problem+json'))
+            failures.push(`${caller.kind}: ${route.key}: unsigned, expected 401/404 problem+json, got ${res.status} — ${res.text.slice(0, 160)}`);
+          continue;
+        }
         const refused = refusal(route, caller);
         // Out of reach where the caller has a reach; a caller that reaches everything is swept for its refusals only.
         const path = caller.reachesAll ? (refused ? await firstRecords(route) : null) : ((await aimFor(route, caller)) ?? (refused ? await firstRecords(route) : null));

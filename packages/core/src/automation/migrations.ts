@@ -45,7 +45,7 @@ export const automationMigration: Migration = {
       t.unique(['tenant_id', 'rule_id', 'event_id']);
       t.index(['tenant_id', 'rule_id', 'id']);
     });
-    await knex.raw("create index rapport_automation_runs_due_idx on rapport_automation_runs (next_attempt_at) where status = 'pending'");
+    await knex.raw("create index rapport_automation_runs_due_idx on rapport_automation_runs (tenant_id, next_attempt_at, id) where status = 'pending'");
 
     // Events written by a rule's actions, with how deep in a chain of rules they are.
     await knex.schema.createTable('rapport_automation_caused', (t) => {

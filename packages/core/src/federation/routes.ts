@@ -240,7 +240,8 @@ function adminRoutes(r: RouteBuilder, federation: Federation, transport: LinkTra
         z.object({
           key: z.string(),
           version: z.number(),
-          author: z.enum(LINK_ROLES),
+          // A message either side writes names every role that may author it.
+          author: z.union([z.enum(LINK_ROLES), z.array(z.enum(LINK_ROLES))]),
           relationshipTypes: z.array(z.string()),
           responses: z.array(z.string()),
           ubl: z.string().nullable(),

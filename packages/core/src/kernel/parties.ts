@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError 
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
 import type { Page } from '../util/cursor.js';
-import { applyTextList, escapeLikePattern, keysetPage, type KeysetKey } from '../http/keyset.js';
+import { applyTextList, keysetPage, type KeysetKey } from '../http/keyset.js';
 import { checkPartyAttributes, mergeAttributes } from './attributes.js';
 import { normalizedPoints } from './contact-points.js';
 import { sql, type QueryContext } from './context.js';
@@ -145,11 +145,13 @@ export class PartyService {
     else if (query.archived === false || query.archived === undefined) q.whereNull('p.archived_at');
     if (query.q) {
       const text = query.q;
-      // A substring of the name (as before), or what search matches: typos, words, contact points.
-      q.where((w) => {
-        w.whereRaw('lower(p.name) like ?', [`%${escapeLikePattern(text.toLowerCase())}%`]);
-        if (/[\p{L}\p{N}]/u.test(text)) w.orWhereIn('p.id', partyIdsMatching(ctx, text));
-      });
+      // A substring of the name (as the lists have it, read from the trigram index on
+      // lower(name)), or what search matches: typos, words, contact points. One set of ids, a
+      // UNION of the two, rather than `like … or id in (search)`: an OR with a subquery can
+      // only be a filter on a walk of the whole list, while each arm of the union is an index scan.
+      const named = sql(ctx)('rapport_parties as n').select('n.id').where('n.tenant_id', ctx.tenantId);
+      applyTextList(named, 'n.name', 'n.id', { q: text }, NEWEST_FIRST);
+      q.whereIn('p.id', /[\p{L}\p{N}]/u.test(text) ? named.union(partyIdsMatching(ctx, text)) : named);
     }
     if (query.fields) applyFieldFilters(q, 'p', query.fields);
     // The name's prefix and order (the name substring is `q` above).

@@ -30,4 +30,5 @@ export const kernelGlobalTables: readonly GlobalTable[] = [
   { table: 'rapport_api_keys', placement: 'reference', why: 'found by the hash of a bearer token, which names no tenant' },
   { table: 'rapport_sessions', placement: 'reference', why: 'found by the hash of a session token, which names no tenant' },
   { table: 'rapport_users', placement: 'reference', why: 'found by e-mail at sign-in, before the tenant is known' },
+  { table: 'rapport_fed_links', placement: 'reference', why: 'found by link id when another system calls, before the tenant is known; a few rows per tenant' },
 ];

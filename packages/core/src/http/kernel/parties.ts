@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ValidationError } from '../../errors.js';
 import type { KernelServices } from '../../kernel/services.js';
 import { mergeSchema, partyCreateSchema, partyUpdateSchema, contactPointSchema } from '../../kernel/schemas.js';
 import { PARTY_KINDS } from '../../kernel/types.js';
@@ -32,7 +33,13 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices, fields: F
     }),
     response: pageOf(partySchema),
     handler: async (ctx) => {
-      const custom = parseFieldQuery(await fields.fieldsOf(ctx, 'party', ctx.query.kind), ctx.query);
+      // `sort` is the name's (sort=name, sort=-name) or a custom field's (sort=field.<key>).
+      const { sort, ...rest } = ctx.query;
+      const byName = sort === 'name' || sort === '-name' ? sort : undefined;
+      if (sort !== undefined && !byName && !/^-?field\./.test(sort)) {
+        throw new ValidationError('sort takes name, -name, field.<key> or -field.<key>', [{ path: 'sort', message: 'unknown sort' }]);
+      }
+      const custom = parseFieldQuery(await fields.fieldsOf(ctx, 'party', ctx.query.kind), byName ? rest : ctx.query);
       const contact = ctx.query.email
         ? { kind: 'email', value: ctx.query.email }
         : ctx.query.phone
@@ -40,7 +47,7 @@ export function partyRoutes(r: RouteBuilder, services: KernelServices, fields: F
           : ctx.query.domain
             ? { kind: 'domain', value: ctx.query.domain }
             : undefined;
-      return parties.list(ctx, { ...ctx.query, contact, fields: custom });
+      return parties.list(ctx, { ...rest, sort: byName, contact, fields: custom });
     },
   });
 
