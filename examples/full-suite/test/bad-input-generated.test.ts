@@ -169,7 +169,17 @@ function build(route: SweptRoute, path: Record<string, string>, m: Mutation) {
 describe('generated bad input on every operation of the full suite', () => {
   it('never answers 5xx, answers every 4xx as problem+json, and a refused request changes no row', async () => {
     console.log(`bad-input-generated: seed ${SEED}, ${RUNS_PER_OPERATION} runs × ${routes.length} operations (replay with RAPPORT_FC_SEED=${SEED})`);
-    const exclude = ['rapport_outbox', 'rapport_webhook_deliveries', 'rapport_webhook_attempts', 'rapport_api_keys', 'rapport_sessions', 'rapport_idempotency_keys'];
+    // Left out: what the dispatcher and the automation worker write after an earlier accepted request, at their own pace.
+    const exclude = [
+      'rapport_outbox',
+      'rapport_webhook_deliveries',
+      'rapport_webhook_attempts',
+      'rapport_automation_runs',
+      'rapport_automation_caused',
+      'rapport_api_keys',
+      'rapport_sessions',
+      'rapport_idempotency_keys',
+    ];
     const failures: string[] = [];
     for (const route of routes) {
       // Login: its own throttle answers repeated bad logins with 429. The endpoints other systems call (signed, no permission) are swept.

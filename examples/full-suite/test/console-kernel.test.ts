@@ -127,10 +127,13 @@ describe('console: kernel pages', { timeout: 300_000 }, () => {
     // Acme's contact person is found by her e-mail at acme-foods.example too: every row names
     // Acme, in its name or its contact point, and the narrowing has happened once the rows do.
     await expect
-      .poll(async () => {
-        const texts = (await rows.allInnerTexts()).slice(1);
-        return texts.length > 0 && texts.every((text) => /acme/i.test(text));
-      }, { timeout: UI_TIMEOUT })
+      .poll(
+        async () => {
+          const texts = (await rows.allInnerTexts()).slice(1);
+          return texts.length > 0 && texts.every((text) => /acme/i.test(text));
+        },
+        { timeout: UI_TIMEOUT },
+      )
       .toBe(true);
     await page.getByRole('link', { name: 'Acme Foods' }).waitFor();
     await page.getByRole('link', { name: 'Ann Ortiz' }).waitFor();

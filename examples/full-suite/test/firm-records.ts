@@ -165,8 +165,7 @@ function recordSources(t: TestApp, firm: Firm): Record<string, RecordSource> {
     '/api/v1/hrm/review-cycles/:id/scores': async () => employees(),
     '/api/v1/hrm/review-cycles/:id/feedback': async () => employees(),
     '/api/v1/fields:recordType': async () => ['party'],
-    '/api/v1/fields/:recordType': async (filled) =>
-      (await body(t.admin.get(`/api/v1/fields?recordType=${encodeURIComponent(filled.recordType)}&limit=200`))).data.map((f: { key: string }) => f.key),
+    '/api/v1/fields/:recordType': async (filled) => (await body(t.admin.get(`/api/v1/fields?recordType=${encodeURIComponent(filled.recordType)}&limit=200`))).data.map((f: { key: string }) => f.key),
     // The signed endpoints other systems call name the firm's links.
     '/api/v1/federation/peer/invitations': '/api/v1/federation/links',
     '/api/v1/federation/peer/links': '/api/v1/federation/links',

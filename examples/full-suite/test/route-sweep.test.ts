@@ -51,22 +51,6 @@ interface Caller {
   reachesAll?: boolean;
 }
 
-/**
- * HRM routes whose answers to out-of-reach callers are known to be wrong, kept so this sweep
- * stays green while the HRM fixes are merged separately. Temporary: delete an entry (and at
- * the end the whole list) once its fix is in; an entry that no longer fails fails this test.
- */
-const knownHrmGaps: Record<string, string> = {
-  'admin of another tenant: GET /api/v1/hrm/engagement/units/:id': '200 with an empty trend for a unit of another tenant (any id), not 404',
-  'user session of another tenant: GET /api/v1/hrm/engagement/units/:id': '200 with an empty trend for a unit of another tenant (any id), not 404',
-  'admin of another tenant: GET /api/v1/hrm/engagement/managers/:id': '200 with an empty trend for a manager of another tenant (any id), not 404',
-  'user session of another tenant: GET /api/v1/hrm/engagement/managers/:id': '200 with an empty trend for a manager of another tenant (any id), not 404',
-  'partner admin: POST /api/v1/hrm/surveys/:id/responses': '403 "only current employees answer surveys" for an existing survey, 404 for an unknown one: tells the survey exists',
-  'supplier admin: POST /api/v1/hrm/surveys/:id/responses': '403 "only current employees answer surveys" for an existing survey, 404 for an unknown one: tells the survey exists',
-  'partner admin: POST /api/v1/hrm/review-cycles/:id/reviews': '400 "reviewer … is not a current employee" for an existing cycle, 404 for an unknown one: tells the cycle exists',
-  'supplier admin: POST /api/v1/hrm/review-cycles/:id/reviews': '400 "reviewer … is not a current employee" for an existing cycle, 404 for an unknown one: tells the cycle exists',
-};
-
 let t: TestApp;
 let doc: OpenApiDocument;
 let routes: SweptRoute[];
@@ -223,6 +207,17 @@ function requestFor(route: SweptRoute, caller: Caller, path: Record<string, stri
 /** The endpoints other systems call (Rapport Link): no permission, signed requests only. */
 const isPeer = (route: SweptRoute) => route.path.startsWith('/api/v1/federation/peer/');
 
+/** An invitation's acceptance as the invited system sends it, with a secret guessed and a key of its own. */
+const guessedAcceptance = (link: string) => ({
+  link,
+  secret: 'guessed secret',
+  role: 'supplier',
+  baseUrl: 'https://peer.sweep.example',
+  name: null,
+  keys: [{ kid: 'sweep-guessed-key-0000000', jwk: { kty: 'OKP', crv: 'Ed25519', x: 'A'.repeat(43) } }],
+  documentTypes: [],
+});
+
 const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 /** Bodies for routes whose schema alone cannot say what a valid one is (a choice between fields). */
@@ -273,7 +268,6 @@ describe('every route, every principal', () => {
     const exclude = ['rapport_outbox', 'rapport_webhook_deliveries', 'rapport_webhook_attempts', 'rapport_api_keys', 'rapport_sessions'];
     const before = await tenantFingerprint(t.app.knex, t.tenantId, exclude);
     const failures: string[] = [];
-    const gapsSeen = new Set<string>();
     let sent = 0;
     let skipped = 0;
     for (const caller of callers) {
@@ -289,8 +283,8 @@ describe('every route, every principal', () => {
           }
           sent++;
           const request = requestFor(route, caller, path);
-          // A JSON body (the wire format), so the refusal is the missing signature's, not the body's.
-          if (route.method === 'POST') request.body = {};
+          // A well-formed body (an acceptance with a guessed secret), so the refusal is the missing signature's or secret's, not the body's.
+          if (route.method === 'POST') request.body = route.path.endsWith('/accept') ? guessedAcceptance(path.id) : {};
           const res = await send(caller, route, request);
           if (![401, 404].includes(res.status) || !String(res.headers.get('content-type')).includes('application/problem+json'))
             failures.push(`${caller.kind}: ${route.key}: unsigned, expected 401/404 problem+json, got ${res.status} — ${res.text.slice(0, 160)}`);
@@ -336,9 +330,7 @@ describe('every route, every principal', () => {
         }
         if (res.status >= 400 && !String(res.headers.get('content-type')).includes('application/problem+json')) problems.push('not problem+json');
         if (problems.length) {
-          const line = `${caller.kind}: ${route.key}: ${problems.join('; ')} — ${res.text.slice(0, 160)}`;
-          if (route.owner === 'hrm' && knownHrmGaps[`${caller.kind}: ${route.key}`]) gapsSeen.add(`${caller.kind}: ${route.key}`);
-          else failures.push(line);
+          failures.push(`${caller.kind}: ${route.key}: ${problems.join('; ')} — ${res.text.slice(0, 160)}`);
         }
       }
       const changed = changedTables(callerBefore, await tenantFingerprint(t.app.knex, t.tenantId, exclude));
@@ -349,8 +341,6 @@ describe('every route, every principal', () => {
     );
     expect(failures).toEqual([]);
     expect(changedTables(before, await tenantFingerprint(t.app.knex, t.tenantId, exclude))).toEqual([]);
-    // The temporary list holds only gaps that still exist.
-    expect(Object.keys(knownHrmGaps).filter((gap) => !gapsSeen.has(gap))).toEqual([]);
   }, 600_000);
 });
 

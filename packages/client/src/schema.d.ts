@@ -10541,8 +10541,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
-                            /** @enum {string} */
-                            author: "buyer" | "supplier" | "vendor" | "partner";
+                            author: ("buyer" | "supplier" | "vendor" | "partner") | ("buyer" | "supplier" | "vendor" | "partner")[];
                             description: string | null;
                             key: string;
                             relationshipTypes: string[];

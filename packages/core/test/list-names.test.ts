@@ -57,7 +57,13 @@ describe('parties by name', () => {
   it('filters by substring, with or without a name sort', async () => {
     expect(await all('q=CME&sort=name')).toEqual(['acme Europe', 'ACME Inc', 'Acme Labs', 'Acmeworks', 'Beta Acme']);
     expect((await all('q=acme')).sort(byteOrder)).toEqual(['acme Europe', 'ACME Inc', 'Acme Labs', 'Acmeworks', 'Beta Acme']);
-    expect(await all('q=me%20e&startsWith=a&sort=name')).toEqual(['acme Europe']);
+    expect(await all('q=me%20eur&startsWith=a&sort=name')).toEqual(['acme Europe']);
+    // `q` is a substring of the name or what search matches (custom-fields/search): a short
+    // text also finds near matches by trigrams, still filtered by the prefix, in name order.
+    const near = await all('q=me%20e&startsWith=a&sort=name');
+    expect(near).toContain('acme Europe');
+    expect(near).toEqual([...near].sort(byteOrder));
+    for (const name of near) expect(name.toLowerCase().startsWith('a')).toBe(true);
   });
 
   it('pages back with prevCursor: the same pages, in the list order, down to the first', async () => {

@@ -62,6 +62,9 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
     HOME: process.env.HOME ?? os.tmpdir(),
     LOG_LEVEL: 'warn',
     RAPPORT_CONSOLE_DIR: consoleDir,
+    // A server's key, as production has one: on PostgreSQL, anonymous survey answers and upward
+    // reviews are sealed under it and answer 503 without one (docs/plugins/hrm.md, Anonymity).
+    RAPPORT_SECRET_KEY: randomBytes(32).toString('hex'),
   };
   const cleanups: Array<() => Promise<void>> = [];
   if (kind === 'postgres') {
