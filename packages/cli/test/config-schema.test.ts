@@ -39,7 +39,9 @@ describe('configuration checked by its schema', () => {
 
   it('refuses a key with nothing near it, listing what the level takes', async () => {
     const dir = configDir('rapport.config.json', '{ "http": { "zzz": 1 } }');
-    await expect(loadConfig({ cwd: dir, env: {} })).rejects.toThrow(/unknown setting "http.zzz" \(http takes: bodyLimit, maxPageSize, sessionTtlSeconds, checkResponses, shutdownGraceMs, cors, console\)/);
+    await expect(loadConfig({ cwd: dir, env: {} })).rejects.toThrow(
+      /unknown setting "http.zzz" \(http takes: bodyLimit, maxPageSize, sessionTtlSeconds, checkResponses, shutdownGraceMs, cors, console\)/,
+    );
   });
 
   it.each([
