@@ -44,7 +44,13 @@ export async function searchBenchmarks({ quick }) {
     const seedStarted = now();
     // Bulk load first, indexes after (as pg_restore does): building a GIN index once is far cheaper than growing it row by row.
     // The name's trigram index is the list's own or search's, whichever was made first.
-    for (const index of ['rapport_parties_name_trgm_idx', 'rapport_parties_search_title_idx', 'rapport_parties_search_document_idx', 'rapport_interactions_search_document_idx', 'rapport_contact_points_search_idx']) {
+    for (const index of [
+      'rapport_parties_name_trgm_idx',
+      'rapport_parties_search_title_idx',
+      'rapport_parties_search_document_idx',
+      'rapport_interactions_search_document_idx',
+      'rapport_contact_points_search_idx',
+    ]) {
       await app.knex.raw(`drop index if exists ${index}`);
     }
     const n = words.length;
