@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRapportClient } from '@rapport/client';
+import { schemaTables } from '@rapport/core';
 import { createTestApp, globalTablesOf, singleShardViolations, type TestApp } from '@rapport/testing';
 import crm from '@rapport/plugin-crm';
 import prm from '@rapport/plugin-prm';
@@ -23,14 +24,7 @@ describe('single-shard statements', () => {
   beforeAll(async () => {
     t = await createTestApp({ plugins });
     const global = new Set(globalTablesOf(plugins).map((g) => g.table));
-    const tables: Array<{ table: string }> = (
-      await t.app.knex.raw(
-        `select c.relname as "table" from pg_class c join pg_namespace n on n.oid = c.relnamespace
-          where n.nspname = current_schema() and c.relkind = 'r'
-            and exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped)`,
-      )
-    ).rows;
-    tenantTables = new Set(tables.map((row) => row.table).filter((table) => !global.has(table)));
+    tenantTables = new Set((await schemaTables(t.app.knex)).filter((row) => row.tenant && !global.has(row.table)).map((row) => row.table));
     receiver = http.createServer((req, res) => req.resume().on('end', () => res.end()));
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;

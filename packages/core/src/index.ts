@@ -87,7 +87,7 @@ export { refreshStatistics } from './storage/statistics.js';
 export { kernelMigrations } from './storage/kernel-migrations.js';
 export { kernelGlobalTables, TENANT_DISCOVERY, type GlobalTable } from './storage/sharding.js';
 export { citusDistributionPlan, type CitusPlacement } from './storage/citus.js';
-export { schemaRuleViolations, globalTablesOf, type SchemaRuleViolation } from './storage/schema-rule.js';
+export { schemaRuleViolations, schemaTables, globalTablesOf, type SchemaRuleViolation } from './storage/schema-rule.js';
 
 // HTTP
 export { RouteBuilder, type RouteSpec, type RequestContext, type HttpMethod, type RegisteredRoute, type RouteAudience } from './http/routes.js';

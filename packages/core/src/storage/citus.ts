@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { schemaTables } from './schema-rule.js';
 import type { GlobalTable } from './sharding.js';
 
 /** How one table is placed on a Citus cluster, and the statement that places it (null: it stays a plain table on the coordinator). */
@@ -22,14 +23,7 @@ const ANCHOR = 'rapport_parties';
  */
 export async function citusDistributionPlan(knex: Knex, globalTables: readonly GlobalTable[]): Promise<CitusPlacement[]> {
   const schema = String(((await knex.raw('select current_schema() as schema')).rows as Array<{ schema: string }>)[0].schema);
-  const tables: Array<{ table: string; tenant: boolean }> = (
-    await knex.raw(
-      `select c.relname as "table", exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped) as tenant
-         from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = current_schema() and c.relkind in ('r', 'p') and (c.relname like 'rapport\\_%' or exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id'))
-        order by 1`,
-    )
-  ).rows;
+  const tables = await schemaTables(knex);
   const global = new Map(globalTables.map((g) => [g.table, g]));
   const placed = await alreadyPlaced(knex);
   const references: Array<{ from: string; to: string }> = (

@@ -23,14 +23,7 @@ export interface SchemaRuleViolation {
 export async function schemaRuleViolations(knex: Knex | Knex.Transaction, options: { globalTables: readonly GlobalTable[]; tablePrefix?: string }): Promise<SchemaRuleViolation[]> {
   const prefix = options.tablePrefix ?? '';
   const declared = new Set(options.globalTables.map((t) => t.table));
-  const tables = rows<{ table: string; tenant: boolean }>(
-    await knex.raw(
-      `select c.relname as "table", exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped) as tenant
-         from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = current_schema() and c.relkind in ('r', 'p') and c.relname like ? order by 1`,
-      [`${prefix}%`],
-    ),
-  );
+  const tables = await schemaTables(knex, prefix);
   const tenantOwned = new Set(tables.filter((t) => t.tenant && !declared.has(t.table)).map((t) => t.table));
   const violations: SchemaRuleViolation[] = [];
   for (const t of tables) {
@@ -73,6 +66,18 @@ export async function schemaRuleViolations(knex: Knex | Knex.Transaction, option
     violations.push({ table: fk.table, object: fk.name, kind: 'foreign key', definition: fk.definition });
   }
   return violations;
+}
+
+/** The tables of the connection's current schema (optionally by name prefix), and whether each has a `tenant_id` column. */
+export async function schemaTables(knex: Knex | Knex.Transaction, prefix = ''): Promise<Array<{ table: string; tenant: boolean }>> {
+  return rows(
+    await knex.raw(
+      `select c.relname as "table", exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped) as tenant
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = current_schema() and c.relkind in ('r', 'p') and c.relname like ? order by 1`,
+      [`${prefix}%`],
+    ),
+  );
 }
 
 function rows<T>(result: unknown): T[] {
