@@ -39,7 +39,9 @@ export async function isolatedDatabase(kind: TestDatabaseKind = testDatabaseKind
     }
     return {
       kind,
-      config: { url, schema, pool: { min: 0, max: 5 } },
+      // Generous waits: a loaded CI machine can take seconds to open a connection, and no test
+      // may fail on speed (the outage test sets its own short ones).
+      config: { url, schema, pool: { min: 0, max: 5, connectTimeoutMs: 60_000, acquireTimeoutMs: 120_000 } },
       async dispose() {
         const cleanup = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 } });
         try {
