@@ -20948,6 +20948,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        attachments: number;
                         conflicts: {
                             reason: string;
                             /** Format: uuid */

@@ -148,7 +148,7 @@ export { IMPORT_JOB_KIND, DEFAULT_MAX_UPLOAD_BYTES } from './import/routes.js';
 // Attachments (docs/attachments.md)
 export { DirectoryStore, AttachmentMissingError, type AttachmentStore, type ByteRange } from './attachments/store.js';
 export { S3Store, type S3StoreOptions } from './attachments/s3-store.js';
-export { attachmentSchema, AttachmentService, ATTACHMENT_INTERACTION_TYPE, type Attachment } from './attachments/service.js';
+export { attachmentSchema, AttachmentService, ATTACHMENT_INTERACTION_TYPE, type Attachment, type RecordAttachments } from './attachments/service.js';
 export type { AttachableRecordDefinition, AttachmentScanInput, AttachmentScanVerdict, AttachmentScanner } from './attachments/registry.js';
 
 // Automation rules (docs/automation.md)

@@ -68,6 +68,11 @@ export class AttachmentRegistry {
     return [...KERNEL_ATTACHABLE_TYPES, ...[...this.records.values()].filter((r) => this.isActive(r.owner)).map((r) => r.type)];
   }
 
+  /** The record types `owner` declared, enabled or not (to purge their files with the plugin). */
+  typesOf(owner: string): string[] {
+    return [...this.records.values()].filter((r) => r.owner === owner).map((r) => r.type);
+  }
+
   activeScanners(): Array<{ owner: string; scan: AttachmentScanner }> {
     return this.scanners.filter((s) => this.isActive(s.owner));
   }

@@ -9,7 +9,9 @@ import { z } from 'zod';
 import type { AttachmentSettings } from '../app/config.js';
 import { hasPermission } from '../access/principal.js';
 import { ForbiddenError, NotFoundError, RapportError, ValidationError } from '../errors.js';
-import type { Transact } from '../hooks/unit-of-work.js';
+import type { Transact, UnitOfWork } from '../hooks/unit-of-work.js';
+import type { HookBus } from '../hooks/hook-bus.js';
+import type { EventPayload } from '../hooks/types.js';
 import { keysetPage } from '../http/keyset.js';
 import { sql, type QueryContext } from '../kernel/context.js';
 import type { KernelServices } from '../kernel/services.js';
@@ -20,85 +22,15 @@ import { type AttachmentRegistry } from './registry.js';
 import { S3Store } from './s3-store.js';
 import { DirectoryStore, type AttachmentStore, type ByteRange } from './store.js';
 import { contentTypeOf, DETECTION_BYTES } from './detect.js';
+import { ATTACHMENT_COLUMNS as COLUMNS, toAttachment, type Attachment, type AttachmentRow } from './rows.js';
+
+export { attachmentSchema, type Attachment } from './rows.js';
 
 export const DEFAULT_MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024;
 /** Needed to purge (delete the bytes and the row of) an attachment, besides `attachments:write`. */
 export const ATTACHMENTS_PURGE_PERMISSION = 'attachments:purge';
 /** The interaction type that puts an attachment on its record's timeline. */
 export const ATTACHMENT_INTERACTION_TYPE = 'attachment';
-
-export const attachmentSchema = z.object({
-  id: z.uuid(),
-  recordType: z.string(),
-  recordId: z.string(),
-  filename: z.string(),
-  /** Detected from the bytes; the declared type only when the bytes tell nothing (plain text, CSV). */
-  contentType: z.string(),
-  /** What the client said it was (`Content-Type` of the upload), or null. */
-  declaredType: z.string().nullable(),
-  /** The declared type is not what the bytes are: the file is served as `contentType`. */
-  typeMismatch: z.boolean(),
-  size: z.number().int(),
-  sha256: z.string(),
-  /** `quarantined` by a scanner: not downloadable. */
-  status: z.enum(['clean', 'quarantined']),
-  statusReason: z.string().nullable(),
-  /** The timeline entry that shows the attachment, when its record has a timeline. */
-  interactionId: z.uuid().nullable(),
-  createdAt: z.string(),
-});
-export type Attachment = z.infer<typeof attachmentSchema>;
-
-const COLUMNS = [
-  'id',
-  'record_type',
-  'record_id',
-  'filename',
-  'content_type',
-  'declared_type',
-  'size',
-  'sha256',
-  'storage_key',
-  'status',
-  'status_reason',
-  'interaction_id',
-  'created_at',
-  'deleted_at',
-] as const;
-interface AttachmentRow {
-  id: string;
-  record_type: string;
-  record_id: string;
-  filename: string;
-  content_type: string;
-  declared_type: string | null;
-  size: string | number;
-  sha256: string;
-  storage_key: string;
-  status: 'clean' | 'quarantined';
-  status_reason: string | null;
-  interaction_id: string | null;
-  created_at: Date | string;
-  deleted_at: Date | string | null;
-}
-
-function toAttachment(row: AttachmentRow): Attachment {
-  return {
-    id: row.id,
-    recordType: row.record_type,
-    recordId: row.record_id,
-    filename: row.filename,
-    contentType: row.content_type,
-    declaredType: row.declared_type,
-    typeMismatch: row.declared_type !== null && row.declared_type !== row.content_type,
-    size: Number(row.size),
-    sha256: row.sha256,
-    status: row.status,
-    statusReason: row.status_reason,
-    interactionId: row.interaction_id,
-    createdAt: isoRequired(row.created_at),
-  };
-}
 
 /** What the attachment service needs of the system. */
 export interface AttachmentHost {
@@ -107,6 +39,7 @@ export interface AttachmentHost {
   readonly services: KernelServices;
   readonly attachmentRegistry: AttachmentRegistry;
   readonly transaction: Transact;
+  readonly bus: Pick<HookBus, 'on'>;
   readonly limits: { quota(tenantId: string, kind: 'uploadBytesPerDay', amount: number): Promise<void> };
   readonly config: { attachments?: AttachmentSettings; database?: { dataDir?: string; url?: string; pglite?: unknown } };
 }
@@ -154,6 +87,60 @@ export class AttachmentService {
   constructor(private readonly app: AttachmentHost) {
     this.store = storeFor(app.config);
     this.maxFileBytes = app.config.attachments?.maxFileBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES;
+    // Whatever unit of work purged a row (a plugin deleting its record), the bytes go once it
+    // has committed: a rolled-back purge keeps its file, and a failed removal leaves an orphan
+    // file (logged), never a row without bytes. Upload stores every file under <tenant>/<id>.
+    app.bus.on('core', 'attachment.purged', async (payload, meta) => {
+      const { attachment } = payload as EventPayload<'attachment.purged'>;
+      await this.removeBytes(`${meta.tenantId}/${attachment.id}`, attachment.id);
+    });
+  }
+
+  private async removeBytes(key: string, id: string): Promise<void> {
+    await this.store.delete(key).catch((error) => this.app.logger.warn({ err: error, attachmentId: id }, 'could not remove purged attachment bytes'));
+  }
+
+  /**
+   * Purges every attachment of one record, deleted ones included, in the record's own unit of
+   * work: the rows now (an `attachment.purged` each), the bytes after commit. For a record
+   * that is itself going away (a plugin deleting one of its records): its files could no
+   * longer be reached through it, so they do not wait for a purge nobody could ask for.
+   */
+  async purgeRecord(uow: UnitOfWork, recordType: string, recordId: string): Promise<number> {
+    const rows: AttachmentRow[] = await sql(uow)('rapport_attachments')
+      .where({ tenant_id: uow.tenantId, record_type: recordType, record_id: recordId })
+      .delete()
+      .returning(COLUMNS as unknown as string[]);
+    for (const row of rows) uow.emit('attachment.purged', { attachment: toAttachment(row) }, { type: 'attachment', id: row.id });
+    return rows.length;
+  }
+
+  /**
+   * Purges every attachment of these record types in every tenant (a plugin purged: its tables
+   * and so its records are dropped), one unit of work per tenant and batch, with the events;
+   * the bytes go after each commit.
+   */
+  async purgeRecordTypes(recordTypes: readonly string[]): Promise<number> {
+    if (recordTypes.length === 0) return 0;
+    let purged = 0;
+    for (;;) {
+      const batch: Array<{ tenant_id: string }> = await this.app.knex('rapport_attachments').whereIn('record_type', recordTypes).distinct('tenant_id').limit(100);
+      if (batch.length === 0) return purged;
+      for (const { tenant_id: tenantId } of batch) {
+        purged += await this.app.transaction(
+          async (uow) => {
+            const rows: AttachmentRow[] = await sql(uow)('rapport_attachments')
+              .where('tenant_id', tenantId)
+              .whereIn('record_type', recordTypes)
+              .delete()
+              .returning(COLUMNS as unknown as string[]);
+            for (const row of rows) uow.emit('attachment.purged', { attachment: toAttachment(row) }, { type: 'attachment', id: row.id });
+            return rows.length;
+          },
+          { tenantId },
+        );
+      }
+    }
   }
 
   /** The record as the caller sees it; 404 (naming the record) outside its reach. */
@@ -364,7 +351,7 @@ export class AttachmentService {
       { tenantId: ctx.tenantId, principal: ctx.principal },
     );
     // After the commit: a failed removal leaves an orphan file, never a row without its bytes.
-    if (options.purge) await this.store.delete(row.storage_key).catch((error) => this.app.logger.warn({ err: error, attachmentId: id }, 'could not remove purged attachment bytes'));
+    if (options.purge) await this.removeBytes(row.storage_key, id);
   }
 }
 
@@ -411,4 +398,23 @@ class UploadMeter extends Transform {
   head(): Buffer {
     return Buffer.concat(this.first);
   }
+}
+
+/** What a plugin may do with the files of its own record types (`coreServices.attachments`). */
+export interface RecordAttachments {
+  /**
+   * Purges the files of one of the plugin's records in the unit of work that deletes the
+   * record: rows and `attachment.purged` events with the write, the stored bytes after commit.
+   * Returns how many were purged.
+   */
+  purgeRecord(uow: UnitOfWork, recordType: string, recordId: string): Promise<number>;
+}
+
+export function recordAttachmentsFor(plugin: string, attachments: AttachmentService): RecordAttachments {
+  return {
+    purgeRecord: (uow, recordType, recordId) => {
+      if (!recordType.startsWith(`${plugin}.`)) throw new Error(`plugin "${plugin}" may purge the attachments of its own record types only, not "${recordType}"`);
+      return attachments.purgeRecord(uow, recordType, recordId);
+    },
+  };
 }

@@ -12,6 +12,7 @@ import type { TenantService } from '../kernel/tenants.js';
 import type { TenantTables } from '../storage/tenant-tables.js';
 import { serviceRef } from './refs.js';
 import type { FieldValues } from '../fields/service.js';
+import type { RecordAttachments } from '../attachments/service.js';
 import type { FederationService } from '../federation/federation.js';
 
 /**
@@ -85,6 +86,8 @@ export const coreServices = {
   sealing: serviceRef<Sealer>('core.sealing'),
   /** Custom field values of the plugin's record types that opted in (`api.customFields.allow`). */
   fields: serviceRef<FieldValues>('core.fields'),
+  /** The files of the plugin's record types (`api.attachments.records`): purge a record's with it. */
+  attachments: serviceRef<RecordAttachments>('core.attachments'),
   /** Rapport Link: send documents on links, read the mirror map (docs/federation.md). */
   federation: serviceRef<FederationService>('core.federation'),
 } as const;

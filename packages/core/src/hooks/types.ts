@@ -43,6 +43,8 @@ export interface HookMap {
   /** Marked deleted: no longer listed or downloadable; the bytes are kept until purged. */
   'attachment.deleted': { attachment: Attachment };
   'attachment.purged': { attachment: Attachment };
+  /** The record it belonged to went into another (a merged party's files move to the survivor). */
+  'attachment.moved': { attachment: Attachment; previous: { recordType: string; recordId: string } };
   'automation.rule.created': { rule: Rule };
   'automation.rule.updated': { rule: Rule; previous: Rule };
   'automation.rule.deleted': { rule: Rule };

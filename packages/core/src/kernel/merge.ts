@@ -7,6 +7,7 @@ import { INTERACTION_COLUMNS, OBSERVATION_COLUMNS, RELATIONSHIP_COLUMNS, toObser
 import type { MergeInput } from './schemas.js';
 import type { Interaction, Party } from './types.js';
 import { sql } from './context.js';
+import { ATTACHMENT_COLUMNS, toAttachment, type AttachmentRow } from '../attachments/rows.js';
 
 export interface MergePlan {
   survivorId: string;
@@ -16,6 +17,8 @@ export interface MergePlan {
   interactions: number;
   observations: number;
   contactPoints: number;
+  /** Files on the merged parties, which move to the survivor. */
+  attachments: number;
   /** Relationships that would join the survivor to itself; they block the merge. */
   conflicts: Array<{ relationshipId: string; reason: string }>;
   survivor: Party;
@@ -23,7 +26,7 @@ export interface MergePlan {
 
 /**
  * Folds duplicate parties into one survivor in a single transaction: their relationships,
- * interaction participations, observations and contact points move over; the merged
+ * interaction participations, observations, contact points and attachments move over; the merged
  * parties stay, archived, pointing at the survivor (history never dangles). A dry run
  * computes the same plan and writes nothing.
  */
@@ -65,6 +68,8 @@ export class MergeService {
       .select('interaction_id', 'party_id');
     const observationRows: ObservationRow[] = await sql(uow)('rapport_observations').where({ tenant_id: t, subject_type: 'party' }).whereIn('subject_id', mergedIds).select(OBSERVATION_COLUMNS);
     const points: Array<{ kind: string; normalized: string }> = await sql(uow)('rapport_contact_points').where('tenant_id', t).whereIn('party_id', mergedIds).select('kind', 'normalized');
+    // Deleted (not purged) files move too: a later restore or purge finds them on the survivor.
+    const attachmentRows: AttachmentRow[] = await sql(uow)('rapport_attachments').where({ tenant_id: t, record_type: 'party' }).whereIn('record_id', mergedIds).select(ATTACHMENT_COLUMNS);
 
     const plan: MergePlan = {
       survivorId: survivor.id,
@@ -74,6 +79,7 @@ export class MergeService {
       interactions: new Set(participations.map((p) => p.interaction_id)).size,
       observations: observationRows.length,
       contactPoints: points.length,
+      attachments: attachmentRows.length,
       conflicts,
       survivor,
     };
@@ -121,6 +127,17 @@ export class MergeService {
       [survivor.id, t, mergedIds],
     );
     await sql(uow)('rapport_contact_points').where('tenant_id', t).whereIn('party_id', mergedIds).delete();
+    if (attachmentRows.length) {
+      await sql(uow)('rapport_attachments').where({ tenant_id: t, record_type: 'party' }).whereIn('record_id', mergedIds).update({ record_id: survivor.id });
+      // Their timeline entries already moved with the participations; they name the record they belong to.
+      const entries = attachmentRows.map((a) => a.interaction_id).filter((id): id is string => id !== null);
+      if (entries.length) {
+        await sql(uow).raw(
+          `update rapport_interactions set attributes = jsonb_set(attributes, '{recordId}', to_jsonb(?::text)) where tenant_id = ? and id = any(?::uuid[]) and attributes->>'recordType' = 'party'`,
+          [survivor.id, t, entries],
+        );
+      }
+    }
     await sql(uow)('rapport_parties')
       .where('tenant_id', t)
       .whereIn('id', mergedIds)
@@ -150,6 +167,9 @@ export class MergeService {
     for (const row of observationRows) {
       const previous = toObservation(row);
       uow.emit('observation.updated', { observation: { ...previous, subjectId: survivor.id }, previous }, { type: 'observation', id: row.id });
+    }
+    for (const row of attachmentRows) {
+      uow.emit('attachment.moved', { attachment: toAttachment({ ...row, record_id: survivor.id }), previous: { recordType: 'party', recordId: row.record_id } }, { type: 'attachment', id: row.id });
     }
     const result = await this.parties.get(uow, survivor.id);
     // The survivor changed too (version, contact points): it gets its own event.

@@ -16,6 +16,7 @@ import type { TenantService } from '../kernel/tenants.js';
 import { fieldValuesFor, type FieldService } from '../fields/service.js';
 import type { Importer } from '../import/importer.js';
 import type { AttachmentRegistry } from '../attachments/registry.js';
+import { recordAttachmentsFor, type AttachmentService } from '../attachments/service.js';
 import type { AutomationActions } from '../automation/actions.js';
 import type { Deps, LifecycleContext, PluginApi, PluginDefinition } from './definition.js';
 import { isPostgres, listenerOf } from '../storage/listener.js';
@@ -68,6 +69,7 @@ export interface PluginHostSystem {
   readonly transaction: Transact;
   readonly webhookSecrets: Pick<WebhookSecrets, 'sealerFor'>;
   readonly attachmentRegistry: AttachmentRegistry;
+  readonly attachments: AttachmentService;
   readonly automationActions: AutomationActions;
   readonly documentTypes: DocumentTypeRegistry;
   readonly federation: Federation;
@@ -169,6 +171,8 @@ export class PluginHost {
         return app.tenants;
       case 'core.fields':
         return fieldValuesFor(plugin.name, app.fields);
+      case 'core.attachments':
+        return recordAttachmentsFor(plugin.name, app.attachments);
       case 'core.parties':
       case 'core.relationships':
       case 'core.interactions':
@@ -380,6 +384,9 @@ export class PluginHost {
     await this.disableNow(name);
     await this.runHook(plugin, 'uninstall', () => plugin.uninstall?.(this.ctx(plugin), options));
     if (options.purge) {
+      // Its records go with its tables, and their files with them (rows, events, stored bytes).
+      const files = await this.app.attachments.purgeRecordTypes(this.app.attachmentRegistry.typesOf(name));
+      if (files) this.logger.warn({ plugin: name, attachments: files }, `plugin "${name}" purged: the attachments of its records were purged`);
       const undone = await migrateDownAll(this.app.knex, plugin.name, plugin.migrations ?? []);
       this.logger.warn({ plugin: name, migrations: undone }, `plugin "${name}" purged: its tables were dropped`);
     }

@@ -69,6 +69,7 @@ export const mergePlanSchema = z.object({
   interactions: z.number().int(),
   observations: z.number().int(),
   contactPoints: z.number().int(),
+  attachments: z.number().int(),
   conflicts: z.array(z.object({ relationshipId: z.uuid(), reason: z.string() })),
   survivor: partySchema,
 });
