@@ -75,6 +75,17 @@ export { createTenant, findTenant, listTenants, TenantService } from './kernel/t
 // Custom fields and search (docs/custom-fields.md, docs/search.md)
 export { FIELD_KINDS, type FieldDefinition, type FieldKind } from './fields/definitions.js';
 export type { FieldRecordTypeDefinition, FieldValues, FieldService } from './fields/service.js';
+export {
+  applyFieldFilters,
+  createFieldFilterIndex,
+  createFieldSortIndex,
+  fieldSortIndexName,
+  fieldSortPage,
+  withFieldParams,
+  type FieldColumnOptions,
+  type FieldFilter,
+  type FieldListQuery,
+} from './fields/list-query.js';
 export type { SearchSourceDefinition } from './search/sources.js';
 export { createSearchIndexes, dropSearchIndexes } from './search/sql.js';
 export { searchTerms, type SearchHit, type SearchQuery, type SearchService } from './search/service.js';

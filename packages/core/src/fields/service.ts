@@ -7,6 +7,7 @@ import type { KernelRegistries } from '../kernel/kernel.js';
 import { PARTY_KINDS } from '../kernel/types.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { changesFields, fieldCacheOf } from './cache.js';
+import { parseFieldQuery, type FieldListQuery } from './list-query.js';
 import {
   applyChange,
   assertCompatible,
@@ -348,6 +349,13 @@ export interface FieldValues {
   validate(ctx: QueryContext, recordType: string, attributes: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** The fields of `recordType` defined in the caller's tenant, retired ones included. */
   list(ctx: QueryContext, recordType: string): Promise<FieldDefinition[]>;
+  /**
+   * The custom filters and sort a list's query string asks for (`field.<key>=`, `.gte`,
+   * `.lte`, `sort=field.<key>` / `-field.<key>`), checked against the tenant's fields of
+   * `recordType` (400 naming the parameter otherwise); undefined when it asks for none. Apply
+   * it with `applyFieldFilters` and page with `fieldSortPage` (docs/custom-fields.md).
+   */
+  listQuery(ctx: QueryContext, recordType: string, query: Record<string, unknown>): Promise<FieldListQuery | undefined>;
 }
 
 export function fieldValuesFor(plugin: string, fields: FieldService): FieldValues {
@@ -362,6 +370,10 @@ export function fieldValuesFor(plugin: string, fields: FieldService): FieldValue
     list: async (ctx, recordType) => {
       own(recordType);
       return (await fields.fieldsOf(ctx, recordType)).map((f) => f.definition);
+    },
+    listQuery: async (ctx, recordType, query) => {
+      own(recordType);
+      return parseFieldQuery(await fields.fieldsOf(ctx, recordType), query);
     },
   };
 }

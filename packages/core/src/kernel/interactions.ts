@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { keysetPage } from '../http/keyset.js';
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
@@ -6,7 +7,7 @@ import { copyRows, settleInOrder, worthCopying } from '../storage/copy-rows.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { isoRequired } from '../util/time.js';
 import { checkTypedAttributes } from './attributes.js';
-import { applyFieldFilters, type FieldListQuery } from '../fields/list-query.js';
+import { applyFieldFilters, fieldSortPage, type FieldListQuery } from '../fields/list-query.js';
 import { sql, type QueryContext } from './context.js';
 import { interactionsView, participantsView, type InteractionViewFilter, type ParticipantViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
@@ -194,18 +195,20 @@ export class InteractionService {
   }
 
   async list(ctx: QueryContext, query: InteractionListQuery): Promise<Page<Interaction>> {
-    const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
     const q = this.visible(ctx).select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
     if (query.type) q.where('i.type', query.type);
     if (query.fields) applyFieldFilters(q, 'i', query.fields);
-    if (after) q.whereRaw('(i.occurred_at, i.id) < (?, ?)', after);
-    const rows: InteractionRow[] = await q
-      .orderBy([
-        { column: 'i.occurred_at', order: 'desc' },
-        { column: 'i.id', order: 'desc' },
-      ])
-      .limit(query.limit + 1);
-    return this.page(ctx, rows, query.limit);
+    const map = (rows: InteractionRow[]) => this.withParticipants(ctx, rows);
+    if (query.fields?.sort) return fieldSortPage(q, 'i', query.fields.sort, query, map);
+    return keysetPage(
+      q,
+      query,
+      [
+        { column: 'i.occurred_at', type: 'timestamp', direction: 'desc' },
+        { column: 'i.id', type: 'uuid', direction: 'desc' },
+      ],
+      map,
+    );
   }
 
   /**

@@ -12,7 +12,7 @@ import type { KernelDeps } from './kernel.js';
 import { PARTY_COLUMNS, toParty, type PartyRow } from './rows.js';
 import { preparedSelect } from '../storage/prepared-select.js';
 import { partyIdsMatching } from '../search/service.js';
-import { applyFieldFilters, applyFieldSort, type FieldListQuery } from '../fields/list-query.js';
+import { applyFieldFilters, fieldSortPage, type FieldListQuery } from '../fields/list-query.js';
 import type { PartyCreateInput, PartyUpdateInput } from './schemas.js';
 import type { ContactPoint, Party, PartyKind } from './types.js';
 
@@ -167,12 +167,7 @@ export class PartyService {
           .where({ 'cp.kind': point.kind, 'cp.normalized': point.normalized }),
       );
     }
-    if (sort) {
-      const cursorOf = applyFieldSort(q, 'p', sort, query.cursor);
-      const rows: PartyRow[] = await q.limit(query.limit + 1);
-      const kept = rows.slice(0, query.limit);
-      return { data: await this.withContactPoints(ctx, kept), nextCursor: rows.length > query.limit ? cursorOf(kept[kept.length - 1]) : null };
-    }
+    if (sort) return fieldSortPage(q, 'p', sort, query, (rows: PartyRow[]) => this.withContactPoints(ctx, rows));
     return keysetPage(q, query, keys, (rows: PartyRow[]) => this.withContactPoints(ctx, rows));
   }
 

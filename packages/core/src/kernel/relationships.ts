@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
+import { keysetPage } from '../http/keyset.js';
 import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
 import { decodeCursor, toPage, type Page } from '../util/cursor.js';
 import { checkTypedAttributes } from './attributes.js';
-import { applyFieldFilters, type FieldListQuery } from '../fields/list-query.js';
+import { applyFieldFilters, fieldSortPage, type FieldListQuery } from '../fields/list-query.js';
 import { sql, type QueryContext } from './context.js';
 import { reachableView, relationshipsView, type ReachableFilter, type RelationshipViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
@@ -138,7 +139,6 @@ export class RelationshipService {
   }
 
   async list(ctx: QueryContext, query: RelationshipListQuery): Promise<Page<Relationship>> {
-    const after = decodeCursor(query.cursor, ['uuid']);
     const q = this.visible(ctx).select(RELATIONSHIP_COLUMNS.map((c) => `r.${c}`));
     if (query.type) q.where('r.type', query.type);
     if (query.status) q.where('r.status', query.status);
@@ -174,9 +174,9 @@ export class RelationshipService {
       if (query.active) q.where(isLive);
       else q.whereNot(isLive);
     }
-    if (after) q.where('r.id', '<', after[0] as string);
-    const rows: RelationshipRow[] = await q.orderBy('r.id', 'desc').limit(query.limit + 1);
-    return toPage(rows, query.limit, toRelationship, (r) => [r.id]);
+    const map = (rows: RelationshipRow[]) => rows.map(toRelationship);
+    if (query.fields?.sort) return fieldSortPage(q, 'r', query.fields.sort, query, map);
+    return keysetPage(q, query, [{ column: 'r.id', type: 'uuid', direction: 'desc' }], map);
   }
 
   async update(uow: UnitOfWork, id: string, patch: RelationshipUpdateInput, expectedVersion?: number): Promise<Relationship> {

@@ -4,14 +4,8 @@ import { interactionCreateSchema, interactionUpdateSchema, observationCreateSche
 import { booleanQuery, idParams, pageOf, pageQuery } from '../pagination.js';
 import type { RouteBuilder } from '../routes.js';
 import type { FieldService } from '../../fields/service.js';
-import { parseFieldQuery, withFieldParams, type FieldListQuery } from '../../fields/list-query.js';
-import { ValidationError } from '../../errors.js';
+import { parseFieldQuery, withFieldParams } from '../../fields/list-query.js';
 
-/** Relationships and interactions keep their own order: a field filters them, it does not sort them. */
-function filtersOnly(query: FieldListQuery | undefined): FieldListQuery | undefined {
-  if (query?.sort) throw new ValidationError('This list is not sorted by custom fields', [{ path: 'sort', message: 'not supported here' }]);
-  return query;
-}
 import { interactionSchema, observationSchema, relationshipSchema, indicatorSummarySchema } from './response-schemas.js';
 
 export function relationshipRoutes(r: RouteBuilder, services: KernelServices, fields: FieldService): void {
@@ -21,7 +15,8 @@ export function relationshipRoutes(r: RouteBuilder, services: KernelServices, fi
   r.get('/relationships', {
     reads: 'replica',
     summary: 'List relationships',
-    description: 'Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.',
+    description:
+      'Newest first, or by a custom field with `sort=field.<key>` / `sort=-field.<key>` (records without a value last); keyset pages either way, `prevCursor` for the page before. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.',
     tags,
     permission: 'relationships:read',
     audience: 'any',
@@ -34,7 +29,7 @@ export function relationshipRoutes(r: RouteBuilder, services: KernelServices, fi
       active: booleanQuery.optional(),
     }),
     response: pageOf(relationshipSchema),
-    handler: async (ctx) => relationships.list(ctx, { ...ctx.query, fields: filtersOnly(parseFieldQuery(await fields.fieldsOf(ctx, 'relationship', ctx.query.type), ctx.query)) }),
+    handler: async (ctx) => relationships.list(ctx, { ...ctx.query, fields: parseFieldQuery(await fields.fieldsOf(ctx, 'relationship', ctx.query.type), ctx.query) }),
   });
 
   r.post('/relationships', {
@@ -90,13 +85,14 @@ export function interactionRoutes(r: RouteBuilder, services: KernelServices, fie
   r.get('/interactions', {
     reads: 'replica',
     summary: 'List interactions',
-    description: 'Newest first. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.',
+    description:
+      'Newest first, or by a custom field with `sort=field.<key>` / `sort=-field.<key>` (records without a value last); keyset pages either way, `prevCursor` for the page before. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.',
     tags,
     permission: 'interactions:read',
     audience: 'any',
     query: withFieldParams({ ...pageQuery, type: z.string().max(100).optional() }),
     response: pageOf(interactionSchema),
-    handler: async (ctx) => interactions.list(ctx, { ...ctx.query, fields: filtersOnly(parseFieldQuery(await fields.fieldsOf(ctx, 'interaction', ctx.query.type), ctx.query)) }),
+    handler: async (ctx) => interactions.list(ctx, { ...ctx.query, fields: parseFieldQuery(await fields.fieldsOf(ctx, 'interaction', ctx.query.type), ctx.query) }),
   });
 
   r.post('/interactions', {
