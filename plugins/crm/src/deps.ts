@@ -10,6 +10,7 @@ export const crmDeps = {
   tenants: coreServices.tenants,
   scopes: coreServices.scopes,
   unitOfWork: coreServices.unitOfWork,
+  fields: coreServices.fields,
 } as const;
 
 export type CrmDeps = ResolvedDeps<typeof crmDeps>;

@@ -71,6 +71,8 @@ const crmPlugin = definePlugin({
     api.importers.define(contactsImporter(deps));
     api.importers.define(dealsImporter(deps));
 
+    // Administrators add fields to deals at run time (docs/custom-fields.md).
+    api.customFields.allow({ key: 'crm.deal', table: 'crm_deals', label: 'Deals' });
     // Files (a signed contract, a quote) attach to deals the caller may see, on the account's timeline.
     api.attachments.records({
       type: 'crm.deal',
@@ -115,7 +117,7 @@ const crmPlugin = definePlugin({
     });
 
     api.routes((r) => {
-      dealRoutes(r, { deals, pipelines });
+      dealRoutes(r, { deals, pipelines, fields: deps.fields });
       accountRoutes(r, counterparts);
       activityRoutes(r, activities);
       reportRoutes(r, reports);

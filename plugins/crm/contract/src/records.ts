@@ -98,6 +98,8 @@ export const dealSchema = z.object({
   closedAt: isoTimestamp.nullable(),
   /** Set when another plugin opened the deal, e.g. `prm.registration:<id>`; null for a deal opened directly. */
   source: z.string().nullable(),
+  /** Custom field values (docs/custom-fields.md), keyed by field. */
+  attributes: z.record(z.string(), z.unknown()),
   version: z.number().int(),
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,

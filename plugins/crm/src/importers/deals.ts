@@ -122,6 +122,7 @@ async function importDeals(uow: UnitOfWork, rows: ImportRecord[], deps: CrmDeps)
       status: row.stage.outcome,
       closedAt: closed ? now.toISOString() : null,
       source: null,
+      attributes: {},
       version: 1,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),

@@ -1,4 +1,4 @@
-import { createSearchIndexes, dropSearchIndexes, trigramOperatorClass, type Migration } from '@rapport/core';
+import { createFieldFilterIndex, createSearchIndexes, dropSearchIndexes, trigramOperatorClass, type Migration } from '@rapport/core';
 
 /*
  * Only what the kernel cannot hold lives here: pipelines, their stages, deals and the
@@ -190,5 +190,22 @@ export const crmMigrations: Migration[] = [
     name: '0008_search',
     up: (knex) => createSearchIndexes(knex, 'crm_deals', { title: 'title' }),
     down: (knex) => dropSearchIndexes(knex, 'crm_deals'),
+  },
+  {
+    // Custom fields on deals (docs/custom-fields.md): their values, and the GIN index that
+    // serves every equality filter on them whatever field an administrator adds.
+    name: '0009_deal_custom_fields',
+    up: async (knex) => {
+      await knex.schema.alterTable('crm_deals', (t) => {
+        t.jsonb('attributes').notNullable().defaultTo('{}');
+      });
+      await createFieldFilterIndex(knex, { table: 'crm_deals' });
+    },
+    down: async (knex) => {
+      await knex.raw('drop index if exists crm_deals_attributes_idx');
+      await knex.schema.alterTable('crm_deals', (t) => {
+        t.dropColumn('attributes');
+      });
+    },
   },
 ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParams, isoDate, pageOf, pageQuery, textListQuery, type RouteBuilder } from '@rapport/core';
+import { ValidationError, idParams, isoDate, pageOf, pageQuery, textListQuery, withFieldParams, type FieldValues, type RouteBuilder } from '@rapport/core';
 import { STAGE_OUTCOMES, amountSchema, currencySchema, dealSchema, pipelineSchema, stageChangeSchema } from '@rapport/crm-contract';
 import type { DealService } from '../services/deals.js';
 import type { PipelineService } from '../services/pipelines.js';
@@ -15,7 +15,9 @@ export const dealFilters = {
   accountId: z.uuid().optional(),
 };
 
-export function dealRoutes(r: RouteBuilder, { deals, pipelines }: { deals: DealService; pipelines: PipelineService }): void {
+const titleQuery = textListQuery('title');
+
+export function dealRoutes(r: RouteBuilder, { deals, pipelines, fields }: { deals: DealService; pipelines: PipelineService; fields: FieldValues }): void {
   r.get('/pipelines', {
     summary: 'Pipelines with their ordered stages',
     tags,
@@ -61,10 +63,20 @@ export function dealRoutes(r: RouteBuilder, { deals, pipelines }: { deals: DealS
     permission: 'crm.deals:read',
     // A customer's portal reads the deals of its account (record scope crm.deals).
     audience: 'any',
-    description: 'Newest first, or by title with `sort=title` / `sort=-title`; `q` and `startsWith` match the title, case-insensitively.',
-    query: z.strictObject({ ...pageQuery, ...dealFilters, ...textListQuery('title') }),
+    description:
+      'Newest first, or by title with `sort=title` / `sort=-title`, or by a custom field with `sort=field.<key>` / `sort=-field.<key>` (deals without a value last); `q` and `startsWith` match the title, case-insensitively. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.',
+    query: withFieldParams({ ...pageQuery, ...dealFilters, q: titleQuery.q, startsWith: titleQuery.startsWith }),
     response: pageOf(dealSchema),
-    handler: (ctx) => deals.list(ctx, ctx.query),
+    handler: async (ctx) => {
+      // `sort` is the title's (sort=title, sort=-title) or a custom field's (sort=field.<key>).
+      const { sort, ...rest } = ctx.query;
+      const byTitle = sort === 'title' || sort === '-title' ? sort : undefined;
+      if (sort !== undefined && !byTitle && !/^-?field\./.test(sort)) {
+        throw new ValidationError('sort takes title, -title, field.<key> or -field.<key>', [{ path: 'sort', message: 'unknown sort' }]);
+      }
+      const custom = await fields.listQuery(ctx, 'crm.deal', byTitle ? rest : ctx.query);
+      return deals.list(ctx, { ...rest, sort: byTitle, fields: custom });
+    },
   });
 
   r.post('/deals', {
@@ -81,6 +93,7 @@ export function dealRoutes(r: RouteBuilder, { deals, pipelines }: { deals: DealS
       ownerPartyId: z.uuid().nullable().optional(),
       accountId: z.uuid(),
       contactIds: z.array(z.uuid()).max(100).optional(),
+      attributes: z.record(z.string(), z.unknown()).optional().describe('Custom field values (docs/custom-fields.md)'),
     }),
     response: dealSchema,
     status: 201,
@@ -110,6 +123,7 @@ export function dealRoutes(r: RouteBuilder, { deals, pipelines }: { deals: DealS
       expectedClose: isoDate.nullable().optional(),
       ownerPartyId: z.uuid().nullable().optional(),
       contactIds: z.array(z.uuid()).max(100).optional(),
+      attributes: z.record(z.string(), z.unknown().nullable()).optional().describe('Custom field values, merged; a null removes one'),
     }),
     response: dealSchema,
     handler: (ctx) => ctx.transaction((uow) => deals.update(uow, ctx.params.id, ctx.body, ctx.ifMatch)),

@@ -11,6 +11,9 @@ import {
   type QueryContext,
   type TextListFilter,
   type UnitOfWork,
+  applyFieldFilters,
+  fieldSortPage,
+  type FieldListQuery,
 } from '@rapport/core';
 import { DEAL_UPDATE_TYPE, crm, type Deal, type DealChange, type DealStatus, type StageChange } from '@rapport/crm-contract';
 import { DEAL_SCOPE, SEE_ALL_DEALS } from '../declarations.js';
@@ -30,6 +33,8 @@ export interface DealCreate {
   contactIds?: string[];
   /** Another plugin's record the deal comes from (`prm.registration:<id>`). */
   source?: string | null;
+  /** Custom field values, checked against the tenant's fields of crm.deal. */
+  attributes?: Record<string, unknown>;
 }
 
 /**
@@ -48,6 +53,8 @@ export interface DealPatch {
   expectedClose?: string | null;
   ownerPartyId?: string | null;
   contactIds?: string[];
+  /** Custom field values, merged; a null removes one. */
+  attributes?: Record<string, unknown>;
 }
 
 export interface DealFilter {
@@ -110,10 +117,16 @@ export class DealService {
    * Newest first (keyset on id), or by title (`sort`), filtered by title prefix or substring;
    * 2 queries per page (deals, their contacts).
    */
-  list(ctx: QueryContext, query: DealFilter & TextListFilter & { limit: number; cursor?: string }): Promise<Page<Deal>> {
+  list(ctx: QueryContext, query: DealFilter & TextListFilter & { limit: number; cursor?: string; fields?: FieldListQuery | undefined }): Promise<Page<Deal>> {
     const q = whereDeals(this.visible(ctx).select(dealRecord.columns('d')), query);
+    if (query.fields) applyFieldFilters(q, 'd', query.fields);
+    const map = (rows: Array<{ id: string }>) => this.withContacts(ctx, rows);
+    if (query.fields?.sort) {
+      applyTextList(q, 'd.title', 'd.id', { ...query, sort: undefined }, []);
+      return fieldSortPage(q, 'd', query.fields.sort, query, map);
+    }
     const keys = applyTextList(q, 'd.title', 'd.id', query, [{ column: 'd.id', type: 'uuid', direction: 'desc' }]);
-    return keysetPage(q, query, keys, (rows: Array<{ id: string }>) => this.withContacts(ctx, rows));
+    return keysetPage(q, query, keys, map);
   }
 
   /** Stage changes of a visible deal, oldest first. */
@@ -136,10 +149,13 @@ export class DealService {
     if (!options.workflowStep) this.checkOwner(uow, ownerPartyId);
     const contactIds = [...new Set(input.contactIds ?? [])];
     await this.checkParties(uow, input.accountId, ownerPartyId, contactIds);
+    const checked = input.attributes ? await this.deps.fields.validate(uow, 'crm.deal', input.attributes) : {};
+    const attributes = Object.fromEntries(Object.entries(checked).filter(([, value]) => value !== null));
     const tables = this.deps.db.in(uow);
     const now = new Date();
     const id = newId();
     await tables('crm_deals').insert({
+      attributes: JSON.stringify(attributes),
       id,
       pipeline_id: input.pipelineId,
       stage_id: stage.id,
@@ -178,6 +194,15 @@ export class DealService {
     if (patch.currency !== undefined) changes.currency = patch.currency;
     if (patch.expectedClose !== undefined) changes.expected_close = patch.expectedClose;
     if (patch.ownerPartyId !== undefined) changes.owner_party_id = patch.ownerPartyId;
+    if (patch.attributes !== undefined) {
+      const checked = await this.deps.fields.validate(uow, 'crm.deal', patch.attributes);
+      const merged: Record<string, unknown> = { ...previous.attributes };
+      for (const [key, value] of Object.entries(patch.attributes)) {
+        if (value === null) delete merged[key];
+        else merged[key] = checked[key];
+      }
+      changes.attributes = JSON.stringify(merged);
+    }
     await tables('crm_deals').where('id', id).update(changes);
     if (contactIds) {
       await tables('crm_deal_contacts').where('deal_id', id).delete();
