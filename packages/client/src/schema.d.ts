@@ -305,7 +305,7 @@ export interface paths {
         };
         /**
          * Deals the caller may see (own deals only without crm.deals:all)
-         * @description Newest first, or by title with `sort=title` / `sort=-title`; `q` and `startsWith` match the title, case-insensitively.
+         * @description Newest first, or by title with `sort=title` / `sort=-title`, or by a custom field with `sort=field.<key>` / `sort=-field.<key>` (deals without a value last); `q` and `startsWith` match the title, case-insensitively. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
          */
         get: operations["getCrmDeals"];
         put?: never;
@@ -2337,7 +2337,7 @@ export interface paths {
         };
         /**
          * List interactions
-         * @description Newest first. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
+         * @description Newest first, or by a custom field with `sort=field.<key>` / `sort=-field.<key>` (records without a value last); keyset pages either way, `prevCursor` for the page before. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
          */
         get: operations["getInteractions"];
         put?: never;
@@ -3669,7 +3669,7 @@ export interface paths {
         };
         /**
          * List relationships
-         * @description Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
+         * @description Newest first, or by a custom field with `sort=field.<key>` / `sort=-field.<key>` (records without a value last); keyset pages either way, `prevCursor` for the page before. Custom fields filter as `field.<key>=value`, `field.<key>.gte`, `field.<key>.lte`.
          */
         get: operations["getRelationships"];
         put?: never;
@@ -5869,7 +5869,7 @@ export interface operations {
                 ownerPartyId?: string;
                 pipelineId?: string;
                 q?: string;
-                sort?: "title" | "-title";
+                sort?: string;
                 stageId?: string;
                 startsWith?: string;
                 status?: "open" | "won" | "lost";
@@ -5891,6 +5891,9 @@ export interface operations {
                             /** Format: uuid */
                             accountId: string;
                             amount: number;
+                            attributes: {
+                                [key: string]: unknown;
+                            };
                             closedAt: string | null;
                             contactIds: string[];
                             /** Format: date-time */
@@ -5962,6 +5965,10 @@ export interface operations {
                     /** Format: uuid */
                     accountId: string;
                     amount: number;
+                    /** @description Custom field values (docs/custom-fields.md) */
+                    attributes?: {
+                        [key: string]: unknown;
+                    };
                     contactIds?: string[];
                     currency: string;
                     expectedClose?: string | null;
@@ -5985,6 +5992,9 @@ export interface operations {
                         /** Format: uuid */
                         accountId: string;
                         amount: number;
+                        attributes: {
+                            [key: string]: unknown;
+                        };
                         closedAt: string | null;
                         contactIds: string[];
                         /** Format: date-time */
@@ -6094,6 +6104,9 @@ export interface operations {
                         /** Format: uuid */
                         accountId: string;
                         amount: number;
+                        attributes: {
+                            [key: string]: unknown;
+                        };
                         closedAt: string | null;
                         contactIds: string[];
                         /** Format: date-time */
@@ -6171,6 +6184,10 @@ export interface operations {
             content: {
                 "application/json": {
                     amount?: number;
+                    /** @description Custom field values, merged; a null removes one */
+                    attributes?: {
+                        [key: string]: unknown | null;
+                    };
                     contactIds?: string[];
                     currency?: string;
                     expectedClose?: string | null;
@@ -6190,6 +6207,9 @@ export interface operations {
                         /** Format: uuid */
                         accountId: string;
                         amount: number;
+                        attributes: {
+                            [key: string]: unknown;
+                        };
                         closedAt: string | null;
                         contactIds: string[];
                         /** Format: date-time */
@@ -6407,6 +6427,9 @@ export interface operations {
                         /** Format: uuid */
                         accountId: string;
                         amount: number;
+                        attributes: {
+                            [key: string]: unknown;
+                        };
                         closedAt: string | null;
                         contactIds: string[];
                         /** Format: date-time */
