@@ -174,7 +174,7 @@ describe('attachments follow their record', () => {
     const secondParty = (await second.post('/api/v1/parties', { kind: 'organization', name: 'Hooli' })).body;
     const secondThing = (await second.post('/api/v1/follow/things', { partyId: secondParty.id })).body;
     const secondFile = await upload(second, 'follow.thing', secondThing.id, 'second.pdf');
-    const files = (await t.app.knex('rapport_attachments').where('record_type', 'follow.thing').select('id', 'tenant_id')) as Array<{ id: string; tenant_id: string }>;
+    const files: Array<{ id: string; tenant_id: string }> = await t.app.knex('rapport_attachments').where('record_type', 'follow.thing').select('id', 'tenant_id');
     expect(files.length).toBeGreaterThanOrEqual(2);
     for (const f of files) expect(stored(f.tenant_id, f.id)).toBe(true);
 

@@ -124,7 +124,10 @@ describe('a list sorted by a custom field is one walk of its index', () => {
     const [statement] = await capture(() => t.app.services.interactions.list(ctx, { limit: 50, fields }));
     const plan = await explainQuery(t.app.knex, statement);
     const text = describePlan(plan);
-    expect(planNodes(plan).filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'rapport_interactions'), text).toEqual([]);
+    expect(
+      planNodes(plan).filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'rapport_interactions'),
+      text,
+    ).toEqual([]);
     expect(text).toContain('rapport_interactions_attributes_idx');
     const page = await t.app.services.interactions.list(ctx, { limit: 100, fields });
     expect(page.data).toHaveLength(ROWS / 500);

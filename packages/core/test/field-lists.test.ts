@@ -1,17 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  applyFieldFilters,
-  coreServices,
-  createFieldFilterIndex,
-  definePlugin,
-  fieldSortPage,
-  keysetPage,
-  pageOf,
-  pageQuery,
-  withFieldParams,
-  type Migration,
-} from '@rapport/core';
+import { applyFieldFilters, coreServices, createFieldFilterIndex, definePlugin, fieldSortPage, keysetPage, pageOf, pageQuery, withFieldParams, type Migration } from '@rapport/core';
 import { createTestApp, type TestApp } from '@rapport/testing';
 
 // Custom fields filter and sort every list that has them — relationships by type,
@@ -148,21 +137,22 @@ describe('custom field filters and sorts on every list', () => {
     const join = path.includes('?') ? '&' : '?';
     const forward: string[][] = [];
     let cursor: string | null = null;
-    let last: { prevCursor?: string } = {};
+    type ListPage = { data: Row[]; nextCursor: string | null; prevCursor?: string };
+    let last: ListPage | undefined;
     do {
-      const res = await t.admin.get(`${path}${join}limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { status: number; text: string; body: ListPage } = await t.admin.get<ListPage>(`${path}${join}limit=3${cursor ? `&cursor=${cursor}` : ''}`);
       expect(res.status, res.text).toBe(200);
-      forward.push(res.body.data.map((r: Row) => r.id));
+      forward.push(res.body.data.map((r) => r.id));
       if (forward.length === 1) expect(res.body.prevCursor).toBeUndefined();
       cursor = res.body.nextCursor;
       last = res.body;
     } while (cursor);
     const backward: string[][] = [];
-    let previous = last.prevCursor;
+    let previous = last?.prevCursor;
     while (previous) {
-      const res = await t.admin.get(`${path}${join}limit=3&cursor=${previous}`);
+      const res = await t.admin.get<ListPage>(`${path}${join}limit=3&cursor=${previous}`);
       expect(res.status, res.text).toBe(200);
-      backward.unshift(res.body.data.map((r: Row) => r.id));
+      backward.unshift(res.body.data.map((r) => r.id));
       previous = res.body.prevCursor;
     }
     return { forward, backward };

@@ -72,7 +72,12 @@ describe('custom fields on CRM deals', () => {
     expect(ids(back)).toEqual(ids(first));
 
     const north = await t.admin.get('/api/v1/crm/deals?field.region=north&field.margin.gte=10');
-    expect(ids(north).sort()).toEqual(deals.filter((d) => d.attributes.region === 'north' && (margin(d) ?? -1) >= 10).map((d) => d.id).sort());
+    expect(ids(north).sort()).toEqual(
+      deals
+        .filter((d) => d.attributes.region === 'north' && (margin(d) ?? -1) >= 10)
+        .map((d) => d.id)
+        .sort(),
+    );
     // With the deal list's own filters and the title's.
     const titled = await t.admin.get('/api/v1/crm/deals?startsWith=deal%204&sort=field.margin');
     expect(ids(titled)).toEqual([deals[4].id]);

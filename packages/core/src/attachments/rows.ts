@@ -73,4 +73,3 @@ export function toAttachment(row: AttachmentRow): Attachment {
     createdAt: isoRequired(row.created_at),
   };
 }
-

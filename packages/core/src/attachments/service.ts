@@ -17,7 +17,6 @@ import { sql, type QueryContext } from '../kernel/context.js';
 import type { KernelServices } from '../kernel/services.js';
 import type { Page } from '../util/cursor.js';
 import { newId } from '../util/ids.js';
-import { isoRequired } from '../util/time.js';
 import { type AttachmentRegistry } from './registry.js';
 import { S3Store } from './s3-store.js';
 import { DirectoryStore, type AttachmentStore, type ByteRange } from './store.js';

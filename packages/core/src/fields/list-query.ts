@@ -164,23 +164,23 @@ export async function fieldSortPage<R extends { id: string }, T>(
     const q = query.clone().whereRaw(`${expression} is ${withValue ? 'not ' : ''}null`);
     if (from && withValue) q.whereRaw(`(${expression}, ${id}) ${after} (${typed}, ?::uuid)`, [from.value, from.id]);
     else if (from) q.whereRaw(`${id} ${after} ?::uuid`, [from.id]);
-    return q.orderByRaw(`${expression} ${direction}, ${id} ${direction}`).limit(limit) as unknown as Promise<Array<R & { keyset_field: unknown }>>;
+    return q.orderByRaw(`${expression} ${direction}, ${id} ${direction}`).limit(limit) as unknown as Promise<Array<R & { keyset_field: string | number | null }>>;
   };
   const want = page.limit + 1;
-  let rows: Array<R & { keyset_field: unknown }>;
+  let rows: Array<R & { keyset_field: string | number | null }>;
   if (!backward) {
     // Forward: the records with a value (from the cursor), then those without.
     rows = position?.isNull ? [] : await run(true, position, want);
     if (rows.length < want) rows = rows.concat(await run(false, position?.isNull ? position : undefined, want - rows.length));
   } else {
     // Backward: the records without a value (from the cursor), then those with one.
-    rows = position!.isNull ? await run(false, position, want) : [];
-    if (rows.length < want) rows = rows.concat(await run(true, position!.isNull ? undefined : position, want - rows.length));
+    rows = position.isNull ? await run(false, position, want) : [];
+    if (rows.length < want) rows = rows.concat(await run(true, position.isNull ? undefined : position, want - rows.length));
   }
   const more = rows.length > page.limit;
   const kept = more ? rows.slice(0, page.limit) : rows;
   if (backward) kept.reverse();
-  const cursorOf = (row: R & { keyset_field: unknown }) => (row.keyset_field === null || row.keyset_field === undefined ? ['', 1, row.id] : [String(row.keyset_field), 0, row.id]);
+  const cursorOf = (row: R & { keyset_field: string | number | null }) => (row.keyset_field === null || row.keyset_field === undefined ? ['', 1, row.id] : [String(row.keyset_field), 0, row.id]);
   const first = kept[0];
   const last = kept[kept.length - 1];
   const hasNext = backward ? last !== undefined : more;

@@ -3,7 +3,7 @@ import { keysetPage } from '../http/keyset.js';
 import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
-import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import type { Page } from '../util/cursor.js';
 import { checkTypedAttributes } from './attributes.js';
 import { applyFieldFilters, fieldSortPage, type FieldListQuery } from '../fields/list-query.js';
 import { sql, type QueryContext } from './context.js';
