@@ -127,7 +127,11 @@ describe('import interactions', () => {
     expect(result.imported).toBe(2000);
     // The e-mail lookup: per batch, not per row (the rows, outbox and audit go by COPY on PostgreSQL, unnest on PGlite).
     expect(statements.filter((s) => s.includes('rapport_contact_points')).length).toBeLessThanOrEqual(2);
-    expect(statements.length).toBeLessThan(20);
+    // The statistics refresh after the import (an ANALYZE and a GIN merge per table that grew)
+    // depends on which tables crossed its threshold, not on the rows: counted apart.
+    const refresh = statements.filter((s) => s.startsWith('analyze ') || s.includes('gin_clean_pending_list'));
+    expect(refresh.length).toBeLessThanOrEqual(2 * 12);
+    expect(statements.length - refresh.length).toBeLessThan(20);
     const [{ count }] = await t.app.knex('rapport_interaction_participants').where({ tenant_id: t.tenantId, party_id: ids.Alice }).count<{ count: number }[]>('* as count');
     expect(Number(count)).toBe(2002);
   });
