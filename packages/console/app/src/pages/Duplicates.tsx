@@ -61,6 +61,7 @@ export default function DuplicatesPage() {
         }}
         nothingFoundMessage={t('parties.none')}
         filter={({ options: o }) => o}
+        renderOption={({ option }) => <span translate="no">{option.label}</span>}
       />
       {survivorId && (
         <Card withBorder>
