@@ -89,7 +89,7 @@ export default function DuplicatesPage() {
                 />
               ))}
               <Group>
-                <Button variant="light" disabled={chosen.length === 0} loading={merge.isPending && merge.variables === true} onClick={() => merge.mutate(true)}>
+                <Button variant="default" disabled={chosen.length === 0} loading={merge.isPending && merge.variables === true} onClick={() => merge.mutate(true)}>
                   {t('duplicates.preview')}
                 </Button>
                 <Button color="red" disabled={!plan?.dryRun} loading={merge.isPending && merge.variables === false} onClick={() => merge.mutate(false)}>

@@ -62,7 +62,7 @@ export default function WebhooksPage() {
   return (
     <Stack>
       <PageHeader title={t('webhooks.title')} />
-      {secret && <SecretOnce secret={secret} onDone={() => setSecret(null)} />}
+      {secret && <SecretOnce secret={secret} kept="sealed" onDone={() => setSecret(null)} />}
       {canWrite && (
         <Card withBorder component="form" onSubmit={submit}>
           <Stack>
