@@ -41,7 +41,6 @@ describe('console: administration pages', { timeout: 600_000 }, () => {
       const job = (await api(`/api/v1/jobs/${id}`)
         .then((res) => res.json())
         .catch((error: Error) => ({ status: `unreachable: ${error.message} ${String((error.cause as Error | undefined)?.message)}` }))) as Job;
-      console.log(new Date().toISOString(), job.status);
       if (['succeeded', 'failed', 'cancelled'].includes(job.status)) return job;
       if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status}`);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -199,7 +198,10 @@ describe('console: administration pages', { timeout: 600_000 }, () => {
     expect(await page.getByTestId('secret-once').count()).toBe(0);
     expect(await page.content()).not.toContain(hookSecret);
     await row.getByRole('button', { name: 'Delete' }).click();
-    await page.getByText('No webhooks.').or(page.getByRole('row').filter({ hasNotText: hookUrl }).first()).waitFor();
+    await page
+      .getByText('No webhooks.')
+      .or(page.getByRole('row').filter({ hasNotText: hookUrl }).first())
+      .waitFor();
     await expect.poll(() => row.count(), { timeout: UI_TIMEOUT }).toBe(0);
     expect((await admin.GET('/api/v1/webhooks/{id}', { params: { path: { id: hook.id } } })).response.status).toBe(404);
 
@@ -302,9 +304,7 @@ describe('console: administration pages', { timeout: 600_000 }, () => {
         )
         .toBeGreaterThanOrEqual(target);
       // Older items appear as it scrolls, in order, with none missing in view.
-      await expect
-        .poll(async () => Math.max(...(await shown())), { timeout: UI_TIMEOUT })
-        .toBeGreaterThan(oldest);
+      await expect.poll(async () => Math.max(...(await shown())), { timeout: UI_TIMEOUT }).toBeGreaterThan(oldest);
       const numbers = await shown();
       oldest = Math.max(...numbers);
       expect(numbers.every((n, i) => i === 0 || n === numbers[i - 1] + 1)).toBe(true);

@@ -67,12 +67,18 @@ export default function WebhooksPage() {
         <Card withBorder component="form" onSubmit={submit}>
           <Stack>
             <TextInput label={t('webhooks.url')} type="url" required value={url} onChange={(e) => setUrl(e.currentTarget.value)} />
-            <TextInput label={t('webhooks.events')} description={
+            <TextInput
+              label={t('webhooks.events')}
+              description={
                 <>
                   {/* Event names are the same in every language. */}
                   {t('webhooks.eventsHint')} <span translate="no">party.*, interaction.created, *</span>
                 </>
-              } required value={events} onChange={(e) => setEvents(e.currentTarget.value)} />
+              }
+              required
+              value={events}
+              onChange={(e) => setEvents(e.currentTarget.value)}
+            />
             <Group>
               <Button type="submit" loading={create.isPending}>
                 {t('webhooks.create')}
