@@ -25,7 +25,17 @@ export default function AuditPage() {
   return (
     <Stack>
       <PageHeader title={t('audit.title')} />
-      <TextInput label={t('audit.action')} description={t('audit.actionHint')} value={action} onChange={(e) => setAction(e.currentTarget.value)} maw={400} />
+      <TextInput
+        label={t('audit.action')}
+        description={
+          <>
+            {t('audit.actionHint')} <span translate="no">party.created</span>
+          </>
+        }
+        value={action}
+        onChange={(e) => setAction(e.currentTarget.value)}
+        maw={400}
+      />
       {query.isPending ? (
         <Loading />
       ) : query.error ? (

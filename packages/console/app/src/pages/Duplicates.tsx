@@ -61,6 +61,7 @@ export default function DuplicatesPage() {
         }}
         nothingFoundMessage={t('parties.none')}
         filter={({ options: o }) => o}
+        renderOption={({ option }) => <span translate="no">{option.label}</span>}
       />
       {survivorId && (
         <Card withBorder>
@@ -88,7 +89,7 @@ export default function DuplicatesPage() {
                 />
               ))}
               <Group>
-                <Button variant="light" disabled={chosen.length === 0} loading={merge.isPending && merge.variables === true} onClick={() => merge.mutate(true)}>
+                <Button variant="default" disabled={chosen.length === 0} loading={merge.isPending && merge.variables === true} onClick={() => merge.mutate(true)}>
                   {t('duplicates.preview')}
                 </Button>
                 <Button color="red" disabled={!plan?.dryRun} loading={merge.isPending && merge.variables === false} onClick={() => merge.mutate(false)}>

@@ -69,13 +69,31 @@ export default function ImportPage() {
       ) : (
         <Card withBorder>
           <Stack>
-            <Select label={t('import.importer')} data={importers.data.map((i) => ({ value: i.name, label: i.name }))} value={importer} onChange={setImporter} allowDeselect={false} />
+            <Select
+              label={t('import.importer')}
+              data={importers.data.map((i) => ({ value: i.name, label: i.name }))}
+              value={importer}
+              onChange={setImporter}
+              allowDeselect={false}
+              // Importer names are identifiers (parties, crm.accounts), the same in every language.
+              renderOption={({ option }) => <span translate="no">{option.label}</span>}
+            />
             {chosen && (
               <Text size="sm">
                 {t('import.columns')}: <span translate="no">{chosen.columns.map((c) => (c.required ? `${c.name}*` : c.name)).join(', ')}</span>
               </Text>
             )}
-            <FileInput label={t('import.file')} placeholder={t('import.choose')} accept=".csv,text/csv" value={file} onChange={setFile} clearable />
+            <FileInput
+              label={t('import.file')}
+              placeholder={t('import.choose')}
+              accept=".csv,text/csv"
+              value={file}
+              onChange={setFile}
+              clearable
+              clearButtonProps={{ 'aria-label': t('import.clear') }}
+              // The placeholder is the only text of an empty file field: Mantine's light grey fails the contrast check.
+              styles={{ placeholder: { color: 'var(--mantine-color-gray-7)' } }}
+            />
             <Group>
               <Button disabled={!importer || !file} loading={start.isPending} onClick={() => start.mutate()}>
                 {t('import.start')}

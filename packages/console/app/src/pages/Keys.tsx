@@ -50,7 +50,15 @@ export default function KeysPage() {
       <Card withBorder component="form" onSubmit={submit}>
         <Stack>
           <TextInput label={t('keys.name')} required value={name} onChange={(e) => setName(e.currentTarget.value)} />
-          <MultiSelect label={t('keys.roles')} data={(roleList.data ?? []).map((r) => r.name)} value={roles} onChange={setRoles} searchable />
+          <MultiSelect
+            label={t('keys.roles')}
+            data={(roleList.data ?? []).map((r) => r.name)}
+            value={roles}
+            onChange={setRoles}
+            searchable
+            // Role names are identifiers (sales-rep, admin), the same in every language.
+            renderOption={({ option }) => <span translate="no">{option.label}</span>}
+          />
           <Group>
             <Button type="submit" loading={create.isPending}>
               {t('keys.create')}

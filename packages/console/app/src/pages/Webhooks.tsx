@@ -62,12 +62,23 @@ export default function WebhooksPage() {
   return (
     <Stack>
       <PageHeader title={t('webhooks.title')} />
-      {secret && <SecretOnce secret={secret} onDone={() => setSecret(null)} />}
+      {secret && <SecretOnce secret={secret} kept="sealed" onDone={() => setSecret(null)} />}
       {canWrite && (
         <Card withBorder component="form" onSubmit={submit}>
           <Stack>
-            <TextInput label={t('webhooks.url')} type="url" required value={url} onChange={(e) => setUrl(e.currentTarget.value)} placeholder="https://" />
-            <TextInput label={t('webhooks.events')} description={t('webhooks.eventsHint')} required value={events} onChange={(e) => setEvents(e.currentTarget.value)} />
+            <TextInput label={t('webhooks.url')} type="url" required value={url} onChange={(e) => setUrl(e.currentTarget.value)} />
+            <TextInput
+              label={t('webhooks.events')}
+              description={
+                <>
+                  {/* Event names are the same in every language. */}
+                  {t('webhooks.eventsHint')} <span translate="no">party.*, interaction.created, *</span>
+                </>
+              }
+              required
+              value={events}
+              onChange={(e) => setEvents(e.currentTarget.value)}
+            />
             <Group>
               <Button type="submit" loading={create.isPending}>
                 {t('webhooks.create')}
