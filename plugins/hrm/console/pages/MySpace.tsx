@@ -202,7 +202,8 @@ function SurveyForm({ survey }: { survey: Survey }) {
                 return <DataSelect key={q.id} label={label} data={q.choices ?? []} value={(answers[q.id] as string | undefined) ?? null} onChange={(v) => v !== null && set(q.id, v)} />;
               return <Textarea key={q.id} label={label} value={answers[q.id] ?? ''} onChange={(e) => set(q.id, e.currentTarget.value)} rows={2} maxLength={5000} />;
             })}
-            {send.error && statusOf(send.error) !== 409 && <Failure error={send.error} />}
+            {/* Any other failure keeps the answers: the problem is shown, and they can be sent again. */}
+            {send.error && statusOf(send.error) !== 409 && <Failure error={send.error} onRetry={() => send.mutate()} />}
             <Button type="submit" loading={send.isPending} disabled={Object.keys(answers).length === 0} w="fit-content">
               {t('survey.send')}
             </Button>
