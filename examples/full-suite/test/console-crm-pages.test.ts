@@ -77,8 +77,10 @@ describe('console: the CRM pages of the sales rep', () => {
     const title = `Book the site visit ${stamp}`;
     const task = ok(await rep.POST('/api/v1/crm/tasks', { body: { title, dueAt: new Date(Date.now() + 86_400_000).toISOString(), accountId: account, assigneePartyId: me.partyId } }));
     await page.reload();
-    await page.getByRole('checkbox', { name: `Mark as done: ${title}` }).check();
+    // The box follows the task as the API answers it: a click sends the change, the list is read again.
+    await page.getByRole('checkbox', { name: `Mark as done: ${title}` }).click();
     await expect.poll(async () => ok(await rep.GET('/api/v1/crm/tasks/{id}', { params: { path: { id: task.id } } })).done, { timeout: 60_000 }).toBe(true);
+    await page.getByRole('tab', { name: `Open (${openTasks.length})` }).waitFor();
     await page.context().close();
   }, 600_000);
 
