@@ -82,13 +82,17 @@ function Profile() {
           <Text size="xs" c="gray.7">
             {t('me.unit')}
           </Text>
-          <Text fw={600}>{units.data?.find((u) => u.id === e?.unitId)?.name ?? '—'}</Text>
+          <Text fw={600} translate="no">
+            {units.data?.find((u) => u.id === e?.unitId)?.name ?? '—'}
+          </Text>
         </Card>
         <Card withBorder>
           <Text size="xs" c="gray.7">
             {t('me.manager')}
           </Text>
-          <Text fw={600}>{manager.data?.name ?? '—'}</Text>
+          <Text fw={600} translate="no">
+            {manager.data?.name ?? '—'}
+          </Text>
         </Card>
         <Card withBorder>
           <Text size="xs" c="gray.7">
@@ -111,7 +115,11 @@ function Profile() {
               {format.dateTime(i.occurredAt)}
             </Text>
           </Group>
-          {i.subject && <Text size="sm">{i.subject}</Text>}
+          {i.subject && (
+            <Text size="sm" translate="no">
+              {i.subject}
+            </Text>
+          )}
         </Card>
       ))}
     </Stack>
@@ -356,14 +364,14 @@ function Announcements() {
       {list.data.map((a) => (
         <Card key={a.id} withBorder component="article" aria-labelledby={`ann-${a.id}`}>
           <Group justify="space-between" wrap="wrap">
-            <Title order={2} size="h4" id={`ann-${a.id}`}>
+            <Title order={2} size="h4" id={`ann-${a.id}`} translate="no">
               {a.title}
             </Title>
             <Text size="xs" c="gray.7">
               {format.date(a.publishedAt)}
             </Text>
           </Group>
-          <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
+          <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} translate="no">
             {a.body}
           </Text>
           {a.requiresAck &&
@@ -432,7 +440,9 @@ function Recognition({ partyId }: { partyId: string }) {
         const from = k.participants.find((p) => p.role === 'giver')?.partyId;
         return (
           <Card key={k.id} withBorder padding="xs">
-            <Text size="sm">{k.summary ?? k.subject ?? ''}</Text>
+            <Text size="sm" translate="no">
+              {k.summary ?? k.subject ?? ''}
+            </Text>
             <Text size="xs" c="gray.7">
               {t('kudos.from', { name: (from && names.get(from)) || '—', date: format.date(k.occurredAt) })}
             </Text>
