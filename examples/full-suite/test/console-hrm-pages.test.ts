@@ -66,7 +66,7 @@ describe('console: the HRM pages', () => {
     const page = await tab(persona('employee'), 'hrm/me', 'Profile and timeline');
     const panel = page.getByRole('tabpanel');
     await panel.getByText(manager.name, { exact: true }).waitFor();
-    await panel.getByText(date(me.employment!.start), { exact: true }).waitFor();
+    await panel.getByText(date(me.employment!.start!), { exact: true }).waitFor();
     for (const i of timeline.filter((i) => i.subject)) await panel.getByText(i.subject!, { exact: true }).first().waitFor();
     expect(await panel.locator('.mantine-Card-root').count()).toBe(3 + timeline.length);
     await pageChecks(page, 'hrm-me-profile', async () => {
@@ -94,7 +94,7 @@ describe('console: the HRM pages', () => {
     const request = mine.find((r) => r.title === title)!;
     expect(request.serviceId).toBe(laptop.id);
     // The SLA: due the service's resolution target after it was raised.
-    expect(new Date(request.resolutionDueAt).getTime() - new Date(request.createdAt).getTime()).toBe(laptop.resolutionTargetMinutes * 60_000);
+    expect(new Date(request.resolutionDueAt).getTime() - new Date(request.openedAt).getTime()).toBe(laptop.resolutionTargetMinutes * 60_000);
     expect((await row.innerText()).split('\t').map((c) => c.trim())).toEqual([`${title}\n${laptop.name}`, 'OPEN', dateTime(request.resolutionDueAt), '—']);
     expect(await page.getByRole('tabpanel').locator('tbody tr').count()).toBe(mine.length);
     await pageChecks(page, 'hrm-me-desk', async () => {
@@ -237,7 +237,7 @@ describe('console: the HRM pages', () => {
     const sales = units.find((u) => u.name === 'Sales')!;
     const opening = ok(await session.POST('/api/v1/hrm/openings', { body: { title: `Field engineer ${stamp}`, unitId: sales.id } }));
     ok(await session.POST('/api/v1/hrm/openings/{id}/candidates', { params: { path: { id: opening.id } }, body: { person: { name: `Cara Candidate ${stamp}` } } }));
-    ok(await session.POST('/api/v1/hrm/onboarding/templates', { body: { name: `Everyone ${stamp}`, items: [{ title: 'Safety briefing', owner: 'employee', dueDays: 1 }, { title: 'Laptop', owner: 'it', dueDays: 2 }] } }));
+    ok(await session.POST('/api/v1/hrm/onboarding/templates', { body: { name: `Everyone ${stamp}`, items: [{ title: 'Safety briefing', owner: 'employee', dueDays: 1 }, { title: 'Meet the team', owner: 'manager', dueDays: 2 }] } }));
     const newcomer = ok(await session.POST('/api/v1/hrm/employees', { body: { person: { name: `Nina Newcomer ${stamp}` }, unitId: sales.id, start: new Date(Date.now() - 86_400_000).toISOString() } }));
     const checklist = ok(await session.GET('/api/v1/hrm/employees/{id}/onboarding', { params: { path: { id: newcomer.id } } }));
     expect(checklist.total).toBeGreaterThan(0);

@@ -47,7 +47,7 @@ export default function Channel() {
                       <Table.Td translate="no">{typeof p.relationship.attributes.tier === 'string' ? p.relationship.attributes.tier : '—'}</Table.Td>
                       <Table.Td>
                         {p.relationship.status === 'active' && (
-                          <Button size="compact-sm" variant="subtle" color="blue.8" aria-pressed={partnerId === p.partnerId} onClick={() => setPartnerId(p.partnerId)}>
+                          <Button size="compact-sm" variant="default" aria-pressed={partnerId === p.partnerId} onClick={() => setPartnerId(p.partnerId)}>
                             {t('channel.show', { partner: p.name })}
                           </Button>
                         )}
