@@ -59,19 +59,21 @@ function Profile() {
   const format = useFormat();
   const client = useClient();
   const me = useMe();
-  const units = useUnits();
   const id = me.data?.id;
-  const manager = useQuery({
-    queryKey: ['hrm', 'employee', me.data?.managerId],
-    enabled: !!me.data?.managerId,
-    queryFn: async () => ok(await client.GET('/api/v1/hrm/employees/{id}', { params: { path: { id: me.data!.managerId! } } })),
+  // The manager and the unit are read as parties: an employee sees its colleagues' and the
+  // units' parties, not their HRM records (GET /hrm/employees/{id} of the manager is a 404 to it).
+  const partyName = (partyId: string | null | undefined) => ({
+    queryKey: ['parties', partyId, 'name'],
+    enabled: !!partyId,
+    queryFn: async () => ok(await client.GET('/api/v1/parties/{id}', { params: { path: { id: partyId! } } })).name,
   });
+  const manager = useQuery(partyName(me.data?.managerId));
+  const unit = useQuery(partyName(me.data?.employment?.unitId));
   const timeline = useQuery({
     queryKey: ['hrm', 'timeline', id],
     enabled: !!id,
     queryFn: async () => ok(await client.GET('/api/v1/hrm/employees/{id}/timeline', { params: { path: { id: id! }, query: { limit: 50 } } })).data,
   });
-  // The unit list needs hrm.org:read, which an employee may lack: the profile then shows no unit name.
   if (!me.data || timeline.isPending) return <Loading />;
   if (timeline.error) return <Failure error={timeline.error} />;
   const e = me.data.employment;
@@ -83,7 +85,7 @@ function Profile() {
             {t('me.unit')}
           </Text>
           <Text fw={600} translate="no">
-            {units.data?.find((u) => u.id === e?.unitId)?.name ?? '—'}
+            {unit.data ?? '—'}
           </Text>
         </Card>
         <Card withBorder>
@@ -91,7 +93,7 @@ function Profile() {
             {t('me.manager')}
           </Text>
           <Text fw={600} translate="no">
-            {manager.data?.name ?? '—'}
+            {manager.data ?? '—'}
           </Text>
         </Card>
         <Card withBorder>
@@ -395,9 +397,15 @@ function Recognition({ partyId }: { partyId: string }) {
   const format = useFormat();
   const client = useClient();
   const queryClient = useQueryClient();
+  const scoped = usePrincipal().scoped;
+  // An employee (a scoped principal) reads only its own employee record, but sees the parties
+  // of its current colleagues: the people it may recognise, and the names of who recognised it.
   const colleagues = useQuery({
-    queryKey: ['hrm', 'employees', 'active'],
-    queryFn: async () => ok(await client.GET('/api/v1/hrm/employees', { params: { query: { status: 'active', limit: 200 } } })).data,
+    queryKey: ['hrm', 'colleagues', scoped],
+    queryFn: async () =>
+      scoped
+        ? ok(await client.GET('/api/v1/parties', { params: { query: { kind: 'person', limit: 200 } } })).data.map((p) => ({ id: p.id, name: p.name }))
+        : ok(await client.GET('/api/v1/hrm/employees', { params: { query: { status: 'active', limit: 200 } } })).data.map((e) => ({ id: e.id, name: e.name })),
   });
   const received = useQuery({
     queryKey: ['hrm', 'timeline', partyId, 'kudos'],
