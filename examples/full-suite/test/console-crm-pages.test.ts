@@ -118,7 +118,9 @@ describe('console: the CRM pages of the sales rep', () => {
     expect(months.length).toBeGreaterThan(0);
     expect(await labels('report-forecast', zeroMoney)).toEqual(figures([...months.map((f) => f.weightedAmount), ...months.map((f) => f.amount)], (n) => money(n, currency), zeroMoney));
     const rate = page.getByTestId('win-rate');
-    expect(await rate.innerText()).toBe(winRate.winRate === null ? 'No closed deals yet' : `Win rate ${new Intl.NumberFormat('en-GB', { style: 'percent', maximumFractionDigits: 1 }).format(winRate.winRate)}`);
+    expect(await rate.innerText()).toBe(
+      winRate.winRate === null ? 'No closed deals yet' : `Win rate ${new Intl.NumberFormat('en-GB', { style: 'percent', maximumFractionDigits: 1 }).format(winRate.winRate)}`,
+    );
     await page.getByText(`Won: ${winRate.won}`, { exact: true }).waitFor();
     await page.getByText(`Lost: ${winRate.lost}`, { exact: true }).waitFor();
     await pageChecks(page, 'crm-reports', 'crm/reports', (p) => p.getByTestId('report-pipeline').locator('.recharts-label-list text, .recharts-label').first().waitFor());

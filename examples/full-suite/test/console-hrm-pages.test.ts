@@ -121,7 +121,10 @@ describe('console: the HRM pages', () => {
     expect(await page.getByText(/^From .+, .+$/).count()).toBe(received.length);
     // The giver's name as the employee may read it: a colleague's party.
     const giver = ok(await employee.GET('/api/v1/parties/{id}', { params: { path: { id: maria } } })).name;
-    await page.getByText(new RegExp(`^From ${giver}, `)).first().waitFor();
+    await page
+      .getByText(new RegExp(`^From ${giver}, `))
+      .first()
+      .waitFor();
 
     const message = `Fixed the line PC in minutes ${stamp}`;
     await page.getByRole('combobox', { name: 'Colleague' }).fill('Omar');
@@ -129,9 +132,12 @@ describe('console: the HRM pages', () => {
     await page.getByRole('textbox', { name: 'What for?' }).fill(message);
     await page.getByRole('button', { name: 'Send kudos' }).click();
     await expect
-      .poll(async () => ok(await admin.GET('/api/v1/hrm/employees/{id}/timeline', { params: { path: { id: omar }, query: { type: 'hrm.kudos', limit: 50 } } })).data.map((k) => k.summary ?? k.subject), {
-        timeout: 60_000,
-      })
+      .poll(
+        async () => ok(await admin.GET('/api/v1/hrm/employees/{id}/timeline', { params: { path: { id: omar }, query: { type: 'hrm.kudos', limit: 50 } } })).data.map((k) => k.summary ?? k.subject),
+        {
+          timeout: 60_000,
+        },
+      )
       .toContain(message);
     await pageChecks(page, 'hrm-me-recognition', async () => {
       const narrow = await tab(persona('employee'), 'hrm/me', 'Recognition', 360);
@@ -191,21 +197,29 @@ describe('console: the HRM pages', () => {
       const person = ok(await manager.GET('/api/v1/hrm/employees/{id}', { params: { path: { id } } }));
       const risk = ok(await manager.GET('/api/v1/hrm/employees/{id}/retention-risk', { params: { path: { id } } }));
       const card = reports.locator('.mantine-Card-root', { has: page.getByText(person.name, { exact: true }) });
-      const level = { low: 'Low', medium: 'Medium', high: 'High' }[risk.level as 'low' | 'medium' | 'high'];
+      const level = { low: 'Low', medium: 'Medium', high: 'High' }[risk.level];
       await card.getByText(new RegExp(`${level} risk · ${number(Math.round(risk.score))}`, 'i')).waitFor();
-      for (const f of risk.factors) await card.getByText(`${number(Math.round(f.contribution * 10) / 10)} of ${number(f.weight)} points`).first().waitFor();
+      for (const f of risk.factors)
+        await card
+          .getByText(`${number(Math.round(f.contribution * 10) / 10)} of ${number(f.weight)} points`)
+          .first()
+          .waitFor();
       // One bar per factor (a bar at zero is drawn empty, so it is counted, not waited for).
       expect(await card.locator('[role="progressbar"]').count()).toBe(risk.factors.length);
     }
     await pageChecks(page, 'hrm-team-risk', async () => {
       const narrow = await open(managerUser, 'hrm/team', 360);
-      await narrow.getByRole('region', { name: 'Retention risk of my reports' }).getByText(/ points$/).first().waitFor();
+      await narrow
+        .getByRole('region', { name: 'Retention risk of my reports' })
+        .getByText(/ points$/)
+        .first()
+        .waitFor();
       return narrow;
     });
     await page.context().close();
   }, 600_000);
 
-  it("shows HR the internal service scorecard of the IT unit as the API computes it", async () => {
+  it('shows HR the internal service scorecard of the IT unit as the API computes it', async () => {
     const hr = persona('hr');
     const session = (await login({ baseUrl: server.url, email: hr.email, password: hr.password })).client;
     const services = ok(await session.GET('/api/v1/hrm/services')).data;
@@ -233,15 +247,27 @@ describe('console: the HRM pages', () => {
     await page.context().close();
   }, 600_000);
 
-  it("shows HR the reviews, recruiting and onboarding as the API has them", async () => {
+  it('shows HR the reviews, recruiting and onboarding as the API has them', async () => {
     const hr = persona('hr');
     const session = (await login({ baseUrl: server.url, email: hr.email, password: hr.password })).client;
     const units = ok(await session.GET('/api/v1/hrm/units', { params: { query: { limit: 200 } } })).data;
     const sales = units.find((u) => u.name === 'Sales')!;
     const opening = ok(await session.POST('/api/v1/hrm/openings', { body: { title: `Field engineer ${stamp}`, unitId: sales.id } }));
     ok(await session.POST('/api/v1/hrm/openings/{id}/candidates', { params: { path: { id: opening.id } }, body: { person: { name: `Cara Candidate ${stamp}` } } }));
-    ok(await session.POST('/api/v1/hrm/onboarding/templates', { body: { name: `Everyone ${stamp}`, items: [{ title: 'Safety briefing', owner: 'employee', dueDays: 1 }, { title: 'Meet the team', owner: 'manager', dueDays: 2 }] } }));
-    const newcomer = ok(await session.POST('/api/v1/hrm/employees', { body: { person: { name: `Nina Newcomer ${stamp}` }, unitId: sales.id, start: new Date(Date.now() - 86_400_000).toISOString() } }));
+    ok(
+      await session.POST('/api/v1/hrm/onboarding/templates', {
+        body: {
+          name: `Everyone ${stamp}`,
+          items: [
+            { title: 'Safety briefing', owner: 'employee', dueDays: 1 },
+            { title: 'Meet the team', owner: 'manager', dueDays: 2 },
+          ],
+        },
+      }),
+    );
+    const newcomer = ok(
+      await session.POST('/api/v1/hrm/employees', { body: { person: { name: `Nina Newcomer ${stamp}` }, unitId: sales.id, start: new Date(Date.now() - 86_400_000).toISOString() } }),
+    );
     const checklist = ok(await session.GET('/api/v1/hrm/employees/{id}/onboarding', { params: { path: { id: newcomer.id } } }));
     expect(checklist.total).toBeGreaterThan(0);
 

@@ -59,7 +59,7 @@ describe('console: the PRM pages', () => {
     return page;
   };
 
-  it("shows the partner its tier, what is missing for the next tier, and its scorecard, as the API gives them", async () => {
+  it('shows the partner its tier, what is missing for the next tier, and its scorecard, as the API gives them', async () => {
     const tier = ok(await partner.GET('/api/v1/prm/partners/{partnerId}/tier', { params: { path: { partnerId: alpha } } }));
     const program = ok(await partner.GET('/api/v1/prm/programs')).data.find((p) => p.name === tier.program)!;
     const next = program.tiers.find((t) => t.name === tier.nextTier);
@@ -75,9 +75,7 @@ describe('console: the PRM pages', () => {
     for (const m of metrics) {
       const value = (n: number) => (m === 'registrationApprovalRate' ? `${number(n)} %` : number(n));
       const gap = tier.gap[m] ?? 0;
-      expect(await page.getByTestId(`gap-${m}`).innerText(), m).toBe(
-        gap > 0 ? `${value(tier.metrics[m])} of ${value(next!.criteria[m]!)}: ${value(gap)} to go` : `${value(tier.metrics[m])}: met`,
-      );
+      expect(await page.getByTestId(`gap-${m}`).innerText(), m).toBe(gap > 0 ? `${value(tier.metrics[m])} of ${value(next!.criteria[m])}: ${value(gap)} to go` : `${value(tier.metrics[m])}: met`);
     }
     const scorecard = page.getByRole('region', { name: 'Mutual-benefit scorecard' });
     const row = async (label: string) => (await scorecard.getByRole('row', { name: label }).getByRole('cell').innerText()).trim();
@@ -96,7 +94,11 @@ describe('console: the PRM pages', () => {
 
   it('lets the partner accept one lead offered and decline another with a reason', async () => {
     ok(await admin.POST('/api/v1/prm/lead-rules', { body: { name: `All resellers ${stamp}`, kinds: ['reseller'], weight: 10 } }));
-    const wanted = ok(await admin.POST('/api/v1/prm/leads', { body: { customerName: `Hooli Bottling ${stamp}`, contactName: 'Gavin B', contactEmail: `gavin.${stamp}@hooli.example`, value: 60_000, currency: 'EUR' } }));
+    const wanted = ok(
+      await admin.POST('/api/v1/prm/leads', {
+        body: { customerName: `Hooli Bottling ${stamp}`, contactName: 'Gavin B', contactEmail: `gavin.${stamp}@hooli.example`, value: 60_000, currency: 'EUR' },
+      }),
+    );
     const unwanted = ok(await admin.POST('/api/v1/prm/leads', { body: { customerName: `Pied Piper Foods ${stamp}`, value: 9_000, currency: 'EUR' } }));
     const offers = ok(await partner.GET('/api/v1/prm/lead-offers', { params: { query: { partnerId: alpha, status: 'offered' } } })).data;
     expect(offers.map((o) => o.lead.customerName)).toEqual(expect.arrayContaining([wanted.customerName, unwanted.customerName]));
@@ -130,9 +132,14 @@ describe('console: the PRM pages', () => {
     const activity = `Webinar on conveyor safety ${stamp}`;
     const page = await portalTab('Marketing funds');
     // What a partner may see of a budget: what is left only if the program shares it, else its own figures.
-    const own = (b: (typeof budgets)[number]) => `Yours: ${money(b.own!.requested, b.currency)} requested, ${money(b.own!.approved, b.currency)} approved, ${money(b.own!.claimed, b.currency)} claimed`;
+    const own = (b: (typeof budgets)[number]) =>
+      `Yours: ${money(b.own!.requested, b.currency)} requested, ${money(b.own!.approved, b.currency)} approved, ${money(b.own!.claimed, b.currency)} claimed`;
     for (const b of budgets) {
-      if (b.remaining !== null) await page.getByText(`${money(b.remaining, b.currency)} / ${money(b.amount, b.currency)}`).first().waitFor();
+      if (b.remaining !== null)
+        await page
+          .getByText(`${money(b.remaining, b.currency)} / ${money(b.amount, b.currency)}`)
+          .first()
+          .waitFor();
       else expect(await page.getByTestId('mdf-remaining').count()).toBe(0);
       if (b.own) await page.getByText(own(b)).waitFor();
     }
@@ -237,7 +244,12 @@ describe('console: the PRM pages', () => {
     const page = await open(persona('admin'), 'prm/channel');
     const rows = page.getByRole('tabpanel').getByRole('row');
     await rows.nth(relationships.length).waitFor();
-    const shown = (await rows.allInnerTexts()).slice(1).map((r) => r.split('\t').slice(0, 2).map((c) => c.trim()));
+    const shown = (await rows.allInnerTexts()).slice(1).map((r) =>
+      r
+        .split('\t')
+        .slice(0, 2)
+        .map((c) => c.trim()),
+    );
     const statusWord: Record<string, string> = { active: 'ACTIVE', review: 'IN REVIEW', application: 'APPLICATION' };
     const names = await Promise.all(relationships.map(async (r) => ok(await admin.GET('/api/v1/parties/{id}', { params: { path: { id: r.toPartyId } } })).name));
     expect(shown).toEqual(relationships.map((r, i) => [names[i], statusWord[r.status ?? ''] ?? r.status?.toUpperCase()]));
@@ -272,7 +284,10 @@ describe('console: the PRM pages', () => {
     const steelRow = card.getByRole('row', { name: /Steelworks Ltd/ });
     expect((await steelRow.innerText()).split('\t').map((c) => c.trim())).toEqual(['Steelworks Ltd', money(7.5, 'EUR'), '10 days', 'Award']);
     await steelRow.getByRole('button', { name: 'Award' }).click();
-    await card.getByRole('row', { name: /Bolt & Nut Co/ }).getByText('not chosen').waitFor();
+    await card
+      .getByRole('row', { name: /Bolt & Nut Co/ })
+      .getByText('not chosen')
+      .waitFor();
     const awarded = ok(await admin.GET('/api/v1/prm/rfqs/{id}', { params: { path: { id: rfq.id } } }));
     expect(awarded.status).toBe('awarded');
     expect(awarded.quotes.find((q) => q.id === quote.id)?.status).toBe('awarded');
@@ -286,8 +301,15 @@ describe('console: the PRM pages', () => {
 
     const reference = `PO-${stamp}`;
     const promisedAt = new Date(Date.now() + 3 * 86_400_000).toISOString();
-    const order = ok(await admin.POST('/api/v1/prm/purchase-orders', { body: { supplierId: steel, reference, quantity: 500, unitPrice: 7.5, currency: 'EUR', promisedAt, rfqId: rfq.id, quoteId: quote.id } }));
-    ok(await admin.POST('/api/v1/prm/purchase-orders/{id}/deliveries', { params: { path: { id: order.id } }, body: { receivedAt: new Date().toISOString(), quantityAccepted: 495, quantityRejected: 5 } }));
+    const order = ok(
+      await admin.POST('/api/v1/prm/purchase-orders', { body: { supplierId: steel, reference, quantity: 500, unitPrice: 7.5, currency: 'EUR', promisedAt, rfqId: rfq.id, quoteId: quote.id } }),
+    );
+    ok(
+      await admin.POST('/api/v1/prm/purchase-orders/{id}/deliveries', {
+        params: { path: { id: order.id } },
+        body: { receivedAt: new Date().toISOString(), quantityAccepted: 495, quantityRejected: 5 },
+      }),
+    );
 
     // The supplier's own view: its order with the delivery, on time.
     const orders = ok(await supplier.GET('/api/v1/prm/purchase-orders')).data;

@@ -78,7 +78,11 @@ export async function seedCustomers(ctx: SeedContext, { repPartyId }: { repParty
       body: { type: 'crm.email', accountId: initech.id, subject: 'Brochure and reference list sent', direction: 'outbound', occurredAt: daysFromNow(ctx, -2) },
     })
     .then(ok);
-  ok(await client.POST('/api/v1/crm/tasks', { body: { title: 'Send the packaging line proposal to Acme', dueAt: daysFromNow(ctx, 3), accountId: acme.id, dealId: line.id, assigneePartyId: repPartyId } }));
+  ok(
+    await client.POST('/api/v1/crm/tasks', {
+      body: { title: 'Send the packaging line proposal to Acme', dueAt: daysFromNow(ctx, 3), accountId: acme.id, dealId: line.id, assigneePartyId: repPartyId },
+    }),
+  );
   ok(
     await client.POST('/api/v1/crm/tasks', {
       body: { title: 'Call Initech back about the conveyor pilot', dueAt: daysFromNow(ctx, -2), accountId: initech.id, dealId: pilot.id, assigneePartyId: repPartyId },
