@@ -98,7 +98,9 @@ describe('console: the HRM pages', () => {
     expect(request.serviceId).toBe(laptop.id);
     // The SLA: due the service's resolution target after it was raised.
     expect(new Date(request.resolutionDueAt).getTime() - new Date(request.openedAt).getTime()).toBe(laptop.resolutionTargetMinutes * 60_000);
-    expect((await row.innerText()).split('\t').map((c) => c.trim())).toEqual([`${title}\n${laptop.name}`, 'OPEN', dateTime(request.resolutionDueAt), '—']);
+    const cells = row.getByRole('cell');
+    expect(await cells.nth(0).innerText()).toMatch(new RegExp(`${title}\\s+${laptop.name}`));
+    expect((await cells.allInnerTexts()).slice(1).map((c) => c.trim())).toEqual(['OPEN', dateTime(request.resolutionDueAt), '—']);
     expect(await page.getByRole('tabpanel').locator('tbody tr').count()).toBe(mine.length);
     await pageChecks(page, 'hrm-me-desk', async () => {
       const narrow = await tab(persona('employee'), 'hrm/me', 'Service desk', 360);
