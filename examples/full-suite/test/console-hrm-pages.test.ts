@@ -80,6 +80,50 @@ describe('console: the HRM pages', () => {
     await page.context().close();
   }, 600_000);
 
+  it('shows a failed answer to a survey with the problem and sends it again on retry; a survey closed meanwhile is said to be', async () => {
+    const survey = async (title: string) => {
+      const created = ok(await admin.POST('/api/v1/hrm/surveys', { body: { title, kind: 'pulse', questions: [{ id: 'recommend', type: 'enps', text: 'Would you recommend Northwind?' }] } }));
+      ok(await admin.POST('/api/v1/hrm/surveys/{id}/open', { params: { path: { id: created.id } } }));
+      return created;
+    };
+    const first = await survey(`Pulse retry ${stamp}`);
+    const second = await survey(`Pulse closing ${stamp}`);
+    const page = await open(persona('employee'), 'hrm/me');
+    // The server fails once (as an overloaded one would); the answers stay and are sent again.
+    await page.route(
+      '**/api/v1/hrm/surveys/*/responses',
+      (route) =>
+        route.fulfill({
+          status: 503,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'The database did not answer' }),
+        }),
+      { times: 1 },
+    );
+    const form = page.getByRole('region', { name: first.title });
+    await form.getByRole('radio', { name: '8', exact: true }).check();
+    await form.getByRole('button', { name: 'Send my answers' }).click();
+    const failure = form.getByTestId('failure');
+    await failure.waitFor();
+    expect(await failure.getByTestId('failure-problem').innerText()).toBe('Service Unavailable — The database did not answer');
+    expect(ok(await admin.GET('/api/v1/hrm/surveys/{id}/participation', { params: { path: { id: first.id } } })).participants).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, server, 'hrm-survey-failed');
+    await failure.getByRole('button', { name: 'Try again' }).click();
+    await form.getByTestId('survey-done').waitFor();
+    expect(ok(await admin.GET('/api/v1/hrm/surveys/{id}/participation', { params: { path: { id: first.id } } })).participants).toBe(1);
+
+    // Closed after the page was read: the answer is refused (409) and the form says why, not "already answered".
+    ok(await admin.POST('/api/v1/hrm/surveys/{id}/close', { params: { path: { id: second.id } } }));
+    const late = page.getByRole('region', { name: second.title });
+    await late.getByRole('radio', { name: '7', exact: true }).check();
+    await late.getByRole('button', { name: 'Send my answers' }).click();
+    await late.getByTestId('failure').getByText('This cannot be done in the record’s current state.').waitFor();
+    expect(await late.getByTestId('failure-problem').innerText()).toContain('is closed');
+    expect(await late.getByTestId('survey-done').count()).toBe(0);
+    await page.context().close();
+  }, 600_000);
+
   it('lets the employee ask the service desk for help, with the target it promises and the due time the API set', async () => {
     const services = ok(await employee.GET('/api/v1/hrm/services')).data.filter((s) => s.active);
     const laptop = services.find((s) => s.name === 'Laptop replacement')!;

@@ -162,10 +162,18 @@ function SurveyForm({ survey }: { survey: Survey }) {
   const client = useClient();
   const [answers, setAnswers] = useState<Answers>({});
   const [done, setDone] = useState<'sent' | 'already' | null>(null);
+  // 409 is "already answered" while the survey is open, and "closed meanwhile" once it is not:
+  // the survey is read again to tell which.
+  const [closed, setClosed] = useState(false);
   const send = useMutation({
     mutationFn: async () => ok(await client.POST('/api/v1/hrm/surveys/{id}/responses', { params: { path: { id: survey.id } }, body: { answers } })),
     onSuccess: () => setDone('sent'),
-    onError: (error) => statusOf(error) === 409 && setDone('already'),
+    onError: async (error) => {
+      if (statusOf(error) !== 409) return;
+      const now = await client.GET('/api/v1/hrm/surveys/{id}', { params: { path: { id: survey.id } } });
+      if (now.data?.status === 'open') setDone('already');
+      else setClosed(true);
+    },
   });
   const set = (id: string, value: number | string) => setAnswers({ ...answers, [id]: value });
   return (
@@ -214,6 +222,7 @@ function SurveyForm({ survey }: { survey: Survey }) {
             })}
             {/* Any other failure keeps the answers: the problem is shown, and they can be sent again. */}
             {send.error && statusOf(send.error) !== 409 && <Failure error={send.error} onRetry={() => send.mutate()} />}
+            {send.error && closed && <Failure error={send.error} />}
             <Button type="submit" loading={send.isPending} disabled={Object.keys(answers).length === 0} w="fit-content">
               {t('survey.send')}
             </Button>

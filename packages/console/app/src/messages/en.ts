@@ -34,6 +34,7 @@ const en: Record<string, string> = {
   'error.forbidden': 'You may not open this.',
   'error.notFound': 'Not found.',
   'error.tryAgain': 'The server did not answer as expected. Try again.',
+  'error.conflict': 'This cannot be done in the record’s current state.',
   'error.retry': 'Try again',
   'kind.all': 'All',
   'kind.person': 'Person',

@@ -34,6 +34,7 @@ const uk: Record<string, string> = {
   'error.forbidden': 'Вам не можна це відкривати.',
   'error.notFound': 'Не знайдено.',
   'error.tryAgain': 'Сервер відповів не так, як очікувалося. Спробуйте ще раз.',
+  'error.conflict': 'Це неможливо зробити в поточному стані запису.',
   'error.retry': 'Спробувати ще раз',
   'kind.all': 'Усі',
   'kind.person': 'Особа',
