@@ -50,7 +50,13 @@ describe('examples/full-suite demo users', () => {
 
   it('gives the sales rep the CRM and not the HR records, and the employee no CRM', async () => {
     const rep = await signIn('sales-rep');
-    expect((await rep.client.GET('/api/v1/crm/deals')).response.status).toBe(200);
+    // The rep's own deals and tasks (the demo pipeline is not empty for them), one task overdue.
+    const deals = ok(await rep.client.GET('/api/v1/crm/deals')).data;
+    expect(deals.map((d) => d.title).sort()).toEqual(['Acme packaging line', 'Acme spare parts 2027', 'Initech conveyor pilot']);
+    const me = ok(await rep.client.GET('/api/v1/auth/me'));
+    expect(new Set(deals.map((d) => d.ownerPartyId))).toEqual(new Set([me.partyId]));
+    const tasks = ok(await rep.client.GET('/api/v1/crm/tasks')).data;
+    expect(tasks.filter((task) => new Date(task.dueAt) < new Date()).map((task) => task.title)).toEqual(['Call Initech back about the conveyor pilot']);
     expect((await rep.client.GET('/api/v1/hrm/units')).response.status).toBe(403);
     const employee = await signIn('employee');
     expect((await employee.client.GET('/api/v1/crm/deals')).response.status).toBe(403);

@@ -1,8 +1,12 @@
 import { ok } from '@rapport/client';
 import { dateFromNow, daysFromNow, ensureParty, relate, type SeedContext } from './context.js';
 
-/** CRM: customer accounts and their contacts, a pipeline with deals, activities, a task and a scoring rule. */
-export async function seedCustomers(ctx: SeedContext) {
+/**
+ * CRM: customer accounts and their contacts, a pipeline with deals, activities, tasks and a
+ * scoring rule. The sales rep (`repPartyId`) owns most deals and their tasks, one of them
+ * overdue, so the rep's board, tasks and reports are not empty; one deal stays unowned.
+ */
+export async function seedCustomers(ctx: SeedContext, { repPartyId }: { repPartyId: string }) {
   const { client, selfPartyId } = ctx;
   const acme = await ensureParty(ctx, {
     kind: 'organization',
@@ -47,16 +51,16 @@ export async function seedCustomers(ctx: SeedContext) {
     }),
   );
   const stage = (name: string) => pipeline.stages.find((s) => s.name === name)!.id;
-  const deal = async (title: string, accountId: string, amount: number, stageName: string, contactIds: string[] = []) =>
+  const deal = async (title: string, accountId: string, amount: number, stageName: string, contactIds: string[], ownerPartyId?: string) =>
     ok(
       await client.POST('/api/v1/crm/deals', {
-        body: { title, accountId, amount, currency: 'EUR', pipelineId: pipeline.id, stageId: stage(stageName), contactIds, expectedClose: dateFromNow(ctx, 60) },
+        body: { title, accountId, amount, currency: 'EUR', pipelineId: pipeline.id, stageId: stage(stageName), contactIds, ownerPartyId, expectedClose: dateFromNow(ctx, 60) },
       }),
     );
-  const line = await deal('Acme packaging line', acme.id, 120_000, 'Propose', [ann.id]);
+  const line = await deal('Acme packaging line', acme.id, 120_000, 'Propose', [ann.id], repPartyId);
   await deal('Globex turbine retrofit', globex.id, 480_000, 'Qualify', [bo.id]);
-  await deal('Initech conveyor pilot', initech.id, 35_000, 'Qualify');
-  const spares = await deal('Acme spare parts 2027', acme.id, 18_500, 'Negotiate', [ann.id]);
+  const pilot = await deal('Initech conveyor pilot', initech.id, 35_000, 'Qualify', [], repPartyId);
+  const spares = await deal('Acme spare parts 2027', acme.id, 18_500, 'Negotiate', [ann.id], repPartyId);
   ok(await client.POST('/api/v1/crm/deals/{id}/move', { params: { path: { id: spares.id } }, body: { stageId: stage('Won') } }));
 
   await client
@@ -74,7 +78,16 @@ export async function seedCustomers(ctx: SeedContext) {
       body: { type: 'crm.email', accountId: initech.id, subject: 'Brochure and reference list sent', direction: 'outbound', occurredAt: daysFromNow(ctx, -2) },
     })
     .then(ok);
-  ok(await client.POST('/api/v1/crm/tasks', { body: { title: 'Send the packaging line proposal to Acme', dueAt: daysFromNow(ctx, 3), accountId: acme.id, dealId: line.id } }));
+  ok(
+    await client.POST('/api/v1/crm/tasks', {
+      body: { title: 'Send the packaging line proposal to Acme', dueAt: daysFromNow(ctx, 3), accountId: acme.id, dealId: line.id, assigneePartyId: repPartyId },
+    }),
+  );
+  ok(
+    await client.POST('/api/v1/crm/tasks', {
+      body: { title: 'Call Initech back about the conveyor pilot', dueAt: daysFromNow(ctx, -2), accountId: initech.id, dealId: pilot.id, assigneePartyId: repPartyId },
+    }),
+  );
   ok(await client.POST('/api/v1/crm/scoring/rules', { body: { name: 'Energy sector', points: 20, condition: { kind: 'attribute', key: 'crm.industry', equals: 'Energy' } } }));
 
   return { acme, globex, initech, ann, bo, pipeline };

@@ -33,10 +33,11 @@ export async function seedDemoData(client: RapportClient, marker?: SeedMarker, o
   }
 
   const ctx: SeedContext = { client, selfPartyId, now: options.now ?? new Date() };
-  await seedCustomers(ctx);
+  // The people first: the sales rep owns deals of the CRM's demo pipeline.
+  const people = await seedPeople(ctx);
+  await seedCustomers(ctx, { repPartyId: people.employees.lena.id });
   await seedPartners(ctx);
   await seedSuppliers(ctx);
-  await seedPeople(ctx);
   // Last: the rules act on what happens from now on, not on the demo data itself.
   await seedAutomation(ctx);
 

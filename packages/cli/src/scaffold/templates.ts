@@ -113,8 +113,8 @@ function consoleSource({ name, title }: PluginNames): string {
 export default defineConsolePlugin({
   id: '${name}',
   messages: {
-    en: { 'nav.items': '${title}', 'items.none': 'No items yet.', 'items.error': 'The items could not be read.' },
-    uk: { 'nav.items': '${title}', 'items.none': 'Записів ще немає.', 'items.error': 'Не вдалося прочитати записи.' },
+    en: { 'nav.items': '${title}', 'items.none': 'No items yet.' },
+    uk: { 'nav.items': '${title}', 'items.none': 'Записів ще немає.' },
   },
   pages: [{ path: '${name}/items', title: 'nav.items', permission: '${name}.items:read', component: () => import('./ItemsPage.js') }],
 });
@@ -122,9 +122,10 @@ export default defineConsolePlugin({
 }
 
 function consolePageSource({ name }: PluginNames): string {
-  return `import { Loader, Table, Text, Title } from '@mantine/core';
+  return `import { Table, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { useApi, useFormat, useT } from '@rapport/console-sdk';
+// Loading, Failure and PageHeader are the console's own pieces, translated by the console.
+import { Failure, Loading, PageHeader, useApi, useFormat, useT } from '@rapport/console-sdk';
 
 interface Item {
   id: string;
@@ -143,17 +144,17 @@ export default function ItemsPage() {
       // The session's client (cookie and CSRF header); it is typed for the kernel's paths, not this plugin's.
       const untyped = client as unknown as { GET(path: string): Promise<{ data?: { data: Item[] }; error?: unknown }> };
       const { data, error } = await untyped.GET('/api/v1/${name}/items');
-      if (error || !data) throw new Error('${name}: items');
+      if (error || !data) throw error ?? new Error('${name}: items');
       return data.data;
     },
   });
   return (
     <>
-      <Title order={1}>{t('nav.items')}</Title>
+      <PageHeader title={t('nav.items')} />
       {items.isPending ? (
-        <Loader aria-label="…" />
+        <Loading />
       ) : items.error ? (
-        <Text>{t('items.error')}</Text>
+        <Failure error={items.error} onRetry={() => void items.refetch()} />
       ) : items.data.length === 0 ? (
         <Text>{t('items.none')}</Text>
       ) : (

@@ -1,49 +1,8 @@
-import { RapportProblemError } from '@rapport/client';
-import { Alert, Center, Group, Loader, Title, type TitleProps } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
 import { useApi, useT } from '@rapport/console-sdk';
 
-export function PageHeader({ title, children, ...rest }: { title: ReactNode; children?: ReactNode } & Omit<TitleProps, 'title' | 'children'>) {
-  return (
-    <Group justify="space-between" align="flex-end" wrap="wrap" gap="sm" mb="md">
-      <Title order={1} size="h2" {...rest}>
-        {title}
-      </Title>
-      {children}
-    </Group>
-  );
-}
-
-export function Loading() {
-  const t = useT();
-  return (
-    <Center p="lg">
-      <Loader aria-label={t('loading')} />
-    </Center>
-  );
-}
-
-/** What a failed call says: the problem's detail (the API's words) or a generic line. */
-export function problemText(error: unknown): string | undefined {
-  if (error instanceof RapportProblemError) return error.problem.detail ?? error.problem.title;
-  if (error && typeof error === 'object') {
-    const detail = (error as { detail?: unknown }).detail;
-    if (typeof detail === 'string') return detail;
-    const message = (error as { message?: unknown }).message;
-    if (typeof message === 'string') return message;
-  }
-  return undefined;
-}
-
-export function Failure({ error }: { error: unknown }) {
-  const t = useT();
-  return (
-    <Alert color="red" role="alert" title={t('error.title')}>
-      <span translate="no">{problemText(error) ?? ''}</span>
-    </Alert>
-  );
-}
+// Loading, Failure and PageHeader are shared with the plugins' pages (the console SDK).
+export { Failure, Loading, PageHeader, problemText } from '@rapport/console-sdk';
 
 interface TypeMeta {
   key: string;

@@ -29,7 +29,7 @@ export default function BuyerSide() {
               </Badge>
             )}
           </Group>
-          <Button variant="subtle" size="compact-sm" mt="xs" aria-expanded={open === relationship.id} onClick={() => setOpen(open === relationship.id ? null : relationship.id)}>
+          <Button variant="default" size="compact-sm" mt="xs" aria-expanded={open === relationship.id} onClick={() => setOpen(open === relationship.id ? null : relationship.id)}>
             {open === relationship.id ? t('vendors.hide') : t('vendors.show')}
           </Button>
           {open === relationship.id && <VendorDetail vendorId={party.id} relationshipId={relationship.id} />}

@@ -73,7 +73,7 @@ export default function Deals() {
         </Button>
       </Group>
       {(views.data ?? []).length > 0 && (
-        <Group gap="xs" wrap="wrap" aria-label={t('deals.savedViews')}>
+        <Group gap="xs" wrap="wrap" role="group" aria-label={t('deals.savedViews')}>
           {views.data!.map((v) => (
             <Badge
               variant="light"

@@ -63,7 +63,10 @@ function Reviews() {
           {cycle.closedAt ? t('hr.closed', { date: format.date(cycle.closedAt) }) : t('hr.open')}
         </Badge>
       </Group>
-      <Text size="sm">{t('hr.competencies', { list: cycle.competencies.join(', '), scale: cycle.scale.levels.join(' · ') })}</Text>
+      {/* The competencies and levels are the cycle's own words. */}
+      <Text size="sm">
+        {t('hr.competenciesLabel')} <span translate="no">{cycle.competencies.join(', ')}</span> · {t('hr.scaleLabel')} <span translate="no">{cycle.scale.levels.join(' · ')}</span>
+      </Text>
       {employeeId &&
         (scores.isPending ? (
           <Loading />
@@ -112,7 +115,7 @@ function Recruiting() {
               <Text fw={600} id={`hrm-opening-${o.id}`} translate="no">
                 {o.title}
               </Text>
-              <Text size="sm" c="gray.7">
+              <Text size="sm" c="gray.7" translate="no">
                 {units.data.find((u) => u.id === o.unitId)?.name ?? ''}
               </Text>
             </Group>
@@ -125,7 +128,7 @@ function Recruiting() {
                 <Table.Tbody>
                   {mine.map((c) => (
                     <Table.Tr key={c.id}>
-                      <Table.Td>{c.candidateName}</Table.Td>
+                      <Table.Td translate="no">{c.candidateName}</Table.Td>
                       <Table.Td>
                         <Badge variant="light" c="dark.8">
                           {t(`stage.${c.stage}`, { defaultValue: c.stage })}
@@ -173,7 +176,9 @@ function Onboarding() {
             <Progress value={(checklist.data.done / checklist.data.total) * 100} aria-label={t('hr.onboarding')} />
             {checklist.data.items.map((i) => (
               <Group key={i.id} justify="space-between" wrap="wrap">
-                <Text size="sm">{i.title}</Text>
+                <Text size="sm" translate="no">
+                  {i.title}
+                </Text>
                 <Group gap="xs">
                   <Badge variant="light" c="dark.8">
                     {t(`owner.${i.owner}`)}

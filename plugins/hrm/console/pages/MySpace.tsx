@@ -59,19 +59,21 @@ function Profile() {
   const format = useFormat();
   const client = useClient();
   const me = useMe();
-  const units = useUnits();
   const id = me.data?.id;
-  const manager = useQuery({
-    queryKey: ['hrm', 'employee', me.data?.managerId],
-    enabled: !!me.data?.managerId,
-    queryFn: async () => ok(await client.GET('/api/v1/hrm/employees/{id}', { params: { path: { id: me.data!.managerId! } } })),
+  // The manager and the unit are read as parties: an employee sees its colleagues' and the
+  // units' parties, not their HRM records (GET /hrm/employees/{id} of the manager is a 404 to it).
+  const partyName = (partyId: string | null | undefined) => ({
+    queryKey: ['parties', partyId, 'name'],
+    enabled: !!partyId,
+    queryFn: async () => ok(await client.GET('/api/v1/parties/{id}', { params: { path: { id: partyId! } } })).name,
   });
+  const manager = useQuery(partyName(me.data?.managerId));
+  const unit = useQuery(partyName(me.data?.employment?.unitId));
   const timeline = useQuery({
     queryKey: ['hrm', 'timeline', id],
     enabled: !!id,
     queryFn: async () => ok(await client.GET('/api/v1/hrm/employees/{id}/timeline', { params: { path: { id: id! }, query: { limit: 50 } } })).data,
   });
-  // The unit list needs hrm.org:read, which an employee may lack: the profile then shows no unit name.
   if (!me.data || timeline.isPending) return <Loading />;
   if (timeline.error) return <Failure error={timeline.error} />;
   const e = me.data.employment;
@@ -82,13 +84,17 @@ function Profile() {
           <Text size="xs" c="gray.7">
             {t('me.unit')}
           </Text>
-          <Text fw={600}>{units.data?.find((u) => u.id === e?.unitId)?.name ?? '—'}</Text>
+          <Text fw={600} translate="no">
+            {unit.data ?? '—'}
+          </Text>
         </Card>
         <Card withBorder>
           <Text size="xs" c="gray.7">
             {t('me.manager')}
           </Text>
-          <Text fw={600}>{manager.data?.name ?? '—'}</Text>
+          <Text fw={600} translate="no">
+            {manager.data ?? '—'}
+          </Text>
         </Card>
         <Card withBorder>
           <Text size="xs" c="gray.7">
@@ -111,7 +117,11 @@ function Profile() {
               {format.dateTime(i.occurredAt)}
             </Text>
           </Group>
-          {i.subject && <Text size="sm">{i.subject}</Text>}
+          {i.subject && (
+            <Text size="sm" translate="no">
+              {i.subject}
+            </Text>
+          )}
         </Card>
       ))}
     </Stack>
@@ -152,10 +162,18 @@ function SurveyForm({ survey }: { survey: Survey }) {
   const client = useClient();
   const [answers, setAnswers] = useState<Answers>({});
   const [done, setDone] = useState<'sent' | 'already' | null>(null);
+  // 409 is "already answered" while the survey is open, and "closed meanwhile" once it is not:
+  // the survey is read again to tell which.
+  const [closed, setClosed] = useState(false);
   const send = useMutation({
     mutationFn: async () => ok(await client.POST('/api/v1/hrm/surveys/{id}/responses', { params: { path: { id: survey.id } }, body: { answers } })),
     onSuccess: () => setDone('sent'),
-    onError: (error) => statusOf(error) === 409 && setDone('already'),
+    onError: async (error) => {
+      if (statusOf(error) !== 409) return;
+      const now = await client.GET('/api/v1/hrm/surveys/{id}', { params: { path: { id: survey.id } } });
+      if (now.data?.status === 'open') setDone('already');
+      else setClosed(true);
+    },
   });
   const set = (id: string, value: number | string) => setAnswers({ ...answers, [id]: value });
   return (
@@ -202,7 +220,9 @@ function SurveyForm({ survey }: { survey: Survey }) {
                 return <DataSelect key={q.id} label={label} data={q.choices ?? []} value={(answers[q.id] as string | undefined) ?? null} onChange={(v) => v !== null && set(q.id, v)} />;
               return <Textarea key={q.id} label={label} value={answers[q.id] ?? ''} onChange={(e) => set(q.id, e.currentTarget.value)} rows={2} maxLength={5000} />;
             })}
-            {send.error && statusOf(send.error) !== 409 && <Failure error={send.error} />}
+            {/* Any other failure keeps the answers: the problem is shown, and they can be sent again. */}
+            {send.error && statusOf(send.error) !== 409 && <Failure error={send.error} onRetry={() => send.mutate()} />}
+            {send.error && closed && <Failure error={send.error} />}
             <Button type="submit" loading={send.isPending} disabled={Object.keys(answers).length === 0} w="fit-content">
               {t('survey.send')}
             </Button>
@@ -355,14 +375,14 @@ function Announcements() {
       {list.data.map((a) => (
         <Card key={a.id} withBorder component="article" aria-labelledby={`ann-${a.id}`}>
           <Group justify="space-between" wrap="wrap">
-            <Title order={2} size="h4" id={`ann-${a.id}`}>
+            <Title order={2} size="h4" id={`ann-${a.id}`} translate="no">
               {a.title}
             </Title>
             <Text size="xs" c="gray.7">
               {format.date(a.publishedAt)}
             </Text>
           </Group>
-          <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
+          <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} translate="no">
             {a.body}
           </Text>
           {a.requiresAck &&
@@ -386,9 +406,15 @@ function Recognition({ partyId }: { partyId: string }) {
   const format = useFormat();
   const client = useClient();
   const queryClient = useQueryClient();
+  const scoped = usePrincipal().scoped;
+  // An employee (a scoped principal) reads only its own employee record, but sees the parties
+  // of its current colleagues: the people it may recognise, and the names of who recognised it.
   const colleagues = useQuery({
-    queryKey: ['hrm', 'employees', 'active'],
-    queryFn: async () => ok(await client.GET('/api/v1/hrm/employees', { params: { query: { status: 'active', limit: 200 } } })).data,
+    queryKey: ['hrm', 'colleagues', scoped],
+    queryFn: async () =>
+      scoped
+        ? ok(await client.GET('/api/v1/parties', { params: { query: { kind: 'person', limit: 200 } } })).data.map((p) => ({ id: p.id, name: p.name }))
+        : ok(await client.GET('/api/v1/hrm/employees', { params: { query: { status: 'active', limit: 200 } } })).data.map((e) => ({ id: e.id, name: e.name })),
   });
   const received = useQuery({
     queryKey: ['hrm', 'timeline', partyId, 'kudos'],
@@ -431,7 +457,9 @@ function Recognition({ partyId }: { partyId: string }) {
         const from = k.participants.find((p) => p.role === 'giver')?.partyId;
         return (
           <Card key={k.id} withBorder padding="xs">
-            <Text size="sm">{k.summary ?? k.subject ?? ''}</Text>
+            <Text size="sm" translate="no">
+              {k.summary ?? k.subject ?? ''}
+            </Text>
             <Text size="xs" c="gray.7">
               {t('kudos.from', { name: (from && names.get(from)) || '—', date: format.date(k.occurredAt) })}
             </Text>

@@ -37,13 +37,18 @@ export default function ServiceScorecard() {
         <Text c="gray.7">{t('scorecard.noServices')}</Text>
       ) : (
         <Card withBorder>
-          <BarChart
-            h={220}
-            data={card.data.services.map((s) => ({ service: s.name, [breach]: s.breachRate === null ? 0 : Math.round(s.breachRate * 1000) / 10 }))}
-            dataKey="service"
-            unit="%"
-            series={[{ name: breach, color: 'red.6' }]}
-          />
+          <div data-testid="service-breach-chart">
+            <BarChart
+              h={220}
+              data={card.data.services.map((s) => ({ service: s.name, [breach]: s.breachRate === null ? 0 : Math.round(s.breachRate * 1000) / 10 }))}
+              dataKey="service"
+              unit="%"
+              valueFormatter={(v) => format.number(v)}
+              series={[{ name: breach, color: 'red.6' }]}
+              withBarValueLabel
+              barChartProps={{ margin: { top: 24 } }}
+            />
+          </div>
           <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
             <Table mt="md">
               <Table.Thead>
@@ -60,7 +65,7 @@ export default function ServiceScorecard() {
               <Table.Tbody>
                 {card.data.services.map((s) => (
                   <Table.Tr key={s.serviceId}>
-                    <Table.Td>{s.name}</Table.Td>
+                    <Table.Td translate="no">{s.name}</Table.Td>
                     <Table.Td>{format.number(s.requests)}</Table.Td>
                     <Table.Td>{format.number(s.open)}</Table.Td>
                     <Table.Td>{format.number(s.breached)}</Table.Td>

@@ -130,7 +130,7 @@ function UpwardFeedback({ managerId }: { managerId: string }) {
       <Stack gap="xs">
         <Text>{t('team.upwardScore', { cycle: cycle.name, score: upward?.score === null || upward?.score === undefined ? '—' : Math.round(upward.score) })}</Text>
         {feedback.data.upward.feedback.map((f, i) => (
-          <Text key={i} size="sm">
+          <Text key={i} size="sm" translate="no">
             “{f}”
           </Text>
         ))}

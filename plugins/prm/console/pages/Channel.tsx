@@ -44,10 +44,10 @@ export default function Channel() {
                           {t(`partnerStatus.${p.relationship.status}`)}
                         </Badge>
                       </Table.Td>
-                      <Table.Td>{typeof p.relationship.attributes.tier === 'string' ? p.relationship.attributes.tier : '—'}</Table.Td>
+                      <Table.Td translate="no">{typeof p.relationship.attributes.tier === 'string' ? p.relationship.attributes.tier : '—'}</Table.Td>
                       <Table.Td>
                         {p.relationship.status === 'active' && (
-                          <Button size="compact-sm" variant="subtle" aria-pressed={partnerId === p.partnerId} onClick={() => setPartnerId(p.partnerId)}>
+                          <Button size="compact-sm" variant="default" aria-pressed={partnerId === p.partnerId} onClick={() => setPartnerId(p.partnerId)}>
                             {t('channel.show', { partner: p.name })}
                           </Button>
                         )}

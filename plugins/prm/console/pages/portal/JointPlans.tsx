@@ -40,7 +40,7 @@ export function JointPlans({ partnerId }: { partnerId: string }) {
               <Badge variant="light" c="dark.8">
                 {t(`plans.status.${p.status}`)}
               </Badge>
-              <Button size="compact-sm" variant="subtle" aria-expanded={open === p.id} onClick={() => setOpen(open === p.id ? null : p.id)}>
+              <Button size="compact-sm" variant="default" aria-expanded={open === p.id} onClick={() => setOpen(open === p.id ? null : p.id)}>
                 {open === p.id ? t('plans.close') : t('plans.open')}
               </Button>
             </Group>

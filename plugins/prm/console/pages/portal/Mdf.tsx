@@ -45,9 +45,21 @@ export function Mdf({ partnerId }: { partnerId: string }) {
             <Text fw={600} translate="no">
               {budgetName.get(b.id)}
             </Text>
-            <Text size="sm">
-              {t('mdf.remaining')} <span translate="no">{format.money(b.remaining, b.currency)}</span> / <span translate="no">{format.money(b.amount, b.currency)}</span>
-            </Text>
+            {/* A partner sees what is left only where the program shares it; otherwise its own figures. */}
+            {b.remaining !== null ? (
+              <Text size="sm" data-testid="mdf-remaining">
+                {t('mdf.remaining')} <span translate="no">{format.money(b.remaining, b.currency)}</span> / <span translate="no">{format.money(b.amount, b.currency)}</span>
+              </Text>
+            ) : (
+              <Text size="sm">
+                {t('mdf.budgetAmount')} <span translate="no">{format.money(b.amount, b.currency)}</span>
+              </Text>
+            )}
+            {b.own && (
+              <Text size="sm" data-testid="mdf-own">
+                {t('mdf.own', { requested: format.money(b.own.requested, b.currency), approved: format.money(b.own.approved, b.currency), claimed: format.money(b.own.claimed, b.currency) })}
+              </Text>
+            )}
           </Card>
         ))}
         {budgets.data.length === 0 && <Text c="gray.7">{t('mdf.noBudgets')}</Text>}
@@ -103,7 +115,11 @@ export function Mdf({ partnerId }: { partnerId: string }) {
                       <Badge variant="light" c="dark.8">
                         {t(`mdf.status.${r.status}`)}
                       </Badge>
-                      {r.decisionReason && <Text size="xs">{r.decisionReason}</Text>}
+                      {r.decisionReason && (
+                        <Text size="xs" translate="no">
+                          {r.decisionReason}
+                        </Text>
+                      )}
                     </Table.Td>
                     <Table.Td>
                       {r.status === 'approved' && canWrite ? (

@@ -25,8 +25,14 @@ export function Training({ partnerId }: { partnerId: string }) {
         const held = certs.data.filter((c) => c.courseId === course.id);
         return (
           <Card key={course.id} withBorder>
-            <Text fw={600}>{course.title}</Text>
-            {course.description && <Text size="sm">{course.description}</Text>}
+            <Text fw={600} translate="no">
+              {course.title}
+            </Text>
+            {course.description && (
+              <Text size="sm" translate="no">
+                {course.description}
+              </Text>
+            )}
             <Text size="sm" c="gray.7">
               {course.validityDays ? t('training.validity', { days: format.number(course.validityDays) }) : t('training.noExpiry')}
             </Text>
@@ -60,7 +66,7 @@ export function SharedContent() {
         <Table.Tbody>
           {docs.data.map((d) => (
             <Table.Tr key={d.id}>
-              <Table.Td>
+              <Table.Td translate="no">
                 {d.url ? (
                   <Anchor href={d.url} target="_blank" rel="noopener noreferrer">
                     {d.title}
@@ -73,7 +79,7 @@ export function SharedContent() {
               <Table.Td>
                 {d.tiers?.length
                   ? d.tiers.map((tier) => (
-                      <Badge variant="light" c="dark.8" key={tier} mr={4}>
+                      <Badge variant="light" c="dark.8" key={tier} mr={4} translate="no">
                         {tier}
                       </Badge>
                     ))
