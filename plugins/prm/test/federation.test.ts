@@ -308,3 +308,72 @@ describe('vendor ↔ partner: leads offered over the link, answered from the par
     expect(late.status).toBe(409);
   });
 });
+
+describe('vendor ↔ partner: tier standing and the mutual-benefit scorecard on both sides', () => {
+  it('each recorded evaluation and snapshot reaches the partner’s system as a new version, with the vendor’s own figures', async () => {
+    const { a: vendor, b: partner } = sys;
+    const tiered = await org(vendor.admin, 'Tiered Partners');
+    const acme = await org(partner.admin, 'Acme Vendor (programs)');
+    await ok(
+      vendor.admin.post('/api/v1/prm/programs', {
+        name: 'Linked Resell',
+        tiers: [
+          { name: 'silver', criteria: {}, benefits: { marginPercent: 10 } },
+          { name: 'gold', criteria: { approvedRegistrations: 5 }, benefits: { marginPercent: 20 } },
+        ],
+      }),
+      201,
+    );
+    const partnership = await ok(
+      vendor.admin.post('/api/v1/relationships', {
+        type: 'prm.partner',
+        fromPartyId: vendor.selfPartyId,
+        toPartyId: tiered,
+        status: 'active',
+        attributes: { kind: 'reseller', program: 'Linked Resell', tier: 'silver' },
+      }),
+      201,
+    );
+    const atPartner = await ok(partner.admin.post('/api/v1/relationships', { type: 'prm.supplier', fromPartyId: acme, toPartyId: partner.selfPartyId, status: 'approved' }), 201);
+    const linkId = await sys.link({ aRelationshipId: partnership.id, bRelationshipId: atPartner.id, aRole: 'vendor', documentTypes: [...CHANNEL_TYPES, 'prm.tier-standing', 'prm.partner-scorecard'] });
+
+    const evaluation = await ok(vendor.admin.post(`/api/v1/prm/partners/${tiered}/tier/evaluations`, {}), 201);
+    const card = await ok(vendor.admin.post(`/api/v1/prm/partners/${tiered}/scorecard/snapshots`, {}), 201);
+    await sys.settled(linkId);
+    const [standing] = await received(partner.admin, linkId, 'prm.tier-standing');
+    expect(standing.status).toBe('applied');
+    expect(standing.message.body).toEqual({
+      program: 'Linked Resell',
+      currentTier: 'silver',
+      qualifiedTier: 'silver',
+      nextTier: 'gold',
+      metrics: evaluation.standing.metrics,
+      gap: { approvedRegistrations: 5 },
+      evaluatedAt: evaluation.observation.observedAt,
+    });
+    const [scorecard] = await received(partner.admin, linkId, 'prm.partner-scorecard');
+    const { partnerId, relationshipId, ...figures } = card.scorecard;
+    expect(scorecard.message.body).toEqual(figures);
+    // The vendor's ids for the partner stay at the vendor.
+    expect(JSON.stringify([standing.message.body, scorecard.message.body])).not.toContain(partnerId);
+    expect(relationshipId).toBe(partnership.id);
+
+    // Both timelines show both documents with the roles each firm played.
+    for (const [client, party, direction] of [
+      [vendor.admin, tiered, 'outbound'],
+      [partner.admin, acme, 'inbound'],
+    ] as const) {
+      const docs = await linkedDocuments(client, party);
+      for (const type of ['prm.tier-standing', 'prm.partner-scorecard']) expect(docs.some((i) => i.attributes.documentType === type && i.direction === direction), `${type} ${direction}`).toBe(true);
+    }
+
+    // A later evaluation is the next version of the same document.
+    await ok(vendor.admin.post(`/api/v1/prm/partners/${tiered}/tier/evaluations`, {}), 201);
+    await sys.settled(linkId);
+    const versions = (await received(partner.admin, linkId, 'prm.tier-standing')).map((m) => [m.docId, m.message.docVersion]);
+    expect(versions).toEqual([
+      [standing.docId, 1],
+      [standing.docId, 2],
+    ]);
+  });
+});
