@@ -99,7 +99,10 @@ describe('Rapport Link egress at send time', () => {
     // The peer's name now answers with this machine's address (DNS rebinding after the link was made).
     sys.a.app.federation.useEgressLookup(((_host: string, _options: unknown, callback: (e: null, a: Array<{ address: string; family: number }>) => void) =>
       callback(null, [{ address: '127.0.0.1', family: 4 }])) as never);
-    await sys.a.app.knex('rapport_fed_links').where({ id: linkId }).update({ peer_base_url: `http://supplier.example:${bPort}` });
+    await sys.a.app
+      .knex('rapport_fed_links')
+      .where({ id: linkId })
+      .update({ peer_base_url: `http://supplier.example:${bPort}` });
     const placed = await sys.a.admin.post('/api/v1/linktest/orders', { supplierPartyId: supplierAtBuyer, reference: 'PO-EGRESS', quantity: 2 });
     expect(placed.status).toBe(201);
     const byName = await eventually(async () => ((await sys.a.app.knex('rapport_fed_links').where({ id: linkId }).first('last_error')).last_error ?? undefined) as string | undefined, {

@@ -304,7 +304,11 @@ describe('vendor ↔ partner: leads offered over the link, answered from the par
     expect((await offerFor(hooli.id)).offer.status).toBe('offered');
     expect((await ok(vendor.admin.get(`/api/v1/federation/links/${linkId}/messages?direction=out&limit=500`))).data.length).toBe(sentBefore);
     expect((await received(partner.admin, linkId, 'prm.lead-offer')).some((m) => m.message.body.customerName === 'Hooli')).toBe(false);
-    const late = await partner.admin.post(`/api/v1/federation/links/${linkId}/documents`, { type: 'prm.lead-answer', body: { decision: 'accepted' }, inResponseTo: { type: 'prm.lead-offer', docId: offerDoc.docId } });
+    const late = await partner.admin.post(`/api/v1/federation/links/${linkId}/documents`, {
+      type: 'prm.lead-answer',
+      body: { decision: 'accepted' },
+      inResponseTo: { type: 'prm.lead-offer', docId: offerDoc.docId },
+    });
     expect(late.status).toBe(409);
   });
 });
@@ -364,7 +368,11 @@ describe('vendor ↔ partner: tier standing and the mutual-benefit scorecard on 
       [partner.admin, acme, 'inbound'],
     ] as const) {
       const docs = await linkedDocuments(client, party);
-      for (const type of ['prm.tier-standing', 'prm.partner-scorecard']) expect(docs.some((i) => i.attributes.documentType === type && i.direction === direction), `${type} ${direction}`).toBe(true);
+      for (const type of ['prm.tier-standing', 'prm.partner-scorecard'])
+        expect(
+          docs.some((i) => i.attributes.documentType === type && i.direction === direction),
+          `${type} ${direction}`,
+        ).toBe(true);
     }
 
     // A later evaluation is the next version of the same document.

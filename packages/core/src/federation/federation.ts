@@ -269,8 +269,7 @@ export class Federation {
       throw new ValidationError('invitationUrl must be an invitation link: <base>/api/v1/federation/peer/invitations/<id>#<secret>', [{ path: 'invitationUrl', message: 'not an invitation link' }]);
     const [, peerBase, linkId] = match;
     const refused = this.peerUrlProblem(peerBase);
-    if (refused)
-      throw new ValidationError(`invitationUrl: ${refused}; links go to public addresses unless dispatcher.allowPrivateNetworks is set`, [{ path: 'invitationUrl', message: refused }]);
+    if (refused) throw new ValidationError(`invitationUrl: ${refused}; links go to public addresses unless dispatcher.allowPrivateNetworks is set`, [{ path: 'invitationUrl', message: refused }]);
     const existing = await linkById(sql(ctx), linkId);
     if (existing) throw new ConflictError(`Link ${linkId} is already known to this system (state ${existing.state})`);
     const invitation = await this.peerFetch(`${peerBase}${PEER_PATH}/invitations/${linkId}`, { method: 'GET', headers: { 'rapport-invitation-secret': secret } });

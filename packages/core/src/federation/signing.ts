@@ -183,7 +183,7 @@ export async function verifyMessageSignature(
           const publicKey = publicKeyOf(key.jwk);
           return { id: key.kid, algs: ['ed25519'], verify: async (data, sig) => verify(null, data, publicKey, sig) };
         },
-        requiredParams: options.requiredParams as never,
+        requiredParams: options.requiredParams,
         requiredFields: options.requiredFields,
         maxAge: SIGNATURE_WINDOW_SECONDS,
         notAfter: nowSeconds + SIGNATURE_WINDOW_SECONDS,
