@@ -31,6 +31,7 @@ const databaseIndependent = [
   'packages/core/test/csv-source.test.ts',
   'packages/core/test/attachment-store.test.ts',
   'packages/core/test/ids.test.ts',
+  'packages/core/test/federation-vectors.test.ts',
   'packages/core/test/single-copy.test.ts',
   'packages/core/test/time.test.ts',
   'packages/core/test/version.test.ts',

@@ -94,6 +94,8 @@ async function system(name: string): Promise<System> {
   const config = {
     plugins: ['@rapport/plugin-crm', '@rapport/plugin-prm'],
     ...(schema ? { database: { schema } } : {}),
+    // Both systems are on loopback: links, like webhooks, call public addresses only unless this is set.
+    dispatcher: { allowPrivateNetworks: true },
     federation: { baseUrl: `http://127.0.0.1:${port}`, pollIntervalMs: 100, retryBaseMs: 200, maxBackoffMs: 2000, pullIntervalMs: 3000 },
   };
   fs.writeFileSync(path.join(dir, 'rapport.config.json'), JSON.stringify(config));

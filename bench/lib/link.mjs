@@ -39,7 +39,8 @@ async function system(core, label) {
     logLevel: 'silent',
     secretKey: '726170706f72742074657374206b65792c206e6f742061207365637265742121',
     limits: { enabled: false, ...benchLimits },
-    dispatcher: { enabled: false },
+    // Loopback peers: links, like webhooks, call public addresses only unless this is set.
+    dispatcher: { enabled: false, allowPrivateNetworks: true },
     scheduler: { enabled: false },
     federation: { pollIntervalMs: 20, batchSize: 200, concurrency: 20, pullIntervalMs: 3_600_000 },
   });

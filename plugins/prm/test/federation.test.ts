@@ -205,3 +205,183 @@ describe('vendor ↔ partner: a deal registered from the partner’s own system'
     expect(text).not.toContain(rivalRegistration.id);
   });
 });
+
+describe('vendor ↔ partner: leads offered over the link, answered from the partner’s own system', () => {
+  it('the partner accepts one lead and declines another; the vendor sees each answer; a revoked link carries no offer', async () => {
+    const { a: vendor, b: partner } = sys;
+    const nordic = await org(vendor.admin, 'Nordic Resellers');
+    const acme = await org(partner.admin, 'Acme Vendor (leads)');
+    const partnership = await ok(
+      vendor.admin.post('/api/v1/relationships', {
+        type: 'prm.partner',
+        fromPartyId: vendor.selfPartyId,
+        toPartyId: nordic,
+        status: 'active',
+        attributes: { kind: 'reseller', program: 'Resell', tier: 'gold', territories: ['Nordics'] },
+      }),
+      201,
+    );
+    const atPartner = await ok(partner.admin.post('/api/v1/relationships', { type: 'prm.supplier', fromPartyId: acme, toPartyId: partner.selfPartyId, status: 'approved' }), 201);
+    const linkId = await sys.link({ aRelationshipId: partnership.id, bRelationshipId: atPartner.id, aRole: 'vendor', documentTypes: [...CHANNEL_TYPES, 'prm.lead-offer', 'prm.lead-answer'] });
+    // Only partners in the Nordics are offered these leads: the other tests' partners are not.
+    await ok(vendor.admin.post('/api/v1/prm/lead-rules', { name: 'Nordics', territory: 'Nordics', weight: 10 }), 201);
+
+    const offerFor = async (leadId: string) => {
+      const lead = await ok(vendor.admin.get(`/api/v1/prm/leads/${leadId}`));
+      const offers = await ok(vendor.admin.get(`/api/v1/prm/lead-offers?partnerId=${nordic}&limit=100`));
+      return { lead, offer: (offers.data as any[]).find((o) => o.leadId === leadId) };
+    };
+
+    // Offered: the contact stays at the vendor until the partner accepts.
+    const globex = await ok(
+      vendor.admin.post('/api/v1/prm/leads', {
+        customerName: 'Globex',
+        contactName: 'Hank Scorpio',
+        contactEmail: 'hank@globex.example',
+        territory: 'Nordics',
+        value: 120000,
+        currency: 'EUR',
+        description: 'Wants 40 seats',
+        responseHours: 48,
+      }),
+      201,
+    );
+    const offered = await offerFor(globex.id);
+    expect(offered.offer.status).toBe('offered');
+    await sys.settled(linkId);
+    const [offerDoc] = await received(partner.admin, linkId, 'prm.lead-offer');
+    expect(offerDoc.docId).toBe(offered.offer.id);
+    expect(offerDoc.message.body).toEqual({ customerName: 'Globex', territory: 'Nordics', value: 120000, currency: 'EUR', description: 'Wants 40 seats', respondBy: offered.offer.respondBy });
+    expect(JSON.stringify(offerDoc.message)).not.toContain('Scorpio');
+    expect(JSON.stringify(offerDoc.message)).not.toContain('hank@');
+    expect((await linkedDocuments(partner.admin, acme)).some((i) => i.attributes.documentType === 'prm.lead-offer' && i.direction === 'inbound')).toBe(true);
+
+    // Accepted from the partner's side: at the vendor the lead is the partner's.
+    await ok(
+      partner.admin.post(`/api/v1/federation/links/${linkId}/documents`, { type: 'prm.lead-answer', body: { decision: 'accepted' }, inResponseTo: { type: 'prm.lead-offer', docId: offerDoc.docId } }),
+      201,
+    );
+    await sys.settled(linkId);
+    const accepted = await offerFor(globex.id);
+    expect(accepted.offer.status).toBe('accepted');
+    expect(accepted.lead).toMatchObject({ status: 'accepted', acceptedPartnerId: nordic });
+    const [answer] = await received(vendor.admin, linkId, 'prm.lead-answer');
+    expect(answer.status).toBe('applied');
+
+    // Declined with a reason: the vendor's offer records it and the lead moves on (no other Nordic partner: unassigned).
+    const initech = await ok(vendor.admin.post('/api/v1/prm/leads', { customerName: 'Initech', territory: 'Nordics', responseHours: 48 }), 201);
+    await sys.settled(linkId);
+    const second = (await received(partner.admin, linkId, 'prm.lead-offer')).find((m) => m.message.body.customerName === 'Initech');
+    expect(second).toBeDefined();
+    await ok(
+      partner.admin.post(`/api/v1/federation/links/${linkId}/documents`, {
+        type: 'prm.lead-answer',
+        body: { decision: 'declined', reason: 'No capacity this quarter' },
+        inResponseTo: { type: 'prm.lead-offer', docId: second.docId },
+      }),
+      201,
+    );
+    await sys.settled(linkId);
+    const declined = await offerFor(initech.id);
+    expect(declined.offer).toMatchObject({ status: 'declined', declineReason: 'No capacity this quarter' });
+    expect(declined.lead.status).toBe('unassigned');
+
+    // A second answer to the declined offer is a final, recorded refusal the partner sees; nothing changes at the vendor.
+    await ok(
+      partner.admin.post(`/api/v1/federation/links/${linkId}/documents`, { type: 'prm.lead-answer', body: { decision: 'accepted' }, inResponseTo: { type: 'prm.lead-offer', docId: second.docId } }),
+      201,
+    );
+    await sys.settled(linkId);
+    const outbound = await ok(partner.admin.get(`/api/v1/federation/links/${linkId}/messages?direction=out&limit=500`));
+    expect((outbound.data as any[]).filter((m) => m.type === 'prm.lead-answer').map((m) => m.status)).toEqual(['applied', 'applied', 'rejected']);
+    expect((await offerFor(initech.id)).offer.status).toBe('declined');
+
+    // Revoked: the vendor still offers its lead locally, but nothing travels on the link, either way.
+    await ok(partner.admin.post(`/api/v1/federation/links/${linkId}/revoke`));
+    expect((await ok(vendor.admin.get(`/api/v1/federation/links/${linkId}`))).state).toBe('revoked');
+    const sentBefore = (await ok(vendor.admin.get(`/api/v1/federation/links/${linkId}/messages?direction=out&limit=500`))).data.length;
+    const hooli = await ok(vendor.admin.post('/api/v1/prm/leads', { customerName: 'Hooli', territory: 'Nordics', responseHours: 48 }), 201);
+    expect((await offerFor(hooli.id)).offer.status).toBe('offered');
+    expect((await ok(vendor.admin.get(`/api/v1/federation/links/${linkId}/messages?direction=out&limit=500`))).data.length).toBe(sentBefore);
+    expect((await received(partner.admin, linkId, 'prm.lead-offer')).some((m) => m.message.body.customerName === 'Hooli')).toBe(false);
+    const late = await partner.admin.post(`/api/v1/federation/links/${linkId}/documents`, {
+      type: 'prm.lead-answer',
+      body: { decision: 'accepted' },
+      inResponseTo: { type: 'prm.lead-offer', docId: offerDoc.docId },
+    });
+    expect(late.status).toBe(409);
+  });
+});
+
+describe('vendor ↔ partner: tier standing and the mutual-benefit scorecard on both sides', () => {
+  it('each recorded evaluation and snapshot reaches the partner’s system as a new version, with the vendor’s own figures', async () => {
+    const { a: vendor, b: partner } = sys;
+    const tiered = await org(vendor.admin, 'Tiered Partners');
+    const acme = await org(partner.admin, 'Acme Vendor (programs)');
+    await ok(
+      vendor.admin.post('/api/v1/prm/programs', {
+        name: 'Linked Resell',
+        tiers: [
+          { name: 'silver', criteria: {}, benefits: { marginPercent: 10 } },
+          { name: 'gold', criteria: { approvedRegistrations: 5 }, benefits: { marginPercent: 20 } },
+        ],
+      }),
+      201,
+    );
+    const partnership = await ok(
+      vendor.admin.post('/api/v1/relationships', {
+        type: 'prm.partner',
+        fromPartyId: vendor.selfPartyId,
+        toPartyId: tiered,
+        status: 'active',
+        attributes: { kind: 'reseller', program: 'Linked Resell', tier: 'silver' },
+      }),
+      201,
+    );
+    const atPartner = await ok(partner.admin.post('/api/v1/relationships', { type: 'prm.supplier', fromPartyId: acme, toPartyId: partner.selfPartyId, status: 'approved' }), 201);
+    const linkId = await sys.link({ aRelationshipId: partnership.id, bRelationshipId: atPartner.id, aRole: 'vendor', documentTypes: [...CHANNEL_TYPES, 'prm.tier-standing', 'prm.partner-scorecard'] });
+
+    const evaluation = await ok(vendor.admin.post(`/api/v1/prm/partners/${tiered}/tier/evaluations`, {}), 201);
+    const card = await ok(vendor.admin.post(`/api/v1/prm/partners/${tiered}/scorecard/snapshots`, {}), 201);
+    await sys.settled(linkId);
+    const [standing] = await received(partner.admin, linkId, 'prm.tier-standing');
+    expect(standing.status).toBe('applied');
+    expect(standing.message.body).toEqual({
+      program: 'Linked Resell',
+      currentTier: 'silver',
+      qualifiedTier: 'silver',
+      nextTier: 'gold',
+      metrics: evaluation.standing.metrics,
+      gap: { approvedRegistrations: 5 },
+      evaluatedAt: evaluation.observation.observedAt,
+    });
+    const [scorecard] = await received(partner.admin, linkId, 'prm.partner-scorecard');
+    const { partnerId, relationshipId, ...figures } = card.scorecard;
+    expect(scorecard.message.body).toEqual(figures);
+    // The vendor's ids for the partner stay at the vendor.
+    expect(JSON.stringify([standing.message.body, scorecard.message.body])).not.toContain(partnerId);
+    expect(relationshipId).toBe(partnership.id);
+
+    // Both timelines show both documents with the roles each firm played.
+    for (const [client, party, direction] of [
+      [vendor.admin, tiered, 'outbound'],
+      [partner.admin, acme, 'inbound'],
+    ] as const) {
+      const docs = await linkedDocuments(client, party);
+      for (const type of ['prm.tier-standing', 'prm.partner-scorecard'])
+        expect(
+          docs.some((i) => i.attributes.documentType === type && i.direction === direction),
+          `${type} ${direction}`,
+        ).toBe(true);
+    }
+
+    // A later evaluation is the next version of the same document.
+    await ok(vendor.admin.post(`/api/v1/prm/partners/${tiered}/tier/evaluations`, {}), 201);
+    await sys.settled(linkId);
+    const versions = (await received(partner.admin, linkId, 'prm.tier-standing')).map((m) => [m.docId, m.message.docVersion]);
+    expect(versions).toEqual([
+      [standing.docId, 1],
+      [standing.docId, 2],
+    ]);
+  });
+});

@@ -154,7 +154,7 @@ export const rapportConfigSchema = z.strictObject({
       retryBaseMs: ms('Base of the exponential back-off between delivery attempts (default 1000)').optional(),
       maxAttempts: positive('Attempts before a delivery is given up (default 10)').optional(),
       requestTimeoutMs: ms('Timeout of one webhook request (default 10000)').optional(),
-      allowPrivateNetworks: z.boolean().optional().describe('Let webhooks reach loopback and private addresses (default false)'),
+      allowPrivateNetworks: z.boolean().optional().describe('Let webhooks and Rapport Link peers reach loopback and private addresses (default false)'),
       pruneDispatchedOlderThanMs: ms('Delete outbox rows dispatched longer ago than this (default: keep)').optional(),
       fanOutBatchSize: positive('Outbox rows fanned out per transaction (default 500)').optional(),
       concurrency: positive('Webhook requests in flight at once on this node (default 20)').optional(),

@@ -134,9 +134,9 @@ export interface DispatcherSettings {
   /** Timeout for one webhook request (default 10 s). */
   requestTimeoutMs?: number;
   /**
-   * Let webhooks reach loopback, private, link-local and other non-public addresses
-   * (default false: a tenant's webhook could otherwise probe the server's own network).
-   * Turn on for receivers on your private network.
+   * Let webhooks and Rapport Link peers reach loopback, private, link-local and other
+   * non-public addresses (default false: a tenant's webhook or another firm's link could
+   * otherwise probe the server's own network). Turn on for receivers on your private network.
    */
   allowPrivateNetworks?: boolean;
   /** Delete outbox rows dispatched longer ago than this, once their deliveries are done (default: keep). */

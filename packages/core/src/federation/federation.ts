@@ -8,6 +8,8 @@ import { ConflictError, NotFoundError, RapportError, ValidationError } from '../
 import { newId } from '../util/ids.js';
 import { COUNTERPART, LINK_ROLES, authoredBy, type DocumentTypeRegistry, type LinkRole } from './documents.js';
 import { INBOX, LINKS, MIRRORS, OUTBOX, iso, linkById, linkResource, linkView, livePeerKeys, num, type LinkRow, type LocalKey, type PeerKey } from './links.js';
+import { privateHostProblem, publicOnlyAgent } from '../webhooks/egress.js';
+import { fetch, type Agent } from 'undici';
 import { SignatureError, generateKeyPair, privateKeyOf, signRequest, signResponse, verifySigned, type PublicJwk, type SigningKey } from './signing.js';
 
 /** Where the peer endpoints live under a system's base URL. */
@@ -75,7 +77,8 @@ export interface FederationHost {
   readonly defaultTenant: { readonly id: string; readonly selfPartyId: string };
   readonly documentTypes: DocumentTypeRegistry;
   readonly webhookSecrets: { box(): { seal(plain: string, context: string): string; open(stored: string, context: string): string } | null };
-  readonly config: { federation?: FederationSettings };
+  /** `dispatcher.allowPrivateNetworks` decides where links may go as it does for webhooks. */
+  readonly config: { federation?: FederationSettings; dispatcher?: { allowPrivateNetworks?: boolean } };
 }
 
 /** A refusal of a peer's request (signature, state, unknown link): a problem, and nothing changes. */
@@ -106,6 +109,12 @@ function storedResult(row: { seq: string | number; message_id: string; status: M
 export class Federation {
   readonly settings: Required<Omit<FederationSettings, 'baseUrl'>> & { baseUrl?: string };
   private readonly logger: Logger;
+  /**
+   * Public addresses only unless `dispatcher.allowPrivateNetworks` (webhooks/egress.ts): a peer
+   * URL comes from another firm (an invitation pasted by an admin, a peer's acceptance), so it
+   * must not let that firm make this server call its own network.
+   */
+  private agent: Agent | undefined;
   /** Called after a message is queued: the pusher wakes. */
   onQueued: () => void = () => undefined;
 
@@ -125,6 +134,20 @@ export class Federation {
       keyOverlapMs: s.keyOverlapMs ?? 86_400_000,
     };
     this.logger = host.logger.child({ component: 'federation' });
+    this.agent = host.config.dispatcher?.allowPrivateNetworks ? undefined : publicOnlyAgent();
+  }
+
+  /**
+   * From now on, peers are reached at public addresses only, names resolved by `resolve`
+   * (tests point a name at this machine to show a rebinding answer is refused).
+   */
+  useEgressLookup(resolve: Parameters<typeof publicOnlyAgent>[0]): void {
+    this.agent = publicOnlyAgent(resolve);
+  }
+
+  /** Why a peer URL may not be called (a non-public address named in it); undefined when it may, or private networks are allowed. */
+  peerUrlProblem(url: string): string | undefined {
+    return this.agent ? privateHostProblem(url) : undefined;
   }
 
   get types(): DocumentTypeRegistry {
@@ -245,6 +268,8 @@ export class Federation {
     if (!secret || !match)
       throw new ValidationError('invitationUrl must be an invitation link: <base>/api/v1/federation/peer/invitations/<id>#<secret>', [{ path: 'invitationUrl', message: 'not an invitation link' }]);
     const [, peerBase, linkId] = match;
+    const refused = this.peerUrlProblem(peerBase);
+    if (refused) throw new ValidationError(`invitationUrl: ${refused}; links go to public addresses unless dispatcher.allowPrivateNetworks is set`, [{ path: 'invitationUrl', message: refused }]);
     const existing = await linkById(sql(ctx), linkId);
     if (existing) throw new ConflictError(`Link ${linkId} is already known to this system (state ${existing.state})`);
     const invitation = await this.peerFetch(`${peerBase}${PEER_PATH}/invitations/${linkId}`, { method: 'GET', headers: { 'rapport-invitation-secret': secret } });
@@ -577,6 +602,8 @@ export class Federation {
         }
         if (Date.parse(iso(link.invitation_expires_at)!) < Date.now()) throw new PeerRequestError(410, 'invitation-expired', 'This invitation has expired; ask for a new one');
         if (data.role !== link.peer_role) throw new PeerRequestError(422, 'role-mismatch', `This invitation is for the ${link.peer_role}`);
+        const refused = this.peerUrlProblem(data.baseUrl);
+        if (refused) throw new PeerRequestError(422, 'peer-address-refused', `baseUrl: ${refused}; this system links to public addresses only`);
         await this.verify(request, 'POST', data.keys);
         const documentTypes = link.document_types.filter((t) => data.documentTypes.includes(t));
         const [updated] = await sql(uow)(LINKS)
@@ -810,9 +837,19 @@ export class Federation {
   }
 
   async peerFetch(url: string, init: { method: string; body?: string; headers: Record<string, string> }) {
-    let response: Response;
+    const refused = this.peerUrlProblem(url);
+    if (refused) throw new RapportError(502, 'peer-address-refused', `Not sent to ${new URL(url).origin}: ${refused} (dispatcher.allowPrivateNetworks)`);
+    let response: Awaited<ReturnType<typeof fetch>>;
     try {
-      response = await fetch(url, { method: init.method, body: init.body, headers: init.headers, signal: AbortSignal.timeout(this.settings.requestTimeoutMs), redirect: 'error' });
+      response = await fetch(url, {
+        method: init.method,
+        body: init.body,
+        headers: init.headers,
+        signal: AbortSignal.timeout(this.settings.requestTimeoutMs),
+        redirect: 'error',
+        // The address DNS answers is checked as the connection is made (rebinding).
+        dispatcher: this.agent,
+      });
     } catch (error) {
       throw new RapportError(
         502,

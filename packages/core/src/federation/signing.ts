@@ -150,11 +150,26 @@ export async function verifySigned(message: VerifiableMessage, keys: ReadonlyArr
   const hasBody = message.body !== undefined && message.body.length > 0;
   if (hasBody && !digestMatches(header('content-digest'), message.body!)) throw new SignatureError('digest', 'Content-Digest does not match the body (RFC 9530, sha-256)');
   const required = message.status !== undefined ? RESPONSE_FIELDS : hasBody ? BODY_FIELDS : NO_BODY_FIELDS;
+  const { kid } = await verifyMessageSignature(message, keys, { requiredFields: required, requiredParams: ['created', 'keyid', 'alg'], now });
+  return { kid, signature };
+}
+
+/**
+ * The RFC 9421 check under `verifySigned`, without Rapport Link's policy on what must be
+ * covered: an `ed25519` signature by one of `keys` (by `keyid`) over `requiredFields` at
+ * least, `created` within ±300 s of `now`. It verifies any RFC 9421 Ed25519 signature
+ * (the RFC's own example in the tests); it does not check the digest.
+ */
+export async function verifyMessageSignature(
+  message: VerifiableMessage,
+  keys: ReadonlyArray<{ kid: string; jwk: PublicJwk }>,
+  options: { requiredFields: string[]; requiredParams: string[]; now?: number },
+): Promise<{ kid: string }> {
   let used: string | undefined;
   let found = false;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.headers)) if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  const nowSeconds = Math.floor(now / 1000);
+  const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
   let result: boolean | null;
   try {
     const target = message.status !== undefined ? { status: message.status, headers } : { method: message.method!.toUpperCase(), url: message.url!, headers };
@@ -168,8 +183,8 @@ export async function verifySigned(message: VerifiableMessage, keys: ReadonlyArr
           const publicKey = publicKeyOf(key.jwk);
           return { id: key.kid, algs: ['ed25519'], verify: async (data, sig) => verify(null, data, publicKey, sig) };
         },
-        requiredParams: ['created', 'keyid', 'alg'],
-        requiredFields: required,
+        requiredParams: options.requiredParams,
+        requiredFields: options.requiredFields,
         maxAge: SIGNATURE_WINDOW_SECONDS,
         notAfter: nowSeconds + SIGNATURE_WINDOW_SECONDS,
       },
@@ -183,5 +198,5 @@ export async function verifySigned(message: VerifiableMessage, keys: ReadonlyArr
   }
   if (!found) throw new SignatureError('unknown-key', 'The signature names a key this link does not know (keyid must be the RFC 7638 thumbprint of a key of the link)');
   if (result !== true) throw new SignatureError('invalid', 'The signature does not verify with the link key it names');
-  return { kid: used!, signature: signature };
+  return { kid: used! };
 }

@@ -4,11 +4,12 @@ import ipaddr from 'ipaddr.js';
 import { Agent } from 'undici';
 
 /**
- * Where webhooks may go. A webhook URL is chosen by a tenant's user and the delivery log shows
+ * Where webhooks and Rapport Link peers may go (the one egress policy of both). A webhook URL is chosen by a tenant's user and the delivery log shows
  * what answered, so deliveries to the server's own network would let any tenant probe it
  * (and reach metadata services, databases, admin consoles). By default only addresses on the
  * public internet are called; `dispatcher.allowPrivateNetworks` lifts that for a receiver on
- * a private network (and for tests).
+ * a private network (and for tests). A link's peer URL comes from another firm (the
+ * invitation an admin pastes, the base URL in a peer's acceptance) and is held to the same rule.
  */
 
 /** On the public internet: ipaddr.js's "unicast" range, not loopback, private, link-local, CGNAT, multicast or reserved. */

@@ -9,6 +9,7 @@ import type {
   LeadRule,
   MdfBudget,
   MdfRequest,
+  PartnerScorecardSnapshot,
   Plan,
   Program,
   PurchaseOrder,
@@ -17,6 +18,7 @@ import type {
   Rfq,
   SharedDocument,
   SweepResult,
+  TierEvaluation,
 } from './records.js';
 
 export * from './records.js';
@@ -57,6 +59,10 @@ export const prm = defineContract('prm', {
     // Programs (subject `prm.program`).
     programCreated: event<{ program: Program }>('program.created'),
     programUpdated: event<{ program: Program; previous: Program }>('program.updated'),
+    /** A tier evaluation was recorded (subject `prm.partnership`): what a linked partner's system receives as `prm.tier-standing`. */
+    tierEvaluated: event<{ evaluation: TierEvaluation }>('tier.evaluated'),
+    /** The mutual-benefit scorecard was recorded (subject `prm.partnership`): a linked partner's system receives it as `prm.partner-scorecard`. */
+    scorecardRecorded: event<{ snapshot: PartnerScorecardSnapshot }>('scorecard.recorded'),
     // Market development funds (subjects `prm.mdf-budget`, `prm.mdf-request`).
     mdfBudgetCreated: event<{ budget: MdfBudget }>('mdf.budget.created'),
     mdfRequested: event<{ request: MdfRequest }>('mdf.requested'),

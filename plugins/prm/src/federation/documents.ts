@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineDocumentType, VetoError, type ApplyContext, type LinkView, type PluginApi, type ReceivedDocument, type UnitOfWork } from '@rapport/core';
-import { prm, type Delivery, type LeadOffer, type PurchaseOrder, type Registration, type Rfq } from '@rapport/prm-contract';
+import { prm, type Delivery, type LeadOffer, type PartnerScorecardSnapshot, type PurchaseOrder, type Registration, type Rfq, type TierEvaluation } from '@rapport/prm-contract';
 import type { PrmDeps } from '../deps.js';
 import { PARTNER_TYPE, SUPPLIER_TYPE } from '../services/portal.js';
 import type { LeadService } from '../services/leads.js';
@@ -56,6 +56,33 @@ export const leadOfferWire = z.object({
   currency: z.string().nullable(),
   description: z.string().max(5000).nullable(),
   respondBy: timestamp,
+});
+const tierMetrics = z.object({ partnerSourcedRevenue: z.number(), approvedRegistrations: z.number(), registrationApprovalRate: z.number(), certifiedStaff: z.number() }).partial();
+/** The partner's standing in the vendor's program: the figures both firms read, not the vendor's notes on the partnership. */
+export const tierStandingWire = z.object({
+  program: z.string().max(100),
+  currentTier: z.string().max(100).nullable(),
+  qualifiedTier: z.string().max(100).nullable(),
+  nextTier: z.string().max(100).nullable(),
+  metrics: tierMetrics,
+  gap: tierMetrics,
+  evaluatedAt: timestamp,
+});
+const figure = z.number().nullable();
+/** The mutual-benefit scorecard: value in both directions over the period, the same figures the partner's portal shows. */
+export const partnerScorecardWire = z.object({
+  periodStart: timestamp,
+  periodEnd: timestamp,
+  partnerSourcedRevenue: z.number(),
+  marginEarned: figure,
+  rebatesEarned: figure,
+  mdfUsed: z.number(),
+  registrationApprovalRate: figure,
+  meanDaysToDecision: figure,
+  registrationsDecided: z.number().int(),
+  leadAcceptanceRate: figure,
+  leadsOffered: z.number().int(),
+  leadsAccepted: z.number().int(),
 });
 export const leadAnswerWire = z.object({ decision: z.enum(['accepted', 'declined']), reason: z.string().max(2000).optional() });
 
@@ -374,6 +401,50 @@ export function declareFederation(api: PluginApi, deps: PrmDeps, services: Feder
         respondBy: offer.respondBy,
       }),
       ...timelineOnly('Lead offer'),
+    }),
+  );
+
+  // One document per partnership for each, a new version at each evaluation or snapshot: the
+  // partner's system keeps the latest and its timeline the history.
+  api.federation.documentType(
+    defineDocumentType({
+      key: 'prm.tier-standing',
+      version: 1,
+      author: 'vendor',
+      relationshipTypes: CHANNEL,
+      schema: tierStandingWire,
+      description: 'The partner’s tier standing in the vendor’s program (qualified tier, metrics, gap to the next tier), sent at each recorded evaluation.',
+      emitOn: {
+        event: prm.events.tierEvaluated.name,
+        select: ({ evaluation }: { evaluation: TierEvaluation }) => ({ peerPartyId: evaluation.standing.partnerId, docId: evaluation.standing.relationshipId, record: evaluation }),
+      },
+      toWire: ({ standing, observation }: TierEvaluation) => ({
+        program: standing.program,
+        currentTier: standing.currentTier,
+        qualifiedTier: standing.qualifiedTier,
+        nextTier: standing.nextTier,
+        metrics: standing.metrics,
+        gap: standing.gap,
+        evaluatedAt: observation.observedAt,
+      }),
+      ...timelineOnly('Tier standing'),
+    }),
+  );
+
+  api.federation.documentType(
+    defineDocumentType({
+      key: 'prm.partner-scorecard',
+      version: 1,
+      author: 'vendor',
+      relationshipTypes: CHANNEL,
+      schema: partnerScorecardWire,
+      description: 'The mutual-benefit scorecard of the partnership (revenue the partner brought, margin, rebates and MDF it earned, decisions and leads it got), sent at each recorded snapshot.',
+      emitOn: {
+        event: prm.events.scorecardRecorded.name,
+        select: ({ snapshot }: { snapshot: PartnerScorecardSnapshot }) => ({ peerPartyId: snapshot.scorecard.partnerId, docId: snapshot.scorecard.relationshipId, record: snapshot.scorecard }),
+      },
+      toWire: (card) => card,
+      ...timelineOnly('Partner scorecard'),
     }),
   );
 

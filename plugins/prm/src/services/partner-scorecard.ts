@@ -1,5 +1,5 @@
 import type { Observation, QueryContext, UnitOfWork } from '@rapport/core';
-import type { PartnerScorecard, PartnerScorecardSnapshot, TierEvaluation } from '@rapport/prm-contract';
+import { prm, type PartnerScorecard, type PartnerScorecardSnapshot, type TierEvaluation } from '@rapport/prm-contract';
 import type { PrmDeps } from '../deps.js';
 import { notFound } from './errors.js';
 import type { FirmRelationship, Partnerships } from './partnerships.js';
@@ -96,7 +96,9 @@ export class PartnerScorecardService {
         }),
       );
     }
-    return { scorecard: card, observations };
+    const snapshot = { scorecard: card, observations };
+    uow.emit(prm.events.scorecardRecorded, { snapshot }, { type: 'prm.partnership', id: card.relationshipId });
+    return snapshot;
   }
 
   /**
@@ -115,7 +117,9 @@ export class PartnerScorecardService {
       observedAt: now.toISOString(),
       details: { program: standing.program, qualifiedTier: standing.qualifiedTier, currentTier: standing.currentTier, nextTier: standing.nextTier, metrics: standing.metrics, gap: standing.gap },
     });
-    return { standing, observation };
+    const evaluation = { standing, observation };
+    uow.emit(prm.events.tierEvaluated, { evaluation }, { type: 'prm.partnership', id: standing.relationshipId });
+    return evaluation;
   }
 
   /** The benefits of the partnership's current tier, if its program defines any. */
