@@ -182,7 +182,11 @@ describe('rapport commands', { timeout: 180_000 }, () => {
     expect(summarized.stdout).toMatch(/^interactions: 1 imported, 1 rejected/m);
     const db = openDatabase(kind === 'postgres' ? postgres!.config : { dataDir: path.join(dir, 'data') });
     try {
-      const events: Array<{ name: string; payload: unknown }> = await db.knex('rapport_outbox').whereIn('name', ['interaction.created', 'interactions.imported']).orderBy('occurred_at').select('name', 'payload');
+      const events: Array<{ name: string; payload: unknown }> = await db
+        .knex('rapport_outbox')
+        .whereIn('name', ['interaction.created', 'interactions.imported'])
+        .orderBy('occurred_at')
+        .select('name', 'payload');
       expect(events.map((e) => e.name)).toEqual(['interaction.created', 'interactions.imported']);
       const summary = (typeof events[1].payload === 'string' ? JSON.parse(events[1].payload) : events[1].payload) as { count: number; interactionIds: string[]; partyIds: string[] };
       expect(summary.count).toBe(1);
