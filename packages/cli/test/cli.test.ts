@@ -176,6 +176,26 @@ describe('rapport commands', { timeout: 180_000 }, () => {
     expect(calls.stdout).toMatch(/^interactions: 1 imported, 1 rejected/m);
     expect(calls.stderr).toContain('  line 3, participant_emails: role "boss" is not one of caller, callee (type fixture.call)');
 
+    // --summary-events: the same rows, one interactions.imported event for the batch instead of one per row.
+    const summarized = await cli('import', 'interactions', 'calls.csv', '--summary-events');
+    expect(summarized.code).toBe(0);
+    expect(summarized.stdout).toMatch(/^interactions: 1 imported, 1 rejected/m);
+    const db = openDatabase(kind === 'postgres' ? postgres!.config : { dataDir: path.join(dir, 'data') });
+    try {
+      const events: Array<{ name: string; payload: unknown }> = await db
+        .knex('rapport_outbox')
+        .whereIn('name', ['interaction.created', 'interactions.imported'])
+        .orderBy('occurred_at')
+        .select('name', 'payload');
+      expect(events.map((e) => e.name)).toEqual(['interaction.created', 'interactions.imported']);
+      const summary = (typeof events[1].payload === 'string' ? JSON.parse(events[1].payload) : events[1].payload) as { count: number; interactionIds: string[]; partyIds: string[] };
+      expect(summary.count).toBe(1);
+      expect(summary.interactionIds).toHaveLength(1);
+      expect(summary.partyIds).toHaveLength(2);
+    } finally {
+      await db.close();
+    }
+
     const unknown = await cli('import', 'widgets', 'people.csv');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^rapport: Unknown importer "widgets"; available: parties, interactions\n$/);

@@ -164,6 +164,38 @@ describe('import interactions', () => {
     expect(Number(audited[0].n)).toBe(449);
   });
 
+  it('with summary events writes one interactions.imported event and audit entry per batch written, and still rejects the bad rows', async () => {
+    const before = (await t.outbox({ name: 'interaction.created' })).length;
+    const summariesBefore = (await t.outbox({ name: 'interactions.imported' })).length;
+    const lines = ['type,occurred_at,subject,participant_ids'];
+    // 3 batches of 150; line 202 carries a NUL and line 300 names no participant.
+    for (let i = 0; i < 450; i++) lines.push(`note,2024-07-02T00:00:00Z,${i === 200 ? 'bad\u0000row' : `Summary ${i}`},${i === 298 ? '' : `${ids.Bob}:participant`}`);
+    const result = await runImport(t.app, 'interactions', csv(lines), { batchSize: 150, summaryEvents: true });
+    expect(result.completed).toBe(true);
+    expect(result.imported).toBe(448);
+    expect(result.rejectedRows.map((r) => r.line)).toEqual([202, 300]);
+    const stored: Array<{ id: string }> = await t.app.knex('rapport_interactions').where('tenant_id', t.tenantId).where('subject', 'like', 'Summary %').select('id');
+    expect(stored).toHaveLength(448);
+    expect((await t.outbox({ name: 'interaction.created' })).length).toBe(before);
+    const summaries = (await t.outbox({ name: 'interactions.imported' })).slice(summariesBefore);
+    // One a batch; the batch the database refused in part was bisected, and each piece written has its own.
+    const counts: number[] = summaries.map((e) => e.payload.count);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(448);
+    expect(counts.filter((n) => n === 150)).toHaveLength(2);
+    expect(summaries.length).toBeLessThan(20);
+    expect(summaries.flatMap((e) => e.payload.interactionIds).sort()).toEqual(stored.map((r) => r.id).sort());
+    for (const e of summaries) expect(e.payload.partyIds).toEqual([ids.Bob]);
+    const audited = await t.app
+      .knex('rapport_audit')
+      .where({ tenant_id: t.tenantId, action: 'interactions.imported' })
+      .whereIn(
+        'event_id',
+        summaries.map((e) => e.id),
+      )
+      .count<{ n: number }[]>('* as n');
+    expect(Number(audited[0].n)).toBe(summaries.length);
+  });
+
   it('stops at a batch that fails for good: the batches before it are kept, none after it is written, even while checked ahead', async () => {
     const lines = ['type,occurred_at,subject,participant_ids'];
     for (let i = 0; i < 500; i++) lines.push(`note,2024-08-01T00:00:00Z,${i === 250 ? 'pull the plug' : `Stop ${i}`},${ids.Bob}:participant`);

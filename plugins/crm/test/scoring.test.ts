@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePlugin } from '@rapport/core';
+import { Readable } from 'node:stream';
+import { definePlugin, runImport } from '@rapport/core';
 import { createTestApp, type TestApp } from '@rapport/testing';
 import crmPlugin, { crm } from '../src/index.js';
 
@@ -85,6 +86,20 @@ describe('lead scoring', () => {
     expect(scores[0].details.firedRules.map((r) => r.name)).toContain('Two meetings');
     // One observation per change of the score: lead (25+7), 1st meeting (no change), 2nd meeting.
     expect(scores).toHaveLength(2);
+  });
+
+  it('scores again after an import with summary events (one interactions.imported for the batch)', async () => {
+    const lead = (await t.admin.post('/api/v1/parties', { kind: 'organization', name: 'Initech', attributes: { 'crm.industry': 'Energy' } })).body.id;
+    await t.admin.post('/api/v1/relationships', { type: 'crm.customer', fromPartyId: t.selfPartyId, toPartyId: lead });
+    await t.app.settled();
+    expect((await latestScore(lead))[0].value).toBe(expectedScore({ industry: 'Energy', meetings: 0, name: 'Initech' }));
+    const csv = ['type,subject,participant_ids', `crm.meeting,Kick-off,${lead}:account`, `crm.meeting,Review,${lead}:account`].join('\n') + '\n';
+    const result = await runImport(t.app, 'interactions', Readable.from([csv]), { summaryEvents: true });
+    expect(result).toMatchObject({ imported: 2, rejected: 0 });
+    await t.app.settled();
+    const scores = await latestScore(lead);
+    expect(scores[0].value).toBe(expectedScore({ industry: 'Energy', meetings: 2, name: 'Initech' }));
+    expect(scores[0].details.firedRules.map((r) => r.name)).toContain('Two meetings');
   });
 
   it('recomputes when attributes change and records nothing when the score is unchanged', async () => {

@@ -12,6 +12,7 @@ interface ImportCliOptions {
   batchSize: string;
   errors?: string;
   dedupe?: boolean;
+  summaryEvents?: boolean;
   tenant?: string;
 }
 
@@ -28,6 +29,7 @@ export function registerImport(program: Command, ctx: CommandContext, done: (cod
     .option('--batch-size <rows>', 'rows per transaction', String(DEFAULT_BATCH_SIZE))
     .option('--errors <report.csv>', 'write every rejected row to this CSV (line, column, message; with several files, the file first)')
     .option('--dedupe', 'skip rows that match an existing record (parties: same e-mail or domain)')
+    .option('--summary-events', 'one event (and audit entry) per batch instead of one per row, where the importer supports it (interactions: interactions.imported)')
     .option('--tenant <id>', 'tenant to import into (default: the first tenant)')
     .option('--list', 'list the importers and their columns')
     .action(async (pairs: string[], options: ImportCliOptions & { list?: boolean }) => {
@@ -91,6 +93,7 @@ async function importFile(ctx: CommandContext, app: Rapport, job: ImportJob, bat
       batchSize,
       tenantId: options.tenant,
       dedupe: options.dedupe ?? false,
+      summaryEvents: options.summaryEvents ?? false,
       keepRejected: 0,
       onProgress: (p) => progress.update(p),
       onRejected: async (row) => {

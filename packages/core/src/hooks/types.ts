@@ -33,6 +33,12 @@ export interface HookMap {
   'relationship.created': { relationship: Relationship };
   'relationship.updated': { relationship: Relationship; previous: Relationship };
   'interaction.created': { interaction: Interaction };
+  /**
+   * One per batch of an import run with `summaryEvents` (`rapport import --summary-events`),
+   * instead of an `interaction.created` per row: the ids of the interactions written and of
+   * every party that took part, in the batch's order.
+   */
+  'interactions.imported': { count: number; interactionIds: string[]; partyIds: string[] };
   'interaction.updated': { interaction: Interaction; previous: Interaction };
   'observation.created': { observation: Observation };
   'observation.updated': { observation: Observation; previous: Observation };

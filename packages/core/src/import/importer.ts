@@ -27,6 +27,13 @@ export interface ImportSettings {
   /** Skip rows matching a record that already exists (each importer says what "matching" means). */
   dedupe: boolean;
   /**
+   * One summary event for the batch instead of one per record (an importer that supports it
+   * says which event in its description; the interactions importer emits
+   * `interactions.imported`). A million imported rows then write a few hundred outbox and
+   * audit rows, not a million of each. Default false.
+   */
+  summaryEvents?: boolean;
+  /**
    * Set by the engine for a `pipelined` importer: resolves when every batch before this one
    * is committed; throws when the run stopped at an earlier batch. The engine awaits it
    * before committing the batch; await it yourself before a read or write that must see

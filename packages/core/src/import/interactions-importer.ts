@@ -34,7 +34,8 @@ interface Candidate {
  * checked in one more, so a batch costs the same few statements whatever its size. Each
  * row is checked on its own first, so one bad row never sinks the batch; the good ones go
  * through `InteractionService.writeChecked` (COPY on PostgreSQL) with one
- * `interaction.created` event each.
+ * `interaction.created` event each (or one `interactions.imported` for the batch with
+ * `summaryEvents`).
  */
 export const interactionsImporter = (kernel: Kernel): Importer => ({
   name: 'interactions',
@@ -105,7 +106,16 @@ async function importInteractions(uow: UnitOfWork, rows: ImportRecord[], kernel:
     uow,
     accepted.map((c) => c.input),
   );
-  for (const interaction of interactions) uow.emit('interaction.created', { interaction }, { type: 'interaction', id: interaction.id });
+  if (settings.summaryEvents) {
+    // The outbox and audit rows cost the server as much as the interactions themselves: one
+    // event for the batch, carrying what a listener needs to find the rows.
+    if (interactions.length > 0) {
+      const partyIds = [...new Set(interactions.flatMap((i) => i.participants.map((p) => p.partyId)))];
+      uow.emit('interactions.imported', { count: interactions.length, interactionIds: interactions.map((i) => i.id), partyIds });
+    }
+  } else {
+    for (const interaction of interactions) uow.emit('interaction.created', { interaction }, { type: 'interaction', id: interaction.id });
+  }
   return { imported: interactions.length, rejected };
 }
 

@@ -29,6 +29,8 @@ export interface ImportOptions {
   principal?: Principal;
   /** Skip rows that match an existing record (see each importer). */
   dedupe?: boolean;
+  /** One summary event per batch rather than one per record, where the importer supports it (see `ImportSettings.summaryEvents`). */
+  summaryEvents?: boolean;
   /** Called after each batch is written. */
   onProgress?: (progress: ImportProgress) => void;
   /** Called for every rejected row, in file order within a batch (stream them to a report). */
@@ -75,7 +77,7 @@ export async function runImport(app: ImportHost, importerName: string, source: s
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError(`The batch size must be a positive integer, not ${batchSize}`);
   const { tenantId, principal } = await resolveScope(app, options);
   assertMayUse(importer, principal);
-  const settings: ImportSettings = { dedupe: options.dedupe ?? false };
+  const settings: ImportSettings = { dedupe: options.dedupe ?? false, summaryEvents: options.summaryEvents ?? false };
   const keep = options.keepRejected ?? 10_000;
 
   const csv = openCsv(source);

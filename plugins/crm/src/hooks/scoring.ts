@@ -33,6 +33,8 @@ export function scoringHooks(api: PluginApi, { unitOfWork }: CrmDeps, scoring: S
       interaction.participants.map((p) => p.partyId),
     ),
   );
+  // An import with summary events announces a batch at once: its parties are the same inputs.
+  api.hooks.on('interactions.imported', ({ partyIds }, meta) => recompute(meta.tenantId, partyIds));
   api.hooks.on('relationship.created', ({ relationship }, meta) => (relationship.type === CUSTOMER_TYPE ? recompute(meta.tenantId, [relationship.toPartyId]) : undefined));
   api.hooks.on('relationship.updated', ({ relationship }, meta) => (relationship.type === CUSTOMER_TYPE ? recompute(meta.tenantId, [relationship.toPartyId]) : undefined));
 }
