@@ -27,7 +27,7 @@ async function openApp(core, db, plugins) {
     };
   }
   const { PGlite } = await import(requireCore.resolve('@electric-sql/pglite'));
-  const pglite = await PGlite.create();
+  const pglite = await PGlite.create({ extensions: core.PGLITE_EXTENSIONS });
   const app = await core.createRapport({ database: { pglite }, plugins, logLevel: 'silent', dispatcher: { enabled: false }, limits: benchLimits });
   return {
     app,
