@@ -43,8 +43,8 @@ class RequestDurationHistogram {
     series.sum += seconds;
     series.count += 1;
     for (let i = 0; i < DURATION_BUCKETS.length; i++) {
-      if (seconds <= DURATION_BUCKETS[i]!) {
-        series.counts[i]! += 1;
+      if (seconds <= DURATION_BUCKETS[i]) {
+        series.counts[i] += 1;
         return;
       }
     }
@@ -56,8 +56,8 @@ class RequestDurationHistogram {
     for (const s of this.all) {
       let cumulative = 0;
       for (let i = 0; i < DURATION_BUCKETS.length; i++) {
-        cumulative += s.counts[i]!;
-        values.push({ value: cumulative, metricName: bucket, labels: { le: DURATION_BUCKETS[i]!, ...s.labels } });
+        cumulative += s.counts[i];
+        values.push({ value: cumulative, metricName: bucket, labels: { le: DURATION_BUCKETS[i], ...s.labels } });
       }
       values.push({ value: s.count, metricName: bucket, labels: { le: '+Inf', ...s.labels } });
       values.push({ value: s.sum, metricName: `${this.name}_sum`, labels: { ...s.labels } });
@@ -123,7 +123,7 @@ export class HttpMetrics {
     const key = status * METHOD_LABELS.length + methodIndex;
     let series = byStatus.get(key);
     if (!series) {
-      series = this.requestDuration.series({ method: METHOD_LABELS[methodIndex]!, route, status: String(status) });
+      series = this.requestDuration.series({ method: METHOD_LABELS[methodIndex], route, status: String(status) });
       byStatus.set(key, series);
     }
     this.requestDuration.observe(series, seconds);
