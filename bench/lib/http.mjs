@@ -129,7 +129,7 @@ export async function httpBenchmarks({ quick, db }) {
         measured: median(measured.full),
         unit: 'req/s',
         ratio: pairedRatio(measured.full, measured.bare),
-        goal: '>= 0.8',
+        goal: '>= 0.9',
         detail: { rounds: measured, requestsPerRound: requests, concurrency, selects: readParty.map((q) => q.sql), otherQueriesPerRequest: authQueries },
       });
       await bareServer.close();
@@ -165,7 +165,7 @@ export async function httpBenchmarks({ quick, db }) {
         measured: median(measured.full),
         unit: 'req/s',
         ratio: pairedRatio(measured.full, measured.plain),
-        goal: '>= 0.85',
+        goal: '>= 0.95',
         detail: { rounds: measured, requestsPerRound: trivialRequests, concurrency },
       });
       await plainServer.close();
