@@ -40,5 +40,8 @@ export function child(script, args = [], env = {}) {
 /** The load generator in its own process. */
 export function loadGenerator() {
   const c = child('load.mjs');
-  return { load: (targets, requests, concurrency = 8) => c.call({ targets: Array.isArray(targets) ? targets : [targets], requests, concurrency }), close: c.close };
+  return {
+    load: (targets, requests, concurrency = 8, sequential = false) => c.call({ targets: Array.isArray(targets) ? targets : [targets], requests, concurrency, sequential }),
+    close: c.close,
+  };
 }

@@ -2,7 +2,8 @@
 // the event loop (or the core) of the server it measures. Keep-alive connections, fixed
 // concurrency; answers every job with requests/s and latency percentiles.
 // Messages in: { id, targets: [{ url, method?, headers?, body? }], requests, concurrency }
-// (targets are spread over the connections round-robin). Out: { id, rps, p50, p99, errors }.
+// (targets are spread over the connections round-robin; `sequential`: request i takes target
+// i, so no two requests share one, e.g. an If-Match update each). Out: { id, rps, p50, p99, errors }.
 import http from 'node:http';
 
 function request(agent, target) {
@@ -29,7 +30,7 @@ function request(agent, target) {
   });
 }
 
-async function run({ targets, requests, concurrency }) {
+async function run({ targets, requests, concurrency, sequential }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies = [];
   let next = 0;
@@ -40,7 +41,7 @@ async function run({ targets, requests, concurrency }) {
     Array.from({ length: concurrency }, async (_, worker) => {
       while (next < requests) {
         const i = next++;
-        const target = targets[(i + worker) % targets.length];
+        const target = sequential ? targets[i % targets.length] : targets[(i + worker) % targets.length];
         const t0 = process.hrtime.bigint();
         try {
           const status = await request(agent, typeof target === 'function' ? target(i) : target);

@@ -302,6 +302,18 @@ describe('HTTP contract', () => {
       const text = (await t.admin.get('/metrics')).text;
       expect(text).not.toContain(party.id);
       expect(text).toMatch(/^rapport_process_cpu_seconds_total /m);
+      // A Prometheus histogram: cumulative buckets in order of `le`, the last (+Inf) equal to
+      // the count, and a sum, for each series.
+      const series = 'method="GET",route="/api/v1/parties/:id",status="200"';
+      expect(text).toContain('# TYPE rapport_http_request_duration_seconds histogram');
+      const buckets = [...text.matchAll(new RegExp(`^rapport_http_request_duration_seconds_bucket\\{le="([^"]+)",${series}\\} (\\d+)$`, 'gm'))].map((m) => [m[1], Number(m[2])] as const);
+      expect(buckets.map(([le]) => le)).toEqual(['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '+Inf']);
+      for (let i = 1; i < buckets.length; i++) expect(buckets[i][1]).toBeGreaterThanOrEqual(buckets[i - 1][1]);
+      const count = Number(new RegExp(`^rapport_http_request_duration_seconds_count\\{${series}\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      expect(count).toBeGreaterThanOrEqual(3);
+      expect(buckets.at(-1)![1]).toBe(count);
+      const sum = Number(new RegExp(`^rapport_http_request_duration_seconds_sum\\{${series}\\} ([\\d.e-]+)$`, 'm').exec(text)?.[1]);
+      expect(sum).toBeGreaterThan(0);
 
       expectProblem(await t.anonymous.get('/metrics'), 401);
       expectProblem(await (await t.clientFor({ roles: ['viewer'] })).get('/metrics'), 403);

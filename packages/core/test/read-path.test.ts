@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '@rapport/testing';
 import { createTenant, newId, NotFoundError, systemPrincipal, type Principal } from '@rapport/core';
-import { preparedSelect } from '../src/storage/prepared-select.js';
+import { preparedSelect, preparedSelects } from '../src/storage/prepared-select.js';
 import { allAppliedMigrations, migrateUp, type Migration } from '../src/storage/migrations.js';
 
 // The hot read of a party by id skips the query builder for tenant-wide callers; these
@@ -63,6 +63,20 @@ describe('party by id, tenant-wide read path', () => {
       t.app.knex.off('query', onQuery);
     }
     expect(seen).toContain('select $1::int + $2::int as n');
+  });
+
+  it('preparedSelects runs the statements of a read on one connection and gives it back, also when one fails', async () => {
+    const pids = await preparedSelects(t.app.knex, async (select) => [
+      (await select<{ pid: number }>('select pg_backend_pid() as pid', []))[0].pid,
+      (await select<{ pid: number }>('select pg_backend_pid() as pid', []))[0].pid,
+    ]);
+    expect(pids[0]).toBe(pids[1]);
+    // A failed statement releases the connection: more reads than the pool holds still answer.
+    for (let i = 0; i < 12; i++) {
+      await expect(preparedSelects(t.app.knex, (select) => select('select * from rapport_no_such_table', []))).rejects.toThrow(/rapport_no_such_table/);
+    }
+    const rows = await preparedSelects(t.app.knex, (select) => select<{ n: number }>('select ?::int as n', [7]));
+    expect(rows).toEqual([{ n: 7 }]);
   });
 });
 

@@ -230,8 +230,9 @@ export class RequestLimits {
 
   /** Per principal and per tenant, once the caller is known. Throws 429 past either. */
   principal(tenantId: string, principalId: string): Decision | Promise<Decision | undefined> | undefined {
-    const own = this.check(this.perPrincipal, `${tenantId}:${principalId}`, 'Too many requests with this credential');
-    if (this.quotaOf(tenantId, 'requestsPerDay') === undefined || this.quotaOf(tenantId, 'requestsPerDay') === null) return own;
+    const own = this.check(this.perPrincipal, this.principalKey(tenantId, principalId), 'Too many requests with this credential');
+    const perDay = this.quotaOf(tenantId, 'requestsPerDay');
+    if (perDay === undefined || perDay === null) return own;
     return Promise.resolve(own).then(async (decision) => {
       await this.quota(tenantId, 'requestsPerDay', 1);
       return decision;
@@ -260,15 +261,31 @@ export class RequestLimits {
     return this.settings.perTenant?.[kind];
   }
 
+  /**
+   * The per-principal key, kept while the same caller keeps calling (a cached principal's
+   * ids are the same strings each request): a key built per request is a new string V8 must
+   * flatten and hash for every lookup.
+   */
+  private lastPrincipal = { tenantId: '', principalId: '', key: '' };
+  private principalKey(tenantId: string, principalId: string): string {
+    const last = this.lastPrincipal;
+    if (last.tenantId === tenantId && last.principalId === principalId) return last.key;
+    const key = `${tenantId}:${principalId}`;
+    this.lastPrincipal = { tenantId, principalId, key };
+    return key;
+  }
+
   private check(limit: SharedLimit | undefined, key: string, message: string): Decision | Promise<Decision> | undefined {
     if (!limit) return undefined;
-    const refuse = (decision: Decision): Decision => {
-      if (!decision.allowed) throw new LimitExceededError(decision, `${message}: at most ${decision.max} in ${decision.windowSeconds} s; retry in ${decision.resetSeconds} s`);
-      return decision;
-    };
     const decision = limit.consume(key);
-    return decision instanceof Promise ? decision.then(refuse) : refuse(decision);
+    // No closure on the common, synchronous path.
+    return decision instanceof Promise ? decision.then((d) => refuse(d, message)) : refuse(decision, message);
   }
+}
+
+function refuse(decision: Decision, message: string): Decision {
+  if (!decision.allowed) throw new LimitExceededError(decision, `${message}: at most ${decision.max} in ${decision.windowSeconds} s; retry in ${decision.resetSeconds} s`);
+  return decision;
 }
 
 const QUOTA_WORDS: Record<QuotaKind, string> = {

@@ -275,7 +275,9 @@ function corsFor(settings: CorsSettings): Koa.Middleware {
 
 /** The client's address as the limits count it: IPv6 by its /64 (one host holds a whole /64), IPv4-mapped as IPv4. */
 function clientAddress(ctx: Koa.Context): string {
-  const ip = ctx.ip || ctx.req.socket.remoteAddress || 'unknown';
+  // With no proxy trusted Koa's `ctx.ip` is the socket's address, reached through an array of
+  // forwarded addresses it builds per request.
+  const ip = (ctx.app.proxy ? ctx.ip : undefined) || ctx.req.socket.remoteAddress || 'unknown';
   // A keep-alive connection sends from one address: parse it once per connection.
   const socket = ctx.req.socket as object;
   const known = lastAddress.get(socket);

@@ -10,7 +10,7 @@ import { sql, type QueryContext } from './context.js';
 import { contactPointsView, partiesView, type ContactPointViewFilter, type PartyViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
 import { PARTY_COLUMNS, toParty, type PartyRow } from './rows.js';
-import { preparedSelect } from '../storage/prepared-select.js';
+import { preparedSelects } from '../storage/prepared-select.js';
 import { partyIdsMatching } from '../search/service.js';
 import { applyFieldFilters, fieldSortPage, type FieldListQuery } from '../fields/list-query.js';
 import type { PartyCreateInput, PartyUpdateInput } from './schemas.js';
@@ -112,15 +112,17 @@ export class PartyService {
    * A scoped caller always goes through `visible`, which adds its scope as a subquery.
    */
   private async getTenantWide(ctx: QueryContext, id: string): Promise<Party[]> {
-    const rows = await preparedSelect<PartyRow>(sql(ctx), PARTY_BY_ID_SQL, [ctx.tenantId, id]);
-    if (rows.length === 0) return [];
-    const points = await preparedSelect<{ kind: string; value: string }>(sql(ctx), CONTACT_POINTS_OF_PARTY_SQL, [ctx.tenantId, id]);
-    return [
-      toParty(
-        rows[0],
-        points.map((p) => ({ kind: p.kind, value: p.value })),
-      ),
-    ];
+    return preparedSelects(sql(ctx), async (select) => {
+      const rows = await select<PartyRow>(PARTY_BY_ID_SQL, [ctx.tenantId, id]);
+      if (rows.length === 0) return [];
+      const points = await select<{ kind: string; value: string }>(CONTACT_POINTS_OF_PARTY_SQL, [ctx.tenantId, id]);
+      return [
+        toParty(
+          rows[0],
+          points.map((p) => ({ kind: p.kind, value: p.value })),
+        ),
+      ];
+    });
   }
 
   /** Parties by id in one query plus one for their contact points; missing or invisible ids are left out. */

@@ -114,7 +114,8 @@ function openPglite(config: DatabaseConfig): Database {
   let knex: Knex;
   try {
     // Opened here rather than by knex-pglite, which cannot load extensions: search needs pg_trgm.
-    const pglite = config.pglite ?? new PGlite(inMemory ? undefined : path.join(dataDir, 'pgdata'), { extensions: PGLITE_EXTENSIONS });
+    // The options form: PGlite ignores its second argument when the first (the directory) is undefined.
+    const pglite = config.pglite ?? new PGlite({ dataDir: inMemory ? undefined : path.join(dataDir, 'pgdata'), extensions: PGLITE_EXTENSIONS });
     knex = knexFactory({
       client: PgliteClient as unknown as typeof knexFactory.Client,
       dialect: 'postgres',

@@ -17,15 +17,28 @@ interface ClientInternals {
  * on that transaction's connection through `raw`, as it must (PGlite has one connection).
  */
 export async function preparedSelect<T>(db: Knex, sql: string, bindings: readonly unknown[]): Promise<T[]> {
+  return preparedSelects(db, (select) => select<T>(sql, bindings));
+}
+
+export type PreparedSelect = <T>(sql: string, bindings: readonly unknown[]) => Promise<T[]>;
+
+/**
+ * Several prepared SELECTs of one read on one pooled connection, taken once: a read of a
+ * record and its children (a party and its contact points) waits for the pool once instead
+ * of once a statement, and on PGlite's single connection does not queue behind other
+ * requests between its two statements. Inside a transaction they run on that transaction.
+ */
+export async function preparedSelects<R>(db: Knex, work: (select: PreparedSelect) => Promise<R>): Promise<R> {
   if ((db as { isTransaction?: boolean }).isTransaction) {
-    const result = await db.raw<{ rows: T[] }>(sql, bindings as Knex.RawBinding[]);
-    return result.rows;
+    return work(async <T>(sql: string, bindings: readonly unknown[]) => (await db.raw<{ rows: T[] }>(sql, bindings as Knex.RawBinding[])).rows);
   }
   const client = (db as unknown as { client: ClientInternals }).client;
   const connection = await client.acquireConnection();
   try {
-    const result = await client.query(connection, { sql, bindings, method: 'select', options: {} });
-    return client.processResponse(result, null) as T[];
+    return await work(async <T>(sql: string, bindings: readonly unknown[]) => {
+      const result = await client.query(connection, { sql, bindings, method: 'select', options: {} });
+      return client.processResponse(result, null) as T[];
+    });
   } finally {
     await client.releaseConnection(connection);
   }
