@@ -176,6 +176,12 @@ export class Dispatcher {
     this.pause.wake();
   }
 
+  /** Room for more deliveries: claim now. Noted for a pass under way, which would otherwise go to sleep after it (a wake finds no one asleep then). */
+  private wakeLoop(): void {
+    this.nudged = true;
+    this.pause.wake();
+  }
+
   /** Stops claiming, then waits for the requests in flight to finish and be recorded. */
   async stop(): Promise<void> {
     if (!this.running) return;
@@ -295,7 +301,7 @@ export class Dispatcher {
       .catch((error) => this.logger.error({ err: error }, 'webhook delivery failed unexpectedly'))
       .finally(() => {
         this.inFlight.delete(tracked);
-        if (this.inFlight.size === this.options.concurrency * OUTCOMES_WAITING_PER_SLOT - this.lowWater) this.pause.wake();
+        if (this.inFlight.size === this.options.concurrency * OUTCOMES_WAITING_PER_SLOT - this.lowWater) this.wakeLoop();
       });
     this.inFlight.add(tracked);
   }
@@ -437,7 +443,7 @@ export class Dispatcher {
       const hadReady = this.ready.length > 0;
       this.startReady();
       // Claim again once the batch claimed ahead is all sent (or half the slots are idle): one claim for many deliveries, not one per answer.
-      if (this.ready.length === 0 && (hadReady || this.requests === this.lowWater)) this.pause.wake();
+      if (this.ready.length === 0 && (hadReady || this.requests === this.lowWater)) this.wakeLoop();
     }
     await this.record(delivery, attempt.outcome, attempt.final);
   }
