@@ -44,6 +44,8 @@ const PRUNE_BATCH = 5000;
 const DELIVERY_ROWS_PER_INSERT = 1000;
 // Outcomes recorded per statement.
 const OUTCOMES_PER_WRITE = 500;
+// Subscriptions whose opened signing secret is kept.
+const OPEN_SECRETS_KEPT = 1000;
 // Answered deliveries whose outcome is still to be written, per request slot, before claims pause.
 const OUTCOMES_WAITING_PER_SLOT = 4;
 /** How many tenants with waiting work one pass looks at. */
@@ -59,7 +61,8 @@ interface ClaimedDelivery {
   /** As stored: sealed, or in clear if written before encryption and not yet sealed. */
   secret: string;
   leaseToken: string;
-  event?: { name: string; payload: unknown; meta: EventMeta };
+  /** The event and the request body, built once for all of its deliveries in one claim. */
+  event?: { name: string; body: string };
 }
 
 interface PendingOutcome {
@@ -132,6 +135,8 @@ export class Dispatcher {
   /** Outcomes waiting to be written, and whether a write is under way (see record). */
   private readonly outcomes: PendingOutcome[] = [];
   private writing = false;
+  /** Signing secrets opened lately, oldest first (see openSecret). */
+  private readonly secrets = new Map<string, string>();
 
   constructor(
     private readonly app: DispatcherHost,
@@ -425,12 +430,35 @@ export class Dispatcher {
       [tenantId, limit, leaseToken, leaseSeconds, tenantId],
     );
     type Row = Omit<ClaimedDelivery, 'leaseToken' | 'event'> & { name: string | null; payload: unknown; actor: EventMeta['actor']; occurred_at: Date | string | null };
-    return (result.rows as Row[]).map(({ name, payload, actor, occurred_at, ...row }) => ({
-      ...row,
-      leaseToken,
-      event:
-        name !== null && occurred_at !== null ? { name, payload, meta: { id: row.event_id, name, tenantId: row.tenant_id, occurredAt: isoRequired(occurred_at), actor: actor ?? null } } : undefined,
-    }));
+    const bodies = new Map<string, string>();
+    const bodyOf = (row: Row & { name: string; occurred_at: Date | string }): string => {
+      let body = bodies.get(row.event_id);
+      if (body === undefined) {
+        body = webhookBody({ id: row.event_id, name: row.name, tenantId: row.tenant_id, occurredAt: isoRequired(row.occurred_at), actor: row.actor ?? null }, row.payload);
+        bodies.set(row.event_id, body);
+      }
+      return body;
+    };
+    return (result.rows as Row[]).map((claimed) => {
+      const { name, payload: _payload, actor: _actor, occurred_at, ...row } = claimed;
+      return { ...row, leaseToken, event: name !== null && occurred_at !== null ? { name, body: bodyOf({ ...claimed, name, occurred_at }) } : undefined };
+    });
+  }
+
+  /**
+   * The signing secret in clear. Opened once per subscription and sealed value, not per
+   * delivery: with many deliveries to one subscription the decryption was a tenth of the work.
+   * A rotated secret is a new sealed value, so it is opened afresh.
+   */
+  private openSecret(delivery: ClaimedDelivery): string {
+    const key = `${delivery.tenant_id}/${delivery.webhook_id}/${delivery.secret}`;
+    let secret = this.secrets.get(key);
+    if (secret === undefined) {
+      secret = this.app.webhookSecrets.open(delivery.tenant_id, delivery.webhook_id, delivery.secret);
+      if (this.secrets.size >= OPEN_SECRETS_KEPT) this.secrets.delete(this.secrets.keys().next().value as string);
+      this.secrets.set(key, secret);
+    }
+    return secret;
   }
 
   /** Step 2b: send one delivery (no transaction open) and record what happened. */
@@ -451,7 +479,7 @@ export class Dispatcher {
   private async attempt(delivery: ClaimedDelivery): Promise<{ outcome: AttemptOutcome; final: boolean }> {
     let secret: string;
     try {
-      secret = this.app.webhookSecrets.open(delivery.tenant_id, delivery.webhook_id, delivery.secret);
+      secret = this.openSecret(delivery);
     } catch (error) {
       // A configuration fault (key missing or wrong), not the receiver's: say so in the log and the delivery log, and retry on schedule.
       const message = `cannot decrypt the webhook's signing secret: ${(error as Error).message}`;
@@ -464,7 +492,7 @@ export class Dispatcher {
       secret,
       eventId: delivery.event_id,
       eventName: delivery.event.name,
-      body: webhookBody(delivery.event.meta, delivery.event.payload),
+      body: delivery.event.body,
       timeoutMs: this.options.requestTimeoutMs,
       agent: this.agent,
     });
