@@ -541,15 +541,18 @@ export class Dispatcher {
       return { delivery, outcome, attempts, result, retryInSeconds: result === 'retried' ? retryDelayMs(attempts, this.options.retryBaseMs) / 1000 : null, attemptId: newId() };
     });
     const written = await this.knex.raw(
+      // The times are computed here, not in the CASEs below: Citus refuses a non-immutable
+      // function such as now() inside CASE in a distributed UPDATE.
       `with outcome as (
-         select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::integer[], ?::integer[], ?::text[], ?::double precision[], ?::uuid[], ?::integer[], ?::timestamptz[])
+         select o.*, case when o.status = 'delivered' then now() end as delivered_now, now() + make_interval(secs => o.retry_in) as retry_at
+         from unnest(?::uuid[], ?::uuid[], ?::text[], ?::integer[], ?::integer[], ?::text[], ?::double precision[], ?::uuid[], ?::integer[], ?::timestamptz[])
            as o(id, lease_token, status, attempts, status_code, error, retry_in, attempt_id, duration_ms, at)
        ),
        updated as (
          update rapport_webhook_deliveries d
          set status = o.status, attempts = o.attempts, last_status_code = o.status_code, last_error = o.error, lease_token = null,
-             delivered_at = case when o.status = 'delivered' then now() else d.delivered_at end,
-             next_attempt_at = case when o.retry_in is not null then now() + make_interval(secs => o.retry_in) else d.next_attempt_at end
+             delivered_at = coalesce(o.delivered_now, d.delivered_at),
+             next_attempt_at = coalesce(o.retry_at, d.next_attempt_at)
          from outcome o
          where d.tenant_id = ? and d.id = o.id and d.lease_token = o.lease_token
          returning d.tenant_id, d.id, d.webhook_id
