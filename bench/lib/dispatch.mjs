@@ -46,7 +46,7 @@ export async function dispatchBenchmarks({ quick }) {
     // One after the other: the first migrates the schema.
     workers.push(await startWorker(pg.schema));
     workers.push(await startWorker(pg.schema));
-    const [a, b] = workers;
+    const [a] = workers;
     const tenantId = (await a.call({ tenant: true })).answer;
 
     const done = async (expected, timeoutMs = 300_000) => {
