@@ -71,7 +71,15 @@ async function emit(count, gapMs, startSeq) {
  * outbox rows, write a delivery per subscription, mark them dispatched; claim the due
  * deliveries, mark them delivered with an attempt row each — in batched statements, no HTTP.
  */
+let subscriptionIds = [];
+/** One delivery per event and subscription, ids made here as the dispatcher makes them. */
+function deliveryArrays(events) {
+  const rows = events.flatMap((e) => subscriptionIds.map((w) => [core.newId(), w, e.id, e.name]));
+  return [0, 1, 2, 3].map((i) => rows.map((r) => r[i]));
+}
+
 async function bareSql() {
+  subscriptionIds = (await knex('rapport_webhooks').where({ tenant_id: tenantId, active: true }).select('id')).map((w) => w.id);
   for (;;) {
     const fanned = await knex.transaction(async (trx) => {
       const events = (
@@ -84,11 +92,10 @@ async function bareSql() {
       if (events.length === 0) return 0;
       await trx.raw(
         `insert into rapport_webhook_deliveries (tenant_id, id, webhook_id, event_id, event_name, status, next_attempt_at)
-         select ?, gen_random_uuid(), w.id, e.id, e.name, 'pending', now()
-         from unnest(?::uuid[], ?::text[]) as e(id, name) cross join rapport_webhooks w
-         where w.tenant_id = ? and w.active
+         select ?::uuid, d.id, d.webhook_id, d.event_id, d.event_name, 'pending', now()
+         from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::text[]) as d(id, webhook_id, event_id, event_name)
          on conflict (tenant_id, webhook_id, event_id) do nothing`,
-        [tenantId, events.map((e) => e.id), events.map((e) => e.name), tenantId],
+        [tenantId, ...deliveryArrays(events)],
       );
       await trx.raw('update rapport_outbox set dispatched_at = now() where tenant_id = ? and id = any(?::uuid[])', [tenantId, events.map((e) => e.id)]);
       return events.length;
@@ -100,10 +107,10 @@ async function bareSql() {
            where tenant_id = ? and status = 'pending' and next_attempt_at <= now()
            order by next_attempt_at, id limit 100 for update skip locked
          )
-         update rapport_webhook_deliveries d set lease_token = gen_random_uuid(), next_attempt_at = now() + interval '40 seconds'
+         update rapport_webhook_deliveries d set lease_token = ?, next_attempt_at = now() + interval '40 seconds'
          from c where d.tenant_id = ? and d.id = c.id
          returning d.id, d.webhook_id`,
-        [tenantId, tenantId],
+        [tenantId, core.newId(), tenantId],
       )
     ).rows;
     if (claimed.length > 0) {
@@ -114,8 +121,9 @@ async function bareSql() {
            returning tenant_id, id, webhook_id
          )
          insert into rapport_webhook_attempts (tenant_id, id, delivery_id, webhook_id, status_code, error, duration_ms, at)
-         select tenant_id, gen_random_uuid(), id, webhook_id, 204, null, 1, now() from done`,
-        [tenantId, claimed.map((c) => c.id)],
+         select done.tenant_id, a.id, done.id, done.webhook_id, 204, null, 1, now()
+         from done join unnest(?::uuid[], ?::uuid[]) as a(delivery_id, id) on a.delivery_id = done.id`,
+        [tenantId, claimed.map((c) => c.id), claimed.map((c) => c.id), claimed.map(() => core.newId())],
       );
     }
     if (fanned === 0 && claimed.length === 0) return;
