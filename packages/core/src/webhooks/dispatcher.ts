@@ -408,8 +408,9 @@ export class Dispatcher {
 
   private async claimDueOf(tenantId: string, limit: number): Promise<ClaimedDelivery[]> {
     const leaseToken = newId();
-    // Long enough to cover the request and its recording; only a stalled or dead node outlives it.
-    const leaseSeconds = (this.options.requestTimeoutMs + 30_000) / 1000;
+    // Long enough to cover the wait for a slot (one request at most, when claimed ahead), the
+    // request and its recording; only a stalled or dead node outlives it.
+    const leaseSeconds = (2 * this.options.requestTimeoutMs + 30_000) / 1000;
     const result = await this.knex.raw(
       `with claimed as (
          select d.tenant_id, d.id, d.webhook_id, d.event_id
