@@ -29,6 +29,7 @@ const databaseIndependent = [
   'packages/cli/test/console-build.test.ts',
   'packages/console/test/messages.test.ts',
   'packages/core/test/csv-source.test.ts',
+  'packages/core/test/import-errors.test.ts',
   'packages/core/test/attachment-store.test.ts',
   'packages/core/test/ids.test.ts',
   'packages/core/test/federation-vectors.test.ts',

@@ -5,7 +5,7 @@
 //   pnpm bench                 full sizes, PGlite and PostgreSQL where each applies
 //   pnpm bench --quick         small sizes: proves the harness (CI)
 //   pnpm bench --postgres      PostgreSQL only (--pglite: PGlite only)
-//   pnpm bench --only=http,hooks,timeline,import,start,scale,lists,search,link,workload
+//   pnpm bench --only=http,hooks,timeline,import,start,scale,lists,search,link,workload,dispatch
 //
 // PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); every
 // benchmark works in a schema of its own and drops it. Needs the packages built
@@ -26,6 +26,7 @@ import { listBenchmarks } from './lib/lists.mjs';
 import { searchBenchmarks } from './lib/search.mjs';
 import { linkBenchmarks } from './lib/link.mjs';
 import { workloadBenchmarks } from './lib/workload.mjs';
+import { dispatchBenchmarks } from './lib/dispatch.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -46,6 +47,7 @@ const suites = [
   { key: 'search', dbs: ['postgres'], run: () => searchBenchmarks({ quick }) },
   { key: 'link', dbs: ['postgres'], run: () => linkBenchmarks({ quick }) },
   { key: 'workload', dbs: ['postgres'], run: () => workloadBenchmarks({ quick }) },
+  { key: 'dispatch', dbs: ['postgres'], run: () => dispatchBenchmarks({ quick }) },
 ];
 
 // Each suite runs on each database in a process of its own, as a server would: what one

@@ -103,7 +103,7 @@ describe('plugin state across nodes', () => {
       const connection = (listenerOf(other.knex) as unknown as { connection?: { processID?: number } }).connection;
       expect(connection?.processID, 'node B listens').toBeTypeOf('number');
       // Cut node B's listening connection, then change the state with no NOTIFY: B cannot hear it.
-      await t.app.knex.raw('select pg_terminate_backend(?)', [connection!.processID!]);
+      await t.app.knex.raw('select pg_terminate_backend(?::integer)', [connection!.processID!]);
       await t.app.knex('rapport_plugins').where({ name: 'sample' }).update({ state: 'disabled' });
       // B reconnects within a second or so and reads every state again.
       await expect.poll(ticketStatus, { timeout: 10_000, interval: 50 }).toBe(404);

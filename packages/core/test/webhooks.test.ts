@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestResponse } from '@rapport/testing';
-import { createRapport, createTenant, Dispatcher, verifyWebhookSignature, type Rapport } from '@rapport/core';
+import { createRapport, createTenant, Dispatcher, DISPATCHER_DEFAULTS, verifyWebhookSignature, type Rapport } from '@rapport/core';
 import { samplePlugin } from './fixtures/test-plugin.js';
 
 interface Received {
@@ -68,7 +68,7 @@ class Receiver {
           this.gate.waiting.push(release);
           this.gate.maxWaiting = Math.max(this.gate.maxWaiting, this.gate.waiting.length);
           // More requests waiting than one dispatcher may have in flight: a second one is at work.
-          if (this.gate.waiting.length > 20) this.openGate();
+          if (this.gate.waiting.length > DISPATCHER_DEFAULTS.concurrency) this.openGate();
           // Never hold a request until the dispatcher gives up on it; the test then fails on maxWaiting.
           this.gate.fallback ??= setTimeout(() => this.openGate(), 5000);
         });
@@ -411,7 +411,8 @@ describe('webhooks', () => {
     const dispatchers = [t.app.dispatcher, second?.dispatcher ?? extra!];
     const deliveredBefore = dispatchers.map((d) => d.stats.delivered);
     try {
-      const total = 60;
+      // More than one dispatcher claims at once (its requests and as many claimed ahead).
+      const total = 3 * DISPATCHER_DEFAULTS.concurrency;
       const ids = await t.app.transaction(async (uow) => {
         const created: string[] = [];
         for (let i = 0; i < total; i++) created.push((await t.app.services.parties.create(uow, { kind: 'organization', name: `Bulk ${i}` })).id);
@@ -423,7 +424,7 @@ describe('webhooks', () => {
       expect(received.map((r) => r.body.payload.party.id).sort()).toEqual([...ids].sort());
       expect(new Set(received.map((r) => r.body.id)).size).toBe(total);
       // More requests were in flight at once than one dispatcher ever sends: both worked.
-      expect(receiver.gate.maxWaiting).toBeGreaterThan(20);
+      expect(receiver.gate.maxWaiting).toBeGreaterThan(DISPATCHER_DEFAULTS.concurrency);
       const deliveredNow = dispatchers.map((d, i) => d.stats.delivered - deliveredBefore[i]);
       expect(deliveredNow[0] + deliveredNow[1]).toBe(total);
       expect(deliveredNow.every((n) => n > 0)).toBe(true);

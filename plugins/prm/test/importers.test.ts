@@ -27,8 +27,9 @@ const partnerships = async (type: string) =>
   (
     await t.app
       .knex('rapport_relationships as r')
-      .join('rapport_parties as p', 'p.id', type === 'prm.partner' ? 'r.to_party_id' : 'r.from_party_id')
-      .where('r.type', type)
+      // Joined and filtered by tenant, as the rule for statements on tenant-owned tables asks (a cluster sharded by tenant refuses the join otherwise).
+      .join('rapport_parties as p', (on) => on.on('p.tenant_id', 'r.tenant_id').andOn('p.id', type === 'prm.partner' ? 'r.to_party_id' : 'r.from_party_id'))
+      .where({ 'r.tenant_id': t.tenantId, 'r.type': type })
       .select('p.name', 'r.status', 'r.attributes', 'r.from_party_id', 'r.to_party_id')
   ).sort((a: any, b: any) => a.name.localeCompare(b.name));
 

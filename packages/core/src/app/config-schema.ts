@@ -157,7 +157,7 @@ export const rapportConfigSchema = z.strictObject({
       allowPrivateNetworks: z.boolean().optional().describe('Let webhooks and Rapport Link peers reach loopback and private addresses (default false)'),
       pruneDispatchedOlderThanMs: ms('Delete outbox rows dispatched longer ago than this (default: keep)').optional(),
       fanOutBatchSize: positive('Outbox rows fanned out per transaction (default 500)').optional(),
-      concurrency: positive('Webhook requests in flight at once on this node (default 20)').optional(),
+      concurrency: positive('Webhook requests in flight at once on this node (default 50)').optional(),
     })
     .optional(),
   scheduler: z

@@ -485,9 +485,11 @@ export class Federation {
       if (mirror && mirror.direction !== 'sent') throw new ConflictError(`Document ${docId} (${def.key}) on link ${link.id} was authored by the other system; answer it with a response document`);
       const docVersion = input.version ?? (mirror ? mirror.latest_version + 1 : 1);
       if (mirror && docVersion <= mirror.latest_version) throw new ConflictError(`Version ${docVersion} of ${def.key} ${docId} is not newer than version ${mirror.latest_version} already sent`);
+      const at = new Date();
+      // The time as a value, not now(): Citus refuses a non-immutable function inside COALESCE when it updates a reference table.
       const [{ out_seq }] = await sql(uow)(LINKS)
         .where({ tenant_id: uow.tenantId, id: link.id })
-        .update({ out_seq: sql(uow).raw('out_seq + 1'), behind_since: sql(uow).raw('coalesce(behind_since, now())'), updated_at: new Date() })
+        .update({ out_seq: sql(uow).raw('out_seq + 1'), behind_since: sql(uow).raw('coalesce(behind_since, ?::timestamptz)', [at]), updated_at: at })
         .returning('out_seq');
       const seq = num(out_seq);
       const message: WireMessage = {

@@ -198,7 +198,8 @@ export class LinkTransport {
             next_push_at: null,
             last_error: null,
             last_pushed_at: new Date(),
-            behind_since: db.raw('case when out_seq > greatest(out_acked_seq, ?) then now() else null end', [through]),
+            // The time as a value, not now(): Citus refuses a non-immutable function inside CASE when it updates a reference table.
+            behind_since: db.raw('case when out_seq > greatest(out_acked_seq, ?) then ?::timestamptz else null end', [through, new Date()]),
             behind_reported_at: db.raw('case when out_seq > greatest(out_acked_seq, ?) then behind_reported_at else null end', [through]),
           })
           .returning(['out_seq', 'out_acked_seq']);

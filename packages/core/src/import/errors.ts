@@ -8,6 +8,7 @@ import { RapportError } from '../errors.js';
  * row alike: bisecting would only repeat it thousands of times, so the run stops.
  */
 const FATAL_SQLSTATE_CLASSES = new Set(['08', '25', '3D', '3F', '42', '53', '54', '57', '58', 'XX']);
+const CITUS_ROW_VIOLATION = /violates (check|not-null|unique|foreign key|exclusion) constraint/;
 const FATAL_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
 /**
@@ -29,6 +30,9 @@ export function isFatalError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return false;
   if (FATAL_NODE_CODES.has(code)) return true;
+  // Citus passes a worker's constraint violation in a COPY or INSERT … SELECT on as XX000
+  // (internal error) with PostgreSQL's own words: still a bad row, so it is bisected.
+  if (code === 'XX000' && CITUS_ROW_VIOLATION.test(error.message)) return false;
   return /^[0-9A-Z]{5}$/.test(code) && FATAL_SQLSTATE_CLASSES.has(code.slice(0, 2));
 }
 

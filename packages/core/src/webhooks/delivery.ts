@@ -1,4 +1,4 @@
-import { fetch, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { CORE_VERSION } from '../version.js';
 import { privateHostProblem } from './egress.js';
 import type { EventMeta } from '../hooks/types.js';
@@ -53,7 +53,10 @@ export async function postWebhook(input: {
   const refused = input.agent ? privateHostProblem(input.url) : undefined;
   if (refused) return { ok: false, statusCode: null, error: `not sent: ${refused} (dispatcher.allowPrivateNetworks)`, durationMs: 0, at };
   try {
-    const response = await fetch(input.url, {
+    // undici's request, not fetch: a third of the client's cost per delivery (no WHATWG
+    // Request, Headers and streams), and it never follows a redirect — a redirect is a
+    // misconfigured URL, and following it would re-send the payload to an unknown host.
+    const response = await request(input.url, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
@@ -63,26 +66,25 @@ export async function postWebhook(input: {
         [SIGNATURE_HEADER]: signWebhookPayload({ secret: input.secret, body: input.body }),
       },
       body: input.body,
-      // A redirect is a misconfigured URL; following it would re-send the payload to an unknown host.
-      redirect: 'manual',
       signal: AbortSignal.timeout(input.timeoutMs),
       dispatcher: input.agent,
     });
-    // Free the socket without reading what may be a large body.
-    await response.body?.cancel().catch(() => undefined);
-    const ok = response.status >= 200 && response.status < 300;
-    return { ok, statusCode: response.status, error: ok ? null : `HTTP ${response.status}`, durationMs: elapsed(), at };
+    // Free the socket for the next request without keeping what may be a large body.
+    await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    const ok = response.statusCode >= 200 && response.statusCode < 300;
+    return { ok, statusCode: response.statusCode, error: ok ? null : `HTTP ${response.statusCode}`, durationMs: elapsed(), at };
   } catch (error) {
     return { ok: false, statusCode: null, error: describeFailure(error, input.timeoutMs), durationMs: elapsed(), at };
   }
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {
-  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = error as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no response within ${timeoutMs} ms`;
-  // A refused private address says which address, so the subscriber can tell what to fix.
-  const cause = e?.cause?.code === 'EPRIVATEADDRESS' ? e.cause.message : (e?.cause?.code ?? e?.cause?.message);
-  const message = `${e?.message ?? String(error)}${cause ? ` (${cause})` : ''}`;
+  // A refused private address says which address (in its message), so the subscriber can tell what to fix.
+  if (e?.code === 'EPRIVATEADDRESS' || e?.cause?.code === 'EPRIVATEADDRESS') return String(e.code ? e.message : e.cause?.message).slice(0, MAX_ERROR_LENGTH);
+  const code = e?.code ?? e?.cause?.code;
+  const message = `${e?.message ?? String(error)}${code && !e?.message?.includes(code) ? ` (${code})` : ''}`;
   return message.slice(0, MAX_ERROR_LENGTH);
 }
 

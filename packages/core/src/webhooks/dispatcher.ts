@@ -24,7 +24,7 @@ export interface DispatcherHost {
 export type DispatcherOptions = DispatcherSettings & {
   /** Outbox rows fanned out per transaction (default 500). */
   fanOutBatchSize?: number;
-  /** Webhook requests in flight at once on this node (default 20). */
+  /** Webhook requests in flight at once on this node (default 50). */
   concurrency?: number;
 };
 
@@ -34,14 +34,20 @@ export const DISPATCHER_DEFAULTS = {
   maxAttempts: 10,
   requestTimeoutMs: 10_000,
   fanOutBatchSize: 500,
-  concurrency: 20,
+  concurrency: 50,
 } as const;
 
 // How often a node prunes the outbox when pruning is configured.
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 5000;
-// 7 columns per delivery row: far below PostgreSQL's 65,535 parameters.
+// Delivery rows per insert statement (arrays, so 5 parameters whatever the size).
 const DELIVERY_ROWS_PER_INSERT = 1000;
+// Outcomes recorded per statement.
+const OUTCOMES_PER_WRITE = 500;
+// Subscriptions whose opened signing secret is kept.
+const OPEN_SECRETS_KEPT = 1000;
+// Answered deliveries whose outcome is still to be written, per request slot, before claims pause.
+const OUTCOMES_WAITING_PER_SLOT = 4;
 /** How many tenants with waiting work one pass looks at. */
 const TENANTS_PER_PASS = 64;
 
@@ -55,7 +61,16 @@ interface ClaimedDelivery {
   /** As stored: sealed, or in clear if written before encryption and not yet sealed. */
   secret: string;
   leaseToken: string;
-  event?: { name: string; payload: unknown; meta: EventMeta };
+  /** The event and the request body, built once for all of its deliveries in one claim. */
+  event?: { name: string; body: string };
+}
+
+interface PendingOutcome {
+  delivery: ClaimedDelivery;
+  outcome: AttemptOutcome;
+  final: boolean;
+  done: () => void;
+  failed: (error: unknown) => void;
 }
 
 /**
@@ -102,12 +117,26 @@ export class Dispatcher {
   private loop: Promise<void> | undefined;
   private nudged = false;
   private readonly pause = new WakeableSleep();
+  /** Deliveries under way: the request, then the writing of its outcome. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Of those, requests not yet answered (at most `concurrency`). */
+  private requests = 0;
+  /** Claimed, waiting for a request slot (at most `concurrency`, so each waits for one request at most, well within its lease). */
+  private readonly ready: ClaimedDelivery[] = [];
+  /** Tenants whose last claim was cut short by its limit (more is due there), and when tenants were last looked for. */
+  private busyTenants: string[] = [];
+  private discoveredAt = 0;
+  private nudgedSinceDiscovery = false;
   /** Public addresses only, unless `allowPrivateNetworks` (egress.ts). */
   private agent: Agent | undefined;
   private lastPruneAt = 0;
   private passes = 0;
   private readonly consumers: OutboxConsumer[] = [];
+  /** Outcomes waiting to be written, and whether a write is under way (see record). */
+  private readonly outcomes: PendingOutcome[] = [];
+  private writing = false;
+  /** Signing secrets opened lately, oldest first (see openSecret). */
+  private readonly secrets = new Map<string, string>();
 
   constructor(
     private readonly app: DispatcherHost,
@@ -148,6 +177,13 @@ export class Dispatcher {
   /** Work is waiting (an event was committed, a delivery requeued): look now, not at the next poll. */
   nudge(): void {
     this.nudged = true;
+    this.nudgedSinceDiscovery = true;
+    this.pause.wake();
+  }
+
+  /** Room for more deliveries: claim now. Noted for a pass under way, which would otherwise go to sleep after it (a wake finds no one asleep then). */
+  private wakeLoop(): void {
+    this.nudged = true;
     this.pause.wake();
   }
 
@@ -157,7 +193,8 @@ export class Dispatcher {
     this.running = false;
     this.pause.wake();
     await this.loop;
-    await Promise.allSettled([...this.inFlight]);
+    // Deliveries claimed ahead are sent as the requests before them finish: wait for those too.
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     this.loop = undefined;
     // Idle keep-alive sockets would hold the process open.
     await this.agent?.close().catch(() => undefined);
@@ -166,12 +203,34 @@ export class Dispatcher {
 
   /** One pass: fan out, then claim and start due deliveries. True when more work is probably waiting. */
   async tick(): Promise<boolean> {
-    const fannedOut = await this.fanOut();
-    const free = this.options.concurrency - this.inFlight.size;
-    const claimed = free > 0 ? await this.claimDue(free) : [];
-    for (const delivery of claimed) this.track(this.deliver(delivery));
+    // Claimed a batch ahead of the request slots, so the next batch is at hand when requests
+    // finish instead of one claim per few answers. Outcomes still to be written bound the
+    // claims too, so a slow database cannot let answered deliveries pile up in memory.
+    const free = Math.min(2 * this.options.concurrency - this.requests - this.ready.length, this.options.concurrency * OUTCOMES_WAITING_PER_SLOT - this.inFlight.size - this.ready.length);
+    const claiming = free >= this.lowWater;
+    // While a backlog drains, claim again from the tenants that still have more, without
+    // looking for others each pass — but never for longer than a poll interval, nor past a nudge
+    // (new events on this node).
+    const waiting =
+      claiming && this.busyTenants.length > 0 && !this.nudgedSinceDiscovery && Date.now() - this.discoveredAt < this.options.pollIntervalMs
+        ? { outbox: [], deliveries: this.busyTenants }
+        : await this.discover(claiming);
+    const fanned = await this.fanOut(waiting.outbox);
+    // A tenant that just got deliveries has them due now: claim them in this pass, not the next.
+    const dueTenants = [...new Set([...fanned.tenants, ...waiting.deliveries])];
+    const claimed = claiming ? await this.claimDue(dueTenants, free) : [];
+    this.ready.push(...claimed);
+    this.startReady();
     await this.maybePrune();
-    return fannedOut === this.options.fanOutBatchSize || (free > 0 && claimed.length === free);
+    return fanned.handled === this.options.fanOutBatchSize || (claiming && claimed.length === free);
+  }
+
+  /** Sends claimed deliveries while request slots are free. */
+  private startReady(): void {
+    while (this.requests < this.options.concurrency && this.ready.length > 0) {
+      this.requests++;
+      this.track(this.deliver(this.ready.shift() as ClaimedDelivery));
+    }
   }
 
   /**
@@ -216,6 +275,11 @@ export class Dispatcher {
     return this.app.knex;
   }
 
+  /** In-flight count at which the loop claims again. */
+  private get lowWater(): number {
+    return Math.floor(this.options.concurrency / 2);
+  }
+
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
@@ -241,39 +305,53 @@ export class Dispatcher {
     const tracked = work
       .catch((error) => this.logger.error({ err: error }, 'webhook delivery failed unexpectedly'))
       .finally(() => {
-        const wasFull = this.inFlight.size >= this.options.concurrency;
         this.inFlight.delete(tracked);
-        if (wasFull) this.pause.wake();
+        if (this.inFlight.size === this.options.concurrency * OUTCOMES_WAITING_PER_SLOT - this.lowWater) this.wakeLoop();
       });
     this.inFlight.add(tracked);
   }
 
   /**
-   * Tenants that have work of one kind waiting, read without a lock. Work is then claimed one
-   * tenant at a time (`where tenant_id = ? … for update skip locked`): on a cluster sharded by
-   * tenant each claim stays on one shard, which row locks require there.
+   * Tenants that have work waiting — undispatched events, due deliveries (when there is room
+   * for more) — in one statement read without a lock. Work is then claimed one tenant at a
+   * time (`where tenant_id = ? … for update skip locked`): on a cluster sharded by tenant each
+   * claim stays on one shard, which row locks require there.
    */
-  private async tenantsWith(discovery: string, limit: number): Promise<string[]> {
-    const result = await this.knex.raw(`${TENANT_DISCOVERY} ${discovery} limit ?`, [limit]);
-    const tenants = (result.rows as Array<{ tenant_id: string }>).map((row) => row.tenant_id);
-    // A different tenant first on each pass, so one busy tenant cannot starve the others.
-    const start = tenants.length ? this.passes++ % tenants.length : 0;
+  private async discover(withDeliveries: boolean): Promise<{ outbox: string[]; deliveries: string[] }> {
+    this.discoveredAt = Date.now();
+    this.nudgedSinceDiscovery = false;
+    const result = await this.knex.raw(
+      `${TENANT_DISCOVERY} select 'o' as kind, tenant_id from (select distinct tenant_id from rapport_outbox where dispatched_at is null limit ?) o
+       union all
+       select 'd' as kind, tenant_id from (select distinct tenant_id from rapport_webhook_deliveries where ? and status = 'pending' and next_attempt_at <= now() limit ?) d`,
+      [TENANTS_PER_PASS, withDeliveries, TENANTS_PER_PASS],
+    );
+    const rows = result.rows as Array<{ kind: 'o' | 'd'; tenant_id: string }>;
+    return { outbox: this.rotate(rows.filter((r) => r.kind === 'o').map((r) => r.tenant_id)), deliveries: this.rotate(rows.filter((r) => r.kind === 'd').map((r) => r.tenant_id)) };
+  }
+
+  /** A different tenant first on each pass, so one busy tenant cannot starve the others. */
+  private rotate(tenants: string[]): string[] {
+    if (tenants.length < 2) return tenants;
+    const start = this.passes++ % tenants.length;
     return [...tenants.slice(start), ...tenants.slice(0, start)];
   }
 
-  /** Step 1: outbox rows → delivery rows. Returns the number of outbox rows handled. */
-  private async fanOut(): Promise<number> {
-    const tenants = await this.tenantsWith('select distinct tenant_id from rapport_outbox where dispatched_at is null', TENANTS_PER_PASS);
+  /** Step 1: outbox rows → delivery rows. Returns the outbox rows handled and the tenants that got deliveries. */
+  private async fanOut(tenants: string[]): Promise<{ handled: number; tenants: string[] }> {
     let handled = 0;
+    const withDeliveries: string[] = [];
     for (const tenantId of tenants) {
       if (handled >= this.options.fanOutBatchSize) break;
-      handled += await this.fanOutTenant(tenantId, this.options.fanOutBatchSize - handled);
+      const done = await this.fanOutTenant(tenantId, this.options.fanOutBatchSize - handled);
+      handled += done.events;
+      if (done.deliveries > 0) withDeliveries.push(tenantId);
     }
     this.stats.fannedOut += handled;
-    return handled;
+    return { handled, tenants: withDeliveries };
   }
 
-  private async fanOutTenant(tenantId: string, limit: number): Promise<number> {
+  private async fanOutTenant(tenantId: string, limit: number): Promise<{ events: number; deliveries: number }> {
     const woken: OutboxConsumer[] = [];
     const handled = await this.knex.transaction(async (trx) => {
       woken.length = 0;
@@ -285,30 +363,25 @@ export class Dispatcher {
         .forUpdate()
         .skipLocked()
         .select('id', 'name');
-      if (events.length === 0) return 0;
+      if (events.length === 0) return { events: 0, deliveries: 0 };
       const subscriptions: Array<{ id: string; events: string[] }> = await trx('rapport_webhooks').where({ tenant_id: tenantId, active: true }).select('id', 'events');
-      const deliveries = events.flatMap((event) =>
-        subscriptions
-          .filter((s) => matchesAnyPattern(s.events, event.name))
-          .map((s) => ({
-            tenant_id: tenantId,
-            id: newId(),
-            webhook_id: s.id,
-            event_id: event.id,
-            event_name: event.name,
-            status: 'pending',
-            next_attempt_at: trx.fn.now(),
-          })),
-      );
+      const deliveries = events.flatMap((event) => subscriptions.filter((s) => matchesAnyPattern(s.events, event.name)).map((s) => ({ id: newId(), webhookId: s.id, event })));
+      // Arrays through unnest: one short statement for any number of rows, planned once.
       for (const batch of chunk(deliveries, DELIVERY_ROWS_PER_INSERT)) {
-        await trx('rapport_webhook_deliveries').insert(batch).onConflict(['tenant_id', 'webhook_id', 'event_id']).ignore();
+        await trx.raw(
+          `insert into rapport_webhook_deliveries (tenant_id, id, webhook_id, event_id, event_name, status, next_attempt_at)
+           select ?::uuid, id, webhook_id, event_id, event_name, 'pending', now()
+           from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::text[]) as d(id, webhook_id, event_id, event_name)
+           on conflict (tenant_id, webhook_id, event_id) do nothing`,
+          [tenantId, batch.map((d) => d.id), batch.map((d) => d.webhookId), batch.map((d) => d.event.id), batch.map((d) => d.event.name)] as unknown as Knex.RawBinding[],
+        );
       }
       // An array through unnest rather than a list of ids: PGlite fails on IN lists of a few
       // hundred values ("bad buffer ID"), and one plan serves any size.
       const withTenant = events.map((e) => ({ tenant_id: tenantId, ...e }));
       for (const consumer of this.consumers) if (await consumer.fanOut(trx, withTenant)) woken.push(consumer);
       await trx.raw('update rapport_outbox set dispatched_at = now() where tenant_id = ? and id in (select * from unnest(?::uuid[]))', [tenantId, events.map((e) => e.id)]);
-      return events.length;
+      return { events: events.length, deliveries: deliveries.length };
     });
     for (const consumer of woken) consumer.wake();
     return handled;
@@ -319,20 +392,25 @@ export class Dispatcher {
    * needed to send them, in one statement per tenant (its own transaction): rows another node
    * is claiming at the same moment are skipped, rows it has claimed are no longer due.
    */
-  private async claimDue(limit: number): Promise<ClaimedDelivery[]> {
-    const tenants = await this.tenantsWith("select distinct tenant_id from rapport_webhook_deliveries where status = 'pending' and next_attempt_at <= now()", TENANTS_PER_PASS);
+  private async claimDue(tenants: string[], limit: number): Promise<ClaimedDelivery[]> {
     const claimed: ClaimedDelivery[] = [];
+    const busy: string[] = [];
     for (const tenantId of tenants) {
       if (claimed.length >= limit) break;
-      claimed.push(...(await this.claimDueOf(tenantId, limit - claimed.length)));
+      const wanted = limit - claimed.length;
+      const got = await this.claimDueOf(tenantId, wanted);
+      if (got.length === wanted) busy.push(tenantId);
+      claimed.push(...got);
     }
+    this.busyTenants = busy;
     return claimed;
   }
 
   private async claimDueOf(tenantId: string, limit: number): Promise<ClaimedDelivery[]> {
     const leaseToken = newId();
-    // Long enough to cover the request and its recording; only a stalled or dead node outlives it.
-    const leaseSeconds = (this.options.requestTimeoutMs + 30_000) / 1000;
+    // Long enough to cover the wait for a slot (one request at most, when claimed ahead), the
+    // request and its recording; only a stalled or dead node outlives it.
+    const leaseSeconds = (2 * this.options.requestTimeoutMs + 30_000) / 1000;
     const result = await this.knex.raw(
       `with claimed as (
          select d.tenant_id, d.id, d.webhook_id, d.event_id
@@ -353,87 +431,164 @@ export class Dispatcher {
       [tenantId, limit, leaseToken, leaseSeconds, tenantId],
     );
     type Row = Omit<ClaimedDelivery, 'leaseToken' | 'event'> & { name: string | null; payload: unknown; actor: EventMeta['actor']; occurred_at: Date | string | null };
-    return (result.rows as Row[]).map(({ name, payload, actor, occurred_at, ...row }) => ({
-      ...row,
-      leaseToken,
-      event:
-        name !== null && occurred_at !== null ? { name, payload, meta: { id: row.event_id, name, tenantId: row.tenant_id, occurredAt: isoRequired(occurred_at), actor: actor ?? null } } : undefined,
-    }));
+    const bodies = new Map<string, string>();
+    const bodyOf = (row: Row & { name: string; occurred_at: Date | string }): string => {
+      let body = bodies.get(row.event_id);
+      if (body === undefined) {
+        body = webhookBody({ id: row.event_id, name: row.name, tenantId: row.tenant_id, occurredAt: isoRequired(row.occurred_at), actor: row.actor ?? null }, row.payload);
+        bodies.set(row.event_id, body);
+      }
+      return body;
+    };
+    return (result.rows as Row[]).map((claimed) => {
+      const { name, payload: _payload, actor: _actor, occurred_at, ...row } = claimed;
+      return { ...row, leaseToken, event: name !== null && occurred_at !== null ? { name, body: bodyOf({ ...claimed, name, occurred_at }) } : undefined };
+    });
+  }
+
+  /**
+   * The signing secret in clear. Opened once per subscription and sealed value, not per
+   * delivery: with many deliveries to one subscription the decryption was a tenth of the work.
+   * A rotated secret is a new sealed value, so it is opened afresh.
+   */
+  private openSecret(delivery: ClaimedDelivery): string {
+    const key = `${delivery.tenant_id}/${delivery.webhook_id}/${delivery.secret}`;
+    let secret = this.secrets.get(key);
+    if (secret === undefined) {
+      secret = this.app.webhookSecrets.open(delivery.tenant_id, delivery.webhook_id, delivery.secret);
+      if (this.secrets.size >= OPEN_SECRETS_KEPT) this.secrets.delete(this.secrets.keys().next().value as string);
+      this.secrets.set(key, secret);
+    }
+    return secret;
   }
 
   /** Step 2b: send one delivery (no transaction open) and record what happened. */
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
+    let attempt: { outcome: AttemptOutcome; final: boolean };
+    try {
+      attempt = await this.attempt(delivery);
+    } finally {
+      this.requests--;
+      const hadReady = this.ready.length > 0;
+      this.startReady();
+      // Claim again once the batch claimed ahead is all sent (or half the slots are idle): one claim for many deliveries, not one per answer.
+      if (this.ready.length === 0 && (hadReady || this.requests === this.lowWater)) this.wakeLoop();
+    }
+    await this.record(delivery, attempt.outcome, attempt.final);
+  }
+
+  private async attempt(delivery: ClaimedDelivery): Promise<{ outcome: AttemptOutcome; final: boolean }> {
     let secret: string;
     try {
-      secret = this.app.webhookSecrets.open(delivery.tenant_id, delivery.webhook_id, delivery.secret);
+      secret = this.openSecret(delivery);
     } catch (error) {
       // A configuration fault (key missing or wrong), not the receiver's: say so in the log and the delivery log, and retry on schedule.
       const message = `cannot decrypt the webhook's signing secret: ${(error as Error).message}`;
       this.logger.error({ webhookId: delivery.webhook_id, deliveryId: delivery.id }, message);
-      await this.record(delivery, { ok: false, statusCode: null, error: message.slice(0, 500), durationMs: 0, at: new Date() }, false);
-      return;
+      return { outcome: { ok: false, statusCode: null, error: message.slice(0, 500), durationMs: 0, at: new Date() }, final: false };
     }
-    const outcome: AttemptOutcome = delivery.event
-      ? await postWebhook({
-          url: delivery.url,
-          secret,
-          eventId: delivery.event_id,
-          eventName: delivery.event.name,
-          body: webhookBody(delivery.event.meta, delivery.event.payload),
-          timeoutMs: this.options.requestTimeoutMs,
-          agent: this.agent,
-        })
-      : { ok: false, statusCode: null, error: 'the event is no longer in the outbox', durationMs: 0, at: new Date() };
-    await this.record(delivery, outcome, !delivery.event);
+    if (!delivery.event) return { outcome: { ok: false, statusCode: null, error: 'the event is no longer in the outbox', durationMs: 0, at: new Date() }, final: true };
+    const outcome = await postWebhook({
+      url: delivery.url,
+      secret,
+      eventId: delivery.event_id,
+      eventName: delivery.event.name,
+      body: delivery.event.body,
+      timeoutMs: this.options.requestTimeoutMs,
+      agent: this.agent,
+    });
+    return { outcome, final: false };
   }
 
-  /** Records the outcome and the attempt in one statement, only while the lease is still ours. */
-  private async record(delivery: ClaimedDelivery, outcome: AttemptOutcome, final: boolean): Promise<void> {
-    const attempts = delivery.attempts + 1;
-    const giveUp = !outcome.ok && (final || attempts >= this.options.maxAttempts);
-    const result = outcome.ok ? 'delivered' : giveUp ? 'failed' : 'retried';
-    const retryInSeconds = result === 'retried' ? retryDelayMs(attempts, this.options.retryBaseMs) / 1000 : 0;
+  /**
+   * Records the outcome and the attempt, only while the lease is still ours. Outcomes that
+   * arrive while a write is under way wait for the next one, which writes them all, a statement
+   * per tenant: under load many deliveries cost one round trip, and alone a delivery waits for
+   * no one. Resolves once its outcome is written (or found unwritable: the lease was lost).
+   */
+  private record(delivery: ClaimedDelivery, outcome: AttemptOutcome, final: boolean): Promise<void> {
+    return new Promise<void>((done, failed) => {
+      this.outcomes.push({ delivery, outcome, final, done, failed });
+      if (!this.writing) void this.writeOutcomes();
+    });
+  }
+
+  private async writeOutcomes(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.outcomes.length > 0) {
+        const batch = this.outcomes.splice(0, OUTCOMES_PER_WRITE);
+        const byTenant = new Map<string, PendingOutcome[]>();
+        for (const pending of batch) byTenant.set(pending.delivery.tenant_id, [...(byTenant.get(pending.delivery.tenant_id) ?? []), pending]);
+        for (const [tenantId, pending] of byTenant) {
+          try {
+            await this.writeTenantOutcomes(tenantId, pending);
+            for (const p of pending) p.done();
+          } catch (error) {
+            for (const p of pending) p.failed(error);
+          }
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async writeTenantOutcomes(tenantId: string, pending: PendingOutcome[]): Promise<void> {
+    const rows = pending.map(({ delivery, outcome, final }) => {
+      const attempts = delivery.attempts + 1;
+      const giveUp = !outcome.ok && (final || attempts >= this.options.maxAttempts);
+      const result: 'delivered' | 'failed' | 'retried' = outcome.ok ? 'delivered' : giveUp ? 'failed' : 'retried';
+      return { delivery, outcome, attempts, result, retryInSeconds: result === 'retried' ? retryDelayMs(attempts, this.options.retryBaseMs) / 1000 : null, attemptId: newId() };
+    });
     const written = await this.knex.raw(
-      `with updated as (
-         update rapport_webhook_deliveries
-         set status = ?, attempts = ?, last_status_code = ?, last_error = ?, lease_token = null,
-             delivered_at = case when ? then now() else delivered_at end,
-             next_attempt_at = case when ? then now() + make_interval(secs => ?::double precision) else next_attempt_at end
-         where tenant_id = ? and id = ? and lease_token = ?
-         returning tenant_id, id, webhook_id
+      // The times are computed here, not in the CASEs below: Citus refuses a non-immutable
+      // function such as now() inside CASE in a distributed UPDATE.
+      `with outcome as (
+         select o.*, case when o.status = 'delivered' then now() end as delivered_now, now() + make_interval(secs => o.retry_in) as retry_at
+         from unnest(?::uuid[], ?::uuid[], ?::text[], ?::integer[], ?::integer[], ?::text[], ?::double precision[], ?::uuid[], ?::integer[], ?::timestamptz[])
+           as o(id, lease_token, status, attempts, status_code, error, retry_in, attempt_id, duration_ms, at)
+       ),
+       updated as (
+         update rapport_webhook_deliveries d
+         set status = o.status, attempts = o.attempts, last_status_code = o.status_code, last_error = o.error, lease_token = null,
+             delivered_at = coalesce(o.delivered_now, d.delivered_at),
+             next_attempt_at = coalesce(o.retry_at, d.next_attempt_at)
+         from outcome o
+         where d.tenant_id = ? and d.id = o.id and d.lease_token = o.lease_token
+         returning d.tenant_id, d.id, d.webhook_id
        )
        insert into rapport_webhook_attempts (tenant_id, id, delivery_id, webhook_id, status_code, error, duration_ms, at)
-       select tenant_id, ?::uuid, id, webhook_id, ?::integer, ?::text, ?::integer, ?::timestamptz from updated
-       returning id`,
+       select u.tenant_id, o.attempt_id, u.id, u.webhook_id, o.status_code, o.error, o.duration_ms, o.at from updated u join outcome o on o.id = u.id
+       returning delivery_id`,
       [
-        outcome.ok ? 'delivered' : giveUp ? 'failed' : 'pending',
-        attempts,
-        outcome.statusCode,
-        outcome.error,
-        outcome.ok,
-        result === 'retried',
-        retryInSeconds,
-        delivery.tenant_id,
-        delivery.id,
-        delivery.leaseToken,
-        newId(),
-        outcome.statusCode,
-        outcome.error,
-        outcome.durationMs,
-        outcome.at.toISOString(),
-      ],
+        rows.map((r) => r.delivery.id),
+        rows.map((r) => r.delivery.leaseToken),
+        rows.map((r) => (r.result === 'retried' ? 'pending' : r.result)),
+        rows.map((r) => r.attempts),
+        rows.map((r) => r.outcome.statusCode),
+        rows.map((r) => r.outcome.error),
+        rows.map((r) => r.retryInSeconds),
+        rows.map((r) => r.attemptId),
+        rows.map((r) => r.outcome.durationMs),
+        rows.map((r) => r.outcome.at.toISOString()),
+        tenantId,
+      ] as unknown as Knex.RawBinding[],
     );
-    // Nothing written: the lease was lost (another node took over after expiry) or the subscription was deleted.
-    if (written.rows.length === 0) {
-      this.logger.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id }, 'webhook delivery outcome not recorded: lease lost or subscription deleted');
-      return;
+    const recorded = new Set((written.rows as Array<{ delivery_id: string }>).map((row) => row.delivery_id));
+    for (const { delivery, outcome, attempts, result } of rows) {
+      // Nothing written: the lease was lost (another node took over after expiry) or the subscription was deleted.
+      if (!recorded.has(delivery.id)) {
+        this.logger.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id }, 'webhook delivery outcome not recorded: lease lost or subscription deleted');
+        continue;
+      }
+      this.stats[result]++;
+      this.app.metrics.webhookDeliveries.inc({ outcome: result });
+      const log = { webhookId: delivery.webhook_id, deliveryId: delivery.id, eventId: delivery.event_id, attempt: attempts, statusCode: outcome.statusCode, error: outcome.error };
+      if (result === 'failed') this.logger.warn(log, 'webhook delivery failed for good');
+      else if (result === 'retried') this.logger.info(log, 'webhook delivery attempt failed; will retry');
+      else this.logger.debug(log, 'webhook delivered');
     }
-    this.stats[result]++;
-    this.app.metrics.webhookDeliveries.inc({ outcome: result });
-    const log = { webhookId: delivery.webhook_id, deliveryId: delivery.id, eventId: delivery.event_id, attempt: attempts, statusCode: outcome.statusCode, error: outcome.error };
-    if (result === 'failed') this.logger.warn(log, 'webhook delivery failed for good');
-    else if (result === 'retried') this.logger.info(log, 'webhook delivery attempt failed; will retry');
-    else this.logger.debug(log, 'webhook delivered');
   }
 
   private async maybePrune(): Promise<void> {
