@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { login, ok, type RapportClient } from '@rapport/client';
-import { axeViolations, launchBrowser, newContext, persona, screenshot, signIn, startConsoleServer, type ConsoleServer } from './console/harness.js';
+import { launchBrowser, openPage, pageChecks, persona, startConsoleServer, type ConsoleServer } from './console/harness.js';
 import type { DemoUser } from '../src/seed/users.js';
 
 /*
@@ -30,24 +30,16 @@ describe('console: the CRM pages of the sales rep', () => {
   });
 
   async function open(path: string, width?: number, user: DemoUser = persona('sales-rep')): Promise<Page> {
-    const page = await (await newContext(browser, { width })).newPage();
-    await signIn(page, server, user);
-    await page.goto(`${server.url}/console/${path}`);
-    await page.locator('main h1').first().waitFor();
-    return page;
+    return openPage(browser, server, user, path, { width });
   }
 
-  /** The checks every page passes: axe, a screenshot, and no sideways scrolling at 360 px. */
-  async function pageChecks(page: Page, name: string, path: string, ready: (page: Page) => Promise<unknown>) {
-    expect(await axeViolations(page), name).toEqual([]);
-    await screenshot(page, server, name);
-    const narrow = await open(path, 360);
-    await ready(narrow);
-    expect(await narrow.evaluate<number>('document.documentElement.scrollWidth'), `${name} at 360 px`).toBeLessThanOrEqual(360);
-    expect(await axeViolations(narrow), `${name} at 360 px`).toEqual([]);
-    await screenshot(narrow, server, `${name}-360`);
-    await narrow.context().close();
-  }
+  /** The harness's page checks, the narrow view being the same path opened at 360 px once `ready`. */
+  const checks = (page: Page, name: string, path: string, ready: (page: Page) => Promise<unknown>) =>
+    pageChecks(page, server, name, async () => {
+      const narrow = await open(path, 360);
+      await ready(narrow);
+      return narrow;
+    });
 
   it("shows the rep's open tasks, and the overdue ones marked, as the API lists them; ticking one completes it", async () => {
     const openTasks = ok(await rep.GET('/api/v1/crm/tasks', { params: { query: { done: 'false', limit: 200 } } })).data;
@@ -69,7 +61,7 @@ describe('console: the CRM pages of the sales rep', () => {
     const overdueRows = page.getByRole('tabpanel').getByRole('row');
     await overdueRows.nth(1).waitFor();
     expect((await overdueRows.allInnerTexts()).slice(1).map((row) => row.split('\t')[1].trim())).toEqual(overdue.map((task) => task.title));
-    await pageChecks(page, 'crm-tasks', 'crm/tasks', (p) => p.getByRole('tabpanel').getByRole('row').nth(1).waitFor());
+    await checks(page, 'crm-tasks', 'crm/tasks', (p) => p.getByRole('tabpanel').getByRole('row').nth(1).waitFor());
 
     // A new task of the rep's, ticked on the page: the API has it done.
     const account = ok(await rep.GET('/api/v1/crm/customers', { params: { query: { limit: 1 } } })).data[0].party.id;
@@ -123,7 +115,7 @@ describe('console: the CRM pages of the sales rep', () => {
     );
     await page.getByText(`Won: ${winRate.won}`, { exact: true }).waitFor();
     await page.getByText(`Lost: ${winRate.lost}`, { exact: true }).waitFor();
-    await pageChecks(page, 'crm-reports', 'crm/reports', (p) => p.getByTestId('report-pipeline').locator('.recharts-label-list text, .recharts-label').first().waitFor());
+    await checks(page, 'crm-reports', 'crm/reports', (p) => p.getByTestId('report-pipeline').locator('.recharts-label-list text, .recharts-label').first().waitFor());
     await page.context().close();
   }, 600_000);
 
@@ -149,7 +141,7 @@ describe('console: the CRM pages of the sales rep', () => {
     await page.getByRole('group', { name: 'Saved views' }).getByText(name).waitFor();
     const views = ok(await rep.GET('/api/v1/crm/views', { params: { query: { resource: 'deals' } } })).data;
     expect(views.find((v) => v.name === name)?.filters).toMatchObject({ status: 'won' });
-    await pageChecks(page, 'crm-deals', 'crm/deals', (p) => p.locator('main table').getByRole('row').nth(1).waitFor());
+    await checks(page, 'crm-deals', 'crm/deals', (p) => p.locator('main table').getByRole('row').nth(1).waitFor());
     await page.context().close();
 
     // A fresh page: choosing the saved view applies its filters.
@@ -185,7 +177,7 @@ describe('console: the CRM pages of the sales rep', () => {
     const text = await card.getByTestId('other-side').innerText();
     expect(otherSide.viewpoint.role).not.toBe(otherSide.viewpoint.counterpartRole);
     expect(text).toMatch(/^In their records they are the .+ and we are their .+\.$/);
-    await pageChecks(page, 'crm-vendors', 'crm/vendors', (p) => p.getByRole('region', { name: party.name }).waitFor());
+    await checks(page, 'crm-vendors', 'crm/vendors', (p) => p.getByRole('region', { name: party.name }).waitFor());
     await page.context().close();
   }, 600_000);
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { login, ok, type RapportClient } from '@rapport/client';
-import { axeViolations, launchBrowser, newContext, persona, screenshot, signIn, startConsoleServer, type ConsoleServer } from './console/harness.js';
+import { axeViolations, launchBrowser, openPage, pageChecks, persona, screenshot, startConsoleServer, type ConsoleServer } from './console/harness.js';
 import type { DemoUser } from '../src/seed/users.js';
 
 /*
@@ -33,23 +33,10 @@ describe('console: the HRM pages', () => {
   });
 
   async function open(user: DemoUser, path: string, width?: number): Promise<Page> {
-    const page = await (await newContext(browser, { width })).newPage();
-    await signIn(page, server, user);
-    await page.goto(`${server.url}/console/${path}`);
-    await page.locator('main h1').first().waitFor();
-    return page;
+    return openPage(browser, server, user, path, { width });
   }
 
-  /** axe on the page as it is, a screenshot, and the same view at 360 px without sideways scrolling. */
-  async function pageChecks(page: Page, name: string, narrowView: () => Promise<Page>) {
-    expect(await axeViolations(page), name).toEqual([]);
-    await screenshot(page, server, name);
-    const narrow = await narrowView();
-    expect(await narrow.evaluate<number>('document.documentElement.scrollWidth'), `${name} at 360 px`).toBeLessThanOrEqual(360);
-    expect(await axeViolations(narrow), `${name} at 360 px`).toEqual([]);
-    await screenshot(narrow, server, `${name}-360`);
-    await narrow.context().close();
-  }
+  const checks = (page: Page, name: string, narrowView: () => Promise<Page>) => pageChecks(page, server, name, narrowView);
 
   const tab = async (user: DemoUser, path: string, name: string, width?: number) => {
     const page = await open(user, path, width);
@@ -72,7 +59,7 @@ describe('console: the HRM pages', () => {
     await panel.getByText(date(me.employment!.start!), { exact: true }).waitFor();
     for (const i of timeline.filter((i) => i.subject)) await panel.getByText(i.subject!, { exact: true }).first().waitFor();
     expect(await panel.locator('.mantine-Card-root').count()).toBe(3 + timeline.length);
-    await pageChecks(page, 'hrm-me-profile', async () => {
+    await checks(page, 'hrm-me-profile', async () => {
       const narrow = await tab(persona('employee'), 'hrm/me', 'Profile and timeline', 360);
       await narrow.getByRole('tabpanel').getByText(manager.name, { exact: true }).waitFor();
       return narrow;
@@ -146,7 +133,7 @@ describe('console: the HRM pages', () => {
     expect(await cells.nth(0).innerText()).toMatch(new RegExp(`${title}\\s+${laptop.name}`));
     expect((await cells.allInnerTexts()).slice(1).map((c) => c.trim())).toEqual(['OPEN', dateTime(request.resolutionDueAt), '—']);
     expect(await page.getByRole('tabpanel').locator('tbody tr').count()).toBe(mine.length);
-    await pageChecks(page, 'hrm-me-desk', async () => {
+    await checks(page, 'hrm-me-desk', async () => {
       const narrow = await tab(persona('employee'), 'hrm/me', 'Service desk', 360);
       await narrow.getByRole('row', { name: new RegExp(title) }).waitFor();
       return narrow;
@@ -185,7 +172,7 @@ describe('console: the HRM pages', () => {
         },
       )
       .toContain(message);
-    await pageChecks(page, 'hrm-me-recognition', async () => {
+    await checks(page, 'hrm-me-recognition', async () => {
       const narrow = await tab(persona('employee'), 'hrm/me', 'Recognition', 360);
       await narrow.getByText(`Thanks for the night shift ${stamp}`).waitFor();
       return narrow;
@@ -203,7 +190,7 @@ describe('console: the HRM pages', () => {
     await card.getByText(`Acknowledged on ${date((await acknowledged())!)}`).waitFor();
     const listed = ok(await employee.GET('/api/v1/hrm/announcements', { params: { query: { limit: 50 } } })).data;
     expect(await page.getByRole('article').count()).toBe(listed.length);
-    await pageChecks(page, 'hrm-me-announcements', async () => {
+    await checks(page, 'hrm-me-announcements', async () => {
       const narrow = await tab(persona('employee'), 'hrm/me', 'Announcements', 360);
       await narrow.getByRole('article', { name: announcement.title }).waitFor();
       return narrow;
@@ -253,7 +240,7 @@ describe('console: the HRM pages', () => {
       // One bar per factor (a bar at zero is drawn empty, so it is counted, not waited for).
       expect(await card.locator('[role="progressbar"]').count()).toBe(risk.factors.length);
     }
-    await pageChecks(page, 'hrm-team-risk', async () => {
+    await checks(page, 'hrm-team-risk', async () => {
       const narrow = await open(managerUser, 'hrm/team', 360);
       await narrow
         .getByRole('region', { name: 'Retention risk of my reports' })
@@ -285,7 +272,7 @@ describe('console: the HRM pages', () => {
     expect(await chart.locator('.recharts-label-list text, .recharts-label').allTextContents()).toEqual(
       card.services.map((s) => number(s.breachRate === null ? 0 : Math.round(s.breachRate * 1000) / 10)),
     );
-    await pageChecks(page, 'hrm-service-scorecard', async () => {
+    await checks(page, 'hrm-service-scorecard', async () => {
       const narrow = await open(hr, 'hrm/services', 360);
       await narrow.getByRole('row', { name: new RegExp(card.services[0].name) }).waitFor();
       return narrow;
@@ -340,7 +327,7 @@ describe('console: the HRM pages', () => {
     await page.getByRole('option', { name: newcomer.name }).click();
     await page.getByText(`${number(checklist.done)} of ${number(checklist.total)} done, ${number(checklist.overdue)} overdue`).waitFor();
     for (const item of checklist.items) await page.getByText(item.title, { exact: true }).waitFor();
-    await pageChecks(page, 'hrm-hr-onboarding', async () => {
+    await checks(page, 'hrm-hr-onboarding', async () => {
       const narrow = await tab(hr, 'hrm/hr', 'Recruiting', 360);
       await narrow.getByRole('article', { name: opening.title }).waitFor();
       return narrow;

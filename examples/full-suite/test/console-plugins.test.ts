@@ -4,7 +4,7 @@ import { login, ok, type RapportClient } from '@rapport/client';
 import { en as crmEn } from '../../../plugins/crm/console/messages.js';
 import { en as hrmEn } from '../../../plugins/hrm/console/messages.js';
 import { en as prmEn } from '../../../plugins/prm/console/messages.js';
-import { axeViolations, launchBrowser, newContext, persona, screenshot, signIn, startConsoleServer, untranslatedWords, type ConsoleServer } from './console/harness.js';
+import { axeViolations, launchBrowser, openPage, persona, screenshot, startConsoleServer, untranslatedWords, type ConsoleServer } from './console/harness.js';
 import type { DemoUser } from '../src/seed/users.js';
 
 /*
@@ -31,11 +31,7 @@ describe('console: the CRM, PRM and HRM pages', () => {
   });
 
   async function open(user: DemoUser, path: string, language: 'en' | 'uk' = 'en', width?: number): Promise<Page> {
-    const page = await (await newContext(browser, { language, width })).newPage();
-    await signIn(page, server, user);
-    await page.goto(`${server.url}/console/${path}`);
-    await page.locator('main h1').first().waitFor();
-    return page;
+    return openPage(browser, server, user, path, { language, width });
   }
 
   const partyId = async (query: { email: string } | { domain: string }) => ok(await admin.GET('/api/v1/parties', { params: { query } })).data[0].id;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { login, ok, type RapportClient } from '@rapport/client';
-import { axeViolations, launchBrowser, newContext, persona, screenshot, signIn, startConsoleServer, type ConsoleServer } from './console/harness.js';
+import { launchBrowser, openPage, pageChecks, persona, startConsoleServer, type ConsoleServer } from './console/harness.js';
 import { PARTNER_PROGRAM } from '../src/seed/partners.js';
 import type { DemoUser } from '../src/seed/users.js';
 
@@ -35,23 +35,10 @@ describe('console: the PRM pages', () => {
   });
 
   async function open(user: DemoUser, path: string, width?: number): Promise<Page> {
-    const page = await (await newContext(browser, { width })).newPage();
-    await signIn(page, server, user);
-    await page.goto(`${server.url}/console/${path}`);
-    await page.locator('main h1').first().waitFor();
-    return page;
+    return openPage(browser, server, user, path, { width });
   }
 
-  /** axe on the page as it is, a screenshot, and the same view at 360 px without sideways scrolling. */
-  async function pageChecks(page: Page, name: string, narrowView: () => Promise<Page>) {
-    expect(await axeViolations(page), name).toEqual([]);
-    await screenshot(page, server, name);
-    const narrow = await narrowView();
-    expect(await narrow.evaluate<number>('document.documentElement.scrollWidth'), `${name} at 360 px`).toBeLessThanOrEqual(360);
-    expect(await axeViolations(narrow), `${name} at 360 px`).toEqual([]);
-    await screenshot(narrow, server, `${name}-360`);
-    await narrow.context().close();
-  }
+  const checks = (page: Page, name: string, narrowView: () => Promise<Page>) => pageChecks(page, server, name, narrowView);
 
   const portalTab = async (tab: string, width?: number) => {
     const page = await open(persona('partner'), 'prm/portal', width);
@@ -84,7 +71,7 @@ describe('console: the PRM pages', () => {
     expect(await row('Leads accepted of offered')).toBe(`${number(card.leadsAccepted)} / ${number(card.leadsOffered)}`);
     expect(await row('Marketing funds used')).toBe(n(card.mdfUsed));
     expect(await row('Margin earned')).toBe(n(card.marginEarned));
-    await pageChecks(page, 'prm-portal-overview', async () => {
+    await checks(page, 'prm-portal-overview', async () => {
       const narrow = await open(persona('partner'), 'prm/portal', 360);
       await narrow.getByTestId('current-tier').waitFor();
       return narrow;
@@ -118,7 +105,7 @@ describe('console: the PRM pages', () => {
     expect(after.find((o) => o.leadId === unwanted.id)?.status).toBe('declined');
     // The page lists what the API lists.
     expect(await page.getByRole('article').count()).toBe(after.length);
-    await pageChecks(page, 'prm-portal-leads', async () => {
+    await checks(page, 'prm-portal-leads', async () => {
       const narrow = await portalTab('Leads', 360);
       await narrow.getByRole('article').first().waitFor();
       return narrow;
@@ -166,7 +153,7 @@ describe('console: the PRM pages', () => {
     const budget = ok(await partner.GET('/api/v1/prm/mdf/budgets')).data.find((b) => b.id === request.budgetId)!;
     expect(budget.own?.claimed).toBeGreaterThanOrEqual(1200);
     await page.getByText(own(budget)).waitFor();
-    await pageChecks(page, 'prm-portal-mdf', async () => {
+    await checks(page, 'prm-portal-mdf', async () => {
       const narrow = await portalTab('Marketing funds', 360);
       await narrow.getByRole('row', { name: new RegExp(activity) }).waitFor();
       return narrow;
@@ -187,7 +174,7 @@ describe('console: the PRM pages', () => {
     await panel.getByText(courses[0].title).waitFor();
     for (const course of courses) await panel.getByText(course.title, { exact: true }).waitFor();
     expect(await panel.getByText(/^Your staff: /).count()).toBe(courses.length);
-    await pageChecks(training, 'prm-portal-training', async () => {
+    await checks(training, 'prm-portal-training', async () => {
       const narrow = await portalTab('Training', 360);
       await narrow.getByRole('tabpanel').getByText(courses[0].title).waitFor();
       return narrow;
@@ -199,7 +186,7 @@ describe('console: the PRM pages', () => {
     await rows.nth(docs.length).waitFor();
     expect((await rows.allInnerTexts()).slice(1).map((r) => r.split('\t')[0].split('\n')[0].trim())).toEqual(docs.map((d) => d.title));
     expect(await content.getByRole('link', { name: `Price list 2027 ${stamp}` }).getAttribute('href')).toBe('https://files.example/prices-2027.pdf');
-    await pageChecks(content, 'prm-portal-content', async () => {
+    await checks(content, 'prm-portal-content', async () => {
       const narrow = await portalTab('Shared content', 360);
       await narrow.getByRole('tabpanel').getByRole('row').nth(1).waitFor();
       return narrow;
@@ -231,7 +218,7 @@ describe('console: the PRM pages', () => {
       ['partner', 'item-updated'],
     ]);
     await page.getByText(/the partner · changed an item/).waitFor();
-    await pageChecks(page, 'prm-portal-plans', async () => {
+    await checks(page, 'prm-portal-plans', async () => {
       const narrow = await portalTab('Joint plans', 360);
       await narrow.getByText(new RegExp(title)).waitFor();
       return narrow;
@@ -258,7 +245,7 @@ describe('console: the PRM pages', () => {
     await page.getByTestId('current-tier').waitFor();
     expect(await page.getByTestId('current-tier').innerText()).toBe(tier.currentTier!.toUpperCase());
     await page.getByRole('region', { name: 'Mutual-benefit scorecard' }).waitFor();
-    await pageChecks(page, 'prm-channel', async () => {
+    await checks(page, 'prm-channel', async () => {
       const narrow = await open(persona('admin'), 'prm/channel', 360);
       await narrow.getByRole('tabpanel').getByRole('row').nth(1).waitFor();
       return narrow;
@@ -291,7 +278,7 @@ describe('console: the PRM pages', () => {
     const awarded = ok(await admin.GET('/api/v1/prm/rfqs/{id}', { params: { path: { id: rfq.id } } }));
     expect(awarded.status).toBe('awarded');
     expect(awarded.quotes.find((q) => q.id === quote.id)?.status).toBe('awarded');
-    await pageChecks(page, 'prm-supply-rfqs', async () => {
+    await checks(page, 'prm-supply-rfqs', async () => {
       const narrow = await open(persona('admin'), 'prm/supply', 360);
       await narrow.getByRole('tab', { name: 'Requests for quotes' }).click();
       await narrow.getByRole('article', { name: title }).waitFor();
@@ -321,7 +308,7 @@ describe('console: the PRM pages', () => {
     await po.getByText(/495 accepted, 5 rejected \(on time\)/).waitFor();
     expect(await theirs.getByRole('article').count()).toBe(orders.length);
     expect(await theirs.locator('main').innerText()).not.toContain('Bolt & Nut');
-    await pageChecks(theirs, 'prm-supply-orders', async () => {
+    await checks(theirs, 'prm-supply-orders', async () => {
       const narrow = await open(supplierUser, 'prm/supply', 360);
       await narrow.getByRole('tab', { name: 'Purchase orders' }).click();
       await narrow.getByRole('article').first().waitFor();

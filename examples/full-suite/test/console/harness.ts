@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import knex from 'knex';
+import { expect } from 'vitest';
 import { buildConsole } from '@rapport/console';
 import { DEFAULT_TEST_DATABASE_URL, testDatabaseKind } from '@rapport/testing';
 import { DEMO_USERS, type DemoUser } from '../../src/seed/users.js';
@@ -162,6 +163,26 @@ export async function screenshot(page: Page, server: ConsoleServer, name: string
   const file = path.join(ARTIFACTS, `${name}-${server.kind}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/** A page in a fresh context, signed in as `user`, on a console path once its heading shows. */
+export async function openPage(browser: Browser, server: ConsoleServer, user: DemoUser, path: string, options: { language?: 'en' | 'uk'; width?: number } = {}): Promise<Page> {
+  const page = await (await newContext(browser, options)).newPage();
+  await signIn(page, server, user);
+  await page.goto(`${server.url}/console/${path}`);
+  await page.locator('main h1').first().waitFor();
+  return page;
+}
+
+/** The checks every page passes: axe and a screenshot, then the same at 360 px with no sideways scrolling. */
+export async function pageChecks(page: Page, server: ConsoleServer, name: string, narrowView: () => Promise<Page>): Promise<void> {
+  expect(await axeViolations(page), name).toEqual([]);
+  await screenshot(page, server, name);
+  const narrow = await narrowView();
+  expect(await narrow.evaluate<number>('document.documentElement.scrollWidth'), `${name} at 360 px`).toBeLessThanOrEqual(360);
+  expect(await axeViolations(narrow), `${name} at 360 px`).toEqual([]);
+  await screenshot(narrow, server, `${name}-360`);
+  await narrow.context().close();
 }
 
 /** The serious and critical axe violations of the page as it is now, as readable lines. */
