@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, verify } from 'node:crypto';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDictionary } from 'structured-headers';
 import { contentDigest, digestMatches, signRequest, SignatureError, verifyMessageSignature, verifySigned, type PublicJwk } from '../src/federation/signing.js';
 
@@ -42,30 +42,39 @@ const B26_BASE = [
 
 const signatureBytes = (header: string, label: string) => Buffer.from(parseDictionary(header).get(label)![0] as ArrayBuffer);
 
-afterEach(() => {
-  vi.useRealTimers();
-});
-
 describe('RFC 9421 B.2.6: ed25519', () => {
   it('the published signature is over the published signature base with test-key-ed25519', () => {
     expect(verify(null, Buffer.from(B26_BASE), createPublicKey(RFC_PUBLIC_KEY), signatureBytes(B26.headers.signature, 'sig-b26'))).toBe(true);
   });
 
   it('our verifier accepts the RFC’s signed request, and refuses it altered', async () => {
-    // The library checks `created` against the clock: read the example at the time it was made.
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(B26_CREATED_MS + 10_000);
-    const options = { requiredFields: ['@method', '@authority', 'content-type'], requiredParams: ['created', 'keyid'], now: Date.now() };
+    // Read the example at the time it was made: `now` is the clock the window is checked against.
+    const options = { requiredFields: ['@method', '@authority', 'content-type'], requiredParams: ['created', 'keyid'], now: B26_CREATED_MS + 10_000 };
     await expect(verifyMessageSignature(B26, rfcKeys, options)).resolves.toEqual({ kid: 'test-key-ed25519' });
     await expect(verifyMessageSignature({ ...B26, headers: { ...B26.headers, date: 'Tue, 20 Apr 2021 02:07:56 GMT' } }, rfcKeys, options)).rejects.toMatchObject({ reason: 'invalid' });
     await expect(verifyMessageSignature({ ...B26, method: 'PUT' }, rfcKeys, options)).rejects.toBeInstanceOf(SignatureError);
     await expect(verifyMessageSignature(B26, [{ kid: 'other-key', jwk: rfcJwk }], options)).rejects.toMatchObject({ reason: 'unknown-key' });
     // Rapport Link's own policy refuses it: it covers neither @target-uri nor a sha-256 Content-Digest.
-    await expect(verifySigned(B26, rfcKeys, Date.now())).rejects.toBeInstanceOf(SignatureError);
+    await expect(verifySigned(B26, rfcKeys, B26_CREATED_MS + 10_000)).rejects.toBeInstanceOf(SignatureError);
   });
 
   it('our verifier refuses the RFC’s request read today: created is years older than ±300 s', async () => {
     await expect(verifyMessageSignature(B26, rfcKeys, { requiredFields: ['@method'], requiredParams: ['created'] })).rejects.toMatchObject({ reason: 'expired' });
+  });
+});
+
+describe('the ±300 s window', () => {
+  const key = { kid: 'test-key-ed25519', privateKey: createPrivateKey(RFC_PRIVATE_KEY) };
+  const url = 'https://supplier.example/api/v1/federation/peer/links/0b9b4f0e-5d7a-4c3e-9f7a-2f1d3c4b5a69/inbox';
+  const body = '{"hello": "world"}';
+  const signedAt = (createdMs: number) => signRequest(key, { method: 'POST', url, body, created: new Date(createdMs) });
+  const message = (headers: Record<string, string>) => ({ method: 'POST', url, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])), body });
+
+  it('is measured against the `now` given, not the process clock, in both directions', async () => {
+    const created = Date.UTC(2031, 0, 1); // years away from any real clock
+    const headers = await signedAt(created);
+    for (const skew of [0, 299_000, -299_000]) await expect(verifySigned(message(headers), rfcKeys, created + skew)).resolves.toMatchObject({ kid: 'test-key-ed25519' });
+    for (const skew of [301_000, -301_000]) await expect(verifySigned(message(headers), rfcKeys, created + skew)).rejects.toMatchObject({ reason: 'expired' });
   });
 });
 

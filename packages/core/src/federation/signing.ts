@@ -169,7 +169,9 @@ export async function verifyMessageSignature(
   let found = false;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.headers)) if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
+  // The library measures `maxAge` against the process clock; the window is checked here
+  // against `now` instead, so a caller's clock (and a test's) is the one that counts.
+  checkCreatedWithinWindow(headers['signature-input'], Math.floor((options.now ?? Date.now()) / 1000));
   let result: boolean | null;
   try {
     const target = message.status !== undefined ? { status: message.status, headers } : { method: message.method!.toUpperCase(), url: message.url!, headers };
@@ -185,8 +187,7 @@ export async function verifyMessageSignature(
         },
         requiredParams: options.requiredParams,
         requiredFields: options.requiredFields,
-        maxAge: SIGNATURE_WINDOW_SECONDS,
-        notAfter: nowSeconds + SIGNATURE_WINDOW_SECONDS,
+        notAfter: Number.MAX_SAFE_INTEGER,
       },
       target as never,
     );
@@ -199,4 +200,19 @@ export async function verifyMessageSignature(
   if (!found) throw new SignatureError('unknown-key', 'The signature names a key this link does not know (keyid must be the RFC 7638 thumbprint of a key of the link)');
   if (result !== true) throw new SignatureError('invalid', 'The signature does not verify with the link key it names');
   return { kid: used! };
+}
+
+function checkCreatedWithinWindow(signatureInput: string | undefined, nowSeconds: number): void {
+  let inputs: ReturnType<typeof parseDictionary>;
+  try {
+    inputs = parseDictionary(signatureInput ?? '');
+  } catch (error) {
+    throw new SignatureError('invalid', `Signature-Input is not a structured dictionary: ${(error as Error).message}`);
+  }
+  for (const [, [, params]] of inputs) {
+    const created = params.get('created');
+    if (typeof created !== 'number') continue; // a missing `created` is refused as a required parameter
+    if (Math.abs(nowSeconds - created) > SIGNATURE_WINDOW_SECONDS)
+      throw new SignatureError('expired', `The signature's created time is more than ${SIGNATURE_WINDOW_SECONDS} s from this server's clock`);
+  }
 }
