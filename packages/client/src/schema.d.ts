@@ -18360,6 +18360,7 @@ export interface operations {
             query?: {
                 batchSize?: number;
                 dedupe?: "true" | "false";
+                summaryEvents?: "true" | "false";
             };
             header?: {
                 /** @description Retries with the same key return the first response */

@@ -190,6 +190,30 @@ describe('CSV import over HTTP', () => {
     expect(await t.app.knex('tags_items').orderBy('label').pluck('label')).toEqual(['urgent', 'vip']);
   });
 
+  it('writes one summary event per batch when asked, and one event per row otherwise', async () => {
+    const party = await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Summary Person' });
+    expect(party.status, party.text).toBe(201);
+    const rows = (prefix: string) =>
+      ['type,occurred_at,subject,participant_ids', ...Array.from({ length: 5 }, (_, i) => `note,2024-07-02T00:00:00Z,${prefix} ${i},${party.body.id}:participant`)].join('\n');
+    const perRowBefore = (await t.outbox({ name: 'interaction.created' })).length;
+    const summariesBefore = (await t.outbox({ name: 'interactions.imported' })).length;
+    const summarised = await postCsv(t.admin, 'interactions', rows('Summarised'), '?summaryEvents=true&batchSize=2');
+    expect(summarised.status, summarised.text).toBe(202);
+    await t.app.jobs.settled();
+    expect((await t.admin.get(`/api/v1/jobs/${summarised.body.id}`)).body).toMatchObject({ status: 'succeeded', input: { summaryEvents: true }, result: { imported: 5 } });
+    const summaries = (await t.outbox({ name: 'interactions.imported' })).slice(summariesBefore);
+    // Batches are written side by side, so their events need not be in file order.
+    expect(summaries.map((e) => e.payload.count).sort()).toEqual([1, 2, 2]);
+    expect((await t.outbox({ name: 'interaction.created' })).length).toBe(perRowBefore);
+
+    const perRow = await postCsv(t.admin, 'interactions', rows('Per row'));
+    expect(perRow.status, perRow.text).toBe(202);
+    await t.app.jobs.settled();
+    expect((await t.outbox({ name: 'interaction.created' })).length).toBe(perRowBefore + 5);
+    expect((await t.outbox({ name: 'interactions.imported' })).length).toBe(summariesBefore + 3);
+    expectProblem(await postCsv(t.admin, 'interactions', rows('Refused'), '?summaryEvents=yes'), 400);
+  });
+
   it('stops a cancelled import after its current batch, keeping the rows written before', async () => {
     // Distinct lower-case labels: q + the index in base 26 letters.
     const label = (i: number) => `q${i.toString(26).replace(/./g, (d) => String.fromCharCode(97 + parseInt(d, 26)))}`;

@@ -92,6 +92,9 @@ function importRoutes(r: RouteBuilder, app: ImportHost): void {
     query: z.strictObject({
       dedupe: booleanQuery.optional(),
       batchSize: z.coerce.number().int().min(1).max(50_000).optional(),
+      summaryEvents: booleanQuery
+        .optional()
+        .describe('One event and audit entry per batch instead of one per row, where the importer supports it (interactions: `interactions.imported`); others ignore it'),
     }),
     requestBody: { contentType: 'text/csv', description: 'The CSV file, a header line naming the columns first (see GET /api/v1/importers)' },
     status: 202,
@@ -147,7 +150,7 @@ function importRoutes(r: RouteBuilder, app: ImportHost): void {
   });
 }
 
-async function startHttpImport(app: ImportHost, uploads: UploadSweeper, ctx: RequestContext<{ importer: string }, { dedupe?: boolean; batchSize?: number }>): Promise<Job> {
+async function startHttpImport(app: ImportHost, uploads: UploadSweeper, ctx: RequestContext<{ importer: string }, { dedupe?: boolean; batchSize?: number; summaryEvents?: boolean }>): Promise<Job> {
   const importer = usableImporter(app, ctx.params.importer);
   assertMayUse(importer, ctx.principal);
   const req = ctx.koa.req;
@@ -175,6 +178,7 @@ async function startHttpImport(app: ImportHost, uploads: UploadSweeper, ctx: Req
 
   const dedupe = ctx.query.dedupe ?? false;
   const batchSize = ctx.query.batchSize ?? DEFAULT_BATCH_SIZE;
+  const summaryEvents = ctx.query.summaryEvents ?? false;
   let job: Job;
   try {
     job = await app.jobs.start(
@@ -182,12 +186,12 @@ async function startHttpImport(app: ImportHost, uploads: UploadSweeper, ctx: Req
         id: jobId,
         kind: IMPORT_JOB_KIND,
         principal: ctx.principal,
-        input: { importer: importer.name, dedupe, batchSize, bytes: upload.bytes },
+        input: { importer: importer.name, dedupe, batchSize, summaryEvents, bytes: upload.bytes },
         progress: { done: 0, total: upload.bytes, read: 0, imported: 0, rejected: 0, bytes: 0, totalBytes: upload.bytes },
       },
       async ({ job, principal, signal, progress }) => {
         try {
-          return await importInBackground(app, { job, principal, signal, progress, importer: importer.name, file: upload.path, dedupe, batchSize });
+          return await importInBackground(app, { job, principal, signal, progress, importer: importer.name, file: upload.path, dedupe, batchSize, summaryEvents });
         } finally {
           await upload.remove();
         }
@@ -214,6 +218,7 @@ async function importInBackground(
     file: string;
     dedupe: boolean;
     batchSize: number;
+    summaryEvents: boolean;
   },
 ): Promise<Record<string, unknown>> {
   const pending: RejectedRow[] = [];
@@ -238,6 +243,7 @@ async function importInBackground(
   const result = await runImport(app, run.importer, run.file, {
     principal: run.principal,
     dedupe: run.dedupe,
+    summaryEvents: run.summaryEvents,
     batchSize: run.batchSize,
     keepRejected: 0,
     onProgress: (p) => {
