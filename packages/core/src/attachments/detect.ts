@@ -1,5 +1,3 @@
-import { fileTypeFromBuffer, supportedMimeTypes } from 'file-type';
-
 /** Bytes `file-type` reads to recognise a format (its "reasonable detection size"). */
 export const DETECTION_BYTES = 4100;
 
@@ -21,6 +19,8 @@ export function declaredMediaType(header: string | undefined): string | null {
  * `application/octet-stream`. Never refused: what is stored is served as what it is.
  */
 export async function contentTypeOf(head: Buffer, declared: string | null): Promise<{ contentType: string; declaredType: string | null }> {
+  // Imported on first use: file-type costs start-up time a system without uploads never needs back.
+  const { fileTypeFromBuffer, supportedMimeTypes } = await import('file-type');
   const detected = await fileTypeFromBuffer(head);
   if (detected) return { contentType: detected.mime, declaredType: declared };
   if (declared && supportedMimeTypes.has(declared)) return { contentType: 'application/octet-stream', declaredType: declared };

@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as S3Storage from '@aws-sdk/lib-storage';
+import { lazyModule } from '../util/lazy-module.js';
 import { AttachmentMissingError, assertStoreKey, type AttachmentStore, type ByteRange } from './store.js';
 
 export interface S3StoreOptions {
@@ -18,13 +20,17 @@ export interface S3StoreOptions {
  * multipart `Upload`, which reads the stream one part at a time: memory holds a part or two
  * (`queueSize` 2), never the file.
  */
+// The SDK is loaded when the first store is made: a system keeping files on disk never pays for it.
+const s3Sdk = lazyModule<typeof S3Sdk>('@aws-sdk/client-s3');
+const s3Storage = lazyModule<typeof S3Storage>('@aws-sdk/lib-storage');
+
 export class S3Store implements AttachmentStore {
   readonly kind = 's3';
   readonly client: S3Client;
   private readonly prefix: string;
 
   constructor(private readonly options: S3StoreOptions) {
-    this.client = new S3Client(options.client ?? {});
+    this.client = new (s3Sdk().S3Client)(options.client ?? {});
     this.prefix = options.prefix ?? '';
   }
 
@@ -34,7 +40,7 @@ export class S3Store implements AttachmentStore {
   }
 
   async put(key: string, body: Readable): Promise<void> {
-    const upload = new Upload({
+    const upload = new (s3Storage().Upload)({
       client: this.client,
       params: { Bucket: this.options.bucket, Key: this.key(key), Body: body },
       partSize: this.options.partSize ?? 8 * 1024 * 1024,
@@ -46,7 +52,7 @@ export class S3Store implements AttachmentStore {
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
     try {
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
+      const answer = await this.client.send(new (s3Sdk().GetObjectCommand)({ Bucket: this.options.bucket, Key: this.key(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
       return answer.Body as Readable;
     } catch (error) {
       if (isMissing(error)) throw new AttachmentMissingError(key);
@@ -55,12 +61,12 @@ export class S3Store implements AttachmentStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+    await this.client.send(new (s3Sdk().DeleteObjectCommand)({ Bucket: this.options.bucket, Key: this.key(key) }));
   }
 
   async exists(key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+      await this.client.send(new (s3Sdk().HeadObjectCommand)({ Bucket: this.options.bucket, Key: this.key(key) }));
       return true;
     } catch (error) {
       if (isMissing(error)) return false;

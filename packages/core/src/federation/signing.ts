@@ -1,7 +1,10 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
-import { httpbis } from 'http-message-signatures';
-import { parseDictionary, serializeDictionary } from 'structured-headers';
-import { calculateJwkThumbprint } from 'jose';
+import type * as MessageSignatures from 'http-message-signatures';
+import type * as StructuredHeaders from 'structured-headers';
+import { lazyModule } from '../util/lazy-module.js';
+
+const messageSignatures = lazyModule<typeof MessageSignatures>('http-message-signatures');
+const structuredHeaders = lazyModule<typeof StructuredHeaders>('structured-headers');
 
 /** The signature label and tag every Rapport Link request carries (docs/federation.md, "Signatures"). */
 export const SIGNATURE_LABEL = 'rl';
@@ -38,7 +41,9 @@ export async function generateKeyPair(): Promise<KeyPair> {
 }
 
 /** RFC 7638 JWK thumbprint (SHA-256, base64url). */
-export function thumbprint(jwk: PublicJwk): Promise<string> {
+export async function thumbprint(jwk: PublicJwk): Promise<string> {
+  // jose is ESM only: imported on first use, like the other signature libraries.
+  const { calculateJwkThumbprint } = await import('jose');
   return calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x }, 'sha256');
 }
 
@@ -52,7 +57,7 @@ export function publicKeyOf(jwk: PublicJwk): KeyObject {
 
 /** RFC 9530 `Content-Digest` of a body: `sha-256=:<base64>:`. */
 export function contentDigest(body: string | Buffer): string {
-  return serializeDictionary(new Map([['sha-256', [createHash('sha256').update(body).digest(), new Map()]]]));
+  return structuredHeaders().serializeDictionary(new Map([['sha-256', [createHash('sha256').update(body).digest(), new Map()]]]));
 }
 
 /** Whether `header` carries a sha-256 digest equal to the body's. */
@@ -60,7 +65,7 @@ export function digestMatches(header: string | undefined, body: string | Buffer)
   if (!header) return false;
   let entry;
   try {
-    entry = parseDictionary(header).get('sha-256');
+    entry = structuredHeaders().parseDictionary(header).get('sha-256');
   } catch {
     return false;
   }
@@ -85,7 +90,7 @@ export async function signRequest(key: SigningKey, request: { method: string; ur
     headers['content-type'] = 'application/json';
     headers['content-digest'] = contentDigest(request.body);
   }
-  const signed = await httpbis.signMessage(
+  const signed = await messageSignatures().httpbis.signMessage(
     {
       key: { id: key.kid, alg: 'ed25519', sign: async (data) => sign(null, data, key.privateKey) },
       name: SIGNATURE_LABEL,
@@ -101,7 +106,7 @@ export async function signRequest(key: SigningKey, request: { method: string; ur
 /** The headers of a signed response (status, Content-Digest, Content-Type). */
 export async function signResponse(key: SigningKey, status: number, body: string): Promise<Record<string, string>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'content-digest': contentDigest(body) };
-  const signed = await httpbis.signMessage(
+  const signed = await messageSignatures().httpbis.signMessage(
     {
       key: { id: key.kid, alg: 'ed25519', sign: async (data) => sign(null, data, key.privateKey) },
       name: SIGNATURE_LABEL,
@@ -175,7 +180,7 @@ export async function verifyMessageSignature(
   let result: boolean | null;
   try {
     const target = message.status !== undefined ? { status: message.status, headers } : { method: message.method!.toUpperCase(), url: message.url!, headers };
-    result = await httpbis.verifyMessage(
+    result = await messageSignatures().httpbis.verifyMessage(
       {
         keyLookup: async (params) => {
           const key = keys.find((k) => k.kid === params.keyid);
@@ -203,9 +208,9 @@ export async function verifyMessageSignature(
 }
 
 function checkCreatedWithinWindow(signatureInput: string | undefined, nowSeconds: number): void {
-  let inputs: ReturnType<typeof parseDictionary>;
+  let inputs: ReturnType<typeof StructuredHeaders.parseDictionary>;
   try {
-    inputs = parseDictionary(signatureInput ?? '');
+    inputs = structuredHeaders().parseDictionary(signatureInput ?? '');
   } catch (error) {
     throw new SignatureError('invalid', `Signature-Input is not a structured dictionary: ${(error as Error).message}`);
   }

@@ -1,6 +1,9 @@
 import { Readable } from 'node:stream';
 import type Koa from 'koa';
-import { stringify } from 'csv-stringify';
+import type * as CsvStringify from 'csv-stringify';
+import { lazyModule } from '../util/lazy-module.js';
+
+const csvStringify = lazyModule<typeof CsvStringify>('csv-stringify');
 
 /** One CSV column: the header text and how to read the cell from a row. */
 export interface CsvColumn<Row> {
@@ -62,7 +65,7 @@ export function csvStream<Row>(columns: ReadonlyArray<CsvColumn<Row>>, batches: 
       }
     })(),
   );
-  const stringifier = stringify({ header: true, columns: columns.map((c) => c.header), record_delimiter: '\r\n' });
+  const stringifier = csvStringify().stringify({ header: true, columns: columns.map((c) => c.header), record_delimiter: '\r\n' });
   // A failing query mid-export ends the response early; the client sees a truncated body, never a silent success.
   records.on('error', (error) => stringifier.destroy(error));
   return records.pipe(stringifier);

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import Papa from 'papaparse';
+import type Papa from 'papaparse';
+import { lazyModule } from '../util/lazy-module.js';
+
+const papaparse = lazyModule<typeof Papa>('papaparse');
 import { ValidationError } from '../errors.js';
 import type { ImportRecord, RowError } from './importer.js';
 
@@ -130,7 +133,7 @@ class CsvText {
       this.pending = input;
       return { rows: [], errors: [] };
     }
-    this.parser ??= new Papa.Parser({ delimiter: ',', newline: this.newline, quoteChar: '"' });
+    this.parser ??= new (papaparse().Parser)({ delimiter: ',', newline: this.newline, quoteChar: '"' });
     const result: Papa.ParseResult<string[]> = this.parser.parse(input, 0, !last);
     const rows = result.data;
     this.pending = last ? '' : input.slice(result.meta.cursor);

@@ -1,7 +1,10 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { finished } from 'node:stream/promises';
 import type { Knex } from 'knex';
-import { from as copyFrom } from 'pg-copy-streams';
+import type * as CopyStreams from 'pg-copy-streams';
+import { lazyModule } from '../util/lazy-module.js';
+
+const copyStreams = lazyModule<typeof CopyStreams>('pg-copy-streams');
 import { isPostgres } from './listener.js';
 
 /**
@@ -58,7 +61,7 @@ export async function copyRows(db: Knex, table: string, columns: readonly string
   const connection = await client.acquireConnection();
   try {
     const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-    const stream = connection.query(copyFrom(`copy ${quote(table)} (${columns.map(quote).join(', ')}) from stdin`));
+    const stream = connection.query(copyStreams().from(`copy ${quote(table)} (${columns.map(quote).join(', ')}) from stdin`));
     // Rejects with the server's error; the writes below are buffered until then, never lost.
     const done = finished(stream);
     // Rows are encoded into the chunk being filled (a CopyData message need not end on a
