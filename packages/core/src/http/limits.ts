@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { RateLimiterPostgres } from 'rate-limiter-flexible';
+import type * as RateLimiterFlexible from 'rate-limiter-flexible';
+import type { RateLimiterPostgres } from 'rate-limiter-flexible';
+import { lazyModule } from '../util/lazy-module.js';
 import type { LimitRule, LimitsSettings, TenantQuotas } from '../app/config.js';
 import { RapportError } from '../errors.js';
 
@@ -71,6 +73,9 @@ class WindowCounts {
   }
 }
 
+// Loaded only where limits are shared through PostgreSQL: an embedded system never needs it.
+const rateLimiterFlexible = lazyModule<typeof RateLimiterFlexible>('rate-limiter-flexible');
+
 /**
  * One limit (N per window per key), counted in this process and shared across the nodes of
  * one PostgreSQL. Each request is counted in memory — no database round trip, no promise on
@@ -98,7 +103,7 @@ class SharedLimit {
     this.local = new WindowCounts(rule.windowSeconds * 1000);
     this.headers = { policy: `"${policy}";q=${rule.requests};w=${rule.windowSeconds}` };
     this.shared = knex
-      ? new RateLimiterPostgres({
+      ? new (rateLimiterFlexible().RateLimiterPostgres)({
           storeClient: knex,
           storeType: 'knex',
           tableName: RATE_LIMIT_TABLE,
