@@ -210,6 +210,8 @@ describe('CSV import over HTTP', () => {
     expect(perRow.status, perRow.text).toBe(202);
     await t.app.jobs.settled();
     expect((await t.outbox({ name: 'interaction.created' })).length).toBe(perRowBefore + 5);
+    // Without a batch size, the embedded database's batches are small: each holds its one connection.
+    expect((await t.admin.get(`/api/v1/jobs/${perRow.body.id}`)).body.input.batchSize).toBe(t.app.databaseKind === 'postgres' ? 5000 : 500);
     expect((await t.outbox({ name: 'interactions.imported' })).length).toBe(summariesBefore + 3);
     expectProblem(await postCsv(t.admin, 'interactions', rows('Refused'), '?summaryEvents=yes'), 400);
   });

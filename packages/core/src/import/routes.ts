@@ -11,6 +11,7 @@ import type { RequestContext, RouteBuilder } from '../http/routes.js';
 import { JobFailedError } from '../jobs/jobs.js';
 import { jobSchema, type Job } from '../jobs/schemas.js';
 import { decodeCursor, toPage } from '../util/cursor.js';
+import { isPostgres } from '../storage/listener.js';
 import { newId } from '../util/ids.js';
 import { insertUnnest } from './bulk-insert.js';
 import { openCsv } from './csv-source.js';
@@ -25,6 +26,13 @@ export const DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 /** Rejected rows written to the report per statement. */
 const REJECTIONS_PER_INSERT = 1000;
 const CSV_MEDIA_TYPES = ['text/csv', 'application/csv'];
+/**
+ * Rows per batch of a background import on the embedded database unless the caller says
+ * otherwise: PGlite has one connection, so each batch's transaction holds every other
+ * request until it commits. A tenth of the usual batch keeps that wait to a fraction of a
+ * second at about the same rows/s (bench/tools/import-stall.mjs).
+ */
+export const EMBEDDED_BACKGROUND_BATCH_SIZE = 500;
 
 /** The rejected-rows report as CSV: one line per rejected row. */
 const REPORT_COLUMNS: ReadonlyArray<CsvColumn<{ line: number; errors: RowError[] }>> = [
@@ -91,7 +99,13 @@ function importRoutes(r: RouteBuilder, app: ImportHost): void {
     params: z.strictObject({ importer: z.string().min(1).max(100) }),
     query: z.strictObject({
       dedupe: booleanQuery.optional(),
-      batchSize: z.coerce.number().int().min(1).max(50_000).optional(),
+      batchSize: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(50_000)
+        .optional()
+        .describe(`Rows per transaction (default ${DEFAULT_BATCH_SIZE} on PostgreSQL, ${EMBEDDED_BACKGROUND_BATCH_SIZE} on the embedded database, whose one connection each batch holds)`),
       summaryEvents: booleanQuery
         .optional()
         .describe('One event and audit entry per batch instead of one per row, where the importer supports it (interactions: `interactions.imported`); others ignore it'),
@@ -177,7 +191,7 @@ async function startHttpImport(app: ImportHost, uploads: UploadSweeper, ctx: Req
   }
 
   const dedupe = ctx.query.dedupe ?? false;
-  const batchSize = ctx.query.batchSize ?? DEFAULT_BATCH_SIZE;
+  const batchSize = ctx.query.batchSize ?? (isPostgres(app.knex) ? DEFAULT_BATCH_SIZE : EMBEDDED_BACKGROUND_BATCH_SIZE);
   const summaryEvents = ctx.query.summaryEvents ?? false;
   let job: Job;
   try {
