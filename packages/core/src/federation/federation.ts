@@ -9,8 +9,13 @@ import { newId } from '../util/ids.js';
 import { COUNTERPART, LINK_ROLES, authoredBy, type DocumentTypeRegistry, type LinkRole } from './documents.js';
 import { INBOX, LINKS, MIRRORS, OUTBOX, iso, linkById, linkResource, linkView, livePeerKeys, num, type LinkRow, type LocalKey, type PeerKey } from './links.js';
 import { privateHostProblem, publicOnlyAgent } from '../webhooks/egress.js';
-import { fetch, type Agent } from 'undici';
+import type * as Undici from 'undici';
+import type { Agent } from 'undici';
+import { lazyModule } from '../util/lazy-module.js';
 import { SignatureError, generateKeyPair, privateKeyOf, signRequest, signResponse, verifySigned, type PublicJwk, type SigningKey } from './signing.js';
+
+// Loaded with the first message a link sends: a system without links never needs it.
+const undici = lazyModule<typeof Undici>('undici');
 
 /** Where the peer endpoints live under a system's base URL. */
 export const PEER_PATH = '/api/v1/federation/peer';
@@ -843,7 +848,7 @@ export class Federation {
     if (refused) throw new RapportError(502, 'peer-address-refused', `Not sent to ${new URL(url).origin}: ${refused} (dispatcher.allowPrivateNetworks)`);
     let response: Awaited<ReturnType<typeof fetch>>;
     try {
-      response = await fetch(url, {
+      response = await undici().fetch(url, {
         method: init.method,
         body: init.body,
         headers: init.headers,
