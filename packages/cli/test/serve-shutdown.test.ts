@@ -17,8 +17,8 @@ const workspace = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = path.join(workspace, 'packages/cli/dist/bin.js');
 const KEY = 'rpk_serve-shutdown-test-admin-key';
 const GRACE_MS = 4_000;
-// Start-up of the modules' stop (dispatcher batch, jobs, plugins, database) comes on top of
-// the grace period; on a loaded machine all of it can take a while. Still far below "never".
+// The stop of the modules (dispatcher batch, jobs, plugins, database) comes on top of the
+// grace period; on a loaded machine all of it can take a while. Still far below "never".
 const MARGIN_MS = 45_000;
 
 /*
@@ -137,7 +137,8 @@ describe('rapport serve stops on SIGTERM under keep-alive load', { timeout: 300_
       env.DATABASE_URL = database.config.url!;
       settings.database = { schema: database.config.schema };
     } else {
-      settings.database = { dataDir: path.join(tmp, 'data') };
+      // A new data directory is initialized at start, slowly on a loaded machine.
+      settings.database = { dataDir: path.join(tmp, 'data'), pool: { acquireTimeoutMs: 240_000 } };
     }
     fs.writeFileSync(path.join(tmp, 'rapport.config.mjs'), CONFIG(settings));
     server = await Server.start(tmp, env);
