@@ -15,7 +15,8 @@
 // 4. `npm create rapport@latest my-system -- --plugins crm,prm`, `npm install` there, then the
 //    new plugin's tarball, and adds it to rapport.config.ts;
 // 5. `rapport serve` on a free port (embedded database), waits for /health, calls the plugin's
-//    POST and GET /api/v1/acme-audits/items with the bootstrap key, stops it with SIGTERM;
+//    POST and GET /api/v1/acme-audits/items with the bootstrap key, runs the plugin's
+//    `npm run generate:client` against it (typed paths), stops it with SIGTERM;
 // 6. installs the plugin from its folder instead (which brings the folder's own copy of
 //    @rapport/core) and checks that the system refuses to start, naming both copies.
 //
@@ -362,7 +363,7 @@ async function scenario(registry, published) {
     fs.writeFileSync(configFile, withPlugin);
   });
 
-  await step('system: rapport serve, call the plugin, SIGTERM', () => serve(system, env));
+  await step('system: rapport serve, call the plugin, its typed client paths (npm run generate:client), SIGTERM', () => serve(system, env, plugin));
 
   await step('system: the plugin installed from its folder instead is refused (two copies of core)', async () => {
     // The folder's node_modules holds the copy of core the plugin's tests use.
@@ -388,7 +389,7 @@ async function scenario(registry, published) {
   });
 }
 
-async function serve(system, env) {
+async function serve(system, env, plugin) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const bin = path.join(system, 'node_modules/.bin/rapport');
@@ -444,6 +445,9 @@ async function serve(system, env) {
   const ids = list.json.data.map((item) => item.id);
   if (ids.length !== 1 || ids[0] !== created.json.id) throw fail(`GET /api/v1/${PLUGIN}/items listed ${JSON.stringify(ids)}, expected [${JSON.stringify(created.json.id)}]`);
   console.log(`  ${enabled.join(', ')} enabled; POST and GET /api/v1/${PLUGIN}/items answered 201 and 200`);
+  // The plugin's typed client paths from the running system: openapi-typescript, installed by npm next to TypeScript 6.
+  await exec('plugin: npm run generate:client', 'npm', ['run', 'generate:client', '--', base], { cwd: plugin, env });
+  if (!fs.readFileSync(path.join(plugin, 'src/api-paths.d.ts'), 'utf8').includes(`"/api/v1/${PLUGIN}/items"`)) throw fail(`src/api-paths.d.ts has no path /api/v1/${PLUGIN}/items`);
 
   server.kill('SIGTERM');
   const timeout = new Promise((resolve) => setTimeout(() => resolve('timeout'), 30_000).unref());

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +23,7 @@ function linkDependencies(dir: string): void {
     vitest: 'node_modules/vitest',
     tsup: 'node_modules/tsup',
     '@types/node': 'node_modules/@types/node',
+    'openapi-typescript': 'packages/client/node_modules/openapi-typescript',
   };
   for (const [name, target] of Object.entries(links)) {
     const at = path.join(dir, 'node_modules', name);
@@ -170,6 +173,38 @@ describe('rapport create-plugin', { timeout: 120_000 }, () => {
     expect(vetoed.body.detail).toBe(`loyalty-points: party ${kept.id} still has items; remove them before archiving it`);
     expect((await t.admin.get(`/api/v1/parties/${kept.id}`)).body.archivedAt).toBeNull();
     expect(await t.outbox({ name: 'party.archived' })).toHaveLength(1);
+  });
+
+  it('generates the typed paths of a running system with `npm run generate:client`, installable with npm next to TypeScript 6', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    expect(pkg.scripts['generate:client']).toBe('node scripts/generate-client.mjs');
+    // openapi-typescript 7 declares a peer typescript ^5: the override points it at the project's own (npm would refuse it otherwise).
+    expect(pkg.devDependencies).toMatchObject({ 'openapi-typescript': expect.stringMatching(/^\^7\./), typescript: expect.stringMatching(/^\^6\./) });
+    expect(pkg.overrides).toEqual({ 'openapi-typescript': { typescript: '$typescript' } });
+
+    const server = await t.app.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['scripts/generate-client.mjs', url], { cwd: dir }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout))),
+    );
+    expect(out).toContain(`wrote src/api-paths.d.ts from ${url}`);
+    const paths = fs.readFileSync(path.join(dir, 'src/api-paths.d.ts'), 'utf8');
+    expect(paths).toContain('"/api/v1/loyalty-points/items"');
+    expect(paths).toContain('"/api/v1/parties"');
+    // The generated file is part of the package's sources and typechecks with them, used as the client's paths.
+    fs.writeFileSync(
+      path.join(dir, 'src/client-use.ts'),
+      `import type { paths } from './api-paths.js';
+export type ItemsAnswer = paths['/api/v1/loyalty-points/items']['get']['responses'][200]['content']['application/json'];
+export const title = (answer: ItemsAnswer): string | undefined => answer.data[0]?.title;
+`,
+    );
+    try {
+      expect(typecheck(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(path.join(dir, 'src/client-use.ts'));
+      fs.rmSync(path.join(dir, 'src/api-paths.d.ts'));
+    }
   });
 
   it('appears in the OpenAPI document shown at /docs', async () => {

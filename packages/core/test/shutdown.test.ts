@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApiKey, createRapport, type Rapport } from '@rapport/core';
 import { isolatedDatabase, type IsolatedDatabase } from '@rapport/testing';
@@ -16,16 +17,22 @@ describe('graceful stop under keep-alive load', () => {
 
   it('answers what arrives with Connection: close, closes every connection, then stops', { timeout: 120_000 }, async () => {
     database = await isolatedDatabase();
-    const app: Rapport = await createRapport({ database: database.config, logLevel: 'silent', tenantName: 'Stop Co', http: { shutdownGraceMs: 5_000 }, scheduler: { enabled: false } });
+    // The request log, in the order the server wrote it: a line after the stop began is an
+    // answer finished after it.
+    const logged: Array<{ msg?: string; requestId?: string }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line) as { msg?: string; requestId?: string }) });
+    const app: Rapport = await createRapport({ database: database.config, logger, tenantName: 'Stop Co', http: { shutdownGraceMs: 5_000 }, scheduler: { enabled: false } });
     const server = await app.listen(0, '127.0.0.1');
     const port = (server.address() as AddressInfo).port;
     const { token } = await createApiKey(app.knex, app.defaultTenant.id, { name: 'load', roles: ['admin'] });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
 
-    type Outcome = { status: number; connection: string | undefined; complete: boolean } | { error: string };
+    type Outcome = { id: string; status: number; connection: string | undefined; complete: boolean } | { error: string };
+    let sequence = 0;
     const request = () =>
       new Promise<Outcome>((resolve) => {
-        const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/parties?limit=5', agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        const id = `stop-${++sequence}`;
+        const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/parties?limit=5', agent, headers: { authorization: `Bearer ${token}`, 'x-request-id': id } }, (res) => {
           let body = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (body += chunk));
@@ -36,7 +43,7 @@ describe('graceful stop under keep-alive load', () => {
             } catch {
               complete = false;
             }
-            resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, complete });
+            resolve({ id, status: res.statusCode ?? 0, connection: res.headers.connection, complete });
           });
           res.on('error', (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message }));
         });
@@ -44,14 +51,12 @@ describe('graceful stop under keep-alive load', () => {
       });
 
     // Six clients, each sending one request after another on its keep-alive connection.
-    const outcomes: Array<{ outcome: Outcome; afterStop: boolean }> = [];
-    let stopping = false;
+    const outcomes: Outcome[] = [];
     let stopped = false;
     const client = async () => {
       while (!stopped) {
-        const afterStop = stopping;
         const outcome = await request();
-        outcomes.push({ outcome, afterStop });
+        outcomes.push(outcome);
         // A refused connection means the server stopped listening: this client is done.
         if ('error' in outcome) return;
       }
@@ -60,20 +65,29 @@ describe('graceful stop under keep-alive load', () => {
     // Let the load run until each client has had answers on its connection.
     while (outcomes.length < 60) await new Promise((r) => setTimeout(r, 10));
 
-    stopping = true;
+    // app.close() begins the drain in this same tick.
+    const stopBeganAt = logged.length;
     await app.close();
     stopped = true;
     await Promise.all(clients);
     agent.destroy();
 
-    const answered = outcomes.filter((o) => !('error' in o.outcome)).map((o) => ({ ...(o.outcome as { status: number; connection?: string; complete: boolean }), afterStop: o.afterStop }));
-    const failed = outcomes.filter((o) => 'error' in o.outcome).map((o) => (o.outcome as { error: string }).error);
+    const answered = outcomes.filter((o): o is Extract<Outcome, { id: string }> => 'status' in o);
+    const failed = outcomes.filter((o): o is { error: string } => 'error' in o).map((o) => o.error);
     expect(answered.length).toBeGreaterThanOrEqual(60);
     // Every answer is a whole, successful one: no request was cut off in the middle.
     expect(answered.filter((a) => a.status !== 200 || !a.complete)).toEqual([]);
-    // After the stop began, answers close their connection (a keep-alive client moves on).
-    const late = answered.filter((a) => a.afterStop);
-    for (const answer of late) expect(answer.connection).toBe('close');
+    // Answers finished after the stop began (those in flight then, and those sent after it)
+    // close their connection, so a keep-alive client moves on; and there were some.
+    const lateIds = new Set(
+      logged
+        .slice(stopBeganAt)
+        .filter((line) => line.msg === 'request')
+        .map((line) => line.requestId),
+    );
+    const late = answered.filter((a) => lateIds.has(a.id));
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.filter((a) => a.connection !== 'close')).toEqual([]);
     // The clients end by finding the server gone (refused), never by a reset of a request they sent.
     expect(failed.filter((code) => code !== 'ECONNREFUSED')).toEqual([]);
     // The server is closed: a new connection is refused.

@@ -123,6 +123,9 @@ export function createHttpApp(app: HttpHost): HttpApp {
       else if (problem.status >= 500) app.logger.error({ err: error, requestId, plugin: (error as { plugin?: string })?.plugin }, 'request failed');
       sendProblem(ctx, problem);
     } finally {
+      // A request already in flight when the drain began closes its connection too: left
+      // open, its client would send the next one on a socket about to be closed as idle.
+      if (drain.closing() && !ctx.headerSent) ctx.res.setHeader('Connection', 'close');
       const seconds = (performance.now() - started) / 1000;
       const route = (ctx.state.routeTemplate as string | undefined) ?? 'unmatched';
       metrics.observeRequest(ctx.method, route, ctx.status, seconds);
@@ -241,7 +244,7 @@ export function createHttpApp(app: HttpHost): HttpApp {
     routes: servedRoutes,
     drain: async (server, graceMs) => {
       try {
-        await drain.drain(server, graceMs);
+        await drain.drain(server, graceMs, app.logger);
       } finally {
         outage.stop();
       }

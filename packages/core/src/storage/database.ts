@@ -120,6 +120,9 @@ function openPglite(config: DatabaseConfig): Database {
       client: PgliteClient as unknown as typeof knexFactory.Client,
       dialect: 'postgres',
       connection: () => ({ pglite }) as object,
+      // The first connection waits for PGlite to open (initdb on a new data directory, which on a
+      // loaded machine can take longer than knex's 60 s): `database.pool.acquireTimeoutMs` raises it.
+      acquireConnectionTimeout: config.pool?.acquireTimeoutMs ?? 60_000,
     } as Knex.Config);
   } catch (error) {
     lock?.release();
