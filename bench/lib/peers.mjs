@@ -205,6 +205,13 @@ async function measureDirectus(bin, dir, requests) {
         targets: (from) => fresh.slice(from, from + requests).map((id) => ({ url: url(`/items/contacts/${id}`), method: 'PATCH', headers, body: { name: 'Renamed Party' } })),
       },
     ];
+    // Each read answers what it should (a wrong filter would be fast and empty).
+    const expect = { get: 1, list: 50, timeline: INTERACTIONS_PER_CONTACT, deep: DEEP_PAGE_SIZE };
+    for (const w of workloads.filter((x) => expect[x.key])) {
+      const body = await (await fetch(w.targets[0].url, { headers })).json();
+      const count = Array.isArray(body.data) ? body.data.length : body.data?.id ? 1 : 0;
+      if (count !== expect[w.key]) throw new Error(`Directus ${w.request} answered ${count} items, not ${expect[w.key]}`);
+    }
     const out = [];
     for (const w of workloads) {
       // The same warm-up as workload.mjs (the update's on other contacts), then the measured run.
