@@ -6,6 +6,8 @@
 //   pnpm bench --quick         small sizes: proves the harness (CI)
 //   pnpm bench --postgres      PostgreSQL only (--pglite: PGlite only)
 //   pnpm bench --only=http,hooks,timeline,import,start,scale,lists,search,link,workload,dispatch
+//   pnpm bench --only=peers    opt-in, never in the default or quick set: installs Directus
+//                              from npm outside the repository and measures it beside Rapport
 //
 // PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); every
 // benchmark works in a schema of its own and drops it. Needs the packages built
@@ -27,6 +29,7 @@ import { searchBenchmarks } from './lib/search.mjs';
 import { linkBenchmarks } from './lib/link.mjs';
 import { workloadBenchmarks } from './lib/workload.mjs';
 import { dispatchBenchmarks } from './lib/dispatch.mjs';
+import { peerBenchmarks } from './lib/peers.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -48,6 +51,8 @@ const suites = [
   { key: 'link', dbs: ['postgres'], run: () => linkBenchmarks({ quick }) },
   { key: 'workload', dbs: ['postgres'], run: () => workloadBenchmarks({ quick }) },
   { key: 'dispatch', dbs: ['postgres'], run: () => dispatchBenchmarks({ quick }) },
+  // Opt-in: runs only when named in --only (it installs a peer from npm and takes minutes).
+  { key: 'peers', dbs: ['postgres'], optIn: true, run: () => peerBenchmarks({ quick }) },
 ];
 
 // Each suite runs on each database in a process of its own, as a server would: what one
@@ -99,7 +104,7 @@ async function main() {
   // Written after every suite, so a long full run that is stopped keeps what it measured.
   const save = (complete) => fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), quick, complete, machine: machineNow(), results, failures }, null, 2));
   for (const suite of suites) {
-    if (only && !only.includes(suite.key)) continue;
+    if (only ? !only.includes(suite.key) : suite.optIn) continue;
     for (const db of suite.dbs.filter((d) => databases.includes(d))) {
       const t0 = now();
       process.stderr.write(`bench: ${suite.key} (${db})…`);

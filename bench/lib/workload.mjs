@@ -32,9 +32,10 @@ const TARGETS = {
   update: { derivation: 'no peer figure in the issue' },
 };
 
-export async function workloadBenchmarks({ quick }) {
-  const sizes = process.env.BENCH_WORKLOAD_SIZES ? process.env.BENCH_WORKLOAD_SIZES.split(',').map(Number) : quick ? [2_000] : [10_000, 100_000, 1_000_000];
-  const requests = Number(process.env.BENCH_WORKLOAD_REQUESTS ?? (quick ? 200 : 3_000));
+/** `sizes` and `requests` let another suite (peers.mjs) run exactly these workloads at its own size. */
+export async function workloadBenchmarks({ quick, sizes: sizesFor, requests: requestsFor }) {
+  const sizes = sizesFor ?? (process.env.BENCH_WORKLOAD_SIZES ? process.env.BENCH_WORKLOAD_SIZES.split(',').map(Number) : quick ? [2_000] : [10_000, 100_000, 1_000_000]);
+  const requests = requestsFor ?? Number(process.env.BENCH_WORKLOAD_REQUESTS ?? (quick ? 200 : 3_000));
   const core = await loadCore();
   const plugins = await loadFirstPartyPlugins();
   const pg = await pgSchema('workload');
