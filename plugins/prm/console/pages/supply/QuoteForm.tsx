@@ -8,7 +8,7 @@ type Field = 'unitPrice' | 'currency' | 'leadTimeDays' | 'notes';
 const FIELDS: readonly Field[] = ['unitPrice', 'currency', 'leadTimeDays', 'notes'];
 
 /** The server's words about each field of the body (`body.unitPrice` …); what names no field stays for the alert. */
-export function fieldErrors(error: unknown): { byField: Partial<Record<Field, string>>; other: boolean } {
+function fieldErrors(error: unknown): { byField: Partial<Record<Field, string>>; other: boolean } {
   const byField: Partial<Record<Field, string>> = {};
   if (!(error instanceof RapportProblemError)) return { byField, other: error != null };
   let other = false;
