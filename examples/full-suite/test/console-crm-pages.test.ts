@@ -124,7 +124,7 @@ describe('console: the CRM pages of the sales rep', () => {
     await expect.poll(() => box.isChecked(), { timeout: 60_000 }).toBe(true);
     held.release();
     const failure = page.getByTestId('failure');
-    await failure.waitFor();
+    await failure.getByText('Someone changed this record meanwhile. Try again on its current version.').waitFor();
     expect(await failure.getByTestId('failure-problem').innerText()).toBe([problem.title, problem.detail !== problem.title ? problem.detail : undefined].filter(Boolean).join(' — '));
     // Back as the server has it: not done, the due date changed meanwhile, and the box can be ticked again.
     await expect.poll(() => box.isChecked(), { timeout: 60_000 }).toBe(false);

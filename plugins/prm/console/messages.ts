@@ -389,7 +389,7 @@ export const uk: Record<string, string> = {
   'supply.award': 'Обрати',
   'supply.noQuotes': 'Пропозицій ще немає.',
   'supply.yourQuote': 'Ваша пропозиція',
-  'supply.currency': 'Валюта (код ISO)',
+  'supply.currency': 'Валюта (трилітерний код)',
   'supply.leadTimeDays': 'Строк постачання, днів',
   'supply.quoteNotes': 'Примітки для покупця',
   'supply.sendQuote': 'Надіслати пропозицію',
