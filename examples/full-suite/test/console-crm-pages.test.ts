@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { login, ok, type RapportClient } from '@rapport/client';
-import { launchBrowser, openPage, pageChecks, persona, startConsoleServer, type ConsoleServer } from './console/harness.js';
+import { axeViolations, launchBrowser, openPage, pageChecks, persona, screenshot, startConsoleServer, type ConsoleServer } from './console/harness.js';
 import type { DemoUser } from '../src/seed/users.js';
 
 /*
@@ -17,6 +17,7 @@ describe('console: the CRM pages of the sales rep', () => {
   const stamp = Date.now().toString(36);
   const money = (amount: number, currency: string) => new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(amount);
   const number = (n: number) => new Intl.NumberFormat('en-GB').format(n);
+  const dateTime = (d: string) => new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(d));
 
   beforeAll(async () => {
     server = await startConsoleServer();
@@ -31,6 +32,31 @@ describe('console: the CRM pages of the sales rep', () => {
 
   async function open(path: string, width?: number, user: DemoUser = persona('sales-rep')): Promise<Page> {
     return openPage(browser, server, user, path, { width });
+  }
+
+  /** A task of the rep's on one of its accounts, due tomorrow. */
+  async function newTask(title: string) {
+    const account = ok(await rep.GET('/api/v1/crm/customers', { params: { query: { limit: 1 } } })).data[0].party.id;
+    const me = ok(await rep.GET('/api/v1/auth/me'));
+    return ok(await rep.POST('/api/v1/crm/tasks', { body: { title, dueAt: new Date(Date.now() + 86_400_000).toISOString(), accountId: account, assigneePartyId: me.partyId } }));
+  }
+
+  /**
+   * Holds the page's next request completing a task until `release()`, so the test sees the page
+   * before the server has answered (the request then goes on to the real server, unchanged).
+   */
+  async function holdCompletion(page: Page): Promise<{ request: Promise<void>; release: () => void }> {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let arrived!: () => void;
+    const request = new Promise<void>((resolve) => (arrived = resolve));
+    await page.route('**/api/v1/crm/tasks/*', async (route) => {
+      if (route.request().method() !== 'PATCH') return route.fallback();
+      arrived();
+      await released;
+      await route.continue();
+    });
+    return { request, release };
   }
 
   /** The harness's page checks, the narrow view being the same path opened at 360 px once `ready`. */
@@ -63,16 +89,58 @@ describe('console: the CRM pages of the sales rep', () => {
     expect((await overdueRows.allInnerTexts()).slice(1).map((row) => row.split('\t')[1].trim())).toEqual(overdue.map((task) => task.title));
     await checks(page, 'crm-tasks', 'crm/tasks', (p) => p.getByRole('tabpanel').getByRole('row').nth(1).waitFor());
 
-    // A new task of the rep's, ticked on the page: the API has it done.
-    const account = ok(await rep.GET('/api/v1/crm/customers', { params: { query: { limit: 1 } } })).data[0].party.id;
-    const me = ok(await rep.GET('/api/v1/auth/me'));
-    const title = `Book the site visit ${stamp}`;
-    const task = ok(await rep.POST('/api/v1/crm/tasks', { body: { title, dueAt: new Date(Date.now() + 86_400_000).toISOString(), accountId: account, assigneePartyId: me.partyId } }));
+    // A new task of the rep's, ticked on the page: shown done while the server has not answered yet, then done in the API and off the open list.
+    const task = await newTask(`Book the site visit ${stamp}`);
     await page.reload();
-    // The box follows the task as the API answers it: a click sends the change, the list is read again.
-    await page.getByRole('checkbox', { name: `Mark as done: ${title}` }).click();
+    const held = await holdCompletion(page);
+    const box = page.getByRole('checkbox', { name: `Mark as done: ${task.title}` });
+    await box.click();
+    await held.request;
+    await expect.poll(() => box.isChecked(), { timeout: 60_000 }).toBe(true);
+    expect(ok(await rep.GET('/api/v1/crm/tasks/{id}', { params: { path: { id: task.id } } })).done).toBe(false);
+    held.release();
     await expect.poll(async () => ok(await rep.GET('/api/v1/crm/tasks/{id}', { params: { path: { id: task.id } } })).done, { timeout: 60_000 }).toBe(true);
     await page.getByRole('tab', { name: `Open (${openTasks.length})` }).waitFor();
+    expect(await box.count()).toBe(0);
+    expect(await page.getByTestId('failure').count()).toBe(0);
+    await page.context().close();
+  }, 600_000);
+
+  it('puts a ticked task back, with the reason, when the server refuses to complete it', async () => {
+    const task = await newTask(`Send the revised quote ${stamp}`);
+    const page = await open('crm/tasks');
+    const box = page.getByRole('checkbox', { name: `Mark as done: ${task.title}` });
+    await box.waitFor();
+    // Changed elsewhere after the page read it: the page's If-Match names a version that is gone.
+    const later = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    const changed = ok(await rep.PATCH('/api/v1/crm/tasks/{id}', { params: { path: { id: task.id }, header: { 'If-Match': `"${task.version}"` } }, body: { dueAt: later } }));
+    const refusal = await rep.PATCH('/api/v1/crm/tasks/{id}', { params: { path: { id: task.id }, header: { 'If-Match': `"${task.version}"` } }, body: { done: true } });
+    expect(refusal.response.status).toBe(412);
+    const problem = refusal.error as { title: string; detail?: string };
+
+    const held = await holdCompletion(page);
+    await box.click();
+    await held.request;
+    await expect.poll(() => box.isChecked(), { timeout: 60_000 }).toBe(true);
+    held.release();
+    const failure = page.getByTestId('failure');
+    await failure.getByText('Someone changed this record meanwhile. Try again on its current version.').waitFor();
+    expect(await failure.getByTestId('failure-problem').innerText()).toBe([problem.title, problem.detail !== problem.title ? problem.detail : undefined].filter(Boolean).join(' — '));
+    // Back as the server has it: not done, the due date changed meanwhile, and the box can be ticked again.
+    await expect.poll(() => box.isChecked(), { timeout: 60_000 }).toBe(false);
+    await page
+      .getByRole('row', { name: new RegExp(task.title) })
+      .getByText(dateTime(changed.dueAt))
+      .waitFor();
+    expect(await box.isEnabled()).toBe(true);
+    expect(ok(await rep.GET('/api/v1/crm/tasks/{id}', { params: { path: { id: task.id } } }))).toMatchObject({ done: false, version: changed.version });
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, server, 'crm-tasks-refused');
+
+    // Ticked again, on the version now shown: taken.
+    await box.click();
+    await expect.poll(async () => ok(await rep.GET('/api/v1/crm/tasks/{id}', { params: { path: { id: task.id } } })).done, { timeout: 60_000 }).toBe(true);
+    await page.getByTestId('failure').waitFor({ state: 'detached' });
     await page.context().close();
   }, 600_000);
 

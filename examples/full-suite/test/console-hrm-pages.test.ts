@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { login, ok, type RapportClient } from '@rapport/client';
-import { axeViolations, launchBrowser, openPage, pageChecks, persona, screenshot, startConsoleServer, type ConsoleServer } from './console/harness.js';
+import { axeViolations, launchBrowser, openPage, pageChecks, persona, screenshot, startConsoleServer, untranslatedWords, type ConsoleServer } from './console/harness.js';
 import type { DemoUser } from '../src/seed/users.js';
+import { DEFAULT_MIN_GROUP_SIZE } from '../../../plugins/hrm/src/options.js';
 
 /*
  * The HRM's console pages the survey test does not cover: the employee's own space (profile,
@@ -43,6 +44,19 @@ describe('console: the HRM pages', () => {
     await page.getByRole('tab', { name }).click();
     return page;
   };
+  /** The sentence the page should show for each kudos received, from the giver's name as `reader` may read it and the message. */
+  const kudosSentences = async (
+    reader: RapportClient,
+    received: Array<{ summary?: string | null; subject?: string | null; participants: Array<{ role?: string | null; partyId: string }> }>,
+    sentence: (from: string, message: string) => string,
+  ) =>
+    Promise.all(
+      received.map(async (k) => {
+        const from = k.participants.find((p) => p.role === 'giver')!.partyId;
+        const name = ok(await reader.GET('/api/v1/parties/{id}', { params: { path: { id: from } } })).name;
+        return sentence(name, k.summary ?? k.subject ?? '');
+      }),
+    );
   const party = async (email: string) => ok(await admin.GET('/api/v1/parties', { params: { query: { email } } })).data[0].id;
 
   it("shows the employee's profile and timeline as the API has them", async () => {
@@ -151,13 +165,12 @@ describe('console: the HRM pages', () => {
     const received = ok(await employee.GET('/api/v1/hrm/employees/{id}/timeline', { params: { path: { id: tom }, query: { type: 'hrm.kudos', limit: 50 } } })).data.filter((k) =>
       k.participants.some((p) => p.role === 'receiver' && p.partyId === tom),
     );
-    expect(await page.getByText(/^From .+, .+$/).count()).toBe(received.length);
-    // The giver's name as the employee may read it: a colleague's party.
+    // Each kudos is one sentence, the giver's name as the employee may read it (a colleague's party) and the message in it.
+    const sentences = await kudosSentences(employee, received, (from, message) => `${from} thanked you: “${message}”`);
+    expect(await page.getByTestId('kudos').count()).toBe(received.length);
+    for (const sentence of sentences) await page.getByText(sentence, { exact: true }).waitFor();
     const giver = ok(await employee.GET('/api/v1/parties/{id}', { params: { path: { id: maria } } })).name;
-    await page
-      .getByText(new RegExp(`^From ${giver}, `))
-      .first()
-      .waitFor();
+    await page.getByText(`${giver} thanked you: “Thanks for the night shift ${stamp}”`, { exact: true }).waitFor();
 
     const message = `Fixed the line PC in minutes ${stamp}`;
     await page.getByRole('combobox', { name: 'Colleague' }).fill('Omar');
@@ -177,6 +190,26 @@ describe('console: the HRM pages', () => {
       await narrow.getByText(`Thanks for the night shift ${stamp}`).waitFor();
       return narrow;
     });
+    await page.context().close();
+  }, 600_000);
+
+  it('shows each kudos received as one Ukrainian sentence, the name and the message in it', async () => {
+    const tom = await party(persona('employee').email);
+    const maria = await party(persona('manager').email);
+    ok(await admin.POST('/api/v1/hrm/kudos', { body: { fromPartyId: maria, toPartyId: tom, message: `Дякую за інвентаризацію ${stamp}` } }));
+    const received = ok(await employee.GET('/api/v1/hrm/employees/{id}/timeline', { params: { path: { id: tom }, query: { type: 'hrm.kudos', limit: 50 } } })).data.filter((k) =>
+      k.participants.some((p) => p.role === 'receiver' && p.partyId === tom),
+    );
+    const sentences = await kudosSentences(employee, received, (from, message) => `${from} дякує вам: «${message}»`);
+    const page = await openPage(browser, server, persona('employee'), 'hrm/me', { language: 'uk' });
+    await page.getByRole('tab', { name: 'Подяки' }).click();
+    await page.getByText(`Дякую за інвентаризацію ${stamp}`).waitFor();
+    expect(await page.getByTestId('kudos').count()).toBe(received.length);
+    for (const sentence of sentences) await page.getByText(sentence, { exact: true }).waitFor();
+    // Names and messages are data; every word around them is Ukrainian.
+    expect(await untranslatedWords(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, server, 'hrm-me-recognition-uk');
     await page.context().close();
   }, 600_000);
 
@@ -250,6 +283,96 @@ describe('console: the HRM pages', () => {
       return narrow;
     });
     await page.context().close();
+  }, 600_000);
+
+  it("shows the manager the upward feedback above the anonymity threshold: the group's figures as the API gives them, no one's own answer", async () => {
+    const cycle = ok(
+      await admin.POST('/api/v1/hrm/review-cycles', {
+        body: {
+          name: `H2 review ${stamp}`,
+          periodStart: new Date(Date.now() - 90 * 86_400_000).toISOString(),
+          periodEnd: new Date(Date.now() - 86_400_000).toISOString(),
+          competencies: ['delivery', 'listening'],
+          scale: { name: 'three-step', levels: ['below', 'meets', 'exceeds'] },
+        },
+      }),
+    );
+    const managerUser = persona('manager');
+    const manager = (await login({ baseUrl: server.url, email: managerUser.email, password: managerUser.password })).client;
+    const me = ok(await manager.GET('/api/v1/hrm/me'));
+    const unitId = me.employment!.unitId;
+    // The threshold's worth of distinct reports, each reviewing the manager with its own session: Tom and new hires under Maria.
+    const reviewers: Array<{ client: RapportClient; name: string }> = [{ client: employee, name: ok(await employee.GET('/api/v1/hrm/me')).name }];
+    for (let i = reviewers.length; i < DEFAULT_MIN_GROUP_SIZE; i++) {
+      const email = `report${i}.${stamp}@northwind.example`;
+      const password = `report-${i}-${stamp}-password`;
+      const hired = ok(
+        await admin.POST('/api/v1/hrm/employees', {
+          body: {
+            person: { name: `Report${i} Person ${stamp}`, contactPoints: [{ kind: 'email', value: email }] },
+            unitId,
+            start: new Date(Date.now() - 200 * 86_400_000).toISOString(),
+            managerId: me.id,
+          },
+        }),
+      );
+      ok(await admin.POST('/api/v1/users', { body: { email, name: hired.name, password, roles: ['employee'], partyId: hired.id, scoped: true } }));
+      reviewers.push({ client: (await login({ baseUrl: server.url, email, password })).client, name: hired.name });
+    }
+    const given = ['exceeds', 'meets', 'exceeds', 'below', 'meets', 'exceeds', 'meets'];
+    for (const [i, reviewer] of reviewers.entries()) {
+      ok(
+        await reviewer.client.POST('/api/v1/hrm/review-cycles/{id}/reviews', {
+          params: { path: { id: cycle.id } },
+          body: { subjectId: me.id, kind: 'upward', ratings: { delivery: given[i % given.length], listening: given[(i + 1) % given.length] }, feedback: `Comment number ${i + 1} ${stamp}` },
+        }),
+      );
+    }
+    ok(await admin.POST('/api/v1/hrm/review-cycles/{id}/close', { params: { path: { id: cycle.id } } }));
+    const closed = ok(await manager.GET('/api/v1/hrm/review-cycles', { params: { query: { status: 'closed', limit: 1 } } })).data[0];
+    expect(closed.id).toBe(cycle.id);
+    const scores = ok(await manager.GET('/api/v1/hrm/review-cycles/{id}/scores/{employeeId}', { params: { path: { id: cycle.id, employeeId: me.id } } }));
+    const feedback = ok(await manager.GET('/api/v1/hrm/review-cycles/{id}/feedback/{employeeId}', { params: { path: { id: cycle.id, employeeId: me.id } } }));
+    // At the threshold the API releases the group's figures.
+    expect(scores.byKind.upward.reviews).toBe(reviewers.length);
+    expect(scores.byKind.upward.suppressed).not.toBe(true);
+    expect(scores.byKind.upward.score).not.toBeNull();
+    expect(feedback.upward.suppressed).toBe(false);
+    expect(feedback.upward.feedback).toHaveLength(reviewers.length);
+
+    const page = await open(managerUser, 'hrm/team');
+    const upward = page.getByRole('region', { name: 'Upward feedback' });
+    const scoreLine = `Your reports rated you ${number(Math.round(scores.byKind.upward.score!))} of 100 in ${cycle.name}.`;
+    await upward.getByText(scoreLine, { exact: true }).waitFor();
+    // All the section says: its heading, the score, how many reviews, the comments in the API's order; nothing else.
+    const lines = (await upward.innerText())
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    expect(lines).toEqual([
+      'Upward feedback',
+      scoreLine,
+      `From ${number(reviewers.length)} reviews, taken together: who gave which answer is not kept.`,
+      ...feedback.upward.feedback.map((f) => `“${f}”`),
+    ]);
+    // No one's own answer: no reviewer named beside it, no single rating shown (the reports are listed, for their retention risk, in a section of their own).
+    const section = lines.join('\n');
+    for (const reviewer of reviewers) expect(section).not.toContain(reviewer.name);
+    for (const level of ['below', 'meets', 'exceeds']) expect(await page.locator('main').innerText()).not.toMatch(new RegExp(`\\b${level}\\b`));
+    await checks(page, 'hrm-team-upward', async () => {
+      const narrow = await open(managerUser, 'hrm/team', 360);
+      await narrow.getByRole('region', { name: 'Upward feedback' }).getByText(scoreLine, { exact: true }).waitFor();
+      return narrow;
+    });
+    await page.context().close();
+
+    // The same in Ukrainian, with no English word around the data.
+    const uk = await openPage(browser, server, managerUser, 'hrm/team', { language: 'uk' });
+    const region = uk.getByRole('region', { name: 'Відгуки підлеглих' });
+    await region.getByText(`Ваші підлеглі оцінили вас на ${new Intl.NumberFormat('uk-UA').format(Math.round(scores.byKind.upward.score!))} зі 100 у циклі «${cycle.name}».`, { exact: true }).waitFor();
+    await region.getByText(`Відгуків: ${new Intl.NumberFormat('uk-UA').format(reviewers.length)}, разом: хто що відповів, не зберігається.`, { exact: true }).waitFor();
+    expect(await untranslatedWords(uk)).toEqual([]);
+    await uk.context().close();
   }, 600_000);
 
   it('shows HR the internal service scorecard of the IT unit as the API computes it', async () => {

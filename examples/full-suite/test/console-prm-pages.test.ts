@@ -253,7 +253,7 @@ describe('console: the PRM pages', () => {
     await page.context().close();
   }, 600_000);
 
-  it('takes a purchase from RFQ to quotes, an award on the page, a purchase order and its delivery, which the supplier sees', async () => {
+  it('takes a purchase from RFQ to a quote the supplier sends on the page, an award on the page, a purchase order and its delivery, which the supplier sees', async () => {
     const supplierUser = persona('supplier');
     const supplier = (await login({ baseUrl: server.url, email: supplierUser.email, password: supplierUser.password })).client;
     const party = async (domain: string) => ok(await admin.GET('/api/v1/parties', { params: { query: { domain } } })).data[0].id;
@@ -261,8 +261,43 @@ describe('console: the PRM pages', () => {
     const bolts = await party('boltnut.example');
     const title = `Aluminium profiles ${stamp}`;
     const rfq = ok(await admin.POST('/api/v1/prm/rfqs', { body: { title, quantity: 500, unit: 'm', respondBy: new Date(Date.now() + 7 * 86_400_000).toISOString(), supplierIds: [steel, bolts] } }));
-    // The supplier answers with its own session; the other quote is entered by the firm.
-    const quote = ok(await supplier.POST('/api/v1/prm/rfqs/{id}/quotes', { params: { path: { id: rfq.id } }, body: { supplierId: steel, unitPrice: 7.5, currency: 'EUR', leadTimeDays: 10 } }));
+    // The supplier's user answers on the page, signed in as itself; the other quote is entered by the firm.
+    const answering = await open(supplierUser, 'prm/supply');
+    await answering.getByRole('tab', { name: 'Requests for quotes' }).click();
+    const asked = answering.getByRole('article', { name: title });
+    await asked.getByText('No quotes yet.').waitFor();
+    const form = asked.getByRole('region', { name: 'Your quote' });
+    await form.getByRole('textbox', { name: 'Unit price' }).fill('7.5');
+    await form.getByRole('textbox', { name: 'Currency (ISO code)' }).fill('eur');
+    // A typo the form lets through and the API refuses: its message is shown on the field, nothing is quoted.
+    const leadTime = form.getByRole('textbox', { name: 'Lead time in days' });
+    await leadTime.fill('4000');
+    await form.getByRole('button', { name: 'Send the quote' }).click();
+    await expect.poll(() => leadTime.getAttribute('aria-invalid'), { timeout: 60_000 }).toBe('true');
+    const refused = await supplier.POST('/api/v1/prm/rfqs/{id}/quotes', { params: { path: { id: rfq.id } }, body: { supplierId: steel, unitPrice: 7.5, currency: 'EUR', leadTimeDays: 4000 } });
+    expect(refused.response.status).toBe(400);
+    const said = (refused.error as { errors: Array<{ path: string; message: string }> }).errors.find((e) => e.path === 'body.leadTimeDays')!.message;
+    // On the field itself: what describes the input to a screen reader.
+    const describedBy = (await leadTime.getAttribute('aria-describedby'))!.split(' ');
+    expect(await answering.evaluate((ids) => ids.map((id) => (globalThis as any).document.getElementById(id)?.textContent ?? ''), describedBy)).toContain(said);
+    expect(ok(await supplier.GET('/api/v1/prm/rfqs/{id}', { params: { path: { id: rfq.id } } })).quotes).toEqual([]);
+    await checks(answering, 'prm-supply-quote-refused', async () => {
+      const narrow = await open(supplierUser, 'prm/supply', 360);
+      await narrow.getByRole('tab', { name: 'Requests for quotes' }).click();
+      await narrow.getByRole('article', { name: title }).getByRole('region', { name: 'Your quote' }).waitFor();
+      return narrow;
+    });
+    await leadTime.fill('10');
+    await form.getByRole('button', { name: 'Send the quote' }).click();
+    // Taken: the list is read again and shows the quote, the form is gone.
+    const mine = asked.getByRole('row', { name: /Steelworks Ltd/ });
+    await mine.waitFor();
+    expect((await mine.innerText()).split('\t').map((c) => c.trim())).toEqual(['Steelworks Ltd', money(7.5, 'EUR'), '10 days', 'submitted']);
+    expect(await asked.getByRole('region', { name: 'Your quote' }).count()).toBe(0);
+    const quotes = ok(await supplier.GET('/api/v1/prm/rfqs/{id}', { params: { path: { id: rfq.id } } })).quotes;
+    expect(quotes.map((q) => [q.supplierId, q.unitPrice, q.currency, q.leadTimeDays, q.status])).toEqual([[steel, 7.5, 'EUR', 10, 'submitted']]);
+    const quote = quotes[0];
+    await answering.context().close();
     ok(await admin.POST('/api/v1/prm/rfqs/{id}/quotes', { params: { path: { id: rfq.id } }, body: { supplierId: bolts, unitPrice: 8.1, currency: 'EUR', leadTimeDays: 5 } }));
 
     const page = await open(persona('admin'), 'prm/supply');

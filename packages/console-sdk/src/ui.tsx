@@ -43,7 +43,7 @@ export function Loading() {
 }
 
 /**
- * A failed call: a translated line by its status (403, 404, 409, else "try again"), then the problem's
+ * A failed call: a translated line by its status (403, 404, 409, 412, else "try again"), then the problem's
  * own title and detail as the API gave them (not translated), and a retry button if `onRetry`.
  */
 export function Failure({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
@@ -53,7 +53,9 @@ export function Failure({ error, onRetry }: { error: unknown; onRetry?: () => vo
   return (
     <Alert color="red" role="alert" title={t('error.title')} data-testid="failure">
       <Stack gap={4}>
-        <Text size="sm">{status === 403 ? t('error.forbidden') : status === 404 ? t('error.notFound') : status === 409 ? t('error.conflict') : t('error.tryAgain')}</Text>
+        <Text size="sm">
+          {status === 403 ? t('error.forbidden') : status === 404 ? t('error.notFound') : status === 409 ? t('error.conflict') : status === 412 ? t('error.changed') : t('error.tryAgain')}
+        </Text>
         {(title || detail) && (
           <Text size="sm" translate="no" data-testid="failure-problem">
             {[title, detail !== title ? detail : undefined].filter(Boolean).join(' — ')}

@@ -20,10 +20,10 @@ const theme = createTheme({
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
 });
 
-// Mantine's dimmed text and light variants are below WCAG AA on white; darker shades pass.
+// Mantine's dimmed text, light variants and field errors are below WCAG AA on white; darker shades pass.
 const contrast = () => ({
   variables: {},
-  light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)', '--mantine-primary-color-light-color': 'var(--mantine-color-indigo-9)' },
+  light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)', '--mantine-primary-color-light-color': 'var(--mantine-color-indigo-9)', '--mantine-color-error': 'var(--mantine-color-red-9)' },
   dark: {},
 });
 

@@ -5,19 +5,31 @@ import { Failure, Loading, ok, useClient, useCrmT } from '../lib.js';
 
 type Client = ReturnType<typeof useClient>;
 type Task = Awaited<ReturnType<typeof loadOpen>>[number];
+const TASKS = ['crm', 'tasks'];
 const loadOpen = async (client: Client) => ok(await client.GET('/api/v1/crm/tasks', { params: { query: { done: 'false', limit: 200 } } })).data;
 const loadOverdue = async (client: Client) => ok(await client.GET('/api/v1/crm/tasks/overdue', { params: { query: { limit: 200 } } })).data;
 
-/** Open tasks, and the overdue ones most overdue first; ticking one completes it (If-Match: the version read). */
+/**
+ * Open tasks, and the overdue ones most overdue first; ticking one completes it (If-Match: the
+ * version read), shown done at once and put back, with the server's answer, if refused.
+ */
 export default function Tasks() {
   const t = useCrmT();
   const client = useClient();
   const queryClient = useQueryClient();
-  const open = useQuery({ queryKey: ['crm', 'tasks', 'open'], queryFn: () => loadOpen(client) });
-  const overdue = useQuery({ queryKey: ['crm', 'tasks', 'overdue'], queryFn: () => loadOverdue(client) });
+  const open = useQuery({ queryKey: [...TASKS, 'open'], queryFn: () => loadOpen(client) });
+  const overdue = useQuery({ queryKey: [...TASKS, 'overdue'], queryFn: () => loadOverdue(client) });
   const complete = useMutation({
     mutationFn: async (task: Task) => ok(await client.PATCH('/api/v1/crm/tasks/{id}', { params: { path: { id: task.id }, header: { 'If-Match': `"${task.version}"` } }, body: { done: true } })),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: ['crm', 'tasks'] }),
+    // Optimistic: the row is ticked in both lists before the server answers; a read under way
+    // would overwrite that with the old state, so it is cancelled first.
+    onMutate: async (task) => {
+      await queryClient.cancelQueries({ queryKey: TASKS });
+      queryClient.setQueriesData<Task[]>({ queryKey: TASKS }, (rows) => rows?.map((row) => (row.id === task.id ? { ...row, done: true } : row)));
+    },
+    // Refused (changed or gone meanwhile): this row goes back to the task as it was read, another tick under way keeps its own.
+    onError: (_error, task) => queryClient.setQueriesData<Task[]>({ queryKey: TASKS }, (rows) => rows?.map((row) => (row.id === task.id ? task : row))),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: TASKS }),
   });
   if (open.isPending || overdue.isPending) return <Loading />;
   if (open.error || overdue.error) return <Failure error={open.error ?? overdue.error} />;

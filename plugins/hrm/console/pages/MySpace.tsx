@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Alert, Badge, Button, Card, Group, Radio, Select, SimpleGrid, Stack, Table, Tabs, Text, TextInput, Textarea, Title, VisuallyHidden } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useFormat, usePrincipal } from '@rapport/console-sdk';
-import { DataSelect, Failure, Loading, ok, statusOf, useClient, useHrmT } from '../lib.js';
+import { DataSelect, Failure, Loading, Sentence, ok, slots, statusOf, useClient, useHrmT } from '../lib.js';
 
 /** The caller's own employee profile (GET /hrm/me). */
 export function useMe() {
@@ -455,13 +455,17 @@ function Recognition({ partyId }: { partyId: string }) {
       {mine.length === 0 && <Text c="gray.7">{t('kudos.none')}</Text>}
       {mine.map((k) => {
         const from = k.participants.find((p) => p.role === 'giver')?.partyId;
+        const giver = from && names.get(from);
         return (
-          <Card key={k.id} withBorder padding="xs">
-            <Text size="sm" translate="no">
-              {k.summary ?? k.subject ?? ''}
+          <Card key={k.id} withBorder padding="xs" data-testid="kudos">
+            <Text size="sm">
+              <Sentence
+                text={t('kudos.thanked', slots('from', 'message'))}
+                values={{ from: giver ? <span translate="no">{giver}</span> : t('kudos.someone'), message: <span translate="no">{k.summary ?? k.subject ?? ''}</span> }}
+              />
             </Text>
-            <Text size="xs" c="gray.7">
-              {t('kudos.from', { name: (from && names.get(from)) || '—', date: format.date(k.occurredAt) })}
+            <Text size="xs" c="gray.7" component="time" dateTime={k.occurredAt}>
+              {format.date(k.occurredAt)}
             </Text>
           </Card>
         );

@@ -2,7 +2,7 @@ import { Alert, Badge, Card, Group, Progress, SimpleGrid, Stack, Table, Text, Ti
 import { LineChart } from '@mantine/charts';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { useFormat, usePrincipal } from '@rapport/console-sdk';
-import { Failure, Loading, ok, statusOf, useClient, useHrmT } from '../lib.js';
+import { Failure, Loading, Sentence, ok, slots, statusOf, useClient, useHrmT } from '../lib.js';
 import { useMe } from './MySpace.js';
 
 /** The manager's team: the reports, the eNPS trend of the team (hidden under the anonymity threshold), upward feedback and retention risk. */
@@ -94,6 +94,7 @@ function EnpsTrend({ managerId }: { managerId: string }) {
 
 function UpwardFeedback({ managerId }: { managerId: string }) {
   const t = useHrmT();
+  const format = useFormat();
   const client = useClient();
   const can = usePrincipal().can('hrm.reviews:read');
   const cycles = useQuery({
@@ -126,9 +127,18 @@ function UpwardFeedback({ managerId }: { managerId: string }) {
           {t('team.notEnough')}
         </Badge>
       );
+    // Only the group's figures and its comments, sorted by the API: nothing tells one reviewer's answer from another's.
     return (
       <Stack gap="xs">
-        <Text>{t('team.upwardScore', { cycle: cycle.name, score: upward?.score === null || upward?.score === undefined ? '—' : Math.round(upward.score) })}</Text>
+        <Text>
+          <Sentence
+            text={t('team.upwardScore', slots('score', 'cycle'))}
+            values={{ score: upward?.score === null || upward?.score === undefined ? '—' : format.number(Math.round(upward.score)), cycle: <span translate="no">{cycle.name}</span> }}
+          />
+        </Text>
+        <Text size="sm" c="gray.7">
+          {t('team.upwardReviews', { n: format.number(upward?.reviews ?? 0) })}
+        </Text>
         {feedback.data.upward.feedback.map((f, i) => (
           <Text key={i} size="sm" translate="no">
             “{f}”

@@ -4,6 +4,7 @@ import { BarChart } from '@mantine/charts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useFormat, usePrincipal } from '@rapport/console-sdk';
 import { DataSelect, Failure, Loading, ok, useClient, usePrmT } from '../lib.js';
+import { QuoteForm } from './supply/QuoteForm.js';
 
 /** The suppliers the caller can see (a supplier's user: its own supply relationship), with their names. */
 function useSuppliers() {
@@ -149,7 +150,10 @@ function Rfqs({ names }: { names: Map<string, string> }) {
   const format = useFormat();
   const client = useClient();
   const queryClient = useQueryClient();
-  const canAward = usePrincipal().can('prm.rfqs:write') && !usePrincipal().scoped;
+  const principal = usePrincipal();
+  // The firm awards; a supplier's user answers, as the supplier it acts for (the API checks both).
+  const canAward = principal.can('prm.rfqs:write') && !principal.scoped;
+  const canQuote = principal.can('prm.rfqs:write') && principal.scoped;
   const rfqs = useQuery({ queryKey: ['prm', 'rfqs'], queryFn: async () => ok(await client.GET('/api/v1/prm/rfqs', { params: { query: { limit: 100 } } })).data });
   const award = useMutation({
     mutationFn: async ({ id, quoteId }: { id: string; quoteId: string }) => ok(await client.POST('/api/v1/prm/rfqs/{id}/award', { params: { path: { id } }, body: { quoteId } })),
@@ -172,36 +176,47 @@ function Rfqs({ names }: { names: Map<string, string> }) {
             </Badge>
           </Group>
           <Text size="sm">{t('supply.rfqLine', { quantity: format.number(rfq.quantity), unit: rfq.unit, date: format.dateTime(rfq.respondBy), invited: format.number(rfq.supplierIds.length) })}</Text>
-          <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
-            <Table mt="xs">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('supply.supplier')}</Table.Th>
-                  <Table.Th>{t('supply.unitPrice')}</Table.Th>
-                  <Table.Th>{t('supply.leadTime')}</Table.Th>
-                  <Table.Th>{t('supply.quoteStatus')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rfq.quotes.map((q) => (
-                  <Table.Tr key={q.id}>
-                    <Table.Td translate="no">{names.get(q.supplierId) ?? ''}</Table.Td>
-                    <Table.Td translate="no">{format.money(q.unitPrice, q.currency)}</Table.Td>
-                    <Table.Td>{t('supply.days', { n: format.number(q.leadTimeDays) })}</Table.Td>
-                    <Table.Td>
-                      {canAward && rfq.status === 'open' ? (
-                        <Button size="xs" onClick={() => award.mutate({ id: rfq.id, quoteId: q.id })}>
-                          {t('supply.award')}
-                        </Button>
-                      ) : (
-                        t(`supply.quote.${q.status}`)
-                      )}
-                    </Table.Td>
+          {rfq.quotes.length === 0 ? (
+            <Text size="sm" c="gray.7" mt="xs">
+              {t('supply.noQuotes')}
+            </Text>
+          ) : (
+            <Table.ScrollContainer minWidth={320} scrollAreaProps={{ viewportProps: { tabIndex: 0 } }}>
+              <Table mt="xs">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>{t('supply.supplier')}</Table.Th>
+                    <Table.Th>{t('supply.unitPrice')}</Table.Th>
+                    <Table.Th>{t('supply.leadTime')}</Table.Th>
+                    <Table.Th>{t('supply.quoteStatus')}</Table.Th>
                   </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+                </Table.Thead>
+                <Table.Tbody>
+                  {rfq.quotes.map((q) => (
+                    <Table.Tr key={q.id}>
+                      <Table.Td translate="no">{names.get(q.supplierId) ?? ''}</Table.Td>
+                      <Table.Td translate="no">{format.money(q.unitPrice, q.currency)}</Table.Td>
+                      <Table.Td>{t('supply.days', { n: format.number(q.leadTimeDays) })}</Table.Td>
+                      <Table.Td>
+                        {canAward && rfq.status === 'open' ? (
+                          <Button size="xs" onClick={() => award.mutate({ id: rfq.id, quoteId: q.id })}>
+                            {t('supply.award')}
+                          </Button>
+                        ) : (
+                          t(`supply.quote.${q.status}`)
+                        )}
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+          )}
+          {canQuote &&
+            rfq.status === 'open' &&
+            rfq.supplierIds
+              .filter((supplierId) => !rfq.quotes.some((q) => q.supplierId === supplierId))
+              .map((supplierId) => <QuoteForm key={supplierId} rfqId={rfq.id} supplierId={supplierId} supplierName={rfq.supplierIds.length > 1 ? names.get(supplierId) : undefined} />)}
         </Card>
       ))}
     </Stack>

@@ -35,6 +35,7 @@ const en: Record<string, string> = {
   'error.notFound': 'Not found.',
   'error.tryAgain': 'The server did not answer as expected. Try again.',
   'error.conflict': 'This cannot be done in the record’s current state.',
+  'error.changed': 'Someone changed this record meanwhile. Try again on its current version.',
   'error.retry': 'Try again',
   'kind.all': 'All',
   'kind.person': 'Person',
