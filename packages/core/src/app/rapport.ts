@@ -201,6 +201,7 @@ export class Rapport {
     this.plugins.declare();
     this.database = openDatabase(this.config.database, this.logger);
     try {
+      await this.database.ready();
       // One node at a time through migrations, first tenant, bootstrap key and plugin installs.
       await withBootLock(this.knex, this.database.kind, async () => {
         // Every owner's migrations checked in one query, not two per owner.

@@ -40,6 +40,12 @@ export interface DatabaseConfig {
 export interface Database {
   readonly knex: Knex;
   readonly kind: DatabaseKind;
+  /**
+   * Resolves once the database can take a first statement. PGlite opens a new data directory
+   * by running initdb, which a loaded machine may take minutes over: waited for here, without
+   * a deadline, so no request-sized connection timeout cuts a start short.
+   */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,6 +102,7 @@ function openPostgres(config: DatabaseConfig, logger: Logger | undefined): Datab
   });
   return {
     knex,
+    ready: () => Promise.resolve(),
     kind: 'postgres',
     async close() {
       // The listening connection (other nodes' changes) is outside the pool.
@@ -112,6 +119,7 @@ function openPglite(config: DatabaseConfig): Database {
   const inMemory = dataDir.startsWith('memory://') || config.pglite !== undefined;
   const lock = inMemory ? undefined : DataDirLock.acquire(dataDir);
   let knex: Knex;
+  let opening: Promise<void> | undefined;
   try {
     // Opened here rather than by knex-pglite, which cannot load extensions: search needs pg_trgm.
     // The options form: PGlite ignores its second argument when the first (the directory) is undefined.
@@ -120,10 +128,11 @@ function openPglite(config: DatabaseConfig): Database {
       client: PgliteClient as unknown as typeof knexFactory.Client,
       dialect: 'postgres',
       connection: () => ({ pglite }) as object,
-      // The first connection waits for PGlite to open (initdb on a new data directory, which on a
-      // loaded machine can take longer than knex's 60 s): `database.pool.acquireTimeoutMs` raises it.
+      // A request waits this long for the one connection (an import's batch may hold it); the
+      // first open is waited for apart, by ready().
       acquireConnectionTimeout: config.pool?.acquireTimeoutMs ?? 60_000,
     } as Knex.Config);
+    opening = (pglite as { waitReady?: Promise<void> }).waitReady;
   } catch (error) {
     lock?.release();
     throw error;
@@ -135,6 +144,7 @@ function openPglite(config: DatabaseConfig): Database {
   return {
     knex,
     kind: 'pglite',
+    ready: () => opening ?? Promise.resolve(),
     async close() {
       try {
         stopPrincipalCache(knex);
