@@ -46,9 +46,16 @@ const databaseIndependent = [
 export default defineConfig({
   test: {
     globalSetup: [src('./test/global-setup.ts')],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Limits end hangs, they measure nothing (speed lives in `pnpm bench`): sized for two cores
+    // shared with builds, browsers and servers, where a run has gone past a 60 s test limit.
+    testTimeout: 180_000,
+    // Hooks boot apps, servers and browsers, the slowest things a loaded machine does.
+    hookTimeout: 300_000,
+    // Also the time a worker gets to stop (the default 10 s): one closing Chromium and a
+    // server on a loaded machine can take longer, failing a run whose tests all passed.
+    teardownTimeout: 60_000,
     pool: 'forks',
+    // One worker per core, never more: browser files start a server and Chromium of their own.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     // Each worker keeps its modules from file to file: importing the sources afresh for every
     // file was a third of the suite's time. Files share no state but the module caches: every

@@ -22,43 +22,21 @@ async function relationship(client: Client, fromPartyId: string, toPartyId: stri
   return res.body.id;
 }
 
-async function invite(sys: LinkedSystems) {
-  const rel = await relationship(sys.a.admin, await org(sys.a.admin, `Supplier ${crypto.randomUUID()}`), sys.a.selfPartyId);
-  const invitation = await sys.a.admin.post('/api/v1/federation/invitations', { relationshipId: rel, localRole: 'buyer', documentTypes: ['linktest.order'] });
+/** `inviter` invites `invited` to a link, each on a supply relationship of its own. */
+async function invite(inviter: LinkedSystems['a'], invited: LinkedSystems['a']) {
+  const rel = await relationship(inviter.admin, await org(inviter.admin, `Supplier ${crypto.randomUUID()}`), inviter.selfPartyId);
+  const invitation = await inviter.admin.post('/api/v1/federation/invitations', { relationshipId: rel, localRole: 'buyer', documentTypes: ['linktest.order'] });
   expect(invitation.status).toBe(201);
-  const bRel = await relationship(sys.b.admin, sys.b.selfPartyId, await org(sys.b.admin, `Buyer ${crypto.randomUUID()}`));
-  return { url: invitation.body.invitationUrl as string, linkId: invitation.body.link.id as string, bRel };
+  const invitedRel = await relationship(invited.admin, invited.selfPartyId, await org(invited.admin, `Buyer ${crypto.randomUUID()}`));
+  return { url: invitation.body.invitationUrl as string, linkId: invitation.body.link.id as string, invitedRel };
 }
 
 const linkCount = async (t: LinkedSystems['a']) => Number((await t.app.knex('rapport_fed_links').count({ n: '*' }))[0].n);
 const stateAt = async (t: LinkedSystems['a'], id: string) => (await t.app.knex('rapport_fed_links').where({ id }).first('state'))?.state;
 
-describe('Rapport Link egress: the invited side refuses private networks', () => {
-  let sys: LinkedSystems;
-  beforeAll(async () => {
-    sys = await createLinkedSystems({ shared: { plugins: [linkPlugin] }, b: { config: { dispatcher: { allowPrivateNetworks: false } } } });
-  });
-  afterAll(async () => {
-    await sys?.close();
-  });
-
-  it('refuses an invitation on a loopback, private, link-local or metadata address and writes nothing', async () => {
-    const { url, linkId, bRel } = await invite(sys);
-    const before = await linkCount(sys.b);
-    const suffix = new URL(url).pathname + new URL(url).hash;
-    for (const base of [new URL(url).origin, 'http://localhost:4000', 'http://10.0.0.7', 'http://[fe80::1]:8080', 'http://169.254.169.254', 'http://[::ffff:127.0.0.1]']) {
-      const res = await sys.b.admin.post('/api/v1/federation/links', { invitationUrl: base + suffix, relationshipId: bRel });
-      expect(res.status, base).toBe(400);
-      expect(res.body.errors[0]).toMatchObject({ path: 'invitationUrl' });
-      expect(res.body.detail).toContain('dispatcher.allowPrivateNetworks');
-    }
-    expect(await linkCount(sys.b)).toBe(before);
-    // The inviting side was never called: its invitation is still open.
-    expect(await stateAt(sys.a, linkId)).toBe('invited');
-  });
-});
-
-describe('Rapport Link egress: the inviting side refuses private networks', () => {
+// One pair serves both directions: A refuses private networks and B allows them, so A is
+// the refusing side whether it is the one invited (by B) or the one inviting (B).
+describe('Rapport Link egress: a side that refuses private networks', () => {
   let sys: LinkedSystems;
   beforeAll(async () => {
     sys = await createLinkedSystems({ shared: { plugins: [linkPlugin] }, a: { config: { dispatcher: { allowPrivateNetworks: false } } } });
@@ -67,10 +45,25 @@ describe('Rapport Link egress: the inviting side refuses private networks', () =
     await sys?.close();
   });
 
-  it('refuses an acceptance whose base URL is on loopback: the invitation stays open, no link on either side', async () => {
-    const { url, linkId, bRel } = await invite(sys);
+  it('refuses, when invited, an invitation on a loopback, private, link-local or metadata address and writes nothing', async () => {
+    const { url, linkId, invitedRel } = await invite(sys.b, sys.a);
+    const before = await linkCount(sys.a);
+    const suffix = new URL(url).pathname + new URL(url).hash;
+    for (const base of [new URL(url).origin, 'http://localhost:4000', 'http://10.0.0.7', 'http://[fe80::1]:8080', 'http://169.254.169.254', 'http://[::ffff:127.0.0.1]']) {
+      const res = await sys.a.admin.post('/api/v1/federation/links', { invitationUrl: base + suffix, relationshipId: invitedRel });
+      expect(res.status, base).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ path: 'invitationUrl' });
+      expect(res.body.detail).toContain('dispatcher.allowPrivateNetworks');
+    }
+    expect(await linkCount(sys.a)).toBe(before);
+    // The inviting side was never called: its invitation is still open.
+    expect(await stateAt(sys.b, linkId)).toBe('invited');
+  });
+
+  it('refuses, when inviting, an acceptance whose base URL is on loopback: the invitation stays open, no link on either side', async () => {
+    const { url, linkId, invitedRel } = await invite(sys.a, sys.b);
     const before = await linkCount(sys.b);
-    const res = await sys.b.admin.post('/api/v1/federation/links', { invitationUrl: url, relationshipId: bRel });
+    const res = await sys.b.admin.post('/api/v1/federation/links', { invitationUrl: url, relationshipId: invitedRel });
     expect(res.status).toBe(422);
     expect(res.body.detail).toContain('is not a public address');
     expect(await linkCount(sys.b)).toBe(before);
