@@ -6,7 +6,8 @@ import type { Page } from '../util/cursor.js';
 import { createApiKey } from './keys.js';
 import { requireNotStronger, requireRoles, type PermissionRegistry } from './roles.js';
 import type { ApiKeyInfo } from './types.js';
-import { iso, requireScopeParty } from './users.js';
+import { iso } from '../util/time.js';
+import { requireScopeParty } from './users.js';
 
 interface ApiKeyRow {
   id: string;

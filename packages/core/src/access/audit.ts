@@ -2,7 +2,7 @@ import { sql, type QueryContext } from '../kernel/context.js';
 import { BY_ID_DESC, keysetPage } from '../http/keyset.js';
 import type { Page } from '../util/cursor.js';
 import type { AuditEntry } from './types.js';
-import { iso } from './users.js';
+import { iso } from '../util/time.js';
 
 export interface AuditQuery {
   recordType?: string;

@@ -1,3 +1,4 @@
+import { iso } from '../util/time.js';
 import type { Knex } from 'knex';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
@@ -130,7 +131,3 @@ export async function requireScopeParty(db: Knex, tenantId: string, partyId: str
   if (!party) throw new ValidationError(`partyId: party ${partyId} does not exist`, [{ path: 'partyId', message: 'unknown party' }]);
 }
 
-export function iso(value: Date | string | null | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  return new Date(value).toISOString();
-}

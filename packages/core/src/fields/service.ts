@@ -1,3 +1,4 @@
+import { isoRequired } from '../util/time.js';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, type ValidationIssue } from '../errors.js';
@@ -57,8 +58,6 @@ interface FieldRow {
   updated_at: Date | string;
 }
 
-const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
-
 function toDefinition(row: FieldRow): FieldDefinition {
   return {
     recordType: row.record_type,
@@ -68,10 +67,10 @@ function toDefinition(row: FieldRow): FieldDefinition {
     description: row.description,
     appliesTo: row.applies_to ?? [],
     ...optionsOf(row.options ?? {}),
-    retiredAt: row.retired_at ? iso(row.retired_at) : null,
+    retiredAt: row.retired_at ? isoRequired(row.retired_at) : null,
     version: row.version,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
+    createdAt: isoRequired(row.created_at),
+    updatedAt: isoRequired(row.updated_at),
   };
 }
 
