@@ -130,4 +130,3 @@ export async function requireScopeParty(db: Knex, tenantId: string, partyId: str
   const party = await db('rapport_parties').where({ tenant_id: tenantId, id: partyId }).whereNull('merged_into_id').first('id');
   if (!party) throw new ValidationError(`partyId: party ${partyId} does not exist`, [{ path: 'partyId', message: 'unknown party' }]);
 }
-

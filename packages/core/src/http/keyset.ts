@@ -58,11 +58,7 @@ export async function keysetPage<R, T>(
  * order, `limit + 1`), without reading them. For a page over a union of sources: each source
  * gets the same window so that the outer `keysetPage` finds its page among their first rows.
  */
-export function keysetWindow(
-  query: Knex.QueryBuilder,
-  page: { limit: number; cursor?: string | undefined },
-  keys: readonly KeysetKey[],
-): { position?: (string | number)[]; backward: boolean } {
+export function keysetWindow(query: Knex.QueryBuilder, page: { limit: number; cursor?: string | undefined }, keys: readonly KeysetKey[]): { position?: (string | number)[]; backward: boolean } {
   if (keys.length === 0) throw new Error('keysetPage needs at least one sort key');
   const decoded = decodePosition(page.cursor, keys);
   // Backward: the same keys, each the other way; the rows are put back in the list's order.
