@@ -106,7 +106,7 @@ export function tarballProblems(tarball) {
     }
   }
   for (const file of entryPoints(manifest)) if (!files.has(file)) problems.push(`${file}, which the manifest points at, is not in the tarball (not built, or left out of "files")`);
-  for (const file of ['README.md', 'LICENSE']) if (!files.has(file)) problems.push(`${file} is not in the tarball`);
+  for (const file of ['README.md', 'LICENSE', 'CHANGELOG.md']) if (!files.has(file)) problems.push(`${file} is not in the tarball`);
   return problems;
 }
 

@@ -102,7 +102,7 @@ export { schemaRuleViolations, schemaTables, globalTablesOf, type SchemaRuleViol
 
 // HTTP
 export { RouteBuilder, type RouteSpec, type RequestContext, type HttpMethod, type RegisteredRoute, type RouteAudience } from './http/routes.js';
-export { keysetPage, applyTextList, textListQuery, textSortExpression, type KeysetKey, type TextListFilter } from './http/keyset.js';
+export { keysetPage, keysetWindow, applyTextList, textListQuery, textSortExpression, type KeysetKey, type TextListFilter } from './http/keyset.js';
 export { ResponseSchemaError } from './http/response-check.js';
 export { pageQuery, idParams, pageOf, booleanQuery, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
 export { sendCsv, csvStream, keysetBatches, DEFAULT_EXPORT_BATCH_SIZE, type CsvColumn } from './http/csv-export.js';

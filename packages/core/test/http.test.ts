@@ -274,6 +274,23 @@ describe('HTTP contract', () => {
       }
     });
 
+    it('counts committed events by name in rapport_events_total, and nothing for a refused write', async () => {
+      const scrape = async () => {
+        const res = await t.admin.get('/metrics');
+        expect(res.status).toBe(200);
+        return (name: string) => Number(new RegExp(`^rapport_events_total\\{name="${name.replace(/\./g, '\\.')}"\\} (\\d+)$`, 'm').exec(res.text)?.[1] ?? 0);
+      };
+      const before = await scrape();
+      const created = await Promise.all(['Counted one', 'Counted two'].map(async (name) => (await t.admin.post('/api/v1/parties', { kind: 'organization', name })).body as { id: string }));
+      expect((await t.admin.patch(`/api/v1/parties/${created[0].id}`, { name: 'Counted once more' }, { headers: { 'if-match': '"1"' } })).status).toBe(200);
+      // Refused before commit (stale version): no event, so no count.
+      expect((await t.admin.patch(`/api/v1/parties/${created[1].id}`, { name: 'Stale' }, { headers: { 'if-match': '"7"' } })).status).toBe(412);
+      const after = await scrape();
+      expect(after('party.created') - before('party.created')).toBe(2);
+      expect(after('party.updated') - before('party.updated')).toBe(1);
+      expect((await t.admin.get('/metrics')).text).toContain('# TYPE rapport_events_total counter');
+    });
+
     it('counts requests by route template, status and method for Prometheus (metrics:read)', async () => {
       const scrape = async () => {
         const res = await t.admin.get('/metrics');

@@ -136,7 +136,10 @@ describe('CSV import over HTTP', () => {
     const first = (await uploader.get(`/api/v1/imports/${job.id}/rejected?limit=2`)).body;
     expect(first.data.map((r: { line: number }) => r.line)).toEqual([3, 5]);
     const rest = (await uploader.get(`/api/v1/imports/${job.id}/rejected?limit=2&cursor=${first.nextCursor}`)).body;
-    expect(rest).toEqual({ data: [report.body.data[2]], nextCursor: null });
+    expect(rest).toEqual({ data: [report.body.data[2]], nextCursor: null, prevCursor: expect.any(String) });
+    // The shared keyset pages both ways: the page before the last is the first again.
+    const back = (await uploader.get(`/api/v1/imports/${job.id}/rejected?limit=2&cursor=${rest.prevCursor}`)).body;
+    expect(back.data).toEqual(first.data);
 
     const asCsv = await uploader.get(`/api/v1/imports/${job.id}/rejected.csv`);
     expect(asCsv.status).toBe(200);

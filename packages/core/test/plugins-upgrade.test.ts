@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedDatabase, testDatabaseKind, type IsolatedDatabase } from '@rapport/testing';
-import { createRapport, definePlugin, type DatabaseConfig, type Migration, type Rapport } from '@rapport/core';
+import { createRapport, defineContract, definePlugin, service, type DatabaseConfig, type Migration, type PluginDefinition, type Rapport } from '@rapport/core';
 
 /*
  * Restarts on one database: the second boot sees a newer plugin package, a disabled
@@ -58,13 +58,27 @@ function quiet(version: string, migrations: Migration[]) {
   });
 }
 
+/** A plugin that needs `quiet`'s service: it cannot run while `quiet` is disabled. */
+const notes = defineContract('quiet', { services: { notes: service<{ title: string }>() } });
+function quietWithNotes(version: string, migrations: Migration[]) {
+  return definePlugin({
+    ...quiet(version, migrations),
+    contract: notes,
+    setup: (api) => {
+      api.interactionTypes.define({ key: 'quiet.note' });
+      api.provide(notes.services.notes, { title: 'quiet notes' });
+    },
+  });
+}
+const watcher = definePlugin({ name: 'watcher', version: '1.0.0', deps: { notes: notes.services.notes } });
+
 describe('plugin upgrades and persisted state across restarts', () => {
   let database: DatabaseConfig;
   let isolated: IsolatedDatabase | undefined;
   let dataDir: string | undefined;
   let app: Rapport | undefined;
 
-  const boot = async (plugins: ReturnType<typeof tracker>[]) => {
+  const boot = async (plugins: PluginDefinition[]) => {
     await app?.close();
     app = undefined;
     app = await createRapport({ logLevel: 'silent', database, plugins, dispatcher: { enabled: false } });
@@ -135,5 +149,21 @@ describe('plugin upgrades and persisted state across restarts', () => {
     // The failed boot released the database: a correct configuration opens it again.
     const a = await boot([tracker('1.1.0', [itemsTable, priorityColumn]), quiet('2.0.0', [notesTable, notesColumn])]);
     expect(a.plugins.status('tracker').state).toBe('enabled');
+  });
+
+  it('refuses to start a plugin whose dependency was disabled while it stayed enabled, naming both', async () => {
+    const configured = [tracker('1.1.0', [itemsTable, priorityColumn]), quietWithNotes('2.0.0', [notesTable, notesColumn]), watcher];
+    const a = await boot(configured);
+    expect(a.plugins.status('watcher').state).toBe('enabled');
+    // What another node (or a hand edit) can leave behind: the dependency off, its dependent on.
+    await a.knex('rapport_plugins').where({ name: 'quiet' }).update({ state: 'disabled' });
+    await app?.close();
+    app = undefined;
+    await expect(createRapport({ logLevel: 'silent', database, plugins: configured, dispatcher: { enabled: false } })).rejects.toThrow(
+      'Plugin "watcher": is enabled but requires "quiet", which is not enabled',
+    );
+    // Without the dependent the system starts; with its dependency enabled again, so does the dependent.
+    await (await boot(configured.slice(0, 2))).plugins.enable('quiet');
+    expect((await boot(configured)).plugins.status('watcher').state).toBe('enabled');
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '@rapport/testing';
-import { createRapport, createTenant, definePlugin, type PluginDefinition } from '@rapport/core';
+import { createRapport, createTenant, defineContract, definePlugin, service, type PluginDefinition } from '@rapport/core';
 import { samplePlugin } from './fixtures/test-plugin.js';
 
 // Boot errors happen before any database work; this URL fails fast if that ever changes.
@@ -24,6 +24,18 @@ describe('plugin host: start-up errors name the plugin', () => {
   it('refuses a missing dependency', async () => {
     const error = await bootError([plugin('needy', '1.0.0', { requires: { plugins: { absent: '^1.0.0' } } })]);
     expect(error.message).toBe('Plugin "needy": requires plugin "absent" (^1.0.0), which is not in the configuration');
+  });
+
+  it('refuses a service ref whose plugin is not configured, naming both plugins', async () => {
+    const ledger = defineContract('ledger', { services: { balances: service<{ of(id: string): number }>() } });
+    const error = await bootError([plugin('reader', '1.0.0', { deps: { balances: ledger.services.balances } })]);
+    expect(error.message).toBe('Plugin "reader": needs the service "ledger.balances" of plugin "ledger", which is not in the configuration');
+  });
+
+  it('refuses a service ref its plugin does not provide, naming both plugins', async () => {
+    const ledger = defineContract('ledger', { services: { balances: service<{ of(id: string): number }>() } });
+    const error = await bootError([plugin('ledger'), plugin('reader', '1.0.0', { deps: { balances: ledger.services.balances } })]);
+    expect(error.message).toBe('Plugin "reader": needs the service "ledger.balances", which plugin "ledger" does not provide');
   });
 
   it('refuses a dependency outside the required range', async () => {

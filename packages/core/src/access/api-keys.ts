@@ -1,11 +1,13 @@
 import { NotFoundError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { sql, type QueryContext } from '../kernel/context.js';
-import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { BY_ID_DESC, keysetPage } from '../http/keyset.js';
+import type { Page } from '../util/cursor.js';
 import { createApiKey } from './keys.js';
 import { requireNotStronger, requireRoles, type PermissionRegistry } from './roles.js';
 import type { ApiKeyInfo } from './types.js';
-import { iso, requireScopeParty } from './users.js';
+import { iso } from '../util/time.js';
+import { requireScopeParty } from './users.js';
 
 interface ApiKeyRow {
   id: string;
@@ -35,13 +37,10 @@ function toKey(row: ApiKeyRow): ApiKeyInfo {
 }
 
 export async function listKeys(ctx: QueryContext, query: { limit: number; cursor?: string; revoked?: boolean }): Promise<Page<ApiKeyInfo>> {
-  const after = decodeCursor(query.cursor, ['uuid']);
   const q = sql(ctx)('rapport_api_keys').where('tenant_id', ctx.tenantId).select(KEY_COLUMNS);
   if (query.revoked === true) q.whereNotNull('revoked_at');
   else if (query.revoked === false) q.whereNull('revoked_at');
-  if (after) q.where('id', '<', after[0] as string);
-  const rows: ApiKeyRow[] = await q.orderBy('id', 'desc').limit(query.limit + 1);
-  return toPage(rows, query.limit, toKey, (r) => [r.id]);
+  return keysetPage(q, query, BY_ID_DESC, (rows: ApiKeyRow[]) => rows.map(toKey));
 }
 
 export async function getKey(ctx: QueryContext, id: string): Promise<ApiKeyInfo> {

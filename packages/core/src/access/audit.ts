@@ -1,7 +1,8 @@
 import { sql, type QueryContext } from '../kernel/context.js';
-import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { BY_ID_DESC, keysetPage } from '../http/keyset.js';
+import type { Page } from '../util/cursor.js';
 import type { AuditEntry } from './types.js';
-import { iso } from './users.js';
+import { iso } from '../util/time.js';
 
 export interface AuditQuery {
   recordType?: string;
@@ -25,18 +26,13 @@ interface AuditRow {
 
 /** The tenant's audit log, newest first: keyset on the entry's id, its event's time-ordered UUIDv7. */
 export async function listAudit(ctx: QueryContext, query: AuditQuery): Promise<Page<AuditEntry>> {
-  const after = decodeCursor(query.cursor, ['uuid']);
   const q = sql(ctx)('rapport_audit').where('tenant_id', ctx.tenantId).select('id', 'event_id', 'action', 'record_type', 'record_id', 'actor_kind', 'actor_id', 'at');
   if (query.recordType) q.where('record_type', query.recordType);
   if (query.recordId) q.where('record_id', query.recordId);
   if (query.actorId) q.where('actor_id', query.actorId);
   if (query.action) q.where('action', query.action);
-  if (after) q.where('id', '<', after[0]);
-  const rows: AuditRow[] = await q.orderBy('id', 'desc').limit(query.limit + 1);
-  return toPage(
-    rows,
-    query.limit,
-    (r) => ({
+  return keysetPage(q, query, BY_ID_DESC, (rows: AuditRow[]) =>
+    rows.map((r) => ({
       id: r.id,
       eventId: r.event_id,
       action: r.action,
@@ -44,7 +40,6 @@ export async function listAudit(ctx: QueryContext, query: AuditQuery): Promise<P
       recordId: r.record_id,
       actor: { kind: r.actor_kind, id: r.actor_id },
       at: iso(r.at)!,
-    }),
-    (r) => [r.id],
+    })),
   );
 }

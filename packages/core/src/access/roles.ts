@@ -4,7 +4,8 @@ import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import type { Registry } from '../kernel/registry.js';
 import type { PermissionDefinition } from '../kernel/types.js';
 import { sql, type QueryContext } from '../kernel/context.js';
-import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { keysetPage } from '../http/keyset.js';
+import type { Page } from '../util/cursor.js';
 import { grants, type Principal } from './principal.js';
 import type { Role } from './types.js';
 
@@ -27,11 +28,8 @@ function toRole(row: RoleRow): Role {
 }
 
 export async function listRoles(ctx: QueryContext, query: { limit: number; cursor?: string }): Promise<Page<Role>> {
-  const after = decodeCursor(query.cursor, ['string']);
   const q = sql(ctx)('rapport_roles').where('tenant_id', ctx.tenantId).select(ROLE_COLUMNS);
-  if (after) q.where('name', '>', after[0] as string);
-  const rows: RoleRow[] = await q.orderBy('name').limit(query.limit + 1);
-  return toPage(rows, query.limit, toRole, (r) => [r.name]);
+  return keysetPage(q, query, [{ column: 'name', type: 'string' }], (rows: RoleRow[]) => rows.map(toRole));
 }
 
 export async function getRole(ctx: QueryContext, name: string): Promise<Role> {

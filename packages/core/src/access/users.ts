@@ -1,8 +1,10 @@
+import { iso } from '../util/time.js';
 import type { Knex } from 'knex';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { sql, type QueryContext } from '../kernel/context.js';
-import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { BY_ID_DESC, keysetPage } from '../http/keyset.js';
+import type { Page } from '../util/cursor.js';
 import { newId } from '../util/ids.js';
 import { requireNotStronger, requireRoles, type PermissionRegistry } from './roles.js';
 import type { User } from './types.js';
@@ -54,11 +56,8 @@ export interface UserPatch {
 }
 
 export async function listUsers(ctx: QueryContext, query: { limit: number; cursor?: string }): Promise<Page<User>> {
-  const after = decodeCursor(query.cursor, ['uuid']);
   const q = sql(ctx)('rapport_users').where('tenant_id', ctx.tenantId).select(USER_COLUMNS);
-  if (after) q.where('id', '<', after[0] as string);
-  const rows: UserRow[] = await q.orderBy('id', 'desc').limit(query.limit + 1);
-  return toPage(rows, query.limit, toUser, (r) => [r.id]);
+  return keysetPage(q, query, BY_ID_DESC, (rows: UserRow[]) => rows.map(toUser));
 }
 
 export async function getUser(ctx: QueryContext, id: string): Promise<User> {
@@ -130,9 +129,4 @@ export async function requireScopeParty(db: Knex, tenantId: string, partyId: str
   if (!partyId) return;
   const party = await db('rapport_parties').where({ tenant_id: tenantId, id: partyId }).whereNull('merged_into_id').first('id');
   if (!party) throw new ValidationError(`partyId: party ${partyId} does not exist`, [{ path: 'partyId', message: 'unknown party' }]);
-}
-
-export function iso(value: Date | string | null | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  return new Date(value).toISOString();
 }

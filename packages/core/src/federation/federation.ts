@@ -6,8 +6,10 @@ import type { UnitOfWork, Transact } from '../hooks/unit-of-work.js';
 import { sql, type QueryContext } from '../kernel/context.js';
 import { ConflictError, NotFoundError, RapportError, ValidationError } from '../errors.js';
 import { newId } from '../util/ids.js';
+import { iso } from '../util/time.js';
+import { BY_ID_DESC, keysetPage } from '../http/keyset.js';
 import { COUNTERPART, LINK_ROLES, authoredBy, type DocumentTypeRegistry, type LinkRole } from './documents.js';
-import { INBOX, LINKS, MIRRORS, OUTBOX, iso, linkById, linkResource, linkView, livePeerKeys, num, type LinkRow, type LocalKey, type PeerKey } from './links.js';
+import { INBOX, LINKS, MIRRORS, OUTBOX, linkById, linkResource, linkView, livePeerKeys, num, type LinkRow, type LocalKey, type PeerKey } from './links.js';
 import { privateHostProblem, publicOnlyAgent } from '../webhooks/egress.js';
 import type * as Undici from 'undici';
 import type { Agent } from 'undici';
@@ -319,16 +321,9 @@ export class Federation {
   }
 
   async list(ctx: QueryContext, query: { state?: string; limit?: number; cursor?: string }) {
-    const limit = Math.min(query.limit ?? 50, 200);
-    const q = sql(ctx)(LINKS)
-      .where({ tenant_id: ctx.tenantId })
-      .orderBy('id', 'desc')
-      .limit(limit + 1);
+    const q = sql(ctx)(LINKS).where({ tenant_id: ctx.tenantId });
     if (query.state) q.andWhere({ state: query.state });
-    if (query.cursor) q.andWhere('id', '<', query.cursor);
-    const rows = (await q) as LinkRow[];
-    const page = rows.slice(0, limit);
-    return { data: page.map(linkResource), nextCursor: rows.length > limit ? page[page.length - 1].id : null };
+    return keysetPage(q, { limit: Math.min(query.limit ?? 50, 200), cursor: query.cursor }, BY_ID_DESC, (rows: LinkRow[]) => rows.map(linkResource));
   }
 
   async get(ctx: QueryContext, id: string): Promise<LinkRow> {

@@ -1,3 +1,4 @@
+import { iso } from '../util/time.js';
 import type { Knex } from 'knex';
 import type { LinkRole, LinkView } from './documents.js';
 import type { PublicJwk } from './signing.js';
@@ -58,11 +59,6 @@ export const LINKS = 'rapport_fed_links';
 export const OUTBOX = 'rapport_fed_outbox';
 export const INBOX = 'rapport_fed_inbox';
 export const MIRRORS = 'rapport_fed_mirrors';
-
-export function iso(value: Date | string | null | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  return (value instanceof Date ? value : new Date(value)).toISOString();
-}
 
 export function num(value: string | number): number {
   return typeof value === 'number' ? value : Number(value);

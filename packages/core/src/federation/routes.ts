@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type Koa from 'koa';
 import type { KernelModule } from '../app/module.js';
 import type { PermissionDefinition } from '../kernel/types.js';
-import { idParams, pageOf } from '../http/pagination.js';
+import { idParams, pageOf, pageQuery } from '../http/pagination.js';
 import type { RequestContext, RouteBuilder } from '../http/routes.js';
 import { LINK_ROLES } from './documents.js';
 import { type Federation, MESSAGE_STATUSES, PEER_PATH, wireMessageSchema, type FederationHost } from './federation.js';
@@ -131,7 +131,7 @@ function adminRoutes(r: RouteBuilder, federation: Federation, transport: LinkTra
     summary: 'List links to other systems',
     tags,
     permission: 'federation:read',
-    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).optional(), cursor: z.uuid().optional(), state: z.enum(LINK_STATES).optional() }),
+    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).optional(), cursor: pageQuery.cursor, state: z.enum(LINK_STATES).optional() }),
     response: pageOf(linkSchema),
     handler: (ctx) => federation.list(ctx, ctx.query),
   });

@@ -1,3 +1,4 @@
+import { isoRequired } from '../util/time.js';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, type ValidationIssue } from '../errors.js';
@@ -5,7 +6,8 @@ import { UnitOfWork } from '../hooks/unit-of-work.js';
 import { sql, type QueryContext } from '../kernel/context.js';
 import type { KernelRegistries } from '../kernel/kernel.js';
 import { PARTY_KINDS } from '../kernel/types.js';
-import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { keysetPage } from '../http/keyset.js';
+import type { Page } from '../util/cursor.js';
 import { changesFields, fieldCacheOf } from './cache.js';
 import { parseFieldQuery, type FieldListQuery } from './list-query.js';
 import {
@@ -56,8 +58,6 @@ interface FieldRow {
   updated_at: Date | string;
 }
 
-const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
-
 function toDefinition(row: FieldRow): FieldDefinition {
   return {
     recordType: row.record_type,
@@ -67,10 +67,10 @@ function toDefinition(row: FieldRow): FieldDefinition {
     description: row.description,
     appliesTo: row.applies_to ?? [],
     ...optionsOf(row.options ?? {}),
-    retiredAt: row.retired_at ? iso(row.retired_at) : null,
+    retiredAt: row.retired_at ? isoRequired(row.retired_at) : null,
     version: row.version,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
+    createdAt: isoRequired(row.created_at),
+    updatedAt: isoRequired(row.updated_at),
   };
 }
 
@@ -128,14 +128,19 @@ export class FieldService {
   }
 
   async list(ctx: QueryContext, query: { recordType?: string; retired?: boolean; limit: number; cursor?: string }): Promise<Page<FieldDefinition>> {
-    const after = decodeCursor(query.cursor, ['string', 'string']);
     const q = sql(ctx)('rapport_fields').where('tenant_id', ctx.tenantId);
     if (query.recordType) q.where('record_type', query.recordType);
     if (query.retired === true) q.whereNotNull('retired_at');
     else if (query.retired === false) q.whereNull('retired_at');
-    if (after) q.whereRaw('(record_type, key) > (?, ?)', [after[0], after[1]]);
-    const rows: FieldRow[] = await q.orderBy(['record_type', 'key']).limit(query.limit + 1);
-    return toPage(rows, query.limit, toDefinition, (r) => [r.record_type, r.key]);
+    return keysetPage(
+      q,
+      query,
+      [
+        { column: 'record_type', type: 'string' },
+        { column: 'key', type: 'string' },
+      ],
+      (rows: FieldRow[]) => rows.map(toDefinition),
+    );
   }
 
   async get(ctx: QueryContext, recordType: string, key: string): Promise<FieldDefinition> {

@@ -18,6 +18,9 @@ export interface KeysetKey {
   expression?: string;
 }
 
+/** Newest first by a time-ordered (UUIDv7) id alone: most of core's own lists. */
+export const BY_ID_DESC: readonly KeysetKey[] = [{ column: 'id', type: 'uuid', direction: 'desc' }];
+
 /**
  * One page of `query` in keyset order: the cursor's position applied (a row-value comparison
  * when every key runs one way, so the index serves it), the order, `limit + 1` rows read to
@@ -34,14 +37,8 @@ export async function keysetPage<R, T>(
   keys: readonly KeysetKey[],
   map: (rows: R[]) => T[] | Promise<T[]>,
 ): Promise<Page<T>> {
-  if (keys.length === 0) throw new Error('keysetPage needs at least one sort key');
-  const { position, backward } = decodePosition(page.cursor, keys);
-  // Backward: the same keys, each the other way; the rows are put back in the list's order.
-  const walk = backward ? keys.map((k) => ({ ...k, direction: (k.direction ?? 'asc') === 'asc' ? ('desc' as const) : ('asc' as const) })) : keys;
-  if (position) whereAfter(query, walk, position);
-  if (walk.some((k) => k.expression)) query.orderByRaw(walk.map((k) => `${sortTerm(k)} ${k.direction ?? 'asc'}`).join(', '));
-  else query.orderBy(walk.map((k) => ({ column: k.column, order: k.direction ?? 'asc' })));
-  const rows = (await query.limit(page.limit + 1)) as R[];
+  const { position, backward } = keysetWindow(query, page, keys);
+  const rows = (await query) as R[];
   const more = rows.length > page.limit;
   const kept = more ? rows.slice(0, page.limit) : rows;
   if (backward) kept.reverse();
@@ -54,6 +51,23 @@ export async function keysetPage<R, T>(
   const result: Page<T> = { data, nextCursor: hasNext && last ? encodeCursor(cursorOf(last, keys)) : null };
   if (hasPrevious && first) result.prevCursor = encodeCursor([BACKWARD, ...cursorOf(first, keys)]);
   return result;
+}
+
+/**
+ * Narrows `query` to the rows a keyset page may take, the way `keysetPage` does (position,
+ * order, `limit + 1`), without reading them. For a page over a union of sources: each source
+ * gets the same window so that the outer `keysetPage` finds its page among their first rows.
+ */
+export function keysetWindow(query: Knex.QueryBuilder, page: { limit: number; cursor?: string | undefined }, keys: readonly KeysetKey[]): { position?: (string | number)[]; backward: boolean } {
+  if (keys.length === 0) throw new Error('keysetPage needs at least one sort key');
+  const decoded = decodePosition(page.cursor, keys);
+  // Backward: the same keys, each the other way; the rows are put back in the list's order.
+  const walk = decoded.backward ? keys.map((k) => ({ ...k, direction: (k.direction ?? 'asc') === 'asc' ? ('desc' as const) : ('asc' as const) })) : keys;
+  if (decoded.position) whereAfter(query, walk, decoded.position);
+  if (walk.some((k) => k.expression)) query.orderByRaw(walk.map((k) => `${sortTerm(k)} ${k.direction ?? 'asc'}`).join(', '));
+  else query.orderBy(walk.map((k) => ({ column: k.column, order: k.direction ?? 'asc' })));
+  query.limit(page.limit + 1);
+  return decoded;
 }
 
 /** A backward cursor is the position with this marker in front (one element longer than a forward one). */

@@ -6,11 +6,11 @@ import type { PermissionDefinition } from '../kernel/types.js';
 import { AUTHENTICATED, type Principal } from '../access/principal.js';
 import { NotFoundError, RapportError, ValidationError } from '../errors.js';
 import { keysetBatches, sendCsv, type CsvColumn } from '../http/csv-export.js';
-import { booleanQuery, idParams, pageQuery } from '../http/pagination.js';
+import { keysetPage } from '../http/keyset.js';
+import { booleanQuery, idParams, pageOf, pageQuery } from '../http/pagination.js';
 import type { RequestContext, RouteBuilder } from '../http/routes.js';
 import { JobFailedError } from '../jobs/jobs.js';
 import { jobSchema, type Job } from '../jobs/schemas.js';
-import { decodeCursor, toPage } from '../util/cursor.js';
 import { isPostgres } from '../storage/listener.js';
 import { newId } from '../util/ids.js';
 import { insertUnnest } from './bulk-insert.js';
@@ -124,19 +124,11 @@ function importRoutes(r: RouteBuilder, app: ImportHost): void {
     audience: 'any',
     params: idParams,
     query: z.strictObject(pageQuery),
-    response: z.object({ data: z.array(rejectedRowSchema), nextCursor: z.string().nullable() }),
+    response: pageOf(rejectedRowSchema),
     handler: async ({ params, query, principal }) => {
       const job = await importJob(app, principal, params.id);
-      const after = decodeCursor(query.cursor, ['number']);
       const q = app.knex('rapport_import_rejections').where({ tenant_id: job.tenantId, job_id: job.id }).select('line', 'errors');
-      if (after) q.where('line', '>', after[0]);
-      const rows: RejectedRow[] = await q.orderBy('line').limit(query.limit + 1);
-      return toPage(
-        rows,
-        query.limit,
-        (row) => ({ line: row.line, errors: row.errors }),
-        (row) => [row.line],
-      );
+      return keysetPage(q, query, [{ column: 'line', type: 'number' }], (rows: RejectedRow[]) => rows.map((row) => ({ line: row.line, errors: row.errors })));
     },
   });
 

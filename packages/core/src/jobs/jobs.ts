@@ -5,7 +5,8 @@ import type { JobsOptions } from '../app/config.js';
 import { hasPermission, type Principal } from '../access/principal.js';
 import { ConflictError, ForbiddenError, NotFoundError, RapportError } from '../errors.js';
 import { describeError } from '../import/errors.js';
-import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { BY_ID_DESC, keysetPage } from '../http/keyset.js';
+import type { Page } from '../util/cursor.js';
 import { newId } from '../util/ids.js';
 import type { Scheduler } from './scheduler.js';
 import { allSettledWithin } from './timing.js';
@@ -147,13 +148,10 @@ export class JobService {
   /** The viewer's jobs (every job of the tenant with `jobs:read`), newest first. */
   async list(viewer: Principal, query: JobListQuery): Promise<Page<Job>> {
     await this.failInterrupted(viewer.tenantId);
-    const after = decodeCursor(query.cursor, ['uuid']);
     const q = this.visible(viewer).select(JOB_COLUMNS);
     if (query.status) q.where('status', query.status);
     if (query.kind) q.where('kind', query.kind);
-    if (after) q.where('id', '<', after[0] as string);
-    const rows: JobRow[] = await q.orderBy('id', 'desc').limit(query.limit + 1);
-    return toPage(rows, query.limit, toJob, (r) => [r.id]);
+    return keysetPage(q, query, BY_ID_DESC, (rows: JobRow[]) => rows.map(toJob));
   }
 
   /**

@@ -1,3 +1,4 @@
+import { iso } from '../util/time.js';
 import { z } from 'zod';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -60,8 +61,6 @@ export interface JobRow {
 }
 
 export const JOB_COLUMNS = ['tenant_id', 'id', 'kind', 'status', 'input', 'progress', 'result', 'error', 'created_by_kind', 'created_by_id', 'created_at', 'started_at', 'finished_at', 'updated_at'];
-
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 export function toJob(row: JobRow): Job {
   return {

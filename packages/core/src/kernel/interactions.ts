@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
-import { keysetPage } from '../http/keyset.js';
+import { keysetPage, type KeysetKey } from '../http/keyset.js';
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
 import { copyRows, settleInOrder, worthCopying } from '../storage/copy-rows.js';
-import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { type Page } from '../util/cursor.js';
 import { isoRequired } from '../util/time.js';
 import { checkTypedAttributes } from './attributes.js';
 import { applyFieldFilters, fieldSortPage, type FieldListQuery } from '../fields/list-query.js';
@@ -16,6 +16,11 @@ import type { RelationshipService } from './relationships.js';
 import { INTERACTION_COLUMNS, toInteraction, type InteractionRow } from './rows.js';
 import type { InteractionCreateInput, InteractionUpdateInput } from './schemas.js';
 import type { Interaction, InteractionTypeDefinition, Participant } from './types.js';
+
+const NEWEST_FIRST: readonly KeysetKey[] = [
+  { column: 'i.occurred_at', type: 'timestamp', direction: 'desc' },
+  { column: 'i.id', type: 'uuid', direction: 'desc' },
+];
 
 export interface InteractionListQuery {
   type?: string;
@@ -200,15 +205,7 @@ export class InteractionService {
     if (query.fields) applyFieldFilters(q, 'i', query.fields);
     const map = (rows: InteractionRow[]) => this.withParticipants(ctx, rows);
     if (query.fields?.sort) return fieldSortPage(q, 'i', query.fields.sort, query, map);
-    return keysetPage(
-      q,
-      query,
-      [
-        { column: 'i.occurred_at', type: 'timestamp', direction: 'desc' },
-        { column: 'i.id', type: 'uuid', direction: 'desc' },
-      ],
-      map,
-    );
+    return keysetPage(q, query, NEWEST_FIRST, map);
   }
 
   /**
@@ -218,7 +215,6 @@ export class InteractionService {
    */
   async partyTimeline(ctx: QueryContext, partyId: string, query: TimelineQuery): Promise<Page<Interaction>> {
     await this.parties.get(ctx, partyId);
-    const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
     const q = sql(ctx)('rapport_interaction_participants as tp')
       .join('rapport_interactions as i', function () {
         this.on('i.tenant_id', 'tp.tenant_id').andOn('i.id', 'tp.interaction_id');
@@ -228,31 +224,25 @@ export class InteractionService {
       .select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
     this.deps.scopes.apply(q, ctx, 'interactions', 'tp.interaction_id');
     if (query.type) q.where('i.type', query.type);
-    if (after) q.whereRaw('(tp.occurred_at, tp.interaction_id) < (?, ?)', after);
-    const rows: InteractionRow[] = await q
-      .orderBy([
-        { column: 'tp.occurred_at', order: 'desc' },
-        { column: 'tp.interaction_id', order: 'desc' },
-      ])
-      .limit(query.limit + 1);
-    return this.page(ctx, rows, query.limit);
+    // The participants' copy of the sort key, so the (tenant, party, occurred_at, id) index serves the range.
+    return keysetPage(
+      q,
+      query,
+      [
+        { column: 'tp.occurred_at', type: 'timestamp', direction: 'desc', property: 'occurred_at' },
+        { column: 'tp.interaction_id', type: 'uuid', direction: 'desc', property: 'id' },
+      ],
+      (rows: InteractionRow[]) => this.withParticipants(ctx, rows),
+    );
   }
 
   async relationshipTimeline(ctx: QueryContext, relationshipId: string, query: TimelineQuery): Promise<Page<Interaction>> {
     await this.relationships.get(ctx, relationshipId);
-    const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
     const q = this.visible(ctx)
       .where('i.relationship_id', relationshipId)
       .select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
     if (query.type) q.where('i.type', query.type);
-    if (after) q.whereRaw('(i.occurred_at, i.id) < (?, ?)', after);
-    const rows: InteractionRow[] = await q
-      .orderBy([
-        { column: 'i.occurred_at', order: 'desc' },
-        { column: 'i.id', order: 'desc' },
-      ])
-      .limit(query.limit + 1);
-    return this.page(ctx, rows, query.limit);
+    return keysetPage(q, query, NEWEST_FIRST, (rows: InteractionRow[]) => this.withParticipants(ctx, rows));
   }
 
   async update(uow: UnitOfWork, id: string, patch: InteractionUpdateInput, expectedVersion?: number): Promise<Interaction> {
@@ -312,16 +302,6 @@ export class InteractionService {
       throw new ValidationError('A scoped principal must be a participant of the interactions it records', [{ path: 'participants', message: 'caller party missing' }]);
     }
     return participants.map((p) => ({ partyId: p.partyId, role: p.role }));
-  }
-
-  private async page(ctx: QueryContext, rows: InteractionRow[], limit: number): Promise<Page<Interaction>> {
-    const page = toPage(
-      rows,
-      limit,
-      (r) => r,
-      (r) => [new Date(r.occurred_at).toISOString(), r.id],
-    );
-    return { data: await this.withParticipants(ctx, page.data), nextCursor: page.nextCursor };
   }
 
   /** Participants of a page of interactions in one query (no N+1). */

@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { newId } from '../util/ids.js';
-import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { keysetPage } from '../http/keyset.js';
+import type { Page } from '../util/cursor.js';
 import { sql, type QueryContext } from './context.js';
 import { observationsView, type ObservationViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
@@ -104,19 +105,19 @@ export class ObservationService {
   }
 
   async list(ctx: QueryContext, query: ObservationListQuery): Promise<Page<Observation>> {
-    const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
     const q = this.visible(ctx).select(OBSERVATION_COLUMNS.map((c) => `o.${c}`));
     if (query.indicator) q.where('o.indicator', query.indicator);
     if (query.subjectType) q.where('o.subject_type', query.subjectType);
     if (query.subjectId) q.where('o.subject_id', query.subjectId);
-    if (after) q.whereRaw('(o.observed_at, o.id) < (?, ?)', after);
-    const rows: ObservationRow[] = await q
-      .orderBy([
-        { column: 'o.observed_at', order: 'desc' },
-        { column: 'o.id', order: 'desc' },
-      ])
-      .limit(query.limit + 1);
-    return toPage(rows, query.limit, toObservation, (r) => [new Date(r.observed_at).toISOString(), r.id]);
+    return keysetPage(
+      q,
+      query,
+      [
+        { column: 'o.observed_at', type: 'timestamp', direction: 'desc' },
+        { column: 'o.id', type: 'uuid', direction: 'desc' },
+      ],
+      (rows: ObservationRow[]) => rows.map(toObservation),
+    );
   }
 
   /**

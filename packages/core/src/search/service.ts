@@ -4,8 +4,23 @@ import { hasPermission } from '../access/principal.js';
 import type { RecordScopes } from '../access/record-scopes.js';
 import { sql, type QueryContext } from '../kernel/context.js';
 import type { KernelRegistries } from '../kernel/kernel.js';
-import { decodeCursor, encodeCursor, type Page } from '../util/cursor.js';
+import { keysetPage, keysetWindow, type KeysetKey } from '../http/keyset.js';
+import type { Page } from '../util/cursor.js';
 import { documentExpression, titleExpression } from './sql.js';
+
+/** Best match first; ties by id, so no hit is skipped or repeated across pages. */
+const BEST_FIRST: readonly KeysetKey[] = [
+  { column: 'rank', type: 'number', direction: 'desc' },
+  { column: 'id', type: 'uuid', direction: 'desc' },
+];
+
+interface HitRow {
+  type: string;
+  id: string;
+  title: string | null;
+  snippet: string | null;
+  rank: number | string;
+}
 
 export interface SearchHit {
   type: string;
@@ -127,7 +142,6 @@ export class SearchService {
 
   async search(ctx: QueryContext, query: SearchQuery): Promise<Page<SearchHit>> {
     const terms = searchTerms(query.q);
-    const after = decodeCursor(query.cursor, ['number', 'uuid']) as [number, string] | undefined;
     const allowed = this.typesFor(ctx);
     if (query.types) {
       const known = ['party', 'interaction', ...this.registries.searchSources.list().map((s) => s.key)];
@@ -136,34 +150,27 @@ export class SearchService {
     }
     const types = query.types ? allowed.filter((t) => query.types!.includes(t)) : allowed;
     const db = sql(ctx);
-    const parts = types.map((type) => this.page(db, this.source(ctx, type, terms), after, query.limit));
-    if (parts.length === 0) return { data: [], nextCursor: null };
-    const union = parts.map(() => '(?)').join(' union all ');
-    const result = await db.raw(`select type, id, title, snippet, rank from (${union}) as hits order by rank desc, id desc limit ?`, [...parts, query.limit + 1]);
-    const rows = (result.rows ?? result) as Array<{ type: string; id: string; title: string | null; snippet: string | null; rank: number | string }>;
-    const hits = rows.map((r) => ({ type: r.type, id: r.id, title: r.title ?? '', snippet: r.snippet, rank: Number(r.rank) }));
-    const more = hits.length > query.limit;
-    const data = more ? hits.slice(0, query.limit) : hits;
-    const last = data.at(-1);
-    return { data, nextCursor: more && last ? encodeCursor([last.rank, last.id]) : null };
+    const parts = types.map((type) => this.page(db, this.source(ctx, type, terms), query));
+    if (parts.length === 0) {
+      keysetWindow(db.queryBuilder(), query, BEST_FIRST); // a bad cursor is a 400 even when no type is searchable
+      return { data: [], nextCursor: null };
+    }
+    // Each source is cut to the page's window first, so the union sorts at most a page and one per source.
+    const union = db.select('type', 'id', 'title', 'snippet', 'rank').from(db.raw(`(${parts.map(() => '(?)').join(' union all ')}) as hits`, parts));
+    return keysetPage(union, query, BEST_FIRST, (rows: HitRow[]) => rows.map((r) => ({ type: r.type, id: r.id, title: r.title ?? '', snippet: r.snippet, rank: Number(r.rank) })));
   }
 
   /** Each source's statement (for EXPLAIN in the benchmark). */
   explainable(ctx: QueryContext, query: SearchQuery): Array<{ sql: string; bindings: readonly unknown[] }> {
     const terms = searchTerms(query.q);
-    return this.typesFor(ctx).map((type) => this.page(sql(ctx), this.source(ctx, type, terms), undefined, query.limit).toSQL());
+    return this.typesFor(ctx).map((type) => this.page(sql(ctx), this.source(ctx, type, terms), { limit: query.limit }).toSQL());
   }
 
-  /** One source's hits after the keyset position, best first, at most a page and one. */
-  private page(db: Knex, source: Knex.QueryBuilder, after: [number, string] | undefined, limit: number): Knex.QueryBuilder {
+  /** One source's hits in the page's keyset window, best first, at most a page and one. */
+  private page(db: Knex, source: Knex.QueryBuilder, page: { limit: number; cursor?: string | undefined }): Knex.QueryBuilder {
     const q = db.from(source.as('s')).select('s.type', 's.id', 's.title', 's.snippet', 's.rank');
-    if (after) q.whereRaw('(s.rank, s.id) < (?::float8, ?::uuid)', after);
-    return q
-      .orderBy([
-        { column: 's.rank', order: 'desc' },
-        { column: 's.id', order: 'desc' },
-      ])
-      .limit(limit + 1);
+    keysetWindow(q, page, BEST_FIRST);
+    return q;
   }
 
   private source(ctx: QueryContext, type: string, terms: SearchTerms): Knex.QueryBuilder {

@@ -4,7 +4,8 @@ import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, 
 import { privateHostProblem } from './egress.js';
 import type { UnitOfWork } from '../hooks/unit-of-work.js';
 import { sql, type QueryContext } from '../kernel/context.js';
-import { decodeCursor, toPage, type Page } from '../util/cursor.js';
+import { BY_ID_DESC, keysetPage } from '../http/keyset.js';
+import type { Page } from '../util/cursor.js';
 import { newId } from '../util/ids.js';
 import { iso, isoRequired } from '../util/time.js';
 import type { DeliveryStatus, Webhook, WebhookCreateInput, WebhookDelivery, WebhookDeliveryAttempt, WebhookUpdateInput, WebhookWithSecret } from './schemas.js';
@@ -131,12 +132,9 @@ export class WebhookService {
 
   async list(ctx: QueryContext, query: WebhookListQuery): Promise<Page<Webhook>> {
     assertTenantWide(ctx);
-    const after = decodeCursor(query.cursor, ['uuid']);
     const q = sql(ctx)('rapport_webhooks').where('tenant_id', ctx.tenantId).select(WEBHOOK_COLUMNS);
     if (query.active !== undefined) q.where('active', query.active);
-    if (after) q.where('id', '<', after[0] as string);
-    const rows: WebhookRow[] = await q.orderBy('id', 'desc').limit(query.limit + 1);
-    return toPage(rows, query.limit, toWebhook, (r) => [r.id]);
+    return keysetPage(q, query, BY_ID_DESC, (rows: WebhookRow[]) => rows.map(toWebhook));
   }
 
   async get(ctx: QueryContext, id: string): Promise<Webhook> {
@@ -188,20 +186,12 @@ export class WebhookService {
   /** The delivery log of one subscription, newest first, each delivery with its attempts. */
   async deliveries(ctx: QueryContext, webhookId: string, query: DeliveryListQuery): Promise<Page<WebhookDelivery>> {
     await this.row(ctx, webhookId);
-    const after = decodeCursor(query.cursor, ['uuid']);
     const q = sql(ctx)('rapport_webhook_deliveries as d')
       .where({ 'd.tenant_id': ctx.tenantId, 'd.webhook_id': webhookId })
       .select(DELIVERY_COLUMNS.map((c) => `d.${c}`))
       .select(historyColumn(sql(ctx)));
     if (query.status) q.where('d.status', query.status);
-    if (after) q.where('d.id', '<', after[0] as string);
-    const rows: Array<DeliveryRow & HistoryColumn> = await q.orderBy('d.id', 'desc').limit(query.limit + 1);
-    return toPage(
-      rows,
-      query.limit,
-      (r) => toDelivery(r, toAttempts(r.history)),
-      (r) => [r.id],
-    );
+    return keysetPage(q, query, [{ column: 'd.id', type: 'uuid', direction: 'desc' }], (rows: Array<DeliveryRow & HistoryColumn>) => rows.map((r) => toDelivery(r, toAttempts(r.history))));
   }
 
   /** Puts a failed delivery back in the queue with a fresh schedule of attempts. */

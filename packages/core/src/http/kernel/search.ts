@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { KernelModule } from '../../app/module.js';
 import { AUTHENTICATED } from '../../access/principal.js';
 import type { SearchService } from '../../search/service.js';
-import { pageQuery } from '../pagination.js';
+import { pageOf, pageQuery } from '../pagination.js';
 
 export const searchHitSchema = z.object({
   type: z.string(),
@@ -42,7 +42,7 @@ export function searchModule(host: { readonly search: SearchService }): KernelMo
             .optional(),
           ...pageQuery,
         }),
-        response: z.object({ data: z.array(searchHitSchema), nextCursor: z.string().nullable() }),
+        response: pageOf(searchHitSchema),
         handler: (ctx) => host.search.search(ctx, ctx.query),
       });
     },
