@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from 'undici';
+import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import { CORE_VERSION } from '../version.js';
 import { privateHostProblem } from './egress.js';
 import type { EventMeta } from '../hooks/types.js';
@@ -35,9 +35,12 @@ export interface AttemptOutcome {
 }
 
 const MAX_ERROR_LENGTH = 500;
+// Of a receiver's answer only the status is kept; past this much body the socket is dropped instead of read on.
+const MAX_RESPONSE_BYTES = 64 * 1024;
+const USER_AGENT = `Rapport-Webhooks/${CORE_VERSION}`;
 
 /** One POST to a receiver. Never throws: every failure is an outcome to record. */
-export async function postWebhook(input: {
+export function postWebhook(input: {
   url: string;
   secret: string;
   eventId: string;
@@ -51,31 +54,82 @@ export async function postWebhook(input: {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const refused = input.agent ? privateHostProblem(input.url) : undefined;
-  if (refused) return { ok: false, statusCode: null, error: `not sent: ${refused} (dispatcher.allowPrivateNetworks)`, durationMs: 0, at };
+  if (refused) return Promise.resolve({ ok: false, statusCode: null, error: `not sent: ${refused} (dispatcher.allowPrivateNetworks)`, durationMs: 0, at });
+  let url: URL;
   try {
-    // undici's request, not fetch: a third of the client's cost per delivery (no WHATWG
-    // Request, Headers and streams), and it never follows a redirect — a redirect is a
-    // misconfigured URL, and following it would re-send the payload to an unknown host.
-    const response = await request(input.url, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'User-Agent': `Rapport-Webhooks/${CORE_VERSION}`,
-        'Rapport-Event': input.eventName,
-        'Rapport-Event-Id': input.eventId,
-        [SIGNATURE_HEADER]: signWebhookPayload({ secret: input.secret, body: input.body }),
-      },
-      body: input.body,
-      signal: AbortSignal.timeout(input.timeoutMs),
-      dispatcher: input.agent,
-    });
-    // Free the socket for the next request without keeping what may be a large body.
-    await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-    const ok = response.statusCode >= 200 && response.statusCode < 300;
-    return { ok, statusCode: response.statusCode, error: ok ? null : `HTTP ${response.statusCode}`, durationMs: elapsed(), at };
+    url = new URL(input.url);
   } catch (error) {
-    return { ok: false, statusCode: null, error: describeFailure(error, input.timeoutMs), durationMs: elapsed(), at };
+    return Promise.resolve({ ok: false, statusCode: null, error: describeFailure(error, input.timeoutMs), durationMs: 0, at });
   }
+  // undici's dispatch with a handler of our own, not request() or fetch: no response stream,
+  // promise chain or AbortSignal per delivery (AbortSignal.timeout's timer cannot be cleared,
+  // so each one fired 10 s after its request), which was most of the client's cost per
+  // delivery. Like request(), it never follows a redirect — a redirect is a misconfigured URL,
+  // and following it would re-send the payload to an unknown host.
+  return new Promise<AttemptOutcome>((resolve) => {
+    let settled = false;
+    let statusCode: number | null = null;
+    let bodyBytes = 0;
+    let abort: ((error?: Error) => void) | undefined;
+    const settle = (outcome: Omit<AttemptOutcome, 'durationMs' | 'at'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...outcome, durationMs: elapsed(), at });
+    };
+    const answered = () => {
+      const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
+      settle({ ok, statusCode, error: ok ? null : `HTTP ${statusCode}` });
+    };
+    const timer = setTimeout(() => {
+      settle({ ok: false, statusCode: null, error: `no response within ${input.timeoutMs} ms` });
+      abort?.(new Error('webhook request timed out'));
+    }, input.timeoutMs);
+    const handler: Dispatcher.DispatchHandler = {
+      onConnect(abortRequest) {
+        abort = abortRequest;
+        // Timed out while waiting for a connection of the pool: never send it.
+        if (settled) abortRequest(new Error('webhook request timed out'));
+      },
+      onHeaders(code) {
+        statusCode = code;
+        return true;
+      },
+      onData(chunk) {
+        bodyBytes += chunk.length;
+        // The status is all we keep: settle on it and free ourselves of a large body.
+        if (bodyBytes > MAX_RESPONSE_BYTES) {
+          answered();
+          abort?.(new Error('webhook response body too large'));
+        }
+        return true;
+      },
+      onComplete: answered,
+      onError(error) {
+        settle({ ok: false, statusCode: null, error: describeFailure(error, input.timeoutMs) });
+      },
+    };
+    try {
+      (input.agent ?? getGlobalDispatcher()).dispatch(
+        {
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/json',
+            'User-Agent': USER_AGENT,
+            'Rapport-Event': input.eventName,
+            'Rapport-Event-Id': input.eventId,
+            [SIGNATURE_HEADER]: signWebhookPayload({ secret: input.secret, body: input.body }),
+          },
+          body: input.body,
+        },
+        handler,
+      );
+    } catch (error) {
+      handler.onError?.(error as Error);
+    }
+  });
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {
