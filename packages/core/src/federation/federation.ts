@@ -122,6 +122,8 @@ export class Federation {
    * must not let that firm make this server call its own network.
    */
   private agent: Agent | undefined;
+  /** Peers at public addresses only; the pool itself is made with the first message (undici loads then). */
+  private publicOnly: boolean;
   /** Called after a message is queued: the pusher wakes. */
   onQueued: () => void = () => undefined;
 
@@ -141,7 +143,7 @@ export class Federation {
       keyOverlapMs: s.keyOverlapMs ?? 86_400_000,
     };
     this.logger = host.logger.child({ component: 'federation' });
-    this.agent = host.config.dispatcher?.allowPrivateNetworks ? undefined : publicOnlyAgent();
+    this.publicOnly = !host.config.dispatcher?.allowPrivateNetworks;
   }
 
   /**
@@ -149,12 +151,13 @@ export class Federation {
    * (tests point a name at this machine to show a rebinding answer is refused).
    */
   useEgressLookup(resolve: Parameters<typeof publicOnlyAgent>[0]): void {
+    this.publicOnly = true;
     this.agent = publicOnlyAgent(resolve);
   }
 
   /** Why a peer URL may not be called (a non-public address named in it); undefined when it may, or private networks are allowed. */
   peerUrlProblem(url: string): string | undefined {
-    return this.agent ? privateHostProblem(url) : undefined;
+    return this.publicOnly ? privateHostProblem(url) : undefined;
   }
 
   get types(): DocumentTypeRegistry {
@@ -850,7 +853,7 @@ export class Federation {
         signal: AbortSignal.timeout(this.settings.requestTimeoutMs),
         redirect: 'error',
         // The address DNS answers is checked as the connection is made (rebinding).
-        dispatcher: this.agent,
+        dispatcher: this.publicOnly ? (this.agent ??= publicOnlyAgent()) : undefined,
       });
     } catch (error) {
       throw new RapportError(

@@ -1,4 +1,9 @@
-import { getGlobalDispatcher, type Dispatcher } from 'undici';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
+import { lazyModule } from '../util/lazy-module.js';
+
+// Loaded with the first delivery: a system that sends no webhook never needs it.
+const undici = lazyModule<typeof Undici>('undici');
 import { CORE_VERSION } from '../version.js';
 import { privateHostProblem } from './egress.js';
 import type { EventMeta } from '../hooks/types.js';
@@ -110,7 +115,7 @@ export function postWebhook(input: {
       },
     };
     try {
-      (input.agent ?? getGlobalDispatcher()).dispatch(
+      (input.agent ?? undici().getGlobalDispatcher()).dispatch(
         {
           origin: url.origin,
           path: `${url.pathname}${url.search}`,

@@ -128,7 +128,9 @@ export class Dispatcher {
   private discoveredAt = 0;
   private nudgedSinceDiscovery = false;
   /** Public addresses only, unless `allowPrivateNetworks` (egress.ts). */
+  /** The public-only connection pool, made with the first delivery (undici loads then, not at start); stays undefined when private networks are allowed. */
   private agent: Agent | undefined;
+  private readonly publicOnly: boolean;
   private lastPruneAt = 0;
   private passes = 0;
   private readonly consumers: OutboxConsumer[] = [];
@@ -156,7 +158,7 @@ export class Dispatcher {
       pruneDispatchedOlderThanMs: options.pruneDispatchedOlderThanMs,
     };
     this.logger = app.logger.child({ component: 'dispatcher' });
-    this.agent = options.allowPrivateNetworks ? undefined : publicOnlyAgent();
+    this.publicOnly = !options.allowPrivateNetworks;
   }
 
   /** Adds a reader of the outbox besides webhooks (see OutboxConsumer). */
@@ -198,7 +200,7 @@ export class Dispatcher {
     this.loop = undefined;
     // Idle keep-alive sockets would hold the process open.
     await this.agent?.close().catch(() => undefined);
-    if (this.agent) this.agent = publicOnlyAgent();
+    this.agent = undefined;
   }
 
   /** One pass: fan out, then claim and start due deliveries. True when more work is probably waiting. */
@@ -495,7 +497,7 @@ export class Dispatcher {
       eventName: delivery.event.name,
       body: delivery.event.body,
       timeoutMs: this.options.requestTimeoutMs,
-      agent: this.agent,
+      agent: this.publicOnly ? (this.agent ??= publicOnlyAgent()) : undefined,
     });
     return { outcome, final: false };
   }

@@ -1,7 +1,12 @@
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { Agent } from 'undici';
+import type * as Undici from 'undici';
+import type { Agent } from 'undici';
+import { lazyModule } from '../util/lazy-module.js';
+
+// Loaded when the first public-only pool is made (the first delivery or link message).
+const undici = lazyModule<typeof Undici>('undici');
 
 /**
  * Where webhooks and Rapport Link peers may go (the one egress policy of both). A webhook URL is chosen by a tenant's user and the delivery log shows
@@ -40,7 +45,7 @@ export function privateHostProblem(url: string): string | undefined {
  * resolve elsewhere for the request (DNS rebinding).
  */
 export function publicOnlyAgent(resolve: typeof dns.lookup = dns.lookup): Agent {
-  return new Agent({ connect: { lookup: publicOnlyLookup(resolve) } });
+  return new (undici().Agent)({ connect: { lookup: publicOnlyLookup(resolve) } });
 }
 
 const publicOnlyLookup =
