@@ -521,7 +521,11 @@ export class Dispatcher {
       while (this.outcomes.length > 0) {
         const batch = this.outcomes.splice(0, OUTCOMES_PER_WRITE);
         const byTenant = new Map<string, PendingOutcome[]>();
-        for (const pending of batch) byTenant.set(pending.delivery.tenant_id, [...(byTenant.get(pending.delivery.tenant_id) ?? []), pending]);
+        for (const pending of batch) {
+          const same = byTenant.get(pending.delivery.tenant_id);
+          if (same) same.push(pending);
+          else byTenant.set(pending.delivery.tenant_id, [pending]);
+        }
         for (const [tenantId, pending] of byTenant) {
           try {
             await this.writeTenantOutcomes(tenantId, pending);
