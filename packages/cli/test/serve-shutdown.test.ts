@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isolatedDatabase, testDatabaseKind, type IsolatedDatabase } from '@rapport/testing';
+import { isolatedDatabase, keepAliveRequest, testDatabaseKind, type IsolatedDatabase, type KeepAliveOutcome } from '@rapport/testing';
 
 /*
  * SIGTERM to a real `rapport serve` process, as an orchestrator sends it, while clients keep
@@ -95,31 +95,8 @@ class Server {
   }
 }
 
-type Outcome = { id: string; status: number; connection: string | undefined; complete: boolean } | { id: string; error: string };
-
-let sequence = 0;
-function request(port: number, agent: http.Agent | false, route = '/api/v1/parties?limit=5'): Promise<Outcome> {
-  // The request id ties an answer to the server's log line for it.
-  const id = `shutdown-test-${++sequence}`;
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: route, agent, headers: { authorization: `Bearer ${KEY}`, 'x-request-id': id } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        let complete: boolean;
-        try {
-          complete = Array.isArray((JSON.parse(body) as { data?: unknown }).data);
-        } catch {
-          complete = false;
-        }
-        resolve({ id, status: res.statusCode ?? 0, connection: res.headers.connection, complete });
-      });
-      res.on('error', (error) => resolve({ id, error: (error as NodeJS.ErrnoException).code ?? error.message }));
-    });
-    req.on('error', (error) => resolve({ id, error: (error as NodeJS.ErrnoException).code ?? error.message }));
-  });
-}
+type Outcome = KeepAliveOutcome;
+const request = (port: number, agent: http.Agent | false, path?: string): Promise<Outcome> => keepAliveRequest(port, { agent, token: KEY, path, idPrefix: 'shutdown-test' });
 
 describe('rapport serve stops on SIGTERM under keep-alive load', { timeout: 300_000 }, () => {
   let tmp: string | undefined;

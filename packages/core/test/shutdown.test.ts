@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApiKey, createRapport, type Rapport } from '@rapport/core';
-import { isolatedDatabase, type IsolatedDatabase } from '@rapport/testing';
+import { isolatedDatabase, keepAliveRequest, type IsolatedDatabase, type KeepAliveOutcome } from '@rapport/testing';
 
 /*
  * A graceful stop under keep-alive load: clients keep sending on their open connections
@@ -27,28 +27,8 @@ describe('graceful stop under keep-alive load', () => {
     const { token } = await createApiKey(app.knex, app.defaultTenant.id, { name: 'load', roles: ['admin'] });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
 
-    type Outcome = { id: string; status: number; connection: string | undefined; complete: boolean } | { error: string };
-    let sequence = 0;
-    const request = () =>
-      new Promise<Outcome>((resolve) => {
-        const id = `stop-${++sequence}`;
-        const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/parties?limit=5', agent, headers: { authorization: `Bearer ${token}`, 'x-request-id': id } }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => {
-            let complete: boolean;
-            try {
-              complete = Array.isArray((JSON.parse(body) as { data?: unknown }).data);
-            } catch {
-              complete = false;
-            }
-            resolve({ id, status: res.statusCode ?? 0, connection: res.headers.connection, complete });
-          });
-          res.on('error', (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message }));
-        });
-        req.on('error', (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message }));
-      });
+    type Outcome = KeepAliveOutcome;
+    const request = () => keepAliveRequest(port, { agent, token, idPrefix: 'stop' });
 
     // Six clients, each sending one request after another on its keep-alive connection.
     const outcomes: Outcome[] = [];
@@ -72,8 +52,8 @@ describe('graceful stop under keep-alive load', () => {
     await Promise.all(clients);
     agent.destroy();
 
-    const answered = outcomes.filter((o): o is Extract<Outcome, { id: string }> => 'status' in o);
-    const failed = outcomes.filter((o): o is { error: string } => 'error' in o).map((o) => o.error);
+    const answered = outcomes.filter((o): o is Extract<Outcome, { status: number }> => 'status' in o);
+    const failed = outcomes.filter((o): o is Extract<Outcome, { error: string }> => 'error' in o).map((o) => o.error);
     expect(answered.length).toBeGreaterThanOrEqual(60);
     // Every answer is a whole, successful one: no request was cut off in the middle.
     expect(answered.filter((a) => a.status !== 200 || !a.complete)).toEqual([]);

@@ -25,3 +25,4 @@ export {
   type ExampleOptions,
 } from './sweep.js';
 export { eventually, createLinkedSystems, linkHealth, type LinkedSystems } from './link.js';
+export { keepAliveRequest, type KeepAliveOutcome } from './keep-alive-request.js';
