@@ -52,7 +52,9 @@ export const rapportConfigSchema = z.strictObject({
         .strictObject({
           min: z.number().int().nonnegative().optional().describe('Connections kept open (default 0)'),
           max: positive('Connections at most (default 10)').optional(),
-          acquireTimeoutMs: ms('How long a request waits for a connection (default 10000; on PGlite 60000, as an import batch may hold its one connection; the start waits for PGlite to open without a deadline)').optional(),
+          acquireTimeoutMs: ms(
+            'How long a request waits for a connection (default 10000; on PGlite 60000, as an import batch may hold its one connection; the start waits for PGlite to open without a deadline)',
+          ).optional(),
           connectTimeoutMs: ms('How long opening a connection may take (default 5000)').optional(),
         })
         .optional()
