@@ -33,7 +33,7 @@ function linkDependencies(dir: string): void {
 }
 
 /** Typechecks the package with its own tsconfig.json, as `npm run typecheck` would. */
-function typecheck(dir: string): string[] {
+function typecheckNow(dir: string): string[] {
   const file = path.join(dir, 'tsconfig.json');
   const { config, error } = ts.readConfigFile(file, ts.sys.readFile);
   if (error) return [ts.flattenDiagnosticMessageText(error.messageText, '\n')];
@@ -50,6 +50,18 @@ function typecheck(dir: string): string[] {
     const where = d.file ? `${path.relative(dir, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : '';
     return where + ts.flattenDiagnosticMessageText(d.messageText, '\n');
   });
+}
+
+/**
+ * The compiler runs in this process and blocks its event loop for seconds, while the test
+ * system's keep-alive sockets sit idle: the server's idle timeout and the client's both pass
+ * unseen. Waiting a moment afterwards lets the server close those sockets and the client see
+ * it, so the next request opens a fresh connection instead of writing to a closed one.
+ */
+async function typecheck(dir: string): Promise<string[]> {
+  const problems = typecheckNow(dir);
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  return problems;
 }
 
 describe('rapport create-plugin', { timeout: 120_000 }, () => {
@@ -107,8 +119,8 @@ describe('rapport create-plugin', { timeout: 120_000 }, () => {
     expect(readme).toContain('npm install ../loyalty-points/rapport-plugin-loyalty-points-0.1.0.tgz');
   });
 
-  it('typechecks (sources, test and configs) against the workspace packages', () => {
-    expect(typecheck(dir)).toEqual([]);
+  it('typechecks (sources, test and configs) against the workspace packages', async () => {
+    expect(await typecheck(dir)).toEqual([]);
   });
 
   it('migrates a tenant-keyed table and registers its permissions', async () => {
@@ -200,7 +212,7 @@ export const title = (answer: ItemsAnswer): string | undefined => answer.data[0]
 `,
     );
     try {
-      expect(typecheck(dir)).toEqual([]);
+      expect(await typecheck(dir)).toEqual([]);
     } finally {
       fs.rmSync(path.join(dir, 'src/client-use.ts'));
       fs.rmSync(path.join(dir, 'src/api-paths.d.ts'));

@@ -18256,6 +18256,7 @@ export interface operations {
                             line: number;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
@@ -28741,6 +28742,7 @@ export interface operations {
                             type: string;
                         }[];
                         nextCursor: string | null;
+                        prevCursor?: string;
                     };
                 };
             };
