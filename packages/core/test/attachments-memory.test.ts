@@ -17,7 +17,9 @@ const bin = path.join(workspace, 'packages/cli/dist/bin.js');
 const KEY = 'attachment-memory-test-key-0123456789';
 const FILE_BYTES = 50 * 1024 * 1024;
 const CHUNK = 256 * 1024;
-const MAX_RISE_BYTES = 30 * 1024 * 1024;
+// Below the file's 50 MB, so a buffered body fails; above the 26–31 MB that V8's young
+// generation alone reaches on PostgreSQL before a scavenge (docs/attachments.md).
+const MAX_RISE_BYTES = 40 * 1024 * 1024;
 
 function rssOf(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -109,7 +111,7 @@ describe('a 50 MB attachment through `rapport serve`', { timeout: 300_000 }, () 
     return { sha256: hash.digest('hex'), bytes, status: res.status };
   };
 
-  it('streams it up and down with the server’s RSS rising by less than 30 MB', async () => {
+  it('streams it up and down with the server’s RSS rising by less than 40 MB, below the file’s 50 MB', async () => {
     const party = (await (
       await fetch(`${base}/api/v1/parties`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'organization', name: 'Bulk Files Ltd' }) })
     ).json()) as { id: string };
