@@ -52,17 +52,6 @@ function typecheckNow(dir: string): string[] {
   });
 }
 
-/**
- * The compiler runs in this process and blocks its event loop for seconds, while the test
- * system's keep-alive sockets sit idle: the server's idle timeout and the client's both pass
- * unseen. Waiting a moment afterwards lets the server close those sockets and the client see
- * it, so the next request opens a fresh connection instead of writing to a closed one.
- */
-async function typecheck(dir: string): Promise<string[]> {
-  const problems = typecheckNow(dir);
-  await new Promise((resolve) => setTimeout(resolve, 250));
-  return problems;
-}
 
 describe('rapport create-plugin', { timeout: 120_000 }, () => {
   let tmp: string;
@@ -120,7 +109,7 @@ describe('rapport create-plugin', { timeout: 120_000 }, () => {
   });
 
   it('typechecks (sources, test and configs) against the workspace packages', async () => {
-    expect(await typecheck(dir)).toEqual([]);
+    expect(typecheckNow(dir)).toEqual([]);
   });
 
   it('migrates a tenant-keyed table and registers its permissions', async () => {
@@ -212,7 +201,7 @@ export const title = (answer: ItemsAnswer): string | undefined => answer.data[0]
 `,
     );
     try {
-      expect(await typecheck(dir)).toEqual([]);
+      expect(typecheckNow(dir)).toEqual([]);
     } finally {
       fs.rmSync(path.join(dir, 'src/client-use.ts'));
       fs.rmSync(path.join(dir, 'src/api-paths.d.ts'));

@@ -103,11 +103,21 @@ describe('Rapport Link egress at send time', () => {
     });
     expect(byName).toContain('resolves to 127.0.0.1, which is not a public address');
 
-    await sys.a.app.knex('rapport_fed_links').where({ id: linkId }).update({ peer_base_url: original, last_error: null, next_push_at: null });
-    sys.a.app.linkTransport.nudge();
-    const literal = await eventually(async () => ((await sys.a.app.knex('rapport_fed_links').where({ id: linkId }).first('last_error')).last_error ?? undefined) as string | undefined, {
-      what: 'the push to fail',
-    });
+    // A push that was already under way with the old name may still record its failure after
+    // this reset (and push the next attempt back); such a stale answer is cleared again.
+    const retryNow = async () => {
+      await sys.a.app.knex('rapport_fed_links').where({ id: linkId }).update({ peer_base_url: original, last_error: null, next_push_at: null });
+      sys.a.app.linkTransport.nudge();
+    };
+    await retryNow();
+    const literal = await eventually(
+      async () => {
+        const error = (await sys.a.app.knex('rapport_fed_links').where({ id: linkId }).first('last_error')).last_error as string | null;
+        if (error?.includes('resolves to')) await retryNow();
+        else return error ?? undefined;
+      },
+      { what: 'the push to the literal address to fail' },
+    );
     expect(literal).toContain('127.0.0.1 is not a public address (dispatcher.allowPrivateNetworks)');
     expect(Number((await sys.b.app.knex('rapport_fed_inbox').where({ link_id: linkId }).count({ n: '*' }))[0].n)).toBe(0);
   });

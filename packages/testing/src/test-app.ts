@@ -64,6 +64,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     throw error;
   }
   const server = await app.listen(0, '127.0.0.1');
+  // Only the client ends idle connections here. When both sides time an idle socket out and
+  // the loop was blocked (PGlite runs in this process), the server's timer can fire first
+  // and close a socket the client is about to reuse: "other side closed" on a good request.
+  server.keepAliveTimeout = 0;
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const tenantId = app.defaultTenant.id;
   const { token: adminToken } = await createApiKey(app.knex, tenantId, { name: 'test-admin', roles: ['admin'] });

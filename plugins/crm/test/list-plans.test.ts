@@ -25,7 +25,6 @@ beforeAll(async () => {
      from generate_series(1, ?::int) g`,
     [t.tenantId, pipeline.id, pipeline.stages[0].id, account, ROWS],
   );
-  await idleSocketsClosed();
   // One deal in 64 is a sales rep's own, the only ones its list shows: without an index on
   // the owner, its pages would be a sort of its deals or a walk of everyone's.
   rep = (await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Rita Rep' })).body.id as string;
@@ -33,18 +32,9 @@ beforeAll(async () => {
   expect((await t.admin.post('/api/v1/roles', { name: 'sales-rep', permissions: ['crm.deals:read', 'crm.pipelines:read'] })).status).toBe(201);
   repClient = await t.clientFor({ roles: ['sales-rep'], partyId: rep });
   await refreshStatistics(t.app.knex);
-  await idleSocketsClosed();
 }, 600_000);
 afterAll(() => t?.close());
 
-/**
- * PGlite runs in this process: while it writes thousands of rows, the server's keep-alive
- * timers cannot fire. Let them close the idle sockets now rather than under the next request
- * (an ECONNRESET), after each bulk write that comes before one.
- */
-function idleSocketsClosed(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 250));
-}
 
 async function cursorAt(sqlText: string): Promise<string> {
   const row = (await t.app.knex.raw(`${sqlText} offset ${DEEP} limit 1`, [t.tenantId])).rows[0] as Record<string, string>;

@@ -31,8 +31,6 @@ beforeAll(async () => {
     [t.tenantId, PEOPLE, t.tenantId],
   );
   await refreshStatistics(k);
-  // PGlite runs in this process: let the server's keep-alive timers close idle sockets now.
-  await new Promise((resolve) => setTimeout(resolve, 250));
 }, 600_000);
 afterAll(() => t?.close());
 

@@ -25,9 +25,6 @@ beforeAll(async () => {
     [t.tenantId, first.id, second.id, first.relationshipId, second.relationshipId, ROWS],
   );
   await refreshStatistics(t.app.knex);
-  // PGlite runs in this process: while it wrote the rows, the server's keep-alive timers
-  // could not fire. Let them close the idle sockets now rather than under the next request.
-  await new Promise((resolve) => setTimeout(resolve, 250));
 }, 600_000);
 afterAll(() => t?.close());
 
