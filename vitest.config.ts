@@ -27,6 +27,7 @@ const databaseIndependent = [
   'packages/cli/test/on-listen.test.ts',
   'packages/cli/test/init.test.ts',
   'packages/cli/test/console-build.test.ts',
+  'packages/cli/test/create-plugin-compiled.test.ts',
   'packages/console/test/messages.test.ts',
   'packages/core/test/csv-source.test.ts',
   'packages/core/test/import-errors.test.ts',
