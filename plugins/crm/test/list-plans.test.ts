@@ -35,7 +35,6 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(() => t?.close());
 
-
 async function cursorAt(sqlText: string): Promise<string> {
   const row = (await t.app.knex.raw(`${sqlText} offset ${DEEP} limit 1`, [t.tenantId])).rows[0] as Record<string, string>;
   return encodeCursor(Object.values(row));
