@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '@rapport/testing';
-import { scaffoldLoyaltyPlugin, typecheckNow } from './scaffold.js';
+import type { TestApp } from '@rapport/testing';
+import { scaffoldLoyaltyPlugin, typecheckNow, type ScaffoldedSystem } from './scaffold.js';
 
 /*
  * The generated plugin as its author's compiler and client generator see it. Neither depends
@@ -12,19 +12,15 @@ import { scaffoldLoyaltyPlugin, typecheckNow } from './scaffold.js';
  * once, on an embedded database; create-plugin.test.ts runs the plugin on both.
  */
 describe('rapport create-plugin, compiled', { timeout: 120_000 }, () => {
-  let tmp: string;
+  let system: ScaffoldedSystem;
   let dir: string;
   let t: TestApp;
 
   beforeAll(async () => {
-    const scaffolded = await scaffoldLoyaltyPlugin();
-    ({ tmp, dir } = scaffolded);
-    t = await createTestApp({ plugins: [scaffolded.plugin] });
+    system = await scaffoldLoyaltyPlugin();
+    ({ dir, t } = system);
   });
-  afterAll(async () => {
-    await t?.close();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  afterAll(() => system?.close());
 
   it('typechecks (sources, test and configs) against the workspace packages', async () => {
     expect(typecheckNow(dir)).toEqual([]);

@@ -1,25 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PluginDefinition } from '@rapport/core';
-import { createTestApp, type TestApp } from '@rapport/testing';
+import type { TestApp } from '@rapport/testing';
 import { rapport } from './helpers.js';
-import { scaffoldLoyaltyPlugin } from './scaffold.js';
+import { scaffoldLoyaltyPlugin, type ScaffoldedSystem } from './scaffold.js';
 
 describe('rapport create-plugin', { timeout: 120_000 }, () => {
+  let system: ScaffoldedSystem;
   let tmp: string;
   let dir: string;
   let t: TestApp;
-  let plugin: PluginDefinition;
 
   beforeAll(async () => {
-    ({ tmp, dir, plugin } = await scaffoldLoyaltyPlugin());
-    t = await createTestApp({ plugins: [plugin] });
+    system = await scaffoldLoyaltyPlugin();
+    ({ tmp, dir, t } = system);
   });
-  afterAll(async () => {
-    await t?.close();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  afterAll(() => system?.close());
 
   it('writes a package with build config, sources, a test and a README', () => {
     const files = ['package.json', 'tsup.config.ts', 'tsconfig.json', 'vitest.config.ts', 'src/index.ts', 'test/plugin.test.ts', 'README.md', 'console/index.tsx', 'console/ItemsPage.tsx'];

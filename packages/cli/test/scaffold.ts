@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { expect } from 'vitest';
 import type { PluginDefinition } from '@rapport/core';
+import { createTestApp, type TestApp } from '@rapport/testing';
 import { rapport } from './helpers.js';
 
 const workspace = fileURLToPath(new URL('../../../', import.meta.url));
@@ -49,8 +50,19 @@ export function typecheckNow(dir: string): string[] {
   });
 }
 
-/** `rapport create-plugin loyalty-points` in a fresh directory, linked to the workspace, and the plugin it wrote, imported as written (vitest compiles its TypeScript). */
-export async function scaffoldLoyaltyPlugin(): Promise<{ tmp: string; dir: string; plugin: PluginDefinition }> {
+export interface ScaffoldedSystem {
+  /** The directory create-plugin ran in. */
+  tmp: string;
+  /** The generated package. */
+  dir: string;
+  /** A test system running the generated plugin, imported as written (vitest compiles its TypeScript). */
+  t: TestApp;
+  /** Stops the system and removes the directory. */
+  close(): Promise<void>;
+}
+
+/** `rapport create-plugin loyalty-points` in a fresh directory, linked to the workspace, and a test system running the plugin it wrote. */
+export async function scaffoldLoyaltyPlugin(): Promise<ScaffoldedSystem> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-create-plugin-'));
   const result = await rapport(['create-plugin', 'loyalty-points', '--dir', 'plugins/loyalty'], { cwd: tmp });
   expect(result.stderr).toBe('');
@@ -59,5 +71,14 @@ export async function scaffoldLoyaltyPlugin(): Promise<{ tmp: string; dir: strin
   expect(result.stdout).toContain('Created plugin "loyalty-points" (package rapport-plugin-loyalty-points) in plugins/loyalty');
   linkDependencies(dir);
   const { default: plugin } = (await import(path.join(dir, 'src/index.ts'))) as { default: PluginDefinition };
-  return { tmp, dir, plugin };
+  const t = await createTestApp({ plugins: [plugin] });
+  return {
+    tmp,
+    dir,
+    t,
+    async close() {
+      await t.close();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
 }

@@ -199,28 +199,24 @@ export async function screenshot(page: Page, server: ConsoleServer, name: string
   return file;
 }
 
-type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
-/** Each user's signed-in browser state (the session cookie) per server address, once signed in through the page. */
-const signedIn = new Map<string, StorageState>();
+/** Each user's session cookies per server address, once signed in through the page. */
+const sessionCookies = new Map<string, Awaited<ReturnType<BrowserContext['cookies']>>>();
 
 /**
  * A page in a fresh context, signed in as `user`, on a console path once its heading shows.
  * The first page of a user on a server signs in through the sign-in page; later ones start
- * from that session's cookie, as a person's next tab does, rather than paying the sign-in
+ * from that session's cookies, as a person's next tab does, rather than paying the sign-in
  * (argon2 and two page loads) again for every page a test opens.
  */
 export async function openPage(browser: Browser, server: ConsoleServer, user: DemoUser, path: string, options: { language?: 'en' | 'uk'; width?: number } = {}): Promise<Page> {
   const key = `${server.url} ${user.email}`;
-  const state = signedIn.get(key);
-  let page: Page;
-  if (state) {
-    const context = await newContext(browser, options);
-    await context.addCookies(state.cookies);
-    page = await context.newPage();
-  } else {
-    page = await (await newContext(browser, options)).newPage();
+  const context = await newContext(browser, options);
+  const cookies = sessionCookies.get(key);
+  if (cookies) await context.addCookies(cookies);
+  const page = await context.newPage();
+  if (!cookies) {
     await signIn(page, server, user);
-    signedIn.set(key, { cookies: (await page.context().storageState()).cookies, origins: [] });
+    sessionCookies.set(key, await context.cookies());
   }
   await page.goto(`${server.url}/console/${path}`);
   await page.locator('main h1').first().waitFor();

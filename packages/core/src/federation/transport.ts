@@ -106,27 +106,32 @@ export class LinkTransport {
 
   /** Pushes every link that has unanswered messages and is due (tests call it directly). */
   async pushDue(): Promise<void> {
-    const rows = (await this.host
-      .knex(LINKS)
-      // Across tenants, locking nothing: each link is then worked on in its own tenant.
-      .comment(TENANT_DISCOVERY_COMMENT)
-      .where({ state: 'active' })
-      .andWhereRaw('out_seq > out_acked_seq')
-      .andWhere((q) => q.whereNull('next_push_at').orWhere('next_push_at', '<=', new Date()))
-      .orderBy('next_push_at')
-      .limit(1000)) as LinkRow[];
-    const queue = rows.filter((r) => !this.inFlight.has(r.id));
+    // Across tenants, locking nothing: each link is then worked on in its own tenant.
+    const discovery = this.host.knex(LINKS).comment(TENANT_DISCOVERY_COMMENT).orderBy('next_push_at').limit(1000);
+    const queue: Array<Pick<LinkRow, 'tenant_id' | 'id'>> = await this.dueLinks(discovery).select('tenant_id', 'id');
     const workers = Array.from({ length: Math.min(this.federation.settings.concurrency, queue.length) }, async () => {
-      for (let link = queue.shift(); link; link = queue.shift()) {
-        this.inFlight.add(link.id);
+      for (let due = queue.shift(); due; due = queue.shift()) {
+        if (this.inFlight.has(due.id)) continue;
+        this.inFlight.add(due.id);
         try {
-          await this.pushLink(link);
+          // Read when its turn comes, not with the list: a push that ended meanwhile may have
+          // answered it or put it off, and the peer's address may have changed.
+          const link = (await this.dueLinks(this.host.knex(LINKS).where({ tenant_id: due.tenant_id, id: due.id })).first()) as LinkRow | undefined;
+          if (link) await this.pushLink(link);
         } finally {
-          this.inFlight.delete(link.id);
+          this.inFlight.delete(due.id);
         }
       }
     });
     await Promise.all(workers);
+  }
+
+  /** Narrows `query` to the active links with unanswered messages whose next push is due. */
+  private dueLinks(query: Knex.QueryBuilder): Knex.QueryBuilder {
+    return query
+      .where({ state: 'active' })
+      .andWhereRaw('out_seq > out_acked_seq')
+      .andWhere((q) => q.whereNull('next_push_at').orWhere('next_push_at', '<=', new Date()));
   }
 
   /** One push of a link's next batch; returns once the answer is recorded. */
