@@ -96,7 +96,7 @@ export async function dispatchBenchmarks({ quick }) {
         if (nodes > 0 && received - before < expected) throw new Error(`dispatch: the receiver got ${received - before} requests for ${expected} deliveries`);
         return ms;
       };
-      const measured = await interleave({ sql: round(0), one: round(1), two: round(2) }, { rounds: quick ? 1 : 3, warmup: quick ? 0 : 1 });
+      const measured = await interleave({ sql: round(0), one: round(1), two: round(2) }, { rounds: quick ? 1 : 5, warmup: quick ? 0 : 1 });
       const eps = (ms) => (events / ms) * 1000;
       const medianEps = (series) => eps(stats(series).p50);
       for (const [key, label] of [

@@ -438,6 +438,30 @@ describe('webhooks', () => {
     }
   });
 
+  it('drains a backlog of many fan-out batches in passes of its own, without waiting for a poll', async () => {
+    const webhook = await subscribe({ url: `${receiver.url}/backlog`, events: ['party.created'] });
+    // The system's own dispatcher steps aside, so the one under test does all the work; its
+    // poll interval is an hour, so only the passes that follow a cut-short fan-out can drain it.
+    await t.app.dispatcher.stop();
+    const dispatcher = new Dispatcher(t.app, { ...t.app.config.dispatcher, fanOutBatchSize: 7, pollIntervalMs: 3_600_000 });
+    try {
+      const total = 7 * 4 + 3;
+      const ids = await t.app.transaction(async (uow) => {
+        const created: string[] = [];
+        for (let i = 0; i < total; i++) created.push((await t.app.services.parties.create(uow, { kind: 'organization', name: `Backlog ${i}` })).id);
+        return created;
+      });
+      dispatcher.start();
+      await settled(webhook.id);
+      const received = receiver.on('/backlog');
+      expect(received.map((r) => r.body.payload.party.id).sort()).toEqual([...ids].sort());
+      expect(dispatcher.stats.fannedOut).toBe(total);
+    } finally {
+      await dispatcher.stop();
+      t.app.dispatcher.start();
+    }
+  });
+
   it('prunes dispatched outbox rows whose deliveries are done', async () => {
     await waitFor('the outbox to drain', outboxDrained);
     const rows = Number((await t.app.knex('rapport_outbox').count({ n: '*' }))[0].n);

@@ -125,6 +125,8 @@ export class Dispatcher {
   private readonly ready: ClaimedDelivery[] = [];
   /** Tenants whose last claim was cut short by its limit (more is due there), and when tenants were last looked for. */
   private busyTenants: string[] = [];
+  /** Tenants whose last fan-out was cut short by the batch size (more events wait there). */
+  private outboxBacklog: string[] = [];
   private discoveredAt = 0;
   private nudgedSinceDiscovery = false;
   /** Public addresses only, unless `allowPrivateNetworks` (egress.ts). */
@@ -137,8 +139,8 @@ export class Dispatcher {
   /** Outcomes waiting to be written, and whether a write is under way (see record). */
   private readonly outcomes: PendingOutcome[] = [];
   private writing = false;
-  /** Signing secrets opened lately, oldest first (see openSecret). */
-  private readonly secrets = new Map<string, string>();
+  /** Signing secrets opened lately by subscription, oldest first (see openSecret). */
+  private readonly secrets = new Map<string, { tenantId: string; sealed: string; secret: string }>();
 
   constructor(
     private readonly app: DispatcherHost,
@@ -210,12 +212,14 @@ export class Dispatcher {
     // claims too, so a slow database cannot let answered deliveries pile up in memory.
     const free = Math.min(2 * this.options.concurrency - this.requests - this.ready.length, this.options.concurrency * OUTCOMES_WAITING_PER_SLOT - this.inFlight.size - this.ready.length);
     const claiming = free >= this.lowWater;
-    // While a backlog drains, claim again from the tenants that still have more, without
-    // looking for others each pass — but never for longer than a poll interval, nor past a nudge
-    // (new events on this node).
+    // While a backlog drains, fan out and claim again from the tenants that still have more,
+    // without looking for others each pass — but never for longer than a poll interval, nor past
+    // a nudge (new events on this node). Fanning out the next events while the deliveries of the
+    // last ones are sent keeps the request slots full: waiting until they ran dry left them idle
+    // for a discovery and a fan-out every batch of events.
     const waiting =
-      claiming && this.busyTenants.length > 0 && !this.nudgedSinceDiscovery && Date.now() - this.discoveredAt < this.options.pollIntervalMs
-        ? { outbox: [], deliveries: this.busyTenants }
+      claiming && (this.busyTenants.length > 0 || this.outboxBacklog.length > 0) && !this.nudgedSinceDiscovery && Date.now() - this.discoveredAt < this.options.pollIntervalMs
+        ? { outbox: this.outboxBacklog, deliveries: this.busyTenants }
         : await this.discover(claiming);
     const fanned = await this.fanOut(waiting.outbox);
     // A tenant that just got deliveries has them due now: claim them in this pass, not the next.
@@ -343,12 +347,16 @@ export class Dispatcher {
   private async fanOut(tenants: string[]): Promise<{ handled: number; tenants: string[] }> {
     let handled = 0;
     const withDeliveries: string[] = [];
+    const backlog: string[] = [];
     for (const tenantId of tenants) {
       if (handled >= this.options.fanOutBatchSize) break;
-      const done = await this.fanOutTenant(tenantId, this.options.fanOutBatchSize - handled);
+      const limit = this.options.fanOutBatchSize - handled;
+      const done = await this.fanOutTenant(tenantId, limit);
       handled += done.events;
       if (done.deliveries > 0) withDeliveries.push(tenantId);
+      if (done.events === limit) backlog.push(tenantId);
     }
+    this.outboxBacklog = backlog;
     this.stats.fannedOut += handled;
     return { handled, tenants: withDeliveries };
   }
@@ -454,13 +462,14 @@ export class Dispatcher {
    * A rotated secret is a new sealed value, so it is opened afresh.
    */
   private openSecret(delivery: ClaimedDelivery): string {
-    const key = `${delivery.tenant_id}/${delivery.webhook_id}/${delivery.secret}`;
-    let secret = this.secrets.get(key);
-    if (secret === undefined) {
-      secret = this.app.webhookSecrets.open(delivery.tenant_id, delivery.webhook_id, delivery.secret);
-      if (this.secrets.size >= OPEN_SECRETS_KEPT) this.secrets.delete(this.secrets.keys().next().value as string);
-      this.secrets.set(key, secret);
-    }
+    // Keyed by the subscription's id, the tenant and sealed value compared: a key built of all
+    // three was a long new string to hash on every delivery.
+    const kept = this.secrets.get(delivery.webhook_id);
+    if (kept !== undefined && kept.tenantId === delivery.tenant_id && kept.sealed === delivery.secret) return kept.secret;
+    const secret = this.app.webhookSecrets.open(delivery.tenant_id, delivery.webhook_id, delivery.secret);
+    this.secrets.delete(delivery.webhook_id);
+    if (this.secrets.size >= OPEN_SECRETS_KEPT) this.secrets.delete(this.secrets.keys().next().value as string);
+    this.secrets.set(delivery.webhook_id, { tenantId: delivery.tenant_id, sealed: delivery.secret, secret });
     return secret;
   }
 
