@@ -68,6 +68,39 @@ describe('kernel behaviour over HTTP', () => {
       expect((await t.admin.post('/api/v1/parties', { kind: 'person', name: 'Bad', contactPoints: [{ kind: 'email', value: 'not-an-email' }] })).status).toBe(400);
     });
 
+    it('answers each write with the party as a later read finds it', async () => {
+      const created = await party({ kind: 'person', name: 'Written Once', contactPoints: [{ kind: 'email', value: 'w1@example.com' }] });
+      const read = async () => (await t.admin.get(`/api/v1/parties/${created.id}`)).body as Party;
+      const write = async (path: string, method: 'patch' | 'post', version: number, body?: unknown) => {
+        const res =
+          method === 'patch' ? await t.admin.patch(path, body, { headers: { 'if-match': `"${version}"` } }) : await t.admin.post(path, body ?? {}, { headers: { 'if-match': `"${version}"` } });
+        expect(res.status, res.text).toBe(200);
+        return res.body as Party;
+      };
+      // The contact points kept, then replaced in the order given (duplicates dropped), then the archive and restore.
+      let answer = await write(`/api/v1/parties/${created.id}`, 'patch', created.version, { name: '  Written Twice ' });
+      expect(answer.name).toBe('Written Twice');
+      expect(answer).toEqual(await read());
+      answer = await write(`/api/v1/parties/${created.id}`, 'patch', answer.version, {
+        contactPoints: [
+          { kind: 'phone', value: '+1 555 010 9999' },
+          { kind: 'email', value: 'w2@example.com' },
+          { kind: 'email', value: 'W2@example.com' },
+        ],
+      });
+      expect(answer.contactPoints).toEqual([
+        { kind: 'phone', value: '+1 555 010 9999' },
+        { kind: 'email', value: 'w2@example.com' },
+      ]);
+      expect(answer).toEqual(await read());
+      answer = await write(`/api/v1/parties/${created.id}/archive`, 'post', answer.version);
+      expect(answer.archivedAt).not.toBeNull();
+      expect(answer).toEqual(await read());
+      answer = await write(`/api/v1/parties/${created.id}/restore`, 'post', answer.version);
+      expect(answer.archivedAt).toBeNull();
+      expect(answer).toEqual(await read());
+    });
+
     it('filters the list by kind and name', async () => {
       await party({ kind: 'unit', name: 'Finance Team' });
       const units = (await t.admin.get('/api/v1/parties?kind=unit&limit=200')).body;

@@ -214,7 +214,7 @@ export class InteractionService {
    * caller sees only the interactions it took part in itself.
    */
   async partyTimeline(ctx: QueryContext, partyId: string, query: TimelineQuery): Promise<Page<Interaction>> {
-    await this.parties.get(ctx, partyId);
+    await this.parties.requireVisible(ctx, partyId);
     const q = sql(ctx)('rapport_interaction_participants as tp')
       .join('rapport_interactions as i', function () {
         this.on('i.tenant_id', 'tp.tenant_id').andOn('i.id', 'tp.interaction_id');

@@ -180,12 +180,9 @@ export class PartyService {
     const attributes = change.attributes
       ? mergeAttributes(current.attributes, await checkPartyAttributes(this.deps.fields, this.deps.registries.partyAttributes, uow, current.kind, change.attributes))
       : current.attributes;
-    const now = new Date();
-    await sql(uow)('rapport_parties')
-      .where({ tenant_id: uow.tenantId, id })
-      .update({ name: change.name?.trim() ?? current.name, attributes: JSON.stringify(attributes), version: current.version + 1, updated_at: now });
-    if (change.contactPoints) await this.replaceContactPoints(uow, id, change.contactPoints);
-    const party = await this.get(uow, id);
+    const row = await this.writeRow(uow, id, { name: change.name?.trim() ?? current.name, attributes: JSON.stringify(attributes), version: current.version + 1, updated_at: new Date() });
+    const points = change.contactPoints ? await this.replaceContactPoints(uow, id, change.contactPoints) : current.contactPoints;
+    const party = toParty(row, points);
     uow.emit('party.updated', { party, previous: current }, { type: 'party', id });
     return party;
   }
@@ -196,10 +193,8 @@ export class PartyService {
     await uow.filter('party.archive', { party: current });
     const self = await sql(uow)('rapport_tenants').where({ id: uow.tenantId, self_party_id: id }).first();
     if (self) throw new ConflictError('The self party of a tenant cannot be archived');
-    await sql(uow)('rapport_parties')
-      .where({ tenant_id: uow.tenantId, id })
-      .update({ archived_at: new Date(), version: current.version + 1, updated_at: new Date() });
-    const party = await this.get(uow, id);
+    const now = new Date();
+    const party = toParty(await this.writeRow(uow, id, { archived_at: now, version: current.version + 1, updated_at: now }), current.contactPoints);
     uow.emit('party.archived', { party }, { type: 'party', id });
     return party;
   }
@@ -208,10 +203,7 @@ export class PartyService {
     const current = await this.lockForWrite(uow, id, expectedVersion);
     if (!current.archivedAt) return current;
     if (current.mergedIntoId) throw new ConflictError(`Party ${id} was merged into ${current.mergedIntoId} and cannot be restored`);
-    await sql(uow)('rapport_parties')
-      .where({ tenant_id: uow.tenantId, id })
-      .update({ archived_at: null, version: current.version + 1, updated_at: new Date() });
-    const party = await this.get(uow, id);
+    const party = toParty(await this.writeRow(uow, id, { archived_at: null, version: current.version + 1, updated_at: new Date() }), current.contactPoints);
     uow.emit('party.restored', { party }, { type: 'party', id });
     return party;
   }
@@ -246,6 +238,18 @@ export class PartyService {
       }));
   }
 
+  /** Fails with 404 unless the party exists and the caller may see it; reads nothing of it (a timeline needs only that). */
+  async requireVisible(ctx: QueryContext, id: string): Promise<void> {
+    const found = ctx.principal.scopePartyId ? await this.visible(ctx).where('id', id).first('id') : await sql(ctx)('rapport_parties').where({ tenant_id: ctx.tenantId, id }).first('id');
+    if (!found) throw new NotFoundError('Party', id);
+  }
+
+  /** Writes a locked party's row and answers it as written: no second read of what this statement just set. */
+  private async writeRow(uow: UnitOfWork, id: string, values: Record<string, unknown>): Promise<PartyRow> {
+    const [row]: PartyRow[] = await sql(uow)('rapport_parties').where({ tenant_id: uow.tenantId, id }).update(values).returning(PARTY_COLUMNS);
+    return row;
+  }
+
   /** Loads a visible party under a row lock and checks the caller's expected version. */
   async lockForWrite(uow: UnitOfWork, id: string, expectedVersion?: number): Promise<Party> {
     const row: PartyRow | undefined = await this.visible(uow).where('id', id).forUpdate().first(PARTY_COLUMNS);
@@ -268,13 +272,15 @@ export class PartyService {
     return found;
   }
 
-  private async replaceContactPoints(uow: UnitOfWork, partyId: string, points: ContactPoint[]): Promise<void> {
+  /** Replaces a party's contact points; answers them as stored, in their order. */
+  private async replaceContactPoints(uow: UnitOfWork, partyId: string, points: ContactPoint[]): Promise<ContactPoint[]> {
     await sql(uow)('rapport_contact_points').where({ tenant_id: uow.tenantId, party_id: partyId }).delete();
     const normalized = normalizedPoints(points);
-    if (normalized.length === 0) return;
+    if (normalized.length === 0) return [];
     await sql(uow)('rapport_contact_points').insert(
       normalized.map((p, position) => ({ tenant_id: uow.tenantId, party_id: partyId, kind: p.kind, value: p.value, normalized: p.normalized, position })),
     );
+    return normalized.map((p) => ({ kind: p.kind, value: p.value }));
   }
 
   private async withContactPoints(ctx: QueryContext, rows: PartyRow[]): Promise<Party[]> {
