@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureListQuery, createTestApp, describePlan, explainQuery, listPlan, listPlanProblems, type TestApp } from '@rapport/testing';
+import { captureListQuery, createTestApp, describePlan, explainQuery, listPlan, listPlanProblems, type PlanNode, type TestApp } from '@rapport/testing';
 import { createTenant, refreshStatistics, type QueryContext } from '@rapport/core';
 import { encodeCursor } from '../src/util/cursor.js';
 
@@ -120,6 +120,17 @@ describe('kernel lists are one index walk, first page and deep', () => {
     await expectIndexed('rapport_relationships', () => t.app.services.relationships.list(ctx, { limit: 50 }));
     const deepRelationship = await cursorAt('select id from rapport_relationships where tenant_id = ? order by id desc', DEEP);
     await expectIndexed('rapport_relationships', () => t.app.services.relationships.list(ctx, { limit: 50, cursor: deepRelationship }));
+  });
+
+  it('the check lets a per-row subplan sort that row’s few children by index, and nothing else', () => {
+    const indexScan = (relation: string): PlanNode => ({ 'Node Type': 'Index Scan', 'Relation Name': relation, 'Index Name': `${relation}_pkey` });
+    const sorted = (child: PlanNode): PlanNode => ({ 'Node Type': 'Sort', 'Sort Key': ['cp.position'], Plans: [child] });
+    const page = (...children: PlanNode[]): PlanNode => ({ 'Node Type': 'Limit', Plans: [{ ...indexScan('rapport_parties'), Plans: children }] });
+    const rowSubPlan = (child: PlanNode): PlanNode => ({ 'Node Type': 'Aggregate', 'Parent Relationship': 'SubPlan', Plans: [sorted(child)] });
+    expect(listPlanProblems(page(rowSubPlan(indexScan('rapport_contact_points'))), 'rapport_parties')).toEqual([]);
+    // The same sort outside a subplan, or a subplan that reads a table through, is flagged.
+    expect(listPlanProblems(page(sorted(indexScan('rapport_contact_points'))), 'rapport_parties')).toEqual(['Sort (["cp.position"])']);
+    expect(listPlanProblems(page(rowSubPlan({ 'Node Type': 'Seq Scan', 'Relation Name': 'rapport_contact_points' })), 'rapport_parties')).toEqual(['Sort (["cp.position"])']);
   });
 
   it('the check fails when a list loses its index', async () => {
