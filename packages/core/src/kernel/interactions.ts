@@ -36,6 +36,26 @@ export interface TimelineQuery {
   cursor?: string;
 }
 
+type InteractionWithParticipantsRow = InteractionRow & { participants: Participant[] };
+
+/**
+ * An interaction's columns and its participants (by party id, as the primary key keeps them)
+ * as a column of the same row: a page or a timeline is one statement, not one plus a read of
+ * the participants of its rows.
+ */
+function withParticipantsColumns(db: Knex): Array<string | Knex.Raw> {
+  return [
+    ...INTERACTION_COLUMNS.map((c) => `i.${c}`),
+    db.raw(
+      `coalesce((select json_agg(json_build_object('partyId', ip.party_id, 'role', ip.role) order by ip.party_id) from rapport_interaction_participants ip where ip.tenant_id = i.tenant_id and ip.interaction_id = i.id), '[]'::json) as participants`,
+    ),
+  ];
+}
+
+function withInlineParticipants({ participants, ...row }: InteractionWithParticipantsRow): Interaction {
+  return toInteraction(row, participants);
+}
+
 export class InteractionService {
   constructor(
     private readonly deps: KernelDeps,
@@ -191,19 +211,18 @@ export class InteractionService {
   }
 
   async get(ctx: QueryContext, id: string): Promise<Interaction> {
-    const row: InteractionRow | undefined = await this.visible(ctx)
+    const row: InteractionWithParticipantsRow | undefined = await this.visible(ctx)
       .where('i.id', id)
-      .first(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+      .first(withParticipantsColumns(sql(ctx)));
     if (!row) throw new NotFoundError('Interaction', id);
-    const [interaction] = await this.withParticipants(ctx, [row]);
-    return interaction;
+    return withInlineParticipants(row);
   }
 
   async list(ctx: QueryContext, query: InteractionListQuery): Promise<Page<Interaction>> {
-    const q = this.visible(ctx).select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+    const q = this.visible(ctx).select(withParticipantsColumns(sql(ctx)));
     if (query.type) q.where('i.type', query.type);
     if (query.fields) applyFieldFilters(q, 'i', query.fields);
-    const map = (rows: InteractionRow[]) => this.withParticipants(ctx, rows);
+    const map = (rows: InteractionWithParticipantsRow[]) => rows.map(withInlineParticipants);
     if (query.fields?.sort) return fieldSortPage(q, 'i', query.fields.sort, query, map);
     return keysetPage(q, query, NEWEST_FIRST, map);
   }
@@ -221,7 +240,7 @@ export class InteractionService {
       })
       .where('tp.tenant_id', ctx.tenantId)
       .where('tp.party_id', partyId)
-      .select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+      .select(withParticipantsColumns(sql(ctx)));
     this.deps.scopes.apply(q, ctx, 'interactions', 'tp.interaction_id');
     if (query.type) q.where('i.type', query.type);
     // The participants' copy of the sort key, so the (tenant, party, occurred_at, id) index serves the range.
@@ -232,7 +251,7 @@ export class InteractionService {
         { column: 'tp.occurred_at', type: 'timestamp', direction: 'desc', property: 'occurred_at' },
         { column: 'tp.interaction_id', type: 'uuid', direction: 'desc', property: 'id' },
       ],
-      (rows: InteractionRow[]) => this.withParticipants(ctx, rows),
+      (rows: InteractionWithParticipantsRow[]) => rows.map(withInlineParticipants),
     );
   }
 
@@ -240,21 +259,21 @@ export class InteractionService {
     await this.relationships.get(ctx, relationshipId);
     const q = this.visible(ctx)
       .where('i.relationship_id', relationshipId)
-      .select(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+      .select(withParticipantsColumns(sql(ctx)));
     if (query.type) q.where('i.type', query.type);
-    return keysetPage(q, query, NEWEST_FIRST, (rows: InteractionRow[]) => this.withParticipants(ctx, rows));
+    return keysetPage(q, query, NEWEST_FIRST, (rows: InteractionWithParticipantsRow[]) => rows.map(withInlineParticipants));
   }
 
   async update(uow: UnitOfWork, id: string, patch: InteractionUpdateInput, expectedVersion?: number): Promise<Interaction> {
-    const row: InteractionRow | undefined = await this.visible(uow)
+    const row: InteractionWithParticipantsRow | undefined = await this.visible(uow)
       .where('i.id', id)
       .forUpdate()
-      .first(INTERACTION_COLUMNS.map((c) => `i.${c}`));
+      .first(withParticipantsColumns(sql(uow)));
     if (!row) throw new NotFoundError('Interaction', id);
     if (expectedVersion !== undefined && row.version !== expectedVersion) {
       throw new PreconditionFailedError(`Interaction ${id} is at version ${row.version}, not ${expectedVersion}`, { currentVersion: row.version });
     }
-    const [current] = await this.withParticipants(uow, [row]);
+    const current = withInlineParticipants(row);
     const { patch: change } = await uow.filter('interaction.update', { current, patch: structuredClone(patch) });
     const type = this.requireType(current.type);
     if (change.channel && type.channels && !type.channels.includes(change.channel)) {
@@ -313,6 +332,7 @@ export class InteractionService {
         'interaction_id',
         rows.map((r) => r.id),
       )
+      .orderBy(['interaction_id', 'party_id'])
       .select('interaction_id', 'party_id', 'role');
     const byInteraction = new Map<string, Participant[]>();
     for (const p of participants) {
