@@ -30,6 +30,7 @@ const databaseIndependent = [
   'packages/cli/test/create-plugin-compiled.test.ts',
   'packages/console/test/messages.test.ts',
   'packages/core/test/csv-source.test.ts',
+  'packages/core/test/pglite-template.test.ts',
   'packages/core/test/import-errors.test.ts',
   'packages/core/test/attachment-store.test.ts',
   'packages/core/test/ids.test.ts',

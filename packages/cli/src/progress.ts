@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
 import type { ImportProgress } from '@rapport/core';
 import { println, type OutputStream } from './io.js';
 
@@ -15,6 +16,8 @@ export function progressReporter(stream: OutputStream, label: string, intervalMs
   const started = Date.now();
   const rate = (p: ImportProgress) => Math.round(p.imported / Math.max(0.001, (Date.now() - started) / 1000));
   if (stream.isTTY) {
+    // Required here, not imported at the top: only an import on a terminal draws a bar.
+    const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
     const bar = new cliProgress.SingleBar(
       {
         stream: stream as NodeJS.WritableStream,

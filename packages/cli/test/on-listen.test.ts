@@ -49,6 +49,34 @@ describe('rapport serve: onListen in the configuration', () => {
     expect(messages.indexOf('hook ran')).toBeGreaterThan(messages.findIndex((m) => m.startsWith('Rapport listening on')));
   });
 
+  it('starts the background loops on the embedded database once a first request is answered, not before', async () => {
+    const seen = path.join(dir, 'background.json');
+    const config = writeConfig(
+      'background',
+      `async ({ app, url }) => {
+        const before = app.scheduler.started;
+        await (await fetch(url + '/health')).arrayBuffer();
+        while (!app.scheduler.started) await new Promise((r) => setTimeout(r, 10));
+        (await import('node:fs')).writeFileSync(${JSON.stringify(seen)}, JSON.stringify({ before, after: app.scheduler.started }));
+      }`,
+    );
+    const abort = new AbortController();
+    const err = capture();
+    const serving = run(['serve', '--config', config, '--port', '0', '--host', '127.0.0.1'], {
+      stdout: capture().stream,
+      stderr: err.stream,
+      env: {},
+      cwd: dir,
+      signal: abort.signal,
+      handleSignals: false,
+    });
+    const deadline = Date.now() + 60_000;
+    while (!fs.existsSync(seen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    abort.abort();
+    expect(await serving, err.text()).toBe(0);
+    expect(JSON.parse(fs.readFileSync(seen, 'utf8'))).toEqual({ before: false, after: true });
+  });
+
   it('a failing hook stops the server and fails the command with its message', async () => {
     const config = writeConfig('fails', `async () => { throw new Error('demo data could not be loaded'); }`);
     const result = await rapport(['serve', '--config', config, '--port', '0', '--host', '127.0.0.1'], { cwd: dir, env: { LOG_LEVEL: 'silent' } });

@@ -5,7 +5,7 @@
 export { CORE_VERSION } from './version.js';
 
 // Composition
-export { Rapport, createRapport, type KernelServices } from './app/rapport.js';
+export { Rapport, createRapport, type InitOptions, type KernelServices } from './app/rapport.js';
 export type { RapportConfig, CorsSettings, LimitsSettings, LimitRule, TenantQuotas } from './app/config.js';
 export { rapportConfigSchema, checkConfig, configReference, ConfigError, named } from './app/config-schema.js';
 export { KERNEL_PERMISSIONS } from './app/kernel-declarations.js';

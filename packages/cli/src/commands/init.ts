@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { initSystem, StarterError, terminalAsk } from 'create-rapport';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../errors.js';
 
@@ -11,6 +10,8 @@ export function registerInit(program: Command, ctx: CommandContext, done: (code:
     .argument('[dir]', 'where to write it; must be new or empty (asked for on a terminal)')
     .option('--plugins <list>', 'first-party plugins: crm, prm, hrm, comma-separated, or "none" (asked for on a terminal; all three otherwise)')
     .action(async (dir: string | undefined, options: { plugins?: string }) => {
+      // Loaded here: every other command (serve above all) starts without the starter.
+      const { initSystem, StarterError, terminalAsk } = await import('create-rapport');
       // Questions only on the real terminal, never when a test or a script gives its own streams.
       const terminal = ctx.io.stdout === process.stdout ? terminalAsk() : undefined;
       try {

@@ -1,5 +1,6 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRapport } from '@rapport/core';
+import { createRapport, type Rapport } from '@rapport/core';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { toRapportConfig } from '../context.js';
@@ -17,7 +18,8 @@ export function registerServe(program: Command, ctx: CommandContext, done: (code
 async function serve(ctx: CommandContext, options: { port?: string; host?: string }): Promise<number> {
   const config = await ctx.loadConfig({ port: options.port, host: options.host });
   const logger = ctx.logger(config, true);
-  const app = await createRapport({ ...toRapportConfig(config), logger });
+  // Background work starts below, once the server answers (see Rapport.startBackground).
+  const app = await createRapport({ ...toRapportConfig(config), logger }, { background: false });
   let server;
   try {
     server = await app.listen(config.port, config.host);
@@ -28,6 +30,7 @@ async function serve(ctx: CommandContext, options: { port?: string; host?: strin
     if (code === 'EACCES') throw new CliError(`Not allowed to listen on port ${config.port}; use a port above 1023`);
     throw error;
   }
+  const background = startBackgroundAfterFirstAnswer(app, server);
   const { port } = server.address() as AddressInfo;
   const database = app.databaseKind === 'postgres' ? 'PostgreSQL' : `PGlite at ${config.database?.dataDir}`;
   logger.info(
@@ -40,6 +43,7 @@ async function serve(ctx: CommandContext, options: { port?: string; host?: strin
     try {
       await config.onListen({ app, url: `http://${host}:${port}`, logger });
     } catch (error) {
+      background.cancel();
       await app.close();
       throw new CliError(`onListen in ${config.configFile ?? 'the configuration'} failed: ${(error as Error).message}`, { cause: error });
     }
@@ -52,12 +56,36 @@ async function serve(ctx: CommandContext, options: { port?: string; host?: strin
   try {
     const signal = await stop.received;
     logger.info({ signal }, 'shutting down: finishing requests in flight, the dispatcher and event listeners');
+    background.cancel();
     await app.close();
     logger.info('stopped');
   } finally {
     stop.dispose();
   }
   return 0;
+}
+
+/**
+ * On PGlite every statement goes through one connection, so the background loops' first
+ * passes (each the first read of its tables) would hold up the first request: they start
+ * once a first request is answered, or after a second without one. PostgreSQL has a pool:
+ * they start at once.
+ */
+function startBackgroundAfterFirstAnswer(app: Rapport, server: Server): { cancel(): void } {
+  const start = () => {
+    clearTimeout(timer);
+    server.off('request', onRequest);
+    app.startBackground();
+  };
+  const onRequest = (_request: IncomingMessage, response: ServerResponse) => response.once('close', start);
+  const timer = setTimeout(start, app.databaseKind === 'pglite' ? 1000 : 0);
+  if (app.databaseKind === 'pglite') server.once('request', onRequest);
+  return {
+    cancel() {
+      clearTimeout(timer);
+      server.off('request', onRequest);
+    },
+  };
 }
 
 /**

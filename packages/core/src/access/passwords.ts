@@ -1,4 +1,8 @@
-import { hash, verify } from '@node-rs/argon2';
+import type * as Argon2 from '@node-rs/argon2';
+
+// Loaded on the first password hashed or checked: a native module that no start-up needs.
+let argon2: Promise<typeof Argon2> | undefined;
+const loadArgon2 = () => (argon2 ??= import('@node-rs/argon2'));
 
 export const MIN_PASSWORD_LENGTH = 12;
 /** Argon2 cost grows with input; a cap keeps a huge "password" from being a cheap DoS. */
@@ -8,14 +12,14 @@ export const MAX_PASSWORD_LENGTH = 1024;
  * argon2id with the library's defaults, which are OWASP's recommendation (19 MiB, 2 passes,
  * 1 lane). The PHC string carries its parameters, so raising them later keeps old hashes valid.
  */
-export function hashPassword(password: string): Promise<string> {
-  return hash(password);
+export async function hashPassword(password: string): Promise<string> {
+  return (await loadArgon2()).hash(password);
 }
 
 /** False for a wrong password and for a malformed stored hash alike. */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await verify(passwordHash, password);
+    return await (await loadArgon2()).verify(passwordHash, password);
   } catch {
     return false;
   }
@@ -28,7 +32,7 @@ let dummyHash: Promise<string> | undefined;
  * response time of a login does not tell whether an e-mail has an account.
  */
 export async function verifyNobody(password: string): Promise<false> {
-  dummyHash ??= hash('rapport-no-such-user-placeholder');
+  dummyHash ??= hashPassword('rapport-no-such-user-placeholder');
   await verifyPassword(await dummyHash, password);
   return false;
 }

@@ -81,6 +81,8 @@ export class Rapport {
   private tenant!: Tenant;
   private httpApp?: HttpApp;
   private server?: Server;
+  private backgroundStarted = false;
+  private closing = false;
   readonly dispatcher: Dispatcher;
   /** Prometheus metrics (served at /metrics): requests, committed events, webhook deliveries. */
   readonly metrics = new HttpMetrics();
@@ -196,8 +198,11 @@ export class Rapport {
     return this.tenant;
   }
 
-  /** Opens the database, migrates the kernel, declares and boots plugins. */
-  async init(): Promise<this> {
+  /**
+   * Opens the database, migrates the kernel, declares and boots plugins, then starts the
+   * background work (`startBackground`) unless `background` is false.
+   */
+  async init(options: InitOptions = {}): Promise<this> {
     this.plugins.declare();
     this.database = openDatabase(this.config.database, this.logger);
     try {
@@ -215,10 +220,9 @@ export class Rapport {
       this.webhookSecrets.checkConfiguredKeys();
       await this.plugins.startAll();
       await this.plugins.follow();
-      for (const module of this.modules) module.start?.();
       this.limits.start();
       await this.startReplicas();
-      if (this.config.scheduler?.enabled !== false) this.scheduler.start();
+      if (options.background !== false) this.startBackground();
     } catch (error) {
       await this.replicas?.stop().catch(() => undefined);
       await this.database.close().catch(() => undefined);
@@ -256,6 +260,20 @@ export class Rapport {
       },
       scope?.beforeCommit,
     );
+  }
+
+  /**
+   * Starts the kernel modules' loops (webhook dispatcher, automation, link transport) and the
+   * scheduler; `init` does unless told not to. Their first passes each read tables nothing
+   * has touched yet, on PGlite through its one connection: `rapport serve` starts them once
+   * its first request is answered, so that request does not queue behind them. Once only,
+   * and never after `close`.
+   */
+  startBackground(): void {
+    if (this.backgroundStarted || this.closing) return;
+    this.backgroundStarted = true;
+    for (const module of this.modules) module.start?.();
+    if (this.config.scheduler?.enabled !== false) this.scheduler.start();
   }
 
   private async startReplicas(): Promise<void> {
@@ -304,6 +322,7 @@ export class Rapport {
    * the scheduler, event listeners and plugins, and close the database.
    */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.server) {
       const server = this.server;
       this.server = undefined;
@@ -324,6 +343,12 @@ export class Rapport {
 /** How long a stop waits for connections to finish before closing them (overridable: `http.shutdownGraceMs`). */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
-export async function createRapport(config: RapportConfig = {}): Promise<Rapport> {
-  return new Rapport(config).init();
+/** How `init` (and `createRapport`) start a system. */
+export interface InitOptions {
+  /** Start the background work (`Rapport.startBackground`) at once (default true). */
+  background?: boolean;
+}
+
+export async function createRapport(config: RapportConfig = {}, options?: InitOptions): Promise<Rapport> {
+  return new Rapport(config).init(options);
 }

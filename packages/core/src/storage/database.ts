@@ -7,6 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { createRequire } from 'node:module';
 import { DataDirLock } from './lock.js';
+import { startFromTemplate, templateFile } from './pglite-template.js';
 import { stopPrincipalCache } from '../access/principal-cache.js';
 import { stopListener } from './listener.js';
 import { stopFieldCache } from '../fields/cache.js';
@@ -123,7 +124,10 @@ function openPglite(config: DatabaseConfig): Database {
   try {
     // Opened here rather than by knex-pglite, which cannot load extensions: search needs pg_trgm.
     // The options form: PGlite ignores its second argument when the first (the directory) is undefined.
-    const pglite = config.pglite ?? new PGlite({ dataDir: inMemory ? undefined : path.join(dataDir, 'pgdata'), extensions: PGLITE_EXTENSIONS });
+    const pgdata = inMemory ? undefined : path.join(dataDir, 'pgdata');
+    // A new directory starts from the initdb template when there is one (see storage/pglite-template.ts).
+    const template = config.pglite === undefined ? startFromTemplate(pgdata, templateFile()) : undefined;
+    const pglite = config.pglite ?? new PGlite({ dataDir: pgdata, extensions: PGLITE_EXTENSIONS, ...(template && { loadDataDir: template }) });
     knex = knexFactory({
       client: PgliteClient as unknown as typeof knexFactory.Client,
       dialect: 'postgres',
