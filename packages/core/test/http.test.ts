@@ -205,6 +205,26 @@ describe('HTTP contract', () => {
       expectProblem(await t.admin.request('PROPFIND', '/api/v1/parties'), 501);
     });
 
+    it('matches paths as the router does: escapes decoded, any letter case, a trailing slash, HEAD for GET', async () => {
+      const id = t.selfPartyId;
+      for (const path of [`/api/v1/parties/${id.replace(/-/g, '%2D')}`, `/api/v1/parties/${id}/`, `/api/v1/Parties/${id}`, `/API/V1/PARTIES/${id}`]) {
+        const res = await t.admin.get(path);
+        expect(res.status, `${path}: ${res.text}`).toBe(200);
+        expect(res.body.id, path).toBe(id);
+      }
+      const head = await t.admin.request('HEAD', `/api/v1/parties/${id}`);
+      expect(head.status).toBe(200);
+      expect(head.headers.get('etag')).toMatch(/^"\d+"$/);
+      // A plugin's route with a parameter gets it decoded too (the 404 names the id its handler looked for).
+      const ticket = crypto.randomUUID();
+      const missing = await t.admin.get(`/api/v1/sample/tickets/${ticket.replace(/-/g, '%2d')}`);
+      expectProblem(missing, 404);
+      expect(missing.body.detail).toContain(ticket);
+      // Matched routes and unmatched ones are told apart as before.
+      expectProblem(await t.admin.get(`/api/v1/parties/${id}/nothing`), 404);
+      expectProblem(await t.admin.post(`/api/v1/parties/${id}`, {}), 405);
+    });
+
     it('requires authentication and permissions, deny by default', async () => {
       expectProblem(await t.anonymous.get('/api/v1/parties'), 401);
       expectProblem(await t.admin.get('/api/v1/parties', { token: 'rpk_not-a-real-key' }), 401);

@@ -65,6 +65,23 @@ describe('party by id, tenant-wide read path', () => {
     expect(seen).toContain('select $1::int + $2::int as n');
   });
 
+  it('a failed preparedSelect names its statement and emits query-error, like any knex query', async () => {
+    const failed: Array<{ message: string; sql: string }> = [];
+    const onError = (error: Error, q: { sql: string }) => failed.push({ message: error.message, sql: q.sql });
+    t.app.knex.on('query-error', onError);
+    try {
+      await expect(preparedSelect(t.app.knex, 'select * from rapport_no_such_table where id = ?', ['x'])).rejects.toThrow(
+        /^select \* from rapport_no_such_table where id = \$1 - .*rapport_no_such_table/,
+      );
+      // Knex's own statements fail with the same message shape.
+      await expect(t.app.knex.raw('select * from rapport_no_such_table where id = ?', ['x'])).rejects.toThrow(/^select \* from rapport_no_such_table where id = \$1 - .*rapport_no_such_table/);
+    } finally {
+      t.app.knex.off('query-error', onError);
+    }
+    expect(failed).toHaveLength(2);
+    expect(failed[0]).toEqual(failed[1]);
+  });
+
   it('preparedSelects runs the statements of a read on one connection and gives it back, also when one fails', async () => {
     const pids = await preparedSelects(t.app.knex, async (select) => [
       (await select<{ pid: number }>('select pg_backend_pid() as pid', []))[0].pid,

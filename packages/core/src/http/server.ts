@@ -153,7 +153,7 @@ export function createHttpApp(app: HttpHost): HttpApp {
   const dispatch = (router: Router) => {
     const routes = router.routes();
     const allowed = router.allowedMethods();
-    return (ctx: Koa.Context, next: Koa.Next) => routes(ctx as never, () => allowed(ctx as never, next));
+    return matchFirst(router, (ctx: Koa.Context, next: Koa.Next) => routes(ctx as never, () => allowed(ctx as never, next)));
   };
   // The whole kernel router answers what no group claims (404, 405 on odd paths): built on first use.
   let kernelAll: ReturnType<typeof dispatch> | undefined;
@@ -315,6 +315,67 @@ function groupBySegment(routes: RegisteredRoute[]): Map<string, RegisteredRoute[
     groups.set(segment, group);
   }
   return groups;
+}
+
+/** What `matchFirst` reads of a @koa/router layer. */
+interface RouteLayer {
+  methods: string[];
+  regexp: RegExp;
+  paramNames: ReadonlyArray<{ name: string }>;
+  stack: ReadonlyArray<(ctx: Koa.Context, next: Koa.Next) => unknown>;
+}
+
+/**
+ * A router's routes found without @koa/router on the way to a handler: per request it reads
+ * the Host header and builds match lists, a reversed copy of one, a chain of closures and a
+ * composed function, all garbage once the request is answered. Here a request tests the layers of its method in
+ * the router's own order, with the router's own compiled patterns, and calls the first that
+ * matches with the params the router would give it (decoded the same way) — the route
+ * @koa/router would run, since no handler of ours calls `next`. Whatever matches no route
+ * (404, 405 with its Allow header, 501) goes through the router itself, as before.
+ */
+function matchFirst(router: Router, viaRouter: (ctx: Koa.Context, next: Koa.Next) => Promise<void>): (ctx: Koa.Context, next: Koa.Next) => Promise<void> {
+  const layers = router.stack as unknown as RouteLayer[];
+  // Router-level middleware or a route of several handlers is left to the router.
+  if (layers.some((layer) => layer.methods.length === 0 || layer.stack.length !== 1)) return viaRouter;
+  const byMethod = new Map<string, RouteLayer[]>();
+  for (const layer of layers) {
+    for (const method of layer.methods) {
+      const list = byMethod.get(method) ?? [];
+      list.push(layer);
+      byMethod.set(method, list);
+    }
+  }
+  return (ctx, next) => {
+    const candidates = byMethod.get(ctx.method);
+    if (candidates !== undefined) {
+      const path = ctx.path;
+      for (const layer of candidates) {
+        const match = layer.regexp.exec(path);
+        if (match === null) continue;
+        const params: Record<string, string> = {};
+        for (let i = 1; i < match.length; i++) {
+          const value = match[i];
+          const name = layer.paramNames[i - 1]?.name;
+          if (name !== undefined && value !== undefined && value.length > 0) params[name] = decodeParam(value);
+        }
+        ctx.params = params;
+        (ctx.request as { params?: Record<string, string> }).params = params;
+        return layer.stack[0](ctx, next) as Promise<void>;
+      }
+    }
+    return viaRouter(ctx, next);
+  };
+}
+
+/** A path parameter as @koa/router decodes it: a malformed escape stays as sent. */
+function decodeParam(value: string): string {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function mount(app: HttpHost, routes: RegisteredRoute[]): Router {

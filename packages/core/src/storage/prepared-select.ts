@@ -1,10 +1,50 @@
 import type { Knex } from 'knex';
 
 interface ClientInternals {
-  acquireConnection(): Promise<unknown>;
-  releaseConnection(connection: unknown): Promise<void>;
-  query(connection: unknown, query: { sql: string; bindings: readonly unknown[]; method: 'select'; options: object }): Promise<unknown>;
-  processResponse(result: unknown, runner: unknown): unknown;
+  acquireConnection(): Promise<Connection>;
+  releaseConnection(connection: Connection): Promise<void>;
+  positionBindings(sql: string): string;
+  emit(event: 'query' | 'query-error', ...args: unknown[]): boolean;
+}
+
+/** A pooled connection of either driver: `pg`'s Client and PGlite both answer `query(text, values)` with `{ rows }`. */
+interface Connection {
+  query(sql: string, bindings: readonly unknown[]): Promise<{ rows: unknown[] }>;
+  __knexUid?: string;
+  __knexTxId?: string;
+}
+
+/** Each prepared statement's SQL with the driver's `$n` placeholders, worked out once. */
+const positional = new Map<string, string>();
+
+function positionalSql(client: ClientInternals, sql: string): string {
+  let text = positional.get(sql);
+  if (text === undefined) {
+    // The statements are constants of the code; the bound only guards against a caller building them per request.
+    if (positional.size > 1000) positional.clear();
+    text = client.positionBindings(sql);
+    positional.set(sql, text);
+  }
+  return text;
+}
+
+/**
+ * One statement on a pooled connection as knex's `client.query` runs it — the same `query`
+ * event, the same `query-error` event and error message (the statement, then the driver's
+ * message) — without what that costs per call: placeholders rewritten by a regular
+ * expression, a promise wrapped around the driver's own, a copied response.
+ */
+async function selectOn<T>(client: ClientInternals, connection: Connection, sql: string, bindings: readonly unknown[]): Promise<T[]> {
+  const text = positionalSql(client, sql);
+  const query = { __knexUid: connection.__knexUid, __knexTxId: connection.__knexTxId, sql: text, bindings, method: 'select', options: {} };
+  client.emit('query', query);
+  try {
+    return (await connection.query(text, bindings)).rows as T[];
+  } catch (error) {
+    if (error instanceof Error) error.message = `${text} - ${error.message}`;
+    client.emit('query-error', error, query);
+    throw error;
+  }
 }
 
 /**
@@ -12,8 +52,8 @@ interface ClientInternals {
  * placeholders, and returns its rows. For hot reads that run on every request (a record
  * by id): on the root handle it skips the query builder and knex's runner, which cost
  * about as much CPU as the database round trip itself, and goes straight to a pooled
- * connection through the client's own `query` (so the `query` event, positional
- * bindings and error messages stay as for any knex query). Inside a transaction it runs
+ * connection (the `query` event, positional bindings and error messages stay as for any
+ * knex query: see `selectOn`). Inside a transaction it runs
  * on that transaction's connection through `raw`, as it must (PGlite has one connection).
  */
 export async function preparedSelect<T>(db: Knex, sql: string, bindings: readonly unknown[]): Promise<T[]> {
@@ -35,10 +75,7 @@ export async function preparedSelects<R>(db: Knex, work: (select: PreparedSelect
   const client = (db as unknown as { client: ClientInternals }).client;
   const connection = await client.acquireConnection();
   try {
-    return await work(async <T>(sql: string, bindings: readonly unknown[]) => {
-      const result = await client.query(connection, { sql, bindings, method: 'select', options: {} });
-      return client.processResponse(result, null) as T[];
-    });
+    return await work(<T>(sql: string, bindings: readonly unknown[]) => selectOn<T>(client, connection, sql, bindings));
   } finally {
     await client.releaseConnection(connection);
   }
