@@ -292,6 +292,16 @@ describe('kernel behaviour over HTTP', () => {
       expect(await count('rapport_interactions')).toBe(before);
     });
 
+    it('answers a timeline only for a party of the tenant: 404 for an unknown one, an empty page for one with nothing yet', async () => {
+      const unknown = await t.admin.get('/api/v1/parties/01900000-0000-7000-8000-000000000000/timeline');
+      expect(unknown.status).toBe(404);
+      expect(unknown.headers.get('content-type')).toContain('application/problem+json');
+      const quiet = await party({ kind: 'person', name: 'Nothing Yet' });
+      const empty = await t.admin.get(`/api/v1/parties/${quiet.id}/timeline`);
+      expect(empty.status, empty.text).toBe(200);
+      expect(empty.body.data).toEqual([]);
+    });
+
     it('changes an interaction and keeps the timeline in step', async () => {
       const created = (await t.admin.post('/api/v1/interactions', { type: 'note', occurredAt: '2001-01-01T00:00:00Z', participants: [{ partyId: a.id, role: 'author' }] })).body;
       const moved = await t.admin.patch(`/api/v1/interactions/${created.id}`, { occurredAt: '2030-01-01T00:00:00Z', summary: 'moved' }, { headers: { 'if-match': '"1"' } });
