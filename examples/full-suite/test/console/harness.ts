@@ -142,10 +142,9 @@ function databaseUrl(name: string): string {
  * The demo data, seeded once per worker and database kind: a PostgreSQL template database or
  * a PGlite directory, which every console file then starts from a copy of. Seeding through
  * the API is most of a console file's time, and it is the same every time; a server finds the
- * seed in its copy and adds nothing (its marker is in the copy too). A worker removes its PGlite
- * seed as it exits; a PostgreSQL one (dropping it needs a connection an exiting process cannot
- * wait for), or one left by a killed worker, goes with the next seed of a later run: the names
- * carry the machine and process, so only those of ended processes here are removed.
+ * seed in its copy and adds nothing (its marker is in the copy too). A seed outlives its worker
+ * (the runner ends workers without a hook to clean up in); the next seed made on this machine
+ * removes those of ended processes, named by machine and process id, and only those.
  */
 interface SeededDatabase {
   /** The template database's name, or the directory. */
@@ -222,7 +221,6 @@ async function seedDatabase(kind: 'pglite' | 'postgres', consoleDir: string): Pr
     // A graceful stop (exit code 0) means the seed's last step, revoking its API key, is done:
     // the server only listens for SIGTERM after it. Stopped before, the seed is not whole.
     if (serving.child.exitCode === 0) {
-      if (kind === 'pglite') process.once('exit', () => fs.rmSync(env.RAPPORT_DATA_DIR, { recursive: true, force: true }));
       return { source: kind === 'postgres' ? name : env.RAPPORT_DATA_DIR, secretKey };
     }
     await remove();
