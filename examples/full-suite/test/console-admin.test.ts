@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { login, ok, type RapportClient } from '@rapport/client';
-import { axeViolations, launchBrowser, newContext, persona, screenshot, signIn, startConsoleServer, untranslatedWords, UI_TIMEOUT, type ConsoleServer } from './console/harness.js';
+import { axeViolations, launchBrowser, openPage, persona, screenshot, startConsoleServer, untranslatedWords, UI_TIMEOUT, type ConsoleServer } from './console/harness.js';
 
 /*
  * The console's administration pages in Chromium against `rapport serve` of the full suite:
@@ -79,11 +79,9 @@ describe('console: administration pages', { timeout: 600_000 }, () => {
     await server?.stop();
   });
 
+  /** The admin's home page in a fresh context, on the session of the admin's first sign-in through the page. */
   async function adminPage(options: { language?: 'en' | 'uk'; width?: number } = {}): Promise<Page> {
-    const context = await newContext(browser, options);
-    const page = await context.newPage();
-    await signIn(page, server, persona('admin'));
-    return page;
+    return openPage(browser, server, persona('admin'), '', options);
   }
 
   /** The input a label names (a select's label also names its list of options). */

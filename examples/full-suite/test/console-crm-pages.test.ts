@@ -30,8 +30,8 @@ describe('console: the CRM pages of the sales rep', () => {
     await server?.stop();
   });
 
-  async function open(path: string, width?: number, user: DemoUser = persona('sales-rep')): Promise<Page> {
-    return openPage(browser, server, user, path, { width });
+  async function open(path: string, user: DemoUser = persona('sales-rep')): Promise<Page> {
+    return openPage(browser, server, user, path);
   }
 
   /** A task of the rep's on one of its accounts, due tomorrow. */
@@ -59,13 +59,7 @@ describe('console: the CRM pages of the sales rep', () => {
     return { request, release };
   }
 
-  /** The harness's page checks, the narrow view being the same path opened at 360 px once `ready`. */
-  const checks = (page: Page, name: string, path: string, ready: (page: Page) => Promise<unknown>) =>
-    pageChecks(page, server, name, async () => {
-      const narrow = await open(path, 360);
-      await ready(narrow);
-      return narrow;
-    });
+  const checks = (page: Page, name: string) => pageChecks(page, server, name);
 
   it("shows the rep's open tasks, and the overdue ones marked, as the API lists them; ticking one completes it", async () => {
     const openTasks = ok(await rep.GET('/api/v1/crm/tasks', { params: { query: { done: 'false', limit: 200 } } })).data;
@@ -87,7 +81,7 @@ describe('console: the CRM pages of the sales rep', () => {
     const overdueRows = page.getByRole('tabpanel').getByRole('row');
     await overdueRows.nth(1).waitFor();
     expect((await overdueRows.allInnerTexts()).slice(1).map((row) => row.split('\t')[1].trim())).toEqual(overdue.map((task) => task.title));
-    await checks(page, 'crm-tasks', 'crm/tasks', (p) => p.getByRole('tabpanel').getByRole('row').nth(1).waitFor());
+    await checks(page, 'crm-tasks');
 
     // A new task of the rep's, ticked on the page: shown done while the server has not answered yet, then done in the API and off the open list.
     const task = await newTask(`Book the site visit ${stamp}`);
@@ -183,7 +177,7 @@ describe('console: the CRM pages of the sales rep', () => {
     );
     await page.getByText(`Won: ${winRate.won}`, { exact: true }).waitFor();
     await page.getByText(`Lost: ${winRate.lost}`, { exact: true }).waitFor();
-    await checks(page, 'crm-reports', 'crm/reports', (p) => p.getByTestId('report-pipeline').locator('.recharts-label-list text, .recharts-label').first().waitFor());
+    await checks(page, 'crm-reports');
     await page.context().close();
   }, 600_000);
 
@@ -209,7 +203,7 @@ describe('console: the CRM pages of the sales rep', () => {
     await page.getByRole('group', { name: 'Saved views' }).getByText(name).waitFor();
     const views = ok(await rep.GET('/api/v1/crm/views', { params: { query: { resource: 'deals' } } })).data;
     expect(views.find((v) => v.name === name)?.filters).toMatchObject({ status: 'won' });
-    await checks(page, 'crm-deals', 'crm/deals', (p) => p.locator('main table').getByRole('row').nth(1).waitFor());
+    await checks(page, 'crm-deals');
     await page.context().close();
 
     // A fresh page: choosing the saved view applies its filters.
@@ -245,7 +239,7 @@ describe('console: the CRM pages of the sales rep', () => {
     const text = await card.getByTestId('other-side').innerText();
     expect(otherSide.viewpoint.role).not.toBe(otherSide.viewpoint.counterpartRole);
     expect(text).toMatch(/^In their records they are the .+ and we are their .+\.$/);
-    await checks(page, 'crm-vendors', 'crm/vendors', (p) => p.getByRole('region', { name: party.name }).waitFor());
+    await checks(page, 'crm-vendors');
     await page.context().close();
   }, 600_000);
 });

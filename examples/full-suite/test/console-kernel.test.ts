@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { login, ok, type RapportClient } from '@rapport/client';
-import { axeViolations, launchBrowser, newContext, persona, screenshot, signIn, startConsoleServer, untranslatedWords, UI_TIMEOUT, type ConsoleServer } from './console/harness.js';
+import { axeViolations, launchBrowser, newContext, openPage, persona, screenshot, signIn, startConsoleServer, untranslatedWords, UI_TIMEOUT, type ConsoleServer } from './console/harness.js';
 
 /*
  * The console's kernel pages in Chromium against `rapport serve` of the full suite with its
@@ -92,18 +92,15 @@ describe('console: kernel pages', { timeout: 300_000 }, () => {
   });
 
   it('builds the navigation from the permissions: the rep sees parties but no settings, the admin every kernel page', async () => {
-    const context = await newContext(browser);
-    const page = await context.newPage();
-    await signIn(page, server, persona('sales-rep'));
+    const page = await openPage(browser, server, persona('sales-rep'), '');
     const nav = page.getByRole('navigation', { name: 'Navigation' });
     await nav.getByRole('link', { name: 'Parties' }).waitFor();
     expect(await nav.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
     expect(await nav.getByRole('link', { name: 'API keys' }).count()).toBe(0);
-    await context.close();
+    await page.context().close();
 
-    const adminContext = await newContext(browser);
-    const adminPage = await adminContext.newPage();
-    await signIn(adminPage, server, persona('admin'));
+    const adminPage = await openPage(browser, server, persona('admin'), '');
+    const adminContext = adminPage.context();
     const adminNav = adminPage.getByRole('navigation', { name: 'Navigation' });
     for (const name of ['Parties', 'Duplicates', 'Import', 'Webhooks', 'API keys', 'Audit log']) await adminNav.getByRole('link', { name }).waitFor();
     await adminNav.getByRole('link', { name: 'Audit log' }).click();
@@ -115,9 +112,8 @@ describe('console: kernel pages', { timeout: 300_000 }, () => {
   });
 
   it('searches parties as one types', async () => {
-    const context = await newContext(browser);
-    const page = await context.newPage();
-    await signIn(page, server, persona('sales-rep'));
+    const page = await openPage(browser, server, persona('sales-rep'), '');
+    const context = page.context();
     await page.getByRole('link', { name: 'Parties' }).click();
     await page.getByRole('heading', { name: 'Parties' }).waitFor();
     await page.getByRole('table').waitFor();
@@ -143,10 +139,8 @@ describe('console: kernel pages', { timeout: 300_000 }, () => {
   });
 
   it("shows a party's contact points, its roles from both sides, indicators and a timeline that loads as it scrolls", async () => {
-    const context = await newContext(browser);
-    const page = await context.newPage();
-    await signIn(page, server, persona('sales-rep'));
-    await page.goto(`${server.url}/console/parties/${acmeId}`);
+    const page = await openPage(browser, server, persona('sales-rep'), `parties/${acmeId}`);
+    const context = page.context();
     await page.getByRole('heading', { name: 'Acme Foods' }).waitFor();
     await page.getByText('acme-foods.example').first().waitFor();
     const roles = page.getByTestId('party-roles');
@@ -180,10 +174,8 @@ describe('console: kernel pages', { timeout: 300_000 }, () => {
   });
 
   it('puts quantitative and qualitative indicators side by side', async () => {
-    const context = await newContext(browser);
-    const page = await context.newPage();
-    await signIn(page, server, persona('admin'));
-    await page.goto(`${server.url}/console/parties/${alphaId}`);
+    const page = await openPage(browser, server, persona('admin'), `parties/${alphaId}`);
+    const context = page.context();
     await page.getByRole('heading', { name: 'Alpha Machinery Resellers' }).waitFor();
     const rating = page.locator('[data-indicator="prm.partner-rating"]');
     await rating.waitFor();

@@ -34,14 +34,14 @@ describe('console: the PRM pages', () => {
     await server?.stop();
   });
 
-  async function open(user: DemoUser, path: string, width?: number): Promise<Page> {
-    return openPage(browser, server, user, path, { width });
+  async function open(user: DemoUser, path: string): Promise<Page> {
+    return openPage(browser, server, user, path);
   }
 
-  const checks = (page: Page, name: string, narrowView: () => Promise<Page>) => pageChecks(page, server, name, narrowView);
+  const checks = (page: Page, name: string) => pageChecks(page, server, name);
 
-  const portalTab = async (tab: string, width?: number) => {
-    const page = await open(persona('partner'), 'prm/portal', width);
+  const portalTab = async (tab: string) => {
+    const page = await open(persona('partner'), 'prm/portal');
     await page.getByRole('tab', { name: tab }).click();
     return page;
   };
@@ -71,11 +71,7 @@ describe('console: the PRM pages', () => {
     expect(await row('Leads accepted of offered')).toBe(`${number(card.leadsAccepted)} / ${number(card.leadsOffered)}`);
     expect(await row('Marketing funds used')).toBe(n(card.mdfUsed));
     expect(await row('Margin earned')).toBe(n(card.marginEarned));
-    await checks(page, 'prm-portal-overview', async () => {
-      const narrow = await open(persona('partner'), 'prm/portal', 360);
-      await narrow.getByTestId('current-tier').waitFor();
-      return narrow;
-    });
+    await checks(page, 'prm-portal-overview');
     await page.context().close();
   }, 600_000);
 
@@ -105,11 +101,7 @@ describe('console: the PRM pages', () => {
     expect(after.find((o) => o.leadId === unwanted.id)?.status).toBe('declined');
     // The page lists what the API lists.
     expect(await page.getByRole('article').count()).toBe(after.length);
-    await checks(page, 'prm-portal-leads', async () => {
-      const narrow = await portalTab('Leads', 360);
-      await narrow.getByRole('article').first().waitFor();
-      return narrow;
-    });
+    await checks(page, 'prm-portal-leads');
     await page.context().close();
   }, 600_000);
 
@@ -153,11 +145,7 @@ describe('console: the PRM pages', () => {
     const budget = ok(await partner.GET('/api/v1/prm/mdf/budgets')).data.find((b) => b.id === request.budgetId)!;
     expect(budget.own?.claimed).toBeGreaterThanOrEqual(1200);
     await page.getByText(own(budget)).waitFor();
-    await checks(page, 'prm-portal-mdf', async () => {
-      const narrow = await portalTab('Marketing funds', 360);
-      await narrow.getByRole('row', { name: new RegExp(activity) }).waitFor();
-      return narrow;
-    });
+    await checks(page, 'prm-portal-mdf');
     await page.context().close();
   }, 600_000);
 
@@ -174,11 +162,7 @@ describe('console: the PRM pages', () => {
     await panel.getByText(courses[0].title).waitFor();
     for (const course of courses) await panel.getByText(course.title, { exact: true }).waitFor();
     expect(await panel.getByText(/^Your staff: /).count()).toBe(courses.length);
-    await checks(training, 'prm-portal-training', async () => {
-      const narrow = await portalTab('Training', 360);
-      await narrow.getByRole('tabpanel').getByText(courses[0].title).waitFor();
-      return narrow;
-    });
+    await checks(training, 'prm-portal-training');
     await training.context().close();
 
     const content = await portalTab('Shared content');
@@ -186,11 +170,7 @@ describe('console: the PRM pages', () => {
     await rows.nth(docs.length).waitFor();
     expect((await rows.allInnerTexts()).slice(1).map((r) => r.split('\t')[0].split('\n')[0].trim())).toEqual(docs.map((d) => d.title));
     expect(await content.getByRole('link', { name: `Price list 2027 ${stamp}` }).getAttribute('href')).toBe('https://files.example/prices-2027.pdf');
-    await checks(content, 'prm-portal-content', async () => {
-      const narrow = await portalTab('Shared content', 360);
-      await narrow.getByRole('tabpanel').getByRole('row').nth(1).waitFor();
-      return narrow;
-    });
+    await checks(content, 'prm-portal-content');
     await content.context().close();
   }, 600_000);
 
@@ -218,11 +198,7 @@ describe('console: the PRM pages', () => {
       ['partner', 'item-updated'],
     ]);
     await page.getByText(/the partner · changed an item/).waitFor();
-    await checks(page, 'prm-portal-plans', async () => {
-      const narrow = await portalTab('Joint plans', 360);
-      await narrow.getByText(new RegExp(title)).waitFor();
-      return narrow;
-    });
+    await checks(page, 'prm-portal-plans');
     await page.context().close();
   }, 600_000);
 
@@ -245,11 +221,7 @@ describe('console: the PRM pages', () => {
     await page.getByTestId('current-tier').waitFor();
     expect(await page.getByTestId('current-tier').innerText()).toBe(tier.currentTier!.toUpperCase());
     await page.getByRole('region', { name: 'Mutual-benefit scorecard' }).waitFor();
-    await checks(page, 'prm-channel', async () => {
-      const narrow = await open(persona('admin'), 'prm/channel', 360);
-      await narrow.getByRole('tabpanel').getByRole('row').nth(1).waitFor();
-      return narrow;
-    });
+    await checks(page, 'prm-channel');
     await page.context().close();
   }, 600_000);
 
@@ -281,12 +253,7 @@ describe('console: the PRM pages', () => {
     const describedBy = (await leadTime.getAttribute('aria-describedby'))!.split(' ');
     expect(await answering.evaluate((ids) => ids.map((id) => (globalThis as any).document.getElementById(id)?.textContent ?? ''), describedBy)).toContain(said);
     expect(ok(await supplier.GET('/api/v1/prm/rfqs/{id}', { params: { path: { id: rfq.id } } })).quotes).toEqual([]);
-    await checks(answering, 'prm-supply-quote-refused', async () => {
-      const narrow = await open(supplierUser, 'prm/supply', 360);
-      await narrow.getByRole('tab', { name: 'Requests for quotes' }).click();
-      await narrow.getByRole('article', { name: title }).getByRole('region', { name: 'Your quote' }).waitFor();
-      return narrow;
-    });
+    await checks(answering, 'prm-supply-quote-refused');
     await leadTime.fill('10');
     await form.getByRole('button', { name: 'Send the quote' }).click();
     // Taken: the list is read again and shows the quote, the form is gone.
@@ -313,12 +280,7 @@ describe('console: the PRM pages', () => {
     const awarded = ok(await admin.GET('/api/v1/prm/rfqs/{id}', { params: { path: { id: rfq.id } } }));
     expect(awarded.status).toBe('awarded');
     expect(awarded.quotes.find((q) => q.id === quote.id)?.status).toBe('awarded');
-    await checks(page, 'prm-supply-rfqs', async () => {
-      const narrow = await open(persona('admin'), 'prm/supply', 360);
-      await narrow.getByRole('tab', { name: 'Requests for quotes' }).click();
-      await narrow.getByRole('article', { name: title }).waitFor();
-      return narrow;
-    });
+    await checks(page, 'prm-supply-rfqs');
     await page.context().close();
 
     const reference = `PO-${stamp}`;
@@ -343,12 +305,7 @@ describe('console: the PRM pages', () => {
     await po.getByText(/495 accepted, 5 rejected \(on time\)/).waitFor();
     expect(await theirs.getByRole('article').count()).toBe(orders.length);
     expect(await theirs.locator('main').innerText()).not.toContain('Bolt & Nut');
-    await checks(theirs, 'prm-supply-orders', async () => {
-      const narrow = await open(supplierUser, 'prm/supply', 360);
-      await narrow.getByRole('tab', { name: 'Purchase orders' }).click();
-      await narrow.getByRole('article').first().waitFor();
-      return narrow;
-    });
+    await checks(theirs, 'prm-supply-orders');
     await theirs.context().close();
   }, 600_000);
 });
