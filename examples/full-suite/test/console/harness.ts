@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -7,12 +7,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import knex, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { expect } from 'vitest';
 import { openDatabase } from '@rapport/core';
 import { buildConsole } from '@rapport/console';
-import { DEFAULT_TEST_DATABASE_URL, testDatabaseKind } from '@rapport/testing';
+import { testDatabaseKind } from '@rapport/testing';
 import { DEMO_USERS, type DemoUser } from '../../src/seed/users.js';
+import { onPostgres, removeStaleSeeds, SEED_PREFIX, testDatabaseUrl } from './seeds.js';
 
 /*
  * The console under a real browser: a `rapport serve` of the full-suite example (its demo
@@ -121,17 +122,6 @@ function baseEnv(consoleDir: string, secretKey: string): Record<string, string> 
   };
 }
 
-const testDatabaseUrl = () => process.env.RAPPORT_TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
-
-async function onPostgres(work: (db: Knex) => Promise<unknown>): Promise<void> {
-  const admin = knex({ client: 'pg', connection: testDatabaseUrl(), pool: { min: 0, max: 1 } });
-  try {
-    await work(admin);
-  } finally {
-    await admin.destroy();
-  }
-}
-
 function databaseUrl(name: string): string {
   const url = new URL(testDatabaseUrl());
   url.pathname = `/${name}`;
@@ -153,8 +143,6 @@ interface SeededDatabase {
   secretKey: string;
 }
 
-const host = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 6);
-const SEED_PREFIX = `rapport_console_seed_${host}_`;
 const seeds = new Map<string, Promise<SeededDatabase>>();
 
 function seededDatabase(kind: 'pglite' | 'postgres', consoleDir: string): Promise<SeededDatabase> {
@@ -165,31 +153,6 @@ function seededDatabase(kind: 'pglite' | 'postgres', consoleDir: string): Promis
     seed.catch(() => seeds.delete(kind));
   }
   return seed;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes the seeds of processes that have ended without removing them. */
-async function removeStaleSeeds(kind: 'pglite' | 'postgres'): Promise<void> {
-  const stale = (name: string) => {
-    const pid = Number(name.slice(SEED_PREFIX.length).split('_')[0]);
-    return Number.isInteger(pid) && pid > 0 && !alive(pid);
-  };
-  if (kind === 'postgres') {
-    await onPostgres(async (db) => {
-      const { rows } = await db.raw<{ rows: Array<{ datname: string }> }>('select datname from pg_database where starts_with(datname, ?)', [SEED_PREFIX]);
-      for (const { datname } of rows.filter((row) => stale(row.datname))) await db.raw(`drop database if exists "${datname}" with (force)`);
-    });
-  } else {
-    for (const entry of fs.readdirSync(os.tmpdir())) if (entry.startsWith(SEED_PREFIX) && stale(entry)) fs.rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
-  }
 }
 
 async function seedDatabase(kind: 'pglite' | 'postgres', consoleDir: string): Promise<SeededDatabase> {
