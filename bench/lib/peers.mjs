@@ -3,8 +3,9 @@
 // into a cache outside the repository, bootstrapped on the same PostgreSQL in a database of
 // its own, given `contacts` and `interactions` collections through its API and the data
 // shape of the workload suite's 10k step (10k contacts, ten interactions each) by SQL. The
-// same six workloads run through its REST API with the same load generator, then Rapport's
-// (workload.mjs at 10k parties) back to back: each row is Rapport ÷ Directus, goal ≥ 5.
+// same six workloads run through its REST API with the same load generator as Rapport's
+// (workload.mjs at 10k parties), each workload on one system right after the other, which
+// goes first alternating: each row is Rapport ÷ Directus, goal ≥ 5.
 import { spawn, execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -29,8 +30,31 @@ export async function peerBenchmarks({ quick }) {
   const dir = process.env.BENCH_PEERS_DIR ?? path.join(os.homedir(), '.cache', 'rapport-bench', `directus-${DIRECTUS}`);
   const bin = await installDirectus(dir);
 
-  const directus = await measureDirectus(bin, dir, requests);
-  const rapport = await workloadBenchmarks({ quick, sizes: [SIZE], requests });
+  // Both systems seeded and up, then each workload measured on one right after the other,
+  // which goes first alternating: a load that drifts during the run (a shared machine) weighs
+  // on both sides of a ratio alike, not on one side's minutes only.
+  const peer = await startDirectus(bin, dir);
+  const directus = [];
+  let rapport;
+  try {
+    let turn = 0;
+    rapport = await workloadBenchmarks({
+      quick,
+      sizes: [SIZE],
+      requests,
+      alongside: async (key, measureRapport) => {
+        if (turn++ % 2 === 0) {
+          directus.push(await peer.measure(key, requests));
+          await measureRapport();
+        } else {
+          await measureRapport();
+          directus.push(await peer.measure(key, requests));
+        }
+      },
+    });
+  } finally {
+    await peer.close();
+  }
 
   return directus.map((d) => {
     const r = rapport.find((row) => row.detail.workload === d.key);
@@ -79,7 +103,8 @@ async function installDirectus(dir) {
   return bin;
 }
 
-async function measureDirectus(bin, dir, requests) {
+/** Directus installed, bootstrapped, seeded and serving: `measure(key, requests)` runs one workload on it, `close()` stops it and drops its database. */
+async function startDirectus(bin, dir) {
   const knexFactory = requireCore('knex');
   const database = `bench_directus_${process.pid}`;
   const serverUrl = new URL(databaseUrl);
@@ -123,6 +148,18 @@ async function measureDirectus(bin, dir, requests) {
   let server;
   const db = knexFactory({ client: 'pg', connection: dbUrl.href, pool: { min: 0, max: 2 } });
   const loader = loadGenerator();
+  const close = async () => {
+    await loader.close();
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+    }
+    await db.destroy();
+    await admin.raw(`drop database if exists "${database}" with (force)`);
+    await admin.destroy();
+  };
   try {
     await run(process.execPath, [bin, 'bootstrap'], { cwd: dir, env });
     server = spawn(process.execPath, [bin, 'start'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -168,7 +205,8 @@ async function measureDirectus(bin, dir, requests) {
     const sample = async (sql, n) => (await db.raw(sql, [n])).rows.map((r) => r.id);
     const someContacts = await sample('select id from contacts order by random() limit ?', 500);
     const timelineContacts = await sample('select distinct contact as id from interactions limit ?', 500);
-    const fresh = await sample('select id from contacts where date_updated is null order by random() limit ?', 2 * requests);
+    // Enough never-updated contacts for the largest run a caller may ask for.
+    const fresh = await sample('select id from contacts where date_updated is null order by random() limit ?', SIZE);
 
     const url = (p) => `${base}${p}`;
     const workloads = [
@@ -202,7 +240,7 @@ async function measureDirectus(bin, dir, requests) {
         name: 'update a contact (Directus: PATCH without If-Match, which it has not)',
         request: 'PATCH /items/contacts/:id',
         sequential: true,
-        targets: (from) => fresh.slice(from, from + requests).map((id) => ({ url: url(`/items/contacts/${id}`), method: 'PATCH', headers, body: { name: 'Renamed Party' } })),
+        targets: (from, count) => fresh.slice(from, from + count).map((id) => ({ url: url(`/items/contacts/${id}`), method: 'PATCH', headers, body: { name: 'Renamed Party' } })),
       },
     ];
     // Each read answers what it should (a wrong filter would be fast and empty).
@@ -212,28 +250,21 @@ async function measureDirectus(bin, dir, requests) {
       const count = Array.isArray(body.data) ? body.data.length : body.data?.id ? 1 : 0;
       if (count !== expect[w.key]) throw new Error(`Directus ${w.request} answered ${count} items, not ${expect[w.key]}`);
     }
-    const out = [];
-    for (const w of workloads) {
+    const measure = async (key, requests) => {
+      const w = workloads.find((x) => x.key === key);
+      if (!w) throw new Error(`peers: no Directus workload "${key}"`);
       // The same warm-up as workload.mjs (the update's on other contacts), then the measured run.
       const warm = Math.max(50, Math.round(requests / 10));
-      const targets = (from) => (typeof w.targets === 'function' ? w.targets(from) : w.targets);
+      const targets = (from) => (typeof w.targets === 'function' ? w.targets(from, requests) : w.targets);
       check(await loader.load(w.sequential ? targets(requests).slice(0, warm) : targets(0), warm, CONNECTIONS, w.sequential), w.name);
       const loadBefore = os.loadavg()[0];
       const r = check(await loader.load(targets(0), requests, CONNECTIONS, w.sequential), w.name);
-      out.push({ key: w.key, name: w.name, request: w.request, rps: r.rps, p50: r.p50, p99: r.p99, loadBefore, loadAverage: os.loadavg(), seedSeconds });
-    }
-    return out;
-  } finally {
-    await loader.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (server.exitCode === null) server.kill('SIGKILL');
-    }
-    await db.destroy();
-    await admin.raw(`drop database if exists "${database}" with (force)`);
-    await admin.destroy();
+      return { key: w.key, name: w.name, request: w.request, rps: r.rps, p50: r.p50, p99: r.p99, loadBefore, loadAverage: os.loadavg(), seedSeconds };
+    };
+    return { measure, close };
+  } catch (error) {
+    await close();
+    throw error;
   }
 }
 

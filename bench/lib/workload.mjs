@@ -32,8 +32,12 @@ const TARGETS = {
   update: { derivation: 'no peer figure in the issue' },
 };
 
-/** `sizes` and `requests` let another suite (peers.mjs) run exactly these workloads at its own size. */
-export async function workloadBenchmarks({ quick, sizes: sizesFor, requests: requestsFor }) {
+/**
+ * `sizes` and `requests` let another suite (peers.mjs) run exactly these workloads at its own
+ * size; `alongside(key, measure)`, when given, is handed each workload's measurement to run
+ * next to its own (a peer's same workload just before or after it).
+ */
+export async function workloadBenchmarks({ quick, sizes: sizesFor, requests: requestsFor, alongside }) {
   const sizes = sizesFor ?? (process.env.BENCH_WORKLOAD_SIZES ? process.env.BENCH_WORKLOAD_SIZES.split(',').map(Number) : quick ? [2_000] : [10_000, 100_000, 1_000_000]);
   const requests = requestsFor ?? Number(process.env.BENCH_WORKLOAD_REQUESTS ?? (quick ? 200 : 3_000));
   const core = await loadCore();
@@ -130,24 +134,28 @@ export async function workloadBenchmarks({ quick, sizes: sizesFor, requests: req
         },
       ];
       for (const w of workloads) {
-        // A short warm-up run (the update's on other parties), then the measured run.
-        const warm = Math.max(50, Math.round(requests / 10));
-        const targets = (from) => (typeof w.targets === 'function' ? w.targets(from) : w.targets);
-        check(await loader.load(w.sequential ? targets(requests).slice(0, warm) : targets(0), warm, CONNECTIONS, w.sequential), w.name);
-        const load = os.loadavg()[0];
-        const r = check(await loader.load(targets(0), requests, CONNECTIONS, w.sequential), w.name);
-        const target = TARGETS[w.key];
-        results.push({
-          name: `workload: ${w.name}, ${size.toLocaleString('en-US')} parties`,
-          db: 'postgres',
-          baseline: target.rps,
-          measured: r.rps,
-          unit: 'req/s',
-          ratio: target.rps ? r.rps / target.rps : undefined,
-          goal: target.rps ? '>= 1' : 'reported',
-          note: `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, load ${load.toFixed(2)}`,
-          detail: { workload: w.key, parties: size, interactions, connections: CONNECTIONS, requests, p50: r.p50, p99: r.p99, loadAverage: os.loadavg(), loadBefore: load, seedSeconds, target },
-        });
+        const measure = async () => {
+          // A short warm-up run (the update's on other parties), then the measured run.
+          const warm = Math.max(50, Math.round(requests / 10));
+          const targets = (from) => (typeof w.targets === 'function' ? w.targets(from) : w.targets);
+          check(await loader.load(w.sequential ? targets(requests).slice(0, warm) : targets(0), warm, CONNECTIONS, w.sequential), w.name);
+          const load = os.loadavg()[0];
+          const r = check(await loader.load(targets(0), requests, CONNECTIONS, w.sequential), w.name);
+          const target = TARGETS[w.key];
+          results.push({
+            name: `workload: ${w.name}, ${size.toLocaleString('en-US')} parties`,
+            db: 'postgres',
+            baseline: target.rps,
+            measured: r.rps,
+            unit: 'req/s',
+            ratio: target.rps ? r.rps / target.rps : undefined,
+            goal: target.rps ? '>= 1' : 'reported',
+            note: `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, load ${load.toFixed(2)}`,
+            detail: { workload: w.key, parties: size, interactions, connections: CONNECTIONS, requests, p50: r.p50, p99: r.p99, loadAverage: os.loadavg(), loadBefore: load, seedSeconds, target },
+          });
+        };
+        if (alongside) await alongside(w.key, measure);
+        else await measure();
       }
     }
     return results;
