@@ -10,7 +10,7 @@ import { sql, type QueryContext } from './context.js';
 import { contactPointsView, partiesView, type ContactPointViewFilter, type PartyViewFilter } from './views.js';
 import type { KernelDeps } from './kernel.js';
 import { PARTY_COLUMNS, toParty, type PartyRow } from './rows.js';
-import { preparedSelects } from '../storage/prepared-select.js';
+import { preparedSelect } from '../storage/prepared-select.js';
 import { partyIdsMatching } from '../search/service.js';
 import { applyFieldFilters, fieldSortPage, type FieldListQuery } from '../fields/list-query.js';
 import type { PartyCreateInput, PartyUpdateInput } from './schemas.js';
@@ -130,10 +130,7 @@ export class PartyService {
    * A scoped caller always goes through `visible`, which adds its scope as a subquery.
    */
   private async getTenantWide(ctx: QueryContext, id: string): Promise<Party[]> {
-    return preparedSelects(sql(ctx), async (select) => {
-      const rows = await select<PartyWithPointsRow>(PARTY_BY_ID_SQL, [ctx.tenantId, id]);
-      return rows.map(withInlinePoints);
-    });
+    return (await preparedSelect<PartyWithPointsRow>(sql(ctx), PARTY_BY_ID_SQL, [ctx.tenantId, id])).map(withInlinePoints);
   }
 
   /** Parties by id in one query plus one for their contact points; missing or invisible ids are left out. */

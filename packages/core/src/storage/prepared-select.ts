@@ -64,9 +64,9 @@ export type PreparedSelect = <T>(sql: string, bindings: readonly unknown[]) => P
 
 /**
  * Several prepared SELECTs of one read on one pooled connection, taken once: a read of a
- * record and its children (a party and its contact points) waits for the pool once instead
- * of once a statement, and on PGlite's single connection does not queue behind other
- * requests between its two statements. Inside a transaction they run on that transaction.
+ * record and its children waits for the pool once instead of once a statement, and on
+ * PGlite's single connection does not queue behind other requests between its statements.
+ * Inside a transaction they run on that transaction.
  */
 export async function preparedSelects<R>(db: Knex, work: (select: PreparedSelect) => Promise<R>): Promise<R> {
   if ((db as { isTransaction?: boolean }).isTransaction) {
